@@ -1,0 +1,51 @@
+package ca
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// Argon2id parameters for stored answers (OWASP's minimum: 19 MiB, 2
+// passes). They are written into each hash, PHC style, so they can grow.
+const (
+	answerTime    = 2
+	answerMemory  = 19 * 1024
+	answerThreads = 1
+)
+
+// hashAnswer returns the PHC string of the normalised answer.
+func hashAnswer(answer string) string {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	sum := argon2.IDKey([]byte(protocol.NormalizeAnswer(answer)), salt, answerTime, answerMemory, answerThreads, 32)
+	b64 := base64.RawStdEncoding.EncodeToString
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, answerMemory, answerTime, answerThreads, b64(salt), b64(sum))
+}
+
+// checkAnswer reports whether answer matches a PHC string from hashAnswer.
+func checkAnswer(phc, answer string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(protocol.NormalizeAnswer(answer)), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}

@@ -1,0 +1,392 @@
+package ca
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/atomicfile"
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// Files of a CA folder.
+const (
+	fileConfig     = "config.json"
+	fileRootCert   = "root.pem"
+	fileRootKey    = "root.key"
+	fileIssuerCert = "issuing.pem"
+	fileIssuerKey  = "issuing.key"
+	fileTLSCert    = "tls.pem"
+	fileTLSKey     = "tls.key"
+	fileDB         = "ca.db"
+	filePolicy     = "policy.json"
+)
+
+// Config is the CA's own settings, kept in config.json.
+type Config struct {
+	Name               string `json:"name"`
+	URL                string `json:"url"`                  // public URL clients are given
+	KeyType            string `json:"key_type"`             // the CA's own keys
+	HolderKeyType      string `json:"holder_key_type"`      // keys holders must generate
+	ReferenceTTLDays   int    `json:"reference_ttl_days"`   // how long a reference code lives
+	CertValidityDays   int    `json:"cert_validity_days"`   // holder certificates
+	RenewalNeedsCoupon bool   `json:"renewal_needs_coupon"` // simplereenroll requires a coupon
+}
+
+// InitOptions configure Init. Zero values take defaults.
+type InitOptions struct {
+	Name          string   // "Paraphe Demo CA"
+	URL           string   // "https://localhost:8443"
+	KeyType       string   // protocol.KeyECDSAP256 or protocol.KeyRSA3072
+	HolderKeyType string   // same choices
+	Hosts         []string // extra names and addresses for the TLS certificate
+	ReferenceTTL  int      // days, 15
+	Validity      int      // days, 1095
+}
+
+// ErrExists is returned by Init on a folder that already holds a CA.
+var ErrExists = errors.New("ca: the folder already holds a CA")
+
+// Init creates a CA in dir: root and issuing CA, TLS identity for the
+// server, the database and a client policy (policy.json).
+func Init(dir string, o InitOptions) error {
+	if _, err := os.Stat(filepath.Join(dir, fileConfig)); err == nil {
+		return fmt.Errorf("%w: %s", ErrExists, dir)
+	}
+	cfg := Config{Name: o.Name, URL: o.URL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
+		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity}
+	if cfg.Name == "" {
+		cfg.Name = "Paraphe Demo CA"
+	}
+	if cfg.URL == "" {
+		cfg.URL = "https://localhost:8443"
+	}
+	if cfg.KeyType == "" {
+		cfg.KeyType = protocol.KeyECDSAP256
+	}
+	if cfg.HolderKeyType == "" {
+		cfg.HolderKeyType = protocol.KeyECDSAP256
+	}
+	if cfg.ReferenceTTLDays == 0 {
+		cfg.ReferenceTTLDays = 15
+	}
+	if cfg.CertValidityDays == 0 {
+		cfg.CertValidityDays = 1095
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	u, _ := url.Parse(cfg.URL)
+	hosts := append([]string{"localhost", "127.0.0.1", "::1", u.Hostname()}, o.Hosts...)
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	now := time.Now()
+	rootKey, err := newKey(cfg.KeyType)
+	if err != nil {
+		return err
+	}
+	root, err := sign(&x509.Certificate{
+		Subject:               pkix.Name{CommonName: cfg.Name + " Root", Organization: []string{cfg.Name}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(20, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 1,
+	}, nil, rootKey.Public(), rootKey)
+	if err != nil {
+		return err
+	}
+	issKey, err := newKey(cfg.KeyType)
+	if err != nil {
+		return err
+	}
+	iss, err := sign(&x509.Certificate{
+		Subject:               pkix.Name{CommonName: cfg.Name + " Issuing CA", Organization: []string{cfg.Name}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
+	}, root, issKey.Public(), rootKey)
+	if err != nil {
+		return err
+	}
+	tlsKey, err := newKey(protocol.KeyECDSAP256)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: u.Hostname(), Organization: []string{cfg.Name}},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.AddDate(2, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if h == "" || seen[h] {
+			continue
+		}
+		seen[h] = true
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	tlsCert, err := sign(tmpl, root, tlsKey.Public(), rootKey)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+		perm os.FileMode
+	}{
+		{fileRootCert, pemCert(root), 0o644},
+		{fileRootKey, pemKey(rootKey), 0o600},
+		{fileIssuerCert, pemCert(iss), 0o644},
+		{fileIssuerKey, pemKey(issKey), 0o600},
+		{fileTLSCert, append(pemCert(tlsCert), pemCert(root)...), 0o644},
+		{fileTLSKey, pemKey(tlsKey), 0o600},
+	} {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
+	}
+	db, err := openDB(filepath.Join(dir, fileDB))
+	if err != nil {
+		return err
+	}
+	db.Close()
+	pol, err := ClientPolicy(root, cfg.URL)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, filePolicy), pol, 0o644); err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
+}
+
+func (c *Config) validate() error {
+	for _, kt := range []string{c.KeyType, c.HolderKeyType} {
+		if kt != protocol.KeyECDSAP256 && kt != protocol.KeyRSA3072 {
+			return fmt.Errorf("ca: key type %q is not %s or %s", kt, protocol.KeyECDSAP256, protocol.KeyRSA3072)
+		}
+	}
+	if u, err := url.Parse(c.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("ca: URL %q is not an https:// URL", c.URL)
+	}
+	if c.ReferenceTTLDays < 1 || c.CertValidityDays < 1 {
+		return errors.New("ca: reference lifetime and certificate validity must be at least one day")
+	}
+	return nil
+}
+
+// ClientPolicy returns a machine policy (JSON) that points clients at the
+// CA at url and pins root as the TLS anchor.
+func ClientPolicy(root *x509.Certificate, caURL string) ([]byte, error) {
+	p := config.DefaultPolicy()
+	p.CA = config.CA{URL: caURL, Anchors: []string{Fingerprint(root)}}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(p, "", "  ")
+	return append(data, '\n'), err
+}
+
+// Fingerprint is the SHA-256 of a certificate, in hex, as policies name anchors.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+func newKey(keyType string) (crypto.Signer, error) {
+	switch keyType {
+	case protocol.KeyECDSAP256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case protocol.KeyRSA3072:
+		return rsa.GenerateKey(rand.Reader, 3072)
+	}
+	return nil, fmt.Errorf("ca: unknown key type %q", keyType)
+}
+
+func randomSerial() *big.Int {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[0] &= 0x7f
+	b[0] |= 0x01 // never zero, never negative, always 16 bytes
+	return new(big.Int).SetBytes(b)
+}
+
+// sign issues tmpl for pub; parent nil means self-signed.
+func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) (*x509.Certificate, error) {
+	tmpl.SerialNumber = randomSerial()
+	if tmpl.IsCA {
+		spki, _ := x509.MarshalPKIXPublicKey(pub)
+		sum := sha1.Sum(spki)
+		tmpl.SubjectKeyId = sum[:]
+	}
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
+	if err != nil {
+		return nil, fmt.Errorf("ca: signing certificate: %w", err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+func pemCert(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+func pemKey(k crypto.Signer) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic(err) // only ECDSA and RSA keys reach here
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// OIDs of the holder certificate.
+var (
+	oidTitle           = asn1.ObjectIdentifier{2, 5, 4, 12}
+	oidDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36} // RFC 9336
+)
+
+// Authority is an opened CA folder.
+type Authority struct {
+	Dir       string
+	Config    Config
+	Root      *x509.Certificate
+	Issuer    *x509.Certificate
+	issuerKey crypto.Signer
+	TLS       tls.Certificate
+	db        *store
+}
+
+// Open loads the CA in dir.
+func Open(dir string) (*Authority, error) {
+	a := &Authority{Dir: dir}
+	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("ca: %s holds no CA (run paraphe-ca init --dir %s)", dir, dir)
+		}
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	if err := json.Unmarshal(data, &a.Config); err != nil {
+		return nil, fmt.Errorf("ca: %s: %w", fileConfig, err)
+	}
+	if err := a.Config.validate(); err != nil {
+		return nil, err
+	}
+	if a.Root, err = readCert(filepath.Join(dir, fileRootCert)); err != nil {
+		return nil, err
+	}
+	if a.Issuer, err = readCert(filepath.Join(dir, fileIssuerCert)); err != nil {
+		return nil, err
+	}
+	if a.issuerKey, err = readKey(filepath.Join(dir, fileIssuerKey)); err != nil {
+		return nil, err
+	}
+	if a.TLS, err = tls.LoadX509KeyPair(filepath.Join(dir, fileTLSCert), filepath.Join(dir, fileTLSKey)); err != nil {
+		return nil, fmt.Errorf("ca: TLS identity: %w", err)
+	}
+	if a.db, err = openDB(filepath.Join(dir, fileDB)); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close closes the database.
+func (a *Authority) Close() error { return a.db.Close() }
+
+func readCert(path string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("ca: %s holds no certificate", path)
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func readKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil {
+		return nil, fmt.Errorf("ca: %s holds no key", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %s: %w", path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("ca: %s is not a signing key", path)
+	}
+	return s, nil
+}
+
+// issue builds the holder certificate for pub. The subject comes from the
+// holder record, never from the CSR.
+func (a *Authority) issue(h *Holder, pub crypto.PublicKey, now time.Time) (*x509.Certificate, error) {
+	notAfter := now.AddDate(0, 0, a.Config.CertValidityDays)
+	if notAfter.After(a.Issuer.NotAfter) {
+		notAfter = a.Issuer.NotAfter
+	}
+	subject := pkix.Name{
+		CommonName:   h.Name,
+		SerialNumber: h.MemberNumber,
+		ExtraNames:   []pkix.AttributeTypeAndValue{{Type: oidTitle, Value: h.Title}},
+	}
+	if h.Organization != "" {
+		subject.Organization = []string{h.Organization}
+	}
+	tmpl := &x509.Certificate{
+		Subject:               subject,
+		NotBefore:             now.Add(-5 * time.Minute),
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{oidDocumentSigning},
+		BasicConstraintsValid: true,
+	}
+	if h.Email != "" {
+		tmpl.EmailAddresses = []string{h.Email}
+	}
+	return sign(tmpl, a.Issuer, pub, a.issuerKey)
+}

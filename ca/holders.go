@@ -1,0 +1,373 @@
+package ca
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// Holder is a professional known to the CA.
+type Holder struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	Title        string     `json:"title"`
+	MemberNumber string     `json:"member_number"`
+	Organization string     `json:"organization"` // the professional order
+	Email        string     `json:"email"`
+	Questions    []Question `json:"questions,omitempty"`
+}
+
+// Question is a secret question with its answer as the holder gave it; the
+// answer is hashed on the way in and never stored or returned in clear.
+type Question struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer,omitempty"`
+}
+
+// Questions a holder must register.
+const (
+	minQuestions   = 3
+	maxQuestions   = 5
+	shownQuestions = 3
+	// rightToPass of the shownQuestions answers must be right.
+	rightToPass = 2
+	authTTL     = 15 * time.Minute
+)
+
+// InputError is an enrolment record that cannot be accepted; Field names
+// the JSON field.
+type InputError struct{ Field, Problem string }
+
+func (e *InputError) Error() string { return fmt.Sprintf("ca: %s: %s", e.Field, e.Problem) }
+
+func (h *Holder) validate() error {
+	for _, f := range []struct{ name, v string }{
+		{"name", h.Name}, {"title", h.Title}, {"member_number", h.MemberNumber}, {"organization", h.Organization},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			return &InputError{f.name, "is required"}
+		}
+		if len(f.v) > 128 {
+			return &InputError{f.name, "is longer than 128 characters"}
+		}
+	}
+	if h.Email != "" {
+		if a, err := mail.ParseAddress(h.Email); err != nil || a.Address != h.Email {
+			return &InputError{"email", "is not an e-mail address"}
+		}
+	}
+	if n := len(h.Questions); n < minQuestions || n > maxQuestions {
+		return &InputError{"questions", fmt.Sprintf("must hold %d to %d questions (has %d)", minQuestions, maxQuestions, n)}
+	}
+	seen := map[string]bool{}
+	for i, q := range h.Questions {
+		if strings.TrimSpace(q.Question) == "" {
+			return &InputError{fmt.Sprintf("questions[%d].question", i), "is required"}
+		}
+		if protocol.NormalizeAnswer(q.Answer) == "" {
+			return &InputError{fmt.Sprintf("questions[%d].answer", i), "is required"}
+		}
+		k := protocol.NormalizeAnswer(q.Question)
+		if seen[k] {
+			return &InputError{fmt.Sprintf("questions[%d].question", i), "repeats another question"}
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// Enroll registers a holder and returns their first reference code.
+func (a *Authority) Enroll(ctx context.Context, h Holder) (string, error) {
+	if err := h.validate(); err != nil {
+		return "", err
+	}
+	hashes := make([]string, len(h.Questions))
+	for i, q := range h.Questions {
+		hashes[i] = hashAnswer(q.Answer)
+	}
+	var code string
+	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`INSERT INTO holders(name, title, member_number, organization, email, created) VALUES (?,?,?,?,?,?)`,
+			h.Name, h.Title, h.MemberNumber, h.Organization, h.Email, time.Now().Unix())
+		if err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		id, _ := res.LastInsertId()
+		for i, q := range h.Questions {
+			if _, err := tx.Exec(`INSERT INTO questions(holder_id, idx, question, answer_hash) VALUES (?,?,?,?)`,
+				id, i, q.Question, hashes[i]); err != nil {
+				return fmt.Errorf("ca: database: %w", err)
+			}
+		}
+		code, err = a.newReference(tx, id, len(h.Questions))
+		return err
+	})
+	return code, err
+}
+
+// newReference creates a pending reference for a holder with n questions,
+// choosing which 3 it will show.
+func (a *Authority) newReference(tx *sql.Tx, holderID int64, n int) (string, error) {
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	for i := n - 1; i > 0; i-- { // Fisher–Yates with crypto/rand
+		j, _ := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		perm[i], perm[j.Int64()] = perm[j.Int64()], perm[i]
+	}
+	shown := make([]string, shownQuestions)
+	for i := range shown {
+		shown[i] = strconv.Itoa(perm[i])
+	}
+	now := time.Now()
+	code := protocol.NewRefCode()
+	_, err := tx.Exec(`INSERT INTO refs(code, holder_id, created, expires, shown) VALUES (?,?,?,?,?)`,
+		code, holderID, now.Unix(), now.AddDate(0, 0, a.Config.ReferenceTTLDays).Unix(), strings.Join(shown, ","))
+	if err != nil {
+		return "", fmt.Errorf("ca: database: %w", err)
+	}
+	return code, nil
+}
+
+// Errors of the admin commands.
+var (
+	ErrUnknownReference = errors.New("ca: no such reference code")
+	ErrStillUsable      = errors.New("ca: the reference code is still usable")
+	ErrUnknownSerial    = errors.New("ca: no certificate with that serial number")
+	ErrAlreadyRevoked   = errors.New("ca: the certificate is already revoked")
+)
+
+// Reissue gives the holder of a locked, used, expired or superseded
+// reference a new code. The old one can no longer be used.
+func (a *Authority) Reissue(ctx context.Context, typed string, force bool) (string, error) {
+	code, err := protocol.ParseRefCode(typed)
+	if err != nil {
+		return "", err
+	}
+	var newCode string
+	err = a.db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := loadRef(tx, code)
+		if err != nil {
+			return err
+		}
+		if r.state(time.Now()) == protocol.StatePending && !force {
+			return ErrStillUsable
+		}
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM questions WHERE holder_id = ?`, r.holderID).Scan(&n); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if _, err := tx.Exec(`UPDATE refs SET superseded = 1, auth_code = NULL WHERE code = ?`, code); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		newCode, err = a.newReference(tx, r.holderID, n)
+		return err
+	})
+	return newCode, err
+}
+
+// ref is a row of refs.
+type ref struct {
+	code        string
+	holderID    int64
+	expires     time.Time
+	shown       []int
+	failures    int
+	used        bool
+	superseded  bool
+	authCode    string
+	authExpires time.Time
+}
+
+func (r *ref) state(now time.Time) string {
+	switch {
+	case r.used:
+		return protocol.StateUsed
+	case r.failures >= protocol.MaxAttempts:
+		return protocol.StateLocked
+	case r.superseded, !now.Before(r.expires):
+		return protocol.StateExpired
+	}
+	return protocol.StatePending
+}
+
+type querier interface {
+	QueryRow(query string, args ...any) *sql.Row
+}
+
+func loadRef(q querier, code string) (*ref, error) {
+	var r ref
+	var expires, authExpires sql.NullInt64
+	var shown string
+	var auth sql.NullString
+	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`, code).
+		Scan(&r.code, &r.holderID, &expires, &shown, &r.failures, &r.used, &r.superseded, &auth, &authExpires)
+	if err == sql.ErrNoRows {
+		return nil, ErrUnknownReference
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	r.expires = time.Unix(expires.Int64, 0)
+	r.authCode = auth.String
+	r.authExpires = time.Unix(authExpires.Int64, 0)
+	for _, s := range strings.Split(shown, ",") {
+		i, _ := strconv.Atoi(s)
+		r.shown = append(r.shown, i)
+	}
+	return &r, nil
+}
+
+func loadHolder(q querier, id int64) (*Holder, error) {
+	h := &Holder{ID: id}
+	err := q.QueryRow(`SELECT name, title, member_number, organization, email FROM holders WHERE id = ?`, id).
+		Scan(&h.Name, &h.Title, &h.MemberNumber, &h.Organization, &h.Email)
+	if err != nil {
+		return nil, fmt.Errorf("ca: database: holder %d: %w", id, err)
+	}
+	return h, nil
+}
+
+// HolderStatus is a line of List.
+type HolderStatus struct {
+	Holder
+	References   []RefStatus  `json:"references"`
+	Certificates []CertStatus `json:"certificates"`
+}
+
+// RefStatus describes a reference code. Only the first group of the code
+// is shown unless the caller asks for full codes.
+type RefStatus struct {
+	Code     string    `json:"code"`
+	State    string    `json:"state"`
+	Failures int       `json:"failures"`
+	Expires  time.Time `json:"expires"`
+}
+
+// CertStatus describes an issued certificate.
+type CertStatus struct {
+	Serial      string     `json:"serial"`
+	Issued      time.Time  `json:"issued"`
+	NotAfter    time.Time  `json:"not_after"`
+	Predecessor string     `json:"predecessor,omitempty"`
+	Revoked     *time.Time `json:"revoked,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+}
+
+// List returns every holder with their references and certificates.
+func (a *Authority) List(ctx context.Context, fullCodes bool) ([]HolderStatus, error) {
+	rows, err := a.db.QueryContext(ctx, `SELECT id FROM holders ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	now := time.Now()
+	var out []HolderStatus
+	for _, id := range ids {
+		h, err := loadHolder(a.db, id)
+		if err != nil {
+			return nil, err
+		}
+		hs := HolderStatus{Holder: *h, References: []RefStatus{}, Certificates: []CertStatus{}}
+		codes, err := a.db.QueryContext(ctx, `SELECT code FROM refs WHERE holder_id = ? ORDER BY created`, id)
+		if err != nil {
+			return nil, fmt.Errorf("ca: database: %w", err)
+		}
+		var cs []string
+		for codes.Next() {
+			var c string
+			codes.Scan(&c)
+			cs = append(cs, c)
+		}
+		codes.Close()
+		for _, c := range cs {
+			r, err := loadRef(a.db, c)
+			if err != nil {
+				return nil, err
+			}
+			shown := c
+			if !fullCodes {
+				shown = protocol.RedactRef(c)
+			}
+			hs.References = append(hs.References, RefStatus{Code: shown, State: r.state(now), Failures: r.failures, Expires: r.expires})
+		}
+		crows, err := a.db.QueryContext(ctx, `SELECT serial, issued, not_after, predecessor, revoked, reason FROM certs WHERE holder_id = ? ORDER BY issued`, id)
+		if err != nil {
+			return nil, fmt.Errorf("ca: database: %w", err)
+		}
+		for crows.Next() {
+			var c CertStatus
+			var issued, notAfter int64
+			var pred, reason sql.NullString
+			var revoked sql.NullInt64
+			if err := crows.Scan(&c.Serial, &issued, &notAfter, &pred, &revoked, &reason); err != nil {
+				crows.Close()
+				return nil, fmt.Errorf("ca: database: %w", err)
+			}
+			c.Issued, c.NotAfter, c.Predecessor, c.Reason = time.Unix(issued, 0), time.Unix(notAfter, 0), pred.String, reason.String
+			if revoked.Valid {
+				t := time.Unix(revoked.Int64, 0)
+				c.Revoked = &t
+			}
+			hs.Certificates = append(hs.Certificates, c)
+		}
+		crows.Close()
+		out = append(out, hs)
+	}
+	return out, nil
+}
+
+// Revocation reasons (RFC 5280 CRLReason names).
+var revocationReasons = map[string]bool{
+	"unspecified": true, "keyCompromise": true, "affiliationChanged": true,
+	"superseded": true, "cessationOfOperation": true, "certificateHold": false,
+}
+
+// Revoke marks a certificate revoked. Serial is hex, as List shows it.
+func (a *Authority) Revoke(ctx context.Context, serial, reason string) error {
+	if reason == "" {
+		reason = "unspecified"
+	}
+	if !revocationReasons[reason] {
+		return &InputError{"reason", fmt.Sprintf("%q is not unspecified, keyCompromise, affiliationChanged, superseded or cessationOfOperation", reason)}
+	}
+	serial = normSerial(serial)
+	return a.db.tx(ctx, func(tx *sql.Tx) error {
+		var revoked sql.NullInt64
+		err := tx.QueryRow(`SELECT revoked FROM certs WHERE serial = ?`, serial).Scan(&revoked)
+		if err == sql.ErrNoRows {
+			return ErrUnknownSerial
+		}
+		if err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if revoked.Valid {
+			return ErrAlreadyRevoked
+		}
+		_, err = tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ?`, time.Now().Unix(), reason, serial)
+		return err
+	})
+}
+
+func normSerial(s string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"), ":", ""))
+}
+
+// serialHex is how serial numbers are written in the database and shown.
+func serialHex(n *big.Int) string { return fmt.Sprintf("%x", n) }

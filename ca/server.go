@@ -1,0 +1,295 @@
+package ca
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/paraphe/paraphe/protocol"
+)
+
+func keyTypeOf(pub any) string {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P256() {
+			return protocol.KeyECDSAP256
+		}
+		return "ecdsa-" + k.Curve.Params().Name
+	case *rsa.PublicKey:
+		if k.N.BitLen() == 3072 {
+			return protocol.KeyRSA3072
+		}
+		return fmt.Sprintf("rsa-%d", k.N.BitLen())
+	}
+	return "unknown"
+}
+
+// Handler returns the HTTP handler of the CA: the service document, the
+// activation API and EST. It logs one line per request to log, with
+// reference codes redacted and nothing secret.
+func (ca *Authority) Handler(log *slog.Logger) http.Handler {
+	a := &server{ca, log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+protocol.ServicePath, a.serviceDocument)
+	mux.HandleFunc("GET "+protocol.ActivationPrefix+"{ref}/questions", a.handleQuestions)
+	mux.HandleFunc("POST "+protocol.ActivationPrefix+"{ref}/answers", a.handleAnswers)
+	mux.HandleFunc("GET "+protocol.ESTPrefix+"cacerts", a.handleCACerts)
+	mux.HandleFunc("GET "+protocol.ESTPrefix+"csrattrs", a.handleCSRAttrs)
+	mux.HandleFunc("POST "+protocol.ESTPrefix+"simpleenroll", a.handleEnroll)
+	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
+	return logRequests(log, mux)
+}
+
+// server is the HTTP face of an Authority.
+type server struct {
+	*Authority
+	log *slog.Logger
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// redactPath hides all but the first group of a reference code in a path.
+func redactPath(p string) string {
+	rest, ok := strings.CutPrefix(p, protocol.ActivationPrefix)
+	if !ok {
+		return p
+	}
+	ref, tail, _ := strings.Cut(rest, "/")
+	return protocol.ActivationPrefix + protocol.RedactRef(ref) + "/" + tail
+}
+
+func logRequests(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		log.Info("request", "method", r.Method, "path", redactPath(r.URL.Path), "status", sw.status,
+			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (a *server) writeError(w http.ResponseWriter, err error) {
+	var e *APIError
+	if !errors.As(err, &e) {
+		a.log.Error("internal error", "err", err.Error())
+		e = apiErr(http.StatusInternalServerError, protocol.CodeInternal, "internal error; the CA operator will find details in the server log")
+	}
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="paraphe-est"`)
+	}
+	writeJSON(w, e.Status, protocol.Error{Code: e.Code, Message: e.Message, AttemptsLeft: e.AttemptsLeft})
+}
+
+func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
+	base := "https://" + r.Host
+	writeJSON(w, http.StatusOK, protocol.ServiceDocument{
+		Version:       1,
+		Name:          a.Config.Name,
+		Activation:    base + protocol.ActivationPrefix,
+		EST:           base + protocol.ESTPrefix,
+		Endpoints:     []string{hostPort(r.Host)},
+		RenewalCoupon: a.Config.RenewalNeedsCoupon,
+	})
+}
+
+func hostPort(h string) string {
+	if _, _, err := net.SplitHostPort(h); err == nil {
+		return h
+	}
+	return net.JoinHostPort(h, "443")
+}
+
+func (a *server) handleQuestions(w http.ResponseWriter, r *http.Request) {
+	q, err := a.Questions(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, q)
+}
+
+func (a *server) handleAnswers(w http.ResponseWriter, r *http.Request) {
+	var in protocol.Answers
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err := dec.Decode(&in); err != nil {
+		a.writeError(w, apiErr(http.StatusBadRequest, protocol.CodeBadRequest, "the body is not an answers document"))
+		return
+	}
+	auth, err := a.Answer(r.Context(), r.PathValue("ref"), in.Answers)
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, auth)
+}
+
+// EST replies are base64 bodies (RFC 7030 section 4).
+func writeBase64(w http.ResponseWriter, contentType string, der []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Transfer-Encoding", "base64")
+	enc := base64.StdEncoding.EncodeToString(der)
+	var b strings.Builder
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n")
+	io.WriteString(w, b.String())
+}
+
+func (a *server) handleCACerts(w http.ResponseWriter, r *http.Request) {
+	der, err := protocol.MarshalCertsOnly([]*x509.Certificate{a.Issuer, a.Root})
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	writeBase64(w, "application/pkcs7-mime", der)
+}
+
+func (a *server) handleCSRAttrs(w http.ResponseWriter, r *http.Request) {
+	der, err := protocol.MarshalCSRAttrs(a.Config.HolderKeyType)
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	writeBase64(w, "application/csrattrs", der)
+}
+
+// readCSR reads a base64 PKCS#10 body (tolerating raw DER, which some
+// clients send).
+func readCSR(w http.ResponseWriter, r *http.Request) (*x509.CertificateRequest, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		return nil, apiErr(http.StatusRequestEntityTooLarge, protocol.CodeBadCSR, "the CSR is too large")
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.Map(func(c rune) rune {
+		if c == '\r' || c == '\n' || c == ' ' || c == '\t' {
+			return -1
+		}
+		return c
+	}, string(body)))
+	if err != nil {
+		der = body
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, apiErr(http.StatusBadRequest, protocol.CodeBadCSR, "the body is not a PKCS#10 certificate request")
+	}
+	return csr, nil
+}
+
+func (a *server) writeIssued(w http.ResponseWriter, cert *x509.Certificate) {
+	der, err := protocol.MarshalCertsOnly([]*x509.Certificate{cert, a.Issuer})
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	writeBase64(w, "application/pkcs7-mime; smime-type=certs-only", der)
+}
+
+func (a *server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		a.writeError(w, apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "enrolment needs the reference code and enrolment password (HTTP Basic)"))
+		return
+	}
+	csr, err := readCSR(w, r)
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	cert, err := a.EnrollCSR(r.Context(), user, pass, csr)
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	a.log.Info("issued", "serial", serialHex(cert.SerialNumber), "reference", protocol.RedactRef(user))
+	a.writeIssued(w, cert)
+}
+
+func (a *server) handleReenroll(w http.ResponseWriter, r *http.Request) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		a.writeError(w, apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "renewal needs the current certificate as TLS client certificate"))
+		return
+	}
+	csr, err := readCSR(w, r)
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	cert, err := a.Reenroll(r.Context(), r.TLS.PeerCertificates[0], csr)
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	a.log.Info("renewed", "serial", serialHex(cert.SerialNumber), "predecessor", serialHex(r.TLS.PeerCertificates[0].SerialNumber))
+	a.writeIssued(w, cert)
+}
+
+// TLSConfig is the server's TLS configuration: its identity, and a request
+// (not a demand) for a client certificate, which renewal uses.
+func (a *Authority) TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{a.TLS},
+		ClientAuth:   tls.RequestClientCert,
+	}
+}
+
+// Serve runs the HTTPS server on l until ctx is done, then shuts down
+// gracefully.
+func (a *Authority) Serve(ctx context.Context, l net.Listener, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           a.Handler(log),
+		TLSConfig:         a.TLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(l, "", "") }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}

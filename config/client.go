@@ -1,0 +1,141 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// AnchorError is returned (wrapped in the request's error) when the CA's TLS
+// chain does not end at one of the policy anchors: the network in between
+// may be intercepting TLS. Issuer names the root the chain ended at instead.
+type AnchorError struct {
+	Host   string
+	Issuer string
+	Err    error
+}
+
+func (e *AnchorError) Error() string {
+	return fmt.Sprintf("config: TLS chain of %s does not end at a policy anchor (it ends at %q): %v", e.Host, e.Issuer, e.Err)
+}
+
+func (e *AnchorError) Unwrap() error { return e.Err }
+
+// ClientOptions adjust NewHTTPClient.
+type ClientOptions struct {
+	// Certificate is presented when the server asks for one (renewal).
+	Certificate *tls.Certificate
+	// Timeout bounds each request end to end; zero means 60 s.
+	Timeout time.Duration
+}
+
+// NewHTTPClient returns the client every request to the CA and its services
+// goes through: the policy's proxy, the policy's TLS anchors (and the
+// system roots only when the policy allows them).
+func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
+	proxy, err := ProxyFunc(p.Proxy)
+	if err != nil {
+		return nil, err
+	}
+	anchors := make([][]byte, 0, len(p.CA.Anchors))
+	for _, a := range p.CA.Anchors {
+		fp, err := ParseFingerprint(a)
+		if err != nil {
+			return nil, err
+		}
+		anchors = append(anchors, fp)
+	}
+	tc := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		// Verification is ours (VerifyConnection): the roots are the policy
+		// anchors, known by fingerprint, and they arrive in the chain.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			return verifyChain(cs, anchors, p.CA.AllowSystemRoots)
+		},
+	}
+	if opt.Certificate != nil {
+		cert := opt.Certificate
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+	}
+	timeout := opt.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tc,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}, nil
+}
+
+// ProxyFunc turns a policy proxy setting into an http.Transport Proxy hook.
+func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
+	switch setting {
+	case "", "system":
+		return http.ProxyFromEnvironment, nil
+	case "none":
+		return nil, nil
+	}
+	if err := validProxy(setting); err != nil {
+		return nil, fmt.Errorf("config: proxy: %w", err)
+	}
+	u, _ := url.Parse(setting)
+	return http.ProxyURL(u), nil
+}
+
+func verifyChain(cs tls.ConnectionState, anchors [][]byte, system bool) error {
+	certs := cs.PeerCertificates
+	if len(certs) == 0 {
+		return errors.New("config: server sent no certificate")
+	}
+	roots := x509.NewCertPool()
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		sum := sha256.Sum256(c.Raw)
+		anchored := false
+		for _, a := range anchors {
+			if bytes.Equal(a, sum[:]) {
+				anchored = true
+			}
+		}
+		if anchored {
+			roots.AddCert(c)
+		} else {
+			inter.AddCert(c)
+		}
+	}
+	opts := x509.VerifyOptions{DNSName: cs.ServerName, Roots: roots, Intermediates: inter}
+	_, err := certs[0].Verify(opts)
+	if err != nil && system {
+		opts.Roots = nil // the system pool
+		_, err = certs[0].Verify(opts)
+	}
+	if err == nil {
+		return nil
+	}
+	var hostErr x509.HostnameError
+	if errors.As(err, &hostErr) {
+		return fmt.Errorf("config: %w", err)
+	}
+	top := certs[len(certs)-1]
+	issuer := top.Issuer.String()
+	if issuer == "" {
+		issuer = top.Subject.String()
+	}
+	return &AnchorError{Host: cs.ServerName, Issuer: issuer, Err: err}
+}

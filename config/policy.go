@@ -1,0 +1,253 @@
+package config
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// Policy is the machine policy: where the CA is and how to trust it, how to
+// reach it, where keys may live and what a PIN must look like. IT writes it;
+// users cannot change it. Its zero values are the defaults.
+type Policy struct {
+	Version   int      `json:"version"`
+	CA        CA       `json:"ca"`
+	Proxy     string   `json:"proxy,omitempty"`      // "system" (default), "none", "http://host:port", "socks5://host:port"
+	KeyStores []string `json:"key_stores,omitempty"` // allowed stores, first is the default: "keychain", "pkcs11"
+	PKCS11    PKCS11   `json:"pkcs11,omitzero"`
+	PIN       PINRules `json:"pin_policy,omitzero"`
+	// RenewalWarningDays is how long before expiry the suite starts warning (default 30).
+	RenewalWarningDays int `json:"renewal_warning_days,omitempty"`
+
+	// Path is the file the policy was read from.
+	Path string `json:"-"`
+}
+
+// CA says where the certification authority is and which roots to trust.
+type CA struct {
+	Name string `json:"name,omitempty"`
+	URL  string `json:"url"`
+	// Anchors are SHA-256 fingerprints (hex, colons optional) of the root
+	// certificates the CA's TLS chain must end at.
+	Anchors []string `json:"anchors"`
+	// AllowSystemRoots also trusts the operating system's roots, for
+	// networks that inspect TLS. Activation stays safe (see protocol.EnrollPassword).
+	AllowSystemRoots bool `json:"allow_system_roots,omitempty"`
+}
+
+// PKCS11 configures the token store.
+type PKCS11 struct {
+	Module string `json:"module,omitempty"` // path of the PKCS#11 library
+	Token  string `json:"token,omitempty"`  // default token label
+}
+
+// PINRules holds one PIN policy per kind of store.
+type PINRules struct {
+	Keychain PINPolicy `json:"keychain,omitzero"`
+	Token    PINPolicy `json:"token,omitzero"`
+}
+
+// Store names used in Policy.KeyStores.
+const (
+	StoreKeychain = "keychain"
+	StorePKCS11   = "pkcs11"
+)
+
+// DefaultPolicy returns the values a policy field takes when left out.
+func DefaultPolicy() Policy {
+	return Policy{
+		Version:            1,
+		Proxy:              "system",
+		KeyStores:          []string{StoreKeychain, StorePKCS11},
+		PIN:                PINRules{Keychain: DefaultPasswordPolicy(), Token: DefaultTokenPolicy()},
+		RenewalWarningDays: 30,
+	}
+}
+
+// FieldError reports a policy field that fails validation. Reason is one of
+// the Reason constants, so that user interfaces can say it in the user's
+// language; Detail is the offending value or the parser's words.
+type FieldError struct {
+	Path   string // policy file
+	Field  string // JSON path, e.g. "ca.url"
+	Reason string
+	Detail string
+}
+
+// Reasons a FieldError carries.
+const (
+	ReasonSyntax      = "syntax"
+	ReasonUnknown     = "unknown_field"
+	ReasonRequired    = "required"
+	ReasonHTTPS       = "not_https"
+	ReasonFingerprint = "bad_fingerprint"
+	ReasonValue       = "bad_value"
+	ReasonRange       = "out_of_range"
+)
+
+func (e *FieldError) Error() string {
+	msg := map[string]string{
+		ReasonSyntax:      "is not valid JSON",
+		ReasonUnknown:     "is not a policy field",
+		ReasonRequired:    "is required",
+		ReasonHTTPS:       "must be an https:// URL",
+		ReasonFingerprint: "must be a SHA-256 fingerprint (64 hex digits)",
+		ReasonValue:       "has a value that is not allowed",
+		ReasonRange:       "is out of range",
+	}[e.Reason]
+	s := fmt.Sprintf("config: policy %s: %s %s", e.Path, e.Field, msg)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// LoadPolicy reads and validates the policy at PolicyPath. It returns
+// ErrNoPolicy when there is none, and a *FieldError when it is invalid.
+func LoadPolicy() (*Policy, error) {
+	return ReadPolicy(PolicyPath())
+}
+
+// ReadPolicy reads and validates the policy file at path.
+func ReadPolicy(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w (%s)", ErrNoPolicy, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	p, err := ParsePolicy(data)
+	if fe, ok := err.(*FieldError); ok {
+		fe.Path = path
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.Path = path
+	return p, nil
+}
+
+var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]+)"`)
+
+// ParsePolicy decodes and validates a policy, filling in defaults.
+func ParsePolicy(data []byte) (*Policy, error) {
+	p := DefaultPolicy()
+	p.KeyStores = nil
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		if m := unknownFieldRE.FindStringSubmatch(err.Error()); m != nil {
+			return nil, &FieldError{Field: m[1], Reason: ReasonUnknown}
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, &FieldError{Field: te.Field, Reason: ReasonValue, Detail: "expected " + te.Type.String()}
+		}
+		return nil, &FieldError{Field: "(file)", Reason: ReasonSyntax, Detail: err.Error()}
+	}
+	if len(p.KeyStores) == 0 {
+		p.KeyStores = DefaultPolicy().KeyStores
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Validate checks every field and returns the first problem as a *FieldError.
+func (p *Policy) Validate() error {
+	bad := func(field, reason, detail string) error {
+		return &FieldError{Path: p.Path, Field: field, Reason: reason, Detail: detail}
+	}
+	if p.Version != 1 {
+		return bad("version", ReasonValue, fmt.Sprint(p.Version, " (this Paraphe reads version 1)"))
+	}
+	if p.CA.URL == "" {
+		return bad("ca.url", ReasonRequired, "")
+	}
+	if u, err := url.Parse(p.CA.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return bad("ca.url", ReasonHTTPS, p.CA.URL)
+	}
+	if len(p.CA.Anchors) == 0 && !p.CA.AllowSystemRoots {
+		return bad("ca.anchors", ReasonRequired, "")
+	}
+	for i, a := range p.CA.Anchors {
+		if _, err := ParseFingerprint(a); err != nil {
+			return bad(fmt.Sprintf("ca.anchors[%d]", i), ReasonFingerprint, a)
+		}
+	}
+	if err := validProxy(p.Proxy); err != nil {
+		return bad("proxy", ReasonValue, err.Error())
+	}
+	for i, s := range p.KeyStores {
+		if s != StoreKeychain && s != StorePKCS11 {
+			return bad(fmt.Sprintf("key_stores[%d]", i), ReasonValue, s+` (use "keychain" or "pkcs11")`)
+		}
+	}
+	if p.RenewalWarningDays < 0 || p.RenewalWarningDays > 365 {
+		return bad("renewal_warning_days", ReasonRange, fmt.Sprint(p.RenewalWarningDays))
+	}
+	for name, r := range map[string]PINPolicy{"keychain": p.PIN.Keychain, "token": p.PIN.Token} {
+		if field, detail := r.invalid(); field != "" {
+			return bad("pin_policy."+name+"."+field, ReasonRange, detail)
+		}
+	}
+	return nil
+}
+
+func validProxy(s string) error {
+	switch s {
+	case "", "system", "none":
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not system, none or a proxy URL", s)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+		if u.User != nil {
+			return errors.New("credentials do not belong in the policy file (they are read from the keychain)")
+		}
+		return nil
+	}
+	return fmt.Errorf("proxy scheme %q is not http, https or socks5", u.Scheme)
+}
+
+// ParseFingerprint reads a SHA-256 fingerprint written as 64 hex digits,
+// with or without colons and an optional "sha256:" prefix.
+func ParseFingerprint(s string) ([]byte, error) {
+	s = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "sha256:")
+	s = strings.ReplaceAll(s, ":", "")
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("config: %q is not a SHA-256 fingerprint", s)
+	}
+	return b, nil
+}
+
+// Allows reports whether the policy allows a key store.
+func (p *Policy) Allows(store string) bool {
+	for _, s := range p.KeyStores {
+		if s == store {
+			return true
+		}
+	}
+	return false
+}
+
+// PINPolicyFor returns the PIN rules of a store.
+func (p *Policy) PINPolicyFor(store string) PINPolicy {
+	if store == StorePKCS11 {
+		return p.PIN.Token
+	}
+	return p.PIN.Keychain
+}

@@ -1,0 +1,369 @@
+package pkcs
+
+import (
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/paraphe/paraphe/internal/atomicfile"
+	"github.com/zalando/go-keyring"
+	"golang.org/x/crypto/argon2"
+)
+
+// KeychainStore keeps software keys for hosts without a token.
+//
+// The operating system keychain (macOS Keychain, Windows Credential Manager,
+// Secret Service on Linux) holds, per key, a random 32-byte wrapping key and
+// the count of wrong PINs; Credential Manager caps a secret at 2,560 bytes,
+// so the key itself lives in Dir as PKCS#8 sealed with AES-256-GCM under
+// HMAC-SHA256(wrapping key, Argon2id(PIN, salt)). Neither the file without
+// the keychain nor the keychain without the PIN opens the key, and the
+// wrong-PIN counter sits where the file's owner cannot simply reset it.
+type KeychainStore struct {
+	Dir         string // key and certificate files, private to the user
+	MaxAttempts int    // wrong PINs in a row before the key locks; 0 means 5
+
+	mu sync.Mutex // serialises the wrong-PIN counter within the process
+}
+
+// keychainService is the service name of Paraphe's keychain entries.
+const keychainService = "paraphe"
+
+// NewKeychainStore returns a store keeping its files in dir.
+func NewKeychainStore(dir string, maxAttempts int) *KeychainStore {
+	return &KeychainStore{Dir: dir, MaxAttempts: maxAttempts}
+}
+
+func (s *KeychainStore) Name() string { return "keychain" }
+
+// Argon2id parameters for the PIN: RFC 9106's second recommendation, about
+// 0.1 s on one core. They are stored with each key so they can change.
+const (
+	kdfTime    = 3
+	kdfMemory  = 64 * 1024
+	kdfThreads = 4
+)
+
+type sealedKey struct {
+	Version int    `json:"version"`
+	ID      string `json:"id"`
+	KeyType string `json:"key_type"`
+	Salt    []byte `json:"salt"`
+	Time    uint32 `json:"argon2_time"`
+	Memory  uint32 `json:"argon2_memory_kib"`
+	Threads uint8  `json:"argon2_threads"`
+	Nonce   []byte `json:"nonce"`
+	Sealed  []byte `json:"sealed"`
+}
+
+type keychainSecret struct {
+	Wrap     []byte `json:"wrap"`
+	Failures int    `json:"failures"`
+}
+
+func (s *KeychainStore) attempts() int {
+	if s.MaxAttempts <= 0 {
+		return 5
+	}
+	return s.MaxAttempts
+}
+
+func (s *KeychainStore) path(id, ext string) string { return filepath.Join(s.Dir, id+ext) }
+
+func validID(id string) error {
+	if id == "" || strings.ContainsAny(id, `/\.`) {
+		return fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return nil
+}
+
+func (s *KeychainStore) getSecret(id string) (*keychainSecret, error) {
+	v, err := keyring.Get(keychainService, id)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s is not in the keychain", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrKeychainUnavailable, err)
+	}
+	var sec keychainSecret
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err == nil {
+		err = json.Unmarshal(raw, &sec)
+	}
+	if err != nil || len(sec.Wrap) != 32 {
+		return nil, fmt.Errorf("pkcs: keychain entry of %s is damaged", id)
+	}
+	return &sec, nil
+}
+
+func (s *KeychainStore) setSecret(id string, sec *keychainSecret) error {
+	raw, _ := json.Marshal(sec)
+	if err := keyring.Set(keychainService, id, base64.StdEncoding.EncodeToString(raw)); err != nil {
+		return fmt.Errorf("%w: %v", ErrKeychainUnavailable, err)
+	}
+	return nil
+}
+
+// sealKey derives the AES key from the wrapping key and the PIN.
+func sealKey(wrap, pin []byte, k *sealedKey) []byte {
+	stretched := argon2.IDKey(pin, k.Salt, k.Time, k.Memory, k.Threads, 32)
+	m := hmac.New(sha256.New, wrap)
+	m.Write(stretched)
+	return m.Sum(nil)
+}
+
+func (k *sealedKey) aad() []byte { return []byte("paraphe keychain key v1 " + k.ID + " " + k.KeyType) }
+
+func seal(wrap, pin, pkcs8 []byte, k *sealedKey) error {
+	k.Salt = make([]byte, 16)
+	k.Nonce = make([]byte, 12)
+	rand.Read(k.Salt)
+	rand.Read(k.Nonce)
+	k.Version, k.Time, k.Memory, k.Threads = 1, kdfTime, kdfMemory, kdfThreads
+	block, err := aes.NewCipher(sealKey(wrap, pin, k))
+	if err != nil {
+		return err
+	}
+	gcm, _ := cipher.NewGCM(block)
+	k.Sealed = gcm.Seal(nil, k.Nonce, pkcs8, k.aad())
+	return nil
+}
+
+func unseal(wrap, pin []byte, k *sealedKey) ([]byte, error) {
+	block, err := aes.NewCipher(sealKey(wrap, pin, k))
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCMWithNonceSize(block, len(k.Nonce))
+	if err != nil {
+		return nil, err
+	}
+	return gcm.Open(nil, k.Nonce, k.Sealed, k.aad())
+}
+
+// Generate creates a software key, stores its wrapping key in the keychain
+// and its sealed form in Dir.
+func (s *KeychainStore) Generate(keyType string, pin []byte) (*Key, error) {
+	signer, err := generateSoftware(keyType)
+	if err != nil {
+		return nil, err
+	}
+	if keyType == "" {
+		keyType = ECDSAP256
+	}
+	id, err := KeyID(signer.Public())
+	if err != nil {
+		return nil, err
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(signer)
+	if err != nil {
+		return nil, fmt.Errorf("pkcs: %w", err)
+	}
+	defer clear(pkcs8)
+	sec := &keychainSecret{Wrap: make([]byte, 32)}
+	rand.Read(sec.Wrap)
+	sk := &sealedKey{ID: id, KeyType: keyType}
+	if err := seal(sec.Wrap, pin, pkcs8, sk); err != nil {
+		return nil, fmt.Errorf("pkcs: %w", err)
+	}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("pkcs: %w", err)
+	}
+	if err := s.setSecret(id, sec); err != nil {
+		return nil, err
+	}
+	data, _ := json.MarshalIndent(sk, "", "  ")
+	if err := atomicfile.Write(s.path(id, ".key"), data, 0o600); err != nil {
+		keyring.Delete(keychainService, id)
+		return nil, fmt.Errorf("pkcs: %w", err)
+	}
+	return &Key{Entry: Entry{ID: id, Store: s.Name()}, signer: signer}, nil
+}
+
+func (s *KeychainStore) readSealed(id string) (*sealedKey, error) {
+	if err := validID(id); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(s.path(id, ".key"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pkcs: %w", err)
+	}
+	var sk sealedKey
+	if err := json.Unmarshal(data, &sk); err != nil || sk.Version != 1 || sk.ID != id {
+		return nil, fmt.Errorf("pkcs: key file of %s is damaged", id)
+	}
+	return &sk, nil
+}
+
+// Open unlocks key id. A wrong PIN returns a *WrongPINError; after
+// MaxAttempts wrong PINs in a row the key is locked (ErrLocked) for good.
+func (s *KeychainStore) Open(id string, pin []byte) (*Key, error) {
+	pkcs8, _, err := s.unlock(id, pin)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pkcs8)
+	priv, err := x509.ParsePKCS8PrivateKey(pkcs8)
+	if err != nil {
+		return nil, fmt.Errorf("pkcs: key %s: %w", id, err)
+	}
+	cs, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("pkcs: key %s is not a signing key", id)
+	}
+	chain, err := s.readChain(id)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{Entry: Entry{ID: id, Store: s.Name(), Chain: chain}, signer: cs}, nil
+}
+
+// unlock checks the PIN against the counter and returns the PKCS#8 bytes.
+func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error) {
+	sk, err := s.readSealed(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, err := s.getSecret(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sec.Failures >= s.attempts() {
+		return nil, nil, fmt.Errorf("%w: %s", ErrLocked, id)
+	}
+	pkcs8, err := unseal(sec.Wrap, pin, sk)
+	if err != nil {
+		sec.Failures++
+		if err := s.setSecret(id, sec); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, &WrongPINError{TriesLeft: s.attempts() - sec.Failures}
+	}
+	if sec.Failures > 0 {
+		sec.Failures = 0
+		if err := s.setSecret(id, sec); err != nil {
+			return nil, nil, err
+		}
+	}
+	return pkcs8, sk, nil
+}
+
+// ChangePIN re-seals key id under a new PIN. The caller checks newPIN
+// against the PIN policy.
+func (s *KeychainStore) ChangePIN(id string, oldPIN, newPIN []byte) error {
+	pkcs8, sk, err := s.unlock(id, oldPIN)
+	if err != nil {
+		return err
+	}
+	defer clear(pkcs8)
+	sec, err := s.getSecret(id)
+	if err != nil {
+		return err
+	}
+	if err := seal(sec.Wrap, newPIN, pkcs8, sk); err != nil {
+		return fmt.Errorf("pkcs: %w", err)
+	}
+	data, _ := json.MarshalIndent(sk, "", "  ")
+	return atomicfile.Write(s.path(id, ".key"), data, 0o600)
+}
+
+// SetChain stores the chain of key id as PEM beside the key.
+func (s *KeychainStore) SetChain(id string, chain []*x509.Certificate) error {
+	if _, err := s.readSealed(id); err != nil {
+		return err
+	}
+	var buf []byte
+	for _, c := range chain {
+		buf = append(buf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return atomicfile.Write(s.path(id, ".pem"), buf, 0o644)
+}
+
+func (s *KeychainStore) readChain(id string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(s.path(id, ".pem"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pkcs: %w", err)
+	}
+	return ParsePEMCertificates(data)
+}
+
+// List returns the keys in Dir with their chains. It does not touch the
+// keychain, so it works even where the keychain is locked or absent.
+func (s *KeychainStore) List() ([]Entry, error) {
+	names, err := filepath.Glob(filepath.Join(s.Dir, "*.key"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []Entry
+	for _, n := range names {
+		id := strings.TrimSuffix(filepath.Base(n), ".key")
+		chain, err := s.readChain(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Entry{ID: id, Store: s.Name(), Chain: chain})
+	}
+	return out, nil
+}
+
+// Delete removes key id from Dir and the keychain.
+func (s *KeychainStore) Delete(id string) error {
+	if err := validID(id); err != nil {
+		return err
+	}
+	err := keyring.Delete(keychainService, id)
+	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("%w: %v", ErrKeychainUnavailable, err)
+	}
+	for _, ext := range []string{".key", ".pem"} {
+		if err := os.Remove(s.path(id, ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pkcs: %w", err)
+		}
+	}
+	return nil
+}
+
+// ParsePEMCertificates reads every CERTIFICATE block of data.
+func ParsePEMCertificates(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("pkcs: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

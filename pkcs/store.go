@@ -1,0 +1,145 @@
+package pkcs
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Key types a store can generate; the names are those of the CA protocol.
+const (
+	ECDSAP256 = "ecdsa-p256"
+	RSA3072   = "rsa-3072"
+)
+
+// Errors a caller branches on.
+var (
+	ErrWrongPIN            = errors.New("pkcs: wrong PIN")
+	ErrLocked              = errors.New("pkcs: key locked after too many wrong PINs")
+	ErrNotFound            = errors.New("pkcs: no such key")
+	ErrKeychainUnavailable = errors.New("pkcs: the operating system keychain is not available")
+)
+
+// WrongPINError is returned for a wrong PIN; it wraps ErrWrongPIN, and
+// ErrLocked as well when that was the last try.
+type WrongPINError struct {
+	TriesLeft int // -1 when the store does not know
+}
+
+func (e *WrongPINError) Error() string {
+	if e.TriesLeft == 0 {
+		return "pkcs: wrong PIN; the key is now locked"
+	}
+	if e.TriesLeft > 0 {
+		return fmt.Sprintf("pkcs: wrong PIN (%d tries left)", e.TriesLeft)
+	}
+	return "pkcs: wrong PIN"
+}
+
+func (e *WrongPINError) Is(target error) bool {
+	return target == ErrWrongPIN || (target == ErrLocked && e.TriesLeft == 0)
+}
+
+// A Store holds private keys behind a PIN and the certificate chains issued
+// for them.
+type Store interface {
+	// Name is the store's name in the policy ("keychain", "pkcs11").
+	Name() string
+	// Generate creates a key of the given type protected by pin. It has no
+	// certificate until SetChain.
+	Generate(keyType string, pin []byte) (*Key, error)
+	// SetChain stores the certificate chain (leaf first) of key id.
+	SetChain(id string, chain []*x509.Certificate) error
+	// Open unlocks key id with pin.
+	Open(id string, pin []byte) (*Key, error)
+	// List returns every key of the store with its chain, without a PIN.
+	List() ([]Entry, error)
+	// Delete removes a key and its certificates.
+	Delete(id string) error
+}
+
+// PINChanger is implemented by stores whose keys' PIN can be changed.
+type PINChanger interface {
+	ChangePIN(id string, oldPIN, newPIN []byte) error
+}
+
+// Entry describes a key without unlocking it.
+type Entry struct {
+	ID    string
+	Store string
+	Chain []*x509.Certificate // leaf first; empty for a key whose activation did not finish
+}
+
+// Certificate returns the leaf certificate, or nil.
+func (e Entry) Certificate() *x509.Certificate {
+	if len(e.Chain) == 0 {
+		return nil
+	}
+	return e.Chain[0]
+}
+
+// DaysLeft is the number of whole days before the certificate expires
+// (negative once it has).
+func (e Entry) DaysLeft(now time.Time) int {
+	c := e.Certificate()
+	if c == nil {
+		return 0
+	}
+	return int(c.NotAfter.Sub(now).Hours() / 24)
+}
+
+// Key is an unlocked private key: a crypto.Signer, safe for concurrent use,
+// with the certificate chain issued for it.
+type Key struct {
+	Entry
+	signer crypto.Signer
+}
+
+// Public returns the public key.
+func (k *Key) Public() crypto.PublicKey { return k.signer.Public() }
+
+// Sign signs digest with the private key.
+func (k *Key) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return k.signer.Sign(r, digest, opts)
+}
+
+// KeyID derives a key's ID from its public key: the first 8 bytes of the
+// SHA-256 of its SubjectPublicKeyInfo, in hex. Stores use it as the name of
+// the key (and, on a token, as CKA_ID).
+func KeyID(pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("pkcs: %w", err)
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+func generateSoftware(keyType string) (crypto.Signer, error) {
+	switch keyType {
+	case ECDSAP256, "":
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case RSA3072:
+		return rsa.GenerateKey(rand.Reader, 3072)
+	}
+	return nil, fmt.Errorf("pkcs: unknown key type %q", keyType)
+}
+
+// NewCSR returns a PKCS#10 request signed by key. The subject is left empty:
+// the CA takes the holder's identity from its own records, never from the CSR.
+func NewCSR(key crypto.Signer) ([]byte, error) {
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		return nil, fmt.Errorf("pkcs: CSR: %w", err)
+	}
+	return der, nil
+}
