@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,9 +126,13 @@ func (a *Authority) newReference(tx *sql.Tx, holderID int64, n int) (string, err
 		j, _ := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
 		perm[i], perm[j.Int64()] = perm[j.Int64()], perm[i]
 	}
+	// Shown in the order the holder registered them, so that an answers
+	// file written in that order fits whatever subset is drawn.
+	chosen := perm[:shownQuestions]
+	slices.Sort(chosen)
 	shown := make([]string, shownQuestions)
-	for i := range shown {
-		shown[i] = strconv.Itoa(perm[i])
+	for i, q := range chosen {
+		shown[i] = strconv.Itoa(q)
 	}
 	now := time.Now()
 	code := protocol.NewRefCode()

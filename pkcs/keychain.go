@@ -367,3 +367,13 @@ func ParsePEMCertificates(data []byte) ([]*x509.Certificate, error) {
 	}
 	return out, nil
 }
+
+// Check reports whether the keychain answers, without changing it; it
+// returns an error wrapping ErrKeychainUnavailable when it does not.
+func (s *KeychainStore) Check() error {
+	_, err := keyring.Get(keychainService, "paraphe-probe")
+	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return fmt.Errorf("%w: %v", ErrKeychainUnavailable, err)
+}

@@ -1,0 +1,352 @@
+// Package activation is the client side of the CA protocol: it discovers
+// the CA's services, fetches a reference's secret questions, sends the
+// answers, and enrols a key generated in a pkcs.Store over EST (RFC 7030).
+//
+// Every request goes through the http.Client built by config from the
+// machine policy, so proxy settings and TLS anchors apply to all of them.
+package activation
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/pkcs"
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// Errors a caller branches on. Refusals by the CA arrive as *ServerError.
+var (
+	// ErrUnreachable: no HTTP answer from the CA (DNS, connection, proxy, timeout).
+	ErrUnreachable = errors.New("activation: the CA cannot be reached")
+	// ErrMalformedReply: the CA (or something in between) answered, but not
+	// in the protocol's format.
+	ErrMalformedReply = errors.New("activation: the CA's reply is not understood")
+	// ErrWrongCA: the CA's certificates do not chain to the policy anchors.
+	ErrWrongCA = errors.New("activation: the CA's certificates do not match the policy anchors")
+)
+
+// ServerError is a refusal by the CA, with the protocol's error code.
+type ServerError struct {
+	Status       int
+	Code         string // protocol.Code*
+	Message      string // the server's words, in English
+	AttemptsLeft *int
+}
+
+func (e *ServerError) Error() string {
+	return fmt.Sprintf("activation: CA refused (%d %s): %s", e.Status, e.Code, e.Message)
+}
+
+// Client talks to one CA.
+type Client struct {
+	http    *http.Client
+	base    *url.URL
+	anchors [][]byte
+	doc     *protocol.ServiceDocument
+}
+
+// New returns a client for the CA the policy names.
+func New(p *config.Policy, opt config.ClientOptions) (*Client, error) {
+	hc, err := config.NewHTTPClient(p, opt)
+	if err != nil {
+		return nil, err
+	}
+	base, err := url.Parse(p.CA.URL)
+	if err != nil {
+		return nil, fmt.Errorf("activation: %w", err)
+	}
+	c := &Client{http: hc, base: base}
+	for _, a := range p.CA.Anchors {
+		fp, _ := config.ParseFingerprint(a)
+		c.anchors = append(c.anchors, fp)
+	}
+	return c, nil
+}
+
+// do sends a request and returns the body of a 2xx reply; other replies
+// become *ServerError (or ErrMalformedReply when they are not ours).
+func (c *Client) do(req *http.Request, wantType string) ([]byte, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ae *config.AnchorError
+		if errors.As(err, &ae) {
+			return nil, ae
+		}
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading reply: %w", ErrUnreachable, err)
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode/100 != 2 {
+		var pe protocol.Error
+		if ct == "application/json" && json.Unmarshal(body, &pe) == nil && pe.Code != "" {
+			return nil, &ServerError{Status: resp.StatusCode, Code: pe.Code, Message: pe.Message, AttemptsLeft: pe.AttemptsLeft}
+		}
+		return nil, fmt.Errorf("%w: HTTP %s from %s", ErrMalformedReply, resp.Status, req.URL.Host)
+	}
+	if ct != wantType {
+		return nil, fmt.Errorf("%w: content type %q, expected %q", ErrMalformedReply, ct, wantType)
+	}
+	return body, nil
+}
+
+func (c *Client) getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("activation: %w", err)
+	}
+	body, err := c.do(req, "application/json")
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedReply, err)
+	}
+	return nil
+}
+
+// Discover fetches the service document (once per client).
+func (c *Client) Discover(ctx context.Context) (*protocol.ServiceDocument, error) {
+	if c.doc != nil {
+		return c.doc, nil
+	}
+	var doc protocol.ServiceDocument
+	if err := c.getJSON(ctx, c.base.JoinPath(protocol.ServicePath).String(), &doc); err != nil {
+		return nil, err
+	}
+	for _, u := range []string{doc.Activation, doc.EST} {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" || !strings.HasSuffix(pu.Path, "/") {
+			return nil, fmt.Errorf("%w: service document URL %q", ErrMalformedReply, u)
+		}
+	}
+	c.doc = &doc
+	return c.doc, nil
+}
+
+// Questions returns the questions and state of a reference code. The code
+// must already be in canonical form (protocol.ParseRefCode).
+func (c *Client) Questions(ctx context.Context, ref string) (*protocol.Questions, error) {
+	doc, err := c.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var q protocol.Questions
+	if err := c.getJSON(ctx, doc.Activation+url.PathEscape(ref)+"/questions", &q); err != nil {
+		return nil, err
+	}
+	if q.State == protocol.StatePending && len(q.Questions) == 0 {
+		return nil, fmt.Errorf("%w: no questions for a pending reference", ErrMalformedReply)
+	}
+	return &q, nil
+}
+
+// Answer sends the answers (normalised here as on the server) and returns
+// the one-time authorization.
+func (c *Client) Answer(ctx context.Context, ref string, answers []string) (*protocol.Authorization, error) {
+	doc, err := c.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	norm := make([]string, len(answers))
+	for i, a := range answers {
+		norm[i] = protocol.NormalizeAnswer(a)
+	}
+	body, _ := json.Marshal(protocol.Answers{Answers: norm})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, doc.Activation+url.PathEscape(ref)+"/answers", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("activation: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	reply, err := c.do(req, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	var auth protocol.Authorization
+	if err := json.Unmarshal(reply, &auth); err != nil || auth.Code == "" {
+		return nil, fmt.Errorf("%w: authorization", ErrMalformedReply)
+	}
+	return &auth, nil
+}
+
+func (c *Client) getBase64(ctx context.Context, u, wantType string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("activation: %w", err)
+	}
+	body, err := c.do(req, wantType)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBase64(body)
+}
+
+func decodeBase64(body []byte) ([]byte, error) {
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), ""))
+	if err != nil {
+		return nil, fmt.Errorf("%w: base64: %w", ErrMalformedReply, err)
+	}
+	return der, nil
+}
+
+// CACerts returns the CA's certificates (EST cacerts) after checking that
+// one of them is a policy anchor.
+func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
+	doc, err := c.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	der, err := c.getBase64(ctx, doc.EST+"cacerts", "application/pkcs7-mime")
+	if err != nil {
+		return nil, err
+	}
+	certs, err := protocol.ParseCertsOnly(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
+	}
+	if len(c.anchors) == 0 {
+		return certs, nil
+	}
+	for _, cert := range certs {
+		fp := fingerprint(cert)
+		for _, a := range c.anchors {
+			if bytes.Equal(fp, a) {
+				return certs, nil
+			}
+		}
+	}
+	return nil, ErrWrongCA
+}
+
+// KeyType returns the key type the CA asks for (EST csrattrs).
+func (c *Client) KeyType(ctx context.Context) (string, error) {
+	doc, err := c.Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	der, err := c.getBase64(ctx, doc.EST+"csrattrs", "application/csrattrs")
+	if err != nil {
+		return "", err
+	}
+	kt, err := protocol.ParseCSRAttrs(der)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformedReply, err)
+	}
+	return kt, nil
+}
+
+// Enroll sends a CSR for key (EST simpleenroll) authenticated by the
+// reference and authorization codes, and returns the issued certificate
+// followed by the rest of the chain up to the root.
+func (c *Client) Enroll(ctx context.Context, ref, authCode string, key crypto.Signer) ([]*x509.Certificate, error) {
+	return c.enroll(ctx, "simpleenroll", key, func(req *http.Request, csr *x509.CertificateRequest) {
+		req.SetBasicAuth(ref, protocol.EnrollPassword(authCode, csr.RawSubjectPublicKeyInfo))
+	})
+}
+
+// Reenroll sends a CSR for a new key (EST simplereenroll); the client must
+// have been built with the current certificate and key in ClientOptions.
+func (c *Client) Reenroll(ctx context.Context, key crypto.Signer) ([]*x509.Certificate, error) {
+	return c.enroll(ctx, "simplereenroll", key, func(*http.Request, *x509.CertificateRequest) {})
+}
+
+func (c *Client) enroll(ctx context.Context, op string, key crypto.Signer, auth func(*http.Request, *x509.CertificateRequest)) ([]*x509.Certificate, error) {
+	doc, err := c.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	caCerts, err := c.CACerts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	der, err := pkcs.NewCSR(key)
+	if err != nil {
+		return nil, err
+	}
+	csr, _ := x509.ParseCertificateRequest(der)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, doc.EST+op, strings.NewReader(base64.StdEncoding.EncodeToString(der)))
+	if err != nil {
+		return nil, fmt.Errorf("activation: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/pkcs10")
+	req.Header.Set("Content-Transfer-Encoding", "base64")
+	auth(req, csr)
+	body, err := c.do(req, "application/pkcs7-mime")
+	if err != nil {
+		return nil, err
+	}
+	p7, err := decodeBase64(body)
+	if err != nil {
+		return nil, err
+	}
+	issued, err := protocol.ParseCertsOnly(p7)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
+	}
+	return buildChain(issued, caCerts, key.Public())
+}
+
+// buildChain checks that the issued certificate is for our key and chains to
+// the CA's root, and returns leaf, intermediates, root.
+func buildChain(issued, caCerts []*x509.Certificate, pub crypto.PublicKey) ([]*x509.Certificate, error) {
+	leaf := issued[0]
+	if k, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(pub) {
+		return nil, fmt.Errorf("%w: the certificate issued is not for the key sent", ErrMalformedReply)
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	for _, c := range append(issued[1:], caCerts...) {
+		if bytes.Equal(c.RawIssuer, c.RawSubject) {
+			roots.AddCert(c)
+		} else {
+			inter.AddCert(c)
+		}
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: time.Now(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWrongCA, err)
+	}
+	return chains[0], nil
+}
+
+func fingerprint(c *x509.Certificate) []byte {
+	sum := sha256.Sum256(c.Raw)
+	return sum[:]
+}
+
+// Activate generates a key of auth.KeyType in store behind pin, enrols it
+// with the reference's authorization and stores the chain beside it. When
+// enrolment fails the new key is deleted, so a failed activation leaves
+// nothing behind.
+func (c *Client) Activate(ctx context.Context, store pkcs.Store, ref string, auth *protocol.Authorization, pin []byte) (*pkcs.Key, error) {
+	key, err := store.Generate(auth.KeyType, pin)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := c.Enroll(ctx, ref, auth.Code, key)
+	if err == nil {
+		err = store.SetChain(key.ID, chain)
+	}
+	if err != nil {
+		store.Delete(key.ID)
+		return nil, err
+	}
+	key.Chain = chain
+	return key, nil
+}

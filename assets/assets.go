@@ -1,0 +1,14 @@
+// Package assets embeds what the binaries ship: the translation catalogue
+// (one JSON file per language, flat keys, go-i18n/fyne template syntax so
+// the GUI can load the same files with fyne's lang package).
+package assets
+
+import "embed"
+
+// Translations holds translations/{en,fr,it}.json.
+//
+//go:embed translations/*.json
+var Translations embed.FS
+
+// Languages are the languages of the catalogue; the first is the fallback.
+var Languages = []string{"en", "fr", "it"}

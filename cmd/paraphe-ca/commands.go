@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// Exit codes, documented in the usage text.
+const (
+	exitOK       = 0
+	exitError    = 1
+	exitUsage    = 2
+	exitInput    = 3 // the record or argument is invalid
+	exitNotFound = 4 // no such reference code or serial number
+	exitState    = 5 // the object is not in a state that allows this
+)
+
+type command struct {
+	p      *i18n.Printer
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &command{p: p, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, p.T("ca.usage"))
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmds := map[string]func([]string) error{
+		"init": c.init, "enroll": c.enroll, "list": c.list, "revoke": c.revoke,
+		"reissue": c.reissue, "policy": c.policy, "serve": c.serve,
+	}
+	f, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintln(stderr, p.T("ca.unknown_command", "Command", args[0]))
+		fmt.Fprint(stderr, p.T("ca.usage"))
+		return exitUsage
+	}
+	err := f(args[1:])
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return cli.Exit(stderr, "paraphe-ca", c.explain(err), p.T("hint"))
+}
+
+func (c *command) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("paraphe-ca "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, c.p.T("ca.usage."+name))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (c *command) usage(msg string) error {
+	return &cli.ExitError{Code: exitUsage, Message: msg}
+}
+
+// dirFlag adds --dir, defaulting to $PARAPHE_CA_DIR.
+func (c *command) dirFlag(fs *flag.FlagSet) *string {
+	return fs.String("dir", os.Getenv("PARAPHE_CA_DIR"), c.p.T("ca.flag.dir"))
+}
+
+func (c *command) open(dir string) (*ca.Authority, error) {
+	if dir == "" {
+		return nil, c.usage(c.p.T("ca.need_dir"))
+	}
+	return ca.Open(dir)
+}
+
+// explain turns library errors into messages in the operator's language.
+func (c *command) explain(err error) error {
+	var e *cli.ExitError
+	if errors.As(err, &e) {
+		return err
+	}
+	p := c.p
+	var in *ca.InputError
+	switch {
+	case errors.As(err, &in):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.input", "Field", in.Field, "Problem", in.Problem), Err: err}
+	case errors.Is(err, protocol.ErrRefFormat), errors.Is(err, protocol.ErrRefCheck):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.ref_format"), Err: err}
+	case errors.Is(err, ca.ErrUnknownReference):
+		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.unknown_ref"), Hint: p.T("ca.hint.list"), Err: err}
+	case errors.Is(err, ca.ErrUnknownSerial):
+		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.unknown_serial"), Hint: p.T("ca.hint.list"), Err: err}
+	case errors.Is(err, ca.ErrStillUsable):
+		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.still_usable"), Hint: p.T("ca.hint.force"), Err: err}
+	case errors.Is(err, ca.ErrAlreadyRevoked):
+		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.already_revoked"), Err: err}
+	case errors.Is(err, ca.ErrExists):
+		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.exists"), Hint: p.T("ca.hint.other_dir"), Err: err}
+	}
+	return &cli.ExitError{Code: exitError, Message: err.Error()}
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func (c *command) init(args []string) error {
+	fs := c.flags("init")
+	dir := c.dirFlag(fs)
+	var o ca.InitOptions
+	var hosts multiFlag
+	fs.StringVar(&o.URL, "url", "https://localhost:8443", c.p.T("ca.flag.url"))
+	fs.StringVar(&o.Name, "name", "Paraphe Demo CA", c.p.T("ca.flag.name"))
+	fs.StringVar(&o.KeyType, "key-type", protocol.KeyECDSAP256, c.p.T("ca.flag.key_type"))
+	fs.StringVar(&o.HolderKeyType, "holder-key-type", protocol.KeyECDSAP256, c.p.T("ca.flag.holder_key_type"))
+	fs.IntVar(&o.ReferenceTTL, "reference-ttl", 15, c.p.T("ca.flag.reference_ttl"))
+	fs.IntVar(&o.Validity, "validity", 1095, c.p.T("ca.flag.validity"))
+	fs.Var(&hosts, "host", c.p.T("ca.flag.host"))
+	if _, err := cli.Parse(fs, args); err != nil {
+		return c.usage(err.Error())
+	}
+	if *dir == "" {
+		return c.usage(c.p.T("ca.need_dir"))
+	}
+	o.Hosts = hosts
+	if err := ca.Init(*dir, o); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.init.done", "Dir", *dir, "Policy", filepath.Join(*dir, "policy.json")))
+	return nil
+}
+
+func (c *command) enroll(args []string) error {
+	fs := c.flags("enroll")
+	dir := c.dirFlag(fs)
+	var h ca.Holder
+	var qs, as multiFlag
+	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
+	fs.StringVar(&h.Name, "name", "", c.p.T("ca.flag.holder_name"))
+	fs.StringVar(&h.Title, "title", "", c.p.T("ca.flag.title"))
+	fs.StringVar(&h.MemberNumber, "member-number", "", c.p.T("ca.flag.member_number"))
+	fs.StringVar(&h.Organization, "organization", "", c.p.T("ca.flag.organization"))
+	fs.StringVar(&h.Email, "email", "", c.p.T("ca.flag.email"))
+	fs.Var(&qs, "question", c.p.T("ca.flag.question"))
+	fs.Var(&as, "answer", c.p.T("ca.flag.answer"))
+	if _, err := cli.Parse(fs, args); err != nil {
+		return c.usage(err.Error())
+	}
+	if h.Name == "" {
+		// The record comes as JSON on standard input, so that answers
+		// never appear on a command line.
+		dec := json.NewDecoder(c.stdin)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&h); err != nil {
+			return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_json", "Err", err.Error()), Hint: c.p.T("ca.hint.record_json")}
+		}
+	} else {
+		if len(qs) != len(as) {
+			return c.usage(c.p.T("ca.err.question_answer_pairs"))
+		}
+		for i := range qs {
+			h.Questions = append(h.Questions, ca.Question{Question: qs[i], Answer: as[i]})
+		}
+	}
+	a, err := c.open(*dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	code, err := a.Enroll(context.Background(), h)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		h.Questions = nil
+		json.NewEncoder(c.stdout).Encode(struct {
+			ca.Holder
+			Reference string `json:"reference"`
+		}{h, code})
+		return nil
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.enroll.done", "Name", h.Name))
+	fmt.Fprintln(c.stdout, code)
+	return nil
+}
+
+func (c *command) list(args []string) error {
+	fs := c.flags("list")
+	dir := c.dirFlag(fs)
+	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
+	full := fs.Bool("full-codes", false, c.p.T("ca.flag.full_codes"))
+	if _, err := cli.Parse(fs, args); err != nil {
+		return c.usage(err.Error())
+	}
+	a, err := c.open(*dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	hs, err := a.List(context.Background(), *full)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if hs == nil {
+			hs = []ca.HolderStatus{}
+		}
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(hs)
+	}
+	if len(hs) == 0 {
+		fmt.Fprintln(c.stdout, c.p.T("ca.list.empty"))
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, c.p.T("ca.list.header"))
+	for _, h := range hs {
+		ref, state := "-", "-"
+		if n := len(h.References); n > 0 {
+			ref, state = h.References[n-1].Code, c.p.T("state."+h.References[n-1].State)
+		}
+		certs := []string{}
+		for _, ct := range h.Certificates {
+			s := ct.Serial
+			if ct.Revoked != nil {
+				s += " (" + c.p.T("ca.list.revoked") + ")"
+			}
+			certs = append(certs, s)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Name, h.MemberNumber, ref, state, strings.Join(certs, ", "))
+	}
+	return tw.Flush()
+}
+
+func (c *command) revoke(args []string) error {
+	fs := c.flags("revoke")
+	dir := c.dirFlag(fs)
+	reason := fs.String("reason", "unspecified", c.p.T("ca.flag.reason"))
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return c.usage(err.Error())
+	}
+	if len(pos) != 1 {
+		return c.usage(c.p.T("ca.usage.revoke"))
+	}
+	a, err := c.open(*dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Revoke(context.Background(), pos[0], *reason); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.revoke.done", "Serial", pos[0]))
+	return nil
+}
+
+func (c *command) reissue(args []string) error {
+	fs := c.flags("reissue")
+	dir := c.dirFlag(fs)
+	force := fs.Bool("force", false, c.p.T("ca.flag.force"))
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return c.usage(err.Error())
+	}
+	if len(pos) != 1 {
+		return c.usage(c.p.T("ca.usage.reissue"))
+	}
+	a, err := c.open(*dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	code, err := a.Reissue(context.Background(), pos[0], *force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.reissue.done"))
+	fmt.Fprintln(c.stdout, code)
+	return nil
+}
+
+func (c *command) policy(args []string) error {
+	fs := c.flags("policy")
+	dir := c.dirFlag(fs)
+	u := fs.String("url", "", c.p.T("ca.flag.policy_url"))
+	if _, err := cli.Parse(fs, args); err != nil {
+		return c.usage(err.Error())
+	}
+	a, err := c.open(*dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *u == "" {
+		*u = a.Config.URL
+	}
+	data, err := ca.ClientPolicy(a.Root, *u)
+	if err != nil {
+		return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.policy_url", "URL", *u), Err: err}
+	}
+	_, err = c.stdout.Write(data)
+	return err
+}
+
+func (c *command) serve(args []string) error {
+	fs := c.flags("serve")
+	dir := c.dirFlag(fs)
+	addr := fs.String("addr", "127.0.0.1:8443", c.p.T("ca.flag.addr"))
+	if _, err := cli.Parse(fs, args); err != nil {
+		return c.usage(err.Error())
+	}
+	a, err := c.open(*dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr), Hint: c.p.T("ca.hint.listen"), Err: err}
+	}
+	log := slog.New(slog.NewJSONHandler(c.stderr, nil))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The first line tells scripts and tests where the server listens
+	// (useful with --addr 127.0.0.1:0).
+	log.Info("listening", "addr", l.Addr().String(), "url", "https://"+l.Addr().String(), "dir", *dir)
+	err = a.Serve(ctx, l, log)
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/pkcs"
+)
+
+// certJSON is one element of "paraphe certs --json".
+type certJSON struct {
+	ID string `json:"id"`
+	pkcs.Holder
+	Issuer   string    `json:"issuer"`
+	Serial   string    `json:"serial"`
+	NotAfter time.Time `json:"not_after"`
+	DaysLeft int       `json:"days_left"`
+	Store    string    `json:"store"`
+	Default  bool      `json:"default"`
+}
+
+func (a *app) certs(args []string) error {
+	fs := a.flags("certs")
+	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
+	if _, err := cli.Parse(fs, args); err != nil {
+		return a.usageErr(err)
+	}
+	pol, _ := a.policy() // listing works without a policy
+	stores, err := a.stores(pol)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	list := []certJSON{}
+	for _, s := range stores {
+		entries, err := s.List()
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			c := e.Certificate()
+			if c == nil {
+				continue // an activation that did not finish
+			}
+			list = append(list, certJSON{
+				ID: e.ID, Holder: pkcs.HolderOf(c), Issuer: c.Issuer.CommonName,
+				Serial: fmt.Sprintf("%x", c.SerialNumber), NotAfter: c.NotAfter.UTC(),
+				DaysLeft: e.DaysLeft(now), Store: e.Store, Default: e.ID == a.settings.DefaultCert,
+			})
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(a.stdout, a.p.T("certs.empty"))
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, a.p.T("certs.header"))
+	for _, c := range list {
+		mark := ""
+		if c.Default {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", c.ID, mark, c.Name, c.Title, c.MemberNumber,
+			c.Issuer, c.Serial, c.NotAfter.Local().Format("2006-01-02"), c.DaysLeft, a.p.T("store."+c.Store))
+	}
+	return tw.Flush()
+}
