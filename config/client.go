@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -52,35 +53,70 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 		}
 		anchors = append(anchors, fp)
 	}
-	tc := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		// Verification is ours (VerifyConnection): the roots are the policy
-		// anchors, known by fingerprint, and they arrive in the chain.
-		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			return verifyChain(cs, anchors, p.CA.AllowSystemRoots)
-		},
-	}
-	if opt.Certificate != nil {
-		cert := opt.Certificate
-		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
-	}
 	timeout := opt.Timeout
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
-	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		Proxy:                 proxy,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tc,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+	rt := &perHost{newTransport: func(host string) *http.Transport {
+		tc := &tls.Config{
+			MinVersion: tls.VersionTLS12,
+			// Verification is ours: the roots are the policy anchors, known
+			// by fingerprint, and they arrive in the server's chain.
+			InsecureSkipVerify: true,
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				return verifyChain(cs, host, anchors, p.CA.AllowSystemRoots)
+			},
+		}
+		if opt.Certificate != nil {
+			cert := opt.Certificate
+			tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		}
+		dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
+		return &http.Transport{
+			Proxy:                 proxy,
+			DialContext:           dialer.DialContext,
+			TLSClientConfig:       tc,
+			TLSHandshakeTimeout:   15 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
+		}
+	}}
+	return &http.Client{Transport: rt, Timeout: timeout}, nil
+}
+
+// perHost keeps one transport per host name, so that each TLS verification
+// knows the name it must check, even for an IP address (for which no SNI,
+// hence no ConnectionState.ServerName, exists) and through a proxy.
+type perHost struct {
+	newTransport func(host string) *http.Transport
+	mu           sync.Mutex
+	byHost       map[string]*http.Transport
+}
+
+func (p *perHost) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := req.URL.Hostname()
+	p.mu.Lock()
+	t, ok := p.byHost[host]
+	if !ok {
+		if p.byHost == nil {
+			p.byHost = map[string]*http.Transport{}
+		}
+		t = p.newTransport(host)
+		p.byHost[host] = t
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}, nil
+	p.mu.Unlock()
+	return t.RoundTrip(req)
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach every transport.
+func (p *perHost) CloseIdleConnections() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range p.byHost {
+		t.CloseIdleConnections()
+	}
 }
 
 // ProxyFunc turns a policy proxy setting into an http.Transport Proxy hook.
@@ -98,28 +134,37 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 	return http.ProxyURL(u), nil
 }
 
-func verifyChain(cs tls.ConnectionState, anchors [][]byte, system bool) error {
+func verifyChain(cs tls.ConnectionState, host string, anchors [][]byte, system bool) error {
 	certs := cs.PeerCertificates
 	if len(certs) == 0 {
 		return errors.New("config: server sent no certificate")
 	}
-	roots := x509.NewCertPool()
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
+	isAnchor := func(c *x509.Certificate) bool {
 		sum := sha256.Sum256(c.Raw)
-		anchored := false
 		for _, a := range anchors {
 			if bytes.Equal(a, sum[:]) {
-				anchored = true
+				return true
 			}
 		}
-		if anchored {
+		return false
+	}
+	roots := x509.NewCertPool()
+	inter := x509.NewCertPool()
+	if isAnchor(certs[0]) {
+		// The server's own certificate is pinned: only the name remains to check.
+		if err := certs[0].VerifyHostname(host); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		return nil
+	}
+	for _, c := range certs[1:] {
+		if isAnchor(c) {
 			roots.AddCert(c)
 		} else {
 			inter.AddCert(c)
 		}
 	}
-	opts := x509.VerifyOptions{DNSName: cs.ServerName, Roots: roots, Intermediates: inter}
+	opts := x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inter}
 	_, err := certs[0].Verify(opts)
 	if err != nil && system {
 		opts.Roots = nil // the system pool
@@ -137,5 +182,5 @@ func verifyChain(cs tls.ConnectionState, anchors [][]byte, system bool) error {
 	if issuer == "" {
 		issuer = top.Subject.String()
 	}
-	return &AnchorError{Host: cs.ServerName, Issuer: issuer, Err: err}
+	return &AnchorError{Host: host, Issuer: issuer, Err: err}
 }

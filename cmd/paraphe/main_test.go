@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/paraphe/paraphe/internal/testenv"
+)
+
+// These tests drive the real binaries: paraphe against a paraphe-ca serve
+// process over HTTPS, with keys in a real Secret Service keychain.
+
+var (
+	binDir        string
+	secretService error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "paraphe-bin-")
+	if err != nil {
+		panic(err)
+	}
+	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/paraphe/paraphe/cmd/paraphe", "github.com/paraphe/paraphe/cmd/paraphe-ca")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	binDir = dir
+	ss, err := testenv.StartSecretService()
+	secretService = err
+	code := m.Run()
+	if ss != nil {
+		ss.Stop()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBin runs a binary with env added to this process's environment.
+func runBin(t *testing.T, stdin string, env []string, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd.Env = append(append(os.Environ(), "PARAPHE_LANG=en"), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// world is a CA folder with a running server and a holder's home.
+type world struct {
+	caDir string
+	srv   *testenv.CAProcess
+	home  string
+	env   []string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{caDir: filepath.Join(t.TempDir(), "ca"), home: filepath.Join(t.TempDir(), "home")}
+	if r := runBin(t, "", nil, "paraphe-ca", "init", "--dir", w.caDir); r.code != 0 {
+		t.Fatalf("init: %+v", r)
+	}
+	w.srv = testenv.StartCAProcess(t, filepath.Join(binDir, "paraphe-ca"), w.caDir)
+	w.env = []string{"PARAPHE_HOME=" + w.home, "PARAPHE_POLICY=" + w.srv.Policy}
+	return w
+}
+
+func (w *world) enroll(t *testing.T) string {
+	t.Helper()
+	r := runBin(t, testenv.HolderJSON(), nil, "paraphe-ca", "enroll", "--dir", w.caDir)
+	if r.code != 0 {
+		t.Fatalf("enroll: %+v", r)
+	}
+	return testenv.LastLine(r.stdout)
+}
+
+func (w *world) answersFile(t *testing.T, answers ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "answers.txt")
+	os.WriteFile(path, []byte(strings.Join(answers, "\n")+"\n"), 0o600)
+	return path
+}
+
+const testPIN = "Corr3ct-Horse!"
+
+func (w *world) activate(t *testing.T, ref, answers string, env ...string) result {
+	t.Helper()
+	return runBin(t, "", append(append([]string{"PARAPHE_PIN=" + testPIN}, w.env...), env...),
+		"paraphe", "activate", "--ref", ref, "--answers-file", answers)
+}
+
+func needKeychain(t *testing.T) {
+	if secretService != nil {
+		testenv.Missing(t, secretService.Error())
+	}
+}
+
+func TestActivateEndToEnd(t *testing.T) {
+	needKeychain(t)
+	testenv.Require(t, "openssl")
+	w := newWorld(t)
+	ref := w.enroll(t)
+	if len(ref) != 19 {
+		t.Fatalf("reference code %q", ref)
+	}
+	r := w.activate(t, strings.ToLower(ref), w.answersFile(t, testenv.Answers...))
+	if r.code != 0 || !strings.Contains(r.stdout, "Certificate activated: Marie Dupont, Notaire, member no. 75-1234") {
+		t.Fatalf("activate: %+v", r)
+	}
+
+	r = runBin(t, "", w.env, "paraphe", "certs", "--json")
+	var certs []struct {
+		ID, Name, Title, Store string
+		MemberNumber           string `json:"member_number"`
+		DaysLeft               int    `json:"days_left"`
+		Default                bool
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &certs); err != nil || len(certs) != 1 {
+		t.Fatalf("certs --json: %v %+v", err, r)
+	}
+	c := certs[0]
+	if c.Title != "Notaire" || c.MemberNumber != "75-1234" || c.Store != "keychain" || !c.Default || c.DaysLeft < 1000 {
+		t.Fatalf("certificate %+v", c)
+	}
+
+	// openssl agrees that the stored chain is sound.
+	chain, err := os.ReadFile(filepath.Join(w.home, "keys", c.ID+".pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.SplitAfter(string(chain), "-----END CERTIFICATE-----\n")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "leaf.pem"), []byte(blocks[0]), 0o644)
+	os.WriteFile(filepath.Join(dir, "issuing.pem"), []byte(blocks[1]), 0o644)
+	out, err := exec.Command("openssl", "verify", "-CAfile", filepath.Join(w.caDir, "root.pem"),
+		"-untrusted", filepath.Join(dir, "issuing.pem"), filepath.Join(dir, "leaf.pem")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "leaf.pem: OK") {
+		t.Fatalf("openssl verify: %v\n%s", err, out)
+	}
+
+	// The table lists it too, and the CA's list shows the code used.
+	if r := runBin(t, "", w.env, "paraphe", "certs"); !strings.Contains(r.stdout, "75-1234") {
+		t.Fatalf("certs: %+v", r)
+	}
+	if r := runBin(t, "", nil, "paraphe-ca", "list", "--dir", w.caDir); !strings.Contains(r.stdout, "used") || strings.Contains(r.stdout, ref) {
+		t.Fatalf("paraphe-ca list (the code must be redacted): %+v", r)
+	}
+
+	// Nothing secret reached either side's output or the server log.
+	w.srv.Stop()
+	logs := w.srv.Log.String() + r.stdout + r.stderr
+	for _, secret := range append([]string{testPIN, ref, "PRIVATE KEY"}, "Montréal", "montreal", "Jules") {
+		if strings.Contains(logs, secret) {
+			t.Errorf("a secret (%q) appears in the logs", secret)
+		}
+	}
+	if !strings.Contains(w.srv.Log.String(), `"path":"/.well-known/est/simpleenroll","status":200`) {
+		t.Fatalf("server log lacks the enrolment line:\n%s", w.srv.Log.String())
+	}
+}
+
+func TestRefusalsHaveDistinctMessagesAndCodes(t *testing.T) {
+	needKeychain(t)
+	w := newWorld(t)
+	wrong := w.answersFile(t, "paris", "medor", "victor hugo")
+	right := w.answersFile(t, testenv.Answers...)
+
+	// Five wrong answer sets lock the code, counting down.
+	ref := w.enroll(t)
+	for left := 4; left >= 1; left-- {
+		r := w.activate(t, ref, wrong)
+		want := "do not match what the certification authority has on record (" + string(rune('0'+left)) + " attempts left)"
+		if r.code != exitWrongAnswers || !strings.Contains(r.stderr, want) {
+			t.Fatalf("attempt with %d left: %+v", left, r)
+		}
+	}
+	r := w.activate(t, ref, wrong)
+	if r.code != exitLockedRef || !strings.Contains(r.stderr, "this was the last attempt") {
+		t.Fatalf("fifth wrong attempt: %+v", r)
+	}
+	r = w.activate(t, ref, right)
+	if r.code != exitLockedRef || !strings.Contains(r.stderr, "locked after too many wrong answers") {
+		t.Fatalf("right answers on a locked code: %+v", r)
+	}
+
+	// A used code cannot enrol again.
+	ref = w.enroll(t)
+	if r := w.activate(t, ref, right); r.code != 0 {
+		t.Fatalf("activate: %+v", r)
+	}
+	r = w.activate(t, ref, right)
+	if r.code != exitUsedRef || !strings.Contains(r.stderr, "already been used") {
+		t.Fatalf("used code: %+v", r)
+	}
+
+	// An expired code is refused.
+	ref = w.enroll(t)
+	expire(t, w.caDir, ref)
+	r = w.activate(t, ref, right)
+	if r.code != exitExpiredRef || !strings.Contains(r.stderr, "has expired") || !strings.Contains(r.stderr, "new reference code") {
+		t.Fatalf("expired code: %+v", r)
+	}
+	// … until the operator reissues it.
+	r = runBin(t, "", nil, "paraphe-ca", "reissue", "--dir", w.caDir, ref)
+	if r.code != 0 {
+		t.Fatalf("reissue: %+v", r)
+	}
+	if r := w.activate(t, testenv.LastLine(r.stdout), right); r.code != 0 {
+		t.Fatalf("activate with reissued code: %+v", r)
+	}
+
+	// Unknown and mistyped codes.
+	r = w.activate(t, "ABCD-EFGH-JKMN-PQRS", right)
+	if r.code != exitUnknownRef || !strings.Contains(r.stderr, "typing mistake") {
+		t.Fatalf("mistyped code: %+v", r)
+	}
+	r = w.activate(t, "short", right)
+	if r.code != exitUnknownRef || !strings.Contains(r.stderr, "this is not a reference code") {
+		t.Fatalf("malformed code: %+v", r)
+	}
+}
+
+func expire(t *testing.T, caDir, ref string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(caDir, "ca.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE refs SET expires = ? WHERE code = ?`, time.Now().Add(-time.Minute).Unix(), ref); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEnvironmentProblems(t *testing.T) {
+	needKeychain(t)
+	w := newWorld(t)
+	ref := w.enroll(t)
+	right := w.answersFile(t, testenv.Answers...)
+
+	// No policy installed.
+	r := runBin(t, "", []string{"PARAPHE_HOME=" + w.home, "PARAPHE_POLICY=" + filepath.Join(t.TempDir(), "none.json")},
+		"paraphe", "activate", "--ref", ref, "--answers-file", right)
+	if r.code != exitNoPolicy || !strings.Contains(r.stderr, "no machine policy") || !strings.Contains(r.stderr, "make demo") {
+		t.Fatalf("no policy: %+v", r)
+	}
+
+	// A policy with an error names the field.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"version":1,"ca":{"url":"http://ca.example","anchors":["00"]}}`), 0o644)
+	r = runBin(t, "", []string{"PARAPHE_POLICY=" + bad}, "paraphe", "activate", "--ref", ref)
+	if r.code != exitNoPolicy || !strings.Contains(r.stderr, "ca.url must be an https:// address") {
+		t.Fatalf("invalid policy: %+v", r)
+	}
+
+	// The CA is down.
+	pol := policyWith(t, w.srv.Policy, func(p map[string]any) { p["ca"].(map[string]any)["url"] = "https://127.0.0.1:1" })
+	r = w.activate(t, ref, right, "PARAPHE_POLICY="+pol)
+	if r.code != exitUnreachable || !strings.Contains(r.stderr, "cannot be reached") || !strings.Contains(r.stderr, "proxy") {
+		t.Fatalf("unreachable: %+v", r)
+	}
+
+	// Someone in between presents another chain (the policy pins another root).
+	pol = policyWith(t, w.srv.Policy, func(p map[string]any) {
+		p["ca"].(map[string]any)["anchors"] = []string{strings.Repeat("ab", 32)}
+	})
+	r = w.activate(t, ref, right, "PARAPHE_POLICY="+pol)
+	if r.code != exitTLSAnchor || !strings.Contains(r.stderr, `"CN=Paraphe Demo CA Root`) || !strings.Contains(r.stderr, "TLS inspection") {
+		t.Fatalf("anchor mismatch: %+v", r)
+	}
+
+	// No keychain: the holder learns before spending an attempt.
+	r = w.activate(t, ref, right, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	if r.code != exitKeychain || !strings.Contains(r.stderr, "keychain is not available") || !strings.Contains(r.stderr, "gnome-keyring") {
+		t.Fatalf("no keychain: %+v", r)
+	}
+
+	// A PIN that breaks the policy is refused before contacting the CA.
+	r = runBin(t, "", append([]string{"PARAPHE_PIN=password"}, w.env...), "paraphe", "activate", "--ref", ref, "--answers-file", right)
+	if r.code != exitPINPolicy || !strings.Contains(r.stderr, "upper-case") {
+		t.Fatalf("weak PIN: %+v", r)
+	}
+
+	// None of this spent an attempt: the code still has all five.
+	if r := runBin(t, "", nil, "paraphe-ca", "list", "--dir", w.caDir, "--json"); !strings.Contains(r.stdout, `"failures": 0`) {
+		t.Fatalf("an attempt was spent: %s", r.stdout)
+	}
+	if r := w.activate(t, ref, right); r.code != 0 {
+		t.Fatalf("activate after the problems: %+v", r)
+	}
+}
+
+func policyWith(t *testing.T, path string, edit func(map[string]any)) string {
+	t.Helper()
+	data, _ := os.ReadFile(path)
+	var p map[string]any
+	json.Unmarshal(data, &p)
+	edit(p)
+	data, _ = json.Marshal(p)
+	out := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(out, data, 0o644)
+	return out
+}
+
+func TestLanguages(t *testing.T) {
+	for lang, want := range map[string]string{"fr": "code de référence", "it": "codice di riferimento", "en": "reference code"} {
+		r := runBin(t, "", []string{"PARAPHE_LANG=" + lang, "PARAPHE_POLICY=/nonexistent", "PARAPHE_HOME=" + t.TempDir()}, "paraphe", "activate", "--ref", "x")
+		if r.code != exitNoPolicy {
+			t.Fatalf("%s: %+v", lang, r)
+		}
+		if r := runBin(t, "", []string{"PARAPHE_LANG=" + lang, "PARAPHE_HOME=" + t.TempDir()}, "paraphe", "help"); !strings.Contains(strings.ToLower(r.stdout), want) {
+			t.Errorf("%s usage lacks %q:\n%s", lang, want, r.stdout)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if r := runBin(t, "", []string{"PARAPHE_HOME=" + t.TempDir()}, "paraphe"); r.code != 0 || !strings.Contains(r.stdout, "paraphe activate") {
+		t.Fatalf("no arguments: %+v", r)
+	}
+	if r := runBin(t, "", nil, "paraphe", "frobnicate"); r.code != exitUsage {
+		t.Fatalf("unknown command: %+v", r)
+	}
+	if r := runBin(t, "", nil, "paraphe", "activate", "1234"); r.code != exitUsage || !strings.Contains(r.stderr, "never given as arguments") {
+		t.Fatalf("PIN as argument: %+v", r)
+	}
+	if r := runBin(t, "", nil, "paraphe", "--version"); r.code != 0 || !strings.HasPrefix(r.stdout, "paraphe ") {
+		t.Fatalf("version: %+v", r)
+	}
+}

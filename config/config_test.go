@@ -1,0 +1,135 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const anchor = "11d95a6f5508e54134a75866e23d3aff7e940c115617c22e006335cb18cc0b67"
+
+func TestParsePolicy(t *testing.T) {
+	tests := []struct {
+		name, json string
+		field      string // "" for a valid policy
+		reason     string
+	}{
+		{"minimal", `{"version":1,"ca":{"url":"https://ca.example:8443","anchors":["` + anchor + `"]}}`, "", ""},
+		{"colons and prefix", `{"version":1,"ca":{"url":"https://ca.example","anchors":["SHA256:` + strings.ToUpper(colons(anchor)) + `"]}}`, "", ""},
+		{"syntax", `{"version":1,`, "(file)", ReasonSyntax},
+		{"unknown field", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"prxy":"none"}`, "prxy", ReasonUnknown},
+		{"wrong type", `{"version":"1"}`, "version", ReasonValue},
+		{"version", `{"version":2,"ca":{"url":"https://x","anchors":["` + anchor + `"]}}`, "version", ReasonValue},
+		{"no url", `{"version":1,"ca":{"anchors":["` + anchor + `"]}}`, "ca.url", ReasonRequired},
+		{"http url", `{"version":1,"ca":{"url":"http://x","anchors":["` + anchor + `"]}}`, "ca.url", ReasonHTTPS},
+		{"no anchors", `{"version":1,"ca":{"url":"https://x"}}`, "ca.anchors", ReasonRequired},
+		{"system roots only", `{"version":1,"ca":{"url":"https://x","allow_system_roots":true}}`, "", ""},
+		{"short anchor", `{"version":1,"ca":{"url":"https://x","anchors":["abcd"]}}`, "ca.anchors[0]", ReasonFingerprint},
+		{"proxy credentials", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"proxy":"http://u:p@proxy:3128"}`, "proxy", ReasonValue},
+		{"proxy scheme", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"proxy":"ftp://proxy"}`, "proxy", ReasonValue},
+		{"socks proxy", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"proxy":"socks5://127.0.0.1:1080"}`, "", ""},
+		{"store", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"key_stores":["file"]}`, "key_stores[0]", ReasonValue},
+		{"warning days", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"renewal_warning_days":400}`, "renewal_warning_days", ReasonRange},
+		{"pin policy", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"pin_policy":{"token":{"min_length":2}}}`, "pin_policy.token.min_length", ReasonRange},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePolicy([]byte(tt.json))
+			if tt.field == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Proxy != "system" && !strings.Contains(tt.json, "proxy") || len(p.KeyStores) == 0 || p.RenewalWarningDays != 30 {
+					t.Fatalf("defaults not applied: %+v", p)
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.field || fe.Reason != tt.reason {
+				t.Fatalf("got %v, want %s %s", err, tt.field, tt.reason)
+			}
+		})
+	}
+}
+
+func colons(h string) string {
+	var b strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String()
+}
+
+func TestPolicyLocation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "policy.json")
+	t.Setenv("PARAPHE_POLICY", path)
+	if _, err := LoadPolicy(); !errors.Is(err, ErrNoPolicy) {
+		t.Fatalf("missing policy: %v", err)
+	}
+	os.WriteFile(path, []byte(`{"version":1,"ca":{"url":"ftp://x","anchors":["`+anchor+`"]}}`), 0o644)
+	_, err := LoadPolicy()
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Path != path || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "ca.url") {
+		t.Fatalf("invalid policy error does not name file and field: %v", err)
+	}
+	t.Setenv("PARAPHE_POLICY", "")
+	if PolicyPath() != systemPolicyPath() || systemPolicyPath() == "" {
+		t.Fatal("no system policy path")
+	}
+}
+
+func TestSettingsRoundTrip(t *testing.T) {
+	t.Setenv("PARAPHE_HOME", filepath.Join(t.TempDir(), "home"))
+	s, err := LoadSettings()
+	if err != nil || s != (Settings{}) {
+		t.Fatalf("fresh settings %+v %v", s, err)
+	}
+	if err := SaveSettings(Settings{Language: "it", DefaultCert: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err = LoadSettings()
+	if err != nil || s.Language != "it" || s.DefaultCert != "abc" {
+		t.Fatalf("reloaded %+v %v", s, err)
+	}
+}
+
+func TestPINPolicy(t *testing.T) {
+	pw, tok := DefaultPasswordPolicy(), DefaultTokenPolicy()
+	tests := []struct {
+		rules PINPolicy
+		pin   string
+		rule  string // "" when the PIN is acceptable
+	}{
+		{pw, "Corr3ct-Horse", ""},
+		{pw, "Sh0rt!", RuleTooShort},
+		{pw, strings.Repeat("Ab1!", 17), RuleTooLong},
+		{pw, "corr3ct-horse", RuleUpper},
+		{pw, "CORR3CT-HORSE", RuleLower},
+		{pw, "Correct-Horse", RuleDigit},
+		{pw, "Corr3ctHorse", RuleSpecial},
+		{pw, "Corr3ct-Hooorse", RuleRepeat},
+		{pw, "Éléphant-2024", ""}, // non-ASCII letters count as letters
+		{tok, "12345678", ""},
+		{tok, "1234567", RuleTooShort},
+		{tok, "123456789", RuleTooLong},
+		{tok, "1234567a", RuleDigitsOnly},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pin, func(t *testing.T) {
+			err := tt.rules.Check([]byte(tt.pin))
+			var pe *PINError
+			switch {
+			case tt.rule == "" && err != nil:
+				t.Fatalf("rejected: %v", err)
+			case tt.rule != "" && (!errors.As(err, &pe) || pe.Rule != tt.rule):
+				t.Fatalf("got %v, want rule %s", err, tt.rule)
+			}
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package i18n
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"text/template"
+
+	"github.com/paraphe/paraphe/assets"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/protocol"
+)
+
+var placeholderRE = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
+
+func placeholders(s string) []string {
+	var out []string
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Every language has every key, with the same placeholders, and each
+// message is a valid template.
+func TestCatalogueComplete(t *testing.T) {
+	cat, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := cat["en"]
+	for _, lang := range assets.Languages {
+		msgs := cat[lang]
+		for k, v := range en {
+			tr, ok := msgs[k]
+			if !ok {
+				t.Errorf("%s: missing key %q", lang, k)
+				continue
+			}
+			if !slices.Equal(placeholders(v), placeholders(tr)) {
+				t.Errorf("%s: %q has placeholders %v, English has %v", lang, k, placeholders(tr), placeholders(v))
+			}
+			if _, err := template.New(k).Parse(tr); err != nil {
+				t.Errorf("%s: %q: %v", lang, k, err)
+			}
+		}
+		for k := range msgs {
+			if _, ok := en[k]; !ok {
+				t.Errorf("%s: key %q is not in English", lang, k)
+			}
+		}
+	}
+}
+
+// Every message key the commands use exists: literal keys found in the
+// source, and the families built from constants.
+func TestKeysUsedExist(t *testing.T) {
+	cat, _ := Catalog()
+	en := cat["en"]
+	keyRE := regexp.MustCompile(`\.T\("([a-z0-9_.]+)"`)
+	root := filepath.Join("..", "..")
+	var used []string
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		data, _ := os.ReadFile(path)
+		for _, m := range keyRE.FindAllStringSubmatch(string(data), -1) {
+			if !strings.HasSuffix(m[1], ".") {
+				used = append(used, m[1])
+			}
+		}
+		return nil
+	})
+	if len(used) < 50 {
+		t.Fatalf("found only %d keys in the source: the scan is broken", len(used))
+	}
+	for _, s := range []string{protocol.StatePending, protocol.StateExpired, protocol.StateLocked, protocol.StateUsed} {
+		used = append(used, "state."+s)
+	}
+	for _, r := range []string{config.RuleTooShort, config.RuleTooLong, config.RuleDigitsOnly, config.RuleUpper,
+		config.RuleLower, config.RuleDigit, config.RuleSpecial, config.RuleRepeat} {
+		used = append(used, "pin."+r)
+	}
+	for _, r := range []string{config.ReasonSyntax, config.ReasonUnknown, config.ReasonRequired, config.ReasonHTTPS,
+		config.ReasonFingerprint, config.ReasonValue, config.ReasonRange} {
+		used = append(used, "policy."+r)
+	}
+	used = append(used, "store."+config.StoreKeychain, "store."+config.StorePKCS11)
+	for _, k := range used {
+		if _, ok := en[k]; !ok {
+			t.Errorf("key %q is used but not in the catalogue", k)
+		}
+	}
+}
+
+func TestPrinter(t *testing.T) {
+	if got := New("fr_FR.UTF-8").Lang; got != "fr" {
+		t.Errorf("fr_FR.UTF-8 → %s", got)
+	}
+	if got := New("de_DE").Lang; got != "en" {
+		t.Errorf("de_DE → %s", got)
+	}
+	p := New("en")
+	if got := p.T("err.wrong_pin", "Left", 2); !strings.Contains(got, "2 tries left") {
+		t.Errorf("template: %q", got)
+	}
+	if got := p.T("no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key: %q", got)
+	}
+}
+
+func TestDetect(t *testing.T) {
+	t.Setenv("PARAPHE_LANG", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "it_IT.UTF-8")
+	if got := Detect(""); got != "it" {
+		t.Errorf("LANG=it_IT: %s", got)
+	}
+	if got := Detect("fr"); got != "fr" {
+		t.Errorf("setting fr: %s", got)
+	}
+	t.Setenv("PARAPHE_LANG", "en")
+	if got := Detect("fr"); got != "en" {
+		t.Errorf("PARAPHE_LANG wins: %s", got)
+	}
+	t.Setenv("PARAPHE_LANG", "")
+	t.Setenv("LANG", "C.UTF-8")
+	if got := Detect(""); got != "en" {
+		t.Errorf("C locale: %s", got)
+	}
+}

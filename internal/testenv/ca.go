@@ -1,0 +1,200 @@
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paraphe/paraphe/ca"
+)
+
+// Holder is the test holder: a notary with three questions.
+func Holder() ca.Holder {
+	return ca.Holder{
+		Name: "Marie Dupont", Title: "Notaire", MemberNumber: "75-1234",
+		Organization: "Chambre des notaires de Paris", Email: "marie.dupont@example.org",
+		Questions: []ca.Question{
+			{Question: "Ville de naissance ?", Answer: "Montréal"},
+			{Question: "Nom de votre premier animal ?", Answer: "Rex"},
+			{Question: "Votre école primaire ?", Answer: "Jules  Ferry"},
+		},
+	}
+}
+
+// Answers are Holder's answers as a holder might type them.
+var Answers = []string{"montreal ", "REX", "jules ferry"}
+
+// CA is a paraphe-ca serving on a loopback port.
+type CA struct {
+	Dir    string // the CA folder
+	URL    string // https://127.0.0.1:PORT
+	Policy string // a client policy file pointing at URL
+	Log    *Buffer
+	*ca.Authority
+}
+
+// Buffer is a bytes.Buffer safe for concurrent use.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// StartCA creates a CA in a temporary folder and serves it in this process
+// on an ephemeral loopback port until the test ends.
+func StartCA(t testing.TB, o ca.InitOptions) *CA {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ca")
+	if err := ca.Init(dir, o); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ca.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &CA{Dir: dir, URL: "https://" + l.Addr().String(), Log: &Buffer{}, Authority: a}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, l, slog.New(slog.NewJSONHandler(c.Log, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		a.Close()
+	})
+	c.Policy = writePolicy(t, a, c.URL)
+	return c
+}
+
+func writePolicy(t testing.TB, a *ca.Authority, url string) string {
+	t.Helper()
+	data, err := ca.ClientPolicy(a.Root, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Enroll registers Holder and returns the reference code.
+func (c *CA) Enroll(t testing.TB) string {
+	t.Helper()
+	code, err := c.Authority.Enroll(context.Background(), Holder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// CAProcess is a "paraphe-ca serve" process.
+type CAProcess struct {
+	Dir    string
+	URL    string
+	Policy string
+	Log    *Buffer // everything the server wrote to stderr
+	cmd    *exec.Cmd
+	done   chan struct{}
+}
+
+// StartCAProcess runs "bin serve --dir dir --addr 127.0.0.1:0", waits for
+// the line that says where it listens, and stops it when the test ends.
+func StartCAProcess(t testing.TB, bin, dir string) *CAProcess {
+	t.Helper()
+	p := &CAProcess{Dir: dir, Log: &Buffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, "serve", "--dir", dir, "--addr", "127.0.0.1:0")
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(stderr)
+	line, err := r.ReadString('\n')
+	p.Log.Write([]byte(line))
+	var first struct{ Msg, URL string }
+	if err != nil || json.Unmarshal([]byte(line), &first) != nil || first.Msg != "listening" {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		t.Fatalf("paraphe-ca serve did not start: %q %v", line, err)
+	}
+	p.URL = first.URL
+	go func() {
+		io.Copy(p.Log, r)
+		close(p.done)
+	}()
+	t.Cleanup(p.Stop)
+	a, err := ca.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Policy = writePolicy(t, a, p.URL)
+	a.Close()
+	return p
+}
+
+// Stop ends the server gracefully (SIGTERM) and waits for it.
+func (p *CAProcess) Stop() {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+	}
+	p.cmd.Wait()
+}
+
+// HolderJSON is Holder as paraphe-ca enroll reads it on standard input.
+func HolderJSON() string {
+	data, _ := json.Marshal(Holder())
+	return string(data)
+}
+
+// LastLine returns the last non-empty line of s.
+func LastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// GoBuild builds the packages into dir and returns dir.
+func GoBuild(t testing.TB, dir string, pkgs ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"build", "-o", dir + string(os.PathSeparator)}, pkgs...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir
+}
+

@@ -1,0 +1,35 @@
+// Package testenv starts the real services Paraphe's tests need, each on
+// loopback or in a private temporary folder, and tears them down: a Secret
+// Service (private D-Bus session bus + gnome-keyring), a SoftHSM2 token,
+// and the paraphe-ca server (in process or as a process).
+//
+// When CI=true a missing service is a test failure, never a silent skip.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI, where nothing may be skipped.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Require skips the test when a command is missing, or fails it in CI.
+func Require(t testing.TB, commands ...string) {
+	t.Helper()
+	for _, c := range commands {
+		if _, err := exec.LookPath(c); err != nil {
+			Missing(t, c+" is not installed (make deps installs it)")
+		}
+	}
+}
+
+// Missing skips the test with reason, or fails it in CI.
+func Missing(t testing.TB, reason string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("required service missing in CI: %s", reason)
+	}
+	t.Skip(reason)
+}

@@ -1,0 +1,221 @@
+package pkcs
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paraphe/paraphe/internal/testenv"
+)
+
+var secretService error
+
+func TestMain(m *testing.M) {
+	ss, err := testenv.StartSecretService()
+	secretService = err
+	code := m.Run()
+	if ss != nil {
+		ss.Stop()
+	}
+	os.Exit(code)
+}
+
+func needKeychain(t *testing.T) *KeychainStore {
+	t.Helper()
+	if secretService != nil {
+		testenv.Missing(t, secretService.Error())
+	}
+	return NewKeychainStore(t.TempDir(), 3)
+}
+
+var pin = []byte("Corr3ct-Horse")
+
+// selfSign gives key a certificate so that the chain can be stored.
+func selfSign(t *testing.T, key crypto.Signer) []*x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Holder"}, NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return []*x509.Certificate{c}
+}
+
+// testSigner is the conformance check every store's keys must pass: the
+// signature verifies with the public key, from many goroutines at once.
+func testSigner(t *testing.T, s crypto.Signer) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 8 {
+				digest := sha256.Sum256(fmt.Appendf(nil, "message %d %d", g, i))
+				sig, err := s.Sign(rand.Reader, digest[:], crypto.SHA256)
+				if err != nil {
+					errs <- err
+					return
+				}
+				switch pub := s.Public().(type) {
+				case *ecdsa.PublicKey:
+					if !ecdsa.VerifyASN1(pub, digest[:], sig) {
+						errs <- errors.New("ECDSA signature does not verify")
+					}
+				case *rsa.PublicKey:
+					if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
+						errs <- err
+					}
+				default:
+					errs <- fmt.Errorf("unexpected public key %T", pub)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestKeychainLifecycle(t *testing.T) {
+	for _, kt := range []string{ECDSAP256, RSA3072} {
+		t.Run(kt, func(t *testing.T) {
+			s := needKeychain(t)
+			key, err := s.Generate(kt, pin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testSigner(t, key)
+			chain := selfSign(t, key)
+			if err := s.SetChain(key.ID, chain); err != nil {
+				t.Fatal(err)
+			}
+			list, err := s.List()
+			if err != nil || len(list) != 1 || list[0].ID != key.ID || !list[0].Certificate().Equal(chain[0]) {
+				t.Fatalf("List = %v, %v", list, err)
+			}
+			opened, err := s.Open(key.ID, pin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !opened.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Public()) {
+				t.Fatal("opened key differs from generated key")
+			}
+			if len(opened.Chain) != 1 {
+				t.Fatal("chain not attached on open")
+			}
+			testSigner(t, opened)
+
+			// The key file holds no private key in clear.
+			raw, _ := os.ReadFile(filepath.Join(s.Dir, key.ID+".key"))
+			pkcs8, _ := x509.MarshalPKCS8PrivateKey(key.signer)
+			if bytes.Contains(raw, pkcs8[len(pkcs8)-32:]) {
+				t.Fatal("key file contains private key bytes")
+			}
+
+			if err := s.Delete(key.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Open(key.ID, pin); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Open after Delete: %v", err)
+			}
+		})
+	}
+}
+
+func TestKeychainWrongPIN(t *testing.T) {
+	s := needKeychain(t) // 3 attempts
+	key, err := s.Generate(ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A right PIN resets the counter.
+	if _, err := s.Open(key.ID, []byte("wrong")); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	if _, err := s.Open(key.ID, pin); err != nil {
+		t.Fatal(err)
+	}
+	for want := 2; want >= 0; want-- {
+		_, err := s.Open(key.ID, []byte("wrong"))
+		var wp *WrongPINError
+		if !errors.As(err, &wp) || wp.TriesLeft != want {
+			t.Fatalf("tries left: got %v, want %d", err, want)
+		}
+	}
+	if _, err := s.Open(key.ID, pin); !errors.Is(err, ErrLocked) {
+		t.Fatalf("right PIN on a locked key: %v, want ErrLocked", err)
+	}
+}
+
+func TestKeychainChangePIN(t *testing.T) {
+	s := needKeychain(t)
+	key, err := s.Generate(ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var _ PINChanger = s
+	newPIN := []byte("N3w-Secret!")
+	if err := s.ChangePIN(key.ID, []byte("wrong"), newPIN); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("ChangePIN with wrong PIN: %v", err)
+	}
+	if err := s.ChangePIN(key.ID, pin, newPIN); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(key.ID, pin); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("old PIN still opens: %v", err)
+	}
+	if _, err := s.Open(key.ID, newPIN); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeychainFileWithoutKeychainEntry(t *testing.T) {
+	s := needKeychain(t)
+	key, err := s.Generate(ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Copy the sealed file to another store under a new ID's name: without
+	// its keychain entry it cannot be opened, whatever the PIN.
+	other := NewKeychainStore(t.TempDir(), 3)
+	data, _ := os.ReadFile(filepath.Join(s.Dir, key.ID+".key"))
+	os.WriteFile(filepath.Join(other.Dir, key.ID+".key"), data, 0o600)
+	s.Delete(key.ID)
+	if _, err := other.Open(key.ID, pin); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("open without keychain entry: %v", err)
+	}
+}
+
+func TestKeychainCheck(t *testing.T) {
+	s := needKeychain(t)
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeyIDStable(t *testing.T) {
+	k, _ := generateSoftware(ECDSAP256)
+	a, _ := KeyID(k.Public())
+	b, _ := KeyID(k.Public())
+	if a != b || len(a) != 16 {
+		t.Fatalf("KeyID %q %q", a, b)
+	}
+}
