@@ -64,6 +64,9 @@ type InitOptions struct {
 	Validity      int      // days, 1095
 }
 
+// ErrNoCA is returned by Open on a folder without a CA.
+var ErrNoCA = errors.New("ca: the folder holds no CA")
+
 // ErrExists is returned by Init on a folder that already holds a CA.
 var ErrExists = errors.New("ca: the folder already holds a CA")
 
@@ -294,7 +297,7 @@ func Open(dir string) (*Authority, error) {
 	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("ca: %s holds no CA (run paraphe-ca init --dir %s)", dir, dir)
+			return nil, fmt.Errorf("%w: %s", ErrNoCA, dir)
 		}
 		return nil, fmt.Errorf("ca: %w", err)
 	}

@@ -115,6 +115,8 @@ func (c *command) explain(err error) error {
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.still_usable"), Hint: p.T("ca.hint.force"), Err: err}
 	case errors.Is(err, ca.ErrAlreadyRevoked):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.already_revoked"), Err: err}
+	case errors.Is(err, ca.ErrNoCA):
+		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.no_ca"), Hint: p.T("ca.hint.init"), Err: err}
 	case errors.Is(err, ca.ErrExists):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.exists"), Hint: p.T("ca.hint.other_dir"), Err: err}
 	}

@@ -197,4 +197,3 @@ func GoBuild(t testing.TB, dir string, pkgs ...string) string {
 	}
 	return dir
 }
-

@@ -1,0 +1,45 @@
+# Paraphe. "make run" and "make test" are all a newcomer needs; each first
+# installs the Debian packages that are missing (scripts/deps.sh).
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+export GOTOOLCHAIN ?= local
+
+.PHONY: all deps check-go build run demo test vet fmt clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+# Debian 12's own golang is too old; say so instead of failing obscurely.
+check-go:
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 or later is needed: https://go.dev/doc/install (or set GO=/path/to/go)"; exit 1; }
+	@$(GO) version | awk '{split($$3,v,"."); sub("go","",v[1]); if (v[1] < 1 || (v[1] == 1 && v[2] < 26)) { print "Go 1.26 or later is needed; found " $$3; exit 1 }}'
+
+build: check-go
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+# The desktop app arrives with its issue; until then "paraphe" without
+# arguments tells how to use the command line, and make demo runs the journey.
+run: deps build
+	@bin/paraphe
+	@echo
+	@echo "Try the whole journey against a demo CA: make demo"
+
+demo: deps build
+	@scripts/demo.sh
+
+vet: check-go
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+
+test: deps vet
+	$(GO) test -count=1 ./...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin dist

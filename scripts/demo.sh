@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The whole journey, headless, against a demo CA on loopback:
+#   paraphe-ca init → enroll → serve → paraphe activate → paraphe certs
+# Everything lives in a temporary folder (CA, keys, and a private keychain:
+# a session bus with gnome-keyring) and is removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$PWD/bin
+
+if [[ -z "${PARAPHE_DEMO_INNER:-}" ]]; then
+  # Re-run inside a private session bus so that the demo's keychain is not
+  # the user's own.
+  work=$(mktemp -d -t paraphe-demo.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/run" && chmod 700 "$work/run"
+  env PARAPHE_DEMO_INNER=1 PARAPHE_DEMO_DIR="$work" HOME="$work/home" XDG_DATA_HOME="$work/home/data" \
+      XDG_RUNTIME_DIR="$work/run" dbus-run-session -- "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
+  exit $?
+fi
+
+work=$PARAPHE_DEMO_DIR
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
+
+# A private keychain, unlocked with a throw-away password.
+head -c 18 /dev/urandom | base64 | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+
+step "1. The CA operator creates a CA"
+show "$bin/paraphe-ca" init --dir "$work/ca" --name "Paraphe Demo CA"
+
+step "2. The CA operator enrols a holder (identity + 3 secret questions)"
+cat > "$work/holder.json" <<'JSON'
+{"name": "Marie Dupont", "title": "Notaire", "member_number": "75-1234",
+ "organization": "Chambre des notaires de Paris", "email": "marie.dupont@example.org",
+ "questions": [
+   {"question": "Ville de naissance ?", "answer": "Montréal"},
+   {"question": "Nom de votre premier animal ?", "answer": "Rex"},
+   {"question": "Votre école primaire ?", "answer": "Jules Ferry"}]}
+JSON
+printf '$ paraphe-ca enroll --dir %s < holder.json\n' "$work/ca"
+"$bin/paraphe-ca" enroll --dir "$work/ca" < "$work/holder.json" | tee "$work/enroll.out"
+ref=$(tail -n 1 "$work/enroll.out")
+
+step "3. The CA serves on a free loopback port"
+"$bin/paraphe-ca" serve --dir "$work/ca" --addr 127.0.0.1:0 2> "$work/ca.log" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+# Wait for the line that says where it listens.
+url=""
+for _ in $(seq 100); do
+  url=$(grep -o '"url":"https://[^"]*"' "$work/ca.log" 2>/dev/null | head -n 1 | cut -d'"' -f4) && [[ -n "$url" ]] && break
+  kill -0 $server 2>/dev/null || { cat "$work/ca.log" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n "$url" ]] || { echo "demo: the CA did not start" >&2; cat "$work/ca.log" >&2; exit 1; }
+echo "listening on $url"
+"$bin/paraphe-ca" policy --dir "$work/ca" --url "$url" > "$work/policy.json"
+export PARAPHE_POLICY=$work/policy.json PARAPHE_HOME=$work/paraphe
+
+step "4. The holder activates: reference code, answers, new PIN"
+echo "Reference code: $ref"
+echo "Answers (typed as a holder might): montreal / REX / jules ferry"
+printf 'montreal\nREX\njules ferry\n' > "$work/answers.txt"
+export PARAPHE_PIN='Demo-Pin-2026!'
+echo "PIN: $PARAPHE_PIN (from PARAPHE_PIN; on a terminal paraphe asks for it)"
+show "$bin/paraphe" activate --ref "$ref" --answers-file "$work/answers.txt"
+
+step "5. The certificate, on this computer"
+show "$bin/paraphe" certs
+
+step "6. The same code cannot be used twice"
+show "$bin/paraphe" activate --ref "$ref" --answers-file "$work/answers.txt" || echo "(exit code $?, as documented)"
+
+step "Done"
+echo "The CA logged one line per request, with codes redacted:"
+tail -n 3 "$work/ca.log"

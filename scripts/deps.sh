@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Paraphe needs to build, run and test, and
+# only those that are missing. Safe to run again and again.
+#
+#   scripts/deps.sh          everything (build, demo and tests)
+set -euo pipefail
+
+packages=(
+  # build
+  ca-certificates gcc libc6-dev pkg-config
+  # the keychain on Linux: Secret Service from gnome-keyring on a session bus
+  # (dbus-x11 in the same command, or apt brings systemd in as the bus)
+  dbus dbus-x11 gnome-keyring libsecret-tools
+  # tokens: SoftHSM2 in tests, OpenSC's pkcs11-tool to inspect them
+  softhsm2 opensc
+  # independent clients the tests compare against
+  openssl curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "Installing missing packages: ${missing[*]}"
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null; then
+    echo "deps: these packages are missing and you are not root: ${missing[*]}" >&2
+    echo "hint: run 'apt-get install ${missing[*]}' as root, then re-run make" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
