@@ -25,17 +25,7 @@ import (
 	"github.com/paraphe/paraphe/protocol"
 )
 
-var secretService error
-
-func TestMain(m *testing.M) {
-	ss, err := testenv.StartSecretService()
-	secretService = err
-	code := m.Run()
-	if ss != nil {
-		ss.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithSecretService(m)) }
 
 func client(t *testing.T, policyPath string) *Client {
 	t.Helper()
@@ -51,9 +41,7 @@ func client(t *testing.T, policyPath string) *Client {
 }
 
 func TestActivateIntoKeychain(t *testing.T) {
-	if secretService != nil {
-		testenv.Missing(t, secretService.Error())
-	}
+	testenv.NeedSecretService(t)
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	ref := srv.Enroll(t)
 	c := client(t, srv.Policy)
@@ -93,9 +81,7 @@ func TestActivateIntoKeychain(t *testing.T) {
 }
 
 func TestFailedEnrolmentLeavesNoKey(t *testing.T) {
-	if secretService != nil {
-		testenv.Missing(t, secretService.Error())
-	}
+	testenv.NeedSecretService(t)
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	ref := srv.Enroll(t)
 	c := client(t, srv.Policy)

@@ -21,23 +21,11 @@ import (
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
-var secretService error
-
-func TestMain(m *testing.M) {
-	ss, err := testenv.StartSecretService()
-	secretService = err
-	code := m.Run()
-	if ss != nil {
-		ss.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithSecretService(m)) }
 
 func needKeychain(t *testing.T) *KeychainStore {
 	t.Helper()
-	if secretService != nil {
-		testenv.Missing(t, secretService.Error())
-	}
+	testenv.NeedSecretService(t)
 	return NewKeychainStore(t.TempDir(), 3)
 }
 

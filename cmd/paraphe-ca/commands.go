@@ -87,6 +87,20 @@ func (c *command) dirFlag(fs *flag.FlagSet) *string {
 	return fs.String("dir", os.Getenv("PARAPHE_CA_DIR"), c.p.T("ca.flag.dir"))
 }
 
+// parseOpen parses the command line of a command that works on a CA
+// folder, checks it has npos positional arguments, and opens the CA.
+func (c *command) parseOpen(fs *flag.FlagSet, dir *string, args []string, npos int) ([]string, *ca.Authority, error) {
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return nil, nil, c.usage(err.Error())
+	}
+	if len(pos) != npos {
+		return nil, nil, c.usage(c.p.T("ca.usage." + strings.TrimPrefix(fs.Name(), "paraphe-ca ")))
+	}
+	a, err := c.open(*dir)
+	return pos, a, err
+}
+
 func (c *command) open(dir string) (*ca.Authority, error) {
 	if dir == "" {
 		return nil, c.usage(c.p.T("ca.need_dir"))
@@ -213,10 +227,7 @@ func (c *command) list(args []string) error {
 	dir := c.dirFlag(fs)
 	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
 	full := fs.Bool("full-codes", false, c.p.T("ca.flag.full_codes"))
-	if _, err := cli.Parse(fs, args); err != nil {
-		return c.usage(err.Error())
-	}
-	a, err := c.open(*dir)
+	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
@@ -261,14 +272,7 @@ func (c *command) revoke(args []string) error {
 	fs := c.flags("revoke")
 	dir := c.dirFlag(fs)
 	reason := fs.String("reason", "unspecified", c.p.T("ca.flag.reason"))
-	pos, err := cli.Parse(fs, args)
-	if err != nil {
-		return c.usage(err.Error())
-	}
-	if len(pos) != 1 {
-		return c.usage(c.p.T("ca.usage.revoke"))
-	}
-	a, err := c.open(*dir)
+	pos, a, err := c.parseOpen(fs, dir, args, 1)
 	if err != nil {
 		return err
 	}
@@ -284,14 +288,7 @@ func (c *command) reissue(args []string) error {
 	fs := c.flags("reissue")
 	dir := c.dirFlag(fs)
 	force := fs.Bool("force", false, c.p.T("ca.flag.force"))
-	pos, err := cli.Parse(fs, args)
-	if err != nil {
-		return c.usage(err.Error())
-	}
-	if len(pos) != 1 {
-		return c.usage(c.p.T("ca.usage.reissue"))
-	}
-	a, err := c.open(*dir)
+	pos, a, err := c.parseOpen(fs, dir, args, 1)
 	if err != nil {
 		return err
 	}
@@ -309,10 +306,7 @@ func (c *command) policy(args []string) error {
 	fs := c.flags("policy")
 	dir := c.dirFlag(fs)
 	u := fs.String("url", "", c.p.T("ca.flag.policy_url"))
-	if _, err := cli.Parse(fs, args); err != nil {
-		return c.usage(err.Error())
-	}
-	a, err := c.open(*dir)
+	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
@@ -332,10 +326,7 @@ func (c *command) serve(args []string) error {
 	fs := c.flags("serve")
 	dir := c.dirFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8443", c.p.T("ca.flag.addr"))
-	if _, err := cli.Parse(fs, args); err != nil {
-		return c.usage(err.Error())
-	}
-	a, err := c.open(*dir)
+	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}

@@ -20,10 +20,7 @@ import (
 // These tests drive the real binaries: paraphe against a paraphe-ca serve
 // process over HTTPS, with keys in a real Secret Service keychain.
 
-var (
-	binDir        string
-	secretService error
-)
+var binDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "paraphe-bin-")
@@ -36,12 +33,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
-	ss, err := testenv.StartSecretService()
-	secretService = err
-	code := m.Run()
-	if ss != nil {
-		ss.Stop()
-	}
+	code := testenv.MainWithSecretService(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -113,14 +105,8 @@ func (w *world) activate(t *testing.T, ref, answers string, env ...string) resul
 		"paraphe", "activate", "--ref", ref, "--answers-file", answers)
 }
 
-func needKeychain(t *testing.T) {
-	if secretService != nil {
-		testenv.Missing(t, secretService.Error())
-	}
-}
-
 func TestActivateEndToEnd(t *testing.T) {
-	needKeychain(t)
+	testenv.NeedSecretService(t)
 	testenv.Require(t, "openssl")
 	w := newWorld(t)
 	ref := w.enroll(t)
@@ -184,7 +170,7 @@ func TestActivateEndToEnd(t *testing.T) {
 }
 
 func TestRefusalsHaveDistinctMessagesAndCodes(t *testing.T) {
-	needKeychain(t)
+	testenv.NeedSecretService(t)
 	w := newWorld(t)
 	wrong := w.answersFile(t, "paris", "medor", "victor hugo")
 	right := w.answersFile(t, testenv.Answers...)
@@ -257,7 +243,7 @@ func expire(t *testing.T, caDir, ref string) {
 }
 
 func TestEnvironmentProblems(t *testing.T) {
-	needKeychain(t)
+	testenv.NeedSecretService(t)
 	w := newWorld(t)
 	ref := w.enroll(t)
 	right := w.answersFile(t, testenv.Answers...)

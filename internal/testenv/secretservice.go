@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -121,5 +122,29 @@ func (s *SecretService) Stop() {
 	}
 	if s.ownDir {
 		os.RemoveAll(s.Dir)
+	}
+}
+
+var mainSecretService error = errors.New("testenv: the package's TestMain did not call MainWithSecretService")
+
+// MainWithSecretService is a TestMain body for packages whose tests use the
+// keychain: it starts a Secret Service, runs the tests, stops it, and
+// returns the exit code. Tests call NeedSecretService.
+func MainWithSecretService(m interface{ Run() int }) int {
+	ss, err := StartSecretService()
+	mainSecretService = err
+	code := m.Run()
+	if ss != nil {
+		ss.Stop()
+	}
+	return code
+}
+
+// NeedSecretService skips the test (fails it in CI) when
+// MainWithSecretService could not start the Secret Service.
+func NeedSecretService(t testing.TB) {
+	t.Helper()
+	if mainSecretService != nil {
+		Missing(t, mainSecretService.Error())
 	}
 }
