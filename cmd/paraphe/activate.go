@@ -128,7 +128,7 @@ func (a *app) activate(args []string) error {
 	}
 	h := pkcs.HolderOf(key.Chain[0])
 	fmt.Fprintln(a.stdout, a.p.T("activate.done", "Name", h.Name, "Title", h.Title, "Member", h.MemberNumber,
-		"Org", h.Organization, "Until", key.Chain[0].NotAfter.Local().Format("2006-01-02"), "ID", key.ID))
+		"Org", h.Organization, "Until", a.p.Date(key.Chain[0].NotAfter.Local()), "ID", key.ID))
 	return nil
 }
 

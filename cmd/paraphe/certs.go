@@ -69,7 +69,7 @@ func (a *app) certs(args []string) error {
 			mark = "*"
 		}
 		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", c.ID, mark, c.Name, c.Title, c.MemberNumber,
-			c.Issuer, c.Serial, c.NotAfter.Local().Format("2006-01-02"), c.DaysLeft, a.p.T("store."+c.Store))
+			c.Issuer, c.Serial, a.p.Date(c.NotAfter.Local()), c.DaysLeft, a.p.T("store."+c.Store))
 	}
 	return tw.Flush()
 }

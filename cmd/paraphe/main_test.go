@@ -338,3 +338,34 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("version: %+v", r)
 	}
 }
+
+// The prompts: code, answers and a new PIN read from standard input, a
+// PIN breaking the policy and a mistyped confirmation asked again.
+func TestActivatePrompts(t *testing.T) {
+	testenv.NeedSecretService(t)
+	w := newWorld(t)
+	ref := w.enroll(t)
+	input := strings.Join(append(append([]string{ref}, testenv.Answers...),
+		"short", "Corr3ct-Horse!", "Corr3ct-Horse?", "Corr3ct-Horse!", "Corr3ct-Horse!"), "\n") + "\n"
+	r := runBin(t, input, w.env, "paraphe", "activate")
+	if r.code != 0 {
+		t.Fatalf("activate: %+v", r)
+	}
+	for _, want := range []string{"Reference code:", "Ville de naissance ?", "5 attempts left", "the PIN is too short", "the two PINs differ", "New PIN again:"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("prompts lack %q:\n%s", want, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stdout, "Certificate activated") {
+		t.Fatalf("stdout: %s", r.stdout)
+	}
+	// Three bad PINs end the command; the code is not spent.
+	ref = w.enroll(t)
+	input = strings.Join(append(append([]string{ref}, testenv.Answers...), "a", "b", "c"), "\n") + "\n"
+	if r := runBin(t, input, w.env, "paraphe", "activate"); r.code != exitPINPolicy {
+		t.Fatalf("three bad PINs: %+v", r)
+	}
+	if r := w.activate(t, ref, w.answersFile(t, testenv.Answers...)); r.code != 0 {
+		t.Fatalf("the code was spent by a PIN problem: %+v", r)
+	}
+}

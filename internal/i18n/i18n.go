@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"time"
 
 	"github.com/paraphe/paraphe/assets"
 )
@@ -111,4 +112,10 @@ func (p *Printer) T(key string, args ...any) string {
 		return msg
 	}
 	return b.String()
+}
+
+// Date writes a day the way the language does (the layout is the catalogue's
+// "format.date", a Go time layout).
+func (p *Printer) Date(t time.Time) string {
+	return t.Format(p.T("format.date"))
 }

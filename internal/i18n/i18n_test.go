@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 
 	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/config"
@@ -133,5 +134,14 @@ func TestDetect(t *testing.T) {
 	t.Setenv("LANG", "C.UTF-8")
 	if got := Detect(""); got != "en" {
 		t.Errorf("C locale: %s", got)
+	}
+}
+
+func TestDate(t *testing.T) {
+	d := time.Date(2029, 11, 21, 12, 0, 0, 0, time.UTC)
+	for lang, want := range map[string]string{"en": "21 Nov 2029", "fr": "21/11/2029", "it": "21/11/2029"} {
+		if got := New(lang).Date(d); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
 	}
 }
