@@ -32,12 +32,16 @@ var (
 // WrongPINError is returned for a wrong PIN; it wraps ErrWrongPIN, and
 // ErrLocked as well when that was the last try.
 type WrongPINError struct {
-	TriesLeft int // -1 when the store does not know
+	TriesLeft int  // -1 when the store does not know
+	Low       bool // the token says few tries are left, not how many
 }
 
 func (e *WrongPINError) Error() string {
 	if e.TriesLeft == 0 {
 		return "pkcs: wrong PIN; the key is now locked"
+	}
+	if e.Low {
+		return "pkcs: wrong PIN (few tries left)"
 	}
 	if e.TriesLeft > 0 {
 		return fmt.Sprintf("pkcs: wrong PIN (%d tries left)", e.TriesLeft)

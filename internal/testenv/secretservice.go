@@ -128,8 +128,9 @@ func (s *SecretService) Stop() {
 var mainSecretService error = errors.New("testenv: the package's TestMain did not call MainWithSecretService")
 
 // MainWithSecretService is a TestMain body for packages whose tests use the
-// keychain: it starts a Secret Service, runs the tests, stops it, and
-// returns the exit code. Tests call NeedSecretService.
+// keychain or tokens: it starts a Secret Service, runs the tests, stops it,
+// removes the SoftHSM folder, and returns the exit code. Tests call
+// NeedSecretService.
 func MainWithSecretService(m interface{ Run() int }) int {
 	ss, err := StartSecretService()
 	mainSecretService = err
@@ -137,6 +138,7 @@ func MainWithSecretService(m interface{ Run() int }) int {
 	if ss != nil {
 		ss.Stop()
 	}
+	removeSoftHSM()
 	return code
 }
 

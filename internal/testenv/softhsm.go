@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -21,29 +22,71 @@ type Token struct {
 	Env    []string // SOFTHSM2_CONF=… for child processes
 }
 
-// NewToken initialises a token labelled label in a temporary folder and
-// points SOFTHSM2_CONF at it for the rest of the test.
+// SoftHSM reads SOFTHSM2_CONF once, when the module is initialised, and a
+// process initialises a module once: so all tokens of a test process live in
+// one folder (removed by Main), each with its own label, and each is
+// deleted when its test ends. SoftHSM finds new tokens at C_GetSlotList.
+var softhsm struct {
+	sync.Mutex
+	dir, conf string
+	n         int
+}
+
+// NewToken initialises a fresh token whose label starts with label and is
+// unique in the process, and deletes it when the test ends.
 func NewToken(t testing.TB, label string) *Token {
 	t.Helper()
 	Require(t, "softhsm2-util")
 	if _, err := os.Stat(SoftHSMModule); err != nil {
 		Missing(t, "the SoftHSM2 module is not installed (make deps installs softhsm2)")
 	}
-	dir := t.TempDir()
-	tokens := filepath.Join(dir, "tokens")
-	if err := os.MkdirAll(tokens, 0o700); err != nil {
-		t.Fatal(err)
+	softhsm.Lock()
+	if softhsm.dir == "" {
+		dir, err := os.MkdirTemp("", "paraphe-softhsm-")
+		if err != nil {
+			softhsm.Unlock()
+			t.Fatal(err)
+		}
+		tokens := filepath.Join(dir, "tokens")
+		os.MkdirAll(tokens, 0o700)
+		conf := filepath.Join(dir, "softhsm2.conf")
+		data := fmt.Sprintf("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens)
+		if err := os.WriteFile(conf, []byte(data), 0o600); err != nil {
+			softhsm.Unlock()
+			t.Fatal(err)
+		}
+		softhsm.dir, softhsm.conf = dir, conf
+		os.Setenv("SOFTHSM2_CONF", conf)
 	}
-	tok := &Token{Conf: filepath.Join(dir, "softhsm2.conf"), Module: SoftHSMModule, Label: label, SOPIN: "87654321", PIN: "12345678"}
-	conf := fmt.Sprintf("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens)
-	if err := os.WriteFile(tok.Conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	softhsm.n++
+	tok := &Token{Conf: softhsm.conf, Module: SoftHSMModule, Label: fmt.Sprintf("%s-%d", label, softhsm.n), SOPIN: "87654321", PIN: "12345678"}
+	softhsm.Unlock()
 	tok.Env = []string{"SOFTHSM2_CONF=" + tok.Conf}
-	t.Setenv("SOFTHSM2_CONF", tok.Conf)
-	out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", tok.SOPIN, "--pin", tok.PIN).CombinedOutput()
-	if err != nil {
-		t.Fatalf("softhsm2-util --init-token: %v\n%s", err, out)
+	if err := tok.softhsm("--init-token", "--free", "--label", tok.Label, "--so-pin", tok.SOPIN, "--pin", tok.PIN); err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { tok.softhsm("--delete-token", "--token", tok.Label) })
 	return tok
+}
+
+func (tok *Token) softhsm(args ...string) error {
+	cmd := exec.Command("softhsm2-util", args...)
+	cmd.Env = append(os.Environ(), tok.Env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("softhsm2-util %s: %v\n%s", args[0], err, out)
+	}
+	return nil
+}
+
+// Remove deletes the token behind the module's back, as pulling a USB
+// token out would.
+func (tok *Token) Remove() error { return tok.softhsm("--delete-token", "--token", tok.Label) }
+
+// removeSoftHSM deletes the process's token folder.
+func removeSoftHSM() {
+	softhsm.Lock()
+	defer softhsm.Unlock()
+	if softhsm.dir != "" {
+		os.RemoveAll(softhsm.dir)
+	}
 }

@@ -8,11 +8,13 @@ import (
 
 func TestToken(t *testing.T) {
 	tok := NewToken(t, "paraphe-test")
-	out, err := exec.Command("softhsm2-util", "--show-slots").CombinedOutput()
+	cmd := exec.Command("softhsm2-util", "--show-slots")
+	cmd.Env = append(cmd.Environ(), tok.Env...)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(out), "paraphe-test") {
+	if !strings.Contains(string(out), tok.Label) {
 		t.Fatalf("token not listed:\n%s", out)
 	}
 	Require(t, "pkcs11-tool")

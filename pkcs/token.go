@@ -1,0 +1,51 @@
+package pkcs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors of the token store.
+var (
+	// ErrNoPKCS11 is returned by builds without cgo, which cannot load a module.
+	ErrNoPKCS11 = errors.New("pkcs: this build of Paraphe cannot use PKCS#11 tokens (built without cgo)")
+	// ErrModule: the PKCS#11 module is missing or cannot be loaded.
+	ErrModule = errors.New("pkcs: the PKCS#11 module cannot be loaded")
+	// ErrNoToken: no token is present in any slot (or none with the label asked for).
+	ErrNoToken = errors.New("pkcs: no token present")
+	// ErrTokenRemoved: the token went away during an operation.
+	ErrTokenRemoved = errors.New("pkcs: the token was removed")
+	// ErrNotLoggedIn: an operation needing the PIN came before Open or Generate.
+	ErrNotLoggedIn = errors.New("pkcs: the token is not logged in")
+)
+
+// TokenInfo describes a token present in a slot.
+type TokenInfo struct {
+	Slot         uint   `json:"slot"`
+	Label        string `json:"label"`
+	Serial       string `json:"serial"`
+	Manufacturer string `json:"manufacturer"`
+	Model        string `json:"model"`
+	PINLow       bool   `json:"pin_count_low"` // a wrong PIN was entered recently
+	PINFinalTry  bool   `json:"pin_final_try"` // one more wrong PIN locks it
+	PINLocked    bool   `json:"pin_locked"`    // the user PIN is blocked: unlock with the PUK
+}
+
+// AmbiguousTokenError is returned when several tokens are present and
+// none was named: the caller lists them and asks.
+type AmbiguousTokenError struct{ Tokens []TokenInfo }
+
+func (e *AmbiguousTokenError) Error() string {
+	var names []string
+	for _, t := range e.Tokens {
+		names = append(names, fmt.Sprintf("%q (serial %s)", t.Label, t.Serial))
+	}
+	return "pkcs: several tokens are present: " + strings.Join(names, ", ")
+}
+
+// PINUnlocker is implemented by stores whose blocked PIN can be reset
+// with a PUK (on a token, the security officer PIN).
+type PINUnlocker interface {
+	UnlockPIN(puk, newPIN []byte) error
+}

@@ -1,0 +1,253 @@
+//go:build cgo
+
+package pkcs
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/paraphe/paraphe/internal/testenv"
+)
+
+// newTestToken creates a SoftHSM token and makes the module see it: SoftHSM
+// reads its token folder only at C_Initialize (hardware modules enumerate
+// slots as tokens come and go), so the module is initialised again.
+func newTestToken(t testing.TB, label string) *testenv.Token {
+	t.Helper()
+	tok := testenv.NewToken(t, label)
+	modules.Lock()
+	defer modules.Unlock()
+	if ctx, ok := modules.byPath[tok.Module]; ok {
+		ctx.Finalize()
+		if err := ctx.Initialize(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tok
+}
+
+func newToken(t *testing.T) (*TokenStore, *testenv.Token) {
+	t.Helper()
+	tok := newTestToken(t, "paraphe-test")
+	s, err := OpenToken(tok.Module, tok.Label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, tok
+}
+
+func TestTokenLifecycle(t *testing.T) {
+	for _, kt := range []string{ECDSAP256, RSA3072} {
+		t.Run(kt, func(t *testing.T) {
+			s, tok := newToken(t)
+			key, err := s.Generate(kt, []byte(tok.PIN))
+			if err != nil {
+				t.Fatal(err)
+			}
+			testSigner(t, key)
+			chain := selfSign(t, key)
+			if err := s.SetChain(key.ID, chain); err != nil {
+				t.Fatal(err)
+			}
+			list, err := s.List()
+			if err != nil || len(list) != 1 || list[0].ID != key.ID || !list[0].Certificate().Equal(chain[0]) {
+				t.Fatalf("List = %+v, %v", list, err)
+			}
+			s.Close()
+
+			// A fresh store (another process would do the same) opens it.
+			s2, err := OpenToken(tok.Module, tok.Label)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			opened, err := s2.Open(key.ID, []byte(tok.PIN))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !opened.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Public()) || len(opened.Chain) != 1 {
+				t.Fatal("opened key differs from generated key")
+			}
+			testSigner(t, opened)
+
+			// pkcs11-tool, which is not ours, sees a sensitive, never-extractable signing key.
+			testenv.Require(t, "pkcs11-tool")
+			out, err := exec.Command("pkcs11-tool", "--module", tok.Module, "--token-label", tok.Label,
+				"--login", "--pin", tok.PIN, "--list-objects", "--type", "privkey").CombinedOutput()
+			if err != nil {
+				t.Fatalf("pkcs11-tool: %v\n%s", err, out)
+			}
+			text := string(out)
+			for _, want := range []string{"Private Key Object", "sign", "sensitive", "never extractable", "ID:"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("pkcs11-tool does not show %q:\n%s", want, text)
+				}
+			}
+		})
+	}
+}
+
+func TestTokenRSAPSS(t *testing.T) {
+	s, tok := newToken(t)
+	key, err := s.Generate(RSA3072, []byte(tok.PIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("pss"))
+	opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+	sig, err := key.Sign(rand.Reader, digest[:], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rsa.VerifyPSS(key.Public().(*rsa.PublicKey), crypto.SHA256, digest[:], sig, opts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTokenPINLifecycle(t *testing.T) {
+	s, tok := newToken(t)
+	// A wrong PIN: the token says whether tries are running low.
+	_, err := s.Open("nothing", []byte("00000000"))
+	var wp *WrongPINError
+	if !errors.As(err, &wp) || !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	if info, _ := tokenInfo(s.ctx, s.Info.Slot); info.PINLow && !wp.Low && wp.TriesLeft < 0 {
+		t.Fatalf("the token reports a low count but the error does not: %+v", wp)
+	}
+
+	var _ PINChanger = s
+	var _ PINUnlocker = s
+	if err := s.ChangePIN("", []byte("00000000"), []byte("11112222")); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("change with a wrong PIN: %v", err)
+	}
+	if err := s.ChangePIN("", []byte(tok.PIN), []byte("11112222")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UnlockPIN([]byte("00000000"), []byte("33334444")); !errors.Is(err, ErrWrongPUK) {
+		t.Fatalf("unlock with a wrong PUK: %v", err)
+	}
+	if err := s.UnlockPIN([]byte(tok.SOPIN), []byte("33334444")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Generate(ECDSAP256, []byte("33334444")); err != nil {
+		t.Fatalf("new PIN after unlock: %v", err)
+	}
+}
+
+func TestTokenSelection(t *testing.T) {
+	first := testenv.NewToken(t, "first")
+	second := newTestToken(t, "second")
+	tokens, err := ListTokens(first.Module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tokens) < 2 {
+		t.Fatalf("%d tokens listed, want at least 2", len(tokens))
+	}
+	_, err = OpenToken(first.Module, "")
+	var amb *AmbiguousTokenError
+	if !errors.As(err, &amb) || len(amb.Tokens) != len(tokens) {
+		t.Fatalf("several tokens, none named: %v", err)
+	}
+	if s, err := OpenToken(first.Module, second.Label); err != nil || s.Info.Label != second.Label {
+		t.Fatalf("by label: %v", err)
+	}
+	if s, err := OpenToken(first.Module, tokens[0].Serial); err != nil || s.Info.Serial != tokens[0].Serial {
+		t.Fatalf("by serial: %v", err)
+	}
+	if _, err := OpenToken(first.Module, "third"); !errors.Is(err, ErrNoToken) {
+		t.Fatalf("unknown label: %v", err)
+	}
+}
+
+func TestTokenModuleErrors(t *testing.T) {
+	if _, err := OpenToken("/nonexistent/libpkcs11.so", ""); !errors.Is(err, ErrModule) {
+		t.Fatalf("missing module: %v", err)
+	}
+	notLib := t.TempDir() + "/lib.so"
+	os.WriteFile(notLib, []byte("not a library"), 0o644)
+	if _, err := OpenToken(notLib, ""); !errors.Is(err, ErrModule) {
+		t.Fatalf("not a library: %v", err)
+	}
+}
+
+func TestTokenConcurrentSigning(t *testing.T) {
+	s, tok := newToken(t)
+	key, err := s.Generate(ECDSAP256, []byte(tok.PIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10,000 signatures from 8 goroutines on one token key.
+	const total, workers = 10000, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	digest := sha256.Sum256([]byte("load"))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range total / workers {
+				if _, err := key.Sign(rand.Reader, digest[:], crypto.SHA256); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func BenchmarkTokenSignP256(b *testing.B) {
+	tok := newTestToken(b, "bench")
+	s, err := OpenToken(tok.Module, tok.Label)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	key, err := s.Generate(ECDSAP256, []byte(tok.PIN))
+	if err != nil {
+		b.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("bench"))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := key.Sign(rand.Reader, digest[:], crypto.SHA256); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sig/s")
+}
+
+func TestTokenRemovedMidOperation(t *testing.T) {
+	s, tok := newToken(t)
+	key, err := s.Generate(ECDSAP256, []byte(tok.PIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tok.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("after removal"))
+	if _, err := key.Sign(rand.Reader, digest[:], crypto.SHA256); !errors.Is(err, ErrTokenRemoved) {
+		t.Fatalf("sign after removal: %v, want ErrTokenRemoved", err)
+	}
+	if _, err := s.Open(key.ID, []byte(tok.PIN)); !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrTokenRemoved) {
+		t.Fatalf("open after removal: %v", err)
+	}
+}
