@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -83,8 +84,12 @@ func (c *Client) do(req *http.Request, wantType string) ([]byte, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var ae *config.AnchorError
-		if errors.As(err, &ae) {
+		var ce *config.CertificateError
+		switch {
+		case errors.As(err, &ae):
 			return nil, ae
+		case errors.As(err, &ce):
+			return nil, ce
 		}
 		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
@@ -220,18 +225,22 @@ func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
 	}
-	if len(c.anchors) == 0 {
-		return certs, nil
-	}
 	for _, cert := range certs {
-		fp := fingerprint(cert)
-		for _, a := range c.anchors {
-			if bytes.Equal(fp, a) {
-				return certs, nil
-			}
+		if c.isAnchor(cert) {
+			return certs, nil
 		}
 	}
 	return nil, ErrWrongCA
+}
+
+func (c *Client) isAnchor(cert *x509.Certificate) bool {
+	sum := sha256.Sum256(cert.Raw)
+	for _, a := range c.anchors {
+		if bytes.Equal(sum[:], a) {
+			return true
+		}
+	}
+	return false
 }
 
 // KeyType returns the key type the CA asks for (EST csrattrs).
@@ -260,10 +269,52 @@ func (c *Client) Enroll(ctx context.Context, ref, authCode string, key crypto.Si
 	})
 }
 
-// Reenroll sends a CSR for a new key (EST simplereenroll); the client must
-// have been built with the current certificate and key in ClientOptions.
-func (c *Client) Reenroll(ctx context.Context, key crypto.Signer) ([]*x509.Certificate, error) {
-	return c.enroll(ctx, "simplereenroll", key, func(*http.Request, *x509.CertificateRequest) {})
+// Reenroll sends a CSR for a new key (EST simplereenroll), with a coupon
+// code when the CA asks for one; the client must have been built with the
+// current certificate and key in ClientOptions.
+func (c *Client) Reenroll(ctx context.Context, key crypto.Signer, coupon string) ([]*x509.Certificate, error) {
+	return c.enroll(ctx, "simplereenroll", key, func(req *http.Request, _ *x509.CertificateRequest) {
+		if coupon != "" {
+			req.Header.Set(protocol.CouponHeader, coupon)
+		}
+	})
+}
+
+// Renew obtains the successor of the certificate of current: a new key of
+// the type the CA asks for, in the same store and behind the same PIN,
+// enrolled over mutual TLS with current. The client must have been built
+// with current as its TLS certificate (ClientFor).
+func (c *Client) Renew(ctx context.Context, store pkcs.Store, pin []byte, coupon string) (*pkcs.Key, error) {
+	keyType, err := c.KeyType(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, err := store.Generate(keyType, pin)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := c.Reenroll(ctx, key, coupon)
+	if err == nil {
+		err = store.SetChain(key.ID, chain)
+	}
+	if err != nil {
+		store.Delete(key.ID)
+		return nil, err
+	}
+	key.Chain = chain
+	return key, nil
+}
+
+// TLSCertificate presents an unlocked key and its chain as a TLS client
+// certificate, for renewal.
+func TLSCertificate(key *pkcs.Key) *tls.Certificate {
+	tc := &tls.Certificate{PrivateKey: key, Leaf: key.Chain[0]}
+	for _, c := range key.Chain {
+		if !bytes.Equal(c.RawIssuer, c.RawSubject) { // the root stays home
+			tc.Certificate = append(tc.Certificate, c.Raw)
+		}
+	}
+	return tc
 }
 
 func (c *Client) enroll(ctx context.Context, op string, key crypto.Signer, auth func(*http.Request, *x509.CertificateRequest)) ([]*x509.Certificate, error) {
@@ -287,7 +338,17 @@ func (c *Client) enroll(ctx context.Context, op string, key crypto.Signer, auth 
 	req.Header.Set("Content-Type", "application/pkcs10")
 	req.Header.Set("Content-Transfer-Encoding", "base64")
 	auth(req, csr)
-	body, err := c.do(req, "application/pkcs7-mime")
+	// The CA answers a retried enrolment (same key, same authorization) with
+	// the certificate it already issued, so a reply lost on the way is asked
+	// for again rather than costing the holder their reference code.
+	var body []byte
+	for try := 0; ; try++ {
+		body, err = c.do(req, "application/pkcs7-mime")
+		if err == nil || !errors.Is(err, ErrUnreachable) || try == 2 || ctx.Err() != nil {
+			break
+		}
+		req.Body, _ = req.GetBody()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -299,22 +360,27 @@ func (c *Client) enroll(ctx context.Context, op string, key crypto.Signer, auth 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
 	}
-	return buildChain(issued, caCerts, key.Public())
+	return c.buildChain(issued, caCerts, key.Public())
 }
 
-// buildChain checks that the issued certificate is for our key and chains to
-// the CA's root, and returns leaf, intermediates, root.
-func buildChain(issued, caCerts []*x509.Certificate, pub crypto.PublicKey) ([]*x509.Certificate, error) {
-	leaf := issued[0]
-	if k, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(pub) {
+// buildChain finds the certificate issued for our key and checks that it
+// chains to a policy anchor; it returns leaf, intermediates, root.
+func (c *Client) buildChain(issued, caCerts []*x509.Certificate, pub crypto.PublicKey) ([]*x509.Certificate, error) {
+	var leaf *x509.Certificate
+	for _, cert := range issued {
+		if k, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && k.Equal(pub) {
+			leaf = cert
+		}
+	}
+	if leaf == nil {
 		return nil, fmt.Errorf("%w: the certificate issued is not for the key sent", ErrMalformedReply)
 	}
 	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	for _, c := range append(issued[1:], caCerts...) {
-		if bytes.Equal(c.RawIssuer, c.RawSubject) {
-			roots.AddCert(c)
-		} else {
-			inter.AddCert(c)
+	for _, cert := range append(issued, caCerts...) {
+		if c.isAnchor(cert) {
+			roots.AddCert(cert)
+		} else if cert != leaf {
+			inter.AddCert(cert)
 		}
 	}
 	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: time.Now(),
@@ -325,15 +391,10 @@ func buildChain(issued, caCerts []*x509.Certificate, pub crypto.PublicKey) ([]*x
 	return chains[0], nil
 }
 
-func fingerprint(c *x509.Certificate) []byte {
-	sum := sha256.Sum256(c.Raw)
-	return sum[:]
-}
-
 // Activate generates a key of auth.KeyType in store behind pin, enrols it
 // with the reference's authorization and stores the chain beside it. When
 // enrolment fails the new key is deleted, so a failed activation leaves
-// nothing behind.
+// nothing behind (Enroll has already retried a reply lost in transit).
 func (c *Client) Activate(ctx context.Context, store pkcs.Store, ref string, auth *protocol.Authorization, pin []byte) (*pkcs.Key, error) {
 	key, err := store.Generate(auth.KeyType, pin)
 	if err != nil {

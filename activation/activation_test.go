@@ -234,7 +234,36 @@ func TestBuildChainRejectsForeignLeaf(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if _, err := buildChain(chain, []*x509.Certificate{srv.Root}, other.Public()); !errors.Is(err, ErrMalformedReply) {
+	if _, err := c.buildChain(chain, []*x509.Certificate{srv.Root}, other.Public()); !errors.Is(err, ErrMalformedReply) {
 		t.Fatalf("certificate for another key accepted: %v", err)
+	}
+}
+
+func TestBuildChainNeedsAnchor(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	ref := srv.Enroll(t)
+	c := client(t, srv.Policy)
+	ctx := context.Background()
+	auth, _ := c.Answer(ctx, ref, testenv.Answers)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	chain, err := c.Enroll(ctx, ref, auth.Code, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A root that is self-signed but not the policy's is no anchor.
+	other := testenv.StartCA(t, ca.InitOptions{})
+	if _, err := c.buildChain(chain[:2], []*x509.Certificate{other.Root}, key.Public()); !errors.Is(err, ErrWrongCA) {
+		t.Fatalf("chain without the anchor accepted: %v", err)
+	}
+	// Asking again with the same key and authorization (a lost reply) gets
+	// the same certificate; another key does not.
+	again, err := c.Enroll(ctx, ref, auth.Code, key)
+	if err != nil || !again[0].Equal(chain[0]) {
+		t.Fatalf("retried enrolment: %v", err)
+	}
+	other2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var se *ServerError
+	if _, err := c.Enroll(ctx, ref, auth.Code, other2); !errors.As(err, &se) || se.Code != protocol.CodeUsed {
+		t.Fatalf("another key on a used code: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -99,6 +100,9 @@ func (a *Authority) Answer(ctx context.Context, typed string, answers []string) 
 	if len(answers) != len(r.shown) {
 		return nil, apiErr(http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf("expected %d answers, got %d", len(r.shown), len(answers)))
 	}
+	// Argon2id costs memory: a bounded number of checks run at once.
+	a.hashing <- struct{}{}
+	defer func() { <-a.hashing }()
 	right := 0
 	for i, idx := range r.shown {
 		var phc string
@@ -179,6 +183,18 @@ func (a *Authority) EnrollCSR(ctx context.Context, typed, password string, csr *
 			return err
 		}
 		now := time.Now()
+		if r.used && r.authCode != "" && now.Before(r.authExpires) &&
+			protocol.CheckEnrollPassword(r.authCode, csr.RawSubjectPublicKeyInfo, password) {
+			// A client retrying after a lost reply: the same key gets the
+			// certificate already issued, nothing new is issued.
+			var der []byte
+			if err := tx.QueryRow(`SELECT der FROM certs WHERE ref_code = ?`, code).Scan(&der); err == nil {
+				if c, err := x509.ParseCertificate(der); err == nil && bytes.Equal(c.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
+					cert = c
+					return nil
+				}
+			}
+		}
 		if e := stateErr(r.state(now)); e != nil {
 			refusal = e
 			return nil
@@ -207,7 +223,8 @@ func (a *Authority) EnrollCSR(ctx context.Context, typed, password string, csr *
 			serialHex(cert.SerialNumber), h.ID, code, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
-		_, err = tx.Exec(`UPDATE refs SET used = 1, auth_code = NULL WHERE code = ?`, code)
+		// The authorization stays until it expires, for retries (above).
+		_, err = tx.Exec(`UPDATE refs SET used = 1 WHERE code = ?`, code)
 		return err
 	})
 	if err != nil {
@@ -233,8 +250,9 @@ func (a *Authority) checkCSR(csr *x509.CertificateRequest) error {
 
 // Reenroll issues the successor of current (EST simplereenroll): same
 // holder, new key. current must be valid, issued here, not revoked and not
-// renewed before.
-func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest) (*x509.Certificate, error) {
+// renewed before. When the CA's policy requires it, coupon must be an
+// unused coupon code, which the renewal consumes.
+func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest, coupon string) (*x509.Certificate, error) {
 	if err := a.checkCSR(csr); err != nil {
 		return nil, err
 	}
@@ -271,6 +289,23 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 			refusal = apiErr(http.StatusConflict, protocol.CodeAlreadyRenewed, "the certificate has already been renewed")
 			return nil
 		}
+		couponHash := ""
+		if a.Config.RenewalNeedsCoupon {
+			if coupon == "" {
+				refusal = apiErr(http.StatusForbidden, protocol.CodeCouponRequired, "this CA renews certificates with a coupon code")
+				return nil
+			}
+			couponHash = hashCoupon(coupon)
+			var used sql.NullString
+			err := tx.QueryRow(`SELECT used_by FROM coupons WHERE hash = ?`, couponHash).Scan(&used)
+			if err == sql.ErrNoRows || used.Valid {
+				refusal = apiErr(http.StatusForbidden, protocol.CodeCouponInvalid, "the coupon code is unknown or already used")
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("ca: database: %w", err)
+			}
+		}
 		h, err := loadHolder(tx, holderID)
 		if err != nil {
 			return err
@@ -279,8 +314,14 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO certs(serial, holder_id, predecessor, issued, not_after, der) VALUES (?,?,?,?,?,?)`,
-			serialHex(cert.SerialNumber), holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw)
+		newSerial := serialHex(cert.SerialNumber)
+		if _, err = tx.Exec(`INSERT INTO certs(serial, holder_id, predecessor, issued, not_after, der) VALUES (?,?,?,?,?,?)`,
+			newSerial, holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if couponHash != "" {
+			_, err = tx.Exec(`UPDATE coupons SET used_by = ?, used_at = ? WHERE hash = ?`, newSerial, now.Unix(), couponHash)
+		}
 		return err
 	})
 	if err != nil {

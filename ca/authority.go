@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/paraphe/paraphe/config"
@@ -62,6 +63,7 @@ type InitOptions struct {
 	Hosts         []string // extra names and addresses for the TLS certificate
 	ReferenceTTL  int      // days, 15
 	Validity      int      // days, 1095
+	RenewalCoupon bool     // renewals need a coupon code
 }
 
 // ErrNoCA is returned by Open on a folder without a CA.
@@ -77,7 +79,7 @@ func Init(dir string, o InitOptions) error {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}
 	cfg := Config{Name: o.Name, URL: o.URL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
-		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity}
+		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon}
 	if cfg.Name == "" {
 		cfg.Name = "Paraphe Demo CA"
 	}
@@ -103,6 +105,10 @@ func Init(dir string, o InitOptions) error {
 	hosts := append([]string{"localhost", "127.0.0.1", "::1", u.Hostname()}, o.Hosts...)
 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	// The folder holds keys and live authorization codes: the operator's only.
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return fmt.Errorf("ca: %w", err)
 	}
 	now := time.Now()
@@ -289,11 +295,12 @@ type Authority struct {
 	issuerKey crypto.Signer
 	TLS       tls.Certificate
 	db        *store
+	hashing   chan struct{} // bounds concurrent Argon2id checks
 }
 
 // Open loads the CA in dir.
 func Open(dir string) (*Authority, error) {
-	a := &Authority{Dir: dir}
+	a := &Authority{Dir: dir, hashing: make(chan struct{}, 2*runtime.NumCPU())}
 	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {

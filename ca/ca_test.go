@@ -11,6 +11,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,14 +269,14 @@ func TestReenroll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := a.Reenroll(ctx, first, csrFor(t, p256(t)))
+	second, err := a.Reenroll(ctx, first, csrFor(t, p256(t)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if second.Subject.String() != first.Subject.String() || second.SerialNumber.Cmp(first.SerialNumber) == 0 {
 		t.Fatal("successor differs in subject or repeats the serial")
 	}
-	if _, err := a.Reenroll(ctx, first, csrFor(t, p256(t))); apiCode(err) != protocol.CodeAlreadyRenewed {
+	if _, err := a.Reenroll(ctx, first, csrFor(t, p256(t)), ""); apiCode(err) != protocol.CodeAlreadyRenewed {
 		t.Fatalf("second renewal: %v", err)
 	}
 	if err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); err != nil {
@@ -284,7 +285,7 @@ func TestReenroll(t *testing.T) {
 	if err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); !errors.Is(err, ErrAlreadyRevoked) {
 		t.Fatalf("revoke twice: %v", err)
 	}
-	if _, err := a.Reenroll(ctx, second, csrFor(t, p256(t))); apiCode(err) != protocol.CodeRevoked {
+	if _, err := a.Reenroll(ctx, second, csrFor(t, p256(t)), ""); apiCode(err) != protocol.CodeRevoked {
 		t.Fatalf("renewal of a revoked certificate: %v", err)
 	}
 	if err := a.Revoke(ctx, "00ff", ""); !errors.Is(err, ErrUnknownSerial) {
@@ -347,5 +348,36 @@ func TestInitRSAAndExists(t *testing.T) {
 	}
 	if err := Init(dir, InitOptions{}); !errors.Is(err, ErrExists) {
 		t.Fatalf("second init: %v", err)
+	}
+}
+
+func TestRenewalCoupons(t *testing.T) {
+	a := newCA(t, InitOptions{RenewalCoupon: true})
+	ctx := context.Background()
+	ref, _ := a.Enroll(ctx, holder())
+	first, err := activate(t, a, ref, p256(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Reenroll(ctx, first, csrFor(t, p256(t)), ""); apiCode(err) != protocol.CodeCouponRequired {
+		t.Fatalf("no coupon: %v", err)
+	}
+	if _, err := a.Reenroll(ctx, first, csrFor(t, p256(t)), protocol.NewRefCode()); apiCode(err) != protocol.CodeCouponInvalid {
+		t.Fatalf("unknown coupon: %v", err)
+	}
+	codes, err := a.CreateCoupons(ctx, 2)
+	if err != nil || len(codes) != 2 {
+		t.Fatal(err)
+	}
+	second, err := a.Reenroll(ctx, first, csrFor(t, p256(t)), strings.ToLower(codes[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The coupon is spent: the successor cannot renew with it.
+	if _, err := a.Reenroll(ctx, second, csrFor(t, p256(t)), codes[0]); apiCode(err) != protocol.CodeCouponInvalid {
+		t.Fatalf("coupon used twice: %v", err)
+	}
+	if _, err := a.Reenroll(ctx, second, csrFor(t, p256(t)), codes[1]); err != nil {
+		t.Fatal(err)
 	}
 }

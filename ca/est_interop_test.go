@@ -75,10 +75,21 @@ openssl dgst -sha256 -mac HMAC -macopt "key:$AUTH" -binary spki.der | basenc --b
 	if !strings.Contains(out, "same-key") {
 		t.Fatal("the certificate is not for the CSR's key")
 	}
-	// The reference is spent: the same request again is refused.
-	out = sh(`curl -sS --cacert "$ROOT" -o /dev/null -w '%{http_code}' -u "$REF:$(cat password)" -H 'Content-Type: application/pkcs10' --data-binary @csr.b64 "$URL/.well-known/est/simpleenroll"`)
+	// The same request again (a client whose reply was lost) gets the same
+	// certificate; another key with its own valid password gets nothing: the
+	// reference is spent.
+	out = sh(`curl -sS --cacert "$ROOT" -o again.b64 -w '%{http_code}' -u "$REF:$(cat password)" -H 'Content-Type: application/pkcs10' --data-binary @csr.b64 "$URL/.well-known/est/simpleenroll"
+base64 -di reply.b64 | openssl pkcs7 -inform DER -print_certs > first.pem
+base64 -di again.b64 | openssl pkcs7 -inform DER -print_certs | cmp - first.pem && echo " same"`)
+	if out != "200 same\n" {
+		t.Fatalf("retried enrolment: %q", out)
+	}
+	out = sh(`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key2.pem 2>/dev/null
+openssl req -new -key key2.pem -subj "/CN=x" -outform DER | base64 -w0 > csr2.b64
+pass=$(openssl pkey -in key2.pem -pubout -outform DER | openssl dgst -sha256 -mac HMAC -macopt "key:$AUTH" -binary | basenc --base64url | tr -d '=\n')
+curl -sS --cacert "$ROOT" -o /dev/null -w '%{http_code}' -u "$REF:$pass" -H 'Content-Type: application/pkcs10' --data-binary @csr2.b64 "$URL/.well-known/est/simpleenroll"`, "AUTH="+auth.Code)
 	if out != "403" {
-		t.Fatalf("replayed enrolment: status %s", out)
+		t.Fatalf("a second key on a spent reference: status %s", out)
 	}
 
 	out = sh(`curl -sS --cacert "$ROOT" "$URL/.well-known/est/cacerts" | base64 -di | openssl pkcs7 -inform DER -print_certs -noout`)

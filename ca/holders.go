@@ -172,7 +172,9 @@ func (a *Authority) Reissue(ctx context.Context, typed string, force bool) (stri
 		if err := tx.QueryRow(`SELECT count(*) FROM questions WHERE holder_id = ?`, r.holderID).Scan(&n); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
-		if _, err := tx.Exec(`UPDATE refs SET superseded = 1, auth_code = NULL WHERE code = ?`, code); err != nil {
+		// Every code of the holder not yet used stops working: one holder,
+		// one usable code.
+		if _, err := tx.Exec(`UPDATE refs SET superseded = 1, auth_code = NULL WHERE holder_id = ? AND used = 0`, r.holderID); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		newCode, err = a.newReference(tx, r.holderID, n)

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -77,6 +78,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // redactPath hides all but the first group of a reference code in a path.
 func redactPath(p string) string {
+	p = path.Clean("/" + p)
 	rest, ok := strings.CutPrefix(p, protocol.ActivationPrefix)
 	if !ok {
 		return p
@@ -117,12 +119,13 @@ func (a *server) writeError(w http.ResponseWriter, err error) {
 func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
 	base := "https://" + r.Host
 	writeJSON(w, http.StatusOK, protocol.ServiceDocument{
-		Version:       1,
-		Name:          a.Config.Name,
-		Activation:    base + protocol.ActivationPrefix,
-		EST:           base + protocol.ESTPrefix,
-		Endpoints:     []string{hostPort(r.Host)},
-		RenewalCoupon: a.Config.RenewalNeedsCoupon,
+		Version:          1,
+		Name:             a.Config.Name,
+		Activation:       base + protocol.ActivationPrefix,
+		EST:              base + protocol.ESTPrefix,
+		Endpoints:        []string{hostPort(r.Host)},
+		RenewalCoupon:    a.Config.RenewalNeedsCoupon,
+		CertValidityDays: a.Config.CertValidityDays,
 	})
 }
 
@@ -251,7 +254,7 @@ func (a *server) handleReenroll(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, err)
 		return
 	}
-	cert, err := a.Reenroll(r.Context(), r.TLS.PeerCertificates[0], csr)
+	cert, err := a.Reenroll(r.Context(), r.TLS.PeerCertificates[0], csr, r.Header.Get(protocol.CouponHeader))
 	if err != nil {
 		a.writeError(w, err)
 		return

@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS certs (
 	revoked     INTEGER,
 	reason      TEXT
 );
+CREATE TABLE IF NOT EXISTS coupons (
+	hash    TEXT PRIMARY KEY, -- SHA-256 of the code; the code itself is not kept
+	created INTEGER NOT NULL,
+	used_by TEXT REFERENCES certs(serial), -- the certificate issued with it
+	used_at INTEGER
+);
 CREATE INDEX IF NOT EXISTS refs_holder ON refs(holder_id);
 CREATE INDEX IF NOT EXISTS certs_holder ON certs(holder_id);
 `

@@ -29,6 +29,27 @@ func (e *AnchorError) Error() string {
 
 func (e *AnchorError) Unwrap() error { return e.Err }
 
+// CertificateError is a CA certificate that chains to the anchors but does
+// not fit: issued for another name, or outside its validity period (often
+// this computer's clock being wrong).
+type CertificateError struct {
+	Host   string
+	Reason string // CertName or CertExpired
+	Err    error
+}
+
+// Reasons of a CertificateError.
+const (
+	CertName    = "name"
+	CertExpired = "expired"
+)
+
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("config: certificate of %s: %v", e.Host, e.Err)
+}
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
 // ClientOptions adjust NewHTTPClient.
 type ClientOptions struct {
 	// Certificate is presented when the server asks for one (renewal).
@@ -53,6 +74,11 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 		}
 		anchors = append(anchors, fp)
 	}
+	caURL, err := url.Parse(p.CA.URL)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	caHost := caURL.Hostname()
 	timeout := opt.Timeout
 	if timeout == 0 {
 		timeout = 60 * time.Second
@@ -64,7 +90,7 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 			// by fingerprint, and they arrive in the server's chain.
 			InsecureSkipVerify: true,
 			VerifyConnection: func(cs tls.ConnectionState) error {
-				return verifyChain(cs, host, anchors, p.CA.AllowSystemRoots)
+				return verifyChain(cs, host, anchors, p.CA.AllowSystemRoots && host != caHost)
 			},
 		}
 		if opt.Certificate != nil {
@@ -151,9 +177,12 @@ func verifyChain(cs tls.ConnectionState, host string, anchors [][]byte, system b
 	roots := x509.NewCertPool()
 	inter := x509.NewCertPool()
 	if isAnchor(certs[0]) {
-		// The server's own certificate is pinned: only the name remains to check.
+		// The server's own certificate is pinned: name and dates remain.
 		if err := certs[0].VerifyHostname(host); err != nil {
-			return fmt.Errorf("config: %w", err)
+			return &CertificateError{Host: host, Reason: CertName, Err: err}
+		}
+		if now := time.Now(); now.Before(certs[0].NotBefore) || now.After(certs[0].NotAfter) {
+			return &CertificateError{Host: host, Reason: CertExpired, Err: errors.New("outside its validity period")}
 		}
 		return nil
 	}
@@ -174,8 +203,12 @@ func verifyChain(cs tls.ConnectionState, host string, anchors [][]byte, system b
 		return nil
 	}
 	var hostErr x509.HostnameError
-	if errors.As(err, &hostErr) {
-		return fmt.Errorf("config: %w", err)
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &hostErr):
+		return &CertificateError{Host: host, Reason: CertName, Err: err}
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return &CertificateError{Host: host, Reason: CertExpired, Err: err}
 	}
 	top := certs[len(certs)-1]
 	issuer := top.Issuer.String()

@@ -14,3 +14,7 @@ func systemPolicyPath() string {
 	}
 	return filepath.Join(pd, "Paraphe", "policy.json")
 }
+
+// The PKCS#11 module used when the policy names none: OpenSC's installer
+// puts it on the system path.
+func defaultPKCS11Module() string { return "opensc-pkcs11.dll" }

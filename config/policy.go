@@ -37,8 +37,11 @@ type CA struct {
 	// Anchors are SHA-256 fingerprints (hex, colons optional) of the root
 	// certificates the CA's TLS chain must end at.
 	Anchors []string `json:"anchors"`
-	// AllowSystemRoots also trusts the operating system's roots, for
-	// networks that inspect TLS. Activation stays safe (see protocol.EnrollPassword).
+	// AllowSystemRoots also trusts the operating system's roots for the
+	// CA's other services on other hosts (time-stamping, OCSP, CRL), which a
+	// TLS-inspecting network may re-sign. The CA's own host is always held to
+	// the anchors: whoever sees the answers' reply could otherwise enrol a
+	// key of their own with the authorization code.
 	AllowSystemRoots bool `json:"allow_system_roots,omitempty"`
 }
 
@@ -176,7 +179,7 @@ func (p *Policy) Validate() error {
 	if u, err := url.Parse(p.CA.URL); err != nil || u.Scheme != "https" || u.Host == "" {
 		return bad("ca.url", ReasonHTTPS, p.CA.URL)
 	}
-	if len(p.CA.Anchors) == 0 && !p.CA.AllowSystemRoots {
+	if len(p.CA.Anchors) == 0 {
 		return bad("ca.anchors", ReasonRequired, "")
 	}
 	for i, a := range p.CA.Anchors {
@@ -213,13 +216,17 @@ func validProxy(s string) error {
 		return fmt.Errorf("%q is not system, none or a proxy URL", s)
 	}
 	switch u.Scheme {
-	case "http", "https", "socks5", "socks5h":
+	case "https":
+		// net/http would check the proxy's certificate with the CA's TLS
+		// settings; plain HTTP proxies carry TLS inside CONNECT anyway.
+		return errors.New("proxies are reached over http:// (the connection to the CA inside is TLS all the same)")
+	case "http", "socks5", "socks5h":
 		if u.User != nil {
 			return errors.New("credentials do not belong in the policy file (they are read from the keychain)")
 		}
 		return nil
 	}
-	return fmt.Errorf("proxy scheme %q is not http, https or socks5", u.Scheme)
+	return fmt.Errorf("proxy scheme %q is not http or socks5", u.Scheme)
 }
 
 // ParseFingerprint reads a SHA-256 fingerprint written as 64 hex digits,
@@ -250,4 +257,12 @@ func (p *Policy) PINPolicyFor(store string) PINPolicy {
 		return p.PIN.Token
 	}
 	return p.PIN.Keychain
+}
+
+// PKCS11Module is the module the policy names, or OpenSC's where it names none.
+func (p *Policy) PKCS11Module() string {
+	if p.PKCS11.Module != "" {
+		return p.PKCS11.Module
+	}
+	return defaultPKCS11Module()
 }

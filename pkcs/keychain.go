@@ -4,8 +4,10 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdsa"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -85,8 +87,10 @@ func (s *KeychainStore) attempts() int {
 
 func (s *KeychainStore) path(id, ext string) string { return filepath.Join(s.Dir, id+ext) }
 
+// validID accepts only what KeyID produces (16 lower-case hex digits), so
+// an ID can never name another file.
 func validID(id string) error {
-	if id == "" || strings.ContainsAny(id, `/\.`) {
+	if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
 		return fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
 	return nil
@@ -166,6 +170,35 @@ func (s *KeychainStore) Generate(keyType string, pin []byte) (*Key, error) {
 	if keyType == "" {
 		keyType = ECDSAP256
 	}
+	return s.keep(signer, keyType, pin)
+}
+
+// Import keeps an existing key and its chain.
+func (s *KeychainStore) Import(signer crypto.Signer, chain []*x509.Certificate, pin []byte) (*Key, error) {
+	key, err := s.keep(signer, keyTypeOf(signer.Public()), pin)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SetChain(key.ID, chain); err != nil {
+		s.Delete(key.ID)
+		return nil, err
+	}
+	key.Chain = chain
+	return key, nil
+}
+
+func keyTypeOf(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		return "ecdsa-" + strings.ToLower(strings.ReplaceAll(k.Curve.Params().Name, "-", ""))
+	case *rsa.PublicKey:
+		return fmt.Sprintf("rsa-%d", k.N.BitLen())
+	}
+	return "unknown"
+}
+
+// keep seals signer in Dir under a new wrapping key in the keychain.
+func (s *KeychainStore) keep(signer crypto.Signer, keyType string, pin []byte) (*Key, error) {
 	id, err := KeyID(signer.Public())
 	if err != nil {
 		return nil, err
@@ -207,7 +240,8 @@ func (s *KeychainStore) readSealed(id string) (*sealedKey, error) {
 		return nil, fmt.Errorf("pkcs: %w", err)
 	}
 	var sk sealedKey
-	if err := json.Unmarshal(data, &sk); err != nil || sk.Version != 1 || sk.ID != id {
+	if err := json.Unmarshal(data, &sk); err != nil || sk.Version != 1 || sk.ID != id ||
+		sk.Time < 1 || sk.Time > 16 || sk.Threads < 1 || sk.Memory < 8*1024 || sk.Memory > 1024*1024 {
 		return nil, fmt.Errorf("pkcs: key file of %s is damaged", id)
 	}
 	return &sk, nil
@@ -249,7 +283,7 @@ func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error
 		return nil, nil, err
 	}
 	if sec.Failures >= s.attempts() {
-		return nil, nil, fmt.Errorf("%w: %s", ErrLocked, id)
+		return nil, nil, &LockedError{Store: s.Name()}
 	}
 	pkcs8, err := unseal(sec.Wrap, pin, sk)
 	if err != nil {
@@ -257,7 +291,7 @@ func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error
 		if err := s.setSecret(id, sec); err != nil {
 			return nil, nil, err
 		}
-		return nil, nil, &WrongPINError{TriesLeft: s.attempts() - sec.Failures}
+		return nil, nil, &WrongPINError{Store: s.Name(), TriesLeft: s.attempts() - sec.Failures}
 	}
 	if sec.Failures > 0 {
 		sec.Failures = 0

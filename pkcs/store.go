@@ -32,9 +32,24 @@ var (
 // WrongPINError is returned for a wrong PIN; it wraps ErrWrongPIN, and
 // ErrLocked as well when that was the last try.
 type WrongPINError struct {
-	TriesLeft int  // -1 when the store does not know
-	Low       bool // the token says few tries are left, not how many
+	Store     string // "keychain" or "pkcs11"
+	TriesLeft int    // -1 when the store does not know
+	Low       bool   // the token says few tries are left, not how many
 }
+
+// LockedError is returned for a key (keychain) or token whose PIN is
+// blocked; it wraps ErrLocked. A token's can be unlocked with its PUK, a
+// keychain key's cannot.
+type LockedError struct{ Store string }
+
+func (e *LockedError) Error() string {
+	if e.Store == "pkcs11" {
+		return "pkcs: the token's PIN is blocked (unlock it with the PUK)"
+	}
+	return "pkcs: the key is locked after too many wrong PINs"
+}
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 func (e *WrongPINError) Error() string {
 	if e.TriesLeft == 0 {
@@ -74,6 +89,14 @@ type Store interface {
 // PINChanger is implemented by stores whose keys' PIN can be changed.
 type PINChanger interface {
 	ChangePIN(id string, oldPIN, newPIN []byte) error
+}
+
+// Importer is implemented by stores that take in an existing key (from a
+// PKCS#12 file) with its chain. The key is software on the way in; in the
+// store it is as protected as a generated one, except that a token marks it
+// as once extractable.
+type Importer interface {
+	Import(key crypto.Signer, chain []*x509.Certificate, pin []byte) (*Key, error)
 }
 
 // Entry describes a key without unlocking it.

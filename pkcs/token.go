@@ -18,6 +18,10 @@ var (
 	ErrTokenRemoved = errors.New("pkcs: the token was removed")
 	// ErrNotLoggedIn: an operation needing the PIN came before Open or Generate.
 	ErrNotLoggedIn = errors.New("pkcs: the token is not logged in")
+	// ErrWrongPUK: UnlockPIN was given a wrong PUK (security officer PIN).
+	ErrWrongPUK = errors.New("pkcs: wrong PUK")
+	// ErrPUKLocked: the PUK itself is blocked; only the issuer can help.
+	ErrPUKLocked = errors.New("pkcs: the PUK is blocked")
 )
 
 // TokenInfo describes a token present in a slot.

@@ -200,9 +200,9 @@ func (s *TokenStore) login(pin []byte) error {
 func (s *TokenStore) pinErr(err error) error {
 	switch {
 	case isCode(err, pkcs11.CKR_PIN_LOCKED):
-		return fmt.Errorf("%w: token %q", ErrLocked, s.Info.Label)
+		return &LockedError{Store: s.Name()}
 	case isCode(err, pkcs11.CKR_PIN_INCORRECT, pkcs11.CKR_PIN_LEN_RANGE, pkcs11.CKR_PIN_INVALID):
-		e := &WrongPINError{TriesLeft: -1}
+		e := &WrongPINError{Store: s.Name(), TriesLeft: -1}
 		if info, ierr := tokenInfo(s.ctx, s.Info.Slot); ierr == nil {
 			switch {
 			case info.PINLocked:
@@ -599,9 +599,6 @@ func (s *TokenStore) ChangePIN(_ string, oldPIN, newPIN []byte) error {
 	return nil
 }
 
-// ErrWrongPUK is returned by UnlockPIN when the PUK (SO PIN) is wrong.
-var ErrWrongPUK = errors.New("pkcs: wrong PUK")
-
 // UnlockPIN resets a blocked (or forgotten) user PIN with the PUK, which on
 // a token is the security officer PIN.
 func (s *TokenStore) UnlockPIN(puk, newPIN []byte) error {
@@ -615,7 +612,7 @@ func (s *TokenStore) UnlockPIN(puk, newPIN []byte) error {
 			return ErrWrongPUK
 		}
 		if isCode(err, pkcs11.CKR_PIN_LOCKED) {
-			return fmt.Errorf("%w: the PUK itself is blocked", ErrLocked)
+			return ErrPUKLocked
 		}
 		return tokenErr("login as security officer", err)
 	}
@@ -694,4 +691,83 @@ func (t *tokenSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) (
 		return asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(sig[:half]), new(big.Int).SetBytes(sig[half:])})
 	}
 	return sig, nil
+}
+
+// Login checks pin and keeps the token logged in for this store's
+// operations, so that a wrong PIN is known before any other work.
+func (s *TokenStore) Login(pin []byte) error { return s.login(pin) }
+
+// Import writes an existing key (from a PKCS#12 file) to the token as a
+// sensitive, non-extractable signing key, with its public key and chain.
+func (s *TokenStore) Import(key crypto.Signer, chain []*x509.Certificate, pin []byte) (*Key, error) {
+	if err := s.login(pin); err != nil {
+		return nil, err
+	}
+	id, err := KeyID(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	common := func(class uint) []*pkcs11.Attribute {
+		return []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, class),
+			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
+			pkcs11.NewAttribute(pkcs11.CKA_ID, []byte(id)),
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, "Paraphe "+id),
+		}
+	}
+	priv := append(common(pkcs11.CKO_PRIVATE_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true))
+	pub := append(common(pkcs11.CKO_PUBLIC_KEY), pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true))
+	switch k := key.(type) {
+	case *ecdsa.PrivateKey:
+		if k.Curve != elliptic.P256() {
+			return nil, errors.New("pkcs: only P-256 EC keys can be imported")
+		}
+		point, _ := asn1.Marshal(elliptic.Marshal(k.Curve, k.X, k.Y)) //nolint:staticcheck // the PKCS#11 encoding
+		d := make([]byte, 32)
+		k.D.FillBytes(d)
+		priv = append(priv, pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_EC),
+			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, oidP256Params), pkcs11.NewAttribute(pkcs11.CKA_VALUE, d))
+		pub = append(pub, pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_EC),
+			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, oidP256Params), pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, point))
+	case *rsa.PrivateKey:
+		k.Precompute()
+		e := big.NewInt(int64(k.E)).Bytes()
+		priv = append(priv, pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_RSA),
+			pkcs11.NewAttribute(pkcs11.CKA_MODULUS, k.N.Bytes()),
+			pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, e),
+			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE_EXPONENT, k.D.Bytes()),
+			pkcs11.NewAttribute(pkcs11.CKA_PRIME_1, k.Primes[0].Bytes()),
+			pkcs11.NewAttribute(pkcs11.CKA_PRIME_2, k.Primes[1].Bytes()),
+			pkcs11.NewAttribute(pkcs11.CKA_EXPONENT_1, k.Precomputed.Dp.Bytes()),
+			pkcs11.NewAttribute(pkcs11.CKA_EXPONENT_2, k.Precomputed.Dq.Bytes()),
+			pkcs11.NewAttribute(pkcs11.CKA_COEFFICIENT, k.Precomputed.Qinv.Bytes()))
+		pub = append(pub, pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_RSA),
+			pkcs11.NewAttribute(pkcs11.CKA_MODULUS, k.N.Bytes()), pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, e))
+	default:
+		return nil, fmt.Errorf("pkcs: a %T cannot be imported to a token", key)
+	}
+	sh, err := s.session()
+	if err != nil {
+		return nil, err
+	}
+	privH, err := s.ctx.CreateObject(sh, priv)
+	if err != nil {
+		s.release(sh)
+		return nil, tokenErr("import key", err)
+	}
+	if _, err := s.ctx.CreateObject(sh, pub); err != nil {
+		s.ctx.DestroyObject(sh, privH)
+		s.release(sh)
+		return nil, tokenErr("import public key", err)
+	}
+	s.release(sh)
+	if err := s.SetChain(id, chain); err != nil {
+		s.Delete(id)
+		return nil, err
+	}
+	return &Key{Entry: Entry{ID: id, Store: s.Name(), Chain: chain}, signer: &tokenSigner{s: s, priv: privH, pub: key.Public()}}, nil
 }

@@ -251,3 +251,27 @@ func TestTokenRemovedMidOperation(t *testing.T) {
 		t.Fatalf("open after removal: %v", err)
 	}
 }
+
+func TestImportIntoBothStores(t *testing.T) {
+	testenv.NeedSecretService(t)
+	ts, tok := newToken(t)
+	stores := []struct {
+		s   Importer
+		pin string
+	}{{NewKeychainStore(t.TempDir(), 5), "Corr3ct-Horse"}, {ts, tok.PIN}}
+	for _, st := range stores {
+		for _, kt := range []string{ECDSAP256, RSA3072} {
+			soft, _ := generateSoftware(kt)
+			chain := selfSign(t, soft)
+			key, err := st.s.Import(soft, chain, []byte(st.pin))
+			if err != nil {
+				t.Fatalf("%T %s: %v", st.s, kt, err)
+			}
+			testSigner(t, key)
+			reopened, err := st.s.(Store).Open(key.ID, []byte(st.pin))
+			if err != nil || !reopened.Chain[0].Equal(chain[0]) {
+				t.Fatalf("%T %s reopen: %v", st.s, kt, err)
+			}
+		}
+	}
+}

@@ -17,7 +17,22 @@ import (
 // hashed or compared, so that what a holder types today matches what they
 // told the CA operator months ago: Unicode NFKC, case folded, accents
 // dropped, punctuation-free spacing collapsed ("  Montréal " = "montreal").
+//
+// It is idempotent (the client normalises, the server again): case folding
+// is not for a few scripts (Cherokee folds both ways), so it runs until
+// nothing changes.
 func NormalizeAnswer(s string) string {
+	for range 4 {
+		n := normalizeOnce(s)
+		if n == s {
+			break
+		}
+		s = n
+	}
+	return s
+}
+
+func normalizeOnce(s string) string {
 	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFKC)
 	s, _, _ = transform.String(t, s)
 	s = cases.Fold().String(s)

@@ -154,3 +154,13 @@ func TestCSRAttrs(t *testing.T) {
 		t.Fatal("unknown key type accepted")
 	}
 }
+
+func TestNormalizeAnswerIdempotent(t *testing.T) {
+	for r := rune(0x20); r < 0x20000; r++ {
+		s := "a" + string(r) + "b"
+		once := NormalizeAnswer(s)
+		if twice := NormalizeAnswer(once); twice != once {
+			t.Fatalf("U+%04X: %q then %q", r, once, twice)
+		}
+	}
+}

@@ -20,9 +20,15 @@ type ServiceDocument struct {
 	CRL        string `json:"crl,omitempty"`
 	// Endpoints lists every host:port a client must reach; the doctor checks each.
 	Endpoints []string `json:"endpoints"`
-	// RenewalCoupon is true when simplereenroll requires a coupon code.
+	// RenewalCoupon is true when simplereenroll requires a coupon code,
+	// sent in the CouponHeader.
 	RenewalCoupon bool `json:"renewal_coupon"`
+	// CertValidityDays is how long the certificates it issues last.
+	CertValidityDays int `json:"cert_validity_days"`
 }
+
+// CouponHeader carries the coupon code of a renewal (simplereenroll).
+const CouponHeader = "Paraphe-Coupon"
 
 // Reference states.
 const (

@@ -50,7 +50,7 @@ func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writ
 	}
 	cmds := map[string]func([]string) error{
 		"init": c.init, "enroll": c.enroll, "list": c.list, "revoke": c.revoke,
-		"reissue": c.reissue, "policy": c.policy, "serve": c.serve,
+		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -154,6 +154,7 @@ func (c *command) init(args []string) error {
 	fs.IntVar(&o.ReferenceTTL, "reference-ttl", 15, c.p.T("ca.flag.reference_ttl"))
 	fs.IntVar(&o.Validity, "validity", 1095, c.p.T("ca.flag.validity"))
 	fs.Var(&hosts, "host", c.p.T("ca.flag.host"))
+	fs.BoolVar(&o.RenewalCoupon, "renewal-coupon", false, c.p.T("ca.flag.renewal_coupon"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
@@ -345,4 +346,29 @@ func (c *command) serve(args []string) error {
 	err = a.Serve(ctx, l, log)
 	log.Info("stopped")
 	return err
+}
+
+func (c *command) coupon(args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return c.usage(c.p.T("ca.usage.coupon"))
+	}
+	fs := c.flags("coupon")
+	dir := c.dirFlag(fs)
+	count := fs.Int("count", 1, c.p.T("ca.flag.count"))
+	_, a, err := c.parseOpen(fs, dir, args[1:], 0)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	codes, err := a.CreateCoupons(context.Background(), *count)
+	if err != nil {
+		return err
+	}
+	if !a.Config.RenewalNeedsCoupon {
+		fmt.Fprintln(c.stderr, c.p.T("ca.coupon.not_required"))
+	}
+	for _, code := range codes {
+		fmt.Fprintln(c.stdout, code)
+	}
+	return nil
 }

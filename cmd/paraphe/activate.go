@@ -21,6 +21,7 @@ func (a *app) activate(args []string) error {
 	fs := a.flags("activate")
 	ref := fs.String("ref", "", a.p.T("flag.ref"))
 	storeName := fs.String("store", "", a.p.T("flag.store"))
+	tokenLabel := fs.String("token", "", a.p.T("flag.token"))
 	answersFile := fs.String("answers-file", "", a.p.T("flag.answers_file"))
 	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file"))
 	pos, err := cli.Parse(fs, args)
@@ -34,36 +35,14 @@ func (a *app) activate(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *storeName == "" {
-		*storeName = pol.KeyStores[0]
-	}
-	if !pol.Allows(*storeName) {
-		return &cli.ExitError{Code: exitStoreDisabled, Message: a.p.T("err.store_not_allowed", "Store", *storeName), Hint: a.p.T("hint.ask_it")}
-	}
-	if *storeName != config.StoreKeychain {
-		return &cli.ExitError{Code: exitStoreDisabled, Message: a.p.T("err.store_unsupported", "Store", *storeName), Hint: a.p.T("hint.use_keychain")}
-	}
-	store, err := a.keychain(pol)
+	store, pin, err := a.storeForNewKey(pol, *storeName, *tokenLabel, *pinFile, false)
 	if err != nil {
 		return err
 	}
-	// Fail before spending an attempt at the CA when the key cannot be kept.
-	if err := store.Check(); err != nil {
-		return err
-	}
-	rules := pol.PINPolicyFor(*storeName)
-
-	// A PIN given by file or environment is checked before anything else.
-	var pin []byte
-	if *pinFile != "" || os.Getenv("PARAPHE_PIN") != "" {
-		if pin, err = readPIN(*pinFile); err != nil {
-			return err
-		}
-		if err := rules.Check(pin); err != nil {
-			return err
-		}
-	}
 	defer func() { clear(pin) }()
+	if ts, ok := store.(*pkcs.TokenStore); ok {
+		defer ts.Close()
+	}
 	var answers []string
 	if *answersFile != "" {
 		if answers, err = readLines(*answersFile); err != nil {
@@ -84,9 +63,9 @@ func (a *app) activate(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	q, err := client.Questions(ctx, code)
+	// Each exchange with the CA has its own deadline, started once the
+	// holder has typed what it needs: slow typing is not a network failure.
+	q, err := withTimeout(func(ctx context.Context) (*protocol.Questions, error) { return client.Questions(ctx, code) })
 	if err != nil {
 		return err
 	}
@@ -106,17 +85,17 @@ func (a *app) activate(args []string) error {
 	if len(answers) != len(q.Questions) {
 		return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.answers_count", "Want", len(q.Questions), "Got", len(answers))}
 	}
-	auth, err := client.Answer(ctx, code, answers)
+	auth, err := withTimeout(func(ctx context.Context) (*protocol.Authorization, error) { return client.Answer(ctx, code, answers) })
 	if err != nil {
 		return err
 	}
 	if pin == nil {
-		if pin, err = a.newPIN(rules); err != nil {
+		if pin, err = a.newPIN(pol.PINPolicyFor(config.StoreKeychain)); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintln(a.stderr, a.p.T("activate.generating"))
-	key, err := client.Activate(ctx, store, code, auth, pin)
+	key, err := withTimeout(func(ctx context.Context) (*pkcs.Key, error) { return client.Activate(ctx, store, code, auth, pin) })
 	if err != nil {
 		return err
 	}
@@ -129,7 +108,17 @@ func (a *app) activate(args []string) error {
 	h := pkcs.HolderOf(key.Chain[0])
 	fmt.Fprintln(a.stdout, a.p.T("activate.done", "Name", h.Name, "Title", h.Title, "Member", h.MemberNumber,
 		"Org", h.Organization, "Until", a.p.Date(key.Chain[0].NotAfter.Local()), "ID", key.ID))
+	fmt.Fprintln(a.stdout, a.p.T("activate.kept."+store.Name(), "ID", key.ID))
 	return nil
+}
+
+// networkTimeout bounds one exchange with the CA.
+const networkTimeout = 2 * time.Minute
+
+func withTimeout[T any](f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
+	defer cancel()
+	return f(ctx)
 }
 
 func stateCode(state string) string {
@@ -142,6 +131,50 @@ func stateCode(state string) string {
 		return protocol.CodeUsed
 	}
 	return protocol.CodeUnknownReference
+}
+
+// storeForNewKey opens the store a new key goes to (the policy's first by
+// default) and gets its PIN, checking before any attempt is spent at the CA
+// that the key can be kept there: the keychain answers, the token is there
+// and takes its PIN. For the keychain the PIN is a new one, checked against
+// the policy; asked on the terminal now when askNow, else left nil for the
+// caller to ask later.
+func (a *app) storeForNewKey(pol *config.Policy, name, token, pinFile string, askNow bool) (pkcs.Store, []byte, error) {
+	if name == "" {
+		name = pol.KeyStores[0]
+	}
+	if !pol.Allows(name) {
+		return nil, nil, &cli.ExitError{Code: exitStoreDisabled, Message: a.p.T("err.store_not_allowed", "Store", name), Hint: a.p.T("hint.ask_it")}
+	}
+	switch name {
+	case config.StoreKeychain:
+		ks, err := a.keychain(pol)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := ks.Check(); err != nil {
+			return nil, nil, err
+		}
+		if !askNow && pinFile == "" && os.Getenv("PARAPHE_PIN") == "" {
+			return ks, nil, nil
+		}
+		pin, err := a.newSecret(pinFile, "PARAPHE_PIN", pol.PINPolicyFor(name))
+		return ks, pin, err
+	case config.StorePKCS11:
+		ts, err := a.token(pol, token)
+		if err != nil {
+			return nil, nil, err
+		}
+		pin, err := a.secret(pinFile, "PARAPHE_PIN", a.p.T("prompt.token_pin", "Token", ts.Info.Label))
+		if err == nil {
+			err = ts.Login(pin)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return ts, pin, nil
+	}
+	return nil, nil, &cli.ExitError{Code: exitUsage, Message: a.p.T("err.store_not_allowed", "Store", name)}
 }
 
 // newPIN asks for a new PIN twice on the terminal, explaining the policy

@@ -29,7 +29,7 @@ func (a *app) certs(args []string) error {
 		return a.usageErr(err)
 	}
 	pol, _ := a.policy() // listing works without a policy
-	stores, err := a.stores(pol)
+	stores, err := a.keyStores(pol)
 	if err != nil {
 		return err
 	}

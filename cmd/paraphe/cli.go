@@ -48,6 +48,12 @@ const (
 	exitWrongPIN      = 14
 	exitPINLocked     = 15
 	exitStoreDisabled = 16
+	exitToken         = 17 // module missing, no token, token removed
+	exitWrongPUK      = 18
+	exitNoCert        = 19
+	exitNoPUK         = 20 // a keychain key has no PUK
+	exitBadFile       = 21 // a PKCS#12 file that cannot be read
+	exitRefused       = 22 // the CA refused the request for another reason
 )
 
 type app struct {
@@ -77,6 +83,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	cmds := map[string]func([]string) error{
 		"activate": a.activate,
 		"certs":    a.certs,
+		"renew":    a.renew,
+		"pin":      a.pin,
+		"import":   a.importP12,
+		"export":   a.export,
 		"version":  a.version,
 	}
 	switch args[0] {
@@ -143,18 +153,6 @@ func (a *app) keychain(p *config.Policy) (*pkcs.KeychainStore, error) {
 	return pkcs.NewKeychainStore(filepath.Join(home, "keys"), attempts), nil
 }
 
-// stores returns the stores the policy allows and this build supports.
-func (a *app) stores(p *config.Policy) ([]pkcs.Store, error) {
-	if p != nil && !p.Allows(config.StoreKeychain) {
-		return nil, nil
-	}
-	ks, err := a.keychain(p)
-	if err != nil {
-		return nil, err
-	}
-	return []pkcs.Store{ks}, nil
-}
-
 // warnExpiring prints, before any command, a warning for each certificate
 // inside the policy's renewal window.
 func (a *app) warnExpiring() {
@@ -163,7 +161,7 @@ func (a *app) warnExpiring() {
 	if err == nil {
 		days = p.RenewalWarningDays
 	}
-	stores, err := a.stores(p)
+	stores, err := a.keyStores(p)
 	if err != nil {
 		return
 	}

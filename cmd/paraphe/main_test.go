@@ -70,10 +70,13 @@ type world struct {
 	env   []string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t) }
+
+// newWorldWith passes initArgs to paraphe-ca init.
+func newWorldWith(t *testing.T, initArgs ...string) *world {
 	t.Helper()
 	w := &world{caDir: filepath.Join(t.TempDir(), "ca"), home: filepath.Join(t.TempDir(), "home")}
-	if r := runBin(t, "", nil, "paraphe-ca", "init", "--dir", w.caDir); r.code != 0 {
+	if r := runBin(t, "", nil, "paraphe-ca", append([]string{"init", "--dir", w.caDir}, initArgs...)...); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
 	w.srv = testenv.StartCAProcess(t, filepath.Join(binDir, "paraphe-ca"), w.caDir)

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/pkcs"
+)
+
+func (a *app) pin(args []string) error {
+	if len(args) == 0 || (args[0] != "change" && args[0] != "unlock") {
+		return &cli.ExitError{Code: exitUsage, Message: a.p.T("usage.pin")}
+	}
+	fs := a.flags("pin")
+	certID := fs.String("cert", "", a.p.T("flag.cert"))
+	tokenLabel := fs.String("token", "", a.p.T("flag.token"))
+	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
+	newPINFile := fs.String("new-pin-file", "", a.p.T("flag.new_pin_file"))
+	pukFile := fs.String("puk-file", "", a.p.T("flag.puk_file"))
+	if _, err := cli.Parse(fs, args[1:]); err != nil {
+		return a.usageErr(err)
+	}
+	pol, err := a.policy()
+	if err != nil {
+		return err
+	}
+	// The store: a token when one is named, else the certificate's.
+	var store pkcs.Store
+	id := ""
+	if *tokenLabel != "" {
+		if store, err = a.token(pol, *tokenLabel); err != nil {
+			return err
+		}
+	} else {
+		var entry pkcs.Entry
+		if store, entry, err = a.findCert(pol, *certID); err != nil {
+			return err
+		}
+		id = entry.ID
+	}
+	rules := pol.PINPolicyFor(store.Name())
+	if args[0] == "unlock" {
+		unlocker, ok := store.(pkcs.PINUnlocker)
+		if !ok {
+			return &cli.ExitError{Code: exitNoPUK, Message: a.p.T("err.no_puk"), Hint: a.p.T("hint.no_puk")}
+		}
+		puk, err := a.secret(*pukFile, "PARAPHE_PUK", a.p.T("prompt.puk"))
+		if err != nil {
+			return err
+		}
+		defer clear(puk)
+		newPIN, err := a.newSecret(*newPINFile, "PARAPHE_NEW_PIN", rules)
+		if err != nil {
+			return err
+		}
+		defer clear(newPIN)
+		if err := unlocker.UnlockPIN(puk, newPIN); err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, a.p.T("pin.unlocked"))
+		return nil
+	}
+	changer, ok := store.(pkcs.PINChanger)
+	if !ok {
+		return &cli.ExitError{Code: exitStoreDisabled, Message: a.p.T("err.store_unsupported", "Store", store.Name())}
+	}
+	old, err := a.secret(*pinFile, "PARAPHE_PIN", a.p.T("prompt.current_pin"))
+	if err != nil {
+		return err
+	}
+	defer clear(old)
+	newPIN, err := a.newSecret(*newPINFile, "PARAPHE_NEW_PIN", rules)
+	if err != nil {
+		return err
+	}
+	defer clear(newPIN)
+	if err := changer.ChangePIN(id, old, newPIN); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, a.p.T("pin.changed."+store.Name()))
+	return nil
+}
+
