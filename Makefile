@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export GOTOOLCHAIN ?= local
 
-.PHONY: all deps check-go build run demo test vet fmt clean
+.PHONY: all deps check-go build run demo test bench vet fmt clean
 
 all: build
 
@@ -37,6 +37,13 @@ vet: check-go
 
 test: deps vet
 	$(GO) test -count=1 ./...
+	@# the build without cgo (no PKCS#11) must still say why tokens are missing
+	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
+
+# Benchmarks, never timed tests: signatures per second on a SoftHSM token,
+# Paraphe's signer next to pkcs11-tool's own sign loop on the same key.
+bench: deps check-go
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkcs
 
 fmt:
 	gofmt -w .

@@ -80,4 +80,3 @@ func (a *app) pin(args []string) error {
 	fmt.Fprintln(a.stdout, a.p.T("pin.changed."+store.Name()))
 	return nil
 }
-

@@ -117,5 +117,3 @@ func (a *app) newSecret(file, envVar string, rules config.PINPolicy) ([]byte, er
 	}
 	return a.newPIN(rules)
 }
-
-
