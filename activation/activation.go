@@ -289,11 +289,20 @@ func (c *Client) Renew(ctx context.Context, store pkcs.Store, pin []byte, coupon
 	if err != nil {
 		return nil, err
 	}
+	return newCertifiedKey(store, keyType, pin, func(key *pkcs.Key) ([]*x509.Certificate, error) {
+		return c.Reenroll(ctx, key, coupon)
+	})
+}
+
+// newCertifiedKey generates a key in store, has enrol get its chain, and
+// stores the chain; on any failure the new key is deleted, so nothing is
+// left behind.
+func newCertifiedKey(store pkcs.Store, keyType string, pin []byte, enrol func(*pkcs.Key) ([]*x509.Certificate, error)) (*pkcs.Key, error) {
 	key, err := store.Generate(keyType, pin)
 	if err != nil {
 		return nil, err
 	}
-	chain, err := c.Reenroll(ctx, key, coupon)
+	chain, err := enrol(key)
 	if err == nil {
 		err = store.SetChain(key.ID, chain)
 	}
@@ -396,18 +405,7 @@ func (c *Client) buildChain(issued, caCerts []*x509.Certificate, pub crypto.Publ
 // enrolment fails the new key is deleted, so a failed activation leaves
 // nothing behind (Enroll has already retried a reply lost in transit).
 func (c *Client) Activate(ctx context.Context, store pkcs.Store, ref string, auth *protocol.Authorization, pin []byte) (*pkcs.Key, error) {
-	key, err := store.Generate(auth.KeyType, pin)
-	if err != nil {
-		return nil, err
-	}
-	chain, err := c.Enroll(ctx, ref, auth.Code, key)
-	if err == nil {
-		err = store.SetChain(key.ID, chain)
-	}
-	if err != nil {
-		store.Delete(key.ID)
-		return nil, err
-	}
-	key.Chain = chain
-	return key, nil
+	return newCertifiedKey(store, auth.KeyType, pin, func(key *pkcs.Key) ([]*x509.Certificate, error) {
+		return c.Enroll(ctx, ref, auth.Code, key)
+	})
 }

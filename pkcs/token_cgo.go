@@ -218,6 +218,14 @@ func (s *TokenStore) pinErr(err error) error {
 	return tokenErr("login", err)
 }
 
+// loginSession logs in with pin and borrows a session; put it back with release.
+func (s *TokenStore) loginSession(pin []byte) (pkcs11.SessionHandle, error) {
+	if err := s.login(pin); err != nil {
+		return 0, err
+	}
+	return s.session()
+}
+
 // session borrows a logged-in session; put it back with release.
 func (s *TokenStore) session() (pkcs11.SessionHandle, error) {
 	s.mu.Lock()
@@ -261,10 +269,7 @@ var (
 // Generate creates a key pair on the token: the private key sensitive, not
 // extractable, for signing only.
 func (s *TokenStore) Generate(keyType string, pin []byte) (*Key, error) {
-	if err := s.login(pin); err != nil {
-		return nil, err
-	}
-	sh, err := s.session()
+	sh, err := s.loginSession(pin)
 	if err != nil {
 		return nil, err
 	}
@@ -497,10 +502,7 @@ func orderChain(certs []*x509.Certificate) []*x509.Certificate {
 
 // Open logs in with pin and returns key id.
 func (s *TokenStore) Open(id string, pin []byte) (*Key, error) {
-	if err := s.login(pin); err != nil {
-		return nil, err
-	}
-	sh, err := s.session()
+	sh, err := s.loginSession(pin)
 	if err != nil {
 		return nil, err
 	}
