@@ -294,6 +294,23 @@ func TestEnvironmentProblems(t *testing.T) {
 		t.Fatalf("weak PIN: %+v", r)
 	}
 
+	// Tokens: a module that is not there, no token in it, several tokens.
+	pol = policyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": "/nonexistent/opensc-pkcs11.so"} })
+	r = runBin(t, "", []string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=12345678", "PARAPHE_HOME=" + w.home}, "paraphe", "activate", "--store", "pkcs11", "--ref", ref, "--answers-file", right)
+	if r.code != exitToken || !strings.Contains(r.stderr, "module cannot be loaded") || !strings.Contains(r.stderr, "OpenSC") {
+		t.Fatalf("missing module: %+v", r)
+	}
+	first, second := testenv.NewToken(t, "one"), testenv.NewToken(t, "two")
+	pol = policyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": first.Module} })
+	r = runBin(t, "", append([]string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=12345678", "PARAPHE_HOME=" + w.home}, first.Env...), "paraphe", "activate", "--store", "pkcs11", "--ref", ref, "--answers-file", right)
+	if r.code != exitUsage || !strings.Contains(r.stderr, first.Label) || !strings.Contains(r.stderr, second.Label) || !strings.Contains(r.stderr, "--token") {
+		t.Fatalf("two tokens, none named: %+v", r)
+	}
+	r = runBin(t, "", append([]string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=00000000", "PARAPHE_HOME=" + w.home}, first.Env...), "paraphe", "activate", "--store", "pkcs11", "--token", first.Label, "--ref", ref, "--answers-file", right)
+	if r.code != exitWrongPIN {
+		t.Fatalf("wrong token PIN before contacting the CA: %+v", r)
+	}
+
 	// None of this spent an attempt: the code still has all five.
 	if r := runBin(t, "", nil, "paraphe-ca", "list", "--dir", w.caDir, "--json"); !strings.Contains(r.stdout, `"failures": 0`) {
 		t.Fatalf("an attempt was spent: %s", r.stdout)
