@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/paraphe/paraphe/config"
@@ -136,6 +137,8 @@ func Init(dir string, o InitOptions) error {
 		NotAfter:              now.AddDate(10, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
+		CRLDistributionPoints: []string{strings.TrimRight(cfg.URL, "/") + pathRootCRL},
+		IssuingCertificateURL: []string{strings.TrimRight(cfg.URL, "/") + pathRootCer},
 	}, root, issKey.Public(), rootKey)
 	if err != nil {
 		return err
@@ -167,6 +170,10 @@ func Init(dir string, o InitOptions) error {
 	if err != nil {
 		return err
 	}
+	tsaCert, tsaKey, err := newTSA(cfg, root, rootKey)
+	if err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name string
 		data []byte
@@ -178,6 +185,8 @@ func Init(dir string, o InitOptions) error {
 		{fileIssuerKey, pemKey(issKey), 0o600},
 		{fileTLSCert, append(pemCert(tlsCert), pemCert(root)...), 0o644},
 		{fileTLSKey, pemKey(tlsKey), 0o600},
+		{fileTSACert, pemCert(tsaCert), 0o644},
+		{fileTSAKey, pemKey(tsaKey), 0o600},
 	} {
 		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
 			return fmt.Errorf("ca: %w", err)
@@ -293,6 +302,9 @@ type Authority struct {
 	Root      *x509.Certificate
 	Issuer    *x509.Certificate
 	issuerKey crypto.Signer
+	rootKey   crypto.Signer // signs the root's CRL
+	tsaCert   *x509.Certificate
+	tsaKey    crypto.Signer
 	TLS       tls.Certificate
 	db        *store
 	hashing   chan struct{} // bounds concurrent Argon2id checks
@@ -321,6 +333,9 @@ func Open(dir string) (*Authority, error) {
 		return nil, err
 	}
 	if a.issuerKey, err = readKey(filepath.Join(dir, fileIssuerKey)); err != nil {
+		return nil, err
+	}
+	if err := a.loadServices(); err != nil {
 		return nil, err
 	}
 	if a.TLS, err = tls.LoadX509KeyPair(filepath.Join(dir, fileTLSCert), filepath.Join(dir, fileTLSKey)); err != nil {
@@ -398,5 +413,8 @@ func (a *Authority) issue(h *Holder, pub crypto.PublicKey, now time.Time) (*x509
 	if h.Email != "" {
 		tmpl.EmailAddresses = []string{h.Email}
 	}
+	tmpl.OCSPServer = []string{a.url(pathOCSP)}
+	tmpl.IssuingCertificateURL = []string{a.url(pathIssuingCer)}
+	tmpl.CRLDistributionPoints = []string{a.url(pathIssuingCRL)}
 	return sign(tmpl, a.Issuer, pub, a.issuerKey)
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -51,6 +52,13 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET "+protocol.ESTPrefix+"csrattrs", a.handleCSRAttrs)
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simpleenroll", a.handleEnroll)
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
+	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
+	mux.HandleFunc("POST "+pathOCSP, a.handleOCSP)
+	mux.HandleFunc("GET "+pathOCSP+"/", a.handleOCSP)
+	mux.HandleFunc("GET "+pathIssuingCRL, a.handleCRL(false))
+	mux.HandleFunc("GET "+pathRootCRL, a.handleCRL(true))
+	mux.HandleFunc("GET "+pathIssuingCer, a.handleCert(a.Issuer))
+	mux.HandleFunc("GET "+pathRootCer, a.handleCert(a.Root))
 	return logRequests(log, mux)
 }
 
@@ -117,13 +125,16 @@ func (a *server) writeError(w http.ResponseWriter, err error) {
 }
 
 func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
-	base := "https://" + r.Host
+	u, _ := url.Parse(a.Config.URL)
 	writeJSON(w, http.StatusOK, protocol.ServiceDocument{
 		Version:          1,
 		Name:             a.Config.Name,
-		Activation:       base + protocol.ActivationPrefix,
-		EST:              base + protocol.ESTPrefix,
-		Endpoints:        []string{hostPort(r.Host)},
+		Activation:       a.url(protocol.ActivationPrefix),
+		EST:              a.url(protocol.ESTPrefix),
+		TSA:              a.url(pathTSA),
+		OCSP:             a.url(pathOCSP),
+		CRL:              a.url(pathIssuingCRL),
+		Endpoints:        []string{hostPort(u.Host)},
 		RenewalCoupon:    a.Config.RenewalNeedsCoupon,
 		CertValidityDays: a.Config.CertValidityDays,
 	})

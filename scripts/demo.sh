@@ -19,14 +19,21 @@ if [[ -z "${PARAPHE_DEMO_INNER:-}" ]]; then
 fi
 
 work=$PARAPHE_DEMO_DIR
+exec 2>&1 # one ordered stream for the reader (the outer filter only hides dbus noise)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 
 # A private keychain, unlocked with a throw-away password.
 head -c 18 /dev/urandom | base64 | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 
+# The CA's URL goes into its certificates, so its port is chosen first: the
+# first free one from 18443 (or DEMO_PORT).
+port=${DEMO_PORT:-18443}
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+url=https://127.0.0.1:$port
+
 step "1. The CA operator creates a CA"
-show "$bin/paraphe-ca" init --dir "$work/ca" --name "Paraphe Demo CA"
+show "$bin/paraphe-ca" init --dir "$work/ca" --name "Paraphe Demo CA" --url "$url"
 
 step "2. The CA operator enrols a holder (identity + 3 secret questions)"
 cat > "$work/holder.json" <<'JSON'
@@ -41,21 +48,19 @@ printf '$ paraphe-ca enroll --dir %s < holder.json\n' "$work/ca"
 "$bin/paraphe-ca" enroll --dir "$work/ca" < "$work/holder.json" | tee "$work/enroll.out"
 ref=$(tail -n 1 "$work/enroll.out")
 
-step "3. The CA serves on a free loopback port"
-"$bin/paraphe-ca" serve --dir "$work/ca" --addr 127.0.0.1:0 2> "$work/ca.log" &
+step "3. The CA serves on $url"
+"$bin/paraphe-ca" serve --dir "$work/ca" --addr "127.0.0.1:$port" 2> "$work/ca.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
-# Wait for the line that says where it listens.
-url=""
+# Wait for the line that says it listens.
 for _ in $(seq 100); do
-  url=$(grep -o '"url":"https://[^"]*"' "$work/ca.log" 2>/dev/null | head -n 1 | cut -d'"' -f4) && [[ -n "$url" ]] && break
+  grep -q '"msg":"listening"' "$work/ca.log" 2>/dev/null && break
   kill -0 $server 2>/dev/null || { cat "$work/ca.log" >&2; exit 1; }
   sleep 0.1
 done
-[[ -n "$url" ]] || { echo "demo: the CA did not start" >&2; cat "$work/ca.log" >&2; exit 1; }
-echo "listening on $url"
-"$bin/paraphe-ca" policy --dir "$work/ca" --url "$url" > "$work/policy.json"
-export PARAPHE_POLICY=$work/policy.json PARAPHE_HOME=$work/paraphe
+grep -q '"msg":"listening"' "$work/ca.log" || { echo "demo: the CA did not start" >&2; cat "$work/ca.log" >&2; exit 1; }
+echo "listening; the client's policy is $work/ca/policy.json"
+export PARAPHE_POLICY=$work/ca/policy.json PARAPHE_HOME=$work/paraphe
 
 step "4. The holder activates: reference code, answers, new PIN"
 echo "Reference code: $ref"

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -332,7 +333,7 @@ func (c *command) serve(args []string) error {
 		return err
 	}
 	defer a.Close()
-	l, err := net.Listen("tcp", *addr)
+	l, err := listener(*addr)
 	if err != nil {
 		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr), Hint: c.p.T("ca.hint.listen"), Err: err}
 	}
@@ -371,4 +372,16 @@ func (c *command) coupon(args []string) error {
 		fmt.Fprintln(c.stdout, code)
 	}
 	return nil
+}
+
+// listener is the socket systemd (or a test) passed in (socket activation:
+// LISTEN_FDS, first descriptor 3), or a new one on addr.
+func listener(addr string) (net.Listener, error) {
+	pid := os.Getenv("LISTEN_PID")
+	if os.Getenv("LISTEN_FDS") == "1" && (pid == "" || pid == strconv.Itoa(os.Getpid())) {
+		f := os.NewFile(3, "listener")
+		defer f.Close()
+		return net.FileListener(f)
+	}
+	return net.Listen("tcp", addr)
 }

@@ -75,11 +75,9 @@ func newWorld(t *testing.T) *world { return newWorldWith(t) }
 // newWorldWith passes initArgs to paraphe-ca init.
 func newWorldWith(t *testing.T, initArgs ...string) *world {
 	t.Helper()
-	w := &world{caDir: filepath.Join(t.TempDir(), "ca"), home: filepath.Join(t.TempDir(), "home")}
-	if r := runBin(t, "", nil, "paraphe-ca", append([]string{"init", "--dir", w.caDir}, initArgs...)...); r.code != 0 {
-		t.Fatalf("init: %+v", r)
-	}
-	w.srv = testenv.StartCAProcess(t, filepath.Join(binDir, "paraphe-ca"), w.caDir)
+	w := &world{home: filepath.Join(t.TempDir(), "home")}
+	w.srv = testenv.StartCAProcess(t, filepath.Join(binDir, "paraphe-ca"), initArgs...)
+	w.caDir = w.srv.Dir
 	w.env = []string{"PARAPHE_HOME=" + w.home, "PARAPHE_POLICY=" + w.srv.Policy}
 	return w
 }

@@ -67,7 +67,14 @@ func (b *Buffer) String() string {
 // on an ephemeral loopback port until the test ends.
 func StartCA(t testing.TB, o ca.InitOptions) *CA {
 	t.Helper()
+	// The port is known before the CA exists, so that its URL (in the
+	// certificates it issues and in its service document) is the real one.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(t.TempDir(), "ca")
+	o.URL = "https://" + l.Addr().String()
 	if err := ca.Init(dir, o); err != nil {
 		t.Fatal(err)
 	}
@@ -75,11 +82,7 @@ func StartCA(t testing.TB, o ca.InitOptions) *CA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &CA{Dir: dir, URL: "https://" + l.Addr().String(), Log: &Buffer{}, Authority: a}
+	c := &CA{Dir: dir, URL: o.URL, Log: &Buffer{}, Authority: a}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, l, slog.New(slog.NewJSONHandler(c.Log, nil))) }()
@@ -125,12 +128,33 @@ type CAProcess struct {
 	done   chan struct{}
 }
 
-// StartCAProcess runs "bin serve --dir dir --addr 127.0.0.1:0", waits for
-// the line that says where it listens, and stops it when the test ends.
-func StartCAProcess(t testing.TB, bin, dir string) *CAProcess {
+// StartCAProcess creates a CA in a temporary folder with "bin init --url
+// https://127.0.0.1:PORT initArgs…" and runs "bin serve" on that port,
+// handing it the listening socket (socket activation, as systemd would),
+// so that the port is the CA's own from the start. It waits for the line
+// that says the server listens, and stops it when the test ends.
+func StartCAProcess(t testing.TB, bin string, initArgs ...string) *CAProcess {
 	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dir := filepath.Join(t.TempDir(), "ca")
+	url := "https://" + l.Addr().String()
+	init := exec.Command(bin, append([]string{"init", "--dir", dir, "--url", url}, initArgs...)...)
+	if out, err := init.CombinedOutput(); err != nil {
+		t.Fatalf("paraphe-ca init: %v\n%s", err, out)
+	}
+	f, err := l.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
 	p := &CAProcess{Dir: dir, Log: &Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--dir", dir, "--addr", "127.0.0.1:0")
+	p.cmd = exec.Command(bin, "serve", "--dir", dir)
+	p.cmd.ExtraFiles = []*os.File{f}
+	p.cmd.Env = append(os.Environ(), "LISTEN_FDS=1")
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -147,18 +171,16 @@ func StartCAProcess(t testing.TB, bin, dir string) *CAProcess {
 		p.cmd.Wait()
 		t.Fatalf("paraphe-ca serve did not start: %q %v", line, err)
 	}
-	p.URL = first.URL
+	if first.URL != url {
+		t.Fatalf("paraphe-ca serve listens on %s, not on the socket handed to it (%s)", first.URL, url)
+	}
+	p.URL = url
 	go func() {
 		io.Copy(p.Log, r)
 		close(p.done)
 	}()
 	t.Cleanup(p.Stop)
-	a, err := ca.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Policy = writePolicy(t, a, p.URL)
-	a.Close()
+	p.Policy = filepath.Join(dir, "policy.json")
 	return p
 }
 

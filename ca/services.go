@@ -1,0 +1,266 @@
+package ca
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/asn1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/digitorus/timestamp"
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/paraphe/paraphe/internal/atomicfile"
+)
+
+// The services signatures need besides issuance: an RFC 3161 time-stamping
+// authority, an OCSP responder for the issuing CA's certificates, and CRLs
+// for both CAs. Issued certificates name them (AIA, CRL distribution
+// points), and the service document lists them.
+
+// Paths of the services, under the CA's URL.
+const (
+	pathTSA        = "/tsa"
+	pathOCSP       = "/ocsp"
+	pathIssuingCRL = "/crl/issuing.crl"
+	pathRootCRL    = "/crl/root.crl"
+	pathIssuingCer = "/ca/issuing.cer"
+	pathRootCer    = "/ca/root.cer"
+)
+
+const (
+	fileTSACert = "tsa.pem"
+	fileTSAKey  = "tsa.key"
+)
+
+var (
+	oidExtKeyUsage   = asn1.ObjectIdentifier{2, 5, 29, 37}
+	oidTimeStamping  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
+	oidTSAPolicy     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1, 1} // Paraphe demo TSA policy
+	revocationReason = map[string]int{
+		"unspecified": ocsp.Unspecified, "keyCompromise": ocsp.KeyCompromise, "affiliationChanged": ocsp.AffiliationChanged,
+		"superseded": ocsp.Superseded, "cessationOfOperation": ocsp.CessationOfOperation,
+	}
+)
+
+func (a *Authority) url(path string) string { return strings.TrimRight(a.Config.URL, "/") + path }
+
+// newTSA issues the time-stamping certificate (root-signed, extended key
+// usage timeStamping only and critical, as RFC 3161 requires).
+func newTSA(cfg Config, root *x509.Certificate, rootKey crypto.Signer) (*x509.Certificate, crypto.Signer, error) {
+	key, err := newKey(cfg.KeyType)
+	if err != nil {
+		return nil, nil, err
+	}
+	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{oidTimeStamping})
+	now := time.Now()
+	cert, err := sign(&x509.Certificate{
+		Subject:               pkix.Name{CommonName: cfg.Name + " Time-Stamping Authority", Organization: []string{cfg.Name}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtraExtensions:       []pkix.Extension{{Id: oidExtKeyUsage, Critical: true, Value: eku}},
+		BasicConstraintsValid: true,
+		CRLDistributionPoints: []string{strings.TrimRight(cfg.URL, "/") + pathRootCRL},
+		IssuingCertificateURL: []string{strings.TrimRight(cfg.URL, "/") + pathRootCer},
+	}, root, key.Public(), rootKey)
+	return cert, key, err
+}
+
+// loadServices reads the TSA identity and the root key (for the root's
+// CRL), creating the TSA in folders made before it existed.
+func (a *Authority) loadServices() error {
+	rootKey, err := readKey(filepath.Join(a.Dir, fileRootKey))
+	if err != nil {
+		return err
+	}
+	a.rootKey = rootKey
+	certPath, keyPath := filepath.Join(a.Dir, fileTSACert), filepath.Join(a.Dir, fileTSAKey)
+	if _, err := os.Stat(certPath); errors.Is(err, os.ErrNotExist) {
+		cert, key, err := newTSA(a.Config, a.Root, rootKey)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(keyPath, pemKey(key), 0o600); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
+		if err := atomicfile.Write(certPath, pemCert(cert), 0o644); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
+	}
+	if a.tsaCert, err = readCert(certPath); err != nil {
+		return err
+	}
+	a.tsaKey, err = readKey(keyPath)
+	return err
+}
+
+func (a *server) handleTSA(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "application/timestamp-query" {
+		http.Error(w, "expected application/timestamp-query", http.StatusUnsupportedMediaType)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err != nil {
+		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	reply, err := a.Timestamp(body, time.Now())
+	if err != nil {
+		a.log.Error("timestamp", "err", err.Error())
+		reply, _ = timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadDataFormat)
+	}
+	w.Header().Set("Content-Type", "application/timestamp-reply")
+	w.Write(reply)
+}
+
+// Timestamp answers an RFC 3161 request (DER) with a signed token.
+func (a *Authority) Timestamp(req []byte, now time.Time) ([]byte, error) {
+	q, err := timestamp.ParseRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	if q.HashAlgorithm != crypto.SHA256 && q.HashAlgorithm != crypto.SHA384 && q.HashAlgorithm != crypto.SHA512 {
+		return timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadAlgorithm)
+	}
+	ts := timestamp.Timestamp{
+		HashAlgorithm:     q.HashAlgorithm,
+		HashedMessage:     q.HashedMessage,
+		Time:              now.UTC(),
+		Accuracy:          time.Second,
+		SerialNumber:      randomSerial(),
+		Policy:            oidTSAPolicy,
+		Nonce:             q.Nonce,
+		AddTSACertificate: q.Certificates,
+	}
+	return ts.CreateResponseWithOpts(a.tsaCert, a.tsaKey, crypto.SHA256)
+}
+
+func (a *server) handleOCSP(w http.ResponseWriter, r *http.Request) {
+	var der []byte
+	var err error
+	if r.Method == http.MethodGet {
+		der, err = base64.StdEncoding.DecodeString(strings.TrimPrefix(r.URL.Path, pathOCSP+"/"))
+	} else {
+		der, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	}
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	if err != nil {
+		w.Write(ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	reply, err := a.OCSP(der, time.Now())
+	if err != nil {
+		w.Write(ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	w.Write(reply)
+}
+
+// OCSP answers an OCSP request for a certificate of the issuing CA,
+// signed by the issuing CA itself.
+func (a *Authority) OCSP(der []byte, now time.Time) ([]byte, error) {
+	q, err := ocsp.ParseRequest(der)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := ocsp.Response{
+		SerialNumber: q.SerialNumber,
+		ThisUpdate:   now.Add(-time.Minute).UTC().Truncate(time.Second),
+		NextUpdate:   now.Add(time.Hour).UTC().Truncate(time.Second),
+		Status:       ocsp.Unknown,
+	}
+	if keyHash(q.HashAlgorithm, a.Issuer) != nil && bytes.Equal(q.IssuerKeyHash, keyHash(q.HashAlgorithm, a.Issuer)) {
+		var revoked sql.NullInt64
+		var reason sql.NullString
+		err := a.db.QueryRow(`SELECT revoked, reason FROM certs WHERE serial = ?`, serialHex(q.SerialNumber)).Scan(&revoked, &reason)
+		switch {
+		case err == nil && revoked.Valid:
+			tmpl.Status = ocsp.Revoked
+			tmpl.RevokedAt = time.Unix(revoked.Int64, 0).UTC()
+			tmpl.RevocationReason = revocationReason[reason.String]
+		case err == nil:
+			tmpl.Status = ocsp.Good
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+	}
+	return ocsp.CreateResponse(a.Issuer, a.Issuer, tmpl, a.issuerKey)
+}
+
+// keyHash is the hash of the issuer's public key as OCSP requests carry it.
+func keyHash(h crypto.Hash, issuer *x509.Certificate) []byte {
+	if !h.Available() {
+		return nil
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(issuer.RawSubjectPublicKeyInfo, &spki); err != nil {
+		return nil
+	}
+	hh := h.New()
+	hh.Write(spki.PublicKey.RightAlign())
+	return hh.Sum(nil)
+}
+
+// CRL returns the current CRL of the issuing CA (root false) or of the root.
+func (a *Authority) CRL(root bool, now time.Time) ([]byte, error) {
+	tmpl := &x509.RevocationList{
+		Number:     big.NewInt(now.Unix()),
+		ThisUpdate: now.Add(-time.Minute),
+		NextUpdate: now.Add(24 * time.Hour),
+	}
+	issuer, key := a.Issuer, a.issuerKey
+	if root {
+		issuer, key = a.Root, a.rootKey
+	} else {
+		rows, err := a.db.Query(`SELECT serial, revoked, reason FROM certs WHERE revoked IS NOT NULL`)
+		if err != nil {
+			return nil, fmt.Errorf("ca: database: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var serial, reason string
+			var at int64
+			if err := rows.Scan(&serial, &at, &reason); err != nil {
+				return nil, fmt.Errorf("ca: database: %w", err)
+			}
+			n, _ := new(big.Int).SetString(serial, 16)
+			tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{
+				SerialNumber: n, RevocationTime: time.Unix(at, 0), ReasonCode: revocationReason[reason]})
+		}
+	}
+	return x509.CreateRevocationList(nil, tmpl, issuer, key)
+}
+
+func (a *server) handleCRL(root bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		der, err := a.CRL(root, time.Now())
+		if err != nil {
+			a.writeError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		w.Write(der)
+	}
+}
+
+func (a *server) handleCert(c *x509.Certificate) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		w.Write(c.Raw)
+	}
+}
