@@ -1,0 +1,35 @@
+package pdf
+
+import (
+	"crypto/x509"
+	"time"
+
+	"github.com/paraphe/paraphe/pdf/internal/cos"
+)
+
+// Appearance makes a signature visible: on page Page (1-based) in Rect
+// (x, y, width, height in points from the page's lower-left corner), or in
+// the existing empty signature field named Field.
+type Appearance struct {
+	Page  int
+	Rect  [4]float64
+	Field string
+	// Image is an optional picture (JPEG or PNG) drawn at the left.
+	Image []byte
+	// Lang ("en", "fr", "it") and Location (time zone) say how the date reads.
+	Lang string
+	Zone *time.Location
+	// Labels are the words of the stamp in the holder's language.
+	Labels Labels
+}
+
+// Labels are the words around the values in a visible signature.
+type Labels struct {
+	SignedBy, Member, Date, Reason, Location string
+	DateLayout                               string // Go time layout
+}
+
+// render returns the normal appearance (a form XObject) for a w×h box.
+func (a *Appearance) render(u *update, w, h float64, leaf *x509.Certificate, o Options, now time.Time) (cos.Ref, error) {
+	return renderStamp(u, a, w, h, leaf, o, now)
+}

@@ -1,0 +1,281 @@
+package pdf
+
+import (
+	"crypto/x509"
+	"fmt"
+	"time"
+	"unicode/utf16"
+
+	"github.com/paraphe/paraphe/pdf/internal/cos"
+)
+
+// document is what signing needs of a file: its catalog, its form, its
+// pages and the signatures already in it.
+type document struct {
+	f          *cos.File
+	catalogRef cos.Ref
+	catalog    cos.Dict // a copy, to be rewritten in the update
+	signatures []string // names of signed signature fields
+	emptySigs  map[string]cos.Ref
+	names      map[string]bool // top-level field names in use
+	docMDP     int64           // P of an existing certification, 0 if none
+}
+
+func copyDict(d cos.Dict) cos.Dict {
+	c := make(cos.Dict, len(d)+2)
+	for k, v := range d {
+		c[k] = v
+	}
+	return c
+}
+
+func readDocument(f *cos.File) (*document, error) {
+	ref, ok := f.Trailer["Root"].(cos.Ref)
+	if !ok {
+		return nil, fmt.Errorf("the trailer has no catalog reference")
+	}
+	cat, err := f.ResolveDict(ref)
+	if err != nil || cat == nil {
+		return nil, fmt.Errorf("catalog: %v", err)
+	}
+	d := &document{f: f, catalogRef: ref, catalog: copyDict(cat), emptySigs: map[string]cos.Ref{}, names: map[string]bool{}}
+	form, err := f.ResolveDict(cat["AcroForm"])
+	if err != nil {
+		return nil, err
+	}
+	fields, _ := f.Resolve(form["Fields"])
+	arr, _ := fields.(cos.Array)
+	for _, fr := range arr {
+		fd, err := f.ResolveDict(fr)
+		if err != nil || fd == nil {
+			continue
+		}
+		name := string(toString(fd["T"]))
+		d.names[name] = true
+		if fd["FT"] != cos.Name("Sig") {
+			continue
+		}
+		if fd["V"] != nil {
+			d.signatures = append(d.signatures, name)
+		} else if r, ok := fr.(cos.Ref); ok {
+			d.emptySigs[name] = r
+		}
+	}
+	if perms, _ := f.ResolveDict(cat["Perms"]); perms != nil {
+		if sig, _ := f.ResolveDict(perms["DocMDP"]); sig != nil {
+			refs, _ := f.Resolve(sig["Reference"])
+			ra, _ := refs.(cos.Array)
+			for _, r := range ra {
+				rd, _ := f.ResolveDict(r)
+				params, _ := f.ResolveDict(rd["TransformParams"])
+				if p, ok := cos.Int(params["P"]); ok {
+					d.docMDP = p
+				} else if rd != nil {
+					d.docMDP = 2
+				}
+			}
+		}
+	}
+	return d, nil
+}
+
+func toString(o cos.Object) []byte {
+	switch v := o.(type) {
+	case cos.String:
+		return v
+	case cos.HexString:
+		return v
+	}
+	return nil
+}
+
+// textString encodes s as a PDF text string: PDFDocEncoding when it is
+// ASCII, UTF-16BE with a byte-order mark otherwise.
+func textString(s string) cos.Object {
+	ascii := true
+	for _, r := range s {
+		if r >= 0x80 {
+			ascii = false
+		}
+	}
+	if ascii {
+		return cos.String(s)
+	}
+	b := []byte{0xFE, 0xFF}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return cos.String(b)
+}
+
+// page returns the reference and dictionary of page n (1-based).
+func (d *document) page(n int) (cos.Ref, cos.Dict, error) {
+	root, err := d.f.ResolveDict(d.catalog["Pages"])
+	if err != nil || root == nil {
+		return cos.Ref{}, nil, fmt.Errorf("no page tree")
+	}
+	seen := 0
+	var walk func(node cos.Dict, depth int) (cos.Ref, cos.Dict, error)
+	walk = func(node cos.Dict, depth int) (cos.Ref, cos.Dict, error) {
+		if depth > 64 {
+			return cos.Ref{}, nil, fmt.Errorf("page tree too deep")
+		}
+		kids, _ := d.f.Resolve(node["Kids"])
+		ka, _ := kids.(cos.Array)
+		for _, k := range ka {
+			kr, ok := k.(cos.Ref)
+			if !ok {
+				continue
+			}
+			kd, err := d.f.ResolveDict(kr)
+			if err != nil || kd == nil {
+				continue
+			}
+			if kd["Type"] == cos.Name("Pages") || kd["Kids"] != nil {
+				count, _ := cos.Int(kd["Count"])
+				if count > 0 && seen+int(count) < n {
+					seen += int(count)
+					continue
+				}
+				if r, pd, err := walk(kd, depth+1); err == nil {
+					return r, pd, nil
+				}
+				continue
+			}
+			seen++
+			if seen == n {
+				return kr, kd, nil
+			}
+		}
+		return cos.Ref{}, nil, ErrPageRange
+	}
+	return walk(root, 0)
+}
+
+// Pages returns the page count of the document.
+func (d *document) pageCount() int {
+	root, _ := d.f.ResolveDict(d.catalog["Pages"])
+	n, _ := cos.Int(root["Count"])
+	return int(n)
+}
+
+// addSignatureField adds (or fills) the signature field whose value is
+// sigRef: the widget goes on its page's /Annots, the field in the form's
+// /Fields, the form keeps every other entry it had (/DA, /DR, /NeedAppearances…).
+func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf *x509.Certificate, now time.Time) (string, error) {
+	app := o.Appearance
+	// Filling an existing empty field.
+	if app != nil && app.Field != "" {
+		fr, ok := d.emptySigs[app.Field]
+		if !ok {
+			return "", fmt.Errorf("%w: %q", ErrUnknownField, app.Field)
+		}
+		fd, err := d.f.ResolveDict(fr)
+		if err != nil {
+			return "", err
+		}
+		field := copyDict(fd)
+		field["V"] = sigRef
+		if rect, ok := field["Rect"].(cos.Array); ok && len(rect) == 4 {
+			w, h := rectSize(rect)
+			if w > 0 && h > 0 {
+				ap, err := app.render(u, w, h, leaf, o, now)
+				if err != nil {
+					return "", err
+				}
+				field["AP"] = cos.Dict{"N": ap}
+			}
+		}
+		u.set(fr, field)
+		d.setSigFlags(u, nil)
+		return app.Field, nil
+	}
+
+	name := "Signature1"
+	for i := 2; d.names[name]; i++ {
+		name = fmt.Sprintf("Signature%d", i)
+	}
+	pageNo := 1
+	if app != nil && app.Page > 0 {
+		pageNo = app.Page
+	}
+	pageRef, page, err := d.page(pageNo)
+	if err != nil {
+		if pageNo > 1 {
+			return "", fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, pageNo, d.pageCount())
+		}
+		return "", err
+	}
+	widget := cos.Dict{
+		"Type": cos.Name("Annot"), "Subtype": cos.Name("Widget"), "FT": cos.Name("Sig"),
+		"T": textString(name), "V": sigRef, "F": int64(132), // Print, Locked
+		"P": pageRef, "Rect": cos.Array{int64(0), int64(0), int64(0), int64(0)},
+	}
+	if app != nil {
+		widget["Rect"] = cos.Array{app.Rect[0], app.Rect[1], app.Rect[0] + app.Rect[2], app.Rect[1] + app.Rect[3]}
+		ap, err := app.render(u, app.Rect[2], app.Rect[3], leaf, o, now)
+		if err != nil {
+			return "", err
+		}
+		widget["AP"] = cos.Dict{"N": ap}
+	}
+	wRef := u.add(widget)
+
+	// The widget joins its page's annotations.
+	annots, err := d.f.Resolve(page["Annots"])
+	if err != nil {
+		return "", err
+	}
+	list, _ := annots.(cos.Array)
+	list = append(append(cos.Array{}, list...), wRef)
+	if ar, ok := page["Annots"].(cos.Ref); ok {
+		u.set(ar, list)
+	} else {
+		p := copyDict(page)
+		p["Annots"] = list
+		u.set(pageRef, p)
+	}
+	d.setSigFlags(u, wRef)
+	return name, nil
+}
+
+// setSigFlags adds the field (when not nil) to the form's /Fields and sets
+// SigFlags (signatures exist, append only), keeping the rest of the form.
+func (d *document) setSigFlags(u *update, field cos.Object) {
+	formObj := d.catalog["AcroForm"]
+	formDict, _ := d.f.ResolveDict(formObj)
+	form := copyDict(formDict)
+	if field != nil {
+		fields, _ := d.f.Resolve(form["Fields"])
+		arr, _ := fields.(cos.Array)
+		arr = append(append(cos.Array{}, arr...), field)
+		if fr, ok := form["Fields"].(cos.Ref); ok {
+			u.set(fr, arr)
+		} else {
+			form["Fields"] = arr
+		}
+	}
+	flags, _ := cos.Int(form["SigFlags"])
+	form["SigFlags"] = flags | 3
+	if fr, ok := formObj.(cos.Ref); ok {
+		u.set(fr, form)
+		return
+	}
+	d.catalog["AcroForm"] = form
+	u.set(d.catalogRef, d.catalog)
+}
+
+func rectSize(r cos.Array) (float64, float64) {
+	var v [4]float64
+	for i := range 4 {
+		v[i], _ = cos.Num(r[i])
+	}
+	w, h := v[2]-v[0], v[3]-v[1]
+	if w < 0 {
+		w = -w
+	}
+	if h < 0 {
+		h = -h
+	}
+	return w, h
+}

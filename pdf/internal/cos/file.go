@@ -1,0 +1,590 @@
+package cos
+
+import (
+	"bytes"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Errors a caller branches on.
+var (
+	ErrNotPDF    = errors.New("cos: not a PDF file")
+	ErrEncrypted = errors.New("cos: the PDF is encrypted")
+)
+
+type xrefEntry struct {
+	kind   byte  // 'n' in use at offset, 'c' compressed in an object stream, 'f' free
+	offset int64 // 'n': byte offset; 'c': number of the object stream
+	gen    int   // 'n': generation; 'c': index in the object stream
+}
+
+// File is an opened PDF: its cross-reference data and trailer. Objects are
+// parsed on demand.
+type File struct {
+	r    io.ReaderAt
+	Size int64
+
+	xref    map[int]xrefEntry
+	Trailer Dict
+	// StartXRef is the offset of the last cross-reference section, which an
+	// incremental update names as /Prev.
+	StartXRef int64
+	// XRefStream is true when that section is a cross-reference stream, so
+	// that an update writes one too.
+	XRefStream bool
+	// MaxNum is the highest object number in use (new objects go above).
+	MaxNum int
+
+	objStms map[int]*objStm
+	// Rebuilt is true when the cross-reference was damaged and rebuilt by
+	// scanning; an update then writes a complete table.
+	Rebuilt bool
+}
+
+type objStm struct {
+	data    []byte
+	offsets map[int]int // object number → offset in data
+}
+
+// Open reads the cross-reference data of the PDF in r.
+func Open(r io.ReaderAt, size int64) (*File, error) {
+	f := &File{r: r, Size: size, xref: map[int]xrefEntry{}, objStms: map[int]*objStm{}}
+	head := make([]byte, 1024)
+	n, _ := r.ReadAt(head, 0)
+	if !bytes.Contains(head[:n], []byte("%PDF-")) {
+		return nil, ErrNotPDF
+	}
+	start, err := f.findStartXRef()
+	if err == nil {
+		f.StartXRef = start
+		err = f.readXRefChain(start)
+	}
+	if err != nil || f.Trailer == nil || f.Trailer["Root"] == nil {
+		// A damaged cross-reference: rebuild it from the objects themselves.
+		if rerr := f.reconstruct(); rerr != nil {
+			if err == nil {
+				err = rerr
+			}
+			return nil, fmt.Errorf("%w (and it cannot be rebuilt: %v)", err, rerr)
+		}
+	}
+	if f.Trailer["Encrypt"] != nil {
+		return nil, ErrEncrypted
+	}
+	for num := range f.xref {
+		f.MaxNum = max(f.MaxNum, num)
+	}
+	if sz, ok := Int(f.Trailer["Size"]); ok {
+		f.MaxNum = max(f.MaxNum, int(sz)-1)
+	}
+	return f, nil
+}
+
+func (f *File) findStartXRef() (int64, error) {
+	tail := int64(2048)
+	if tail > f.Size {
+		tail = f.Size
+	}
+	buf := make([]byte, tail)
+	if _, err := f.r.ReadAt(buf, f.Size-tail); err != nil && err != io.EOF {
+		return 0, err
+	}
+	i := bytes.LastIndex(buf, []byte("startxref"))
+	if i < 0 {
+		return 0, fmt.Errorf("%w: no startxref (truncated file?)", ErrSyntax)
+	}
+	l := newLexerBytes(buf[i+len("startxref"):])
+	t, err := l.next()
+	if err != nil || t.kind != tInt || t.i <= 0 || t.i >= f.Size {
+		return 0, fmt.Errorf("%w: bad startxref", ErrSyntax)
+	}
+	return t.i, nil
+}
+
+// readXRefChain reads the section at off and its /Prev predecessors; the
+// newest entry for an object wins.
+func (f *File) readXRefChain(off int64) error {
+	seen := map[int64]bool{}
+	first := true
+	for off > 0 {
+		if seen[off] || len(seen) > 1000 {
+			return fmt.Errorf("%w: cross-reference loop", ErrSyntax)
+		}
+		seen[off] = true
+		trailer, isStream, err := f.readXRefSection(off)
+		if err != nil {
+			return err
+		}
+		if first {
+			f.Trailer = trailer
+			f.XRefStream = isStream
+			first = false
+		}
+		// A hybrid file: the table's trailer points at a stream as well.
+		if stm, ok := Int(trailer["XRefStm"]); ok && !seen[stm] {
+			seen[stm] = true
+			if _, _, err := f.readXRefSection(stm); err != nil {
+				return err
+			}
+		}
+		prev, _ := Int(trailer["Prev"])
+		off = prev
+	}
+	return nil
+}
+
+func (f *File) setEntry(num int, e xrefEntry) {
+	if _, ok := f.xref[num]; !ok {
+		f.xref[num] = e
+	}
+}
+
+func (f *File) readXRefSection(off int64) (Dict, bool, error) {
+	l := newLexer(f.r, off, f.Size)
+	t, err := l.next()
+	if err != nil {
+		return nil, false, err
+	}
+	if t.kind == tKeyword && string(t.s) == "xref" {
+		d, err := f.readXRefTable(l)
+		return d, false, err
+	}
+	l.unread(t)
+	d, err := f.readXRefStream(l)
+	return d, true, err
+}
+
+func (f *File) readXRefTable(l *lexer) (Dict, error) {
+	for {
+		t, err := l.next()
+		if err != nil {
+			return nil, err
+		}
+		if t.kind == tKeyword && string(t.s) == "trailer" {
+			o, err := l.object(0)
+			if err != nil {
+				return nil, err
+			}
+			d, ok := o.(Dict)
+			if !ok {
+				return nil, l.errf("trailer is not a dictionary")
+			}
+			return d, nil
+		}
+		if t.kind != tInt {
+			return nil, l.errf("bad cross-reference subsection")
+		}
+		count, err := l.next()
+		if err != nil || count.kind != tInt || count.i < 0 || count.i > 1<<24 {
+			return nil, l.errf("bad cross-reference count")
+		}
+		for i := int64(0); i < count.i; i++ {
+			o, err1 := l.next()
+			g, err2 := l.next()
+			k, err3 := l.next()
+			if err1 != nil || err2 != nil || err3 != nil || o.kind != tInt || g.kind != tInt || k.kind != tKeyword {
+				return nil, l.errf("bad cross-reference entry")
+			}
+			num := int(t.i + i)
+			switch string(k.s) {
+			case "n":
+				f.setEntry(num, xrefEntry{kind: 'n', offset: o.i, gen: int(g.i)})
+			case "f":
+				f.setEntry(num, xrefEntry{kind: 'f'})
+			default:
+				return nil, l.errf("bad cross-reference entry type")
+			}
+		}
+	}
+}
+
+// indirect reads "n g obj" and the object after it; streams come back with
+// their data offset.
+func (f *File) indirect(l *lexer) (Ref, Object, error) {
+	n, err1 := l.next()
+	g, err2 := l.next()
+	k, err3 := l.next()
+	if err1 != nil || err2 != nil || err3 != nil || n.kind != tInt || g.kind != tInt || k.kind != tKeyword || string(k.s) != "obj" {
+		return Ref{}, nil, l.errf("expected an indirect object")
+	}
+	o, err := l.object(0)
+	if err != nil {
+		return Ref{}, nil, err
+	}
+	ref := Ref{int(n.i), int(g.i)}
+	d, ok := o.(Dict)
+	if !ok {
+		return ref, o, nil
+	}
+	t, err := l.next()
+	if err != nil || t.kind != tKeyword || string(t.s) != "stream" {
+		return ref, o, nil
+	}
+	// The data starts after the EOL that follows "stream".
+	c, err := l.readByte()
+	if err == nil && c == '\r' {
+		c, err = l.readByte()
+	}
+	if err != nil {
+		return ref, nil, l.errf("truncated stream")
+	}
+	if c != '\n' {
+		l.unreadByte()
+	}
+	return ref, &Stream{Dict: d, Offset: l.pos}, nil
+}
+
+func (f *File) readXRefStream(l *lexer) (Dict, error) {
+	_, o, err := f.indirect(l)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := o.(*Stream)
+	if !ok || s.Dict["Type"] != Name("XRef") {
+		return nil, l.errf("expected a cross-reference stream")
+	}
+	data, err := f.StreamData(s)
+	if err != nil {
+		return nil, err
+	}
+	w, ok := s.Dict["W"].(Array)
+	if !ok || len(w) != 3 {
+		return nil, l.errf("cross-reference stream without /W")
+	}
+	var widths [3]int
+	rowLen := 0
+	for i := range 3 {
+		v, _ := Int(w[i])
+		if v < 0 || v > 8 {
+			return nil, l.errf("bad /W")
+		}
+		widths[i] = int(v)
+		rowLen += int(v)
+	}
+	size, _ := Int(s.Dict["Size"])
+	index := Array{int64(0), size}
+	if ix, ok := s.Dict["Index"].(Array); ok {
+		index = ix
+	}
+	field := func(row []byte, i int) int64 {
+		start := 0
+		for j := range i {
+			start += widths[j]
+		}
+		var v int64
+		for _, c := range row[start : start+widths[i]] {
+			v = v<<8 | int64(c)
+		}
+		if widths[i] == 0 && i == 0 {
+			return 1 // type defaults to 1
+		}
+		return v
+	}
+	pos := 0
+	for i := 0; i+1 < len(index); i += 2 {
+		first, _ := Int(index[i])
+		count, _ := Int(index[i+1])
+		for j := int64(0); j < count; j++ {
+			if pos+rowLen > len(data) {
+				return nil, l.errf("cross-reference stream too short")
+			}
+			row := data[pos : pos+rowLen]
+			pos += rowLen
+			num := int(first + j)
+			switch field(row, 0) {
+			case 0:
+				f.setEntry(num, xrefEntry{kind: 'f'})
+			case 1:
+				f.setEntry(num, xrefEntry{kind: 'n', offset: field(row, 1), gen: int(field(row, 2))})
+			case 2:
+				f.setEntry(num, xrefEntry{kind: 'c', offset: field(row, 1), gen: int(field(row, 2))})
+			}
+		}
+	}
+	return s.Dict, nil
+}
+
+// reconstruct rebuilds the cross-reference by scanning the file for
+// "n g obj", and takes the last trailer (or the catalog) it finds.
+func (f *File) reconstruct() error {
+	f.xref = map[int]xrefEntry{}
+	const chunk = 1 << 20
+	buf := make([]byte, chunk+64)
+	var root Ref
+	var trailer Dict
+	for off := int64(0); off < f.Size; off += chunk {
+		n, _ := f.r.ReadAt(buf, off)
+		data := buf[:n]
+		for i := 0; ; {
+			j := bytes.Index(data[i:], []byte(" obj"))
+			if j < 0 || off+int64(i+j) >= off+chunk {
+				break
+			}
+			at := i + j
+			i = at + 4
+			// walk back over "n g"
+			k := at
+			for k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
+				k--
+			}
+			if k == at || k == 0 || data[k-1] != ' ' {
+				continue
+			}
+			genEnd := k - 1
+			k = genEnd
+			for k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
+				k--
+			}
+			if k == genEnd || (k > 0 && !isSpace(data[k-1])) {
+				continue
+			}
+			num, err1 := strconv.Atoi(string(data[k:genEnd]))
+			gen, err2 := strconv.Atoi(string(data[genEnd+1 : at]))
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			f.xref[num] = xrefEntry{kind: 'n', offset: off + int64(k), gen: gen}
+		}
+		for i := 0; ; {
+			j := bytes.Index(data[i:], []byte("trailer"))
+			if j < 0 {
+				break
+			}
+			l := newLexerBytes(data[i+j+7:])
+			if o, err := l.object(0); err == nil {
+				if d, ok := o.(Dict); ok && d["Root"] != nil {
+					trailer = d
+				}
+			}
+			i += j + 7
+		}
+	}
+	if trailer == nil {
+		// No trailer at all: find the catalog among the objects.
+		for num, e := range f.xref {
+			o, err := f.Get(Ref{num, e.gen})
+			if d, ok := AsDict(o); err == nil && ok && d["Type"] == Name("Catalog") {
+				root = Ref{num, e.gen}
+				break
+			}
+		}
+		if root.Num == 0 {
+			return fmt.Errorf("%w: no catalog found", ErrSyntax)
+		}
+		trailer = Dict{"Root": root}
+	}
+	delete(trailer, "Prev")
+	delete(trailer, "XRefStm")
+	f.Trailer = trailer
+	f.XRefStream = false
+	f.StartXRef = 0
+	f.Rebuilt = true
+	return nil
+}
+
+// Get returns the object ref names (nil when it does not exist).
+func (f *File) Get(ref Ref) (Object, error) {
+	e, ok := f.xref[ref.Num]
+	if !ok || e.kind == 'f' {
+		return nil, nil
+	}
+	if e.kind == 'c' {
+		return f.fromObjStm(int(e.offset), ref.Num)
+	}
+	if e.offset <= 0 || e.offset >= f.Size {
+		return nil, fmt.Errorf("%w: object %d at offset %d outside the file", ErrSyntax, ref.Num, e.offset)
+	}
+	l := newLexer(f.r, e.offset, f.Size)
+	got, o, err := f.indirect(l)
+	if err != nil {
+		return nil, fmt.Errorf("object %d: %w", ref.Num, err)
+	}
+	if got.Num != ref.Num {
+		return nil, fmt.Errorf("%w: object %d found where %d was expected", ErrSyntax, got.Num, ref.Num)
+	}
+	return o, nil
+}
+
+func (f *File) fromObjStm(stmNum, num int) (Object, error) {
+	stm, ok := f.objStms[stmNum]
+	if !ok {
+		o, err := f.Get(Ref{stmNum, 0})
+		if err != nil {
+			return nil, err
+		}
+		s, ok := o.(*Stream)
+		if !ok {
+			return nil, fmt.Errorf("%w: object stream %d missing", ErrSyntax, stmNum)
+		}
+		data, err := f.StreamData(s)
+		if err != nil {
+			return nil, err
+		}
+		n, _ := Int(s.Dict["N"])
+		first, _ := Int(s.Dict["First"])
+		if first < 0 || first > int64(len(data)) || n < 0 || n > 1<<20 {
+			return nil, fmt.Errorf("%w: bad object stream %d", ErrSyntax, stmNum)
+		}
+		stm = &objStm{data: data[first:], offsets: map[int]int{}}
+		l := newLexerBytes(data[:first])
+		for range n {
+			a, err1 := l.next()
+			b, err2 := l.next()
+			if err1 != nil || err2 != nil || a.kind != tInt || b.kind != tInt {
+				break
+			}
+			stm.offsets[int(a.i)] = int(b.i)
+		}
+		if len(f.objStms) > 64 {
+			clear(f.objStms) // bound memory on files with many object streams
+		}
+		f.objStms[stmNum] = stm
+	}
+	off, ok := stm.offsets[num]
+	if !ok || off < 0 || off > len(stm.data) {
+		return nil, nil
+	}
+	return newLexerBytes(stm.data[off:]).object(0)
+}
+
+// Resolve follows a reference (and chains of them).
+func (f *File) Resolve(o Object) (Object, error) {
+	for range 32 {
+		r, ok := o.(Ref)
+		if !ok {
+			return o, nil
+		}
+		var err error
+		if o, err = f.Get(r); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: reference loop", ErrSyntax)
+}
+
+// ResolveDict resolves o and returns it as a dictionary (nil if it is not one).
+func (f *File) ResolveDict(o Object) (Dict, error) {
+	o, err := f.Resolve(o)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := AsDict(o)
+	return d, nil
+}
+
+// maxStream bounds what StreamData decodes into memory: it serves metadata
+// (cross-reference and object streams, fonts), not page content.
+const maxStream = 256 << 20
+
+// StreamData returns the decoded data of a stream (Flate with PNG
+// predictors; other filters are returned encoded with an error).
+func (f *File) StreamData(s *Stream) ([]byte, error) {
+	raw := s.Raw
+	if raw == nil {
+		length, err := f.Resolve(s.Dict["Length"])
+		if err != nil {
+			return nil, err
+		}
+		n, ok := Int(length)
+		if !ok || n < 0 || s.Offset+n > f.Size || n > maxStream {
+			return nil, fmt.Errorf("%w: bad stream length", ErrSyntax)
+		}
+		raw = make([]byte, n)
+		if _, err := f.r.ReadAt(raw, s.Offset); err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	filter := s.Dict["Filter"]
+	if a, ok := filter.(Array); ok && len(a) == 1 {
+		filter = a[0]
+	}
+	switch filter {
+	case nil:
+		return raw, nil
+	case Name("FlateDecode"):
+		zr, err := zlib.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(zr, maxStream))
+		if err != nil && len(data) == 0 {
+			return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+		}
+		parms, _ := f.ResolveDict(s.Dict["DecodeParms"])
+		return unpredict(data, parms)
+	}
+	return nil, fmt.Errorf("cos: stream filter %v not supported", filter)
+}
+
+// unpredict undoes PNG predictors (as cross-reference streams use them).
+func unpredict(data []byte, parms Dict) ([]byte, error) {
+	pred, _ := Int(parms["Predictor"])
+	if pred < 10 {
+		return data, nil
+	}
+	cols, ok := Int(parms["Columns"])
+	if !ok {
+		cols = 1
+	}
+	row := int(cols)
+	if row <= 0 || row > 1<<16 {
+		return nil, fmt.Errorf("%w: bad /Columns", ErrSyntax)
+	}
+	var out []byte
+	prev := make([]byte, row)
+	for i := 0; i+row+1 <= len(data); i += row + 1 {
+		typ := data[i]
+		cur := append([]byte(nil), data[i+1:i+1+row]...)
+		for j := range cur {
+			var left, up, upLeft byte
+			if j > 0 {
+				left, upLeft = cur[j-1], prev[j-1]
+			}
+			up = prev[j]
+			switch typ {
+			case 1:
+				cur[j] += left
+			case 2:
+				cur[j] += up
+			case 3:
+				cur[j] += byte((int(left) + int(up)) / 2)
+			case 4:
+				p := int(left) + int(up) - int(upLeft)
+				pa, pb, pc := abs(p-int(left)), abs(p-int(up)), abs(p-int(upLeft))
+				switch {
+				case pa <= pb && pa <= pc:
+					cur[j] += left
+				case pb <= pc:
+					cur[j] += up
+				default:
+					cur[j] += upLeft
+				}
+			}
+		}
+		out = append(out, cur...)
+		prev = cur
+	}
+	return out, nil
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// Offsets lists the objects found at a byte offset (not those in object
+// streams), for rewriting a complete cross-reference table.
+func (f *File) Offsets() map[int]int64 {
+	out := map[int]int64{}
+	for n, e := range f.xref {
+		if e.kind == 'n' {
+			out[n] = e.offset
+		}
+	}
+	return out
+}

@@ -1,0 +1,337 @@
+// Package pdf signs PDF documents with PAdES baseline signatures (ETSI EN
+// 319 142-1: B-B, B-T, B-LT) and verifies them.
+//
+// Signing is an incremental update: the original bytes are copied
+// unchanged, followed by the new objects and a cross-reference section
+// pointing back at the old one, so earlier signatures stay valid. The file
+// is read once, as a stream, while it is copied and hashed: memory does not
+// grow with its size. The /Contents placeholder is sized from the actual
+// certificate chain and a sample time-stamp of the authority in use, so a
+// signature is never made twice.
+package pdf
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paraphe/paraphe/pdf/internal/cos"
+)
+
+// Level is a PAdES baseline level.
+type Level string
+
+// The levels Paraphe makes.
+const (
+	LevelB  Level = "B-B"  // signature only
+	LevelT  Level = "B-T"  // with a time-stamp on the signature
+	LevelLT Level = "B-LT" // and the certificates and revocation data to validate it later
+)
+
+// Errors a caller branches on.
+var (
+	ErrNotPDF        = errors.New("pdf: not a PDF file")
+	ErrEncrypted     = errors.New("pdf: the PDF is encrypted")
+	ErrDamaged       = errors.New("pdf: the PDF is damaged")
+	ErrOutputExists  = errors.New("pdf: the output file already exists")
+	ErrSameFile      = errors.New("pdf: the output would replace the input")
+	ErrCertified     = errors.New("pdf: the document is certified and allows no further signature")
+	ErrNotFirst      = errors.New("pdf: only the first signature can certify a document")
+	ErrNeedTSA       = errors.New("pdf: this level needs a time-stamping authority")
+	ErrPlaceholder   = errors.New("pdf: the signature does not fit its placeholder")
+	ErrUnknownField  = errors.New("pdf: no empty signature field by that name")
+	ErrPageRange     = errors.New("pdf: no such page")
+	ErrRevocationNet = errors.New("pdf: revocation data cannot be fetched")
+)
+
+// Options describe a signature. The zero value makes an invisible B-B
+// approval signature.
+type Options struct {
+	Level    Level
+	TSA      string       // time-stamping authority URL (B-T, B-LT)
+	HTTP     *http.Client // for the TSA, OCSP and CRLs: the policy's client, with its proxy
+	Certify  bool         // a certification signature (DocMDP, form filling and signing allowed)
+	Reason   string
+	Location string
+	Contact  string
+	// Appearance makes the signature visible; nil leaves it invisible.
+	Appearance *Appearance
+	// Now gives the claimed signing time (default time.Now).
+	Now func() time.Time
+}
+
+// Result tells what a signature became.
+type Result struct {
+	Input, Output string
+	Field         string
+	Level         Level
+	SigningTime   time.Time // claimed (/M)
+	TimestampTime time.Time // from the time-stamp token, for B-T and B-LT
+	Bytes         int64
+}
+
+// Signer signs files with one key: a batch shares its PIN entry, its
+// time-stamp sample and its revocation data.
+type Signer struct {
+	Key   crypto.Signer
+	Chain []*x509.Certificate // leaf first, up to (and preferably including) the root
+	Opts  Options
+
+	mu     sync.Mutex
+	sample []byte // a token of the TSA, to size placeholders
+	dss    *dssData
+}
+
+func (s *Signer) http() *http.Client {
+	if s.Opts.HTTP != nil {
+		return s.Opts.HTTP
+	}
+	return http.DefaultClient
+}
+
+func (s *Signer) now() time.Time {
+	if s.Opts.Now != nil {
+		return s.Opts.Now()
+	}
+	return time.Now()
+}
+
+// OutputName is where a signed copy of in goes by default: name-signed.pdf
+// beside it.
+func OutputName(in string) string {
+	ext := filepath.Ext(in)
+	return strings.TrimSuffix(in, ext) + "-signed" + ext
+}
+
+// SignFile signs in and writes out. out is written under a temporary name
+// and renamed only when complete; it must not exist, and must not be in.
+func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) {
+	if len(s.Chain) == 0 {
+		return nil, errChain
+	}
+	if (s.Opts.Level == LevelT || s.Opts.Level == LevelLT) && s.Opts.TSA == "" {
+		return nil, ErrNeedTSA
+	}
+	src, err := os.Open(in)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if ofi, err := os.Stat(out); err == nil {
+		if os.SameFile(fi, ofi) {
+			return nil, fmt.Errorf("%w: %s", ErrSameFile, out)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrOutputExists, out)
+	}
+	f, err := cos.Open(src, fi.Size())
+	switch {
+	case errors.Is(err, cos.ErrNotPDF):
+		return nil, fmt.Errorf("%w: %s", ErrNotPDF, in)
+	case errors.Is(err, cos.ErrEncrypted):
+		return nil, fmt.Errorf("%w: %s", ErrEncrypted, in)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, in, err)
+	}
+	doc, err := readDocument(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, in, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	res, err := s.write(ctx, f, doc, src, fi.Size(), tmp)
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(out); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrOutputExists, out)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return nil, err
+	}
+	ok = true
+	res.Input, res.Output = in, out
+	return res, nil
+}
+
+// pdfDate writes t as a PDF date.
+func pdfDate(t time.Time) string {
+	_, off := t.Zone()
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("D:%s%c%02d'%02d'", t.Format("20060102150405"), sign, off/3600, off%3600/60)
+}
+
+// Placeholders, patched once their values are known: widths never change.
+const byteRangePlaceholder = "[0 0000000000 0000000000 0000000000]"
+
+func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.ReaderAt, size int64, out io.Writer) (*Result, error) {
+	if s.Opts.Certify && len(doc.signatures) > 0 {
+		return nil, ErrNotFirst
+	}
+	if doc.docMDP == 1 {
+		return nil, ErrCertified
+	}
+	cms := &cmsBuilder{signer: s.Key, chain: s.Chain}
+	var sample []byte
+	if s.Opts.Level == LevelT || s.Opts.Level == LevelLT {
+		var err error
+		if sample, err = s.tokenSample(ctx); err != nil {
+			return nil, err
+		}
+	}
+	cmsSize, err := cms.size(sample)
+	if err != nil {
+		return nil, err
+	}
+	// Tokens vary by a few bytes (serial, nonce, time fraction): leave room.
+	placeholder := cmsSize + 256
+
+	now := s.now()
+	u := newUpdate(f)
+	sig := cos.Dict{
+		"Type":      cos.Name("Sig"),
+		"Filter":    cos.Name("Adobe.PPKLite"),
+		"SubFilter": cos.Name("ETSI.CAdES.detached"),
+		"ByteRange": cos.Raw(byteRangePlaceholder),
+		"Contents":  cos.Raw("<" + strings.Repeat("0", 2*placeholder) + ">"),
+		"M":         cos.String(pdfDate(now)),
+	}
+	for k, v := range map[cos.Name]string{"Reason": s.Opts.Reason, "Location": s.Opts.Location, "ContactInfo": s.Opts.Contact} {
+		if v != "" {
+			sig[k] = textString(v)
+		}
+	}
+	sigRef := u.add(sig)
+	field, err := doc.addSignatureField(u, sigRef, s.Opts, s.Chain[0], now)
+	if err != nil {
+		return nil, err
+	}
+	if s.Opts.Certify {
+		ref := cos.Dict{"Type": cos.Name("SigRef"), "TransformMethod": cos.Name("DocMDP"),
+			"TransformParams": cos.Dict{"Type": cos.Name("TransformParams"), "P": int64(2), "V": cos.Name("1.2")}}
+		sig["Reference"] = cos.Array{ref}
+		doc.catalog["Perms"] = cos.Dict{"DocMDP": sigRef}
+		u.set(doc.catalogRef, doc.catalog)
+	}
+
+	// The update stands after the original bytes (and a newline if the
+	// original lacks one at its end).
+	var lead []byte
+	last := make([]byte, 1)
+	if _, err := src.ReadAt(last, size-1); err == nil && last[0] != '\n' && last[0] != '\r' {
+		lead = []byte{'\n'}
+	}
+	base := size + int64(len(lead))
+	data, at, xrefAt := u.serialize(base)
+	data = finish(data, base+int64(xrefAt))
+
+	sigAt := at[sigRef.Num]
+	brAt := sigAt + bytes.Index(data[sigAt:], []byte(byteRangePlaceholder))
+	cAt := sigAt + bytes.Index(data[sigAt:], []byte("/Contents <")) + len("/Contents ")
+	cEnd := cAt + 2 + 2*placeholder
+	total := base + int64(len(data))
+	br := fmt.Sprintf("[0 %010d %010d %010d]", base+int64(cAt), base+int64(cEnd), total-(base+int64(cEnd)))
+	copy(data[brAt:], br)
+
+	// One pass over the original: copied and hashed together.
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), io.NewSectionReader(src, 0, size)); err != nil {
+		return nil, err
+	}
+	h.Write(lead)
+	h.Write(data[:cAt])
+	h.Write(data[cEnd:])
+	digest := h.Sum(nil)
+
+	var tsTime time.Time
+	var stamp func([]byte) ([]byte, error)
+	if sample != nil {
+		tsa := &tsaClient{url: s.Opts.TSA, http: s.http()}
+		stamp = func(sigValue []byte) ([]byte, error) {
+			token, t, err := tsa.stamp(ctx, sigValue)
+			tsTime = t
+			return token, err
+		}
+	}
+	der, err := cms.build(digest, stamp)
+	if err != nil {
+		return nil, err
+	}
+	if len(der) > placeholder {
+		return nil, fmt.Errorf("%w (%d bytes for %d)", ErrPlaceholder, len(der), placeholder)
+	}
+	hex.Encode(data[cAt+1:], der)
+	if _, err := out.Write(lead); err != nil {
+		return nil, err
+	}
+	if _, err := out.Write(data); err != nil {
+		return nil, err
+	}
+	written := total
+	if s.Opts.Level == LevelLT {
+		n, err := s.appendDSS(ctx, u, doc, der, base+int64(xrefAt), total, out)
+		if err != nil {
+			return nil, err
+		}
+		written += n
+	}
+	return &Result{Field: field, Level: s.levelOrB(), SigningTime: now, TimestampTime: tsTime, Bytes: written}, nil
+}
+
+func (s *Signer) levelOrB() Level {
+	if s.Opts.Level == "" {
+		return LevelB
+	}
+	return s.Opts.Level
+}
+
+// tokenSample asks the TSA once per batch for a token over random data, to
+// size placeholders.
+func (s *Signer) tokenSample(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sample != nil {
+		return s.sample, nil
+	}
+	tsa := &tsaClient{url: s.Opts.TSA, http: s.http()}
+	token, _, err := tsa.stamp(ctx, []byte(time.Now().String()))
+	if err != nil {
+		return nil, err
+	}
+	s.sample = token
+	return token, nil
+}
+
