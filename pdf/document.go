@@ -201,10 +201,10 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 	}
 	pageRef, page, err := d.page(pageNo)
 	if err != nil {
-		if pageNo > 1 {
+		if pageNo > 1 && d.pageCount() > 0 {
 			return "", fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, pageNo, d.pageCount())
 		}
-		return "", err
+		return "", fmt.Errorf("%w: no page %d found: %v", ErrDamaged, pageNo, err)
 	}
 	widget := cos.Dict{
 		"Type": cos.Name("Annot"), "Subtype": cos.Name("Widget"), "FT": cos.Name("Sig"),

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -42,10 +43,10 @@ func makePDF(n int, form bool) []byte {
 	for i := range n {
 		kids = append(kids, fmt.Sprintf("%d 0 R", 7+2*i))
 	}
-	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d /MediaBox [0 0 595 842] >>", strings.Join(kids, " "), n)) // 2
-	obj("<< /Producer (Paraphe tests) >>")                                                                         // 3
-	obj("<< /Length 0 >>\nstream\n\nendstream")                                                                    // 4 (unused)
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")                                                  // 5
+	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d /MediaBox [0 0 595 842] >>", strings.Join(kids, " "), n))    // 2
+	obj("<< /Producer (Paraphe tests) >>")                                                                             // 3
+	obj("<< /Length 0 >>\nstream\n\nendstream")                                                                        // 4 (unused)
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")                                                      // 5
 	obj("<< /FT /Tx /T (Client) /V (Dupont SA) /Rect [50 700 300 720] /Type /Annot /Subtype /Widget /P 7 0 R /F 4 >>") // 6
 	for i := range n {
 		annots := ""
@@ -153,3 +154,5 @@ func qpdfCheck(t testing.TB, file string) (int, string) {
 	}
 	return 0, string(out)
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

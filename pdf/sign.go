@@ -334,4 +334,3 @@ func (s *Signer) tokenSample(ctx context.Context) ([]byte, error) {
 	s.sample = token
 	return token, nil
 }
-

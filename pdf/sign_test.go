@@ -76,9 +76,9 @@ func openSSLVerify(t *testing.T, p *testPKI, signed []byte) {
 	}
 	// Trim the zero padding: the DER length is in its header.
 	if len(der) > 4 && der[1] == 0x82 {
-		der = der[:4+int(der[2])<<8|int(der[3])]
+		der = der[:4+(int(der[2])<<8|int(der[3]))]
 	} else if len(der) > 5 && der[1] == 0x83 {
-		der = der[:5+int(der[2])<<16|int(der[3])<<8|int(der[4])]
+		der = der[:5+(int(der[2])<<16|int(der[3])<<8|int(der[4]))]
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "sig.der"), der, 0o644)
@@ -95,5 +95,133 @@ func openSSLVerify(t *testing.T, p *testPKI, signed []byte) {
 	out, _ := cmd.CombinedOutput()
 	if !strings.Contains(string(out), "id-smime-aa-signingCertificateV2") || strings.Contains(string(out), "signingTime") {
 		t.Fatalf("signed attributes are not PAdES baseline:\n%s", out)
+	}
+}
+
+// qpdfTransform writes in through qpdf with args (object streams, xref
+// streams, encryption…).
+func qpdfTransform(t *testing.T, in []byte, args ...string) []byte {
+	t.Helper()
+	testenv.Require(t, "qpdf")
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "out.pdf")
+	os.WriteFile(src, in, 0o644)
+	out, err := exec.Command("qpdf", append(append(args, src), dst)...).CombinedOutput()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+			t.Fatalf("qpdf %v: %v\n%s", args, err, out)
+		}
+	}
+	data, _ := os.ReadFile(dst)
+	return data
+}
+
+func TestSignFileStructures(t *testing.T) {
+	p := newPKI(t)
+	db := nssDB(t, p.root)
+	base := makePDF(3, true)
+	cases := map[string][]byte{
+		"classic table":   base,
+		"xref stream":     qpdfTransform(t, base, "--object-streams=generate"),
+		"object streams":  qpdfTransform(t, base, "--object-streams=generate", "--compress-streams=y"),
+		"linearized":      qpdfTransform(t, base, "--linearize"),
+		"no trailing EOL": bytes.TrimRight(base, "\n"),
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, out := signBytes(t, p, in, Options{})
+			report := pdfsig(t, db, out)
+			if !strings.Contains(report, "Signature is Valid") || !strings.Contains(report, "Total document signed") {
+				t.Fatalf("pdfsig:\n%s", report)
+			}
+			if code, text := qpdfCheck(t, out); code != 0 {
+				t.Fatalf("qpdf --check exit %d:\n%s", code, text)
+			}
+			// The text field and the form's /DA and /DR are still there.
+			dump := qpdfTransform(t, mustRead(t, out), "--qdf", "--object-streams=disable")
+			for _, want := range []string{"/T (Client)", "/V (Dupont SA)", "/DA (/Helv 0 Tf 0 g)", "/DR", "/SigFlags 3"} {
+				if !bytes.Contains(dump, []byte(want)) {
+					t.Errorf("signed file lost %q", want)
+				}
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSecondSignatureKeepsFirst(t *testing.T) {
+	p := newPKI(t)
+	db := nssDB(t, p.root)
+	_, once := signBytes(t, p, makePDF(1, false), Options{Reason: "first"})
+	s := &Signer{Key: p.key, Chain: p.chain(), Opts: Options{Reason: "second"}}
+	twice := filepath.Join(filepath.Dir(once), "twice.pdf")
+	res, err := s.SignFile(context.Background(), once, twice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Field != "Signature2" {
+		t.Errorf("second field named %q", res.Field)
+	}
+	report := pdfsig(t, db, twice)
+	if strings.Count(report, "Signature is Valid") != 2 || !strings.Contains(report, "Total document signed") {
+		t.Fatalf("pdfsig:\n%s", report)
+	}
+	openSSLVerify(t, p, mustRead(t, twice))
+}
+
+func TestBadInputs(t *testing.T) {
+	p := newPKI(t)
+	good := makePDF(1, false)
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"encrypted", qpdfTransform(t, good, "--encrypt", "user", "owner", "256", "--"), ErrEncrypted},
+		{"not a pdf", []byte("PK\x03\x04 a zip file, not a PDF"), ErrNotPDF},
+		{"truncated", good[:len(good)/3], ErrDamaged},
+		{"empty", nil, ErrNotPDF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in.pdf")
+			os.WriteFile(in, tt.data, 0o644)
+			s := &Signer{Key: p.key, Chain: p.chain()}
+			_, err := s.SignFile(context.Background(), in, OutputName(in))
+			if !errorsIs(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Fatalf("files left behind: %v", entries)
+			}
+			if !bytes.Equal(mustRead(t, in), tt.data) {
+				t.Fatal("the input changed")
+			}
+		})
+	}
+	// The output never replaces an existing file, nor the input.
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pdf")
+	os.WriteFile(in, good, 0o644)
+	s := &Signer{Key: p.key, Chain: p.chain()}
+	if _, err := s.SignFile(context.Background(), in, in); !errorsIs(err, ErrSameFile) {
+		t.Fatalf("output = input: %v", err)
+	}
+	os.WriteFile(OutputName(in), []byte("keep me"), 0o644)
+	if _, err := s.SignFile(context.Background(), in, OutputName(in)); !errorsIs(err, ErrOutputExists) {
+		t.Fatalf("existing output: %v", err)
+	}
+	if string(mustRead(t, OutputName(in))) != "keep me" {
+		t.Fatal("an existing file was overwritten")
 	}
 }

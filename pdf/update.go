@@ -183,4 +183,3 @@ func (u *update) xrefStream(data []byte, offsets map[int]int64, base int64, size
 func finish(data []byte, xrefOffset int64) []byte {
 	return fmt.Appendf(data, "startxref\n%d\n%%%%EOF\n", xrefOffset)
 }
-
