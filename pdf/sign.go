@@ -212,6 +212,13 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 			return nil, err
 		}
 	}
+	if s.Opts.Level == LevelLT {
+		// Validation data first: a network failure costs no signature.
+		// The sample token carries the TSA's certificates too.
+		if _, err := s.validationData(ctx, sample); err != nil {
+			return nil, err
+		}
+	}
 	cmsSize, err := cms.size(sample)
 	if err != nil {
 		return nil, err
@@ -302,7 +309,7 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	}
 	written := total
 	if s.Opts.Level == LevelLT {
-		n, err := s.appendDSS(ctx, u, doc, der, base+int64(xrefAt), total, out)
+		n, err := s.appendDSS(u, doc, base+int64(xrefAt), total, out)
 		if err != nil {
 			return nil, err
 		}

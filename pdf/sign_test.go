@@ -68,18 +68,7 @@ func openSSLVerify(t *testing.T, p *testPKI, signed []byte) {
 		br[i], _ = strconv.Atoi(string(last[i+1]))
 	}
 	content := append(append([]byte{}, signed[br[0]:br[0]+br[1]]...), signed[br[2]:br[2]+br[3]]...)
-	hexSig := signed[br[1]+1 : br[2]-1]
-	der := make([]byte, len(hexSig)/2)
-	for i := range der {
-		v, _ := strconv.ParseUint(string(hexSig[2*i:2*i+2]), 16, 8)
-		der[i] = byte(v)
-	}
-	// Trim the zero padding: the DER length is in its header.
-	if len(der) > 4 && der[1] == 0x82 {
-		der = der[:4+(int(der[2])<<8|int(der[3]))]
-	} else if len(der) > 5 && der[1] == 0x83 {
-		der = der[:5+(int(der[2])<<16|int(der[3])<<8|int(der[4]))]
-	}
+	der := lastCMS(signed)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "sig.der"), der, 0o644)
 	os.WriteFile(filepath.Join(dir, "content.bin"), content, 0o644)
@@ -224,4 +213,30 @@ func TestBadInputs(t *testing.T) {
 	if string(mustRead(t, OutputName(in))) != "keep me" {
 		t.Fatal("an existing file was overwritten")
 	}
+}
+
+// lastCMS extracts the DER of the last signature's /Contents, without its
+// zero padding.
+func lastCMS(signed []byte) []byte {
+	m := regexp.MustCompile(`/ByteRange \[(\d+) (\d+) (\d+) (\d+)\]`).FindAllSubmatch(signed, -1)
+	if len(m) == 0 {
+		return nil
+	}
+	last := m[len(m)-1]
+	var br [4]int
+	for i := range 4 {
+		br[i], _ = strconv.Atoi(string(last[i+1]))
+	}
+	hexSig := signed[br[1]+1 : br[2]-1]
+	der := make([]byte, len(hexSig)/2)
+	for i := range der {
+		v, _ := strconv.ParseUint(string(hexSig[2*i:2*i+2]), 16, 8)
+		der[i] = byte(v)
+	}
+	if len(der) > 4 && der[1] == 0x82 {
+		der = der[:4+(int(der[2])<<8|int(der[3]))]
+	} else if len(der) > 5 && der[1] == 0x83 {
+		der = der[:5+(int(der[2])<<16|int(der[3])<<8|int(der[4]))]
+	}
+	return der
 }

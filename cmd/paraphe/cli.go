@@ -54,6 +54,13 @@ const (
 	exitNoPUK         = 20 // a keychain key has no PUK
 	exitBadFile       = 21 // a PKCS#12 file that cannot be read
 	exitRefused       = 22 // the CA refused the request for another reason
+
+	exitSomeFailed         = 23 // a batch where some files could not be signed
+	exitPDFEncrypted       = 24
+	exitPDFBad             = 25 // not a PDF, or damaged
+	exitOutput             = 26 // the output exists, or would replace the input
+	exitValidationServices = 27 // time-stamping or revocation services unreachable
+	exitPDFCertified       = 28 // the document's certification forbids this signature
 )
 
 type app struct {
@@ -87,6 +94,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"pin":      a.pin,
 		"import":   a.importP12,
 		"export":   a.export,
+		"sign":     a.sign,
 		"version":  a.version,
 	}
 	switch args[0] {

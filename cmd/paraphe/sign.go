@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/paraphe/paraphe/activation"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/pdf"
+	"github.com/paraphe/paraphe/pkcs"
+)
+
+// signResult is one line of "paraphe sign --json".
+type signResult struct {
+	Input         string     `json:"input"`
+	Output        string     `json:"output,omitempty"`
+	OK            bool       `json:"ok"`
+	Error         string     `json:"error,omitempty"`
+	Field         string     `json:"field,omitempty"`
+	Level         string     `json:"level,omitempty"`
+	SigningTime   *time.Time `json:"signing_time,omitempty"`
+	TimestampTime *time.Time `json:"timestamp_time,omitempty"`
+	code          int
+	hint          string
+}
+
+func (a *app) sign(args []string) error {
+	fs := a.flags("sign")
+	certID := fs.String("cert", "", a.p.T("flag.cert"))
+	level := fs.String("level", "B-T", a.p.T("flag.level"))
+	tsa := fs.String("tsa", "", a.p.T("flag.tsa"))
+	certify := fs.Bool("certify", false, a.p.T("flag.certify"))
+	visible := fs.Bool("visible", false, a.p.T("flag.visible"))
+	page := fs.Int("page", 1, a.p.T("flag.page"))
+	rect := fs.String("rect", "", a.p.T("flag.rect"))
+	field := fs.String("field", "", a.p.T("flag.field"))
+	reason := fs.String("reason", "", a.p.T("flag.reason"))
+	location := fs.String("location", "", a.p.T("flag.location"))
+	image := fs.String("image", "", a.p.T("flag.image"))
+	out := fs.String("o", "", a.p.T("flag.output_pdf"))
+	outDir := fs.String("out-dir", "", a.p.T("flag.out_dir"))
+	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
+	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
+	files, err := cli.Parse(fs, args)
+	if err != nil {
+		return a.usageErr(err)
+	}
+	usage := func(key string) error {
+		return &cli.ExitError{Code: exitUsage, Message: a.p.T(key), Hint: a.p.T("usage.sign")}
+	}
+	switch {
+	case len(files) == 0:
+		return usage("err.sign_no_files")
+	case *out != "" && (len(files) > 1 || *outDir != ""):
+		return usage("err.sign_o_one")
+	case *field != "" && *rect != "":
+		return usage("err.sign_field_rect")
+	}
+	lvl := pdf.Level(strings.ToUpper(*level))
+	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT {
+		return usage("err.sign_level")
+	}
+	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location}
+	if *visible || *field != "" || *rect != "" {
+		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: a.stampLabels()}
+		if *field == "" {
+			r, err := parseRect(*rect)
+			if err != nil {
+				return usage("err.sign_rect")
+			}
+			app.Rect = r
+		}
+		if *image != "" {
+			if app.Image, err = os.ReadFile(*image); err != nil {
+				return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.read_file", "File", *image), Err: err}
+			}
+		}
+		opts.Appearance = app
+	}
+
+	pol, err := a.policy()
+	if err != nil {
+		return err
+	}
+	hc, err := config.NewHTTPClient(pol, config.ClientOptions{})
+	if err != nil {
+		return err
+	}
+	opts.HTTP = hc
+	if lvl != pdf.LevelB && opts.TSA == "" {
+		// The CA's own time-stamping authority, from its service document.
+		client, err := activation.New(pol, config.ClientOptions{})
+		if err != nil {
+			return err
+		}
+		doc, err := withTimeout(client.Discover)
+		if err != nil {
+			return &cli.ExitError{Code: exitUnreachable, Message: a.p.T("err.no_tsa"), Hint: a.p.T("hint.level_bb"), Err: err}
+		}
+		opts.TSA = doc.TSA
+	}
+
+	store, entry, err := a.findCert(pol, *certID)
+	if err != nil {
+		return err
+	}
+	h := pkcs.HolderOf(entry.Certificate())
+	pin, err := a.secret(*pinFile, "PARAPHE_PIN", a.p.T("prompt.pin", "Name", h.Name, "ID", entry.ID))
+	if err != nil {
+		return err
+	}
+	key, err := store.Open(entry.ID, pin)
+	clear(pin)
+	if err != nil {
+		return err
+	}
+	signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
+
+	results := make([]signResult, len(files))
+	progress := a.progress(len(files), *asJSON)
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range min(runtime.NumCPU(), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = a.signOne(signer, files[i], outputFor(files[i], *out, *outDir))
+				progress(results[i])
+			}
+		}()
+	}
+	for i := range files {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	failed := 0
+	for _, r := range results {
+		if !r.OK {
+			failed++
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(results)
+	} else {
+		a.printSignResults(results)
+	}
+	switch {
+	case failed == 0:
+		return nil
+	case len(files) == 1:
+		return &cli.ExitError{Code: results[0].code, Message: results[0].Error, Hint: results[0].hint}
+	}
+	return &cli.ExitError{Code: exitSomeFailed, Message: a.p.T("err.sign_some_failed", "Failed", failed, "Total", len(files))}
+}
+
+func outputFor(in, out, outDir string) string {
+	switch {
+	case out != "":
+		return out
+	case outDir != "":
+		return filepath.Join(outDir, filepath.Base(pdf.OutputName(in)))
+	}
+	return pdf.OutputName(in)
+}
+
+func parseRect(s string) ([4]float64, error) {
+	var r [4]float64
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return r, errors.New("four numbers")
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || v < 0 {
+			return r, errors.New("not a number")
+		}
+		r[i] = v
+	}
+	if r[2] < 20 || r[3] < 10 {
+		return r, errors.New("too small")
+	}
+	return r, nil
+}
+
+func (a *app) signOne(s *pdf.Signer, in, out string) signResult {
+	r := signResult{Input: in, Output: out}
+	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
+	defer cancel()
+	res, err := s.SignFile(ctx, in, out)
+	if err != nil {
+		e := a.explainSign(err, in)
+		r.Error, r.code, r.hint, r.Output = e.Message, e.Code, e.Hint, ""
+		return r
+	}
+	r.OK, r.Field, r.Level = true, res.Field, string(res.Level)
+	r.SigningTime = &res.SigningTime
+	if !res.TimestampTime.IsZero() {
+		r.TimestampTime = &res.TimestampTime
+	}
+	return r
+}
+
+// explainSign says what went wrong with one file.
+func (a *app) explainSign(err error, file string) *cli.ExitError {
+	p := a.p
+	e := func(code int, key, hint string) *cli.ExitError {
+		return &cli.ExitError{Code: code, Message: p.T(key, "File", file), Hint: p.T(hint), Err: err}
+	}
+	switch {
+	case errors.Is(err, pdf.ErrEncrypted):
+		return e(exitPDFEncrypted, "err.pdf_encrypted", "hint.pdf_encrypted")
+	case errors.Is(err, pdf.ErrNotPDF):
+		return e(exitPDFBad, "err.pdf_not_pdf", "hint.pdf_bad")
+	case errors.Is(err, pdf.ErrDamaged):
+		return e(exitPDFBad, "err.pdf_damaged", "hint.pdf_bad")
+	case errors.Is(err, pdf.ErrOutputExists):
+		return e(exitOutput, "err.pdf_output_exists", "hint.pdf_output")
+	case errors.Is(err, pdf.ErrSameFile):
+		return e(exitOutput, "err.pdf_same_file", "hint.pdf_output")
+	case errors.Is(err, pdf.ErrTimestamp):
+		return e(exitValidationServices, "err.pdf_timestamp", "hint.level_bb")
+	case errors.Is(err, pdf.ErrRevocationNet):
+		return e(exitValidationServices, "err.pdf_revocation", "hint.level_bt")
+	case errors.Is(err, pdf.ErrCertified):
+		return e(exitPDFCertified, "err.pdf_certified", "hint.pdf_certified")
+	case errors.Is(err, pdf.ErrNotFirst):
+		return e(exitPDFCertified, "err.pdf_not_first", "hint.pdf_not_first")
+	case errors.Is(err, pdf.ErrUnknownField):
+		return e(exitUsage, "err.pdf_unknown_field", "hint.pdf_field")
+	case errors.Is(err, pdf.ErrPageRange):
+		return e(exitUsage, "err.pdf_page", "hint.pdf_page")
+	case errors.Is(err, os.ErrNotExist):
+		return e(exitUsage, "err.read_file", "hint.pdf_path")
+	}
+	var ee *cli.ExitError
+	if errors.As(a.explain(err), &ee) {
+		return ee
+	}
+	return &cli.ExitError{Code: exitError, Message: p.T("err.pdf_other", "File", file, "Err", err.Error()), Err: err}
+}
+
+// progress returns a function that reports each finished file: a line that
+// rewrites itself on a terminal, nothing otherwise (or with --json).
+func (a *app) progress(total int, quiet bool) func(signResult) {
+	f, ok := a.stderr.(*os.File)
+	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
+		return func(signResult) {}
+	}
+	var mu sync.Mutex
+	done := 0
+	return func(r signResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		fmt.Fprintf(a.stderr, "\r\033[K%s", a.p.T("sign.progress", "Done", done, "Total", total, "File", filepath.Base(r.Input)))
+		if done == total {
+			fmt.Fprint(a.stderr, "\r\033[K")
+		}
+	}
+}
+
+func (a *app) printSignResults(results []signResult) {
+	for _, r := range results {
+		if r.OK {
+			fmt.Fprintln(a.stdout, a.p.T("sign.ok", "Input", r.Input, "Output", r.Output, "Level", r.Level))
+		} else {
+			fmt.Fprintln(a.stdout, a.p.T("sign.failed", "Input", r.Input, "Error", r.Error))
+		}
+	}
+}
+
+// stampLabels are the words of a visible signature in the user's language.
+func (a *app) stampLabels() pdf.Labels {
+	return pdf.Labels{
+		SignedBy: a.p.T("stamp.signed_by"), Member: a.p.T("stamp.member"), Date: a.p.T("stamp.date"),
+		Reason: a.p.T("stamp.reason"), Location: a.p.T("stamp.location"), DateLayout: a.p.T("format.datetime"),
+	}
+}
