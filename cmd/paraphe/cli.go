@@ -61,6 +61,11 @@ const (
 	exitOutput             = 26 // the output exists, or would replace the input
 	exitValidationServices = 27 // time-stamping or revocation services unreachable
 	exitPDFCertified       = 28 // the document's certification forbids this signature
+
+	exitSigInvalid   = 30 // a signature is broken or its certificate revoked
+	exitSigUntrusted = 31 // a signature does not chain to a trusted root
+	exitSigModified  = 32 // the document changed after a signature beyond what is allowed
+	exitNotSigned    = 33
 )
 
 type app struct {
@@ -95,6 +100,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"import":   a.importP12,
 		"export":   a.export,
 		"sign":     a.sign,
+		"verify":   a.verify,
 		"version":  a.version,
 	}
 	switch args[0] {

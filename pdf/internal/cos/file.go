@@ -588,3 +588,25 @@ func (f *File) Offsets() map[int]int64 {
 	}
 	return out
 }
+
+// Nums lists the object numbers in use.
+func (f *File) Nums() []int {
+	var out []int
+	for n, e := range f.xref {
+		if e.kind != 'f' {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Where tells where object num lives: its kind ('n' at an offset, 'c' in an
+// object stream, 0 absent) and position, so that two revisions can be told
+// apart.
+func (f *File) Where(num int) (byte, int64, int) {
+	e, ok := f.xref[num]
+	if !ok || e.kind == 'f' {
+		return 0, 0, 0
+	}
+	return e.kind, e.offset, e.gen
+}

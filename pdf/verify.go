@@ -1,0 +1,556 @@
+package pdf
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/digitorus/timestamp"
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/paraphe/paraphe/pdf/internal/cos"
+)
+
+// VerifyOptions say what to trust and whether to go online.
+type VerifyOptions struct {
+	// Anchors are trusted roots by SHA-256 fingerprint (the policy's); the
+	// certificates themselves come from the signature or the /DSS.
+	Anchors [][]byte
+	// Roots are trusted too (e.g. the system's); may be nil.
+	Roots *x509.CertPool
+	// Online fetches OCSP or CRLs when the file carries none.
+	Online bool
+	HTTP   *http.Client
+	Now    func() time.Time
+}
+
+// Revocation states of a signer's certificate.
+const (
+	RevocationGood       = "good"
+	RevocationRevoked    = "revoked"
+	RevocationUnknown    = "unknown"
+	RevocationNotChecked = "not_checked"
+)
+
+// SignatureReport is what verification found about one signature.
+type SignatureReport struct {
+	Field       string            `json:"field"`
+	Certificate *x509.Certificate `json:"-"`
+	SubFilter   string            `json:"subfilter"`
+	Reason      string            `json:"reason,omitempty"`
+	Location    string            `json:"location,omitempty"`
+	ClaimedTime *time.Time        `json:"claimed_time,omitempty"`
+	// TimestampTime is the time-stamp's time, when one is there and valid.
+	TimestampTime *time.Time `json:"timestamp_time,omitempty"`
+	// Intact: the signed bytes hash to what was signed, and the signature
+	// verifies with the certificate's key.
+	Intact bool `json:"intact"`
+	// CoversWholeFile: nothing was added after this signature.
+	CoversWholeFile bool `json:"covers_whole_file"`
+	// ModifiedAfter: later updates change the document beyond what signing
+	// allows (new signatures, validation data, form filling when permitted).
+	ModifiedAfter bool     `json:"modified_after"`
+	Changes       []string `json:"changes,omitempty"`
+	Trusted       bool     `json:"trusted"`
+	TrustProblem  string   `json:"trust_problem,omitempty"`
+	Revocation    string   `json:"revocation"`
+	RevocationSrc string   `json:"revocation_source,omitempty"` // embedded, online
+	Level         string   `json:"level"`                       // B-B, B-T, B-LT, or "" for non-PAdES
+	Problems      []string `json:"problems,omitempty"`
+}
+
+// Valid reports whether the signature is intact, trusted, not revoked and
+// the document not modified beyond what is allowed.
+func (r *SignatureReport) Valid() bool {
+	return r.Intact && r.Trusted && !r.ModifiedAfter && r.Revocation != RevocationRevoked
+}
+
+// Report is the verification of a file.
+type Report struct {
+	File       string            `json:"file"`
+	Signatures []SignatureReport `json:"signatures"`
+}
+
+// ErrNoSignature is returned for a PDF without signatures.
+var ErrNoSignature = errors.New("pdf: the document is not signed")
+
+type sigInfo struct {
+	field string
+	dict  cos.Dict
+}
+
+// Verify checks every signature of the PDF at path.
+func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	f, err := cos.Open(fh, fi.Size())
+	switch {
+	case errors.Is(err, cos.ErrNotPDF):
+		return nil, ErrNotPDF
+	case errors.Is(err, cos.ErrEncrypted):
+		return nil, ErrEncrypted
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	doc, err := readDocument(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	sigs := collectSignatures(f, doc.catalog)
+	if len(sigs) == 0 {
+		return nil, ErrNoSignature
+	}
+	dss := readDSS(f, doc.catalog)
+	rep := &Report{File: path}
+	for _, s := range sigs {
+		rep.Signatures = append(rep.Signatures, verifyOne(ctx, fh, fi.Size(), f, s, dss, o))
+	}
+	return rep, nil
+}
+
+func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
+	form, _ := f.ResolveDict(catalog["AcroForm"])
+	fields, _ := f.Resolve(form["Fields"])
+	var out []sigInfo
+	var walk func(o cos.Object, prefix string, depth int)
+	walk = func(o cos.Object, prefix string, depth int) {
+		d, err := f.ResolveDict(o)
+		if err != nil || d == nil || depth > 16 {
+			return
+		}
+		name := prefix + string(toString(d["T"]))
+		if kids, _ := f.Resolve(d["Kids"]); kids != nil {
+			if ka, ok := kids.(cos.Array); ok && d["FT"] == nil {
+				for _, k := range ka {
+					walk(k, name+".", depth+1)
+				}
+				return
+			}
+		}
+		if d["FT"] == cos.Name("Sig") {
+			if v, _ := f.ResolveDict(d["V"]); v != nil {
+				out = append(out, sigInfo{field: name, dict: v})
+			}
+		}
+	}
+	if arr, ok := fields.(cos.Array); ok {
+		for _, fo := range arr {
+			walk(fo, "", 0)
+		}
+	}
+	return out
+}
+
+type dssContent struct {
+	certs []*x509.Certificate
+	ocsps [][]byte
+	crls  []*x509.RevocationList
+}
+
+func readDSS(f *cos.File, catalog cos.Dict) *dssContent {
+	d := &dssContent{}
+	dss, _ := f.ResolveDict(catalog["DSS"])
+	if dss == nil {
+		return d
+	}
+	each := func(key cos.Name, fn func([]byte)) {
+		arr, _ := f.Resolve(dss[key])
+		a, _ := arr.(cos.Array)
+		for _, r := range a {
+			o, _ := f.Resolve(r)
+			if s, ok := o.(*cos.Stream); ok {
+				if data, err := f.StreamData(s); err == nil {
+					fn(data)
+				}
+			}
+		}
+	}
+	each("Certs", func(b []byte) {
+		if c, err := x509.ParseCertificate(b); err == nil {
+			d.certs = append(d.certs, c)
+		}
+	})
+	each("OCSPs", func(b []byte) { d.ocsps = append(d.ocsps, b) })
+	each("CRLs", func(b []byte) {
+		if c, err := x509.ParseRevocationList(b); err == nil {
+			d.crls = append(d.crls, c)
+		}
+	})
+	return d
+}
+
+// parsedCMS is what verification needs of a SignedData.
+type parsedCMS struct {
+	certs       []*x509.Certificate
+	digestAlg   asn1.ObjectIdentifier
+	signedAttrs []byte // DER, re-tagged as SET
+	sigAlg      asn1.ObjectIdentifier
+	signature   []byte
+	issuer      []byte
+	serial      *big.Int
+	digest      []byte // message-digest attribute
+	token       []byte // signature time-stamp token
+}
+
+type rawSignerInfo struct {
+	Version         int
+	SID             asn1.RawValue
+	DigestAlgorithm struct {
+		Algorithm asn1.ObjectIdentifier
+		Params    asn1.RawValue `asn1:"optional"`
+	}
+	SignedAttrs        asn1.RawValue `asn1:"optional,tag:0"`
+	SignatureAlgorithm struct {
+		Algorithm asn1.ObjectIdentifier
+		Params    asn1.RawValue `asn1:"optional"`
+	}
+	Signature     []byte
+	UnsignedAttrs asn1.RawValue `asn1:"optional,tag:1"`
+}
+
+type rawSignedData struct {
+	Version          int
+	DigestAlgorithms asn1.RawValue
+	EncapContentInfo asn1.RawValue
+	Certificates     asn1.RawValue   `asn1:"optional,tag:0"`
+	CRLs             asn1.RawValue   `asn1:"optional,tag:1"`
+	SignerInfos      []rawSignerInfo `asn1:"set"`
+}
+
+func parseCMS(der []byte) (*parsedCMS, error) {
+	var ci struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(der, &ci); err != nil {
+		return nil, err
+	}
+	if !ci.Type.Equal(oidSignedData) {
+		return nil, errors.New("not a SignedData")
+	}
+	var sd rawSignedData
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
+		return nil, err
+	}
+	if len(sd.SignerInfos) != 1 {
+		return nil, fmt.Errorf("%d signers", len(sd.SignerInfos))
+	}
+	si := sd.SignerInfos[0]
+	p := &parsedCMS{digestAlg: si.DigestAlgorithm.Algorithm, sigAlg: si.SignatureAlgorithm.Algorithm, signature: si.Signature}
+	if len(sd.Certificates.Bytes) > 0 {
+		certs, err := x509.ParseCertificates(sd.Certificates.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		p.certs = certs
+	}
+	var ias struct {
+		Issuer asn1.RawValue
+		Serial *big.Int
+	}
+	if _, err := asn1.Unmarshal(si.SID.FullBytes, &ias); err != nil {
+		return nil, errors.New("signer identified by key ID, not issuer and serial")
+	}
+	p.issuer, p.serial = ias.Issuer.FullBytes, ias.Serial
+	if len(si.SignedAttrs.FullBytes) == 0 {
+		return nil, errors.New("no signed attributes")
+	}
+	set := append([]byte{0x31}, si.SignedAttrs.FullBytes[1:]...)
+	p.signedAttrs = set
+	var attrs []attribute
+	if _, err := asn1.UnmarshalWithParams(set, &attrs, "set"); err != nil {
+		return nil, err
+	}
+	for _, a := range attrs {
+		if a.Type.Equal(oidMessageDigest) && len(a.Values) == 1 {
+			asn1.Unmarshal(a.Values[0].FullBytes, &p.digest)
+		}
+	}
+	if len(si.UnsignedAttrs.Bytes) > 0 {
+		var un []attribute
+		if _, err := asn1.UnmarshalWithParams(append([]byte{0x31}, si.UnsignedAttrs.FullBytes[1:]...), &un, "set"); err == nil {
+			for _, a := range un {
+				if a.Type.Equal(oidTimeStampToken) && len(a.Values) == 1 {
+					p.token = a.Values[0].FullBytes
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+var hashByOID = map[string]crypto.Hash{
+	"2.16.840.1.101.3.4.2.1": crypto.SHA256, "2.16.840.1.101.3.4.2.2": crypto.SHA384,
+	"2.16.840.1.101.3.4.2.3": crypto.SHA512, "1.3.14.3.2.26": crypto.SHA1,
+}
+
+func newHash(h crypto.Hash) hash.Hash {
+	switch h {
+	case crypto.SHA384:
+		return sha512.New384()
+	case crypto.SHA512:
+		return sha512.New()
+	case crypto.SHA1:
+		return sha1.New()
+	}
+	return sha256.New()
+}
+
+func x509Algorithm(sigAlg asn1.ObjectIdentifier, h crypto.Hash, pub any) x509.SignatureAlgorithm {
+	switch pub.(type) {
+	case interface{ Size() int }: // *rsa.PublicKey
+		switch h {
+		case crypto.SHA384:
+			return x509.SHA384WithRSA
+		case crypto.SHA512:
+			return x509.SHA512WithRSA
+		case crypto.SHA1:
+			return x509.SHA1WithRSA
+		}
+		return x509.SHA256WithRSA
+	}
+	switch h {
+	case crypto.SHA384:
+		return x509.ECDSAWithSHA384
+	case crypto.SHA512:
+		return x509.ECDSAWithSHA512
+	case crypto.SHA1:
+		return x509.ECDSAWithSHA1
+	}
+	return x509.ECDSAWithSHA256
+}
+
+func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s sigInfo, dss *dssContent, o VerifyOptions) SignatureReport {
+	rep := SignatureReport{Field: s.field, Revocation: RevocationNotChecked}
+	problem := func(p string) { rep.Problems = append(rep.Problems, p) }
+	if sf, ok := s.dict["SubFilter"].(cos.Name); ok {
+		rep.SubFilter = string(sf)
+	}
+	rep.Reason = decodeText(toString(s.dict["Reason"]))
+	rep.Location = decodeText(toString(s.dict["Location"]))
+	if t, ok := parsePDFDate(string(toString(s.dict["M"]))); ok {
+		rep.ClaimedTime = &t
+	}
+	brArr, _ := s.dict["ByteRange"].(cos.Array)
+	var br [4]int64
+	if len(brArr) != 4 {
+		problem("byterange")
+		return rep
+	}
+	for i := range 4 {
+		br[i], _ = cos.Int(brArr[i])
+	}
+	if br[0] != 0 || br[1] <= 0 || br[2] <= br[1] || br[3] < 0 || br[2]+br[3] > size {
+		problem("byterange")
+		return rep
+	}
+	// The gap must be exactly the /Contents hex string.
+	edge := make([]byte, 1)
+	r.ReadAt(edge, br[1])
+	last := make([]byte, 1)
+	r.ReadAt(last, br[2]-1)
+	if edge[0] != '<' || last[0] != '>' {
+		problem("byterange")
+		return rep
+	}
+	rep.CoversWholeFile = br[2]+br[3] == size
+	contents := toString(s.dict["Contents"])
+	cms, err := parseCMS(trimDER(contents))
+	if err != nil {
+		problem("cms")
+		return rep
+	}
+	for _, c := range cms.certs {
+		if bytes.Equal(c.RawIssuer, cms.issuer) && c.SerialNumber.Cmp(cms.serial) == 0 {
+			rep.Certificate = c
+		}
+	}
+	if rep.Certificate == nil {
+		problem("no_certificate")
+		return rep
+	}
+	hashAlg, ok := hashByOID[cms.digestAlg.String()]
+	if !ok {
+		problem("digest_algorithm")
+		return rep
+	}
+	h := newHash(hashAlg)
+	io.Copy(h, io.NewSectionReader(r, br[0], br[1]))
+	io.Copy(h, io.NewSectionReader(r, br[2], br[3]))
+	digest := h.Sum(nil)
+	if !bytes.Equal(digest, cms.digest) {
+		problem("digest_mismatch")
+	} else if err := rep.Certificate.CheckSignature(x509Algorithm(cms.sigAlg, hashAlg, rep.Certificate.PublicKey), cms.signedAttrs, cms.signature); err != nil {
+		problem("signature_invalid")
+	} else {
+		rep.Intact = true
+	}
+
+	// Trust: roots are the anchors found among the certificates at hand,
+	// plus the given pool.
+	pool := x509.NewCertPool()
+	if o.Roots != nil {
+		pool = o.Roots.Clone()
+	}
+	inter := x509.NewCertPool()
+	all := append(append([]*x509.Certificate{}, cms.certs...), dss.certs...)
+	for _, c := range all {
+		fp := sha256.Sum256(c.Raw)
+		anchored := false
+		for _, a := range o.Anchors {
+			if bytes.Equal(a, fp[:]) {
+				anchored = true
+			}
+		}
+		if anchored {
+			pool.AddCert(c)
+		} else {
+			inter.AddCert(c)
+		}
+	}
+	now := time.Now()
+	if o.Now != nil {
+		now = o.Now()
+	}
+	// The time-stamp.
+	if cms.token != nil {
+		ts, err := timestamp.Parse(cms.token)
+		sum := sha256.Sum256(cms.signature)
+		switch {
+		case err != nil:
+			problem("timestamp_invalid")
+		case ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, sum[:]):
+			problem("timestamp_mismatch")
+		default:
+			tsTrusted := false
+			for _, c := range ts.Certificates {
+				if _, err := c.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: ts.Time,
+					KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err == nil {
+					tsTrusted = true
+				}
+			}
+			if tsTrusted {
+				t := ts.Time
+				rep.TimestampTime = &t
+			} else {
+				problem("timestamp_untrusted")
+			}
+		}
+	}
+	at := now
+	if rep.TimestampTime != nil {
+		at = *rep.TimestampTime
+	}
+	chains, err := rep.Certificate.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil {
+		rep.TrustProblem = err.Error()
+	} else {
+		rep.Trusted = true
+	}
+
+	// Revocation: embedded first, then online when asked.
+	if len(chains) > 0 && len(chains[0]) > 1 {
+		issuer := chains[0][1]
+		rep.Revocation, rep.RevocationSrc = embeddedStatus(rep.Certificate, issuer, dss)
+		if rep.Revocation == RevocationNotChecked && o.Online {
+			rep.Revocation = onlineStatus(ctx, o.HTTP, rep.Certificate, issuer)
+			rep.RevocationSrc = "online"
+		}
+	}
+
+	// Changes after the signature.
+	if !rep.CoversWholeFile {
+		rep.Changes, rep.ModifiedAfter = laterChanges(r, br[2]+br[3], f)
+	}
+
+	switch {
+	case rep.SubFilter != "ETSI.CAdES.detached":
+		rep.Level = ""
+	case rep.TimestampTime != nil && rep.RevocationSrc == "embedded" && len(dss.certs) > 0:
+		rep.Level = "B-LT"
+	case rep.TimestampTime != nil:
+		rep.Level = "B-T"
+	default:
+		rep.Level = "B-B"
+	}
+	return rep
+}
+
+// trimDER drops the zero padding after a DER value.
+func trimDER(b []byte) []byte {
+	var v asn1.RawValue
+	if rest, err := asn1.Unmarshal(b, &v); err == nil {
+		return b[:len(b)-len(rest)]
+	}
+	return b
+}
+
+func embeddedStatus(cert, issuer *x509.Certificate, dss *dssContent) (string, string) {
+	for _, der := range dss.ocsps {
+		resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
+		if err != nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
+			continue
+		}
+		switch resp.Status {
+		case ocsp.Good:
+			return RevocationGood, "embedded"
+		case ocsp.Revoked:
+			return RevocationRevoked, "embedded"
+		}
+	}
+	for _, crl := range dss.crls {
+		if crl.CheckSignatureFrom(issuer) != nil {
+			continue
+		}
+		for _, e := range crl.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				return RevocationRevoked, "embedded"
+			}
+		}
+		return RevocationGood, "embedded"
+	}
+	return RevocationNotChecked, ""
+}
+
+func onlineStatus(ctx context.Context, hc *http.Client, cert, issuer *x509.Certificate) string {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	s := &Signer{Opts: Options{HTTP: hc}}
+	if len(cert.OCSPServer) > 0 {
+		if _, err := s.fetchOCSP(ctx, cert, issuer); err == nil {
+			return RevocationGood
+		} else if errors.Is(err, ErrRevoked) {
+			return RevocationRevoked
+		}
+	}
+	if len(cert.CRLDistributionPoints) > 0 {
+		if _, err := s.fetchCRL(ctx, cert, issuer); err == nil {
+			return RevocationGood
+		} else if errors.Is(err, ErrRevoked) {
+			return RevocationRevoked
+		}
+	}
+	return RevocationUnknown
+}
