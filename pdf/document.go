@@ -212,6 +212,11 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 		"P": pageRef, "Rect": cos.Array{int64(0), int64(0), int64(0), int64(0)},
 	}
 	if app != nil {
+		if app.Rect == [4]float64{} {
+			// No place given: the lower right corner of the page.
+			pw := d.pageWidth(page)
+			app.Rect = [4]float64{pw - 240, 36, 210, 72}
+		}
 		widget["Rect"] = cos.Array{app.Rect[0], app.Rect[1], app.Rect[0] + app.Rect[2], app.Rect[1] + app.Rect[3]}
 		ap, err := app.render(u, app.Rect[2], app.Rect[3], leaf, o, now)
 		if err != nil {
@@ -278,4 +283,27 @@ func rectSize(r cos.Array) (float64, float64) {
 		h = -h
 	}
 	return w, h
+}
+
+// pageWidth is the width of the page's media box (inherited from the page
+// tree when the page has none), or A4's.
+func (d *document) pageWidth(page cos.Dict) float64 {
+	node := page
+	for range 32 {
+		if mb, _ := d.f.Resolve(node["MediaBox"]); mb != nil {
+			if a, ok := mb.(cos.Array); ok && len(a) == 4 {
+				w, _ := rectSize(a)
+				if w > 250 {
+					return w
+				}
+			}
+			break
+		}
+		parent, _ := d.f.ResolveDict(node["Parent"])
+		if parent == nil {
+			break
+		}
+		node = parent
+	}
+	return 595
 }

@@ -75,7 +75,7 @@ func (a *app) sign(args []string) error {
 	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location}
 	if *visible || *field != "" || *rect != "" {
 		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: a.stampLabels()}
-		if *field == "" {
+		if *rect != "" {
 			r, err := parseRect(*rect)
 			if err != nil {
 				return usage("err.sign_rect")
