@@ -13,8 +13,10 @@ packages=(
   dbus dbus-x11 gnome-keyring libsecret-tools
   # tokens: SoftHSM2 in tests, OpenSC's pkcs11-tool to inspect them
   softhsm2 opensc
-  # independent clients the tests compare against
-  openssl curl
+  # independent clients and validators the tests compare against
+  openssl curl poppler-utils qpdf libnss3-tools
+  # make bench: peak memory
+  time
 )
 
 missing=()
