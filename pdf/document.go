@@ -115,18 +115,20 @@ func (d *document) page(n int) (cos.Ref, cos.Dict, error) {
 		return cos.Ref{}, nil, fmt.Errorf("no page tree")
 	}
 	seen := 0
+	visited := map[cos.Ref]bool{}
 	var walk func(node cos.Dict, depth int) (cos.Ref, cos.Dict, error)
 	walk = func(node cos.Dict, depth int) (cos.Ref, cos.Dict, error) {
-		if depth > 64 {
+		if depth > 64 || len(visited) > 1<<20 {
 			return cos.Ref{}, nil, fmt.Errorf("page tree too deep")
 		}
 		kids, _ := d.f.Resolve(node["Kids"])
 		ka, _ := kids.(cos.Array)
 		for _, k := range ka {
 			kr, ok := k.(cos.Ref)
-			if !ok {
-				continue
+			if !ok || visited[kr] {
+				continue // a page tree that loops back is damaged: skip the loop
 			}
+			visited[kr] = true
 			kd, err := d.f.ResolveDict(kr)
 			if err != nil || kd == nil {
 				continue

@@ -162,3 +162,5 @@ func qpdfCheck(t testing.TB, file string) (int, string) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -132,10 +132,17 @@ func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 	form, _ := f.ResolveDict(catalog["AcroForm"])
 	fields, _ := f.Resolve(form["Fields"])
 	var out []sigInfo
+	visited := map[cos.Ref]bool{}
 	var walk func(o cos.Object, prefix string, depth int)
 	walk = func(o cos.Object, prefix string, depth int) {
+		if r, ok := o.(cos.Ref); ok {
+			if visited[r] {
+				return
+			}
+			visited[r] = true
+		}
 		d, err := f.ResolveDict(o)
-		if err != nil || d == nil || depth > 16 {
+		if err != nil || d == nil || depth > 16 || len(visited) > 1<<16 {
 			return
 		}
 		name := prefix + string(toString(d["T"]))

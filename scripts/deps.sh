@@ -14,7 +14,7 @@ packages=(
   # tokens: SoftHSM2 in tests, OpenSC's pkcs11-tool to inspect them
   softhsm2 opensc
   # independent clients and validators the tests compare against
-  openssl curl poppler-utils qpdf libnss3-tools
+  openssl curl poppler-utils qpdf libnss3-tools mupdf-tools
   # make bench: peak memory
   time
 )

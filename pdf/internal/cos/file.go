@@ -264,6 +264,9 @@ func (f *File) readXRefStream(l *lexer) (Dict, error) {
 		widths[i] = int(v)
 		rowLen += int(v)
 	}
+	if rowLen == 0 {
+		return nil, l.errf("cross-reference stream with empty rows")
+	}
 	size, _ := Int(s.Dict["Size"])
 	index := Array{int64(0), size}
 	if ix, ok := s.Dict["Index"].(Array); ok {
@@ -287,6 +290,9 @@ func (f *File) readXRefStream(l *lexer) (Dict, error) {
 	for i := 0; i+1 < len(index); i += 2 {
 		first, _ := Int(index[i])
 		count, _ := Int(index[i+1])
+		if first < 0 || count < 0 || count > int64(len(data)/rowLen) {
+			return nil, l.errf("bad /Index")
+		}
 		for j := int64(0); j < count; j++ {
 			if pos+rowLen > len(data) {
 				return nil, l.errf("cross-reference stream too short")
