@@ -40,7 +40,7 @@ test: deps vet
 	@# the build without cgo (no PKCS#11) must still say why tokens are missing
 	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
 	@# a short fuzzing run of the PDF reader and signer: no panic, no hang
-	$(GO) test -run '^$$' -fuzz FuzzSign -fuzztime 10s ./pdf
+	$(GO) test -run '^$$' -fuzz FuzzSign -fuzztime 15s -fuzzminimizetime 1s ./pdf
 
 # Benchmarks, never timed tests: token signatures per second next to
 # pkcs11-tool's own loop, PDF signing (1 MB, 100 MB, 1,000 small files) next
