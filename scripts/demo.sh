@@ -73,7 +73,12 @@ show "$bin/paraphe" activate --ref "$ref" --answers-file "$work/answers.txt"
 step "5. The certificate, on this computer"
 show "$bin/paraphe" certs
 
-step "6. The same code cannot be used twice"
+step "6. Sign a deed (visible stamp, time-stamp and validation data) and verify it"
+cp assets/demo/deed.pdf "$work/deed.pdf"
+show "$bin/paraphe" sign --level B-LT --visible --reason "Acte de vente" --location Paris "$work/deed.pdf"
+show "$bin/paraphe" verify "$work/deed-signed.pdf"
+
+step "7. The same code cannot be used twice"
 show "$bin/paraphe" activate --ref "$ref" --answers-file "$work/answers.txt" || echo "(exit code $?, as documented)"
 
 step "Done"
