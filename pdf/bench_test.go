@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -143,6 +144,32 @@ func BenchmarkSign1000Small(b *testing.B) {
 			if err := <-done; err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestBenchTool is make bench's helper, idle in normal runs:
+// PARAPHE_BENCH_TOOL=write:PATH:BYTES writes a large PDF;
+// PARAPHE_BENCH_TOOL=sign:IN:OUT signs it with a software key (the signing
+// path of paraphe sign, without a key store), so that wall time and peak
+// RSS can be measured from outside, next to other tools on the same file.
+func TestBenchTool(t *testing.T) {
+	spec := os.Getenv("PARAPHE_BENCH_TOOL")
+	if spec == "" {
+		t.Skip("make bench's helper")
+	}
+	parts := strings.SplitN(spec, ":", 3)
+	switch parts[0] {
+	case "write":
+		size, _ := strconv.ParseInt(parts[2], 10, 64)
+		if err := writeBigPDF(parts[1], size); err != nil {
+			t.Fatal(err)
+		}
+	case "sign":
+		p := newPKI(t)
+		s := &Signer{Key: p.key, Chain: p.chain()}
+		if _, err := s.SignFile(context.Background(), parts[1], parts[2]); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
