@@ -61,6 +61,13 @@ func readDocument(f *cos.File) (*document, error) {
 			d.emptySigs[name] = r
 		}
 	}
+	// Signatures reachable only from page annotations count too.
+	for _, sg := range collectSignatures(f, cat) {
+		if !d.names[sg.field] {
+			d.names[sg.field] = true
+			d.signatures = append(d.signatures, sg.field)
+		}
+	}
 	if perms, _ := f.ResolveDict(cat["Perms"]); perms != nil {
 		if sig, _ := f.ResolveDict(perms["DocMDP"]); sig != nil {
 			refs, _ := f.Resolve(sig["Reference"])

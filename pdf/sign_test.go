@@ -245,3 +245,43 @@ func lastCMS(signed []byte) []byte {
 	}
 	return der
 }
+
+// A file signed first by poppler (pdfsig -add-signature, adbe.pkcs7.detached)
+// keeps its signature valid after ours.
+func TestAfterPopplerSignature(t *testing.T) {
+	testenv.Require(t, "pdfsig", "certutil", "pk12util", "openssl")
+	dir := t.TempDir()
+	sh := func(script string) {
+		t.Helper()
+		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s\n%v\n%s", script, err, out)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "in.pdf"), makePDF(1, true), 0o644)
+	sh(`openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 2 -subj "/CN=Poppler Signer" 2>/dev/null
+openssl pkcs12 -export -inkey k.pem -in c.pem -out id.p12 -passout pass:x -name other
+mkdir nss && certutil -N -d sql:nss --empty-password && pk12util -i id.p12 -d sql:nss -W x >/dev/null
+certutil -M -d sql:nss -n other -t C,C,C
+pdfsig -add-signature -nssdir sql:nss -nick other in.pdf first.pdf 2>/dev/null`)
+	p := newPKI(t)
+	s := &Signer{Key: p.key, Chain: p.chain()}
+	out := filepath.Join(dir, "both.pdf")
+	if _, err := s.SignFile(context.Background(), filepath.Join(dir, "first.pdf"), out); err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, filepath.Join(dir, "ours.pem"), p.root)
+	sh(`certutil -A -d sql:nss -n ours -t C,C,C -i ours.pem`)
+	report := pdfsig(t, filepath.Join(dir, "nss"), out)
+	if strings.Count(report, "Signature is Valid") != 2 || !strings.Contains(report, "adbe.pkcs7.detached") {
+		t.Fatalf("pdfsig:\n%s", report)
+	}
+	rep, err := Verify(context.Background(), out, VerifyOptions{Anchors: anchorsOf(p.root.Raw)})
+	if err != nil || len(rep.Signatures) != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if first := rep.Signatures[0]; !first.Intact || first.ModifiedAfter {
+		t.Fatalf("poppler's signature after ours: %+v", first)
+	}
+}

@@ -165,7 +165,43 @@ func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 			walk(fo, "", 0)
 		}
 	}
+	// Some signers (poppler's pdfsig among them) leave their field out of
+	// /Fields: their widget is only in a page's /Annots.
+	eachPage(f, catalog, func(page cos.Dict) {
+		annots, _ := f.Resolve(page["Annots"])
+		arr, _ := annots.(cos.Array)
+		for _, a := range arr {
+			walk(a, "", 0)
+		}
+	})
 	return out
+}
+
+// eachPage calls fn for every page of the page tree, once each.
+func eachPage(f *cos.File, catalog cos.Dict, fn func(cos.Dict)) {
+	visited := map[cos.Ref]bool{}
+	var walk func(o cos.Object, depth int)
+	walk = func(o cos.Object, depth int) {
+		if r, ok := o.(cos.Ref); ok {
+			if visited[r] {
+				return
+			}
+			visited[r] = true
+		}
+		d, err := f.ResolveDict(o)
+		if err != nil || d == nil || depth > 64 || len(visited) > 1<<20 {
+			return
+		}
+		if kids, _ := f.Resolve(d["Kids"]); kids != nil {
+			ka, _ := kids.(cos.Array)
+			for _, k := range ka {
+				walk(k, depth+1)
+			}
+			return
+		}
+		fn(d)
+	}
+	walk(catalog["Pages"], 0)
 }
 
 type dssContent struct {
