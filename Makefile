@@ -36,6 +36,7 @@ vet: check-go
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 
 test: deps vet
+	@scripts/corpus.sh
 	$(GO) test -count=1 ./...
 	@# the build without cgo (no PKCS#11) must still say why tokens are missing
 	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
