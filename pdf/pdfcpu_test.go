@@ -1,0 +1,51 @@
+package pdf
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+)
+
+// pdfcpu, another implementation in Go, reads a B-LT signature of
+// paraphe-ca's certificate: it finds the one PAdES signature, resolves the
+// certificate path to the root in its local store, and finds nothing wrong
+// with the bytes. (It does not read a /DSS and refuses to fetch revocation
+// data from loopback addresses, so its overall status stays "unknown".)
+func TestPdfcpuValidates(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	srv, key, chain, hc := caPKI(t)
+	s := &Signer{Key: key, Chain: chain, Opts: Options{Level: LevelLT, TSA: srv.URL + "/tsa", HTTP: hc}}
+	out := signWith(t, s, makePDF(1, true))
+
+	conf := model.NewDefaultConfiguration()
+	certs := t.TempDir()
+	writePEM(t, filepath.Join(certs, "root.pem"), srv.Root)
+	model.TrustedCertDir = certs
+	pdfcpu.InvalidateCertificatePool()
+	if err := pdfcpu.LoadCertificates(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := api.ValidateSignatures(out, true, conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 {
+		t.Fatalf("pdfcpu finds %d signatures", len(res))
+	}
+	r := res[0].String()
+	for _, want := range []string{"ETSI.CAdES.detached", "certificate path resolved using the configured local certificate store"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("pdfcpu does not say %q:\n%s", want, r)
+		}
+	}
+	for _, bad := range []string{"digest", "mismatch", "signature is invalid", "docmodified: true"} {
+		if strings.Contains(strings.ToLower(r), bad) {
+			t.Errorf("pdfcpu says %q:\n%s", bad, r)
+		}
+	}
+}
