@@ -6,7 +6,6 @@ require (
 	github.com/digitorus/timestamp v0.0.0-20250524132541-c45532741eea
 	github.com/godbus/dbus/v5 v5.2.2
 	github.com/miekg/pkcs11 v1.1.2
-	github.com/pdfcpu/pdfcpu v0.15.0
 	github.com/zalando/go-keyring v0.2.8
 	golang.org/x/crypto v0.54.0
 	golang.org/x/image v0.44.0
@@ -15,6 +14,9 @@ require (
 	modernc.org/sqlite v1.61.1
 	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
+
+// Used by tests only: an independent PDF signature validator.
+require github.com/pdfcpu/pdfcpu v0.15.0
 
 require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
