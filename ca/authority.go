@@ -46,8 +46,12 @@ const (
 
 // Config is the CA's own settings, kept in config.json.
 type Config struct {
-	Name               string `json:"name"`
-	URL                string `json:"url"`                  // public URL clients are given
+	Name string `json:"name"`
+	URL  string `json:"url"` // public URL clients are given
+	// ValidationURL is the plain-HTTP address of the OCSP responder, the CRLs
+	// and the CA certificates, as RFC 5280 and 6960 recommend: validators
+	// (NSS, pdfcpu…) fetch revocation data over http://.
+	ValidationURL      string `json:"validation_url"`
 	KeyType            string `json:"key_type"`             // the CA's own keys
 	HolderKeyType      string `json:"holder_key_type"`      // keys holders must generate
 	ReferenceTTLDays   int    `json:"reference_ttl_days"`   // how long a reference code lives
@@ -59,6 +63,7 @@ type Config struct {
 type InitOptions struct {
 	Name          string   // "Paraphe Demo CA"
 	URL           string   // "https://localhost:8443"
+	ValidationURL string   // "http://localhost:8080"
 	KeyType       string   // protocol.KeyECDSAP256 or protocol.KeyRSA3072
 	HolderKeyType string   // same choices
 	Hosts         []string // extra names and addresses for the TLS certificate
@@ -79,13 +84,18 @@ func Init(dir string, o InitOptions) error {
 	if _, err := os.Stat(filepath.Join(dir, fileConfig)); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}
-	cfg := Config{Name: o.Name, URL: o.URL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
+	cfg := Config{Name: o.Name, URL: o.URL, ValidationURL: o.ValidationURL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
 		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon}
 	if cfg.Name == "" {
 		cfg.Name = "Paraphe Demo CA"
 	}
 	if cfg.URL == "" {
 		cfg.URL = "https://localhost:8443"
+	}
+	if cfg.ValidationURL == "" {
+		if u, err := url.Parse(cfg.URL); err == nil {
+			cfg.ValidationURL = "http://" + net.JoinHostPort(u.Hostname(), "8080")
+		}
 	}
 	if cfg.KeyType == "" {
 		cfg.KeyType = protocol.KeyECDSAP256
@@ -137,8 +147,8 @@ func Init(dir string, o InitOptions) error {
 		NotAfter:              now.AddDate(10, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
-		CRLDistributionPoints: []string{strings.TrimRight(cfg.URL, "/") + pathRootCRL},
-		IssuingCertificateURL: []string{strings.TrimRight(cfg.URL, "/") + pathRootCer},
+		CRLDistributionPoints: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCRL},
+		IssuingCertificateURL: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCer},
 	}, root, issKey.Public(), rootKey)
 	if err != nil {
 		return err
@@ -216,6 +226,9 @@ func (c *Config) validate() error {
 	}
 	if u, err := url.Parse(c.URL); err != nil || u.Scheme != "https" || u.Host == "" {
 		return fmt.Errorf("ca: URL %q is not an https:// URL", c.URL)
+	}
+	if u, err := url.Parse(c.ValidationURL); err != nil || u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("ca: validation URL %q is not an http:// URL", c.ValidationURL)
 	}
 	if c.ReferenceTTLDays < 1 || c.CertValidityDays < 1 {
 		return errors.New("ca: reference lifetime and certificate validity must be at least one day")
@@ -413,8 +426,8 @@ func (a *Authority) issue(h *Holder, pub crypto.PublicKey, now time.Time) (*x509
 	if h.Email != "" {
 		tmpl.EmailAddresses = []string{h.Email}
 	}
-	tmpl.OCSPServer = []string{a.url(pathOCSP)}
-	tmpl.IssuingCertificateURL = []string{a.url(pathIssuingCer)}
-	tmpl.CRLDistributionPoints = []string{a.url(pathIssuingCRL)}
+	tmpl.OCSPServer = []string{a.validationURL(pathOCSP)}
+	tmpl.IssuingCertificateURL = []string{a.validationURL(pathIssuingCer)}
+	tmpl.CRLDistributionPoints = []string{a.validationURL(pathIssuingCRL)}
 	return sign(tmpl, a.Issuer, pub, a.issuerKey)
 }

@@ -53,12 +53,7 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simpleenroll", a.handleEnroll)
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
 	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
-	mux.HandleFunc("POST "+pathOCSP, a.handleOCSP)
-	mux.HandleFunc("GET "+pathOCSP+"/", a.handleOCSP)
-	mux.HandleFunc("GET "+pathIssuingCRL, a.handleCRL(false))
-	mux.HandleFunc("GET "+pathRootCRL, a.handleCRL(true))
-	mux.HandleFunc("GET "+pathIssuingCer, a.handleCert(a.Issuer))
-	mux.HandleFunc("GET "+pathRootCer, a.handleCert(a.Root))
+	a.validationRoutes(mux) // over HTTPS too, for clients that prefer it
 	return logRequests(log, mux)
 }
 
@@ -126,25 +121,26 @@ func (a *server) writeError(w http.ResponseWriter, err error) {
 
 func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
 	u, _ := url.Parse(a.Config.URL)
+	v, _ := url.Parse(a.Config.ValidationURL)
 	writeJSON(w, http.StatusOK, protocol.ServiceDocument{
 		Version:          1,
 		Name:             a.Config.Name,
 		Activation:       a.url(protocol.ActivationPrefix),
 		EST:              a.url(protocol.ESTPrefix),
 		TSA:              a.url(pathTSA),
-		OCSP:             a.url(pathOCSP),
-		CRL:              a.url(pathIssuingCRL),
-		Endpoints:        []string{hostPort(u.Host)},
+		OCSP:             a.validationURL(pathOCSP),
+		CRL:              a.validationURL(pathIssuingCRL),
+		Endpoints:        []string{hostPort(u.Host, "443"), hostPort(v.Host, "80")},
 		RenewalCoupon:    a.Config.RenewalNeedsCoupon,
 		CertValidityDays: a.Config.CertValidityDays,
 	})
 }
 
-func hostPort(h string) string {
+func hostPort(h, port string) string {
 	if _, _, err := net.SplitHostPort(h); err == nil {
 		return h
 	}
-	return net.JoinHostPort(h, "443")
+	return net.JoinHostPort(h, port)
 }
 
 func (a *server) handleQuestions(w http.ResponseWriter, r *http.Request) {
@@ -284,9 +280,17 @@ func (a *Authority) TLSConfig() *tls.Config {
 	}
 }
 
-// Serve runs the HTTPS server on l until ctx is done, then shuts down
-// gracefully.
-func (a *Authority) Serve(ctx context.Context, l net.Listener, log *slog.Logger) error {
+// Serve runs the HTTPS server on l, and the plain-HTTP validation server
+// on lv when it is not nil, until ctx is done; then shuts down gracefully.
+func (a *Authority) Serve(ctx context.Context, l, lv net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 2)
+	var plain *http.Server
+	if lv != nil {
+		plain = &http.Server{Handler: a.ValidationHandler(log), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { errc <- plain.Serve(lv) }()
+	}
 	srv := &http.Server{
 		Handler:           a.Handler(log),
 		TLSConfig:         a.TLSConfig(),
@@ -296,7 +300,6 @@ func (a *Authority) Serve(ctx context.Context, l net.Listener, log *slog.Logger)
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(l, "", "") }()
 	select {
 	case err := <-errc:
@@ -304,6 +307,9 @@ func (a *Authority) Serve(ctx context.Context, l net.Listener, log *slog.Logger)
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if plain != nil {
+			plain.Shutdown(sctx)
+		}
 		return srv.Shutdown(sctx)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"os"
@@ -56,6 +57,10 @@ var (
 
 func (a *Authority) url(path string) string { return strings.TrimRight(a.Config.URL, "/") + path }
 
+func (a *Authority) validationURL(path string) string {
+	return strings.TrimRight(a.Config.ValidationURL, "/") + path
+}
+
 // newTSA issues the time-stamping certificate (root-signed, extended key
 // usage timeStamping only and critical, as RFC 3161 requires).
 func newTSA(cfg Config, root *x509.Certificate, rootKey crypto.Signer) (*x509.Certificate, crypto.Signer, error) {
@@ -72,8 +77,8 @@ func newTSA(cfg Config, root *x509.Certificate, rootKey crypto.Signer) (*x509.Ce
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtraExtensions:       []pkix.Extension{{Id: oidExtKeyUsage, Critical: true, Value: eku}},
 		BasicConstraintsValid: true,
-		CRLDistributionPoints: []string{strings.TrimRight(cfg.URL, "/") + pathRootCRL},
-		IssuingCertificateURL: []string{strings.TrimRight(cfg.URL, "/") + pathRootCer},
+		CRLDistributionPoints: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCRL},
+		IssuingCertificateURL: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCer},
 	}, root, key.Public(), rootKey)
 	return cert, key, err
 }
@@ -263,4 +268,23 @@ func (a *server) handleCert(c *x509.Certificate) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/pkix-cert")
 		w.Write(c.Raw)
 	}
+}
+
+// ValidationHandler serves what validators fetch over plain HTTP: OCSP,
+// CRLs and the CA certificates (all signed, so TLS adds nothing, and some
+// validators cannot fetch them over TLS).
+func (ca *Authority) ValidationHandler(log *slog.Logger) http.Handler {
+	a := &server{ca, log}
+	mux := http.NewServeMux()
+	a.validationRoutes(mux)
+	return logRequests(log, mux)
+}
+
+func (a *server) validationRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+pathOCSP, a.handleOCSP)
+	mux.HandleFunc("GET "+pathOCSP+"/", a.handleOCSP)
+	mux.HandleFunc("GET "+pathIssuingCRL, a.handleCRL(false))
+	mux.HandleFunc("GET "+pathRootCRL, a.handleCRL(true))
+	mux.HandleFunc("GET "+pathIssuingCer, a.handleCert(a.Issuer))
+	mux.HandleFunc("GET "+pathRootCer, a.handleCert(a.Root))
 }

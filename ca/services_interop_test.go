@@ -37,7 +37,7 @@ func TestServicesWithOpenSSL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(leaf.OCSPServer) != 1 || leaf.OCSPServer[0] != srv.URL+"/ocsp" || leaf.CRLDistributionPoints[0] != srv.URL+"/crl/issuing.crl" {
+	if len(leaf.OCSPServer) != 1 || leaf.OCSPServer[0] != srv.ValidationURL+"/ocsp" || leaf.CRLDistributionPoints[0] != srv.ValidationURL+"/crl/issuing.crl" {
 		t.Fatalf("leaf AIA/CDP: %v %v", leaf.OCSPServer, leaf.CRLDistributionPoints)
 	}
 	dir := t.TempDir()
@@ -46,7 +46,7 @@ func TestServicesWithOpenSSL(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "URL="+srv.URL, "CA="+srv.Dir)
+		cmd.Env = append(os.Environ(), "URL="+srv.URL, "VURL="+srv.ValidationURL, "CA="+srv.Dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s\n%v\n%s", script, err, out)
@@ -65,7 +65,7 @@ openssl ts -verify -in resp.tsr -queryfile req.tsq -CAfile "$CA/root.pem" -untru
 	}
 
 	// OCSP: good, then revoked once the operator revokes it.
-	ocspCheck := `openssl ocsp -issuer "$CA/issuing.pem" -cert leaf.pem -url "$URL/ocsp" -CAfile "$CA/root.pem" -VAfile "$CA/issuing.pem" -no_nonce 2>&1 || true`
+	ocspCheck := `openssl ocsp -issuer "$CA/issuing.pem" -cert leaf.pem -url "$VURL/ocsp" -CAfile "$CA/root.pem" -VAfile "$CA/issuing.pem" -no_nonce 2>&1 || true`
 	if out := sh(ocspCheck); !strings.Contains(out, "leaf.pem: good") || !strings.Contains(out, "Response verify OK") {
 		t.Fatalf("ocsp before revocation:\n%s", out)
 	}
@@ -76,10 +76,10 @@ openssl ts -verify -in resp.tsr -queryfile req.tsq -CAfile "$CA/root.pem" -untru
 		t.Fatalf("ocsp after revocation:\n%s", out)
 	}
 
-	// CRLs: signed by their CA, listing the revoked serial.
-	out = sh(`curl -sS --cacert "$CA/root.pem" "$URL/crl/issuing.crl" -o issuing.crl
+	// CRLs: signed by their CA, listing the revoked serial, over plain HTTP.
+	out = sh(`curl -sS "$VURL/crl/issuing.crl" -o issuing.crl
 openssl crl -inform DER -in issuing.crl -CAfile <(cat "$CA/issuing.pem" "$CA/root.pem") -noout -text 2>&1
-curl -sS --cacert "$CA/root.pem" "$URL/crl/root.crl" | openssl crl -inform DER -CAfile "$CA/root.pem" -noout 2>&1`)
+curl -sS "$VURL/crl/root.crl" | openssl crl -inform DER -CAfile "$CA/root.pem" -noout 2>&1`)
 	serial := strings.ToUpper(fmt.Sprintf("%x", leaf.SerialNumber))
 	if strings.Count(out, "verify OK") != 2 || !strings.Contains(strings.ToUpper(out), serial) {
 		t.Fatalf("CRLs:\n%s", out)

@@ -144,12 +144,6 @@ func pdfsig(t testing.TB, db, file string, args ...string) string {
 	return string(out)
 }
 
-// pdfsigCA is pdfsig for certificates of paraphe-ca, whose OCSP responder
-// is reached over https://: NSS fetches OCSP over plain http:// only, so
-// its online check is left off (the embedded data is checked by our own
-// verifier).
-func pdfsigCA(t testing.TB, db, file string) string { return pdfsig(t, db, file, "-no-ocsp") }
-
 // qpdfCheck runs qpdf --check: 0 fine, 3 warnings, 2 errors.
 func qpdfCheck(t testing.TB, file string) (int, string) {
 	t.Helper()

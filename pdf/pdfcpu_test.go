@@ -10,11 +10,10 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
-// pdfcpu, another implementation in Go, reads a B-LT signature of
-// paraphe-ca's certificate: it finds the one PAdES signature, resolves the
-// certificate path to the root in its local store, and finds nothing wrong
-// with the bytes. (It does not read a /DSS and refuses to fetch revocation
-// data from loopback addresses, so its overall status stays "unknown".)
+// pdfcpu, another implementation in Go, validates a B-LT signature of
+// paraphe-ca's certificate: PAdES subfilter, certificate path to the root in
+// its local store, revocation from the CA's plain-HTTP OCSP responder or CRL
+// (loopback has to be allowed explicitly), no problem found.
 func TestPdfcpuValidates(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
@@ -23,6 +22,8 @@ func TestPdfcpuValidates(t *testing.T) {
 	out := signWith(t, s, makePDF(1, true))
 
 	conf := model.NewDefaultConfiguration()
+	// Our CA is on loopback, which pdfcpu refuses unless told.
+	conf.AllowedRevocationHosts = []string{"127.0.0.1"}
 	certs := t.TempDir()
 	writePEM(t, filepath.Join(certs, "root.pem"), srv.Root)
 	model.TrustedCertDir = certs
@@ -36,6 +37,9 @@ func TestPdfcpuValidates(t *testing.T) {
 	}
 	if len(res) != 1 {
 		t.Fatalf("pdfcpu finds %d signatures", len(res))
+	}
+	if res[0].Status != model.SignatureStatusValid || len(res[0].Problems) > 0 {
+		t.Fatalf("pdfcpu: %s", res[0])
 	}
 	r := res[0].String()
 	for _, want := range []string{"ETSI.CAdES.detached", "certificate path resolved using the configured local certificate store"} {

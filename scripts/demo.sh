@@ -26,14 +26,16 @@ show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 # A private keychain, unlocked with a throw-away password.
 head -c 18 /dev/urandom | base64 | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 
-# The CA's URL goes into its certificates, so its port is chosen first: the
-# first free one from 18443 (or DEMO_PORT).
-port=${DEMO_PORT:-18443}
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+# The CA's addresses go into its certificates, so its ports are chosen
+# first: the first free ones from 18443 (or DEMO_PORT) for HTTPS, and the
+# next free one for the plain-HTTP validation data (OCSP, CRLs).
+free() { local p=$1; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; echo "$p"; }
+port=$(free "${DEMO_PORT:-18443}")
+vport=$(free $((port + 1)))
 url=https://127.0.0.1:$port
 
 step "1. The CA operator creates a CA"
-show "$bin/paraphe-ca" init --dir "$work/ca" --name "Paraphe Demo CA" --url "$url"
+show "$bin/paraphe-ca" init --dir "$work/ca" --name "Paraphe Demo CA" --url "$url" --validation-url "http://127.0.0.1:$vport"
 
 step "2. The CA operator enrols a holder (identity + 3 secret questions)"
 cat > "$work/holder.json" <<'JSON'
@@ -49,7 +51,7 @@ printf '$ paraphe-ca enroll --dir %s < holder.json\n' "$work/ca"
 ref=$(tail -n 1 "$work/enroll.out")
 
 step "3. The CA serves on $url"
-"$bin/paraphe-ca" serve --dir "$work/ca" --addr "127.0.0.1:$port" 2> "$work/ca.log" &
+"$bin/paraphe-ca" serve --dir "$work/ca" --addr "127.0.0.1:$port" --http-addr "127.0.0.1:$vport" 2> "$work/ca.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 # Wait for the line that says it listens.

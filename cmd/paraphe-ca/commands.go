@@ -149,6 +149,7 @@ func (c *command) init(args []string) error {
 	var o ca.InitOptions
 	var hosts multiFlag
 	fs.StringVar(&o.URL, "url", "https://localhost:8443", c.p.T("ca.flag.url"))
+	fs.StringVar(&o.ValidationURL, "validation-url", "", c.p.T("ca.flag.validation_url"))
 	fs.StringVar(&o.Name, "name", "Paraphe Demo CA", c.p.T("ca.flag.name"))
 	fs.StringVar(&o.KeyType, "key-type", protocol.KeyECDSAP256, c.p.T("ca.flag.key_type"))
 	fs.StringVar(&o.HolderKeyType, "holder-key-type", protocol.KeyECDSAP256, c.p.T("ca.flag.holder_key_type"))
@@ -328,14 +329,15 @@ func (c *command) serve(args []string) error {
 	fs := c.flags("serve")
 	dir := c.dirFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8443", c.p.T("ca.flag.addr"))
+	httpAddr := fs.String("http-addr", "127.0.0.1:8080", c.p.T("ca.flag.http_addr"))
 	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	l, err := listener(*addr)
+	l, lv, err := listeners(*addr, *httpAddr)
 	if err != nil {
-		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr), Hint: c.p.T("ca.hint.listen"), Err: err}
+		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr+" "+*httpAddr), Hint: c.p.T("ca.hint.listen"), Err: err}
 	}
 	log := slog.New(slog.NewJSONHandler(c.stderr, nil))
 	slog.SetDefault(log)
@@ -343,8 +345,9 @@ func (c *command) serve(args []string) error {
 	defer stop()
 	// The first line tells scripts and tests where the server listens
 	// (useful with --addr 127.0.0.1:0).
-	log.Info("listening", "addr", l.Addr().String(), "url", "https://"+l.Addr().String(), "dir", *dir)
-	err = a.Serve(ctx, l, log)
+	log.Info("listening", "addr", l.Addr().String(), "url", "https://"+l.Addr().String(),
+		"validation_url", "http://"+lv.Addr().String(), "dir", *dir)
+	err = a.Serve(ctx, l, lv, log)
 	log.Info("stopped")
 	return err
 }
@@ -374,14 +377,32 @@ func (c *command) coupon(args []string) error {
 	return nil
 }
 
-// listener is the socket systemd (or a test) passed in (socket activation:
-// LISTEN_FDS, first descriptor 3), or a new one on addr.
-func listener(addr string) (net.Listener, error) {
+// listeners returns the HTTPS and plain-HTTP sockets: the two systemd (or
+// a test) passed in (socket activation: LISTEN_FDS=2, descriptors 3 and 4,
+// in that order), or new ones on addr and httpAddr.
+func listeners(addr, httpAddr string) (net.Listener, net.Listener, error) {
 	pid := os.Getenv("LISTEN_PID")
-	if os.Getenv("LISTEN_FDS") == "1" && (pid == "" || pid == strconv.Itoa(os.Getpid())) {
-		f := os.NewFile(3, "listener")
-		defer f.Close()
-		return net.FileListener(f)
+	if os.Getenv("LISTEN_FDS") == "2" && (pid == "" || pid == strconv.Itoa(os.Getpid())) {
+		var ls [2]net.Listener
+		for i := range ls {
+			f := os.NewFile(uintptr(3+i), "listener")
+			l, err := net.FileListener(f)
+			f.Close()
+			if err != nil {
+				return nil, nil, err
+			}
+			ls[i] = l
+		}
+		return ls[0], ls[1], nil
 	}
-	return net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	lv, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		l.Close()
+		return nil, nil, err
+	}
+	return l, lv, nil
 }

@@ -38,10 +38,12 @@ var Answers = []string{"montreal ", "REX", "jules ferry"}
 
 // CA is a paraphe-ca serving on a loopback port.
 type CA struct {
-	Dir    string // the CA folder
-	URL    string // https://127.0.0.1:PORT
-	Policy string // a client policy file pointing at URL
-	Log    *Buffer
+	Dir string // the CA folder
+	URL string // https://127.0.0.1:PORT
+	// ValidationURL serves OCSP, CRLs and CA certificates over plain HTTP.
+	ValidationURL string
+	Policy        string // a client policy file pointing at URL
+	Log           *Buffer
 	*ca.Authority
 }
 
@@ -73,8 +75,13 @@ func StartCA(t testing.TB, o ca.InitOptions) *CA {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lv, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(t.TempDir(), "ca")
 	o.URL = "https://" + l.Addr().String()
+	o.ValidationURL = "http://" + lv.Addr().String()
 	if err := ca.Init(dir, o); err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +89,10 @@ func StartCA(t testing.TB, o ca.InitOptions) *CA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &CA{Dir: dir, URL: o.URL, Log: &Buffer{}, Authority: a}
+	c := &CA{Dir: dir, URL: o.URL, ValidationURL: o.ValidationURL, Log: &Buffer{}, Authority: a}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, l, slog.New(slog.NewJSONHandler(c.Log, nil))) }()
+	go func() { done <- a.Serve(ctx, l, lv, slog.New(slog.NewJSONHandler(c.Log, nil))) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -135,26 +142,32 @@ type CAProcess struct {
 // that says the server listens, and stops it when the test ends.
 func StartCAProcess(t testing.TB, bin string, initArgs ...string) *CAProcess {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var files []*os.File
+	var addrs []string
+	for range 2 { // HTTPS, then plain HTTP for validation data
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := l.(*net.TCPListener).File()
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		files = append(files, f)
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
 	dir := filepath.Join(t.TempDir(), "ca")
-	url := "https://" + l.Addr().String()
-	init := exec.Command(bin, append([]string{"init", "--dir", dir, "--url", url}, initArgs...)...)
+	url := "https://" + addrs[0]
+	init := exec.Command(bin, append([]string{"init", "--dir", dir, "--url", url, "--validation-url", "http://" + addrs[1]}, initArgs...)...)
 	if out, err := init.CombinedOutput(); err != nil {
 		t.Fatalf("paraphe-ca init: %v\n%s", err, out)
 	}
-	f, err := l.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	p := &CAProcess{Dir: dir, Log: &Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve", "--dir", dir)
-	p.cmd.ExtraFiles = []*os.File{f}
-	p.cmd.Env = append(os.Environ(), "LISTEN_FDS=1")
+	p.cmd.ExtraFiles = files
+	p.cmd.Env = append(os.Environ(), "LISTEN_FDS=2")
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
