@@ -158,3 +158,12 @@ func qpdfCheck(t testing.TB, file string) (int, string) {
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+func writeTemp(t *testing.T, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "in.pdf")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -39,6 +39,10 @@ type File struct {
 	MaxNum int
 
 	objStms map[int]*objStm
+	// section numbers the cross-reference sections as they are read, newest
+	// first; sectionOf[num] is the one that gave num its entry.
+	section   int
+	sectionOf map[int]int
 	// Rebuilt is true when the cross-reference was damaged and rebuilt by
 	// scanning; an update then writes a complete table.
 	Rebuilt bool
@@ -51,7 +55,7 @@ type objStm struct {
 
 // Open reads the cross-reference data of the PDF in r.
 func Open(r io.ReaderAt, size int64) (*File, error) {
-	f := &File{r: r, Size: size, xref: map[int]xrefEntry{}, objStms: map[int]*objStm{}}
+	f := &File{r: r, Size: size, xref: map[int]xrefEntry{}, objStms: map[int]*objStm{}, sectionOf: map[int]int{}}
 	head := make([]byte, 1024)
 	n, _ := r.ReadAt(head, 0)
 	if !bytes.Contains(head[:n], []byte("%PDF-")) {
@@ -114,6 +118,7 @@ func (f *File) readXRefChain(off int64) error {
 			return fmt.Errorf("%w: cross-reference loop", ErrSyntax)
 		}
 		seen[off] = true
+		f.section++
 		trailer, isStream, err := f.readXRefSection(off)
 		if err != nil {
 			return err
@@ -136,9 +141,14 @@ func (f *File) readXRefChain(off int64) error {
 	return nil
 }
 
+// setEntry records num's entry unless a newer section gave one. In a
+// hybrid file the table of a section marks free the objects its /XRefStm
+// stream holds: the stream's entry wins over that.
 func (f *File) setEntry(num int, e xrefEntry) {
-	if _, ok := f.xref[num]; !ok {
+	old, ok := f.xref[num]
+	if !ok || (old.kind == 'f' && e.kind != 'f' && f.sectionOf[num] == f.section) {
 		f.xref[num] = e
+		f.sectionOf[num] = f.section
 	}
 }
 
