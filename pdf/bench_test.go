@@ -67,7 +67,7 @@ func writeBigPDF(path string, size int64) error {
 	return w.Flush()
 }
 
-// BenchmarkSign signs PDFs of 1 MB and 100 MB (and 1 GiB with
+// BenchmarkSign signs and verifies PDFs of 1 MB and 100 MB (and 1 GiB with
 // PARAPHE_BENCH_GIB=1) next to the floor: reading, writing and hashing the
 // same bytes. Peak memory is measured by make bench around the binary.
 func BenchmarkSign(b *testing.B) {
@@ -92,6 +92,22 @@ func BenchmarkSign(b *testing.B) {
 					b.Fatal(err)
 				}
 				os.Remove(out)
+			}
+		})
+		b.Run("verify/"+name, func(b *testing.B) {
+			signed := filepath.Join(dir, "signed.pdf")
+			s := &Signer{Key: p.key, Chain: p.chain()}
+			if _, err := s.SignFile(context.Background(), in, signed); err != nil {
+				b.Fatal(err)
+			}
+			defer os.Remove(signed)
+			b.SetBytes(size)
+			b.ResetTimer()
+			for range b.N {
+				rep, err := Verify(context.Background(), signed, VerifyOptions{Anchors: anchorsOf(p.root.Raw)})
+				if err != nil || !rep.Signatures[0].Valid() {
+					b.Fatalf("%v %+v", err, rep)
+				}
 			}
 		})
 		b.Run("floor/"+name, func(b *testing.B) {
