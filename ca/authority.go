@@ -336,6 +336,11 @@ func Open(dir string) (*Authority, error) {
 	if err := json.Unmarshal(data, &a.Config); err != nil {
 		return nil, fmt.Errorf("ca: %s: %w", fileConfig, err)
 	}
+	if a.Config.ValidationURL == "" { // a folder made before the setting existed
+		if u, err := url.Parse(a.Config.URL); err == nil {
+			a.Config.ValidationURL = "http://" + net.JoinHostPort(u.Hostname(), "8080")
+		}
+	}
 	if err := a.Config.validate(); err != nil {
 		return nil, err
 	}

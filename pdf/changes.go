@@ -11,6 +11,19 @@ import (
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 
+// Kinds of change after a signature, as SignatureReport.Changes lists them
+// (a form field's name follows ChangeFormField after a colon).
+const (
+	ChangeSignature      = "signature_added"
+	ChangeValidationData = "validation_data_added"
+	ChangeFormField      = "form_field_filled"
+	ChangeCatalog        = "catalog_changed"
+	ChangePageAdded      = "page_added"
+	ChangePage           = "page_changed"
+	ChangeContent        = "content_changed"
+	ChangeUnreadable     = "unreadable"
+)
+
 // laterChanges compares the revision a signature covers (the first revEnd
 // bytes) with the whole file and sorts what changed into allowed changes
 // (signatures, validation data, their appearances, form filling) and
@@ -19,7 +32,7 @@ import (
 func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 	old, err := cos.Open(io.NewSectionReader(r, 0, revEnd), revEnd)
 	if err != nil {
-		return []string{"the signed revision cannot be read"}, true
+		return []string{ChangeUnreadable}, true
 	}
 	nums := f.Nums()
 	sort.Ints(nums)
@@ -43,7 +56,7 @@ func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 		}
 		obj, err := f.Get(cos.Ref{Num: n, Gen: g2})
 		if err != nil {
-			note(fmt.Sprintf("object %d cannot be read", n), false)
+			note(ChangeUnreadable, false)
 			continue
 		}
 		isNew := k1 == 0
@@ -67,13 +80,13 @@ func classify(obj, prev cos.Object, isNew bool) (string, bool) {
 		if _, ok := obj.(cos.Array); ok {
 			return "", true // /Annots or /Fields lists: judged by what they hold
 		}
-		return "a value changed", isNew
+		return ChangeContent, isNew
 	}
 	switch d["Type"] {
 	case cos.Name("Sig"), cos.Name("DocTimeStamp"), cos.Name("SigRef"), cos.Name("TransformParams"):
-		return "signature added", true
+		return ChangeSignature, true
 	case cos.Name("DSS"), cos.Name("VRI"):
-		return "validation data added", true
+		return ChangeValidationData, true
 	case cos.Name("XRef"), cos.Name("ObjStm"):
 		return "", true
 	case cos.Name("Font"), cos.Name("FontDescriptor"), cos.Name("XObject"):
@@ -83,26 +96,26 @@ func classify(obj, prev cos.Object, isNew bool) (string, bool) {
 		if onlyKeysDiffer(d, pd, "AcroForm", "DSS", "Extensions") {
 			return "", true
 		}
-		return "document catalog changed", false
+		return ChangeCatalog, false
 	case cos.Name("Page"):
 		pd, _ := cos.AsDict(prev)
 		if isNew {
-			return "page added", false
+			return ChangePageAdded, false
 		}
 		if onlyKeysDiffer(d, pd, "Annots") {
 			return "", true
 		}
-		return "page content changed", false
+		return ChangePage, false
 	}
 	if d["FT"] == cos.Name("Sig") {
-		return "signature added", true
+		return ChangeSignature, true
 	}
 	if d["FT"] != nil || d["Parent"] != nil {
 		name := decodeText(toString(d["T"]))
 		if name == "" {
-			return "form field changed", true
+			return ChangeFormField, true
 		}
-		return "form field filled: " + name, true
+		return ChangeFormField + ":" + name, true
 	}
 	if d["Fields"] != nil {
 		return "", true // the form dictionary
@@ -113,7 +126,7 @@ func classify(obj, prev cos.Object, isNew bool) (string, bool) {
 	if isNew {
 		return "", true
 	}
-	return "content changed", false
+	return ChangeContent, false
 }
 
 func onlyKeysDiffer(a, b cos.Dict, allowed ...string) bool {

@@ -65,7 +65,7 @@ type SignatureReport struct {
 	ModifiedAfter bool     `json:"modified_after"`
 	Changes       []string `json:"changes,omitempty"`
 	Trusted       bool     `json:"trusted"`
-	TrustProblem  string   `json:"trust_problem,omitempty"`
+	TrustProblem  string   `json:"trust_problem,omitempty"` // a Trust… constant
 	Revocation    string   `json:"revocation"`
 	RevocationSrc string   `json:"revocation_source,omitempty"` // embedded, online
 	Level         string   `json:"level"`                       // B-B, B-T, B-LT, or "" for non-PAdES
@@ -507,7 +507,7 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 	chains, err := rep.Certificate.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	if err != nil {
-		rep.TrustProblem = err.Error()
+		rep.TrustProblem = trustProblem(err)
 	} else {
 		rep.Trusted = true
 	}
@@ -538,6 +538,28 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 		rep.Level = "B-B"
 	}
 	return rep
+}
+
+// Trust problems, as SignatureReport.TrustProblem names them.
+const (
+	TrustUnknownAuthority = "unknown_authority" // no chain to a trusted root
+	TrustExpired          = "expired"           // not valid at the time of signing
+	TrustUsage            = "usage"             // not meant for this use
+	TrustOther            = "other"
+)
+
+func trustProblem(err error) string {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return TrustUnknownAuthority
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return TrustExpired
+	case errors.As(err, &ci) && ci.Reason == x509.IncompatibleUsage:
+		return TrustUsage
+	}
+	return TrustOther
 }
 
 // trimDER drops the zero padding after a DER value.

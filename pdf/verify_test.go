@@ -36,7 +36,7 @@ func TestVerifyBLT(t *testing.T) {
 		r.RevocationSrc != "embedded" || r.Level != "B-LT" || r.ModifiedAfter || r.Reason != "Vente" || r.ClaimedTime == nil {
 		t.Fatalf("report %+v", r)
 	}
-	if r.CoversWholeFile || !strings.Contains(strings.Join(r.Changes, ","), "validation data added") {
+	if r.CoversWholeFile || !strings.Contains(strings.Join(r.Changes, ","), ChangeValidationData) {
 		t.Fatalf("the /DSS update is not reported as an allowed change: %+v", r.Changes)
 	}
 	// Without the anchor, the same signature is intact but not trusted.
@@ -81,7 +81,7 @@ func TestVerifyChangesAfterSigning(t *testing.T) {
 	if err != nil || len(rep.Signatures) != 2 {
 		t.Fatalf("%v %+v", err, rep)
 	}
-	if r := rep.Signatures[0]; !r.Valid() || r.CoversWholeFile || !contains(r.Changes, "signature added") {
+	if r := rep.Signatures[0]; !r.Valid() || r.CoversWholeFile || !contains(r.Changes, ChangeSignature) {
 		t.Fatalf("first signature after a second one: %+v", r)
 	}
 	if r := rep.Signatures[1]; !r.Valid() || !r.CoversWholeFile {
@@ -104,7 +104,7 @@ func TestVerifyChangesAfterSigning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Signatures[0]; r.Valid() || !r.Intact || !r.ModifiedAfter || !contains(r.Changes, "content changed") {
+	if r := rep.Signatures[0]; r.Valid() || !r.Intact || !r.ModifiedAfter || !contains(r.Changes, ChangeContent) {
 		t.Fatalf("content rewritten after signing: %+v", r)
 	}
 }

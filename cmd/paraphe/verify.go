@@ -124,20 +124,29 @@ func (a *app) printSignature(n int, v verifyJSON) {
 	if v.Intact {
 		fmt.Fprintln(a.stdout, "  "+p.T("verify.intact"))
 	} else {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.not_intact", "Problems", strings.Join(v.Problems, ", ")))
+		var problems []string
+		for _, pr := range v.Problems {
+			problems = append(problems, p.T("verify.problem."+pr))
+		}
+		fmt.Fprintln(a.stdout, "  "+p.T("verify.not_intact", "Problems", strings.Join(problems, ", ")))
+	}
+	var changes []string
+	for _, c := range v.Changes {
+		kind, field, _ := strings.Cut(c, ":")
+		changes = append(changes, p.T("verify.change."+kind, "Field", field))
 	}
 	switch {
 	case v.CoversWholeFile:
 		fmt.Fprintln(a.stdout, "  "+p.T("verify.no_changes"))
 	case v.ModifiedAfter:
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.bad_changes", "Changes", strings.Join(v.Changes, "; ")))
+		fmt.Fprintln(a.stdout, "  "+p.T("verify.bad_changes", "Changes", strings.Join(changes, "; ")))
 	default:
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.allowed_changes", "Changes", strings.Join(v.Changes, "; ")))
+		fmt.Fprintln(a.stdout, "  "+p.T("verify.allowed_changes", "Changes", strings.Join(changes, "; ")))
 	}
 	if v.Trusted {
 		fmt.Fprintln(a.stdout, "  "+p.T("verify.trusted"))
 	} else {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.untrusted", "Why", v.TrustProblem))
+		fmt.Fprintln(a.stdout, "  "+p.T("verify.untrusted", "Why", p.T("verify.trust."+v.TrustProblem)))
 	}
 	fmt.Fprintln(a.stdout, "  "+p.T("verify.revocation."+v.Revocation))
 	if v.Level != "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -92,6 +93,20 @@ func TestKeysUsedExist(t *testing.T) {
 		used = append(used, "policy."+r)
 	}
 	used = append(used, "store."+config.StoreKeychain, "store."+config.StorePKCS11)
+	for _, c := range []string{pdf.ChangeSignature, pdf.ChangeValidationData, pdf.ChangeFormField, pdf.ChangeCatalog,
+		pdf.ChangePageAdded, pdf.ChangePage, pdf.ChangeContent, pdf.ChangeUnreadable} {
+		used = append(used, "verify.change."+c)
+	}
+	for _, r := range []string{pdf.TrustUnknownAuthority, pdf.TrustExpired, pdf.TrustUsage, pdf.TrustOther} {
+		used = append(used, "verify.trust."+r)
+	}
+	for _, r := range []string{"byterange", "cms", "no_certificate", "digest_algorithm", "digest_mismatch",
+		"signature_invalid", "timestamp_invalid", "timestamp_mismatch", "timestamp_untrusted"} {
+		used = append(used, "verify.problem."+r)
+	}
+	for _, r := range []string{pdf.RevocationGood, pdf.RevocationRevoked, pdf.RevocationUnknown, pdf.RevocationNotChecked} {
+		used = append(used, "verify.revocation."+r)
+	}
 	for _, k := range used {
 		if _, ok := en[k]; !ok {
 			t.Errorf("key %q is used but not in the catalogue", k)
