@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/internal/testenv"
-	"github.com/paraphe/paraphe/protocol"
 )
 
 // The time-stamping authority, OCSP responder and CRLs as openssl sees them.
@@ -24,19 +22,8 @@ func TestServicesWithOpenSSL(t *testing.T) {
 	testenv.Require(t, "openssl", "curl")
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	ctx := context.Background()
-	ref := srv.Enroll(t)
-	q, _ := srv.Questions(ctx, ref)
-	auth, err := srv.Answer(ctx, ref, testenv.Answers[:len(q.Questions)])
-	if err != nil {
-		t.Fatal(err)
-	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
-	csr, _ := x509.ParseCertificateRequest(der)
-	leaf, err := srv.EnrollCSR(ctx, ref, protocol.EnrollPassword(auth.Code, csr.RawSubjectPublicKeyInfo), csr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := srv.Issue(t, key)
 	if len(leaf.OCSPServer) != 1 || leaf.OCSPServer[0] != srv.ValidationURL+"/ocsp" || leaf.CRLDistributionPoints[0] != srv.ValidationURL+"/crl/issuing.crl" {
 		t.Fatalf("leaf AIA/CDP: %v %v", leaf.OCSPServer, leaf.CRLDistributionPoints)
 	}

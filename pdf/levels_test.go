@@ -20,7 +20,6 @@ import (
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/testenv"
-	"github.com/paraphe/paraphe/protocol"
 )
 
 // caPKI issues a holder certificate from a real paraphe-ca (with its TSA,
@@ -29,20 +28,8 @@ import (
 func caPKI(t *testing.T) (*testenv.CA, crypto.Signer, []*x509.Certificate, *http.Client) {
 	t.Helper()
 	srv := testenv.StartCA(t, ca.InitOptions{})
-	ctx := context.Background()
-	ref := srv.Enroll(t)
-	q, _ := srv.Questions(ctx, ref)
-	auth, err := srv.Answer(ctx, ref, testenv.Answers[:len(q.Questions)])
-	if err != nil {
-		t.Fatal(err)
-	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
-	csr, _ := x509.ParseCertificateRequest(der)
-	leaf, err := srv.EnrollCSR(ctx, ref, protocol.EnrollPassword(auth.Code, csr.RawSubjectPublicKeyInfo), csr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := srv.Issue(t, key)
 	pol, err := config.ReadPolicy(srv.Policy)
 	if err != nil {
 		t.Fatal(err)

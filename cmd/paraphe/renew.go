@@ -22,20 +22,12 @@ func (a *app) renew(args []string) error {
 	if err != nil {
 		return err
 	}
-	store, entry, err := a.findCert(pol, *certID)
-	if err != nil {
-		return err
-	}
-	h := pkcs.HolderOf(entry.Certificate())
-	pin, err := a.secret(*pinFile, "PARAPHE_PIN", a.p.T("prompt.pin", "Name", h.Name, "ID", entry.ID))
+	store, current, pin, err := a.openCert(pol, *certID, *pinFile)
 	if err != nil {
 		return err
 	}
 	defer clear(pin)
-	current, err := store.Open(entry.ID, pin)
-	if err != nil {
-		return err
-	}
+	h := pkcs.HolderOf(current.Certificate())
 	client, err := activation.New(pol, config.ClientOptions{Certificate: activation.TLSCertificate(current)})
 	if err != nil {
 		return err
@@ -50,6 +42,6 @@ func (a *app) renew(args []string) error {
 		fmt.Fprintln(a.stderr, a.p.T("warn.settings", "Err", err.Error()))
 	}
 	fmt.Fprintln(a.stdout, a.p.T("renew.done", "Name", h.Name, "ID", next.ID,
-		"Until", a.p.Date(next.Chain[0].NotAfter.Local()), "Old", entry.ID))
+		"Until", a.p.Date(next.Chain[0].NotAfter.Local()), "Old", current.ID))
 	return nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/pdf"
-	"github.com/paraphe/paraphe/pkcs"
 )
 
 // signResult is one line of "paraphe sign --json".
@@ -112,20 +111,11 @@ func (a *app) sign(args []string) error {
 		opts.TSA = doc.TSA
 	}
 
-	store, entry, err := a.findCert(pol, *certID)
+	_, key, pin, err := a.openCert(pol, *certID, *pinFile)
 	if err != nil {
 		return err
 	}
-	h := pkcs.HolderOf(entry.Certificate())
-	pin, err := a.secret(*pinFile, "PARAPHE_PIN", a.p.T("prompt.pin", "Name", h.Name, "ID", entry.ID))
-	if err != nil {
-		return err
-	}
-	key, err := store.Open(entry.ID, pin)
 	clear(pin)
-	if err != nil {
-		return err
-	}
 	signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
 
 	results := make([]signResult, len(files))

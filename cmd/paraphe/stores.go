@@ -117,3 +117,23 @@ func (a *app) newSecret(file, envVar string, rules config.PINPolicy) ([]byte, er
 	}
 	return a.newPIN(rules)
 }
+
+// openCert finds certificate id (or the default) and unlocks its key with a
+// PIN from pinFile, PARAPHE_PIN or the terminal.
+func (a *app) openCert(pol *config.Policy, id, pinFile string) (pkcs.Store, *pkcs.Key, []byte, error) {
+	store, entry, err := a.findCert(pol, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	h := pkcs.HolderOf(entry.Certificate())
+	pin, err := a.secret(pinFile, "PARAPHE_PIN", a.p.T("prompt.pin", "Name", h.Name, "ID", entry.ID))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	key, err := store.Open(entry.ID, pin)
+	if err != nil {
+		clear(pin)
+		return nil, nil, nil, err
+	}
+	return store, key, pin, nil
+}

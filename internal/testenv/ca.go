@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/protocol"
 )
 
 // Holder is the test holder: a notary with three questions.
@@ -231,4 +235,30 @@ func GoBuild(t testing.TB, dir string, pkgs ...string) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return dir
+}
+
+// Issue runs the whole activation for a fresh holder, in process, and
+// returns the certificate the CA issues for key.
+func (c *CA) Issue(t testing.TB, key crypto.Signer) *x509.Certificate {
+	t.Helper()
+	ctx := context.Background()
+	ref := c.Enroll(t)
+	q, err := c.Questions(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := c.Answer(ctx, ref, Answers[:len(q.Questions)])
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, _ := x509.ParseCertificateRequest(der)
+	leaf, err := c.EnrollCSR(ctx, ref, protocol.EnrollPassword(auth.Code, csr.RawSubjectPublicKeyInfo), csr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf
 }
