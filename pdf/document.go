@@ -96,8 +96,9 @@ func toString(o cos.Object) []byte {
 	return nil
 }
 
-// textString encodes s as a PDF text string: PDFDocEncoding when it is
-// ASCII, UTF-16BE with a byte-order mark otherwise.
+// textString encodes s as a PDF text string, in hexadecimal (so that no
+// user text can look like the signature's placeholders): PDFDocEncoding
+// when it is ASCII, UTF-16BE with a byte-order mark otherwise.
 func textString(s string) cos.Object {
 	ascii := true
 	for _, r := range s {
@@ -106,13 +107,13 @@ func textString(s string) cos.Object {
 		}
 	}
 	if ascii {
-		return cos.String(s)
+		return cos.HexString(s)
 	}
 	b := []byte{0xFE, 0xFF}
 	for _, u := range utf16.Encode([]rune(s)) {
 		b = append(b, byte(u>>8), byte(u))
 	}
-	return cos.String(b)
+	return cos.HexString(b)
 }
 
 // page returns the reference and dictionary of page n (1-based).
@@ -242,13 +243,11 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 	}
 	list, _ := annots.(cos.Array)
 	list = append(append(cos.Array{}, list...), wRef)
-	if ar, ok := page["Annots"].(cos.Ref); ok {
-		u.set(ar, list)
-	} else {
-		p := copyDict(page)
-		p["Annots"] = list
-		u.set(pageRef, p)
-	}
+	// Always a fresh array on this page: an indirect /Annots may be shared
+	// by other pages, which must not get the widget.
+	p := copyDict(page)
+	p["Annots"] = list
+	u.set(pageRef, p)
 	d.setSigFlags(u, wRef)
 	return name, nil
 }

@@ -161,7 +161,7 @@ func (s *Signer) appendDSS(first *update, doc *document, prevXref, base int64, o
 	s.mu.Lock()
 	d := s.dss
 	s.mu.Unlock()
-	u := &update{next: first.next, objs: map[int]cos.Object{}, trailer: first.trailer, prev: prevXref, stream: first.stream}
+	u := &update{next: first.next, objs: map[int]cos.Object{}, gens: first.gens, trailer: first.trailer, prev: prevXref, stream: first.stream}
 	streams := func(items [][]byte) cos.Array {
 		var a cos.Array
 		for _, it := range items {
@@ -173,12 +173,19 @@ func (s *Signer) appendDSS(first *update, doc *document, prevXref, base int64, o
 	for _, c := range d.certs {
 		certs = append(certs, c.Raw)
 	}
-	dss := cos.Dict{"Type": cos.Name("DSS"), "Certs": streams(certs)}
-	if len(d.ocsps) > 0 {
-		dss["OCSPs"] = streams(d.ocsps)
+	// A /DSS already there (an earlier B-LT signature) is extended, not replaced.
+	old, _ := doc.f.ResolveDict(doc.catalog["DSS"])
+	merged := func(key cos.Name, add cos.Array) cos.Array {
+		prev, _ := doc.f.Resolve(old[key])
+		pa, _ := prev.(cos.Array)
+		return append(append(cos.Array{}, pa...), add...)
 	}
-	if len(d.crls) > 0 {
-		dss["CRLs"] = streams(d.crls)
+	dss := cos.Dict{"Type": cos.Name("DSS"), "Certs": merged("Certs", streams(certs))}
+	if ocsps := merged("OCSPs", streams(d.ocsps)); len(ocsps) > 0 {
+		dss["OCSPs"] = ocsps
+	}
+	if crls := merged("CRLs", streams(d.crls)); len(crls) > 0 {
+		dss["CRLs"] = crls
 	}
 	doc.catalog["DSS"] = u.add(dss)
 	u.set(doc.catalogRef, doc.catalog)

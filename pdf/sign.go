@@ -270,6 +270,9 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	cAt := sigAt + bytes.Index(data[sigAt:], []byte("/Contents <")) + len("/Contents ")
 	cEnd := cAt + 2 + 2*placeholder
 	total := base + int64(len(data))
+	if total >= 1e10 {
+		return nil, fmt.Errorf("%w: files of 10 GB and more are not supported", ErrDamaged)
+	}
 	br := fmt.Sprintf("[0 %010d %010d %010d]", base+int64(cAt), base+int64(cEnd), total-(base+int64(cEnd)))
 	copy(data[brAt:], br)
 

@@ -14,6 +14,7 @@ import (
 type update struct {
 	next    int // next free object number
 	objs    map[int]cos.Object
+	gens    map[int]int // generation of replaced objects (new ones are 0)
 	order   []int
 	trailer cos.Dict // /Root, /Info, /ID of the file
 	prev    int64    // offset of the previous cross-reference section (0: none)
@@ -24,7 +25,7 @@ type update struct {
 }
 
 func newUpdate(f *cos.File) *update {
-	u := &update{next: f.MaxNum + 1, objs: map[int]cos.Object{}, trailer: cos.Dict{}, prev: f.StartXRef, stream: f.XRefStream}
+	u := &update{next: f.MaxNum + 1, objs: map[int]cos.Object{}, gens: map[int]int{}, trailer: cos.Dict{}, prev: f.StartXRef, stream: f.XRefStream}
 	for _, k := range []cos.Name{"Root", "Info", "ID"} {
 		if v, ok := f.Trailer[k]; ok {
 			u.trailer[k] = v
@@ -58,6 +59,10 @@ func (u *update) set(ref cos.Ref, o cos.Object) {
 		u.order = append(u.order, ref.Num)
 	}
 	u.objs[ref.Num] = o
+	if u.gens == nil {
+		u.gens = map[int]int{}
+	}
+	u.gens[ref.Num] = ref.Gen
 }
 
 // serialize writes the update as it will stand at offset base, and returns
@@ -68,7 +73,7 @@ func (u *update) serialize(base int64) (data []byte, at map[int]int, xrefAt int)
 	data = append(data, '\n')
 	for _, n := range u.order {
 		at[n] = len(data)
-		data = fmt.Appendf(data, "%d 0 obj\n", n)
+		data = fmt.Appendf(data, "%d %d obj\n", n, u.gens[n])
 		switch o := u.objs[n].(type) {
 		case *cos.Stream:
 			o.Dict["Length"] = int64(len(o.Raw))
@@ -131,7 +136,7 @@ func (u *update) xrefTable(data []byte, offsets map[int]int64, size int) []byte 
 		}
 		data = fmt.Appendf(data, "%d %d\n", nums[i], j-i+1)
 		for k := i; k <= j; k++ {
-			data = fmt.Appendf(data, "%010d 00000 n \n", offsets[nums[k]])
+			data = fmt.Appendf(data, "%010d %05d n \n", offsets[nums[k]], u.gens[nums[k]])
 		}
 		i = j + 1
 	}
@@ -163,7 +168,8 @@ func (u *update) xrefStream(data []byte, offsets map[int]int64, base int64, size
 			for b := width - 1; b >= 0; b-- {
 				rows = append(rows, byte(off>>(8*b)))
 			}
-			rows = append(rows, 0, 0)
+			g := u.gens[nums[k]]
+			rows = append(rows, byte(g>>8), byte(g))
 		}
 		i = j + 1
 	}

@@ -81,8 +81,11 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 	for num := range f.xref {
 		f.MaxNum = max(f.MaxNum, num)
 	}
-	if sz, ok := Int(f.Trailer["Size"]); ok {
+	if sz, ok := Int(f.Trailer["Size"]); ok && sz < 1<<23 {
 		f.MaxNum = max(f.MaxNum, int(sz)-1)
+	}
+	if f.MaxNum >= 1<<23-16 { // ISO 32000-1 C.2: at most 8,388,607 objects
+		return nil, fmt.Errorf("%w: object numbers out of range", ErrSyntax)
 	}
 	return f, nil
 }
@@ -427,6 +430,11 @@ func (f *File) Get(ref Ref) (Object, error) {
 func (f *File) fromObjStm(stmNum, num int) (Object, error) {
 	stm, ok := f.objStms[stmNum]
 	if !ok {
+		// An object stream is never itself compressed (ISO 32000-1 7.5.7):
+		// refusing that also stops a stream that contains itself.
+		if e := f.xref[stmNum]; e.kind != 'n' {
+			return nil, fmt.Errorf("%w: object stream %d is not a plain object", ErrSyntax, stmNum)
+		}
 		o, err := f.Get(Ref{stmNum, 0})
 		if err != nil {
 			return nil, err
@@ -454,7 +462,7 @@ func (f *File) fromObjStm(stmNum, num int) (Object, error) {
 			}
 			stm.offsets[int(a.i)] = int(b.i)
 		}
-		if len(f.objStms) > 64 {
+		if len(f.objStms) > 8 {
 			clear(f.objStms) // bound memory on files with many object streams
 		}
 		f.objStms[stmNum] = stm
