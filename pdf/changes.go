@@ -1,7 +1,7 @@
 package pdf
 
 import (
-	"fmt"
+	"bytes"
 	"io"
 	"sort"
 	"strings"
@@ -24,109 +24,263 @@ const (
 	ChangeUnreadable     = "unreadable"
 )
 
-// laterChanges compares the revision a signature covers (the first revEnd
-// bytes) with the whole file and sorts what changed into allowed changes
-// (signatures, validation data, their appearances, form filling) and
-// others. It returns descriptions of the changes and whether any is not
-// allowed.
+// changeJudge compares the revision a signature covers with the whole file.
+// Every object is compared by content (objects in object streams too), and
+// a change is judged by what the object was in the signed revision, never
+// by what the new version says it is: the catalog may gain a form, a /DSS
+// or extensions; a page may gain annotations that are signature widgets; the
+// form may gain signature fields; an existing field may be filled; an
+// existing /DSS may grow. Anything else — content, fonts, pages, annotations
+// that draw, removed objects, signature dictionaries rewritten — is a change
+// signing does not allow. New objects matter only through what refers to
+// them, so they are judged where they are referenced.
+type changeJudge struct {
+	old, cur *cos.File
+	changes  []string
+	bad      bool
+	seen     map[string]bool
+}
+
+func (j *changeJudge) note(s string, allowed bool) {
+	if !allowed {
+		j.bad = true
+	}
+	if !j.seen[s] {
+		j.seen[s] = true
+		j.changes = append(j.changes, s)
+	}
+}
+
+// laterChanges returns the changes made after the first revEnd bytes and
+// whether any of them is not allowed.
 func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 	old, err := cos.Open(io.NewSectionReader(r, 0, revEnd), revEnd)
 	if err != nil {
 		return []string{ChangeUnreadable}, true
 	}
-	nums := f.Nums()
-	sort.Ints(nums)
-	var changes []string
-	bad := false
-	seen := map[string]bool{}
-	note := func(s string, allowed bool) {
-		if !allowed {
-			bad = true
-		}
-		if !seen[s] {
-			seen[s] = true
-			changes = append(changes, s)
-		}
+	j := &changeJudge{old: old, cur: f, seen: map[string]bool{}}
+	rootOld, _ := old.Trailer["Root"].(cos.Ref)
+	rootNew, _ := f.Trailer["Root"].(cos.Ref)
+	if rootOld != rootNew {
+		j.note(ChangeCatalog, false)
 	}
-	for _, n := range nums {
+	nums := map[int]bool{}
+	for _, n := range old.Nums() {
+		nums[n] = true
+	}
+	for _, n := range f.Nums() {
+		nums[n] = true
+	}
+	sorted := make([]int, 0, len(nums))
+	for n := range nums {
+		sorted = append(sorted, n)
+	}
+	sort.Ints(sorted)
+	for _, n := range sorted {
 		k1, a1, g1 := old.Where(n)
 		k2, a2, g2 := f.Where(n)
-		if k1 == k2 && a1 == a2 && g1 == g2 {
+		if k1 == 'n' && k1 == k2 && a1 == a2 && g1 == g2 {
+			continue // the very same bytes
+		}
+		if k1 == 0 {
+			continue // new: judged where it is referenced
+		}
+		before, err1 := old.Get(cos.Ref{Num: n, Gen: g1})
+		after, err2 := f.Get(cos.Ref{Num: n, Gen: g2})
+		if err1 != nil || err2 != nil {
+			j.note(ChangeUnreadable, false)
 			continue
 		}
-		obj, err := f.Get(cos.Ref{Num: n, Gen: g2})
-		if err != nil {
-			note(ChangeUnreadable, false)
+		if j.same(before, after) {
 			continue
 		}
-		isNew := k1 == 0
-		var prev cos.Object
-		if !isNew {
-			prev, _ = old.Get(cos.Ref{Num: n, Gen: g1})
-		}
-		desc, allowed := classify(obj, prev, isNew)
-		if desc == "" {
+		if before != nil && after == nil {
+			j.note(ChangeContent, false) // removed
 			continue
 		}
-		note(desc, allowed)
+		j.judge(n, before, after, n == rootOld.Num)
 	}
-	return changes, bad
+	return j.changes, j.bad
 }
 
-func classify(obj, prev cos.Object, isNew bool) (string, bool) {
-	d, isDict := cos.AsDict(obj)
-	_, isStream := obj.(*cos.Stream)
-	if !isDict {
-		if _, ok := obj.(cos.Array); ok {
-			return "", true // /Annots or /Fields lists: judged by what they hold
-		}
-		return ChangeContent, isNew
+// same compares two versions of an object by content.
+func (j *changeJudge) same(a, b cos.Object) bool {
+	sa, okA := a.(*cos.Stream)
+	sb, okB := b.(*cos.Stream)
+	if okA != okB {
+		return false
 	}
-	switch d["Type"] {
-	case cos.Name("Sig"), cos.Name("DocTimeStamp"), cos.Name("SigRef"), cos.Name("TransformParams"):
-		return ChangeSignature, true
-	case cos.Name("DSS"), cos.Name("VRI"):
-		return ChangeValidationData, true
-	case cos.Name("XRef"), cos.Name("ObjStm"):
-		return "", true
-	case cos.Name("Font"), cos.Name("FontDescriptor"), cos.Name("XObject"):
-		return "", isNew // appearance material of a new signature
-	case cos.Name("Catalog"):
-		pd, _ := cos.AsDict(prev)
-		if onlyKeysDiffer(d, pd, "AcroForm", "DSS", "Extensions") {
-			return "", true
+	if okA {
+		if !bytes.Equal(cos.Append(nil, withoutLength(sa.Dict)), cos.Append(nil, withoutLength(sb.Dict))) {
+			return false
 		}
-		return ChangeCatalog, false
-	case cos.Name("Page"):
-		pd, _ := cos.AsDict(prev)
-		if isNew {
-			return ChangePageAdded, false
-		}
-		if onlyKeysDiffer(d, pd, "Annots") {
-			return "", true
-		}
-		return ChangePage, false
+		da, err1 := j.old.StreamData(sa)
+		db, err2 := j.cur.StreamData(sb)
+		return err1 == nil && err2 == nil && bytes.Equal(da, db)
 	}
+	return bytes.Equal(cos.Append(nil, a), cos.Append(nil, b))
+}
+
+func withoutLength(d cos.Dict) cos.Dict {
+	c := copyDict(d)
+	delete(c, "Length")
+	return c
+}
+
+// judge decides about an object that existed in the signed revision and
+// changed since.
+func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
+	bd, _ := cos.AsDict(before)
+	ad, _ := cos.AsDict(after)
+	_, bStream := before.(*cos.Stream)
+	_, aStream := after.(*cos.Stream)
+	if bStream || aStream {
+		if bd["Type"] == cos.Name("XRef") || bd["Type"] == cos.Name("ObjStm") {
+			return // containers: what they hold is compared object by object
+		}
+		j.note(ChangeContent, false)
+		return
+	}
+	switch {
+	case isRoot:
+		if !onlyKeysDiffer(ad, bd, "AcroForm", "DSS", "Extensions") {
+			j.note(ChangeCatalog, false)
+			return
+		}
+		j.formChanged(bd["AcroForm"], ad["AcroForm"])
+		if !sameValue(bd["DSS"], ad["DSS"]) {
+			j.note(ChangeValidationData, true)
+		}
+	case bd["Type"] == cos.Name("Page"):
+		if !onlyKeysDiffer(ad, bd, "Annots") {
+			j.note(ChangePage, false)
+			return
+		}
+		j.listGrew(bd["Annots"], ad["Annots"])
+	case bd["Type"] == cos.Name("Pages"):
+		j.note(ChangePageAdded, false)
+	case bd["Type"] == cos.Name("Sig") || bd["Type"] == cos.Name("DocTimeStamp"):
+		j.note(ChangeContent, false) // a signature dictionary rewritten
+	case bd["Type"] == cos.Name("DSS"):
+		j.note(ChangeValidationData, true)
+	case bd["Fields"] != nil && j.isForm(num):
+		j.formChanged(cos.Ref{Num: num}, cos.Ref{Num: num})
+	case isField(bd):
+		j.fieldFilled(bd, ad)
+	default:
+		if _, isArray := before.(cos.Array); isArray && j.isAnnotsOrFields(num) {
+			j.listGrew(before, after)
+			return
+		}
+		j.note(ChangeContent, false)
+	}
+}
+
+// isField tells a form field (or its widget) in the signed revision.
+func isField(d cos.Dict) bool {
+	return d["FT"] != nil || (d["Parent"] != nil && d["T"] != nil) ||
+		(d["Subtype"] == cos.Name("Widget") && d["Parent"] != nil)
+}
+
+// fieldFilled allows a field's value and appearance to change (form
+// filling), and an empty signature field to receive its signature.
+func (j *changeJudge) fieldFilled(before, after cos.Dict) {
+	if !onlyKeysDiffer(after, before, "V", "AS", "AP", "MK") {
+		j.note(ChangeContent, false)
+		return
+	}
+	if before["FT"] == cos.Name("Sig") {
+		if before["V"] != nil {
+			j.note(ChangeContent, false) // a signed field's value replaced
+			return
+		}
+		j.note(ChangeSignature, true)
+		return
+	}
+	name := decodeText(toString(before["T"]))
+	if name == "" {
+		j.note(ChangeFormField, true)
+		return
+	}
+	j.note(ChangeFormField+":"+name, true)
+}
+
+// isForm reports whether num is the signed revision's form dictionary.
+func (j *changeJudge) isForm(num int) bool {
+	cat, _ := j.old.ResolveDict(j.old.Trailer["Root"])
+	r, ok := cat["AcroForm"].(cos.Ref)
+	return ok && r.Num == num
+}
+
+// isAnnotsOrFields reports whether num is, in the signed revision, a page's
+// /Annots array or the form's /Fields array.
+func (j *changeJudge) isAnnotsOrFields(num int) bool {
+	cat, _ := j.old.ResolveDict(j.old.Trailer["Root"])
+	form, _ := j.old.ResolveDict(cat["AcroForm"])
+	if r, ok := form["Fields"].(cos.Ref); ok && r.Num == num {
+		return true
+	}
+	found := false
+	eachPage(j.old, cat, func(p cos.Dict) {
+		if r, ok := p["Annots"].(cos.Ref); ok && r.Num == num {
+			found = true
+		}
+	})
+	return found
+}
+
+// formChanged judges the form dictionary: its /Fields may only gain
+// signature fields; /SigFlags may change.
+func (j *changeJudge) formChanged(before, after cos.Object) {
+	bd, _ := j.old.ResolveDict(before)
+	ad, _ := j.cur.ResolveDict(after)
+	if ad == nil && bd == nil {
+		return
+	}
+	if !onlyKeysDiffer(ad, bd, "Fields", "SigFlags") {
+		j.note(ChangeContent, false)
+		return
+	}
+	j.listGrew(bd["Fields"], ad["Fields"])
+}
+
+// listGrew allows a /Fields or /Annots list to keep all it had and gain
+// signature fields and widgets only.
+func (j *changeJudge) listGrew(before, after cos.Object) {
+	b, _ := j.old.Resolve(before)
+	a, _ := j.cur.Resolve(after)
+	ba, _ := b.(cos.Array)
+	aa, _ := a.(cos.Array)
+	if len(aa) < len(ba) {
+		j.note(ChangeContent, false)
+		return
+	}
+	for i := range ba {
+		if !sameValue(ba[i], aa[i]) {
+			j.note(ChangeContent, false)
+			return
+		}
+	}
+	for _, added := range aa[len(ba):] {
+		d, _ := j.cur.ResolveDict(added)
+		if d == nil || !j.isSignatureField(d) {
+			j.note(ChangeContent, false) // an annotation or field that is not a signature
+			return
+		}
+		j.note(ChangeSignature, true)
+	}
+}
+
+func (j *changeJudge) isSignatureField(d cos.Dict) bool {
 	if d["FT"] == cos.Name("Sig") {
-		return ChangeSignature, true
+		return true
 	}
-	if d["FT"] != nil || d["Parent"] != nil {
-		name := decodeText(toString(d["T"]))
-		if name == "" {
-			return ChangeFormField, true
-		}
-		return ChangeFormField + ":" + name, true
-	}
-	if d["Fields"] != nil {
-		return "", true // the form dictionary
-	}
-	if isStream && isNew && d["Type"] == nil {
-		return "", true // data of new objects (validation data, fonts)
-	}
-	if isNew {
-		return "", true
-	}
-	return ChangeContent, false
+	parent, _ := j.cur.ResolveDict(d["Parent"])
+	return parent != nil && parent["FT"] == cos.Name("Sig")
+}
+
+func sameValue(a, b cos.Object) bool {
+	return bytes.Equal(cos.Append(nil, a), cos.Append(nil, b))
 }
 
 func onlyKeysDiffer(a, b cos.Dict, allowed ...string) bool {
@@ -135,7 +289,7 @@ func onlyKeysDiffer(a, b cos.Dict, allowed ...string) bool {
 		ok[cos.Name(k)] = true
 	}
 	for k, v := range a {
-		if !ok[k] && string(cos.Append(nil, v)) != string(cos.Append(nil, b[k])) {
+		if !ok[k] && !sameValue(v, b[k]) {
 			return false
 		}
 	}
@@ -176,8 +330,8 @@ func parsePDFDate(s string) (time.Time, bool) {
 	}
 	rest := strings.ReplaceAll(s[14:], "'", "")
 	if len(rest) >= 5 && (rest[0] == '+' || rest[0] == '-') {
-		var hh, mm int
-		fmt.Sscanf(rest[1:5], "%02d%02d", &hh, &mm)
+		hh := int(rest[1]-'0')*10 + int(rest[2]-'0')
+		mm := int(rest[3]-'0')*10 + int(rest[4]-'0')
 		off := hh*3600 + mm*60
 		if rest[0] == '-' {
 			off = -off

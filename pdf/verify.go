@@ -89,6 +89,7 @@ var ErrNoSignature = errors.New("pdf: the document is not signed")
 
 type sigInfo struct {
 	field string
+	ref   cos.Ref // the signature dictionary (indirect), zero when direct
 	dict  cos.Dict
 }
 
@@ -133,6 +134,7 @@ func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 	fields, _ := f.Resolve(form["Fields"])
 	var out []sigInfo
 	visited := map[cos.Ref]bool{}
+	seenSig := map[cos.Ref]bool{}
 	var walk func(o cos.Object, prefix string, depth int)
 	walk = func(o cos.Object, prefix string, depth int) {
 		if r, ok := o.(cos.Ref); ok {
@@ -156,7 +158,11 @@ func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 		}
 		if d["FT"] == cos.Name("Sig") {
 			if v, _ := f.ResolveDict(d["V"]); v != nil {
-				out = append(out, sigInfo{field: name, dict: v})
+				ref, _ := d["V"].(cos.Ref)
+				if !seenSig[ref] || ref == (cos.Ref{}) {
+					seenSig[ref] = true
+					out = append(out, sigInfo{field: name, ref: ref, dict: v})
+				}
 			}
 		}
 	}
@@ -407,12 +413,7 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 		problem("byterange")
 		return rep
 	}
-	// The gap must be exactly the /Contents hex string.
-	edge := make([]byte, 1)
-	r.ReadAt(edge, br[1])
-	last := make([]byte, 1)
-	r.ReadAt(last, br[2]-1)
-	if edge[0] != '<' || last[0] != '>' {
+	if !signedDictInPlace(r, size, f, s.ref, br) {
 		problem("byterange")
 		return rep
 	}
@@ -538,6 +539,57 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 		rep.Level = "B-B"
 	}
 	return rep
+}
+
+// signedDictInPlace checks that the signature dictionary is one the
+// signature covers, and that the gap it leaves is exactly its /Contents: the
+// dictionary is an indirect object of the signed revision, before the gap,
+// not replaced since; read from the file itself its /Contents value spans
+// the gap (and only hex digits fill it), and no key appears twice. Without
+// this a forged dictionary could point its /ByteRange at signed bytes moved
+// elsewhere, or unsigned keys could hide in the gap.
+func signedDictInPlace(r io.ReaderAt, size int64, f *cos.File, ref cos.Ref, br [4]int64) bool {
+	if ref == (cos.Ref{}) {
+		return false
+	}
+	kind, off, _ := f.Where(ref.Num)
+	if kind != 'n' || off >= br[1] {
+		return false
+	}
+	revEnd := br[2] + br[3]
+	old, err := cos.Open(io.NewSectionReader(r, 0, revEnd), revEnd)
+	if err != nil {
+		return false
+	}
+	if k2, off2, _ := old.Where(ref.Num); k2 != 'n' || off2 != off {
+		return false // replaced after the signature
+	}
+	spans, err := cos.DictSpans(io.NewSectionReader(r, 0, revEnd), revEnd, off)
+	if err != nil {
+		return false
+	}
+	c, ok := spans["Contents"]
+	if !ok || c.Start != br[1] || c.End != br[2] {
+		return false
+	}
+	gap := io.NewSectionReader(r, br[1]+1, br[2]-br[1]-2)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := gap.Read(buf)
+		for _, b := range buf[:n] {
+			if !isHexOrSpace(b) {
+				return false
+			}
+		}
+		if err != nil {
+			return err == io.EOF
+		}
+	}
+}
+
+func isHexOrSpace(b byte) bool {
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F') ||
+		b == ' ' || b == '\n' || b == '\r' || b == '\t'
 }
 
 // Trust problems, as SignatureReport.TrustProblem names them.

@@ -407,3 +407,55 @@ func (l *lexer) object(depth int) (Object, error) {
 	}
 	return nil, l.errf("unexpected token")
 }
+
+// Span is where a value lies in a file: [Start, End). End is -1 when the
+// parser had to read past the value to know it ended (numbers).
+type Span struct{ Start, End int64 }
+
+// DictSpans parses the indirect object at off, which must be a dictionary,
+// and tells where each of its values lies, reading the file itself rather
+// than any later revision of the object. A key given twice is an error: a
+// signature dictionary with two /Contents could show one thing and sign
+// another.
+func DictSpans(r io.ReaderAt, size, off int64) (map[Name]Span, error) {
+	l := newLexer(r, off, size)
+	for _, want := range []tokKind{tInt, tInt, tKeyword} {
+		t, err := l.next()
+		if err != nil || t.kind != want {
+			return nil, l.errf("expected an indirect object")
+		}
+	}
+	if t, err := l.next(); err != nil || t.kind != tDictOpen {
+		return nil, l.errf("expected a dictionary")
+	}
+	spans := map[Name]Span{}
+	for {
+		t, err := l.next()
+		if err != nil {
+			return nil, err
+		}
+		if t.kind == tDictClose {
+			return spans, nil
+		}
+		if t.kind != tName {
+			return nil, l.errf("dictionary key is not a name")
+		}
+		key := Name(t.s)
+		if _, dup := spans[key]; dup {
+			return nil, l.errf("key /%s given twice", key)
+		}
+		v, err := l.next()
+		if err != nil {
+			return nil, err
+		}
+		l.unread(v)
+		if _, err := l.object(1); err != nil {
+			return nil, err
+		}
+		end := l.pos
+		if len(l.back) > 0 {
+			end = -1
+		}
+		spans[key] = Span{Start: v.pos, End: end}
+	}
+}
