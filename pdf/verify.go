@@ -476,7 +476,8 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 	if o.Now != nil {
 		now = o.Now()
 	}
-	// The time-stamp.
+	// The time-stamp: its signer (found by issuer and serial, as the token
+	// names it) must chain to a trusted root for time-stamping.
 	if cms.token != nil {
 		ts, err := timestamp.Parse(cms.token)
 		sum := sha256.Sum256(cms.signature)
@@ -485,20 +486,11 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 			problem("timestamp_invalid")
 		case ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, sum[:]):
 			problem("timestamp_mismatch")
+		case !tsaTrusted(cms.token, pool, inter, ts.Time):
+			problem("timestamp_untrusted")
 		default:
-			tsTrusted := false
-			for _, c := range ts.Certificates {
-				if _, err := c.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: ts.Time,
-					KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err == nil {
-					tsTrusted = true
-				}
-			}
-			if tsTrusted {
-				t := ts.Time
-				rep.TimestampTime = &t
-			} else {
-				problem("timestamp_untrusted")
-			}
+			t := ts.Time
+			rep.TimestampTime = &t
 		}
 	}
 	at := now
@@ -507,16 +499,19 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 	}
 	chains, err := rep.Certificate.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-	if err != nil {
+	switch {
+	case err != nil:
 		rep.TrustProblem = trustProblem(err)
-	} else {
+	case !signingUsage(rep.Certificate):
+		rep.TrustProblem = TrustUsage // e.g. a web server's certificate
+	default:
 		rep.Trusted = true
 	}
 
 	// Revocation: embedded first, then online when asked.
 	if len(chains) > 0 && len(chains[0]) > 1 {
 		issuer := chains[0][1]
-		rep.Revocation, rep.RevocationSrc = embeddedStatus(rep.Certificate, issuer, dss)
+		rep.Revocation, rep.RevocationSrc = embeddedStatus(rep.Certificate, issuer, dss, at, now)
 		if rep.Revocation == RevocationNotChecked && o.Online {
 			rep.Revocation = onlineStatus(ctx, o.HTTP, rep.Certificate, issuer)
 			rep.RevocationSrc = "online"
@@ -623,10 +618,22 @@ func trimDER(b []byte) []byte {
 	return b
 }
 
-func embeddedStatus(cert, issuer *x509.Certificate, dss *dssContent) (string, string) {
+// maxRevocationAge is how long before the signing time revocation data
+// may have been produced and still speak for it.
+const maxRevocationAge = 7 * 24 * time.Hour
+
+func embeddedStatus(cert, issuer *x509.Certificate, dss *dssContent, signedAt, now time.Time) (string, string) {
 	for _, der := range dss.ocsps {
 		resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
 		if err != nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
+			continue
+		}
+		// Signed by the issuer itself, or by a responder it delegated to
+		// (id-kp-OCSPSigning); produced around or after the signature.
+		if resp.Certificate != nil && !hasEKU(resp.Certificate, x509.ExtKeyUsageOCSPSigning) {
+			continue
+		}
+		if resp.ThisUpdate.Before(signedAt.Add(-maxRevocationAge)) || resp.ThisUpdate.After(now.Add(5*time.Minute)) {
 			continue
 		}
 		switch resp.Status {
@@ -637,7 +644,8 @@ func embeddedStatus(cert, issuer *x509.Certificate, dss *dssContent) (string, st
 		}
 	}
 	for _, crl := range dss.crls {
-		if crl.CheckSignatureFrom(issuer) != nil {
+		if crl.CheckSignatureFrom(issuer) != nil || crl.ThisUpdate.Before(signedAt.Add(-maxRevocationAge)) ||
+			crl.ThisUpdate.After(now.Add(5*time.Minute)) {
 			continue
 		}
 		for _, e := range crl.RevokedCertificateEntries {
@@ -670,4 +678,66 @@ func onlineStatus(ctx context.Context, hc *http.Client, cert, issuer *x509.Certi
 		}
 	}
 	return RevocationUnknown
+}
+
+func hasEKU(c *x509.Certificate, want x509.ExtKeyUsage) bool {
+	for _, u := range c.ExtKeyUsage {
+		if u == want {
+			return true
+		}
+	}
+	return false
+}
+
+// Extended key usages that mean "signs documents": e-mail protection (the
+// common one), document signing (RFC 9336), Adobe's and Microsoft's.
+var signingEKUs = []asn1.ObjectIdentifier{
+	{1, 3, 6, 1, 5, 5, 7, 3, 36},
+	{1, 2, 840, 113583, 1, 1, 5},
+	{1, 3, 6, 1, 4, 1, 311, 10, 3, 12},
+}
+
+// signingUsage reports whether a certificate is meant for signing
+// documents: a key usage allowing signatures, and an extended key usage,
+// when it has one, that covers documents.
+func signingUsage(c *x509.Certificate) bool {
+	if c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		return false
+	}
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return true
+	}
+	if hasEKU(c, x509.ExtKeyUsageEmailProtection) || hasEKU(c, x509.ExtKeyUsageAny) {
+		return true
+	}
+	for _, u := range c.UnknownExtKeyUsage {
+		for _, w := range signingEKUs {
+			if u.Equal(w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tsaTrusted finds the time-stamp token's signer by issuer and serial and
+// checks it chains to a trusted root for time-stamping at the token's time.
+func tsaTrusted(token []byte, roots, inter *x509.CertPool, at time.Time) bool {
+	p, err := parseCMS(token)
+	if err != nil {
+		return false
+	}
+	pool := inter.Clone()
+	for _, c := range p.certs {
+		pool.AddCert(c)
+	}
+	for _, c := range p.certs {
+		if !bytes.Equal(c.RawIssuer, p.issuer) || c.SerialNumber.Cmp(p.serial) != 0 {
+			continue
+		}
+		_, err := c.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool, CurrentTime: at,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+		return err == nil
+	}
+	return false
 }
