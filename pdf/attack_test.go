@@ -83,7 +83,12 @@ func TestAttackWrapping(t *testing.T) {
 	N := lastStartXRef(S)
 	sig, f := sigRefOf(t, S)
 	sd, _ := f.ResolveDict(sig)
-	offs := f.Offsets()
+	offs := map[int]int64{}
+	for n, e := range f.Entries() {
+		if e.Kind == 'n' {
+			offs[n] = e.Offset
+		}
+	}
 
 	var b bytes.Buffer
 	b.Write(S[:N]) // everything up to the signing update's xref stays
@@ -112,7 +117,7 @@ func TestAttackWrapping(t *testing.T) {
 	build := func(objStart int) ([]byte, []byte) {
 		var objs bytes.Buffer
 		o := map[int]int64{}
-		for k, v := range f.Offsets() {
+		for k, v := range offs {
 			o[k] = v
 		}
 		o[8] = int64(objStart + objs.Len())

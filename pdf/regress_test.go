@@ -116,3 +116,35 @@ func TestObjStmContainingItself(t *testing.T) {
 		t.Fatal("an object stream inside itself was read")
 	}
 }
+
+// A file whose cross-reference is damaged and whose objects sit in object
+// streams: the rebuild finds them, the signed copy keeps them.
+func TestRebuiltWithObjectStreams(t *testing.T) {
+	p := newPKI(t)
+	in := qpdfTransform(t, makePDF(3, true), "--object-streams=generate")
+	f, d := sigRefOfNoSig(t, in)
+	objs := map[int]string{d.catalogRef.Num: string(cosAppend(d.catalog))}
+	pr := d.catalog["Pages"].(cos.Ref)
+	pd, _ := f.ResolveDict(pr)
+	objs[pr.Num] = string(cosAppend(pd))
+	for _, k := range pd["Kids"].(cos.Array) {
+		kd, _ := f.ResolveDict(k)
+		objs[k.(cos.Ref).Num] = string(cosAppend(kd))
+	}
+	upd := appendUpdate(in, objs, "<< /Size 100 /Root "+string(cosAppend(d.catalogRef))+" >>")
+	i := bytes.LastIndex(upd, []byte("startxref"))
+	bad := append(append([]byte{}, upd[:i]...), []byte("startxref\n999999\n%%EOF\n")...)
+	_, out := signBytes(t, p, bad, Options{})
+	if code, text := qpdfCheck(t, out); code != 0 {
+		t.Fatalf("qpdf --check %d:\n%s", code, text)
+	}
+	dump := qpdfTransform(t, mustRead(t, out), "--qdf", "--object-streams=disable")
+	for _, want := range []string{"/BaseFont /Helvetica", "/T (Client)"} {
+		if !bytes.Contains(dump, []byte(want)) {
+			t.Errorf("the signed copy lost %q", want)
+		}
+	}
+	if r := pdfsig(t, nssDB(t, p.root), out); !strings.Contains(r, "Signature is Valid") {
+		t.Fatalf("pdfsig:\n%s", r)
+	}
+}

@@ -20,8 +20,8 @@ type update struct {
 	prev    int64    // offset of the previous cross-reference section (0: none)
 	stream  bool     // write a cross-reference stream
 	// full lists every object of a file whose cross-reference was rebuilt,
-	// so the update can carry a complete table instead of /Prev.
-	full map[int]int64
+	// so the update can carry a complete section instead of /Prev.
+	full map[int]cos.Entry
 }
 
 func newUpdate(f *cos.File) *update {
@@ -32,9 +32,14 @@ func newUpdate(f *cos.File) *update {
 		}
 	}
 	if f.Rebuilt {
-		u.full = f.Offsets()
+		u.full = f.Entries()
 		u.prev = 0
 		u.stream = false
+		for _, e := range u.full {
+			if e.Kind == 'c' {
+				u.stream = true // only a stream can say "in an object stream"
+			}
+		}
 	}
 	// A new second ID half: this is a new version of the same document.
 	if id, ok := u.trailer["ID"].(cos.Array); ok && len(id) == 2 {
@@ -87,8 +92,11 @@ func (u *update) serialize(base int64) (data []byte, at map[int]int, xrefAt int)
 		data = append(data, "\nendobj\n"...)
 	}
 	offsets := map[int]int64{}
-	for n, off := range u.full {
-		offsets[n] = off
+	for n, e := range u.full {
+		if e.Kind == 'n' {
+			offsets[n] = e.Offset
+			u.genOf(n, e.Gen)
+		}
 	}
 	for n, off := range at {
 		offsets[n] = base + int64(off)
@@ -149,6 +157,15 @@ func (u *update) xrefStream(data []byte, offsets map[int]int64, base int64, size
 	self := size // the stream is an object too
 	offsets[self] = base + int64(len(data))
 	size++
+	compressed := map[int]cos.Entry{}
+	for n, e := range u.full {
+		if e.Kind == 'c' {
+			if _, replaced := offsets[n]; !replaced {
+				compressed[n] = e
+				offsets[n] = -1 // listed below as type 2
+			}
+		}
+	}
 	nums := sortedNums(offsets)
 	var index cos.Array
 	var rows []byte
@@ -163,6 +180,14 @@ func (u *update) xrefStream(data []byte, offsets map[int]int64, base int64, size
 		}
 		index = append(index, int64(nums[i]), int64(j-i+1))
 		for k := i; k <= j; k++ {
+			if c, ok := compressed[nums[k]]; ok {
+				rows = append(rows, 2)
+				for b := width - 1; b >= 0; b-- {
+					rows = append(rows, byte(c.Offset>>(8*b)))
+				}
+				rows = append(rows, byte(c.Gen>>8), byte(c.Gen))
+				continue
+			}
 			rows = append(rows, 1)
 			off := offsets[nums[k]]
 			for b := width - 1; b >= 0; b-- {
@@ -183,6 +208,13 @@ func (u *update) xrefStream(data []byte, offsets map[int]int64, base int64, size
 	data = append(data, "\nstream\n"...)
 	data = append(data, rows...)
 	return append(data, "\nendstream\nendobj\n"...)
+}
+
+// genOf records the generation of an object listed from a rebuilt table.
+func (u *update) genOf(n, gen int) {
+	if _, ok := u.gens[n]; !ok {
+		u.gens[n] = gen
+	}
 }
 
 // finish appends "startxref N %%EOF".

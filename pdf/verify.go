@@ -124,7 +124,14 @@ func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) 
 	dss := readDSS(f, doc.catalog)
 	rep := &Report{File: path}
 	for _, s := range sigs {
-		rep.Signatures = append(rep.Signatures, verifyOne(ctx, fh, fi.Size(), f, s, dss, o))
+		sr := verifyOne(ctx, fh, fi.Size(), f, s, dss, o)
+		if f.Rebuilt {
+			// The cross-reference had to be rebuilt by scanning: what the
+			// file says is no longer certain, whatever the signature says.
+			sr.Intact = false
+			sr.Problems = append(sr.Problems, ProblemDamaged)
+		}
+		rep.Signatures = append(rep.Signatures, sr)
 	}
 	return rep, nil
 }
@@ -586,6 +593,10 @@ func isHexOrSpace(b byte) bool {
 	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F') ||
 		b == ' ' || b == '\n' || b == '\r' || b == '\t'
 }
+
+// ProblemDamaged is reported for every signature of a file whose structure
+// had to be rebuilt.
+const ProblemDamaged = "damaged"
 
 // Trust problems, as SignatureReport.TrustProblem names them.
 const (

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 )
 
@@ -51,6 +52,7 @@ type File struct {
 type objStm struct {
 	data    []byte
 	offsets map[int]int // object number → offset in data
+	index   map[int]int // object number → position in the stream
 }
 
 // Open reads the cross-reference data of the PDF in r.
@@ -330,20 +332,32 @@ func (f *File) readXRefStream(l *lexer) (Dict, error) {
 // "n g obj", and takes the last trailer (or the catalog) it finds.
 func (f *File) reconstruct() error {
 	f.xref = map[int]xrefEntry{}
-	const chunk = 1 << 20
-	buf := make([]byte, chunk+64)
-	var root Ref
+	const chunk, lap = 1 << 20, 64
+	buf := make([]byte, lap+chunk+lap)
 	var trailer Dict
+	type header struct {
+		at  int64
+		num int
+	}
+	var headers []header // in file order
+	var catalogs, objStms []int64
 	for off := int64(0); off < f.Size; off += chunk {
-		n, _ := f.r.ReadAt(buf, off)
+		// Each chunk is read with a little of its neighbours, so that a
+		// header cut at a boundary is still seen whole (and only once).
+		base := max(0, off-lap)
+		n, _ := f.r.ReadAt(buf, base)
 		data := buf[:n]
+		inChunk := func(i int) bool { a := base + int64(i); return a >= off && a < off+chunk }
 		for i := 0; ; {
 			j := bytes.Index(data[i:], []byte(" obj"))
-			if j < 0 || off+int64(i+j) >= off+chunk {
+			if j < 0 {
 				break
 			}
 			at := i + j
 			i = at + 4
+			if !inChunk(at) {
+				continue
+			}
 			// walk back over "n g"
 			k := at
 			for k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
@@ -362,38 +376,86 @@ func (f *File) reconstruct() error {
 			}
 			num, err1 := strconv.Atoi(string(data[k:genEnd]))
 			gen, err2 := strconv.Atoi(string(data[genEnd+1 : at]))
-			if err1 != nil || err2 != nil {
+			if err1 != nil || err2 != nil || num <= 0 || num >= 1<<23 {
 				continue
 			}
-			f.xref[num] = xrefEntry{kind: 'n', offset: off + int64(k), gen: gen}
+			f.xref[num] = xrefEntry{kind: 'n', offset: base + int64(k), gen: gen}
+			headers = append(headers, header{base + int64(k), num})
+		}
+		// Markers, found as text rather than by parsing every object (which
+		// a hostile file can make quadratic).
+		for _, m := range []struct {
+			word string
+			list *[]int64
+		}{{"/Catalog", &catalogs}, {"/ObjStm", &objStms}} {
+			for i := 0; ; {
+				j := bytes.Index(data[i:], []byte(m.word))
+				if j < 0 {
+					break
+				}
+				if inChunk(i + j) {
+					*m.list = append(*m.list, base+int64(i+j))
+				}
+				i += j + len(m.word)
+			}
 		}
 		for i := 0; ; {
 			j := bytes.Index(data[i:], []byte("trailer"))
 			if j < 0 {
 				break
 			}
-			l := newLexerBytes(data[i+j+7:])
-			if o, err := l.object(0); err == nil {
-				if d, ok := o.(Dict); ok && d["Root"] != nil {
-					trailer = d
+			if inChunk(i + j) {
+				l := newLexerBytes(data[i+j+7:])
+				if o, err := l.object(0); err == nil {
+					if d, ok := o.(Dict); ok && d["Root"] != nil {
+						trailer = d
+					}
 				}
 			}
 			i += j + 7
 		}
 	}
-	if trailer == nil {
-		// No trailer at all: find the catalog among the objects.
-		for num, e := range f.xref {
-			o, err := f.Get(Ref{num, e.gen})
-			if d, ok := AsDict(o); err == nil && ok && d["Type"] == Name("Catalog") {
-				root = Ref{num, e.gen}
-				break
+	owner := func(at int64) int { // the object whose header precedes at
+		k := sort.Search(len(headers), func(i int) bool { return headers[i].at > at }) - 1
+		if k < 0 {
+			return 0
+		}
+		return headers[k].num
+	}
+	// Objects inside object streams: read each stream's table of contents.
+	for _, at := range objStms {
+		stm := owner(at)
+		if _, err := f.fromObjStm(stm, -1); err != nil {
+			continue
+		}
+		for num, idx := range f.objStms[stm].index {
+			if _, ok := f.xref[num]; !ok {
+				f.xref[num] = xrefEntry{kind: 'c', offset: int64(stm), gen: idx}
 			}
 		}
-		if root.Num == 0 {
+	}
+	if trailer == nil {
+		for i := len(catalogs) - 1; i >= 0 && trailer == nil; i-- {
+			num := owner(catalogs[i])
+			if d, _ := f.ResolveDict(Ref{Num: num, Gen: f.xref[num].gen}); d != nil && d["Type"] == Name("Catalog") {
+				trailer = Dict{"Root": Ref{Num: num, Gen: f.xref[num].gen}}
+			}
+		}
+		// A catalog inside an object stream is compressed: no marker shows.
+		for num, e := range f.xref {
+			if trailer != nil {
+				break
+			}
+			if e.kind != 'c' {
+				continue
+			}
+			if d, _ := f.ResolveDict(Ref{Num: num}); d != nil && d["Type"] == Name("Catalog") {
+				trailer = Dict{"Root": Ref{Num: num}}
+			}
+		}
+		if trailer == nil {
 			return fmt.Errorf("%w: no catalog found", ErrSyntax)
 		}
-		trailer = Dict{"Root": root}
 	}
 	delete(trailer, "Prev")
 	delete(trailer, "XRefStm")
@@ -452,20 +514,24 @@ func (f *File) fromObjStm(stmNum, num int) (Object, error) {
 		if first < 0 || first > int64(len(data)) || n < 0 || n > 1<<20 {
 			return nil, fmt.Errorf("%w: bad object stream %d", ErrSyntax, stmNum)
 		}
-		stm = &objStm{data: data[first:], offsets: map[int]int{}}
+		stm = &objStm{data: data[first:], offsets: map[int]int{}, index: map[int]int{}}
 		l := newLexerBytes(data[:first])
-		for range n {
+		for i := range n {
 			a, err1 := l.next()
 			b, err2 := l.next()
 			if err1 != nil || err2 != nil || a.kind != tInt || b.kind != tInt {
 				break
 			}
 			stm.offsets[int(a.i)] = int(b.i)
+			stm.index[int(a.i)] = int(i)
 		}
 		if len(f.objStms) > 8 {
 			clear(f.objStms) // bound memory on files with many object streams
 		}
 		f.objStms[stmNum] = stm
+	}
+	if num < 0 {
+		return nil, nil // loading the stream was all the caller wanted
 	}
 	off, ok := stm.offsets[num]
 	if !ok || off < 0 || off > len(stm.data) {
@@ -601,13 +667,21 @@ func abs(x int) int {
 	return x
 }
 
-// Offsets lists the objects found at a byte offset (not those in object
-// streams), for rewriting a complete cross-reference table.
-func (f *File) Offsets() map[int]int64 {
-	out := map[int]int64{}
+// Entry is a cross-reference entry: Kind 'n' at Offset with generation
+// Gen, or 'c' in object stream Offset at index Gen.
+type Entry struct {
+	Kind   byte
+	Offset int64
+	Gen    int
+}
+
+// Entries lists every object in use, for rewriting a complete
+// cross-reference section.
+func (f *File) Entries() map[int]Entry {
+	out := map[int]Entry{}
 	for n, e := range f.xref {
-		if e.kind == 'n' {
-			out[n] = e.offset
+		if e.kind != 'f' {
+			out[n] = Entry{e.kind, e.offset, e.gen}
 		}
 	}
 	return out
