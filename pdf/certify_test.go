@@ -68,3 +68,4 @@ func TestPDFAKept(t *testing.T) {
 		}
 	}
 }
+

@@ -250,7 +250,10 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 		ref := cos.Dict{"Type": cos.Name("SigRef"), "TransformMethod": cos.Name("DocMDP"),
 			"TransformParams": cos.Dict{"Type": cos.Name("TransformParams"), "P": int64(2), "V": cos.Name("1.2")}}
 		sig["Reference"] = cos.Array{ref}
-		doc.catalog["Perms"] = cos.Dict{"DocMDP": sigRef}
+		perms, _ := doc.f.ResolveDict(doc.catalog["Perms"]) // keep /UR3 and the like
+		perms = copyDict(perms)
+		perms["DocMDP"] = sigRef
+		doc.catalog["Perms"] = perms
 		u.set(doc.catalogRef, doc.catalog)
 	}
 

@@ -229,10 +229,20 @@ func readDSS(f *cos.File, catalog cos.Dict) *dssContent {
 	if dss == nil {
 		return d
 	}
+	seen := map[cos.Object]bool{}
 	each := func(key cos.Name, fn func([]byte)) {
 		arr, _ := f.Resolve(dss[key])
 		a, _ := arr.(cos.Array)
+		if len(a) > 10000 {
+			a = a[:10000] // far beyond any real chain
+		}
 		for _, r := range a {
+			if ref, ok := r.(cos.Ref); ok {
+				if seen[ref] {
+					continue // decoded once
+				}
+				seen[ref] = true
+			}
 			o, _ := f.Resolve(r)
 			if s, ok := o.(*cos.Stream); ok {
 				if data, err := f.StreamData(s); err == nil {
@@ -525,9 +535,17 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 		}
 	}
 
-	// Changes after the signature.
+	// Changes after the signature. A certification that allows no change
+	// (DocMDP P=1) still allows validation data to be added.
 	if !rep.CoversWholeFile {
 		rep.Changes, rep.ModifiedAfter = laterChanges(r, br[2]+br[3], f)
+		if docMDPLevel(f, s.ref) == 1 {
+			for _, c := range rep.Changes {
+				if c != ChangeValidationData {
+					rep.ModifiedAfter = true
+				}
+			}
+		}
 	}
 
 	switch {
@@ -618,6 +636,28 @@ func trustProblem(err error) string {
 		return TrustUsage
 	}
 	return TrustOther
+}
+
+// docMDPLevel is the P of the certification made by signature ref, or 0
+// when ref does not certify the document.
+func docMDPLevel(f *cos.File, ref cos.Ref) int64 {
+	cat, _ := f.ResolveDict(f.Trailer["Root"])
+	perms, _ := f.ResolveDict(cat["Perms"])
+	if r, ok := perms["DocMDP"].(cos.Ref); !ok || r != ref {
+		return 0
+	}
+	sig, _ := f.ResolveDict(ref)
+	refs, _ := f.Resolve(sig["Reference"])
+	arr, _ := refs.(cos.Array)
+	for _, x := range arr {
+		d, _ := f.ResolveDict(x)
+		params, _ := f.ResolveDict(d["TransformParams"])
+		if p, ok := cos.Int(params["P"]); ok {
+			return p
+		}
+		return 2
+	}
+	return 2
 }
 
 // trimDER drops the zero padding after a DER value.
