@@ -68,4 +68,3 @@ func TestPDFAKept(t *testing.T) {
 		}
 	}
 }
-
