@@ -275,6 +275,7 @@ type parsedCMS struct {
 	issuer      []byte
 	serial      *big.Int
 	digest      []byte // message-digest attribute
+	certHash    []byte // signing-certificate-v2's SHA-256 of the signer's certificate
 	token       []byte // signature time-stamp token
 }
 
@@ -350,6 +351,17 @@ func parseCMS(der []byte) (*parsedCMS, error) {
 	for _, a := range attrs {
 		if a.Type.Equal(oidMessageDigest) && len(a.Values) == 1 {
 			asn1.Unmarshal(a.Values[0].FullBytes, &p.digest)
+		}
+		if a.Type.Equal(oidSigningCertificateV2) && len(a.Values) == 1 {
+			// ESSCertIDv2 may start with a hash algorithm (SHA-256 is the
+			// default and then left out): read loosely, check SHA-256 only.
+			var raw struct{ Certs []asn1.RawValue }
+			if _, err := asn1.Unmarshal(a.Values[0].FullBytes, &raw); err == nil && len(raw.Certs) > 0 {
+				var id essCertIDv2
+				if _, err := asn1.Unmarshal(raw.Certs[0].FullBytes, &id); err == nil {
+					p.certHash = id.Hash
+				}
+			}
 		}
 	}
 	if len(si.UnsignedAttrs.Bytes) > 0 {
@@ -448,6 +460,11 @@ func verifyOne(ctx context.Context, r io.ReaderAt, size int64, f *cos.File, s si
 	}
 	if rep.Certificate == nil {
 		problem("no_certificate")
+		return rep
+	}
+	// PAdES binds the signer's certificate into the signed attributes.
+	if sum := sha256.Sum256(rep.Certificate.Raw); rep.SubFilter == "ETSI.CAdES.detached" && !bytes.Equal(cms.certHash, sum[:]) {
+		problem("signing_certificate")
 		return rep
 	}
 	hashAlg, ok := hashByOID[cms.digestAlg.String()]

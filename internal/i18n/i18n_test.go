@@ -101,7 +101,7 @@ func TestKeysUsedExist(t *testing.T) {
 		used = append(used, "verify.trust."+r)
 	}
 	for _, r := range []string{"byterange", "cms", "no_certificate", "digest_algorithm", "digest_mismatch",
-		"signature_invalid", "timestamp_invalid", "timestamp_mismatch", "timestamp_untrusted", pdf.ProblemDamaged} {
+		"signature_invalid", "timestamp_invalid", "timestamp_mismatch", "timestamp_untrusted", "signing_certificate", pdf.ProblemDamaged} {
 		used = append(used, "verify.problem."+r)
 	}
 	for _, r := range []string{pdf.RevocationGood, pdf.RevocationRevoked, pdf.RevocationUnknown, pdf.RevocationNotChecked} {
