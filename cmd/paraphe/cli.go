@@ -101,6 +101,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"export":   a.export,
 		"sign":     a.sign,
 		"verify":   a.verify,
+		"doctor":   a.doctor,
 		"version":  a.version,
 	}
 	switch args[0] {
@@ -116,7 +117,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, a.p.T("usage"))
 		return exitUsage
 	}
-	if args[0] != "version" {
+	if args[0] != "version" && args[0] != "doctor" {
 		a.warnExpiring()
 	}
 	err := f(args[1:])

@@ -387,3 +387,26 @@ func TestActivatePrompts(t *testing.T) {
 		t.Fatalf("the code was spent by a PIN problem: %+v", r)
 	}
 }
+
+func TestDoctor(t *testing.T) {
+	testenv.NeedSecretService(t)
+	w := newWorld(t)
+	r := runBin(t, "", w.env, "paraphe", "doctor", "--timeout", "3s")
+	if r.code != 0 || !strings.Contains(r.stdout, "can reach the certification authority") || !strings.Contains(r.stdout, "verified against the CA's root") {
+		t.Fatalf("healthy: %+v", r)
+	}
+	r = runBin(t, "", w.env, "paraphe", "doctor", "--json")
+	var rep struct {
+		Version  int
+		Verdict  string
+		Findings []struct{ Check, Severity string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Version != 1 || rep.Verdict != "works" || len(rep.Findings) < 8 {
+		t.Fatalf("json: %v %+v", err, r)
+	}
+	w.srv.Stop()
+	r = runBin(t, "", w.env, "paraphe", "doctor", "--timeout", "3s")
+	if r.code != 2 || !strings.Contains(r.stdout, "Most likely cause: Connection: refused") || !strings.Contains(r.stdout, "What to do:") {
+		t.Fatalf("CA down: %+v", r)
+	}
+}

@@ -97,6 +97,12 @@ func TestKeysUsedExist(t *testing.T) {
 		pdf.ChangePageAdded, pdf.ChangePage, pdf.ChangeContent, pdf.ChangeUnreadable} {
 		used = append(used, "verify.change."+c)
 	}
+	for _, c := range []string{"policy", "environment", "proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl", "ocsp", "keystore", "certificate"} {
+		used = append(used, "doctor.check."+c)
+	}
+	for _, v := range []string{"works", "works_with_warnings", "blocked"} {
+		used = append(used, "doctor.verdict."+v)
+	}
 	for _, r := range []string{pdf.TrustUnknownAuthority, pdf.TrustExpired, pdf.TrustUsage, pdf.TrustOther} {
 		used = append(used, "verify.trust."+r)
 	}

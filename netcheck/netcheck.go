@@ -1,0 +1,304 @@
+// Package netcheck is the connectivity doctor: it runs, concurrently and
+// each within a timeout, every check between this computer and the CA, and
+// reports findings a helpdesk can act on — what was observed, what was
+// expected, and which fix applies. Findings carry codes; user interfaces
+// say them in the user's language.
+package netcheck
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paraphe/paraphe/config"
+)
+
+// Severity of a finding.
+type Severity string
+
+// Severities, from harmless to blocking.
+const (
+	OK      Severity = "ok"
+	Info    Severity = "info"
+	Warning Severity = "warning"
+	Error   Severity = "error"
+)
+
+// Verdicts of a report.
+const (
+	Works        = "works"
+	WorksWarning = "works_with_warnings"
+	Blocked      = "blocked"
+)
+
+// Finding is the result of one check.
+type Finding struct {
+	Check    string            `json:"check"`  // dns, tcp, tls, service, clock…
+	Target   string            `json:"target"` // host:port, URL, or ""
+	Severity Severity          `json:"severity"`
+	Code     string            `json:"code"` // what was observed, as a code: "refused", "timeout", "intercepted"…
+	Observed string            `json:"observed,omitempty"`
+	Expected string            `json:"expected,omitempty"`
+	Fix      string            `json:"fix,omitempty"` // a fix code, e.g. "open_port"
+	Details  map[string]string `json:"details,omitempty"`
+	Millis   int64             `json:"ms"`
+}
+
+// Report is what the doctor found.
+type Report struct {
+	Version  int       `json:"version"` // of this JSON schema
+	Time     time.Time `json:"time"`
+	Verdict  string    `json:"verdict"`
+	Cause    *Finding  `json:"cause,omitempty"` // the most likely cause when not working
+	Findings []Finding `json:"findings"`
+}
+
+// Options say what to check.
+type Options struct {
+	Policy  *config.Policy
+	Timeout time.Duration // per check; 0 means 5 s
+	// Local checks the machine itself (key stores, certificates); the
+	// caller provides it so that netcheck does not depend on the stores.
+	Local func(ctx context.Context) []Finding
+	// Now is the local clock (tests move it).
+	Now func() time.Time
+}
+
+func (o *Options) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return 5 * time.Second
+	}
+	return o.Timeout
+}
+
+// Run runs every check and returns the report. It never takes much longer
+// than the timeout: checks run concurrently, each bounded by it.
+func Run(ctx context.Context, o Options) *Report {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	rep := &Report{Version: 1, Time: now().UTC()}
+	var mu sync.Mutex
+	add := func(fs ...Finding) {
+		mu.Lock()
+		rep.Findings = append(rep.Findings, fs...)
+		mu.Unlock()
+	}
+	add(environment(o)...)
+	if o.Policy == nil {
+		finish(rep)
+		return rep
+	}
+	u, err := url.Parse(o.Policy.CA.URL)
+	if err != nil {
+		add(Finding{Check: "policy", Severity: Error, Code: "bad_url", Fix: "ask_it"})
+		finish(rep)
+		return rep
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "443"
+	}
+	proxyURL, proxySource := effectiveProxy(o.Policy, u)
+	add(proxyFinding(proxyURL, proxySource))
+
+	var wg sync.WaitGroup
+	run := func(f func(ctx context.Context) []Finding) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, o.timeout())
+			defer cancel()
+			add(f(cctx)...)
+		}()
+	}
+	// The network path, step by step, so that the first broken step shows.
+	if proxyURL == nil {
+		run(func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, host)} })
+		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
+	} else {
+		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
+	}
+	run(func(ctx context.Context) []Finding {
+		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)
+	})
+	run(func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
+	if o.Local != nil {
+		run(o.Local)
+	}
+	wg.Wait()
+	finish(rep)
+	return rep
+}
+
+// causeOrder ranks checks: an earlier step's failure explains later ones.
+var causeOrder = map[string]int{"policy": 0, "proxy": 1, "dns": 2, "tcp": 3, "tls": 4, "service": 5, "clock": 6, "tsa": 7, "crl": 8, "ocsp": 9, "keystore": 10, "certificate": 11, "environment": 12}
+
+func finish(rep *Report) {
+	sort.SliceStable(rep.Findings, func(i, j int) bool {
+		return causeOrder[rep.Findings[i].Check] < causeOrder[rep.Findings[j].Check]
+	})
+	rep.Verdict = Works
+	for i, f := range rep.Findings {
+		switch f.Severity {
+		case Error:
+			if rep.Verdict != Blocked {
+				rep.Verdict = Blocked
+				rep.Cause = &rep.Findings[i]
+			}
+		case Warning:
+			if rep.Verdict == Works {
+				rep.Verdict = WorksWarning
+				rep.Cause = &rep.Findings[i]
+			}
+		}
+	}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+}
+
+func environment(o Options) []Finding {
+	d := map[string]string{"os": runtime.GOOS, "arch": runtime.GOARCH, "policy": config.PolicyPath()}
+	if runtime.GOOS != "windows" {
+		d["admin"] = fmt.Sprint(os.Geteuid() == 0)
+	}
+	if o.Policy == nil {
+		return []Finding{{Check: "policy", Severity: Error, Code: "no_policy", Observed: config.PolicyPath(), Fix: "install_policy", Details: d}}
+	}
+	return []Finding{{Check: "environment", Severity: OK, Code: "policy_valid", Observed: o.Policy.Path, Details: d}}
+}
+
+// effectiveProxy is the proxy a request to u goes through, and where that
+// setting comes from.
+func effectiveProxy(p *config.Policy, u *url.URL) (*url.URL, string) {
+	fn, err := config.ProxyFunc(p.Proxy)
+	if err != nil || fn == nil {
+		return nil, "policy"
+	}
+	pu, _ := fn(&http.Request{URL: u})
+	switch p.Proxy {
+	case "", "system":
+		return pu, "environment"
+	}
+	return pu, "policy"
+}
+
+func proxyFinding(pu *url.URL, source string) Finding {
+	if pu == nil {
+		return Finding{Check: "proxy", Severity: OK, Code: "direct", Details: map[string]string{"source": source}}
+	}
+	return Finding{Check: "proxy", Severity: Info, Code: "via_proxy", Observed: pu.Redacted(), Details: map[string]string{"source": source}}
+}
+
+func checkDNS(ctx context.Context, host string) Finding {
+	start := time.Now()
+	f := Finding{Check: "dns", Target: host}
+	if net.ParseIP(host) != nil {
+		f.Severity, f.Code = OK, "ip_address"
+		return f
+	}
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	f.Millis = time.Since(start).Milliseconds()
+	var de *net.DNSError
+	switch {
+	case err == nil:
+		f.Severity, f.Code, f.Observed = OK, "resolved", strings.Join(addrs, " ")
+	case errors.As(err, &de) && de.IsNotFound:
+		f.Severity, f.Code, f.Fix = Error, "not_found", "check_name"
+	case errors.As(err, &de) && de.IsTimeout, errors.Is(err, context.DeadlineExceeded):
+		f.Severity, f.Code, f.Fix = Error, "dns_timeout", "check_dns"
+	default:
+		f.Severity, f.Code, f.Fix, f.Observed = Error, "dns_failed", "check_dns", err.Error()
+	}
+	return f
+}
+
+func checkTCP(ctx context.Context, addr string) Finding {
+	start := time.Now()
+	f := Finding{Check: "tcp", Target: addr}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	f.Millis = time.Since(start).Milliseconds()
+	if err == nil {
+		conn.Close()
+		f.Severity, f.Code = OK, "open"
+		return f
+	}
+	var oe *net.OpError
+	switch {
+	case isRefused(err):
+		f.Severity, f.Code, f.Fix = Error, "refused", "server_down_or_port"
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &oe) && oe.Timeout()):
+		f.Severity, f.Code, f.Fix = Error, "filtered", "open_port"
+	default:
+		f.Severity, f.Code, f.Fix, f.Observed = Error, "unreachable", "open_port", err.Error()
+	}
+	return f
+}
+
+// checkTLS does the TLS handshake the way the suite does (through the
+// proxy when there is one) and names an interceptor.
+func checkTLS(ctx context.Context, p *config.Policy, addr string, proxy *url.URL) []Finding {
+	start := time.Now()
+	f := Finding{Check: "tls", Target: addr}
+	hc, err := config.NewHTTPClient(p, config.ClientOptions{Timeout: 0})
+	if err != nil {
+		f.Severity, f.Code, f.Fix = Error, "bad_policy", "ask_it"
+		return []Finding{f}
+	}
+	var state *tls.ConnectionState
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, "https://"+addr+"/", nil)
+	resp, err := hc.Do(req)
+	f.Millis = time.Since(start).Milliseconds()
+	if err == nil {
+		state = resp.TLS
+		resp.Body.Close()
+	}
+	var ae *config.AnchorError
+	var ce *config.CertificateError
+	switch {
+	case err == nil:
+		f.Severity, f.Code = OK, "verified"
+		if state != nil {
+			f.Observed = tls.VersionName(state.Version) + " " + tls.CipherSuiteName(state.CipherSuite)
+		}
+	case errors.As(err, &ae):
+		f.Severity, f.Code, f.Fix = Error, "intercepted", "bypass_inspection"
+		f.Observed = ae.Issuer
+	case errors.As(err, &ce) && ce.Reason == config.CertExpired:
+		f.Severity, f.Code, f.Fix = Error, "expired_or_clock", "sync_clock"
+	case errors.As(err, &ce):
+		f.Severity, f.Code, f.Fix = Error, "wrong_name", "ask_it"
+	default:
+		// The network steps report the cause; here only the handshake.
+		f.Severity, f.Code, f.Fix, f.Observed = Error, "handshake_failed", "check_network", shortErr(err)
+		if proxy != nil {
+			f.Fix = "configure_proxy"
+		}
+	}
+	return []Finding{f}
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func isRefused(err error) bool {
+	return strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "actively refused")
+}

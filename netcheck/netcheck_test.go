@@ -1,0 +1,99 @@
+package netcheck
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/testenv"
+)
+
+func find(rep *Report, check string) *Finding {
+	for i := range rep.Findings {
+		if rep.Findings[i].Check == check {
+			return &rep.Findings[i]
+		}
+	}
+	return nil
+}
+
+func policyFor(t *testing.T, path string, edit func(*config.Policy)) *config.Policy {
+	t.Helper()
+	p, err := config.ReadPolicy(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(p)
+	}
+	return p
+}
+
+func TestHealthy(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	rep := Run(context.Background(), Options{Policy: policyFor(t, srv.Policy, nil), Timeout: 3 * time.Second})
+	if rep.Verdict != Works || rep.Cause != nil {
+		t.Fatalf("verdict %s: %+v", rep.Verdict, rep.Findings)
+	}
+	for _, check := range []string{"proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl"} {
+		f := find(rep, check)
+		if f == nil || f.Severity == Error || f.Severity == Warning {
+			t.Errorf("%s: %+v", check, f)
+		}
+	}
+	if f := find(rep, "tls"); f.Code != "verified" {
+		t.Errorf("tls: %+v", f)
+	}
+}
+
+func TestPortClosed(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.CA.URL = "https://" + addr })
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Verdict != Blocked || rep.Cause == nil || rep.Cause.Check != "tcp" || rep.Cause.Code != "refused" {
+		t.Fatalf("cause %+v", rep.Cause)
+	}
+}
+
+// A TLS-inspecting middlebox: a server with its own root answers in the
+// CA's place. The doctor names that root.
+func TestInterception(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	mitm := httptest.NewUnstartedServer(http.NotFoundHandler())
+	mitm.TLS = &tls.Config{}
+	mitm.StartTLS()
+	defer mitm.Close()
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.CA.URL = mitm.URL })
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	f := find(rep, "tls")
+	if f == nil || f.Code != "intercepted" || f.Observed == "" || rep.Cause.Check != "tls" {
+		t.Fatalf("tls %+v, cause %+v", f, rep.Cause)
+	}
+}
+
+func TestClockSkew(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	p := policyFor(t, srv.Policy, nil)
+	skewed := func() time.Time { return time.Now().Add(10 * time.Minute) }
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second, Now: skewed})
+	f := find(rep, "clock")
+	if f == nil || f.Severity != Error || f.Code != "skew" || rep.Cause.Check != "clock" {
+		t.Fatalf("clock %+v, cause %+v", f, rep.Cause)
+	}
+}
+
+func TestNoPolicy(t *testing.T) {
+	rep := Run(context.Background(), Options{})
+	if rep.Verdict != Blocked || rep.Cause.Code != "no_policy" {
+		t.Fatalf("%+v", rep)
+	}
+}

@@ -1,0 +1,170 @@
+package netcheck
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/digitorus/timestamp"
+
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// Clock skew thresholds against the CA's Date header.
+const (
+	skewWarn = time.Minute
+	skewFail = 5 * time.Minute
+)
+
+// checkService asks the CA for its service document (and the date), its CA
+// certificates (against the policy anchors), and probes the time-stamping
+// authority and the CRL.
+func checkService(ctx context.Context, p *config.Policy, now func() time.Time) []Finding {
+	hc, err := config.NewHTTPClient(p, config.ClientOptions{})
+	if err != nil {
+		return []Finding{{Check: "service", Severity: Error, Code: "bad_policy", Fix: "ask_it"}}
+	}
+	base := strings.TrimRight(p.CA.URL, "/")
+	start := time.Now()
+	svc := Finding{Check: "service", Target: base + protocol.ServicePath}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, svc.Target, nil)
+	resp, err := hc.Do(req)
+	svc.Millis = time.Since(start).Milliseconds()
+	if err != nil {
+		svc.Severity, svc.Code = Error, "unreachable"
+		svc.Observed = shortErr(err)
+		return []Finding{svc} // the network findings say why
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	var doc protocol.ServiceDocument
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &doc) != nil || doc.EST == "" {
+		svc.Severity, svc.Code, svc.Fix = Error, "not_paraphe", "check_url_or_proxy"
+		svc.Observed = fmt.Sprintf("HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		return []Finding{svc}
+	}
+	svc.Severity, svc.Code, svc.Observed = OK, "answered", doc.Name
+	out := []Finding{svc, clockFinding(resp.Header.Get("Date"), now())}
+
+	// The CA certificates must include a policy anchor.
+	out = append(out, checkCACerts(ctx, hc, p, doc.EST+"cacerts"))
+	if doc.TSA != "" {
+		out = append(out, checkTSA(ctx, hc, doc.TSA))
+	}
+	if doc.CRL != "" {
+		out = append(out, checkCRL(ctx, hc, doc.CRL, now()))
+	}
+	return out
+}
+
+func clockFinding(date string, now time.Time) Finding {
+	f := Finding{Check: "clock"}
+	t, err := http.ParseTime(date)
+	if err != nil {
+		f.Severity, f.Code = Info, "no_date"
+		return f
+	}
+	skew := now.Sub(t)
+	if skew < 0 {
+		skew = -skew
+	}
+	f.Observed = now.UTC().Format(time.RFC3339)
+	f.Expected = t.UTC().Format(time.RFC3339)
+	f.Details = map[string]string{"skew_seconds": fmt.Sprint(int(skew.Seconds()))}
+	switch {
+	case skew > skewFail:
+		f.Severity, f.Code, f.Fix = Error, "skew", "sync_clock"
+	case skew > skewWarn:
+		f.Severity, f.Code, f.Fix = Warning, "skew", "sync_clock"
+	default:
+		f.Severity, f.Code = OK, "in_sync"
+	}
+	return f
+}
+
+func checkCACerts(ctx context.Context, hc *http.Client, p *config.Policy, u string) Finding {
+	f := Finding{Check: "service", Target: u}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		f.Severity, f.Code, f.Observed = Error, "unreachable", shortErr(err)
+		return f
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), ""))
+	var certs []*x509.Certificate
+	if err == nil {
+		certs, err = protocol.ParseCertsOnly(der)
+	}
+	if err != nil {
+		f.Severity, f.Code, f.Fix = Error, "cacerts_unreadable", "check_url_or_proxy"
+		return f
+	}
+	for _, c := range certs {
+		sum := sha256.Sum256(c.Raw)
+		for _, a := range p.CA.Anchors {
+			if fp, _ := config.ParseFingerprint(a); bytes.Equal(fp, sum[:]) {
+				f.Severity, f.Code, f.Observed = OK, "anchor_matches", c.Subject.CommonName
+				return f
+			}
+		}
+	}
+	f.Severity, f.Code, f.Fix = Error, "anchor_mismatch", "ask_it"
+	return f
+}
+
+func checkTSA(ctx context.Context, hc *http.Client, u string) Finding {
+	f := Finding{Check: "tsa", Target: u}
+	start := time.Now()
+	q, _ := timestamp.CreateRequest(strings.NewReader("paraphe doctor"), &timestamp.RequestOptions{Hash: crypto.SHA256})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(q))
+	req.Header.Set("Content-Type", "application/timestamp-query")
+	resp, err := hc.Do(req)
+	f.Millis = time.Since(start).Milliseconds()
+	if err != nil {
+		f.Severity, f.Code, f.Fix, f.Observed = Error, "unreachable", "open_port", shortErr(err)
+		return f
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if _, err := timestamp.ParseResponse(body); resp.StatusCode != http.StatusOK || err != nil {
+		f.Severity, f.Code, f.Fix = Error, "bad_reply", "check_url_or_proxy"
+		f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		return f
+	}
+	f.Severity, f.Code = OK, "answered"
+	return f
+}
+
+func checkCRL(ctx context.Context, hc *http.Client, u string, now time.Time) Finding {
+	f := Finding{Check: "crl", Target: u}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(err)
+		return f
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	crl, err := x509.ParseRevocationList(body)
+	switch {
+	case resp.StatusCode != http.StatusOK || err != nil:
+		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
+	case !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate):
+		f.Severity, f.Code, f.Fix = Warning, "stale", "ask_ca"
+	default:
+		f.Severity, f.Code = OK, "current"
+	}
+	return f
+}
