@@ -129,6 +129,11 @@ func Run(ctx context.Context, o Options) *Report {
 		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
 	} else {
 		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
+		if proxyURL.Scheme == "http" {
+			run(func(ctx context.Context) []Finding {
+				return []Finding{checkConnect(ctx, proxyURL, net.JoinHostPort(host, port))}
+			})
+		}
 	}
 	run(func(ctx context.Context) []Finding {
 		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +97,43 @@ func TestNoPolicy(t *testing.T) {
 	rep := Run(context.Background(), Options{})
 	if rep.Verdict != Blocked || rep.Cause.Code != "no_policy" {
 		t.Fatalf("%+v", rep)
+	}
+}
+
+func TestThroughSquid(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	_, caPort, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "https://"))
+	port, _ := strconv.Atoi(caPort)
+	tests := []struct {
+		name    string
+		opts    testenv.SquidOptions
+		verdict string
+		code    string
+	}{
+		{"open", testenv.SquidOptions{}, Works, "tunnel_open"},
+		{"basic auth", testenv.SquidOptions{BasicAuth: "alice:s3cret"}, Blocked, "proxy_auth_required"},
+		{"CA denied", testenv.SquidOptions{DenyPort: port}, Blocked, "proxy_denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sq := testenv.StartSquid(t, tt.opts)
+			p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = sq.URL })
+			rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+			var connect *Finding
+			for i := range rep.Findings {
+				if rep.Findings[i].Check == "proxy" && rep.Findings[i].Code != "via_proxy" {
+					connect = &rep.Findings[i]
+				}
+			}
+			if rep.Verdict != tt.verdict || connect == nil || connect.Code != tt.code {
+				t.Fatalf("verdict %s, connect %+v, findings %+v", rep.Verdict, connect, rep.Findings)
+			}
+			if tt.verdict == Blocked && rep.Cause.Code != tt.code {
+				t.Fatalf("cause %+v", rep.Cause)
+			}
+			if tt.code == "proxy_auth_required" && connect.Observed != "Basic" {
+				t.Fatalf("schemes offered: %q", connect.Observed)
+			}
+		})
 	}
 }

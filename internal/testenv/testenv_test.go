@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -45,4 +46,13 @@ func TestSecretService(t *testing.T) {
 	if err != nil || string(out) != "s3cret" {
 		t.Fatalf("secret-tool lookup: %q %v", out, err)
 	}
+}
+
+func TestSquid(t *testing.T) {
+	s := StartSquid(t, SquidOptions{})
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
 }
