@@ -129,10 +129,12 @@ func Run(ctx context.Context, o Options) *Report {
 		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
 	} else {
 		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
-		if proxyURL.Scheme == "http" {
-			run(func(ctx context.Context) []Finding {
-				return []Finding{checkConnect(ctx, proxyURL, net.JoinHostPort(host, port))}
-			})
+		target := net.JoinHostPort(host, port)
+		switch proxyURL.Scheme {
+		case "http":
+			run(func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
+		case "socks5", "socks5h":
+			run(func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
 		}
 	}
 	run(func(ctx context.Context) []Finding {

@@ -137,3 +137,22 @@ func TestThroughSquid(t *testing.T) {
 		})
 	}
 }
+
+func TestThroughDante(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	d := testenv.StartDante(t)
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = d.URL })
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Verdict != Works {
+		t.Fatalf("through dante: %s %+v", rep.Verdict, rep.Findings)
+	}
+	// A SOCKS5 proxy setting pointing at a closed port.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := l.Addr().String()
+	l.Close()
+	p = policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = "socks5://" + closed })
+	rep = Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Verdict != Blocked || rep.Cause == nil || rep.Cause.Target != closed || (rep.Cause.Code != "proxy_unreachable" && rep.Cause.Code != "refused") {
+		t.Fatalf("closed SOCKS port: cause %+v", rep.Cause)
+	}
+}

@@ -15,6 +15,8 @@ packages=(
   softhsm2 opensc
   # independent clients and validators the tests compare against
   openssl curl poppler-utils qpdf libnss3-tools mupdf-tools
+  # real proxies for the doctor's tests
+  squid dante-server
   # make bench: peak memory
   time
 )

@@ -1,0 +1,52 @@
+package netcheck
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/proxy"
+)
+
+// checkSOCKS opens a connection to target through a SOCKS5 proxy and
+// names the proxy's answer when it refuses (RFC 1928 reply codes).
+func checkSOCKS(ctx context.Context, p *url.URL, target string) Finding {
+	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": p.Redacted()}}
+	start := time.Now()
+	var auth *proxy.Auth
+	if p.User != nil {
+		pw, _ := p.User.Password()
+		auth = &proxy.Auth{User: p.User.Username(), Password: pw}
+	}
+	d, err := proxy.SOCKS5("tcp", p.Host, auth, proxy.Direct)
+	if err != nil {
+		f.Severity, f.Code, f.Fix = Error, "proxy_unreachable", "configure_proxy"
+		return f
+	}
+	conn, err := d.(proxy.ContextDialer).DialContext(ctx, "tcp", target)
+	f.Millis = time.Since(start).Milliseconds()
+	if err == nil {
+		conn.Close()
+		f.Severity, f.Code = OK, "tunnel_open"
+		return f
+	}
+	msg := err.Error()
+	f.Severity, f.Observed = Error, shortErr(err)
+	switch {
+	case strings.Contains(msg, "dial tcp "+p.Host) || !strings.Contains(msg, "socks"):
+		f.Code, f.Fix = "proxy_unreachable", "configure_proxy"
+		f.Target = p.Host
+	case strings.Contains(msg, "not allowed by ruleset"):
+		f.Code, f.Fix = "proxy_denied", "allow_ca_on_proxy"
+	case strings.Contains(msg, "connection refused"):
+		f.Code, f.Fix = "socks_target_refused", "server_down_or_port"
+	case strings.Contains(msg, "unreachable"):
+		f.Code, f.Fix = "socks_target_unreachable", "open_port"
+	case strings.Contains(msg, "authentication"):
+		f.Code, f.Fix = "proxy_auth_required", "proxy_credentials"
+	default:
+		f.Code, f.Fix = "proxy_refused", "configure_proxy"
+	}
+	return f
+}
