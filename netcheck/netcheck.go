@@ -72,6 +72,8 @@ type Options struct {
 	Local func(ctx context.Context) []Finding
 	// Now is the local clock (tests move it).
 	Now func() time.Time
+	// Resolver resolves names (default: the system's).
+	Resolver *net.Resolver
 }
 
 func (o *Options) timeout() time.Duration {
@@ -118,6 +120,7 @@ func Run(ctx context.Context, o Options) *Report {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			testHookStart()
 			cctx, cancel := context.WithTimeout(ctx, o.timeout())
 			defer cancel()
 			add(f(cctx)...)
@@ -125,7 +128,7 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	// The network path, step by step, so that the first broken step shows.
 	if proxyURL == nil {
-		run(func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, host)} })
+		run(func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
 		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
 	} else {
 		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
@@ -148,6 +151,10 @@ func Run(ctx context.Context, o Options) *Report {
 	finish(rep)
 	return rep
 }
+
+// testHookStart is called as each concurrent check starts (tests use it to
+// prove the checks run side by side).
+var testHookStart = func() {}
 
 // causeOrder ranks checks: an earlier step's failure explains later ones.
 var causeOrder = map[string]int{"policy": 0, "proxy": 1, "dns": 2, "tcp": 3, "tls": 4, "service": 5, "clock": 6, "tsa": 7, "crl": 8, "ocsp": 9, "keystore": 10, "certificate": 11, "environment": 12}
@@ -209,14 +216,17 @@ func proxyFinding(pu *url.URL, source string) Finding {
 	return Finding{Check: "proxy", Severity: Info, Code: "via_proxy", Observed: pu.Redacted(), Details: map[string]string{"source": source}}
 }
 
-func checkDNS(ctx context.Context, host string) Finding {
+func checkDNS(ctx context.Context, res *net.Resolver, host string) Finding {
+	if res == nil {
+		res = net.DefaultResolver
+	}
 	start := time.Now()
 	f := Finding{Check: "dns", Target: host}
 	if net.ParseIP(host) != nil {
 		f.Severity, f.Code = OK, "ip_address"
 		return f
 	}
-	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	addrs, err := res.LookupHost(ctx, host)
 	f.Millis = time.Since(start).Milliseconds()
 	var de *net.DNSError
 	switch {

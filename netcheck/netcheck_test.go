@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +155,35 @@ func TestThroughDante(t *testing.T) {
 	rep = Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
 	if rep.Verdict != Blocked || rep.Cause == nil || rep.Cause.Target != closed || (rep.Cause.Code != "proxy_unreachable" && rep.Cause.Code != "refused") {
 		t.Fatalf("closed SOCKS port: cause %+v", rep.Cause)
+	}
+}
+
+// The checks run side by side: each waits at its start until all of them
+// have started, which only concurrent checks can do.
+func TestChecksRunConcurrently(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	p := policyFor(t, srv.Policy, nil)
+	const checks = 5 // dns, tcp, tls, service, local
+	var mu sync.Mutex
+	started := 0
+	all := make(chan struct{})
+	testHookStart = func() {
+		mu.Lock()
+		started++
+		if started == checks {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+			t.Error("a check waited for others that never started: checks run one after another")
+		}
+	}
+	defer func() { testHookStart = func() {} }()
+	local := func(context.Context) []Finding { return nil }
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second, Local: local})
+	if rep.Verdict != Works || started != checks {
+		t.Fatalf("%s, %d checks started", rep.Verdict, started)
 	}
 }

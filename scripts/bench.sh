@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -run '^$' -bench . -benchtime 2s ./pkcs
 go test -run '^$' -bench 'Sign1000Small|Sign/' -benchtime 3x ./pdf
+go test -run '^$' -bench . -benchtime 3x ./netcheck
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
