@@ -1,8 +1,15 @@
 package netcheck
 
 import (
+	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -185,5 +192,53 @@ func TestChecksRunConcurrently(t *testing.T) {
 	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second, Local: local})
 	if rep.Verdict != Works || started != checks {
 		t.Fatalf("%s, %d checks started", rep.Verdict, started)
+	}
+}
+
+// An intercepting proxy, as corporate TLS inspection works: it accepts the
+// CONNECT, then answers the TLS handshake itself with a certificate for the
+// CA's name issued by its own root. The doctor names that root.
+func TestInterceptingProxy(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Corporate Inspection Root", Organization: []string{"Example Corp"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	rootDER, _ := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
+	root, _ := x509.ParseCertificate(rootDER)
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	leafDER, _ := x509.CreateCertificate(rand.Reader, leafTmpl, root, &leafKey.PublicKey, rootKey)
+	cert := tls.Certificate{Certificate: [][]byte{leafDER, rootDER}, PrivateKey: leafKey}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				req, err := http.ReadRequest(br)
+				if err != nil || req.Method != http.MethodConnect {
+					return
+				}
+				conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+				tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}})
+				tc.Handshake()
+			}()
+		}
+	}()
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = "http://" + l.Addr().String() })
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	f := find(rep, "tls")
+	if f == nil || f.Code != "intercepted" || !strings.Contains(f.Observed, "Corporate Inspection Root") || rep.Cause.Code != "intercepted" {
+		t.Fatalf("tls %+v, cause %+v", f, rep.Cause)
 	}
 }
