@@ -22,6 +22,7 @@ func (a *app) doctor(args []string) error {
 	fs := a.flags("doctor")
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
 	timeout := fs.Duration("timeout", 5*time.Second, a.p.T("flag.timeout"))
+	htmlOut := fs.String("html", "", a.p.T("flag.html"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return a.usageErr(err)
 	}
@@ -31,6 +32,11 @@ func (a *app) doctor(args []string) error {
 	}
 	ctx := context.Background()
 	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, Timeout: *timeout, Local: a.localChecks(pol)})
+	if *htmlOut != "" {
+		if err := a.writeHTMLReport(*htmlOut, rep); err != nil {
+			return &cli.ExitError{Code: exitError, Message: a.p.T("err.write_file", "File", *htmlOut), Err: err}
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")

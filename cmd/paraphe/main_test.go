@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	_ "modernc.org/sqlite"
 
 	"github.com/paraphe/paraphe/internal/testenv"
@@ -405,8 +407,49 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("json: %v %+v", err, r)
 	}
 	w.srv.Stop()
-	r = runBin(t, "", w.env, "paraphe", "doctor", "--timeout", "3s")
+	page := filepath.Join(t.TempDir(), "report.html")
+	r = runBin(t, "", w.env, "paraphe", "doctor", "--timeout", "3s", "--html", page)
 	if r.code != 2 || !strings.Contains(r.stdout, "Most likely cause: Connection: refused") || !strings.Contains(r.stdout, "What to do:") {
 		t.Fatalf("CA down: %+v", r)
+	}
+	// The page is whole, self-contained, and says the same.
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := html.Parse(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	var external []string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			text.WriteString(n.Data + " ")
+		}
+		for _, a := range n.Attr {
+			if (a.Key == "src" || a.Key == "href") && a.Val != "" {
+				external = append(external, a.Val)
+			}
+		}
+		if n.Type == html.ElementNode && n.Data == "script" {
+			external = append(external, "<script>")
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	for _, want := range []string{"Paraphe connectivity report", "cannot work with the certification authority", "refused", "What to do"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if len(external) > 0 {
+		t.Errorf("the page is not self-contained: %v", external)
+	}
+	if os.Getenv("PARAPHE_KEEP_REPORT") != "" {
+		os.WriteFile(os.Getenv("PARAPHE_KEEP_REPORT"), data, 0o644)
 	}
 }
