@@ -146,10 +146,14 @@ func (p *perHost) CloseIdleConnections() {
 }
 
 // ProxyFunc turns a policy proxy setting into an http.Transport Proxy hook.
+// Credentials stored in the keychain for the proxy are added.
 func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 	switch setting {
 	case "", "system":
-		return http.ProxyFromEnvironment, nil
+		return func(r *http.Request) (*url.URL, error) {
+			u, err := http.ProxyFromEnvironment(r)
+			return withCredentials(u), err
+		}, nil
 	case "none":
 		return nil, nil
 	}
@@ -157,6 +161,7 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 		return nil, fmt.Errorf("config: proxy: %w", err)
 	}
 	u, _ := url.Parse(setting)
+	u = withCredentials(u)
 	return http.ProxyURL(u), nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -240,5 +241,32 @@ func TestInterceptingProxy(t *testing.T) {
 	f := find(rep, "tls")
 	if f == nil || f.Code != "intercepted" || !strings.Contains(f.Observed, "Corporate Inspection Root") || rep.Cause.Code != "intercepted" {
 		t.Fatalf("tls %+v, cause %+v", f, rep.Cause)
+	}
+}
+
+// Credentials stored in the keychain for the proxy open the tunnel; wrong
+// ones are told apart from none.
+func TestProxyCredentials(t *testing.T) {
+	testenv.NeedSecretService(t)
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	sq := testenv.StartSquid(t, testenv.SquidOptions{BasicAuth: "alice:s3cret"})
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = sq.URL })
+	if err := config.SaveProxyCredentials(sq.Addr, "alice", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	defer config.DeleteProxyCredentials(sq.Addr)
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Verdict != Works {
+		t.Fatalf("with credentials: %s %+v", rep.Verdict, rep.Findings)
+	}
+	for _, f := range rep.Findings {
+		if strings.Contains(f.Observed+f.Target+fmt.Sprint(f.Details), "s3cret") {
+			t.Fatalf("the password appears in the report: %+v", f)
+		}
+	}
+	config.SaveProxyCredentials(sq.Addr, "alice", "wrong")
+	rep = Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Cause == nil || rep.Cause.Code != "proxy_auth_rejected" {
+		t.Fatalf("wrong credentials: %+v", rep.Cause)
 	}
 }

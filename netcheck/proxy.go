@@ -3,6 +3,7 @@ package netcheck
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,6 +29,11 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 		conn.SetDeadline(dl)
 	}
 	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target, Header: http.Header{}}
+	if proxy.User != nil {
+		pass, _ := proxy.User.Password()
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pass)))
+		f.Details["credentials"] = "keychain"
+	}
 	if err := req.Write(conn); err != nil {
 		f.Severity, f.Code, f.Fix = Error, "proxy_unreachable", "configure_proxy"
 		return f
@@ -42,6 +48,8 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		f.Severity, f.Code = OK, "tunnel_open"
+	case resp.StatusCode == http.StatusProxyAuthRequired && proxy.User != nil:
+		f.Severity, f.Code, f.Fix = Error, "proxy_auth_rejected", "proxy_credentials"
 	case resp.StatusCode == http.StatusProxyAuthRequired:
 		var schemes []string
 		for _, h := range resp.Header.Values("Proxy-Authenticate") {

@@ -102,6 +102,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"sign":     a.sign,
 		"verify":   a.verify,
 		"doctor":   a.doctor,
+		"proxy":    a.proxy,
 		"version":  a.version,
 	}
 	switch args[0] {

@@ -453,3 +453,28 @@ func TestDoctor(t *testing.T) {
 		os.WriteFile(os.Getenv("PARAPHE_KEEP_REPORT"), data, 0o644)
 	}
 }
+
+// Activation through a proxy that wants Basic credentials: without them the
+// doctor names the cause; "paraphe proxy login" keeps them in the keychain,
+// and activation then works through the proxy.
+func TestActivateThroughAuthenticatingProxy(t *testing.T) {
+	testenv.NeedSecretService(t)
+	testenv.Require(t, "squid")
+	w := newWorld(t)
+	sq := testenv.StartSquid(t, testenv.SquidOptions{BasicAuth: "alice:s3cret"})
+	pol := policyWith(t, w.srv.Policy, func(p map[string]any) { p["proxy"] = sq.URL })
+	env := append(append([]string{}, w.env...), "PARAPHE_POLICY="+pol)
+	if r := runBin(t, "", env, "paraphe", "doctor", "--timeout", "3s"); r.code != 2 || !strings.Contains(r.stdout, "the proxy requires authentication (Basic)") {
+		t.Fatalf("doctor without credentials: %+v", r)
+	}
+	if r := runBin(t, "", append([]string{"PARAPHE_PROXY_PASSWORD=s3cret"}, env...), "paraphe", "proxy", "login", "--user", "alice"); r.code != 0 {
+		t.Fatalf("proxy login: %+v", r)
+	}
+	defer runBin(t, "", env, "paraphe", "proxy", "logout")
+	if r := runBin(t, "", env, "paraphe", "doctor", "--timeout", "3s"); r.code != 0 {
+		t.Fatalf("doctor with credentials: %+v", r)
+	}
+	if r := w.activate(t, w.enroll(t), w.answersFile(t, testenv.Answers...), "PARAPHE_POLICY="+pol); r.code != 0 {
+		t.Fatalf("activation through the proxy: %+v", r)
+	}
+}

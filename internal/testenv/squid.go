@@ -34,8 +34,14 @@ type Squid struct {
 func StartSquid(t testing.TB, o SquidOptions) *Squid {
 	t.Helper()
 	Require(t, "squid")
-	dir := t.TempDir()
-	os.Chmod(dir, 0o777)
+	// squid and its helpers run as the proxy user, who cannot enter the
+	// test's private temporary folders: use one of its own under /tmp.
+	dir, err := os.MkdirTemp("", "paraphe-squid-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
