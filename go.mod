@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/digitorus/timestamp v0.0.0-20250524132541-c45532741eea
+	github.com/dop251/goja v0.0.0-20260917113740-793a2a65c13b
 	github.com/godbus/dbus/v5 v5.2.2
 	github.com/miekg/pkcs11 v1.1.2
 	github.com/zalando/go-keyring v0.2.8
@@ -23,7 +24,10 @@ require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
 	github.com/digitorus/pkcs7 v0.0.0-20230713084857-e76b763bdc49 // indirect
+	github.com/dlclark/regexp2/v2 v2.5.2 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/go-sourcemap/sourcemap v2.1.3+incompatible // indirect
+	github.com/google/pprof v0.0.0-20261016150608-1facf8f91b50 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/hhrutter/tiff v1.0.6 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -159,6 +160,16 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 	}
 	if err := validProxy(setting); err != nil {
 		return nil, fmt.Errorf("config: proxy: %w", err)
+	}
+	if pac, ok := strings.CutPrefix(setting, "pac+"); ok {
+		return func(r *http.Request) (*url.URL, error) {
+			script, err := pacFor(pac)
+			if err != nil {
+				return nil, err
+			}
+			u, err := script.find(r.URL)
+			return withCredentials(u), err
+		}, nil
 	}
 	u, _ := url.Parse(setting)
 	u = withCredentials(u)

@@ -19,7 +19,7 @@ import (
 type Policy struct {
 	Version   int      `json:"version"`
 	CA        CA       `json:"ca"`
-	Proxy     string   `json:"proxy,omitempty"`      // "system" (default), "none", "http://host:port", "socks5://host:port"
+	Proxy     string   `json:"proxy,omitempty"`      // "system" (default), "none", "http://host:port", "socks5://host:port", "pac+https://host/proxy.pac"
 	KeyStores []string `json:"key_stores,omitempty"` // allowed stores, first is the default: "keychain", "pkcs11"
 	PKCS11    PKCS11   `json:"pkcs11,omitzero"`
 	PIN       PINRules `json:"pin_policy,omitzero"`
@@ -209,6 +209,12 @@ func (p *Policy) Validate() error {
 func validProxy(s string) error {
 	switch s {
 	case "", "system", "none":
+		return nil
+	}
+	if pac, ok := strings.CutPrefix(s, "pac+"); ok {
+		if u, err := url.Parse(pac); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%q is not pac+http(s)://host/file.pac", s)
+		}
 		return nil
 	}
 	u, err := url.Parse(s)

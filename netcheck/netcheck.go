@@ -112,7 +112,13 @@ func Run(ctx context.Context, o Options) *Report {
 	if port == "" {
 		port = "443"
 	}
-	proxyURL, proxySource := effectiveProxy(o.Policy, u)
+	proxyURL, proxySource, perr := effectiveProxy(o.Policy, u)
+	if perr != nil {
+		add(Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_pac",
+			Target: strings.TrimPrefix(o.Policy.Proxy, "pac+")})
+		finish(rep)
+		return rep
+	}
 	add(proxyFinding(proxyURL, proxySource))
 
 	var wg sync.WaitGroup
@@ -196,17 +202,19 @@ func environment(o Options) []Finding {
 
 // effectiveProxy is the proxy a request to u goes through, and where that
 // setting comes from.
-func effectiveProxy(p *config.Policy, u *url.URL) (*url.URL, string) {
+func effectiveProxy(p *config.Policy, u *url.URL) (*url.URL, string, error) {
 	fn, err := config.ProxyFunc(p.Proxy)
 	if err != nil || fn == nil {
-		return nil, "policy"
+		return nil, "policy", err
 	}
-	pu, _ := fn(&http.Request{URL: u})
-	switch p.Proxy {
-	case "", "system":
-		return pu, "environment"
+	pu, err := fn(&http.Request{URL: u})
+	switch {
+	case p.Proxy == "" || p.Proxy == "system":
+		return pu, "environment", err
+	case strings.HasPrefix(p.Proxy, "pac+"):
+		return pu, "pac", err
 	}
-	return pu, "policy"
+	return pu, "policy", err
 }
 
 func proxyFinding(pu *url.URL, source string) Finding {

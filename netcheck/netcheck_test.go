@@ -270,3 +270,30 @@ func TestProxyCredentials(t *testing.T) {
 		t.Fatalf("wrong credentials: %+v", rep.Cause)
 	}
 }
+
+// A proxy named by a PAC file: the doctor follows it (through a real squid)
+// and says where the setting came from; a PAC file that cannot be fetched
+// is the cause.
+func TestPAC(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	sq := testenv.StartSquid(t, testenv.SquidOptions{})
+	pac := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-ns-proxy-autoconfig")
+		fmt.Fprintf(w, `function FindProxyForURL(url, host) {
+			if (isInNet(host, "127.0.0.0", "255.0.0.0") && shExpMatch(url, "http*")) return "PROXY %s";
+			return "DIRECT";
+		}`, sq.Addr)
+	}))
+	defer pac.Close()
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = "pac+" + pac.URL + "/proxy.pac" })
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	via := find(rep, "proxy")
+	if rep.Verdict != Works || via == nil || via.Code != "via_proxy" || via.Details["source"] != "pac" || !strings.Contains(via.Observed, sq.Addr) {
+		t.Fatalf("through the PAC's proxy: %s %+v", rep.Verdict, rep.Findings)
+	}
+	p = policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = "pac+http://127.0.0.1:1/none.pac" })
+	rep = Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Cause == nil || rep.Cause.Code != "pac_failed" {
+		t.Fatalf("unreachable PAC: %+v", rep.Cause)
+	}
+}

@@ -1,0 +1,257 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// A proxy auto-configuration (PAC) file: JavaScript with FindProxyForURL,
+// run in goja with the helper functions browsers provide. The policy names
+// it as "pac+https://host/proxy.pac" (or pac+http://).
+
+// pacScript is a loaded PAC file. goja runtimes are not safe for concurrent
+// use: calls are serialised.
+type pacScript struct {
+	mu  sync.Mutex
+	vm  *goja.Runtime
+	fn  goja.Callable
+	src string // where it came from
+}
+
+// loadPAC fetches a PAC file directly (a PAC file is how one finds the
+// proxy, so it is never fetched through one).
+func loadPAC(ctx context.Context, pacURL string) (*pacScript, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pacURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 15 * time.Second}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("config: PAC file %s: %w", pacURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("config: PAC file %s: %s", pacURL, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return compilePAC(string(body), pacURL)
+}
+
+func compilePAC(script, src string) (*pacScript, error) {
+	vm := goja.New()
+	for name, fn := range pacHelpers() {
+		if err := vm.Set(name, fn); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := vm.RunString(script); err != nil {
+		return nil, fmt.Errorf("config: PAC file %s: %w", src, err)
+	}
+	fn, ok := goja.AssertFunction(vm.Get("FindProxyForURL"))
+	if !ok {
+		return nil, fmt.Errorf("config: PAC file %s has no FindProxyForURL", src)
+	}
+	return &pacScript{vm: vm, fn: fn, src: src}, nil
+}
+
+// find returns the proxy for u: nil for DIRECT, the first usable entry
+// otherwise ("PROXY h:p", "HTTPS h:p" is not supported, "SOCKS5 h:p").
+func (p *pacScript) find(u *url.URL) (*url.URL, error) {
+	p.mu.Lock()
+	timer := time.AfterFunc(5*time.Second, func() { p.vm.Interrupt("PAC script took too long") })
+	v, err := p.fn(goja.Undefined(), p.vm.ToValue(u.String()), p.vm.ToValue(u.Hostname()))
+	timer.Stop()
+	p.vm.ClearInterrupt()
+	p.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("config: PAC FindProxyForURL: %w", err)
+	}
+	return parsePACResult(v.String())
+}
+
+func parsePACResult(s string) (*url.URL, error) {
+	for _, entry := range strings.Split(s, ";") {
+		fields := strings.Fields(entry)
+		if len(fields) == 0 {
+			continue
+		}
+		switch strings.ToUpper(fields[0]) {
+		case "DIRECT":
+			return nil, nil
+		case "PROXY", "HTTP":
+			if len(fields) == 2 {
+				return &url.URL{Scheme: "http", Host: fields[1]}, nil
+			}
+		case "SOCKS", "SOCKS5":
+			if len(fields) == 2 {
+				return &url.URL{Scheme: "socks5", Host: fields[1]}, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("config: PAC answer %q names no usable proxy", s)
+}
+
+// pacHelpers are the functions PAC files expect (Netscape's list).
+func pacHelpers() map[string]any {
+	resolve := func(host string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return ""
+		}
+		for _, a := range addrs {
+			if v4 := a.IP.To4(); v4 != nil {
+				return v4.String()
+			}
+		}
+		if len(addrs) > 0 {
+			return addrs[0].IP.String()
+		}
+		return ""
+	}
+	return map[string]any{
+		"isPlainHostName": func(host string) bool { return !strings.Contains(host, ".") },
+		"dnsDomainIs": func(host, domain string) bool {
+			return strings.HasSuffix(strings.ToLower(host), strings.ToLower(domain))
+		},
+		"localHostOrDomainIs": func(host, hostdom string) bool {
+			return host == hostdom || (!strings.Contains(host, ".") && strings.HasPrefix(hostdom, host+"."))
+		},
+		"isResolvable": func(host string) bool { return resolve(host) != "" },
+		"dnsResolve": func(host string) any {
+			if ip := resolve(host); ip != "" {
+				return ip
+			}
+			return nil
+		},
+		"isInNet": func(host, pattern, mask string) bool {
+			ip := net.ParseIP(host)
+			if ip == nil {
+				ip = net.ParseIP(resolve(host))
+			}
+			p, m := net.ParseIP(pattern).To4(), net.ParseIP(mask).To4()
+			if ip == nil || p == nil || m == nil || ip.To4() == nil {
+				return false
+			}
+			return ip.To4().Mask(net.IPMask(m)).Equal(p.Mask(net.IPMask(m)))
+		},
+		"myIpAddress": func() string {
+			conn, err := net.Dial("udp", "192.0.2.1:9") // no packet is sent: this only picks the route
+			if err != nil {
+				return "127.0.0.1"
+			}
+			defer conn.Close()
+			return conn.LocalAddr().(*net.UDPAddr).IP.String()
+		},
+		"dnsDomainLevels": func(host string) int { return strings.Count(host, ".") },
+		"shExpMatch": func(s, pattern string) bool {
+			re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+			ok, _ := regexp.MatchString(re, s)
+			return ok
+		},
+		"weekdayRange": weekdayRange,
+		"timeRange":    timeRange,
+		// dateRange's many forms are not implemented: treated as in range.
+		"dateRange": func(args ...any) bool { return true },
+		"alert":     func(string) {},
+	}
+}
+
+// pacCache keeps one loaded script per PAC URL for the process.
+var pacCache struct {
+	sync.Mutex
+	scripts map[string]*pacScript
+}
+
+func pacFor(pacURL string) (*pacScript, error) {
+	pacCache.Lock()
+	defer pacCache.Unlock()
+	if s, ok := pacCache.scripts[pacURL]; ok {
+		return s, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	s, err := loadPAC(ctx, pacURL)
+	if err != nil {
+		return nil, err
+	}
+	if pacCache.scripts == nil {
+		pacCache.scripts = map[string]*pacScript{}
+	}
+	pacCache.scripts[pacURL] = s
+	return s, nil
+}
+
+var weekdays = map[string]int{"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6}
+
+func pacNow(args []string) (time.Time, []string) {
+	now := time.Now()
+	if n := len(args); n > 0 && strings.EqualFold(args[n-1], "GMT") {
+		return now.UTC(), args[:n-1]
+	}
+	return now, args
+}
+
+// weekdayRange(wd1 [, wd2] [, "GMT"]).
+func weekdayRange(args ...string) bool {
+	now, args := pacNow(args)
+	if len(args) == 0 {
+		return false
+	}
+	from, ok1 := weekdays[strings.ToUpper(args[0])]
+	to, ok2 := from, true
+	if len(args) > 1 {
+		to, ok2 = weekdays[strings.ToUpper(args[1])]
+	}
+	if !ok1 || !ok2 {
+		return false
+	}
+	d := int(now.Weekday())
+	if from <= to {
+		return d >= from && d <= to
+	}
+	return d >= from || d <= to
+}
+
+// timeRange(h1 [, h2] [, "GMT"]), whole hours.
+func timeRange(args ...any) bool {
+	var strs []string
+	for _, a := range args {
+		strs = append(strs, fmt.Sprint(a))
+	}
+	now, strs := pacNow(strs)
+	var hours []int
+	for _, s := range strs {
+		var h int
+		if _, err := fmt.Sscan(s, &h); err != nil {
+			return false
+		}
+		hours = append(hours, h)
+	}
+	h := now.Hour()
+	switch len(hours) {
+	case 1:
+		return h == hours[0]
+	case 2:
+		if hours[0] <= hours[1] {
+			return h >= hours[0] && h < hours[1]
+		}
+		return h >= hours[0] || h < hours[1]
+	}
+	return false
+}

@@ -1,0 +1,58 @@
+package config
+
+import (
+	"net/url"
+	"testing"
+)
+
+const testPAC = `function FindProxyForURL(url, host) {
+	if (isPlainHostName(host) || dnsDomainIs(host, ".intranet.example")) return "DIRECT";
+	if (isInNet(host, "10.0.0.0", "255.0.0.0")) return "DIRECT";
+	if (shExpMatch(host, "*.ca.example")) return "PROXY proxy.example:3128; DIRECT";
+	if (shExpMatch(url, "https://socks.example/*")) return "SOCKS5 127.0.0.1:1080";
+	if (dnsDomainLevels(host) > 5) return "garbage";
+	return "PROXY fallback.example:8080";
+}`
+
+func TestPAC(t *testing.T) {
+	s, err := compilePAC(testPAC, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ url, want string }{
+		{"https://intranet/x", ""},
+		{"https://docs.intranet.example/x", ""},
+		{"https://10.1.2.3/x", ""},
+		{"https://sign.ca.example/.well-known/paraphe", "http://proxy.example:3128"},
+		{"https://socks.example/x", "socks5://127.0.0.1:1080"},
+		{"https://www.other.example/", "http://fallback.example:8080"},
+	}
+	for _, tt := range tests {
+		u, _ := url.Parse(tt.url)
+		got, err := s.find(u)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.url, err)
+		}
+		if (got == nil && tt.want != "") || (got != nil && got.String() != tt.want) {
+			t.Errorf("%s: %v, want %q", tt.url, got, tt.want)
+		}
+	}
+	u, _ := url.Parse("https://a.b.c.d.e.f.example/")
+	if _, err := s.find(u); err == nil {
+		t.Error("a PAC answer naming no proxy was accepted")
+	}
+	if _, err := compilePAC("function other() {}", "test"); err == nil {
+		t.Error("a PAC file without FindProxyForURL was accepted")
+	}
+	if _, err := compilePAC("function FindProxyForURL(u, h) { while (true) {} }", "test"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPACLoopIsInterrupted(t *testing.T) {
+	s, _ := compilePAC("function FindProxyForURL(u, h) { while (true) {} }", "test")
+	u, _ := url.Parse("https://x.example/")
+	if _, err := s.find(u); err == nil {
+		t.Fatal("an endless PAC script returned")
+	}
+}
