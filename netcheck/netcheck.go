@@ -74,6 +74,8 @@ type Options struct {
 	Now func() time.Time
 	// Resolver resolves names (default: the system's).
 	Resolver *net.Resolver
+	// Version is the suite's version, for the report.
+	Version string
 }
 
 func (o *Options) timeout() time.Duration {
@@ -190,7 +192,8 @@ func finish(rep *Report) {
 }
 
 func environment(o Options) []Finding {
-	d := map[string]string{"os": runtime.GOOS, "arch": runtime.GOARCH, "policy": config.PolicyPath()}
+	d := map[string]string{"os": runtime.GOOS, "arch": runtime.GOARCH, "policy": config.PolicyPath(),
+		"version": o.Version, "install": installKind()}
 	if runtime.GOOS != "windows" {
 		d["admin"] = fmt.Sprint(os.Geteuid() == 0)
 	}
@@ -326,4 +329,24 @@ func shortErr(err error) string {
 
 func isRefused(err error) bool {
 	return strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "actively refused")
+}
+
+// installKind tells a per-machine installation (the program lives in a
+// system folder) from a per-user one (under the user's home) or a build
+// run from a work tree.
+func installKind() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	home, _ := os.UserHomeDir()
+	for _, sys := range []string{"/usr/bin", "/usr/local/bin", "/opt/", "/Applications/", `C:\Program Files`} {
+		if strings.HasPrefix(exe, sys) {
+			return "machine"
+		}
+	}
+	if home != "" && strings.HasPrefix(exe, home) {
+		return "user"
+	}
+	return "other"
 }

@@ -31,7 +31,7 @@ func (a *app) doctor(args []string) error {
 		pol = nil // the doctor reports a missing or invalid policy itself
 	}
 	ctx := context.Background()
-	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, Timeout: *timeout, Local: a.localChecks(pol)})
+	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, Timeout: *timeout, Local: a.localChecks(pol), Version: paraphVersion()})
 	if *htmlOut != "" {
 		if err := a.writeHTMLReport(*htmlOut, rep); err != nil {
 			return &cli.ExitError{Code: exitError, Message: a.p.T("err.write_file", "File", *htmlOut), Err: err}
