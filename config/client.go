@@ -152,8 +152,8 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 	switch setting {
 	case "", "system":
 		return func(r *http.Request) (*url.URL, error) {
-			u, err := http.ProxyFromEnvironment(r)
-			return withCredentials(u), err
+			u, _, err := ResolveProxy(&Policy{Proxy: "system"}, r.URL)
+			return u, err
 		}, nil
 	case "none":
 		return nil, nil

@@ -114,7 +114,7 @@ func Run(ctx context.Context, o Options) *Report {
 	if port == "" {
 		port = "443"
 	}
-	proxyURL, proxySource, perr := effectiveProxy(o.Policy, u)
+	proxyURL, proxySource, perr := config.ResolveProxy(o.Policy, u)
 	if perr != nil {
 		add(Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_pac",
 			Target: strings.TrimPrefix(o.Policy.Proxy, "pac+")})
@@ -201,23 +201,6 @@ func environment(o Options) []Finding {
 		return []Finding{{Check: "policy", Severity: Error, Code: "no_policy", Observed: config.PolicyPath(), Fix: "install_policy", Details: d}}
 	}
 	return []Finding{{Check: "environment", Severity: OK, Code: "policy_valid", Observed: o.Policy.Path, Details: d}}
-}
-
-// effectiveProxy is the proxy a request to u goes through, and where that
-// setting comes from.
-func effectiveProxy(p *config.Policy, u *url.URL) (*url.URL, string, error) {
-	fn, err := config.ProxyFunc(p.Proxy)
-	if err != nil || fn == nil {
-		return nil, "policy", err
-	}
-	pu, err := fn(&http.Request{URL: u})
-	switch {
-	case p.Proxy == "" || p.Proxy == "system":
-		return pu, "environment", err
-	case strings.HasPrefix(p.Proxy, "pac+"):
-		return pu, "pac", err
-	}
-	return pu, "policy", err
 }
 
 func proxyFinding(pu *url.URL, source string) Finding {

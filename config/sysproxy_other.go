@@ -1,0 +1,7 @@
+//go:build !linux && !windows && !darwin
+
+package config
+
+// readOSProxy: other systems have no common proxy setting beyond the
+// environment variables.
+func readOSProxy() osProxy { return osProxy{} }
