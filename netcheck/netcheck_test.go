@@ -52,7 +52,7 @@ func TestHealthy(t *testing.T) {
 	if rep.Verdict != Works || rep.Cause != nil {
 		t.Fatalf("verdict %s: %+v", rep.Verdict, rep.Findings)
 	}
-	for _, check := range []string{"proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl"} {
+	for _, check := range []string{"proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl", "ocsp"} {
 		f := find(rep, check)
 		if f == nil || f.Severity == Error || f.Severity == Warning {
 			t.Errorf("%s: %+v", check, f)

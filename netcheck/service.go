@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/digitorus/timestamp"
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/protocol"
@@ -57,7 +58,11 @@ func checkService(ctx context.Context, p *config.Policy, now func() time.Time) [
 	out := []Finding{svc, clockFinding(resp.Header.Get("Date"), now())}
 
 	// The CA certificates must include a policy anchor.
-	out = append(out, checkCACerts(ctx, hc, p, doc.EST+"cacerts"))
+	caf, caCerts := checkCACerts(ctx, hc, p, doc.EST+"cacerts")
+	out = append(out, caf)
+	if doc.OCSP != "" && len(caCerts) >= 2 {
+		out = append(out, checkOCSP(ctx, hc, doc.OCSP, caCerts[0], caCerts[1]))
+	}
 	if doc.TSA != "" {
 		out = append(out, checkTSA(ctx, hc, doc.TSA))
 	}
@@ -92,13 +97,13 @@ func clockFinding(date string, now time.Time) Finding {
 	return f
 }
 
-func checkCACerts(ctx context.Context, hc *http.Client, p *config.Policy, u string) Finding {
+func checkCACerts(ctx context.Context, hc *http.Client, p *config.Policy, u string) (Finding, []*x509.Certificate) {
 	f := Finding{Check: "service", Target: u}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	resp, err := hc.Do(req)
 	if err != nil {
 		f.Severity, f.Code, f.Observed = Error, "unreachable", shortErr(err)
-		return f
+		return f, nil
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -109,18 +114,49 @@ func checkCACerts(ctx context.Context, hc *http.Client, p *config.Policy, u stri
 	}
 	if err != nil {
 		f.Severity, f.Code, f.Fix = Error, "cacerts_unreadable", "check_url_or_proxy"
-		return f
+		return f, nil
 	}
 	for _, c := range certs {
 		sum := sha256.Sum256(c.Raw)
 		for _, a := range p.CA.Anchors {
 			if fp, _ := config.ParseFingerprint(a); bytes.Equal(fp, sum[:]) {
 				f.Severity, f.Code, f.Observed = OK, "anchor_matches", c.Subject.CommonName
-				return f
+				return f, certs
 			}
 		}
 	}
 	f.Severity, f.Code, f.Fix = Error, "anchor_mismatch", "ask_it"
+	return f, nil
+}
+
+// checkOCSP asks the responder about the issuing CA: any well-formed answer
+// shows it is reachable (validators ask it about holders' certificates).
+func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x509.Certificate) Finding {
+	f := Finding{Check: "ocsp", Target: u}
+	q, err := ocsp.CreateRequest(cert, issuer, nil)
+	if err != nil {
+		f.Severity, f.Code = Info, "not_checked"
+		return f
+	}
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(q))
+	req.Header.Set("Content-Type", "application/ocsp-request")
+	resp, err := hc.Do(req)
+	f.Millis = time.Since(start).Milliseconds()
+	if err != nil {
+		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(err)
+		return f
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if _, err := ocsp.ParseResponse(body, nil); resp.StatusCode != http.StatusOK || err != nil {
+		if _, isResp := err.(ocsp.ResponseError); !isResp || resp.StatusCode != http.StatusOK {
+			f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
+			f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
+			return f
+		}
+	}
+	f.Severity, f.Code = OK, "answered"
 	return f
 }
 
