@@ -71,7 +71,10 @@ func StartSquid(t testing.TB, o SquidOptions) *Squid {
 		t.Fatal(err)
 	}
 	exec.Command("chown", "-R", "proxy:proxy", dir).Run()
-	cmd := exec.Command("squid", "-N", "-d", "1", "-f", cf)
+	// A service name of its own: squids running side by side (parallel test
+	// packages) would otherwise share their /dev/shm segments and clash.
+	name := "paraphe" + strings.NewReplacer(".", "", ":", "").Replace(addr)
+	cmd := exec.Command("squid", "-N", "-n", name, "-d", "1", "-f", cf)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
