@@ -297,3 +297,15 @@ func TestPAC(t *testing.T) {
 		t.Fatalf("unreachable PAC: %+v", rep.Cause)
 	}
 }
+
+// A firewall that drops packets (no answer at all) is told apart from a
+// port where nothing listens (refused).
+func TestDroppedConnection(t *testing.T) {
+	addr := testenv.Blackhole(t)
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.CA.URL = "https://" + addr })
+	rep := Run(context.Background(), Options{Policy: p, Timeout: time.Second})
+	if rep.Verdict != Blocked || rep.Cause == nil || rep.Cause.Check != "tcp" || rep.Cause.Code != "filtered" || rep.Cause.Fix != "open_port" {
+		t.Fatalf("cause %+v", rep.Cause)
+	}
+}
