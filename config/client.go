@@ -168,11 +168,11 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 				return nil, err
 			}
 			u, err := script.find(r.URL)
-			return withCredentials(u), err
+			return withCredentials(withDefaultPort(u)), err
 		}, nil
 	}
 	u, _ := url.Parse(setting)
-	u = withCredentials(u)
+	u = withCredentials(withDefaultPort(u))
 	return http.ProxyURL(u), nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,18 +32,25 @@ type pacScript struct {
 // loadPAC fetches a PAC file directly (a PAC file is how one finds the
 // proxy, so it is never fetched through one).
 func loadPAC(ctx context.Context, pacURL string) (*pacScript, error) {
+	if path, ok := strings.CutPrefix(pacURL, "file://"); ok { // OS settings may name a local file
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: PAC file: %w", err)
+		}
+		return compilePAC(string(data), pacURL)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pacURL, nil)
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 15 * time.Second}
+	hc := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Second}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("config: PAC file %s: %w", pacURL, err)
+		return nil, fmt.Errorf("config: PAC file %s: %w", redactURL(pacURL), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("config: PAC file %s: %s", pacURL, resp.Status)
+		return nil, fmt.Errorf("config: PAC file %s: %s", redactURL(pacURL), resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
@@ -184,7 +192,7 @@ func pacFor(pacURL string) (*pacScript, error) {
 	if s, ok := pacCache.scripts[pacURL]; ok {
 		return s, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := loadPAC(ctx, pacURL)
 	if err != nil {
@@ -254,4 +262,11 @@ func timeRange(args ...any) bool {
 		return h >= hours[0] || h < hours[1]
 	}
 	return false
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(PAC file)"
 }

@@ -214,6 +214,8 @@ func validProxy(s string) error {
 	if pac, ok := strings.CutPrefix(s, "pac+"); ok {
 		if u, err := url.Parse(pac); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%q is not pac+http(s)://host/file.pac", s)
+		} else if u.User != nil {
+			return errors.New("credentials do not belong in the policy file")
 		}
 		return nil
 	}

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -36,13 +38,10 @@ func systemSettings() osProxy {
 	return osProxyOnce.p
 }
 
+// envProxySet: the environment decides when it names a proxy for https,
+// the only scheme the suite speaks to its CA (as net/http reads it).
 func envProxySet() bool {
-	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"} {
-		if os.Getenv(k) != "" {
-			return true
-		}
-	}
-	return false
+	return os.Getenv("HTTPS_PROXY") != "" || os.Getenv("https_proxy") != ""
 }
 
 // ResolveProxy returns the proxy a request to u goes through under policy
@@ -69,10 +68,8 @@ func ResolveProxy(p *Policy, u *url.URL) (*url.URL, string, error) {
 		return withCredentials(pu), SourceEnvironment, err
 	}
 	s := systemSettings()
-	for _, b := range s.bypass {
-		if b != "" && (strings.EqualFold(u.Hostname(), b) || strings.HasSuffix(u.Hostname(), strings.TrimPrefix(b, "*"))) {
-			return nil, SourceOS, nil
-		}
+	if bypassed(u.Hostname(), s.bypass) {
+		return nil, SourceOS, nil
 	}
 	switch {
 	case s.pac != "":
@@ -88,6 +85,37 @@ func ResolveProxy(p *Policy, u *url.URL) (*url.URL, string, error) {
 	return nil, SourceNone, nil
 }
 
+// bypassed matches a host against a bypass list as browsers do: exact
+// names, domain suffixes on a dot boundary ("example.com", ".example.com",
+// "*.example.com"), "<local>" for names without a dot, CIDR ranges and
+// addresses; case and spaces do not matter.
+func bypassed(host string, list []string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	ip, ipErr := netip.ParseAddr(host)
+	for _, b := range list {
+		b = strings.ToLower(strings.TrimSpace(b))
+		switch {
+		case b == "":
+			continue
+		case b == "<local>":
+			if !strings.Contains(host, ".") {
+				return true
+			}
+			continue
+		case strings.Contains(b, "/"):
+			if pfx, err := netip.ParsePrefix(b); err == nil && ipErr == nil && pfx.Contains(ip) {
+				return true
+			}
+			continue
+		}
+		d := strings.TrimPrefix(strings.TrimPrefix(b, "*"), ".")
+		if d != "" && (host == d || strings.HasSuffix(host, "."+d)) {
+			return true
+		}
+	}
+	return false
+}
+
 // parseHostPort makes a proxy URL of "host:port" or a URL.
 func parseHostPort(s, scheme string) *url.URL {
 	s = strings.TrimSpace(s)
@@ -101,5 +129,30 @@ func parseHostPort(s, scheme string) *url.URL {
 		}
 		return u
 	}
-	return &url.URL{Scheme: scheme, Host: s}
+	return withDefaultPort(&url.URL{Scheme: scheme, Host: s})
+}
+
+// withDefaultPort completes a proxy address without a port, as net/http
+// would (http 80, https 443, socks5 1080), so that every place names it the
+// same way (the keychain entry of its credentials among them).
+func withDefaultPort(u *url.URL) *url.URL {
+	if u == nil || u.Port() != "" {
+		return u
+	}
+	port := map[string]string{"http": "80", "https": "443", "socks5": "1080", "socks5h": "1080"}[u.Scheme]
+	if port == "" {
+		return u
+	}
+	c := *u
+	c.Host = net.JoinHostPort(u.Hostname(), port)
+	return &c
+}
+
+// ProxyDisplay is how a proxy is shown in reports: scheme and address only,
+// never credentials (nor anything a malformed setting may have put elsewhere).
+func ProxyDisplay(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -2,11 +2,13 @@ package config
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // readOSProxy reads the desktop's proxy settings: GNOME (gsettings), then
@@ -19,7 +21,9 @@ func readOSProxy() osProxy {
 }
 
 func gsettings(schema, key string) string {
-	out, err := exec.Command("gsettings", "get", schema, key).Output()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "gsettings", "get", schema, key).Output()
 	if err != nil {
 		return ""
 	}

@@ -76,6 +76,8 @@ type Options struct {
 	Resolver *net.Resolver
 	// Version is the suite's version, for the report.
 	Version string
+	// PolicyErr is why Policy is nil (missing, or invalid).
+	PolicyErr error
 }
 
 func (o *Options) timeout() time.Duration {
@@ -116,8 +118,12 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	proxyURL, proxySource, perr := config.ResolveProxy(o.Policy, u)
 	if perr != nil {
-		add(Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_pac",
-			Target: strings.TrimPrefix(o.Policy.Proxy, "pac+")})
+		f := Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_network",
+			Details: map[string]string{"source": proxySource}}
+		if pac, ok := strings.CutPrefix(o.Policy.Proxy, "pac+"); ok {
+			f.Fix, f.Target = "check_pac", redactURL(pac)
+		}
+		add(f)
 		finish(rep)
 		return rep
 	}
@@ -198,6 +204,9 @@ func environment(o Options) []Finding {
 		d["admin"] = fmt.Sprint(os.Geteuid() == 0)
 	}
 	if o.Policy == nil {
+		if o.PolicyErr != nil && !errors.Is(o.PolicyErr, config.ErrNoPolicy) {
+			return []Finding{{Check: "policy", Severity: Error, Code: "policy_invalid", Observed: shortErr(o.PolicyErr), Fix: "ask_it", Details: d}}
+		}
 		return []Finding{{Check: "policy", Severity: Error, Code: "no_policy", Observed: config.PolicyPath(), Fix: "install_policy", Details: d}}
 	}
 	return []Finding{{Check: "environment", Severity: OK, Code: "policy_valid", Observed: o.Policy.Path, Details: d}}
@@ -207,7 +216,7 @@ func proxyFinding(pu *url.URL, source string) Finding {
 	if pu == nil {
 		return Finding{Check: "proxy", Severity: OK, Code: "direct", Details: map[string]string{"source": source}}
 	}
-	return Finding{Check: "proxy", Severity: Info, Code: "via_proxy", Observed: pu.Redacted(), Details: map[string]string{"source": source}}
+	return Finding{Check: "proxy", Severity: Info, Code: "via_proxy", Observed: config.ProxyDisplay(pu), Details: map[string]string{"source": source}}
 }
 
 func checkDNS(ctx context.Context, res *net.Resolver, host string) Finding {
@@ -332,4 +341,11 @@ func installKind() string {
 		return "user"
 	}
 	return "other"
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return ""
 }

@@ -9,13 +9,15 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/paraphe/paraphe/config"
 )
 
 // checkConnect asks an HTTP proxy for a tunnel to target, as the suite's
 // requests do, and tells apart: tunnel open, credentials required (with the
 // schemes the proxy offers), target refused by the proxy's rules.
 func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
-	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": proxy.Redacted()}}
+	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": config.ProxyDisplay(proxy)}}
 	start := time.Now()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", proxy.Host)
@@ -48,16 +50,24 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		f.Severity, f.Code = OK, "tunnel_open"
-	case resp.StatusCode == http.StatusProxyAuthRequired && proxy.User != nil:
-		f.Severity, f.Code, f.Fix = Error, "proxy_auth_rejected", "proxy_credentials"
 	case resp.StatusCode == http.StatusProxyAuthRequired:
 		var schemes []string
+		basic := false
 		for _, h := range resp.Header.Values("Proxy-Authenticate") {
 			scheme, _, _ := strings.Cut(h, " ")
 			schemes = append(schemes, scheme)
+			basic = basic || strings.EqualFold(scheme, "Basic")
 		}
-		f.Severity, f.Code, f.Fix = Error, "proxy_auth_required", "proxy_credentials"
 		f.Observed = strings.Join(schemes, ", ")
+		switch {
+		case !basic:
+			// NTLM or Negotiate only: not a password problem.
+			f.Severity, f.Code, f.Fix = Error, "proxy_auth_unsupported", "exempt_ca_from_proxy_auth"
+		case proxy.User != nil:
+			f.Severity, f.Code, f.Fix = Error, "proxy_auth_rejected", "proxy_credentials"
+		default:
+			f.Severity, f.Code, f.Fix = Error, "proxy_auth_required", "proxy_credentials"
+		}
 	case resp.StatusCode == http.StatusForbidden:
 		f.Severity, f.Code, f.Fix = Error, "proxy_denied", "allow_ca_on_proxy"
 		f.Observed = resp.Status

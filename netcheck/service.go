@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/digitorus/timestamp"
@@ -58,17 +59,34 @@ func checkService(ctx context.Context, p *config.Policy, now func() time.Time) [
 	out := []Finding{svc, clockFinding(resp.Header.Get("Date"), now())}
 
 	// The CA certificates must include a policy anchor.
-	caf, caCerts := checkCACerts(ctx, hc, p, doc.EST+"cacerts")
-	out = append(out, caf)
-	if doc.OCSP != "" && len(caCerts) >= 2 {
-		out = append(out, checkOCSP(ctx, hc, doc.OCSP, caCerts[0], caCerts[1]))
+	// The CA's other services, side by side, each within the same
+	// deadline rather than one after another.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	side := func(f func() Finding) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f()
+			mu.Lock()
+			out = append(out, r)
+			mu.Unlock()
+		}()
 	}
+	side(func() Finding {
+		caf, caCerts := checkCACerts(ctx, hc, p, doc.EST+"cacerts")
+		if doc.OCSP != "" && len(caCerts) >= 2 {
+			side(func() Finding { return checkOCSP(ctx, hc, doc.OCSP, caCerts[0], caCerts[1]) })
+		}
+		return caf
+	})
 	if doc.TSA != "" {
-		out = append(out, checkTSA(ctx, hc, doc.TSA))
+		side(func() Finding { return checkTSA(ctx, hc, doc.TSA) })
 	}
 	if doc.CRL != "" {
-		out = append(out, checkCRL(ctx, hc, doc.CRL, now()))
+		side(func() Finding { return checkCRL(ctx, hc, doc.CRL, now()) })
 	}
+	wg.Wait()
 	return out
 }
 
@@ -192,8 +210,12 @@ func checkCRL(ctx context.Context, hc *http.Client, u string, now time.Time) Fin
 		return f
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	crl, err := x509.ParseRevocationList(body)
+	if rerr != nil {
+		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(rerr)
+		return f
+	}
 	switch {
 	case resp.StatusCode != http.StatusOK || err != nil:
 		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"

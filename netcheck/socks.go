@@ -2,17 +2,20 @@ package netcheck
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/net/proxy"
+
+	"github.com/paraphe/paraphe/config"
 )
 
 // checkSOCKS opens a connection to target through a SOCKS5 proxy and
 // names the proxy's answer when it refuses (RFC 1928 reply codes).
 func checkSOCKS(ctx context.Context, p *url.URL, target string) Finding {
-	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": p.Redacted()}}
+	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": config.ProxyDisplay(p)}}
 	start := time.Now()
 	var auth *proxy.Auth
 	if p.User != nil {
@@ -43,6 +46,8 @@ func checkSOCKS(ctx context.Context, p *url.URL, target string) Finding {
 		f.Code, f.Fix = "socks_target_refused", "server_down_or_port"
 	case strings.Contains(msg, "unreachable"):
 		f.Code, f.Fix = "socks_target_unreachable", "open_port"
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "timeout"):
+		f.Code, f.Fix = "proxy_no_answer", "configure_proxy"
 	case strings.Contains(msg, "authentication"):
 		f.Code, f.Fix = "proxy_auth_required", "proxy_credentials"
 	default:

@@ -26,12 +26,9 @@ func (a *app) doctor(args []string) error {
 	if _, err := cli.Parse(fs, args); err != nil {
 		return a.usageErr(err)
 	}
-	pol, err := a.policy()
-	if err != nil {
-		pol = nil // the doctor reports a missing or invalid policy itself
-	}
+	pol, polErr := a.policy() // the doctor reports a missing or invalid policy itself
 	ctx := context.Background()
-	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, Timeout: *timeout, Local: a.localChecks(pol), Version: paraphVersion()})
+	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: *timeout, Local: a.localChecks(pol), Version: paraphVersion()})
 	if *htmlOut != "" {
 		if err := a.writeHTMLReport(*htmlOut, rep); err != nil {
 			return &cli.ExitError{Code: exitError, Message: a.p.T("err.write_file", "File", *htmlOut), Err: err}

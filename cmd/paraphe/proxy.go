@@ -21,9 +21,13 @@ func (a *app) proxy(args []string) error {
 		return a.usageErr(err)
 	}
 	if *hostPort == "" {
+		// The proxy the suite would use for the CA (a fixed one, or what a
+		// PAC file or the OS settings say), named as its credentials are.
 		if pol, err := a.policy(); err == nil {
-			if u, err := url.Parse(pol.Proxy); err == nil && u.Host != "" {
-				*hostPort = u.Host
+			if caURL, err := url.Parse(pol.CA.URL); err == nil {
+				if pu, _, err := config.ResolveProxy(&config.Policy{Proxy: pol.Proxy}, caURL); err == nil && pu != nil {
+					*hostPort = pu.Host
+				}
 			}
 		}
 	}
