@@ -49,6 +49,15 @@ func proxyCredentials(hostPort string) (*url.Userinfo, error) {
 	return url.UserPassword(user, pass), nil
 }
 
+// ProxyCredentialsErr tells why no credentials were added for the proxy at
+// hostPort: nil when some are stored, ErrNoProxyCredentials when none are,
+// or the keychain's own error (locked, no Secret Service), which the doctor
+// must not present as "no credentials".
+func ProxyCredentialsErr(hostPort string) error {
+	_, err := proxyCredentials(hostPort)
+	return err
+}
+
 // withCredentials adds the stored credentials to a proxy URL (net/http then
 // answers the proxy's Basic challenge, and SOCKS5 uses them too).
 func withCredentials(u *url.URL) *url.URL {

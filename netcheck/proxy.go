@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -67,6 +68,10 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 			f.Severity, f.Code, f.Fix = Error, "proxy_auth_rejected", "proxy_credentials"
 		default:
 			f.Severity, f.Code, f.Fix = Error, "proxy_auth_required", "proxy_credentials"
+			if err := config.ProxyCredentialsErr(proxy.Host); err != nil && !errors.Is(err, config.ErrNoProxyCredentials) {
+				f.Code, f.Fix = "proxy_credentials_unreadable", "install_keyring"
+				f.Observed = shortErr(err)
+			}
 		}
 	case resp.StatusCode == http.StatusForbidden:
 		f.Severity, f.Code, f.Fix = Error, "proxy_denied", "allow_ca_on_proxy"

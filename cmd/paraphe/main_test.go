@@ -467,6 +467,11 @@ func TestActivateThroughAuthenticatingProxy(t *testing.T) {
 	if r := runBin(t, "", env, "paraphe", "doctor", "--timeout", "3s"); r.code != 2 || !strings.Contains(r.stdout, "the proxy requires authentication (Basic)") {
 		t.Fatalf("doctor without credentials: %+v", r)
 	}
+	// A keychain that cannot be read is not "no credentials".
+	noBus := append(append([]string{}, env...), "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	if r := runBin(t, "", noBus, "paraphe", "doctor", "--timeout", "3s"); r.code != 2 || !strings.Contains(r.stdout, "the keychain holding its credentials cannot be read") {
+		t.Fatalf("doctor without a keychain: %+v", r)
+	}
 	if r := runBin(t, "", append([]string{"PARAPHE_PROXY_PASSWORD=s3cret"}, env...), "paraphe", "proxy", "login", "--user", "alice"); r.code != 0 {
 		t.Fatalf("proxy login: %+v", r)
 	}
