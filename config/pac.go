@@ -180,28 +180,41 @@ func pacHelpers() map[string]any {
 	}
 }
 
-// pacCache keeps one loaded script per PAC URL for the process.
+// pacCache keeps one loaded script per PAC URL for the process. A failed
+// load is remembered for pacRetryAfter, so that a PAC server that does not
+// answer costs one fetch timeout, not one per request. The lock is held
+// during a fetch on purpose: concurrent requests wait for that one fetch
+// instead of each starting their own.
 var pacCache struct {
 	sync.Mutex
-	scripts map[string]*pacScript
+	entries map[string]pacEntry
 }
+
+type pacEntry struct {
+	script   *pacScript
+	err      error
+	failedAt time.Time
+}
+
+const pacRetryAfter = 30 * time.Second
 
 func pacFor(pacURL string) (*pacScript, error) {
 	pacCache.Lock()
 	defer pacCache.Unlock()
-	if s, ok := pacCache.scripts[pacURL]; ok {
-		return s, nil
+	if e, ok := pacCache.entries[pacURL]; ok && (e.err == nil || time.Since(e.failedAt) < pacRetryAfter) {
+		return e.script, e.err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := loadPAC(ctx, pacURL)
+	if pacCache.entries == nil {
+		pacCache.entries = map[string]pacEntry{}
+	}
 	if err != nil {
+		pacCache.entries[pacURL] = pacEntry{err: err, failedAt: time.Now()}
 		return nil, err
 	}
-	if pacCache.scripts == nil {
-		pacCache.scripts = map[string]*pacScript{}
-	}
-	pacCache.scripts[pacURL] = s
+	pacCache.entries[pacURL] = pacEntry{script: s}
 	return s, nil
 }
 

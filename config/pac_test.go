@@ -1,7 +1,10 @@
 package config
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"sync/atomic"
 	"testing"
 )
 
@@ -54,5 +57,24 @@ func TestPACLoopIsInterrupted(t *testing.T) {
 	u, _ := url.Parse("https://x.example/")
 	if _, err := s.find(u); err == nil {
 		t.Fatal("an endless PAC script returned")
+	}
+}
+
+// A PAC server that fails is asked once, not once per request: the failure
+// is remembered for a while, and every caller gets the same error.
+func TestPACFailureIsRemembered(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := pacFor(srv.URL + "/proxy.pac"); err == nil {
+			t.Fatal("a failing PAC server gave a script")
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("the PAC server was asked %d times, want 1", n)
 	}
 }
