@@ -80,5 +80,8 @@ socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 }
 	case <-time.After(30 * time.Second):
 		t.Fatal("danted did not start within 30 s")
 	}
+	if err := waitAccepting(addr, 10*time.Second); err != nil {
+		t.Fatalf("danted logged that it is ready, but: %v", err)
+	}
 	return &Dante{Addr: addr, URL: "socks5://" + addr}
 }

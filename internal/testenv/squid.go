@@ -108,5 +108,29 @@ func StartSquid(t testing.TB, o SquidOptions) *Squid {
 	case <-time.After(30 * time.Second):
 		t.Fatal("squid did not start within 30 s")
 	}
+	// squid logs "Accepting" once the port is bound, but its acceptor calls
+	// listen() in a later event-loop turn: until then a connection is
+	// refused. Wait for the port itself to accept.
+	if err := waitAccepting(addr, 10*time.Second); err != nil {
+		t.Fatalf("squid logged that it accepts connections, but: %v", err)
+	}
 	return &Squid{Addr: addr, URL: "http://" + addr}
+}
+
+// waitAccepting dials addr until a connection is accepted or the timeout
+// passes: the readiness check for daemons whose log line comes before
+// listen().
+func waitAccepting(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -56,3 +56,12 @@ func TestSquid(t *testing.T) {
 	}
 	conn.Close()
 }
+
+func TestDante(t *testing.T) {
+	s := StartDante(t)
+	conn, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+}
