@@ -10,11 +10,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -96,9 +98,12 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	rep := &Report{Version: 1, Time: now().UTC()}
 	var mu sync.Mutex
+	closed := false // set when Run stops waiting: late findings are dropped
 	add := func(fs ...Finding) {
 		mu.Lock()
-		rep.Findings = append(rep.Findings, fs...)
+		if !closed {
+			rep.Findings = append(rep.Findings, fs...)
+		}
 		mu.Unlock()
 	}
 	add(environment(o)...)
@@ -130,38 +135,64 @@ func Run(ctx context.Context, o Options) *Report {
 	add(proxyFinding(proxyURL, proxySource))
 
 	var wg sync.WaitGroup
-	run := func(f func(ctx context.Context) []Finding) {
+	pending := map[string]int{} // check name → runs not finished, under mu
+	run := func(check string, f func(ctx context.Context) []Finding) {
 		wg.Add(1)
+		mu.Lock()
+		pending[check]++
+		mu.Unlock()
 		go func() {
 			defer wg.Done()
 			testHookStart()
 			cctx, cancel := context.WithTimeout(ctx, o.timeout())
 			defer cancel()
-			add(f(cctx)...)
+			fs := f(cctx)
+			mu.Lock()
+			pending[check]--
+			mu.Unlock()
+			add(fs...)
 		}()
 	}
 	// The network path, step by step, so that the first broken step shows.
 	if proxyURL == nil {
-		run(func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
-		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
+		run("dns", func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
+		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
 	} else {
-		run(func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
+		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
 		target := net.JoinHostPort(host, port)
 		switch proxyURL.Scheme {
 		case "http":
-			run(func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
+			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
 		case "socks5", "socks5h":
-			run(func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
+			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
 		}
 	}
-	run(func(ctx context.Context) []Finding {
+	run("tls", func(ctx context.Context) []Finding {
 		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)
 	})
-	run(func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
+	run("service", func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
 	if o.Local != nil {
-		run(o.Local)
+		run("keystore", o.Local)
 	}
-	wg.Wait()
+	// Each check has the timeout; one that does not honour it (a hung
+	// D-Bus call in the keychain, say) must not hold the whole report: a
+	// second later it is reported as not answering and left behind.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	grace := time.NewTimer(o.timeout() + time.Second)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		mu.Lock()
+		for _, check := range slices.Sorted(maps.Keys(pending)) {
+			if pending[check] > 0 {
+				rep.Findings = append(rep.Findings, Finding{Check: check, Severity: Warning, Code: "check_timed_out", Fix: "retry_longer"})
+			}
+		}
+		closed = true
+		mu.Unlock()
+	}
 	finish(rep)
 	return rep
 }

@@ -196,6 +196,28 @@ func TestChecksRunConcurrently(t *testing.T) {
 	}
 }
 
+// A check that ignores its deadline (as a hung D-Bus call in the keychain
+// would) does not hold the report: it is named as not answering, and the
+// other checks still count.
+func TestHungCheckDoesNotHoldTheReport(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	p := policyFor(t, srv.Policy, nil)
+	release := make(chan struct{})
+	defer close(release)
+	hung := func(context.Context) []Finding {
+		<-release
+		return []Finding{{Check: "keystore", Severity: Error, Code: "late"}}
+	}
+	rep := Run(context.Background(), Options{Policy: p, Timeout: time.Second, Local: hung})
+	f := find(rep, "keystore")
+	if f == nil || f.Code != "check_timed_out" || f.Severity != Warning {
+		t.Fatalf("keystore %+v, verdict %s, findings %+v", f, rep.Verdict, rep.Findings)
+	}
+	if find(rep, "tls") == nil || find(rep, "service") == nil {
+		t.Fatalf("the other checks were lost: %+v", rep.Findings)
+	}
+}
+
 // An intercepting proxy, as corporate TLS inspection works: it accepts the
 // CONNECT, then answers the TLS handshake itself with a certificate for the
 // CA's name issued by its own root. The doctor names that root.
