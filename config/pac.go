@@ -80,9 +80,17 @@ func compilePAC(script, src string) (*pacScript, error) {
 // otherwise ("PROXY h:p", "HTTPS h:p" is not supported, "SOCKS5 h:p").
 func (p *pacScript) find(u *url.URL) (*url.URL, error) {
 	p.mu.Lock()
-	timer := time.AfterFunc(5*time.Second, func() { p.vm.Interrupt("PAC script took too long") })
+	fired := make(chan struct{})
+	timer := time.AfterFunc(5*time.Second, func() {
+		p.vm.Interrupt("PAC script took too long")
+		close(fired)
+	})
 	v, err := p.fn(goja.Undefined(), p.vm.ToValue(u.String()), p.vm.ToValue(u.Hostname()))
-	timer.Stop()
+	if !timer.Stop() {
+		// The interrupt is being (or has been) raised: let it land before
+		// clearing it, or it would stop the next call instead.
+		<-fired
+	}
 	p.vm.ClearInterrupt()
 	p.mu.Unlock()
 	if err != nil {

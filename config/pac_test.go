@@ -52,11 +52,17 @@ func TestPAC(t *testing.T) {
 	}
 }
 
+// An endless PAC script is stopped, and the interrupt does not outlive the
+// call: the next lookup on the same script works.
 func TestPACLoopIsInterrupted(t *testing.T) {
-	s, _ := compilePAC("function FindProxyForURL(u, h) { while (true) {} }", "test")
-	u, _ := url.Parse("https://x.example/")
+	s, _ := compilePAC(`function FindProxyForURL(u, h) { if (h == "loop.example") { while (true) {} } return "DIRECT"; }`, "test")
+	u, _ := url.Parse("https://loop.example/")
 	if _, err := s.find(u); err == nil {
 		t.Fatal("an endless PAC script returned")
+	}
+	u, _ = url.Parse("https://ok.example/")
+	if p, err := s.find(u); err != nil || p != nil {
+		t.Fatalf("after an interrupted call: %v %v", p, err)
 	}
 }
 
