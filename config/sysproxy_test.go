@@ -26,3 +26,41 @@ func TestBypassList(t *testing.T) {
 		}
 	}
 }
+
+// The shape of "scutil --proxy" on macOS: the HTTPS proxy with its
+// exceptions (and plain host names) is read; a PAC URL wins when enabled.
+func TestParseScutilProxy(t *testing.T) {
+	out := `<dictionary> {
+  ExceptionsList : <array> {
+    0 : *.local
+    1 : 169.254.0.0/16
+    2 : ca.intranet.example
+  }
+  ExcludeSimpleHostnames : 1
+  FTPPassive : 1
+  HTTPEnable : 1
+  HTTPPort : 8080
+  HTTPProxy : other.example
+  HTTPSEnable : 1
+  HTTPSPort : 3128
+  HTTPSProxy : proxy.example
+}
+`
+	p := parseScutilProxy(out)
+	if p.proxy == nil || p.proxy.String() != "http://proxy.example:3128" || p.pac != "" {
+		t.Fatalf("proxy %v pac %q", p.proxy, p.pac)
+	}
+	for host, want := range map[string]bool{"printer.local": true, "169.254.3.4": true, "ca.intranet.example": true,
+		"intranet": true, "ca.example": false} {
+		if got := bypassed(host, p.bypass); got != want {
+			t.Errorf("%s bypassed = %v, want %v (list %q)", host, got, want, p.bypass)
+		}
+	}
+	pac := parseScutilProxy("<dictionary> {\n  ProxyAutoConfigEnable : 1\n  ProxyAutoConfigURLString : http://wpad.example/proxy.pac\n  HTTPSEnable : 1\n  HTTPSProxy : proxy.example\n  HTTPSPort : 3128\n}\n")
+	if pac.pac != "http://wpad.example/proxy.pac" || pac.proxy != nil {
+		t.Fatalf("PAC: %+v", pac)
+	}
+	if off := parseScutilProxy("<dictionary> {\n  HTTPEnable : 0\n}\n"); off.proxy != nil || off.pac != "" {
+		t.Fatalf("no proxy: %+v", off)
+	}
+}
