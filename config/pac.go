@@ -182,9 +182,8 @@ func pacHelpers() map[string]any {
 		},
 		"weekdayRange": weekdayRange,
 		"timeRange":    timeRange,
-		// dateRange's many forms are not implemented: treated as in range.
-		"dateRange": func(args ...any) bool { return true },
-		"alert":     func(string) {},
+		"dateRange":    dateRange,
+		"alert":        func(string) {},
 	}
 }
 
@@ -281,6 +280,96 @@ func timeRange(args ...any) bool {
 			return h >= hours[0] && h < hours[1]
 		}
 		return h >= hours[0] || h < hours[1]
+	}
+	return false
+}
+
+var months = map[string]int{"JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
+	"JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12}
+
+// dateRange(day | month | year, … [, "GMT"]) in all the forms of the PAC
+// specification: one value, or two ends of the same shape (day, month,
+// year, day+month, month+year, day+month+year). Ranges include both ends
+// and may wrap (dateRange("DEC", "JAN")).
+func dateRange(args ...any) bool {
+	var strs []string
+	for _, a := range args {
+		strs = append(strs, fmt.Sprint(a))
+	}
+	now, strs := pacNow(strs)
+	return dateRangeAt(now, strs)
+}
+
+func dateRangeAt(now time.Time, args []string) bool {
+	// Each argument is a day (1–31), a month name or a year (> 31).
+	const day, month, year = 1, 2, 4
+	type part struct{ kind, value int }
+	var parts []part
+	for _, a := range args {
+		if m, ok := months[strings.ToUpper(a)]; ok {
+			parts = append(parts, part{month, m})
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscan(a, &n); err != nil || n < 1 {
+			return false
+		}
+		if n <= 31 {
+			parts = append(parts, part{day, n})
+		} else {
+			parts = append(parts, part{year, n})
+		}
+	}
+	// key orders a date by the kinds present: year, then month, then day.
+	key := func(ps []part) (kinds, k int) {
+		var y, m, d int
+		for _, p := range ps {
+			if kinds&p.kind != 0 {
+				return -1, 0 // the same kind twice
+			}
+			kinds |= p.kind
+			switch p.kind {
+			case year:
+				y = p.value
+			case month:
+				m = p.value
+			case day:
+				d = p.value
+			}
+		}
+		return kinds, y*10000 + m*100 + d
+	}
+	nowKey := func(kinds int) int {
+		k := 0
+		if kinds&year != 0 {
+			k += now.Year() * 10000
+		}
+		if kinds&month != 0 {
+			k += int(now.Month()) * 100
+		}
+		if kinds&day != 0 {
+			k += now.Day()
+		}
+		return k
+	}
+	switch n := len(parts); {
+	case n == 1:
+		kinds, k := key(parts)
+		return nowKey(kinds) == k
+	case n == 2 || n == 4 || n == 6:
+		k1, from := key(parts[:n/2])
+		k2, to := key(parts[n/2:])
+		if k1 < 0 || k1 != k2 || (n == 4 && k1 == day|year) {
+			return false
+		}
+		cur := nowKey(k1)
+		if from <= to {
+			return from <= cur && cur <= to
+		}
+		if k1&year != 0 {
+			return false // years do not wrap
+		}
+		return cur >= from || cur <= to
 	}
 	return false
 }

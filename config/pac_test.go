@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 const testPAC = `function FindProxyForURL(url, host) {
@@ -82,5 +84,45 @@ func TestPACFailureIsRemembered(t *testing.T) {
 	}
 	if n := hits.Load(); n != 1 {
 		t.Fatalf("the PAC server was asked %d times, want 1", n)
+	}
+}
+
+// dateRange in the forms of the PAC specification, on a fixed date.
+func TestDateRange(t *testing.T) {
+	now := time.Date(2026, time.November, 22, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		args string
+		want bool
+	}{
+		{"22", true}, {"21", false},
+		{"NOV", true}, {"DEC", false},
+		{"2026", true}, {"2025", false},
+		{"1 25", true}, {"23 31", false}, {"25 5", false}, {"20 3", true},
+		{"OCT DEC", true}, {"JAN MAR", false}, {"DEC JAN", false}, {"SEP JAN", true},
+		{"2024 2026", true}, {"2027 2030", false}, {"2026 2024", false},
+		{"1 NOV 30 NOV", true}, {"23 NOV 31 DEC", false}, {"15 DEC 25 NOV", true},
+		{"OCT 2026 JAN 2027", true}, {"DEC 2026 JAN 2027", false},
+		{"1 JAN 2026 31 DEC 2026", true}, {"23 NOV 2026 1 JAN 2027", false}, {"22 NOV 2026 22 NOV 2026", true},
+		{"1 2026 1 2027", false}, {"NOV NOV NOV", false}, {"", false}, {"NOVEMBER", false}, {"0", false},
+	} {
+		if got := dateRangeAt(now, strings.Fields(tt.args)); got != tt.want {
+			t.Errorf("dateRange(%s) = %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}
+
+// The PAC helper receives the script's values (numbers and strings) as
+// goja gives them.
+func TestDateRangeFromScript(t *testing.T) {
+	s, err := compilePAC(`function FindProxyForURL(u, h) {
+		if (dateRange(2000, 9999) && dateRange("JAN", "DEC", "GMT") && !dateRange(1999)) return "DIRECT";
+		return "PROXY proxy.example:3128";
+	}`, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("https://ca.example/")
+	if p, err := s.find(u); err != nil || p != nil {
+		t.Fatalf("dateRange from a script: %v %v", p, err)
 	}
 }
