@@ -1,15 +1,12 @@
 package testenv
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 )
 
 // Dante is a real dante SOCKS5 server on a loopback port.
@@ -47,41 +44,6 @@ socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 }
 		t.Fatal(err)
 	}
 	cmd := exec.Command("danted", "-f", cf, "-p", filepath.Join(dir, "danted.pid"), "-N", "1", "-d", "1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		ok := false
-		for sc.Scan() {
-			if !ok && strings.Contains(sc.Text(), "negotiate-child and ready to serve") {
-				ok = true
-				ready <- true
-			}
-		}
-		if !ok {
-			ready <- false
-		}
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("danted did not start")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("danted did not start within 30 s")
-	}
-	if err := waitAccepting(addr, 10*time.Second); err != nil {
-		t.Fatalf("danted logged that it is ready, but: %v", err)
-	}
+	startDaemon(t, cmd, "negotiate-child and ready to serve", addr, "its standard error")
 	return &Dante{Addr: addr, URL: "socks5://" + addr}
 }

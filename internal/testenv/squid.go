@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // SquidOptions shape a test proxy.
@@ -75,62 +73,9 @@ func StartSquid(t testing.TB, o SquidOptions) *Squid {
 	// packages) would otherwise share their /dev/shm segments and clash.
 	name := "paraphe" + strings.NewReplacer(".", "", ":", "").Replace(addr)
 	cmd := exec.Command("squid", "-N", "-n", name, "-d", "1", "-f", cf)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		ok := false
-		for sc.Scan() {
-			if !ok && strings.Contains(sc.Text(), "Accepting HTTP Socket connections") {
-				ok = true
-				ready <- true
-			}
-		}
-		if !ok {
-			ready <- false
-		}
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatalf("squid did not start (see %s)", filepath.Join(dir, "cache.log"))
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("squid did not start within 30 s")
-	}
 	// squid logs "Accepting" once the port is bound, but its acceptor calls
-	// listen() in a later event-loop turn: until then a connection is
-	// refused. Wait for the port itself to accept.
-	if err := waitAccepting(addr, 10*time.Second); err != nil {
-		t.Fatalf("squid logged that it accepts connections, but: %v", err)
-	}
+	// listen() in a later event-loop turn: startDaemon also waits for the
+	// port itself.
+	startDaemon(t, cmd, "Accepting HTTP Socket connections", addr, filepath.Join(dir, "cache.log"))
 	return &Squid{Addr: addr, URL: "http://" + addr}
-}
-
-// waitAccepting dials addr until a connection is accepted or the timeout
-// passes: the readiness check for daemons whose log line comes before
-// listen().
-func waitAccepting(addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
