@@ -37,18 +37,13 @@ func checkService(ctx context.Context, p *config.Policy, now func() time.Time) [
 		return []Finding{{Check: "service", Severity: Error, Code: "bad_policy", Fix: "ask_it"}}
 	}
 	base := strings.TrimRight(p.CA.URL, "/")
-	start := time.Now()
 	svc := Finding{Check: "service", Target: base + protocol.ServicePath}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, svc.Target, nil)
-	resp, err := hc.Do(req)
-	svc.Millis = time.Since(start).Milliseconds()
+	resp, body, err := fetch(ctx, hc, &svc, "", nil, 1<<20)
 	if err != nil {
 		svc.Severity, svc.Code = Error, "unreachable"
 		svc.Observed = shortErr(err)
 		return []Finding{svc} // the network findings say why
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
 	var doc protocol.ServiceDocument
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &doc) != nil || doc.EST == "" {
 		svc.Severity, svc.Code, svc.Fix = Error, "not_paraphe", "check_url_or_proxy"
@@ -117,14 +112,11 @@ func clockFinding(date string, now time.Time) Finding {
 
 func checkCACerts(ctx context.Context, hc *http.Client, p *config.Policy, u string) (Finding, []*x509.Certificate) {
 	f := Finding{Check: "service", Target: u}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	resp, err := hc.Do(req)
+	_, body, err := fetch(ctx, hc, &f, "", nil, 1<<20)
 	if err != nil {
 		f.Severity, f.Code, f.Observed = Error, "unreachable", shortErr(err)
 		return f, nil
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), ""))
 	var certs []*x509.Certificate
 	if err == nil {
@@ -156,17 +148,11 @@ func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x50
 		f.Severity, f.Code = Info, "not_checked"
 		return f
 	}
-	start := time.Now()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(q))
-	req.Header.Set("Content-Type", "application/ocsp-request")
-	resp, err := hc.Do(req)
-	f.Millis = time.Since(start).Milliseconds()
+	resp, body, err := fetch(ctx, hc, &f, "application/ocsp-request", q, 1<<20)
 	if err != nil {
 		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(err)
 		return f
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if _, err := ocsp.ParseResponse(body, nil); resp.StatusCode != http.StatusOK || err != nil {
 		if _, isResp := err.(ocsp.ResponseError); !isResp || resp.StatusCode != http.StatusOK {
 			f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
@@ -180,18 +166,12 @@ func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x50
 
 func checkTSA(ctx context.Context, hc *http.Client, u string) Finding {
 	f := Finding{Check: "tsa", Target: u}
-	start := time.Now()
 	q, _ := timestamp.CreateRequest(strings.NewReader("paraphe doctor"), &timestamp.RequestOptions{Hash: crypto.SHA256})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(q))
-	req.Header.Set("Content-Type", "application/timestamp-query")
-	resp, err := hc.Do(req)
-	f.Millis = time.Since(start).Milliseconds()
+	resp, body, err := fetch(ctx, hc, &f, "application/timestamp-query", q, 1<<20)
 	if err != nil {
 		f.Severity, f.Code, f.Fix, f.Observed = Error, "unreachable", "open_port", shortErr(err)
 		return f
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if _, err := timestamp.ParseResponse(body); resp.StatusCode != http.StatusOK || err != nil {
 		f.Severity, f.Code, f.Fix = Error, "bad_reply", "check_url_or_proxy"
 		f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
@@ -203,19 +183,12 @@ func checkTSA(ctx context.Context, hc *http.Client, u string) Finding {
 
 func checkCRL(ctx context.Context, hc *http.Client, u string, now time.Time) Finding {
 	f := Finding{Check: "crl", Target: u}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	resp, err := hc.Do(req)
+	resp, body, err := fetch(ctx, hc, &f, "", nil, 32<<20)
 	if err != nil {
 		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(err)
 		return f
 	}
-	defer resp.Body.Close()
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	crl, err := x509.ParseRevocationList(body)
-	if rerr != nil {
-		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(rerr)
-		return f
-	}
 	switch {
 	case resp.StatusCode != http.StatusOK || err != nil:
 		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
@@ -225,4 +198,30 @@ func checkCRL(ctx context.Context, hc *http.Client, u string, now time.Time) Fin
 		f.Severity, f.Code = OK, "current"
 	}
 	return f
+}
+
+// fetch asks f.Target (GET, or POST of query as ctype when query is not
+// nil), reads at most limit bytes of the reply and times the exchange in
+// f.Millis. A reply cut short is an error like a failed request.
+func fetch(ctx context.Context, hc *http.Client, f *Finding, ctype string, query []byte, limit int64) (*http.Response, []byte, error) {
+	start := time.Now()
+	defer func() { f.Millis = time.Since(start).Milliseconds() }()
+	method, body := http.MethodGet, io.Reader(nil)
+	if query != nil {
+		method, body = http.MethodPost, bytes.NewReader(query)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, f.Target, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	return resp, b, err
 }
