@@ -70,13 +70,7 @@ func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writ
 }
 
 func (c *command) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("paraphe-ca "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, c.p.T("ca.usage."+name))
-		fs.PrintDefaults()
-	}
-	return fs
+	return cli.FlagSet("paraphe-ca "+name, c.stderr, c.p.T("ca.usage."+name))
 }
 
 func (c *command) usage(msg string) error {
@@ -243,9 +237,7 @@ func (c *command) list(args []string) error {
 		if hs == nil {
 			hs = []ca.HolderStatus{}
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(hs)
+		return cli.WriteJSON(c.stdout, hs)
 	}
 	if len(hs) == 0 {
 		fmt.Fprintln(c.stdout, c.p.T("ca.list.empty"))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -53,9 +52,7 @@ func (a *app) certs(args []string) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return cli.WriteJSON(a.stdout, list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(a.stdout, a.p.T("certs.empty"))

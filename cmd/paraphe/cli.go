@@ -129,13 +129,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 }
 
 func (a *app) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("paraphe "+name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, a.p.T("usage."+name))
-		fs.PrintDefaults()
-	}
-	return fs
+	return cli.FlagSet("paraphe "+name, a.stderr, a.p.T("usage."+name))
 }
 
 func (a *app) usageErr(err error) error {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -35,9 +34,7 @@ func (a *app) doctor(args []string) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		cli.WriteJSON(a.stdout, rep)
 	} else {
 		a.printReport(rep)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -145,9 +144,7 @@ func (a *app) sign(args []string) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(results)
+		cli.WriteJSON(a.stdout, results)
 	} else {
 		a.printSignResults(results)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -83,9 +82,7 @@ func (a *app) verify(args []string) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(struct {
+		cli.WriteJSON(a.stdout, struct {
 			File       string       `json:"file"`
 			Valid      bool         `json:"valid"`
 			Signatures []verifyJSON `json:"signatures"`

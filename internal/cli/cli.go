@@ -5,6 +5,7 @@ package cli
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -100,4 +101,23 @@ func (t *Terminal) Secret(prompt string) ([]byte, error) {
 	b, err := term.ReadPassword(int(t.In.Fd()))
 	fmt.Fprintln(t.Out)
 	return b, err
+}
+
+// FlagSet is a command's flag set: errors and usage go to stderr, and the
+// usage shows the translated synopsis before the flags.
+func FlagSet(name string, stderr io.Writer, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// WriteJSON writes v as the indented JSON the --json options print.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
