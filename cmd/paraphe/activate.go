@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -29,7 +30,7 @@ func (a *app) activate(args []string) error {
 		return a.usageErr(err)
 	}
 	if len(pos) > 0 {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.no_args", "Args", strings.Join(pos, " ")), Hint: a.p.T("hint.pin_not_arg")}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.no_args", "Args", strings.Join(pos, " ")), Hint: a.p.T("hint.pin_not_arg")}
 	}
 	pol, err := a.policy()
 	if err != nil {
@@ -46,7 +47,7 @@ func (a *app) activate(args []string) error {
 	var answers []string
 	if *answersFile != "" {
 		if answers, err = readLines(*answersFile); err != nil {
-			return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.answers_file", "File", *answersFile), Err: err}
+			return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.answers_file", "File", *answersFile), Err: err}
 		}
 	}
 
@@ -83,7 +84,7 @@ func (a *app) activate(args []string) error {
 		}
 	}
 	if len(answers) != len(q.Questions) {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.answers_count", "Want", len(q.Questions), "Got", len(answers))}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.answers_count", "Want", len(q.Questions), "Got", len(answers))}
 	}
 	auth, err := withTimeout(func(ctx context.Context) (*protocol.Authorization, error) { return client.Answer(ctx, code, answers) })
 	if err != nil {
@@ -144,11 +145,11 @@ func (a *app) storeForNewKey(pol *config.Policy, name, token, pinFile string, as
 		name = pol.KeyStores[0]
 	}
 	if !pol.Allows(name) {
-		return nil, nil, &cli.ExitError{Code: exitStoreDisabled, Message: a.p.T("err.store_not_allowed", "Store", name), Hint: a.p.T("hint.ask_it")}
+		return nil, nil, &cli.ExitError{Code: explain.ExitStoreDisabled, Message: a.p.T("err.store_not_allowed", "Store", name), Hint: a.p.T("hint.ask_it")}
 	}
 	switch name {
 	case config.StoreKeychain:
-		ks, err := a.keychain(pol)
+		ks, err := local.Keychain(pol)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -161,7 +162,7 @@ func (a *app) storeForNewKey(pol *config.Policy, name, token, pinFile string, as
 		pin, err := a.newSecret(pinFile, "PARAPHE_PIN", pol.PINPolicyFor(name))
 		return ks, pin, err
 	case config.StorePKCS11:
-		ts, err := a.token(pol, token)
+		ts, err := local.Token(pol, token)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -174,7 +175,7 @@ func (a *app) storeForNewKey(pol *config.Policy, name, token, pinFile string, as
 		}
 		return ts, pin, nil
 	}
-	return nil, nil, &cli.ExitError{Code: exitUsage, Message: a.p.T("err.store_not_allowed", "Store", name)}
+	return nil, nil, &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.store_not_allowed", "Store", name)}
 }
 
 // newPIN asks for a new PIN twice on the terminal, explaining the policy
@@ -188,7 +189,7 @@ func (a *app) newPIN(rules config.PINPolicy) ([]byte, error) {
 			return nil, err
 		}
 		if err := rules.Check(pin); err != nil {
-			fmt.Fprintln(a.stderr, a.explain(err).Error())
+			fmt.Fprintln(a.stderr, explain.Error(a.p, err).Error())
 			last = err
 			continue
 		}
@@ -198,15 +199,13 @@ func (a *app) newPIN(rules config.PINPolicy) ([]byte, error) {
 		}
 		if !bytes.Equal(pin, again) {
 			fmt.Fprintln(a.stderr, a.p.T("err.pin_mismatch"))
-			last = errPINMismatch
+			last = explain.ErrPINMismatch
 			continue
 		}
 		return pin, nil
 	}
 	return nil, last
 }
-
-var errPINMismatch = errors.New("the two PINs differ")
 
 func (a *app) pinRulesText(r config.PINPolicy) string {
 	if r.DigitsOnly {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -28,28 +29,19 @@ func (a *app) certs(args []string) error {
 		return a.usageErr(err)
 	}
 	pol, _ := a.policy() // listing works without a policy
-	stores, err := a.keyStores(pol)
+	certs, err := local.Certs(pol)
 	if err != nil {
 		return err
 	}
 	now := a.now()
 	list := []certJSON{}
-	for _, s := range stores {
-		entries, err := s.List()
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			c := e.Certificate()
-			if c == nil {
-				continue // an activation that did not finish
-			}
-			list = append(list, certJSON{
-				ID: e.ID, Holder: pkcs.HolderOf(c), Issuer: c.Issuer.CommonName,
-				Serial: fmt.Sprintf("%x", c.SerialNumber), NotAfter: c.NotAfter.UTC(),
-				DaysLeft: e.DaysLeft(now), Store: e.Store, Default: e.ID == a.settings.DefaultCert,
-			})
-		}
+	for _, e := range certs {
+		c := e.Certificate()
+		list = append(list, certJSON{
+			ID: e.ID, Holder: pkcs.HolderOf(c), Issuer: c.Issuer.CommonName,
+			Serial: fmt.Sprintf("%x", c.SerialNumber), NotAfter: c.NotAfter.UTC(),
+			DaysLeft: e.DaysLeft(now), Store: e.Store.Name(), Default: e.ID == a.settings.DefaultCert,
+		})
 	}
 	if *asJSON {
 		return cli.WriteJSON(a.stdout, list)

@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
 
-	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/netcheck"
 )
 
@@ -27,10 +27,14 @@ func (a *app) doctor(args []string) error {
 	}
 	pol, polErr := a.policy() // the doctor reports a missing or invalid policy itself
 	ctx := context.Background()
-	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: *timeout, Local: a.localChecks(pol), Version: paraphVersion()})
+	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: *timeout, Local: local.Checks(pol, a.now), Version: paraphVersion()})
 	if *htmlOut != "" {
-		if err := a.writeHTMLReport(*htmlOut, rep); err != nil {
-			return &cli.ExitError{Code: exitError, Message: a.p.T("err.write_file", "File", *htmlOut), Err: err}
+		page, err := explain.DoctorHTML(a.p, rep, paraphVersion())
+		if err == nil {
+			err = atomicfile.Write(*htmlOut, page, 0o644)
+		}
+		if err != nil {
+			return &cli.ExitError{Code: explain.ExitError, Message: a.p.T("err.write_file", "File", *htmlOut), Err: err}
 		}
 	}
 	if *asJSON {
@@ -47,53 +51,6 @@ func (a *app) doctor(args []string) error {
 	return nil
 }
 
-// localChecks looks at this computer: the keychain and the certificates.
-func (a *app) localChecks(pol *config.Policy) func(context.Context) []netcheck.Finding {
-	return func(context.Context) []netcheck.Finding {
-		var out []netcheck.Finding
-		ks, err := a.keychain(pol)
-		if err == nil {
-			if err := ks.Check(); err != nil {
-				out = append(out, netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.Warning, Code: "keychain_unavailable", Fix: "install_keyring"})
-			} else {
-				out = append(out, netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.OK, Code: "keychain_ok"})
-			}
-		}
-		days := config.DefaultPolicy().RenewalWarningDays
-		if pol != nil {
-			days = pol.RenewalWarningDays
-		}
-		stores, _ := a.keyStores(pol)
-		now := a.now()
-		found := false
-		for _, s := range stores {
-			entries, _ := s.List()
-			for _, e := range entries {
-				c := e.Certificate()
-				if c == nil {
-					continue
-				}
-				found = true
-				f := netcheck.Finding{Check: "certificate", Target: e.ID, Observed: c.Subject.CommonName,
-					Details: map[string]string{"days_left": fmt.Sprint(e.DaysLeft(now))}}
-				switch left := e.DaysLeft(now); {
-				case now.After(c.NotAfter):
-					f.Severity, f.Code, f.Fix = netcheck.Warning, "cert_expired", "activate"
-				case left <= days:
-					f.Severity, f.Code, f.Fix = netcheck.Warning, "cert_expiring", "renew"
-				default:
-					f.Severity, f.Code = netcheck.OK, "cert_ok"
-				}
-				out = append(out, f)
-			}
-		}
-		if !found {
-			out = append(out, netcheck.Finding{Check: "certificate", Severity: netcheck.Info, Code: "no_cert", Fix: "activate"})
-		}
-		return out
-	}
-}
-
 func (a *app) printReport(rep *netcheck.Report) {
 	p := a.p
 	color := func(s netcheck.Severity, text string) string { return text }
@@ -104,7 +61,7 @@ func (a *app) printReport(rep *netcheck.Report) {
 	verdictSev := map[string]netcheck.Severity{netcheck.Works: netcheck.OK, netcheck.WorksWarning: netcheck.Warning, netcheck.Blocked: netcheck.Error}
 	fmt.Fprintln(a.stdout, color(verdictSev[rep.Verdict], p.T("doctor.verdict."+rep.Verdict)))
 	if rep.Cause != nil {
-		fmt.Fprintln(a.stdout, p.T("doctor.cause", "What", a.findingText(*rep.Cause)))
+		fmt.Fprintln(a.stdout, p.T("doctor.cause", "What", explain.Finding(a.p, *rep.Cause)))
 		if rep.Cause.Fix != "" {
 			fmt.Fprintln(a.stdout, p.T("doctor.fix", "Fix", p.T("doctor.fix."+rep.Cause.Fix, "Target", rep.Cause.Target)))
 		}
@@ -112,34 +69,11 @@ func (a *app) printReport(rep *netcheck.Report) {
 	fmt.Fprintln(a.stdout)
 	for _, f := range rep.Findings {
 		mark := map[netcheck.Severity]string{netcheck.OK: "ok", netcheck.Info: "i", netcheck.Warning: "!", netcheck.Error: "x"}[f.Severity]
-		fmt.Fprintf(a.stdout, "%s %s\n", color(f.Severity, "["+mark+"]"), a.findingText(f))
+		fmt.Fprintf(a.stdout, "%s %s\n", color(f.Severity, "["+mark+"]"), explain.Finding(a.p, f))
 		if f.Severity == netcheck.Error || f.Severity == netcheck.Warning {
 			if f.Fix != "" && (rep.Cause == nil || f.Fix != rep.Cause.Fix || f.Target != rep.Cause.Target) {
 				fmt.Fprintln(a.stdout, "    "+p.T("doctor.fix", "Fix", p.T("doctor.fix."+f.Fix, "Target", f.Target)))
 			}
 		}
 	}
-}
-
-// findingText says a finding in one line: the check, its target, what was seen.
-func (a *app) findingText(f netcheck.Finding) string {
-	s := a.p.T("doctor.check."+f.Check) + ": " + a.p.T("doctor.code."+f.Code, "Observed", f.Observed, "Expected", f.Expected)
-	if f.Target != "" {
-		s += " (" + f.Target + ")"
-	}
-	var keys []string
-	for k := range f.Details {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if f.Check == "environment" || f.Check == "policy" {
-		var kv []string
-		for _, k := range keys {
-			kv = append(kv, k+"="+f.Details[k])
-		}
-		if len(kv) > 0 {
-			s += " [" + strings.Join(kv, " ") + "]"
-		}
-	}
-	return s
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/testenv"
 	"github.com/paraphe/paraphe/pkcs"
 )
@@ -109,7 +110,7 @@ func TestTokenPINLifecycleCLI(t *testing.T) {
 	// Three wrong PINs: each says so, with what the token tells of the tries left.
 	for i := range 3 {
 		r := runBin(t, "", append([]string{"PARAPHE_PIN=00000000", "PARAPHE_NEW_PIN=11112222"}, w.env...), "paraphe", "pin", "change", "--token", tok.Label)
-		if r.code != exitWrongPIN || !strings.Contains(r.stderr, "wrong PIN") {
+		if r.code != explain.ExitWrongPIN || !strings.Contains(r.stderr, "wrong PIN") {
 			t.Fatalf("wrong PIN %d: %+v", i+1, r)
 		}
 		if i > 0 && !strings.Contains(r.stderr, "few tries are left") {
@@ -122,11 +123,11 @@ func TestTokenPINLifecycleCLI(t *testing.T) {
 		t.Fatalf("pin change: %+v", r)
 	}
 	r = runBin(t, "", append([]string{"PARAPHE_PUK=99999999", "PARAPHE_NEW_PIN=33334444"}, w.env...), "paraphe", "pin", "unlock", "--token", tok.Label)
-	if r.code != exitWrongPUK || !strings.Contains(r.stderr, "wrong PUK") {
+	if r.code != explain.ExitWrongPUK || !strings.Contains(r.stderr, "wrong PUK") {
 		t.Fatalf("unlock with a wrong PUK: %+v", r)
 	}
 	r = runBin(t, "", append([]string{"PARAPHE_PUK=" + tok.SOPIN, "PARAPHE_NEW_PIN=1234"}, w.env...), "paraphe", "pin", "unlock", "--token", tok.Label)
-	if r.code != exitPINPolicy || !strings.Contains(r.stderr, "at least 8") {
+	if r.code != explain.ExitPINPolicy || !strings.Contains(r.stderr, "at least 8") {
 		t.Fatalf("unlock with a PIN breaking the token policy: %+v", r)
 	}
 	r = runBin(t, "", append([]string{"PARAPHE_PUK=" + tok.SOPIN, "PARAPHE_NEW_PIN=33334444"}, w.env...), "paraphe", "pin", "unlock", "--token", tok.Label)
@@ -158,12 +159,12 @@ func TestKeychainPINChangeAndNoPUK(t *testing.T) {
 	}
 	for newPIN, want := range rules {
 		r := runBin(t, "", append([]string{"PARAPHE_PIN=" + testPIN, "PARAPHE_NEW_PIN=" + newPIN}, w.env...), "paraphe", "pin", "change")
-		if r.code != exitPINPolicy || !strings.Contains(r.stderr, want) {
+		if r.code != explain.ExitPINPolicy || !strings.Contains(r.stderr, want) {
 			t.Errorf("new PIN %q: want %q, got %+v", newPIN, want, r)
 		}
 	}
 	r := runBin(t, "", append([]string{"PARAPHE_PIN=Wrong-Pin-1", "PARAPHE_NEW_PIN=N3w-Secret!"}, w.env...), "paraphe", "pin", "change")
-	if r.code != exitWrongPIN || !strings.Contains(r.stderr, "4 tries left") {
+	if r.code != explain.ExitWrongPIN || !strings.Contains(r.stderr, "4 tries left") {
 		t.Fatalf("wrong current PIN: %+v", r)
 	}
 	r = runBin(t, "", append([]string{"PARAPHE_PIN=" + testPIN, "PARAPHE_NEW_PIN=N3w-Secret!"}, w.env...), "paraphe", "pin", "change")
@@ -171,7 +172,7 @@ func TestKeychainPINChangeAndNoPUK(t *testing.T) {
 		t.Fatalf("pin change: %+v", r)
 	}
 	r = runBin(t, "", w.env, "paraphe", "pin", "unlock")
-	if r.code != exitNoPUK || !strings.Contains(r.stderr, "no PUK") {
+	if r.code != explain.ExitNoPUK || !strings.Contains(r.stderr, "no PUK") {
 		t.Fatalf("unlock of a keychain key: %+v", r)
 	}
 	// The new PIN is the one renewal asks for.
@@ -199,7 +200,7 @@ func TestRenewalBothStores(t *testing.T) {
 	pins := map[string]string{"keychain": testPIN, "pkcs11": tok.PIN}
 	for i, old := range before {
 		env := append([]string{"PARAPHE_PIN=" + pins[old.Store]}, w.env...)
-		if r := runBin(t, "", env, "paraphe", "renew", "--cert", old.ID); r.code != exitRefused || !strings.Contains(r.stderr, "coupon") {
+		if r := runBin(t, "", env, "paraphe", "renew", "--cert", old.ID); r.code != explain.ExitRefused || !strings.Contains(r.stderr, "coupon") {
 			t.Fatalf("%s renewal without coupon: %+v", old.Store, r)
 		}
 		r := runBin(t, "", env, "paraphe", "renew", "--cert", old.ID, "--coupon", coupons[i])
@@ -207,7 +208,7 @@ func TestRenewalBothStores(t *testing.T) {
 			t.Fatalf("%s renewal: %+v", old.Store, r)
 		}
 		// A coupon pays once; a certificate renews once.
-		if r := runBin(t, "", env, "paraphe", "renew", "--cert", old.ID, "--coupon", coupons[2]); r.code != exitRefused || !strings.Contains(r.stderr, "already been renewed") {
+		if r := runBin(t, "", env, "paraphe", "renew", "--cert", old.ID, "--coupon", coupons[2]); r.code != explain.ExitRefused || !strings.Contains(r.stderr, "already been renewed") {
 			t.Fatalf("%s second renewal: %+v", old.Store, r)
 		}
 	}
@@ -240,13 +241,13 @@ func TestRenewalBothStores(t *testing.T) {
 		}
 	}
 	env := append([]string{"PARAPHE_PIN=" + pins[fresh.Store]}, w.env...)
-	if r := runBin(t, "", env, "paraphe", "renew", "--cert", fresh.ID, "--coupon", coupons[0]); r.code != exitRefused || !strings.Contains(r.stderr, "already been used") {
+	if r := runBin(t, "", env, "paraphe", "renew", "--cert", fresh.ID, "--coupon", coupons[0]); r.code != explain.ExitRefused || !strings.Contains(r.stderr, "already been used") {
 		t.Fatalf("spent coupon: %+v", r)
 	}
 	if r := runBin(t, "", nil, "paraphe-ca", "revoke", "--dir", w.caDir, fresh.Serial, "--reason", "keyCompromise"); r.code != 0 {
 		t.Fatalf("revoke: %+v", r)
 	}
-	if r := runBin(t, "", env, "paraphe", "renew", "--cert", fresh.ID, "--coupon", coupons[2]); r.code != exitRefused || !strings.Contains(r.stderr, "revoked") {
+	if r := runBin(t, "", env, "paraphe", "renew", "--cert", fresh.ID, "--coupon", coupons[2]); r.code != explain.ExitRefused || !strings.Contains(r.stderr, "revoked") {
 		t.Fatalf("revoked certificate renewal: %+v", r)
 	}
 }
@@ -281,7 +282,7 @@ openssl pkcs12 -export -inkey k.pem -in c.pem -out id.p12 -passout pass:p12-secr
 	}
 	p12 := filepath.Join(dir, "id.p12")
 	bad := append([]string{"PARAPHE_P12_PASSWORD=nope", "PARAPHE_PIN=" + testPIN}, w.env...)
-	if r := runBin(t, "", bad, "paraphe", "import", p12); r.code != exitBadFile || !strings.Contains(r.stderr, "password") {
+	if r := runBin(t, "", bad, "paraphe", "import", p12); r.code != explain.ExitBadFile || !strings.Contains(r.stderr, "password") {
 		t.Fatalf("wrong password: %+v", r)
 	}
 	good := append([]string{"PARAPHE_P12_PASSWORD=p12-secret", "PARAPHE_PIN=" + testPIN}, w.env...)
@@ -305,7 +306,7 @@ openssl pkcs12 -export -inkey k.pem -in c.pem -out id.p12 -passout pass:p12-secr
 	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(got)) {
 		t.Fatalf("exported chain differs from the imported certificate:\n%s", got)
 	}
-	if r := runBin(t, "", good, "paraphe", "import", filepath.Join(dir, "c.pem")); r.code != exitBadFile {
+	if r := runBin(t, "", good, "paraphe", "import", filepath.Join(dir, "c.pem")); r.code != explain.ExitBadFile {
 		t.Fatalf("a PEM file given as PKCS#12: %+v", r)
 	}
 }

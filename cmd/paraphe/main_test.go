@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
@@ -183,16 +184,16 @@ func TestRefusalsHaveDistinctMessagesAndCodes(t *testing.T) {
 	for left := 4; left >= 1; left-- {
 		r := w.activate(t, ref, wrong)
 		want := "do not match what the certification authority has on record (" + string(rune('0'+left)) + " attempts left)"
-		if r.code != exitWrongAnswers || !strings.Contains(r.stderr, want) {
+		if r.code != explain.ExitWrongAnswers || !strings.Contains(r.stderr, want) {
 			t.Fatalf("attempt with %d left: %+v", left, r)
 		}
 	}
 	r := w.activate(t, ref, wrong)
-	if r.code != exitLockedRef || !strings.Contains(r.stderr, "this was the last attempt") {
+	if r.code != explain.ExitLockedRef || !strings.Contains(r.stderr, "this was the last attempt") {
 		t.Fatalf("fifth wrong attempt: %+v", r)
 	}
 	r = w.activate(t, ref, right)
-	if r.code != exitLockedRef || !strings.Contains(r.stderr, "locked after too many wrong answers") {
+	if r.code != explain.ExitLockedRef || !strings.Contains(r.stderr, "locked after too many wrong answers") {
 		t.Fatalf("right answers on a locked code: %+v", r)
 	}
 
@@ -202,7 +203,7 @@ func TestRefusalsHaveDistinctMessagesAndCodes(t *testing.T) {
 		t.Fatalf("activate: %+v", r)
 	}
 	r = w.activate(t, ref, right)
-	if r.code != exitUsedRef || !strings.Contains(r.stderr, "already been used") {
+	if r.code != explain.ExitUsedRef || !strings.Contains(r.stderr, "already been used") {
 		t.Fatalf("used code: %+v", r)
 	}
 
@@ -210,7 +211,7 @@ func TestRefusalsHaveDistinctMessagesAndCodes(t *testing.T) {
 	ref = w.enroll(t)
 	expire(t, w.caDir, ref)
 	r = w.activate(t, ref, right)
-	if r.code != exitExpiredRef || !strings.Contains(r.stderr, "has expired") || !strings.Contains(r.stderr, "new reference code") {
+	if r.code != explain.ExitExpiredRef || !strings.Contains(r.stderr, "has expired") || !strings.Contains(r.stderr, "new reference code") {
 		t.Fatalf("expired code: %+v", r)
 	}
 	// … until the operator reissues it.
@@ -224,11 +225,11 @@ func TestRefusalsHaveDistinctMessagesAndCodes(t *testing.T) {
 
 	// Unknown and mistyped codes.
 	r = w.activate(t, "ABCD-EFGH-JKMN-PQRS", right)
-	if r.code != exitUnknownRef || !strings.Contains(r.stderr, "typing mistake") {
+	if r.code != explain.ExitUnknownRef || !strings.Contains(r.stderr, "typing mistake") {
 		t.Fatalf("mistyped code: %+v", r)
 	}
 	r = w.activate(t, "short", right)
-	if r.code != exitUnknownRef || !strings.Contains(r.stderr, "this is not a reference code") {
+	if r.code != explain.ExitUnknownRef || !strings.Contains(r.stderr, "this is not a reference code") {
 		t.Fatalf("malformed code: %+v", r)
 	}
 }
@@ -254,7 +255,7 @@ func TestEnvironmentProblems(t *testing.T) {
 	// No policy installed.
 	r := runBin(t, "", []string{"PARAPHE_HOME=" + w.home, "PARAPHE_POLICY=" + filepath.Join(t.TempDir(), "none.json")},
 		"paraphe", "activate", "--ref", ref, "--answers-file", right)
-	if r.code != exitNoPolicy || !strings.Contains(r.stderr, "no machine policy") || !strings.Contains(r.stderr, "make demo") {
+	if r.code != explain.ExitNoPolicy || !strings.Contains(r.stderr, "no machine policy") || !strings.Contains(r.stderr, "make demo") {
 		t.Fatalf("no policy: %+v", r)
 	}
 
@@ -262,14 +263,14 @@ func TestEnvironmentProblems(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"version":1,"ca":{"url":"http://ca.example","anchors":["00"]}}`), 0o644)
 	r = runBin(t, "", []string{"PARAPHE_POLICY=" + bad}, "paraphe", "activate", "--ref", ref)
-	if r.code != exitNoPolicy || !strings.Contains(r.stderr, "ca.url must be an https:// address") {
+	if r.code != explain.ExitNoPolicy || !strings.Contains(r.stderr, "ca.url must be an https:// address") {
 		t.Fatalf("invalid policy: %+v", r)
 	}
 
 	// The CA is down.
 	pol := policyWith(t, w.srv.Policy, func(p map[string]any) { p["ca"].(map[string]any)["url"] = "https://127.0.0.1:1" })
 	r = w.activate(t, ref, right, "PARAPHE_POLICY="+pol)
-	if r.code != exitUnreachable || !strings.Contains(r.stderr, "cannot be reached") || !strings.Contains(r.stderr, "proxy") {
+	if r.code != explain.ExitUnreachable || !strings.Contains(r.stderr, "cannot be reached") || !strings.Contains(r.stderr, "proxy") {
 		t.Fatalf("unreachable: %+v", r)
 	}
 
@@ -278,36 +279,36 @@ func TestEnvironmentProblems(t *testing.T) {
 		p["ca"].(map[string]any)["anchors"] = []string{strings.Repeat("ab", 32)}
 	})
 	r = w.activate(t, ref, right, "PARAPHE_POLICY="+pol)
-	if r.code != exitTLSAnchor || !strings.Contains(r.stderr, `"CN=Paraphe Demo CA Root`) || !strings.Contains(r.stderr, "TLS inspection") {
+	if r.code != explain.ExitTLSAnchor || !strings.Contains(r.stderr, `"CN=Paraphe Demo CA Root`) || !strings.Contains(r.stderr, "TLS inspection") {
 		t.Fatalf("anchor mismatch: %+v", r)
 	}
 
 	// No keychain: the holder learns before spending an attempt.
 	r = w.activate(t, ref, right, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus"))
-	if r.code != exitKeychain || !strings.Contains(r.stderr, "keychain is not available") || !strings.Contains(r.stderr, "gnome-keyring") {
+	if r.code != explain.ExitKeychain || !strings.Contains(r.stderr, "keychain is not available") || !strings.Contains(r.stderr, "gnome-keyring") {
 		t.Fatalf("no keychain: %+v", r)
 	}
 
 	// A PIN that breaks the policy is refused before contacting the CA.
 	r = runBin(t, "", append([]string{"PARAPHE_PIN=password"}, w.env...), "paraphe", "activate", "--ref", ref, "--answers-file", right)
-	if r.code != exitPINPolicy || !strings.Contains(r.stderr, "upper-case") {
+	if r.code != explain.ExitPINPolicy || !strings.Contains(r.stderr, "upper-case") {
 		t.Fatalf("weak PIN: %+v", r)
 	}
 
 	// Tokens: a module that is not there, no token in it, several tokens.
 	pol = policyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": "/nonexistent/opensc-pkcs11.so"} })
 	r = runBin(t, "", []string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=12345678", "PARAPHE_HOME=" + w.home}, "paraphe", "activate", "--store", "pkcs11", "--ref", ref, "--answers-file", right)
-	if r.code != exitToken || !strings.Contains(r.stderr, "module cannot be loaded") || !strings.Contains(r.stderr, "OpenSC") {
+	if r.code != explain.ExitToken || !strings.Contains(r.stderr, "module cannot be loaded") || !strings.Contains(r.stderr, "OpenSC") {
 		t.Fatalf("missing module: %+v", r)
 	}
 	first, second := testenv.NewToken(t, "one"), testenv.NewToken(t, "two")
 	pol = policyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": first.Module} })
 	r = runBin(t, "", append([]string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=12345678", "PARAPHE_HOME=" + w.home}, first.Env...), "paraphe", "activate", "--store", "pkcs11", "--ref", ref, "--answers-file", right)
-	if r.code != exitUsage || !strings.Contains(r.stderr, first.Label) || !strings.Contains(r.stderr, second.Label) || !strings.Contains(r.stderr, "--token") {
+	if r.code != explain.ExitUsage || !strings.Contains(r.stderr, first.Label) || !strings.Contains(r.stderr, second.Label) || !strings.Contains(r.stderr, "--token") {
 		t.Fatalf("two tokens, none named: %+v", r)
 	}
 	r = runBin(t, "", append([]string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=00000000", "PARAPHE_HOME=" + w.home}, first.Env...), "paraphe", "activate", "--store", "pkcs11", "--token", first.Label, "--ref", ref, "--answers-file", right)
-	if r.code != exitWrongPIN {
+	if r.code != explain.ExitWrongPIN {
 		t.Fatalf("wrong token PIN before contacting the CA: %+v", r)
 	}
 
@@ -335,7 +336,7 @@ func policyWith(t *testing.T, path string, edit func(map[string]any)) string {
 func TestLanguages(t *testing.T) {
 	for lang, want := range map[string]string{"fr": "code de référence", "it": "codice di riferimento", "en": "reference code"} {
 		r := runBin(t, "", []string{"PARAPHE_LANG=" + lang, "PARAPHE_POLICY=/nonexistent", "PARAPHE_HOME=" + t.TempDir()}, "paraphe", "activate", "--ref", "x")
-		if r.code != exitNoPolicy {
+		if r.code != explain.ExitNoPolicy {
 			t.Fatalf("%s: %+v", lang, r)
 		}
 		if r := runBin(t, "", []string{"PARAPHE_LANG=" + lang, "PARAPHE_HOME=" + t.TempDir()}, "paraphe", "help"); !strings.Contains(strings.ToLower(r.stdout), want) {
@@ -348,10 +349,10 @@ func TestUsage(t *testing.T) {
 	if r := runBin(t, "", []string{"PARAPHE_HOME=" + t.TempDir()}, "paraphe"); r.code != 0 || !strings.Contains(r.stdout, "paraphe activate") {
 		t.Fatalf("no arguments: %+v", r)
 	}
-	if r := runBin(t, "", nil, "paraphe", "frobnicate"); r.code != exitUsage {
+	if r := runBin(t, "", nil, "paraphe", "frobnicate"); r.code != explain.ExitUsage {
 		t.Fatalf("unknown command: %+v", r)
 	}
-	if r := runBin(t, "", nil, "paraphe", "activate", "1234"); r.code != exitUsage || !strings.Contains(r.stderr, "never given as arguments") {
+	if r := runBin(t, "", nil, "paraphe", "activate", "1234"); r.code != explain.ExitUsage || !strings.Contains(r.stderr, "never given as arguments") {
 		t.Fatalf("PIN as argument: %+v", r)
 	}
 	if r := runBin(t, "", nil, "paraphe", "--version"); r.code != 0 || !strings.HasPrefix(r.stdout, "paraphe ") {
@@ -382,7 +383,7 @@ func TestActivatePrompts(t *testing.T) {
 	// Three bad PINs end the command; the code is not spent.
 	ref = w.enroll(t)
 	input = strings.Join(append(append([]string{ref}, testenv.Answers...), "a", "b", "c"), "\n") + "\n"
-	if r := runBin(t, input, w.env, "paraphe", "activate"); r.code != exitPINPolicy {
+	if r := runBin(t, input, w.env, "paraphe", "activate"); r.code != explain.ExitPINPolicy {
 		t.Fatalf("three bad PINs: %+v", r)
 	}
 	if r := w.activate(t, ref, w.answersFile(t, testenv.Answers...)); r.code != 0 {

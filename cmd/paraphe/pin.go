@@ -4,12 +4,14 @@ import (
 	"fmt"
 
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
 func (a *app) pin(args []string) error {
 	if len(args) == 0 || (args[0] != "change" && args[0] != "unlock") {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("usage.pin")}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.pin")}
 	}
 	fs := a.flags("pin")
 	certID := fs.String("cert", "", a.p.T("flag.cert"))
@@ -28,21 +30,21 @@ func (a *app) pin(args []string) error {
 	var store pkcs.Store
 	id := ""
 	if *tokenLabel != "" {
-		if store, err = a.token(pol, *tokenLabel); err != nil {
+		if store, err = local.Token(pol, *tokenLabel); err != nil {
 			return err
 		}
 	} else {
-		var entry pkcs.Entry
-		if store, entry, err = a.findCert(pol, *certID); err != nil {
+		c, err := local.FindCert(pol, *certID, a.settings.DefaultCert)
+		if err != nil {
 			return err
 		}
-		id = entry.ID
+		store, id = c.Store, c.ID
 	}
 	rules := pol.PINPolicyFor(store.Name())
 	if args[0] == "unlock" {
 		unlocker, ok := store.(pkcs.PINUnlocker)
 		if !ok {
-			return &cli.ExitError{Code: exitNoPUK, Message: a.p.T("err.no_puk"), Hint: a.p.T("hint.no_puk")}
+			return &cli.ExitError{Code: explain.ExitNoPUK, Message: a.p.T("err.no_puk"), Hint: a.p.T("hint.no_puk")}
 		}
 		puk, err := a.secret(*pukFile, "PARAPHE_PUK", a.p.T("prompt.puk"))
 		if err != nil {
@@ -62,7 +64,7 @@ func (a *app) pin(args []string) error {
 	}
 	changer, ok := store.(pkcs.PINChanger)
 	if !ok {
-		return &cli.ExitError{Code: exitStoreDisabled, Message: a.p.T("err.store_unsupported", "Store", store.Name())}
+		return &cli.ExitError{Code: explain.ExitStoreDisabled, Message: a.p.T("err.store_unsupported", "Store", store.Name())}
 	}
 	old, err := a.secret(*pinFile, "PARAPHE_PIN", a.p.T("prompt.current_pin"))
 	if err != nil {

@@ -6,13 +6,14 @@ import (
 
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
 )
 
 // proxy keeps the proxy's credentials in the keychain (never in the policy):
 // "paraphe proxy login [--user U] [--proxy HOST:PORT]" and "paraphe proxy logout".
 func (a *app) proxy(args []string) error {
 	if len(args) == 0 || (args[0] != "login" && args[0] != "logout") {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("usage.proxy")}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.proxy")}
 	}
 	fs := a.flags("proxy")
 	user := fs.String("user", "", a.p.T("flag.proxy_user"))
@@ -32,7 +33,7 @@ func (a *app) proxy(args []string) error {
 		}
 	}
 	if *hostPort == "" {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.proxy_which")}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.proxy_which")}
 	}
 	if args[0] == "logout" {
 		if err := config.DeleteProxyCredentials(*hostPort); err != nil && err != config.ErrNoProxyCredentials {
@@ -53,7 +54,7 @@ func (a *app) proxy(args []string) error {
 	}
 	defer clear(pass)
 	if err := config.SaveProxyCredentials(*hostPort, *user, string(pass)); err != nil {
-		return &cli.ExitError{Code: exitKeychain, Message: a.p.T("err.keychain"), Hint: a.p.T("hint.keychain"), Err: err}
+		return &cli.ExitError{Code: explain.ExitKeychain, Message: a.p.T("err.keychain"), Hint: a.p.T("hint.keychain"), Err: err}
 	}
 	fmt.Fprintln(a.stdout, a.p.T("proxy.saved", "Proxy", *hostPort, "User", *user))
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/pdf"
 )
 
@@ -56,7 +57,7 @@ func (a *app) sign(args []string) error {
 		return a.usageErr(err)
 	}
 	usage := func(key string) error {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T(key), Hint: a.p.T("usage.sign")}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T(key), Hint: a.p.T("usage.sign")}
 	}
 	switch {
 	case len(files) == 0:
@@ -82,7 +83,7 @@ func (a *app) sign(args []string) error {
 		}
 		if *image != "" {
 			if app.Image, err = os.ReadFile(*image); err != nil {
-				return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.read_file", "File", *image), Err: err}
+				return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", *image), Err: err}
 			}
 		}
 		opts.Appearance = app
@@ -105,7 +106,7 @@ func (a *app) sign(args []string) error {
 		}
 		doc, err := withTimeout(client.Discover)
 		if err != nil {
-			return &cli.ExitError{Code: exitUnreachable, Message: a.p.T("err.no_tsa"), Hint: a.p.T("hint.level_bb"), Err: err}
+			return &cli.ExitError{Code: explain.ExitUnreachable, Message: a.p.T("err.no_tsa"), Hint: a.p.T("hint.level_bb"), Err: err}
 		}
 		opts.TSA = doc.TSA
 	}
@@ -154,7 +155,7 @@ func (a *app) sign(args []string) error {
 	case len(files) == 1:
 		return &cli.ExitError{Code: results[0].code, Message: results[0].Error, Hint: results[0].hint}
 	}
-	return &cli.ExitError{Code: exitSomeFailed, Message: a.p.T("err.sign_some_failed", "Failed", failed, "Total", len(files))}
+	return &cli.ExitError{Code: explain.ExitSomeFailed, Message: a.p.T("err.sign_some_failed", "Failed", failed, "Total", len(files))}
 }
 
 func outputFor(in, out, outDir string) string {
@@ -192,7 +193,7 @@ func (a *app) signOne(s *pdf.Signer, in, out string) signResult {
 	defer cancel()
 	res, err := s.SignFile(ctx, in, out)
 	if err != nil {
-		e := a.explainSign(err, in)
+		e := explain.Sign(a.p, err, in)
 		r.Error, r.code, r.hint, r.Output = e.Message, e.Code, e.Hint, ""
 		return r
 	}
@@ -202,45 +203,6 @@ func (a *app) signOne(s *pdf.Signer, in, out string) signResult {
 		r.TimestampTime = &res.TimestampTime
 	}
 	return r
-}
-
-// explainSign says what went wrong with one file.
-func (a *app) explainSign(err error, file string) *cli.ExitError {
-	p := a.p
-	e := func(code int, key, hint string) *cli.ExitError {
-		return &cli.ExitError{Code: code, Message: p.T(key, "File", file), Hint: p.T(hint), Err: err}
-	}
-	switch {
-	case errors.Is(err, pdf.ErrEncrypted):
-		return e(exitPDFEncrypted, "err.pdf_encrypted", "hint.pdf_encrypted")
-	case errors.Is(err, pdf.ErrNotPDF):
-		return e(exitPDFBad, "err.pdf_not_pdf", "hint.pdf_bad")
-	case errors.Is(err, pdf.ErrDamaged):
-		return e(exitPDFBad, "err.pdf_damaged", "hint.pdf_bad")
-	case errors.Is(err, pdf.ErrOutputExists):
-		return e(exitOutput, "err.pdf_output_exists", "hint.pdf_output")
-	case errors.Is(err, pdf.ErrSameFile):
-		return e(exitOutput, "err.pdf_same_file", "hint.pdf_output")
-	case errors.Is(err, pdf.ErrTimestamp):
-		return e(exitValidationServices, "err.pdf_timestamp", "hint.level_bb")
-	case errors.Is(err, pdf.ErrRevocationNet):
-		return e(exitValidationServices, "err.pdf_revocation", "hint.level_bt")
-	case errors.Is(err, pdf.ErrCertified):
-		return e(exitPDFCertified, "err.pdf_certified", "hint.pdf_certified")
-	case errors.Is(err, pdf.ErrNotFirst):
-		return e(exitPDFCertified, "err.pdf_not_first", "hint.pdf_not_first")
-	case errors.Is(err, pdf.ErrUnknownField):
-		return e(exitUsage, "err.pdf_unknown_field", "hint.pdf_field")
-	case errors.Is(err, pdf.ErrPageRange):
-		return e(exitUsage, "err.pdf_page", "hint.pdf_page")
-	case errors.Is(err, os.ErrNotExist):
-		return e(exitUsage, "err.read_file", "hint.pdf_path")
-	}
-	var ee *cli.ExitError
-	if errors.As(a.explain(err), &ee) {
-		return ee
-	}
-	return &cli.ExitError{Code: exitError, Message: p.T("err.pdf_other", "File", file, "Err", err.Error()), Err: err}
 }
 
 // progress returns a function that reports each finished file: a line that

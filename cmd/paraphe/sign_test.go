@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
@@ -63,7 +64,7 @@ func TestSignAndVerifyCLI(t *testing.T) {
 		Input, Output, Error, Level string
 		OK                          bool
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &results); err != nil || r.code != exitSomeFailed || len(results) != 4 {
+	if err := json.Unmarshal([]byte(r.stdout), &results); err != nil || r.code != explain.ExitSomeFailed || len(results) != 4 {
 		t.Fatalf("batch: %v %+v", err, r)
 	}
 	for _, res := range results[:3] {
@@ -88,7 +89,7 @@ func TestSignAndVerifyCLI(t *testing.T) {
 	tampered := filepath.Join(dir, "tampered.pdf")
 	os.WriteFile(tampered, signed, 0o644)
 	r = runBin(t, "", w.env, "paraphe", "verify", tampered)
-	if r.code != exitSigInvalid || !strings.Contains(r.stdout, "BROKEN") {
+	if r.code != explain.ExitSigInvalid || !strings.Contains(r.stdout, "BROKEN") {
 		t.Fatalf("verify tampered: %+v", r)
 	}
 	if out, _ := exec.Command("pdfsig", tampered).CombinedOutput(); !strings.Contains(string(out), "Digest Mismatch") {
@@ -96,14 +97,14 @@ func TestSignAndVerifyCLI(t *testing.T) {
 	}
 	// Untrusted without the policy's anchors: exit 31.
 	r = runBin(t, "", []string{"PARAPHE_POLICY=/nonexistent", "PARAPHE_HOME=" + w.home}, "paraphe", "verify", "--json", strings.TrimSuffix(files[2], ".pdf")+"-signed.pdf")
-	if r.code != exitSigUntrusted || !strings.Contains(r.stdout, `"trusted": false`) {
+	if r.code != explain.ExitSigUntrusted || !strings.Contains(r.stdout, `"trusted": false`) {
 		t.Fatalf("verify untrusted: %+v", r)
 	}
 	// Unsigned: exit 33; encrypted: exit 24.
-	if r := runBin(t, "", w.env, "paraphe", "verify", files[0]); r.code != exitNotSigned {
+	if r := runBin(t, "", w.env, "paraphe", "verify", files[0]); r.code != explain.ExitNotSigned {
 		t.Fatalf("verify unsigned: %+v", r)
 	}
-	if r := runBin(t, "", env, "paraphe", "sign", "--level", "B-B", files[0]); r.code != exitOutput || !strings.Contains(r.stderr, "already exists") {
+	if r := runBin(t, "", env, "paraphe", "sign", "--level", "B-B", files[0]); r.code != explain.ExitOutput || !strings.Contains(r.stderr, "already exists") {
 		t.Fatalf("sign over an existing output: %+v", r)
 	}
 }

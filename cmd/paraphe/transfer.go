@@ -12,6 +12,8 @@ import (
 
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -27,7 +29,7 @@ func (a *app) importP12(args []string) error {
 		return a.usageErr(err)
 	}
 	if len(pos) != 1 {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("usage.import")}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.import")}
 	}
 	pol, err := a.policy()
 	if err != nil {
@@ -35,7 +37,7 @@ func (a *app) importP12(args []string) error {
 	}
 	data, err := os.ReadFile(pos[0])
 	if err != nil {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("err.read_file", "File", pos[0]), Err: err}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", pos[0]), Err: err}
 	}
 	password, err := a.secret(*passFile, "PARAPHE_P12_PASSWORD", a.p.T("prompt.p12_password", "File", pos[0]))
 	if err != nil {
@@ -45,13 +47,13 @@ func (a *app) importP12(args []string) error {
 	clear(password)
 	if err != nil {
 		if strings.Contains(err.Error(), "password") {
-			return &cli.ExitError{Code: exitBadFile, Message: a.p.T("err.p12_password"), Err: err}
+			return &cli.ExitError{Code: explain.ExitBadFile, Message: a.p.T("err.p12_password"), Err: err}
 		}
-		return &cli.ExitError{Code: exitBadFile, Message: a.p.T("err.p12_format", "File", pos[0]), Err: err}
+		return &cli.ExitError{Code: explain.ExitBadFile, Message: a.p.T("err.p12_format", "File", pos[0]), Err: err}
 	}
 	signer, ok := priv.(crypto.Signer)
 	if !ok {
-		return &cli.ExitError{Code: exitBadFile, Message: a.p.T("err.p12_format", "File", pos[0])}
+		return &cli.ExitError{Code: explain.ExitBadFile, Message: a.p.T("err.p12_format", "File", pos[0])}
 	}
 	chain := append([]*x509.Certificate{leaf}, cas...)
 	store, pin, err := a.storeForNewKey(pol, *storeName, *tokenLabel, *pinFile, true)
@@ -61,7 +63,7 @@ func (a *app) importP12(args []string) error {
 	defer clear(pin)
 	importer, ok := store.(pkcs.Importer)
 	if !ok {
-		return &cli.ExitError{Code: exitStoreDisabled, Message: a.p.T("err.store_unsupported", "Store", store.Name())}
+		return &cli.ExitError{Code: explain.ExitStoreDisabled, Message: a.p.T("err.store_unsupported", "Store", store.Name())}
 	}
 	key, err := importer.Import(signer, chain, pin)
 	if err != nil {
@@ -81,7 +83,7 @@ func (a *app) export(args []string) error {
 		return a.usageErr(err)
 	}
 	pol, _ := a.policy()
-	_, entry, err := a.findCert(pol, *certID)
+	entry, err := local.FindCert(pol, *certID, a.settings.DefaultCert)
 	if err != nil {
 		return err
 	}
@@ -94,7 +96,7 @@ func (a *app) export(args []string) error {
 		return err
 	}
 	if err := atomicfile.Write(*out, buf, 0o644); err != nil {
-		return &cli.ExitError{Code: exitError, Message: a.p.T("err.write_file", "File", *out), Err: err}
+		return &cli.ExitError{Code: explain.ExitError, Message: a.p.T("err.write_file", "File", *out), Err: err}
 	}
 	fmt.Fprintln(a.stderr, a.p.T("export.done", "File", *out, "Count", len(entry.Chain)))
 	return nil

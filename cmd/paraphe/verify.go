@@ -5,11 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/pkcs"
 )
@@ -30,7 +29,7 @@ func (a *app) verify(args []string) error {
 		return a.usageErr(err)
 	}
 	if len(files) != 1 {
-		return &cli.ExitError{Code: exitUsage, Message: a.p.T("usage.verify")}
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.verify")}
 	}
 	opts := pdf.VerifyOptions{Online: *online}
 	if pol, err := a.policy(); err == nil {
@@ -50,14 +49,14 @@ func (a *app) verify(args []string) error {
 	defer cancel()
 	rep, err := pdf.Verify(ctx, files[0], opts)
 	if errors.Is(err, pdf.ErrNoSignature) {
-		return &cli.ExitError{Code: exitNotSigned, Message: a.p.T("verify.unsigned", "File", files[0])}
+		return &cli.ExitError{Code: explain.ExitNotSigned, Message: a.p.T("verify.unsigned", "File", files[0])}
 	}
 	if err != nil {
-		return a.explainSign(err, files[0])
+		return explain.Sign(a.p, err, files[0])
 	}
-	code := exitOK
+	code := explain.ExitOK
 	worst := func(c int) {
-		if code == exitOK || c < code {
+		if code == explain.ExitOK || c < code {
 			code = c
 		}
 	}
@@ -71,11 +70,11 @@ func (a *app) verify(args []string) error {
 		out = append(out, v)
 		switch {
 		case !s.Intact || s.Revocation == pdf.RevocationRevoked:
-			worst(exitSigInvalid)
+			worst(explain.ExitSigInvalid)
 		case s.ModifiedAfter:
-			worst(exitSigModified)
+			worst(explain.ExitSigModified)
 		case !s.Trusted:
-			worst(exitSigUntrusted)
+			worst(explain.ExitSigUntrusted)
 		}
 		if !*asJSON {
 			a.printSignature(i+1, v)
@@ -86,67 +85,19 @@ func (a *app) verify(args []string) error {
 			File       string       `json:"file"`
 			Valid      bool         `json:"valid"`
 			Signatures []verifyJSON `json:"signatures"`
-		}{rep.File, code == exitOK, out})
+		}{rep.File, code == explain.ExitOK, out})
 	}
-	if code != exitOK {
-		return &cli.ExitError{Code: code, Message: a.p.T(map[int]string{exitSigInvalid: "verify.err.invalid",
-			exitSigModified: "verify.err.modified", exitSigUntrusted: "verify.err.untrusted"}[code])}
+	if code != explain.ExitOK {
+		return &cli.ExitError{Code: code, Message: a.p.T(map[int]string{explain.ExitSigInvalid: "verify.err.invalid",
+			explain.ExitSigModified: "verify.err.modified", explain.ExitSigUntrusted: "verify.err.untrusted"}[code])}
 	}
 	return nil
 }
 
 func (a *app) printSignature(n int, v verifyJSON) {
-	p := a.p
-	state := p.T("verify.state.valid")
-	switch {
-	case !v.Intact:
-		state = p.T("verify.state.broken")
-	case v.Revocation == pdf.RevocationRevoked:
-		state = p.T("verify.state.revoked")
-	case v.ModifiedAfter:
-		state = p.T("verify.state.modified")
-	case !v.Trusted:
-		state = p.T("verify.state.untrusted")
-	}
-	fmt.Fprintln(a.stdout, p.T("verify.header", "N", n, "Field", v.Field, "State", state))
-	if v.Signer != nil {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.signer", "Name", v.Signer.Name, "Title", v.Signer.Title, "Member", v.Signer.MemberNumber, "Org", v.Signer.Organization))
-	}
-	when := func(t *time.Time) string { return t.Local().Format(p.T("format.datetime")) }
-	if v.TimestampTime != nil {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.timestamp", "Time", when(v.TimestampTime)))
-	} else if v.ClaimedTime != nil {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.claimed", "Time", when(v.ClaimedTime)))
-	}
-	if v.Intact {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.intact"))
-	} else {
-		var problems []string
-		for _, pr := range v.Problems {
-			problems = append(problems, p.T("verify.problem."+pr))
-		}
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.not_intact", "Problems", strings.Join(problems, ", ")))
-	}
-	var changes []string
-	for _, c := range v.Changes {
-		kind, field, _ := strings.Cut(c, ":")
-		changes = append(changes, p.T("verify.change."+kind, "Field", field))
-	}
-	switch {
-	case v.CoversWholeFile:
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.no_changes"))
-	case v.ModifiedAfter:
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.bad_changes", "Changes", strings.Join(changes, "; ")))
-	default:
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.allowed_changes", "Changes", strings.Join(changes, "; ")))
-	}
-	if v.Trusted {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.trusted"))
-	} else {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.untrusted", "Why", p.T("verify.trust."+v.TrustProblem)))
-	}
-	fmt.Fprintln(a.stdout, "  "+p.T("verify.revocation."+v.Revocation))
-	if v.Level != "" {
-		fmt.Fprintln(a.stdout, "  "+p.T("verify.level", "Level", v.Level))
+	state, lines := explain.Signature(a.p, v.SignatureReport)
+	fmt.Fprintln(a.stdout, a.p.T("verify.header", "N", n, "Field", v.Field, "State", state))
+	for _, l := range lines {
+		fmt.Fprintln(a.stdout, "  "+l)
 	}
 }

@@ -1,10 +1,12 @@
-package main
+package explain
 
 import (
 	"bytes"
 	"html/template"
+	"sort"
+	"strings"
 
-	"github.com/paraphe/paraphe/internal/atomicfile"
+	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/netcheck"
 )
 
@@ -62,9 +64,8 @@ type reportRow struct {
 	Millis                                   int64
 }
 
-// writeHTMLReport writes the report as a page in the user's language.
-func (a *app) writeHTMLReport(path string, rep *netcheck.Report) error {
-	p := a.p
+// DoctorHTML renders the report as a self-contained page in p's language.
+func DoctorHTML(p *i18n.Printer, rep *netcheck.Report, version string) ([]byte, error) {
 	data := struct {
 		Lang, Title, Generated, Verdict, VerdictText, CauseText, FixText string
 		Cause                                                            bool
@@ -72,13 +73,13 @@ func (a *app) writeHTMLReport(path string, rep *netcheck.Report) error {
 		Rows                                                             []reportRow
 	}{
 		Lang: p.Lang, Title: p.T("doctor.html.title"),
-		Generated: p.T("doctor.html.generated", "Time", rep.Time.Local().Format(p.T("format.datetime")), "Version", paraphVersion()),
+		Generated: p.T("doctor.html.generated", "Time", rep.Time.Local().Format(p.T("format.datetime")), "Version", version),
 		Verdict:   rep.Verdict, VerdictText: p.T("doctor.verdict." + rep.Verdict),
 		ColCheck: p.T("doctor.html.check"), ColFound: p.T("doctor.html.found"), ColFix: p.T("doctor.html.fix"),
 	}
 	if rep.Cause != nil {
 		data.Cause = true
-		data.CauseText = p.T("doctor.cause", "What", a.findingText(*rep.Cause))
+		data.CauseText = p.T("doctor.cause", "What", Finding(p, *rep.Cause))
 		if rep.Cause.Fix != "" {
 			data.FixText = p.T("doctor.fix", "Fix", p.T("doctor.fix."+rep.Cause.Fix, "Target", rep.Cause.Target))
 		}
@@ -94,7 +95,30 @@ func (a *app) writeHTMLReport(path string, rep *netcheck.Report) error {
 	}
 	var b bytes.Buffer
 	if err := reportPage.Execute(&b, data); err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.Write(path, b.Bytes(), 0o644)
+	return b.Bytes(), nil
+}
+
+// Finding says a finding in one line: the check, its target, what was seen.
+func Finding(p *i18n.Printer, f netcheck.Finding) string {
+	s := p.T("doctor.check."+f.Check) + ": " + p.T("doctor.code."+f.Code, "Observed", f.Observed, "Expected", f.Expected)
+	if f.Target != "" {
+		s += " (" + f.Target + ")"
+	}
+	var keys []string
+	for k := range f.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if f.Check == "environment" || f.Check == "policy" {
+		var kv []string
+		for _, k := range keys {
+			kv = append(kv, k+"="+f.Details[k])
+		}
+		if len(kv) > 0 {
+			s += " [" + strings.Join(kv, " ") + "]"
+		}
+	}
+	return s
 }

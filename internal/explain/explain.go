@@ -1,0 +1,237 @@
+// Package explain says what an error from the packages below means, in the
+// user's language, with the next step and the command line's exit code. The
+// command line and the desktop app show the same words.
+package explain
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/paraphe/paraphe/activation"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/pdf"
+	"github.com/paraphe/paraphe/pkcs"
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// Exit codes, documented in the usage text and the README.
+const (
+	ExitOK            = 0
+	ExitError         = 1
+	ExitUsage         = 2
+	ExitUnknownRef    = 3
+	ExitExpiredRef    = 4
+	ExitLockedRef     = 5
+	ExitWrongAnswers  = 6
+	ExitUsedRef       = 7
+	ExitUnreachable   = 8
+	ExitTLSAnchor     = 9
+	ExitBadReply      = 10
+	ExitKeychain      = 11
+	ExitPINPolicy     = 12
+	ExitNoPolicy      = 13
+	ExitWrongPIN      = 14
+	ExitPINLocked     = 15
+	ExitStoreDisabled = 16
+	ExitToken         = 17 // module missing, no token, token removed
+	ExitWrongPUK      = 18
+	ExitNoCert        = 19
+	ExitNoPUK         = 20 // a keychain key has no PUK
+	ExitBadFile       = 21 // a PKCS#12 file that cannot be read
+	ExitRefused       = 22 // the CA refused the request for another reason
+
+	ExitSomeFailed         = 23 // a batch where some files could not be signed
+	ExitPDFEncrypted       = 24
+	ExitPDFBad             = 25 // not a PDF, or damaged
+	ExitOutput             = 26 // the output exists, or would replace the input
+	ExitValidationServices = 27 // time-stamping or revocation services unreachable
+	ExitPDFCertified       = 28 // the document's certification forbids this signature
+
+	ExitSigInvalid   = 30 // a signature is broken or its certificate revoked
+	ExitSigUntrusted = 31 // a signature does not chain to a trusted root
+	ExitSigModified  = 32 // the document changed after a signature beyond what is allowed
+	ExitNotSigned    = 33
+)
+
+// ErrPINMismatch: the new PIN and its confirmation differ.
+var ErrPINMismatch = errors.New("the two PINs differ")
+
+// Error turns an error from the packages below into a message in p's
+// language, the next step, and the exit code. An *cli.ExitError is returned
+// as it is.
+func Error(p *i18n.Printer, err error) *cli.ExitError {
+	var ee *cli.ExitError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	e := func(code int, msg, hint string) *cli.ExitError {
+		return &cli.ExitError{Code: code, Message: msg, Hint: hint, Err: err}
+	}
+	var (
+		se     *activation.ServerError
+		anchor *config.AnchorError
+		certE  *config.CertificateError
+		fe     *config.FieldError
+		pe     *config.PINError
+		wp     *pkcs.WrongPINError
+		locked *pkcs.LockedError
+		amb    *pkcs.AmbiguousTokenError
+		pathE  *fs.PathError
+	)
+	switch {
+	case errors.As(err, &se):
+		return refusal(p, se, err)
+	case errors.As(err, &anchor):
+		return e(ExitTLSAnchor, p.T("err.tls_anchor", "Host", anchor.Host, "Issuer", anchor.Issuer), p.T("hint.tls_anchor"))
+	case errors.As(err, &certE) && certE.Reason == config.CertExpired:
+		return e(ExitTLSAnchor, p.T("err.ca_cert_expired", "Host", certE.Host), p.T("hint.clock"))
+	case errors.As(err, &certE):
+		return e(ExitTLSAnchor, p.T("err.ca_cert_name", "Host", certE.Host), p.T("hint.ask_it"))
+	case errors.Is(err, activation.ErrWrongCA):
+		return e(ExitTLSAnchor, p.T("err.wrong_ca"), p.T("hint.ask_it"))
+	case errors.Is(err, activation.ErrUnreachable):
+		return e(ExitUnreachable, p.T("err.unreachable"), p.T("hint.network"))
+	case errors.Is(err, activation.ErrMalformedReply):
+		return e(ExitBadReply, p.T("err.bad_reply"), p.T("hint.network"))
+	case errors.Is(err, config.ErrNoPolicy):
+		return e(ExitNoPolicy, p.T("err.no_policy", "Path", config.PolicyPath()), p.T("hint.no_policy"))
+	case errors.As(err, &fe):
+		return e(ExitNoPolicy, p.T("err.bad_policy", "Path", fe.Path, "Field", fe.Field, "Reason", p.T("policy."+fe.Reason), "Detail", fe.Detail), p.T("hint.ask_it"))
+	case errors.As(err, &pe):
+		return e(ExitPINPolicy, p.T("pin."+pe.Rule, "N", pe.N), "")
+	case errors.Is(err, ErrPINMismatch):
+		return e(ExitPINPolicy, p.T("err.pin_mismatch"), "")
+	case errors.Is(err, protocol.ErrRefCheck):
+		return e(ExitUnknownRef, p.T("err.ref_check"), p.T("hint.check_ref"))
+	case errors.Is(err, protocol.ErrRefFormat):
+		return e(ExitUnknownRef, p.T("err.ref_format"), p.T("hint.check_ref"))
+	case errors.Is(err, pkcs.ErrKeychainUnavailable):
+		return e(ExitKeychain, p.T("err.keychain"), p.T("hint.keychain"))
+	case errors.As(err, &locked), errors.As(err, &wp) && wp.TriesLeft == 0:
+		if (locked != nil && locked.Store == "pkcs11") || (wp != nil && wp.Store == "pkcs11") {
+			return e(ExitPINLocked, p.T("err.token_locked"), p.T("hint.token_locked"))
+		}
+		return e(ExitPINLocked, p.T("err.pin_locked"), p.T("hint.pin_locked"))
+	case errors.As(err, &wp) && wp.TriesLeft > 0:
+		return e(ExitWrongPIN, p.T("err.wrong_pin", "Left", wp.TriesLeft), "")
+	case errors.As(err, &wp) && wp.Low:
+		return e(ExitWrongPIN, p.T("err.wrong_pin_low"), p.T("hint.wrong_pin_low"))
+	case errors.As(err, &wp):
+		return e(ExitWrongPIN, p.T("err.wrong_pin_unknown"), "")
+	case errors.Is(err, pkcs.ErrWrongPUK):
+		return e(ExitWrongPUK, p.T("err.wrong_puk"), p.T("hint.wrong_puk"))
+	case errors.Is(err, pkcs.ErrPUKLocked):
+		return e(ExitWrongPUK, p.T("err.puk_locked"), p.T("hint.puk_locked"))
+	case errors.Is(err, pkcs.ErrNoPKCS11):
+		return e(ExitStoreDisabled, p.T("err.no_pkcs11"), p.T("hint.use_keychain"))
+	case errors.Is(err, pkcs.ErrModule):
+		return e(ExitToken, p.T("err.module"), p.T("hint.module"))
+	case errors.As(err, &amb):
+		var names []string
+		for _, t := range amb.Tokens {
+			names = append(names, t.Label)
+		}
+		return e(ExitUsage, p.T("err.tokens_ambiguous", "Tokens", strings.Join(names, ", ")), p.T("hint.tokens_ambiguous"))
+	case errors.Is(err, pkcs.ErrNoToken):
+		return e(ExitToken, p.T("err.no_token"), p.T("hint.no_token"))
+	case errors.Is(err, pkcs.ErrTokenRemoved):
+		return e(ExitToken, p.T("err.token_removed"), p.T("hint.token_removed"))
+	case errors.Is(err, local.ErrNoCert):
+		return e(ExitNoCert, p.T("err.no_cert"), p.T("hint.no_cert"))
+	case errors.Is(err, local.ErrUnknownCert):
+		return e(ExitNoCert, p.T("err.unknown_cert"), p.T("hint.certs"))
+	case errors.Is(err, local.ErrWhichCert):
+		return e(ExitNoCert, p.T("err.which_cert"), p.T("hint.certs"))
+	case errors.Is(err, pkcs.ErrNotFound):
+		return e(ExitNoCert, p.T("err.unknown_cert"), p.T("hint.certs"))
+	case errors.Is(err, io.EOF):
+		return e(ExitUsage, p.T("err.eof"), p.T("hint.eof"))
+	case errors.As(err, &pathE):
+		return e(ExitUsage, p.T("err.read_file", "File", pathE.Path), "")
+	}
+	return e(ExitError, err.Error(), "")
+}
+
+// refusal says what a refusal by the CA means for the holder.
+func refusal(p *i18n.Printer, se *activation.ServerError, err error) *cli.ExitError {
+	e := func(code int, msg, hint string) *cli.ExitError {
+		return &cli.ExitError{Code: code, Message: msg, Hint: hint, Err: err}
+	}
+	left := -1
+	if se.AttemptsLeft != nil {
+		left = *se.AttemptsLeft
+	}
+	switch se.Code {
+	case protocol.CodeUnknownReference:
+		return e(ExitUnknownRef, p.T("err.unknown_ref"), p.T("hint.check_ref"))
+	case protocol.CodeExpired:
+		return e(ExitExpiredRef, p.T("err.expired_ref"), p.T("hint.new_ref"))
+	case protocol.CodeLocked:
+		if left == 0 {
+			return e(ExitLockedRef, p.T("err.locked_now"), p.T("hint.new_ref"))
+		}
+		return e(ExitLockedRef, p.T("err.locked_ref"), p.T("hint.new_ref"))
+	case protocol.CodeUsed:
+		return e(ExitUsedRef, p.T("err.used_ref"), p.T("hint.used_ref"))
+	case protocol.CodeWrongAnswers:
+		return e(ExitWrongAnswers, p.T("err.wrong_answers", "Left", left), p.T("hint.wrong_answers"))
+	case protocol.CodeAuthExpired:
+		return e(ExitExpiredRef, p.T("err.auth_expired"), p.T("hint.retry"))
+	case protocol.CodeUnauthorized:
+		return e(ExitRefused, p.T("err.unauthorized"), p.T("hint.retry"))
+	case protocol.CodeRevoked:
+		return e(ExitRefused, p.T("err.revoked"), p.T("hint.new_ref"))
+	case protocol.CodeAlreadyRenewed:
+		return e(ExitRefused, p.T("err.already_renewed"), p.T("hint.certs"))
+	case protocol.CodeCouponRequired:
+		return e(ExitRefused, p.T("err.coupon_required"), p.T("hint.coupon"))
+	case protocol.CodeCouponInvalid:
+		return e(ExitRefused, p.T("err.coupon_invalid"), p.T("hint.coupon"))
+	case protocol.CodeInternal:
+		return e(ExitRefused, p.T("err.ca_internal"), p.T("hint.later"))
+	}
+	return e(ExitRefused, p.T("err.refused", "Message", se.Message), p.T("hint.ask_ca"))
+}
+
+// Sign says what went wrong when signing file.
+func Sign(p *i18n.Printer, err error, file string) *cli.ExitError {
+	e := func(code int, key, hint string) *cli.ExitError {
+		return &cli.ExitError{Code: code, Message: p.T(key, "File", file), Hint: p.T(hint), Err: err}
+	}
+	switch {
+	case errors.Is(err, pdf.ErrEncrypted):
+		return e(ExitPDFEncrypted, "err.pdf_encrypted", "hint.pdf_encrypted")
+	case errors.Is(err, pdf.ErrNotPDF):
+		return e(ExitPDFBad, "err.pdf_not_pdf", "hint.pdf_bad")
+	case errors.Is(err, pdf.ErrDamaged):
+		return e(ExitPDFBad, "err.pdf_damaged", "hint.pdf_bad")
+	case errors.Is(err, pdf.ErrOutputExists):
+		return e(ExitOutput, "err.pdf_output_exists", "hint.pdf_output")
+	case errors.Is(err, pdf.ErrSameFile):
+		return e(ExitOutput, "err.pdf_same_file", "hint.pdf_output")
+	case errors.Is(err, pdf.ErrTimestamp):
+		return e(ExitValidationServices, "err.pdf_timestamp", "hint.level_bb")
+	case errors.Is(err, pdf.ErrRevocationNet):
+		return e(ExitValidationServices, "err.pdf_revocation", "hint.level_bt")
+	case errors.Is(err, pdf.ErrCertified):
+		return e(ExitPDFCertified, "err.pdf_certified", "hint.pdf_certified")
+	case errors.Is(err, pdf.ErrNotFirst):
+		return e(ExitPDFCertified, "err.pdf_not_first", "hint.pdf_not_first")
+	case errors.Is(err, pdf.ErrUnknownField):
+		return e(ExitUsage, "err.pdf_unknown_field", "hint.pdf_field")
+	case errors.Is(err, pdf.ErrPageRange):
+		return e(ExitUsage, "err.pdf_page", "hint.pdf_page")
+	case errors.Is(err, os.ErrNotExist):
+		return e(ExitUsage, "err.read_file", "hint.pdf_path")
+	}
+	if ee := Error(p, err); ee.Code != ExitError || ee.Message != err.Error() {
+		return ee
+	}
+	return &cli.ExitError{Code: ExitError, Message: p.T("err.pdf_other", "File", file, "Err", err.Error()), Err: err}
+}
