@@ -5,8 +5,14 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 export GOTOOLCHAIN ?= local
+# One set of build flags for every go command (build, test, vet): the
+# desktop app's cgo dependency (go-gl) takes minutes to compile, and any
+# change of flags compiles it again.
+export GOFLAGS ?= -trimpath
+# fyne reads the locale at start; "C" is not a language tag.
+export LANG := en_US.UTF-8
 
-.PHONY: all deps check-go build run demo test bench vet fmt clean
+.PHONY: all deps check-go build run demo test bench vet fmt clean screenshots
 
 all: build
 
@@ -19,17 +25,20 @@ check-go:
 	@$(GO) version | awk '{split($$3,v,"."); sub("go","",v[1]); if (v[1] < 1 || (v[1] == 1 && v[2] < 26)) { print "Go 1.26 or later is needed; found " $$3; exit 1 }}'
 
 build: check-go
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
-# The desktop app arrives with its issue; until then "paraphe" without
-# arguments tells how to use the command line, and make demo runs the journey.
+# The desktop app. Without a display it says how to get one (xvfb-run, a
+# desktop session) and what works without: the command line and make demo.
 run: deps build
-	@bin/paraphe
-	@echo
-	@echo "Try the whole journey against a demo CA: make demo"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then bin/paraphe; else bin/paraphe || echo "Or try the whole journey headless against a demo CA: make demo"; fi
 
 demo: deps build
 	@scripts/demo.sh
+
+# Screenshots of every screen, taken from the real binary under Xvfb while
+# xdotool types and clicks through activation and signing (docs/screenshots).
+screenshots: deps build
+	@scripts/screenshots.sh
 
 vet: check-go
 	$(GO) vet ./...

@@ -48,6 +48,21 @@ type ServerError struct {
 	AttemptsLeft *int
 }
 
+// StateError is the refusal a reference in state (protocol.State*) amounts
+// to: activation can only go on from StatePending.
+func StateError(state string) *ServerError {
+	code := protocol.CodeUnknownReference
+	switch state {
+	case protocol.StateExpired:
+		code = protocol.CodeExpired
+	case protocol.StateLocked:
+		code = protocol.CodeLocked
+	case protocol.StateUsed:
+		code = protocol.CodeUsed
+	}
+	return &ServerError{Code: code}
+}
+
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("activation: CA refused (%d %s): %s", e.Status, e.Code, e.Message)
 }

@@ -14,6 +14,9 @@ type Appearance struct {
 	Page  int
 	Rect  [4]float64
 	Field string
+	// Corner places a stamp of the usual size when Rect is zero (default:
+	// CornerBottomRight).
+	Corner Corner
 	// Image is an optional picture (JPEG or PNG) drawn at the left.
 	Image []byte
 	// Lang ("en", "fr", "it") and Location (time zone) say how the date reads.
@@ -22,6 +25,17 @@ type Appearance struct {
 	// Labels are the words of the stamp in the holder's language.
 	Labels Labels
 }
+
+// Corner is a corner of the page.
+type Corner string
+
+// The corners a stamp can go to.
+const (
+	CornerBottomRight Corner = "bottom-right"
+	CornerBottomLeft  Corner = "bottom-left"
+	CornerTopRight    Corner = "top-right"
+	CornerTopLeft     Corner = "top-left"
+)
 
 // Labels are the words around the values in a visible signature.
 type Labels struct {

@@ -223,9 +223,17 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 	}
 	if app != nil {
 		if app.Rect == [4]float64{} {
-			// No place given: the lower right corner of the page.
-			pw := d.pageWidth(page)
-			app.Rect = [4]float64{pw - 240, 36, 210, 72}
+			// No place given: a corner of the page (the lower right
+			// one unless told), 30 points from the edges.
+			pw, ph := d.pageSize(page)
+			x, y := pw-240, 36.0
+			if app.Corner == CornerTopLeft || app.Corner == CornerBottomLeft {
+				x = 30
+			}
+			if app.Corner == CornerTopLeft || app.Corner == CornerTopRight {
+				y = ph - 36 - 72
+			}
+			app.Rect = [4]float64{x, y, 210, 72}
 		}
 		widget["Rect"] = cos.Array{app.Rect[0], app.Rect[1], app.Rect[0] + app.Rect[2], app.Rect[1] + app.Rect[3]}
 		ap, err := app.render(u, app.Rect[2], app.Rect[3], leaf, o, now)
@@ -293,16 +301,15 @@ func rectSize(r cos.Array) (float64, float64) {
 	return w, h
 }
 
-// pageWidth is the width of the page's media box (inherited from the page
+// pageSize is the size of the page's media box (inherited from the page
 // tree when the page has none), or A4's.
-func (d *document) pageWidth(page cos.Dict) float64 {
+func (d *document) pageSize(page cos.Dict) (w, h float64) {
 	node := page
 	for range 32 {
 		if mb, _ := d.f.Resolve(node["MediaBox"]); mb != nil {
 			if a, ok := mb.(cos.Array); ok && len(a) == 4 {
-				w, _ := rectSize(a)
-				if w > 250 {
-					return w
+				if w, h := rectSize(a); w > 250 && h > 150 {
+					return w, h
 				}
 			}
 			break
@@ -313,5 +320,5 @@ func (d *document) pageWidth(page cos.Dict) float64 {
 		}
 		node = parent
 	}
-	return 595
+	return 595, 842 // A4
 }

@@ -121,3 +121,29 @@ func TestVisibleInExistingField(t *testing.T) {
 func fixXref(t *testing.T, in []byte) []byte {
 	return qpdfTransform(t, in, "--object-streams=disable")
 }
+
+// A stamp placed by corner lands 30 points from the page's edges (A4 here),
+// each corner where it says, and the document still passes qpdf.
+func TestStampCorners(t *testing.T) {
+	p := newPKI(t)
+	in := makePDF(1, false)
+	want := map[Corner]string{
+		CornerBottomRight: "/Rect [355 36 565 108]",
+		CornerBottomLeft:  "/Rect [30 36 240 108]",
+		CornerTopRight:    "/Rect [355 734 565 806]",
+		CornerTopLeft:     "/Rect [30 734 240 806]",
+		"":                "/Rect [355 36 565 108]",
+	}
+	for corner, rect := range want {
+		t.Run(string(corner), func(t *testing.T) {
+			_, out := signBytes(t, p, in, Options{Appearance: &Appearance{Corner: corner, Zone: time.UTC}})
+			data, _ := os.ReadFile(out)
+			if !bytes.Contains(data, []byte(rect)) {
+				t.Fatalf("no %s in the signed file", rect)
+			}
+			if code, msg := qpdfCheck(t, out); code != 0 {
+				t.Fatalf("qpdf --check %d: %s", code, msg)
+			}
+		})
+	}
+}

@@ -6,8 +6,11 @@
 set -euo pipefail
 
 packages=(
-  # build
+  # build (the desktop app: OpenGL and X11 headers for fyne's go-gl and glfw)
   ca-certificates gcc libc6-dev pkg-config
+  libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  # the desktop app under a virtual display, driven and photographed (make screenshots)
+  xvfb xauth xdotool imagemagick
   # the keychain on Linux: Secret Service from gnome-keyring on a session bus
   # (dbus-x11 in the same command, or apt brings systemd in as the bus)
   dbus dbus-x11 gnome-keyring libsecret-tools

@@ -71,7 +71,7 @@ func (a *app) activate(args []string) error {
 		return err
 	}
 	if q.State != protocol.StatePending {
-		return &activation.ServerError{Code: stateCode(q.State)}
+		return activation.StateError(q.State)
 	}
 	if answers == nil {
 		fmt.Fprintln(a.stderr, a.p.T("activate.questions", "Count", len(q.Questions), "Left", q.AttemptsLeft))
@@ -120,18 +120,6 @@ func withTimeout[T any](f func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
 	defer cancel()
 	return f(ctx)
-}
-
-func stateCode(state string) string {
-	switch state {
-	case protocol.StateExpired:
-		return protocol.CodeExpired
-	case protocol.StateLocked:
-		return protocol.CodeLocked
-	case protocol.StateUsed:
-		return protocol.CodeUsed
-	}
-	return protocol.CodeUnknownReference
 }
 
 // storeForNewKey opens the store a new key goes to (the policy's first by

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/paraphe/paraphe/config"
@@ -49,10 +51,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		settings: settings,
 		now:      time.Now,
 	}
-	if len(args) == 0 {
-		// The GUI arrives with the desktop issue; until then, say what works.
-		fmt.Fprint(stdout, a.p.T("usage"))
-		return explain.ExitOK
+	if len(args) == 0 || isPDFs(args) {
+		return a.gui(args) // PDFs: "Open with Paraphe" from a file manager
 	}
 	cmds := map[string]func([]string) error{
 		"activate": a.activate,
@@ -132,4 +132,17 @@ func (a *app) warnExpiring() {
 			fmt.Fprintln(a.stderr, a.p.T("warn.expiring", "Name", name, "ID", c.ID, "Days", c.DaysLeft(now)))
 		}
 	}
+}
+
+// isPDFs reports whether args are all existing .pdf files.
+func isPDFs(args []string) bool {
+	for _, f := range args {
+		if !strings.EqualFold(filepath.Ext(f), ".pdf") {
+			return false
+		}
+		if _, err := os.Stat(f); err != nil {
+			return false
+		}
+	}
+	return true
 }

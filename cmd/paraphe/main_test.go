@@ -346,8 +346,8 @@ func TestLanguages(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	if r := runBin(t, "", []string{"PARAPHE_HOME=" + t.TempDir()}, "paraphe"); r.code != 0 || !strings.Contains(r.stdout, "paraphe activate") {
-		t.Fatalf("no arguments: %+v", r)
+	if r := runBin(t, "", []string{"PARAPHE_HOME=" + t.TempDir()}, "paraphe", "--help"); r.code != 0 || !strings.Contains(r.stdout, "paraphe activate") {
+		t.Fatalf("--help: %+v", r)
 	}
 	if r := runBin(t, "", nil, "paraphe", "frobnicate"); r.code != explain.ExitUsage {
 		t.Fatalf("unknown command: %+v", r)

@@ -73,7 +73,7 @@ func (a *app) sign(args []string) error {
 	}
 	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location}
 	if *visible || *field != "" || *rect != "" {
-		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: a.stampLabels()}
+		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: explain.StampLabels(a.p)}
 		if *rect != "" {
 			r, err := parseRect(*rect)
 			if err != nil {
@@ -232,13 +232,5 @@ func (a *app) printSignResults(results []signResult) {
 		} else {
 			fmt.Fprintln(a.stdout, a.p.T("sign.failed", "Input", r.Input, "Error", r.Error))
 		}
-	}
-}
-
-// stampLabels are the words of a visible signature in the user's language.
-func (a *app) stampLabels() pdf.Labels {
-	return pdf.Labels{
-		SignedBy: a.p.T("stamp.signed_by"), Member: a.p.T("stamp.member"), Date: a.p.T("stamp.date"),
-		Reason: a.p.T("stamp.reason"), Location: a.p.T("stamp.location"), DateLayout: a.p.T("format.datetime"),
 	}
 }

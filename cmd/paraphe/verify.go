@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 
-	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/pkcs"
 )
@@ -31,20 +30,8 @@ func (a *app) verify(args []string) error {
 	if len(files) != 1 {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.verify")}
 	}
-	opts := pdf.VerifyOptions{Online: *online}
-	if pol, err := a.policy(); err == nil {
-		for _, s := range pol.CA.Anchors {
-			if fp, err := config.ParseFingerprint(s); err == nil {
-				opts.Anchors = append(opts.Anchors, fp)
-			}
-		}
-		if hc, err := config.NewHTTPClient(pol, config.ClientOptions{}); err == nil {
-			opts.HTTP = hc
-		}
-	}
-	if sys, err := x509.SystemCertPool(); err == nil {
-		opts.Roots = sys
-	}
+	pol, _ := a.policy()
+	opts := local.VerifyOptions(pol, *online)
 	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
 	defer cancel()
 	rep, err := pdf.Verify(ctx, files[0], opts)

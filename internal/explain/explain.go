@@ -235,3 +235,11 @@ func Sign(p *i18n.Printer, err error, file string) *cli.ExitError {
 	}
 	return &cli.ExitError{Code: ExitError, Message: p.T("err.pdf_other", "File", file, "Err", err.Error()), Err: err}
 }
+
+// StampLabels are the words of a visible signature in p's language.
+func StampLabels(p *i18n.Printer) pdf.Labels {
+	return pdf.Labels{
+		SignedBy: p.T("stamp.signed_by"), Member: p.T("stamp.member"), Date: p.T("stamp.date"),
+		Reason: p.T("stamp.reason"), Location: p.T("stamp.location"), DateLayout: p.T("format.datetime"),
+	}
+}

@@ -1,0 +1,476 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/activation"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/pkcs"
+	"github.com/paraphe/paraphe/protocol"
+)
+
+// activateWizard takes the holder from the reference code to a certificate:
+// code → questions → where to keep the key → PIN → progress → done. The
+// answers are sent only at the end, once the key's store is known to work,
+// so that no attempt is spent on a computer that cannot keep the key.
+type activateWizard struct {
+	u       *UI
+	pol     *config.Policy
+	content *fyne.Container // the whole window while the wizard runs
+	body    *fyne.Container // the current step
+	title   *widget.Label
+	stop    *widget.Button // leaves the wizard
+	focus   fyne.Focusable // where typing goes in this step
+
+	// Step 1
+	code     *widget.Entry
+	codeInfo *widget.Label
+	codeNext *widget.Button
+	// Step 2
+	ref       string
+	questions *protocol.Questions
+	answers   []*widget.Entry
+	// Step 3
+	storeChoice *widget.RadioGroup
+	tokenSelect *widget.Select
+	tokenPIN    *widget.Entry
+	tokens      []pkcs.TokenInfo
+	store       pkcs.Store
+	// Step 4
+	pin, pin2 *widget.Entry
+	pinInfo   *widget.Label
+	pinNext   *widget.Button
+	// Progress, result
+	status *widget.Label
+	// primary is the current step's main button (tests press it).
+	primary *widget.Button
+	cancel  func()
+	key     *pkcs.Key
+	failed  *explainedError
+}
+
+type explainedError struct{ msg, hint string }
+
+func newActivateWizard(u *UI, code string) *activateWizard {
+	w := &activateWizard{u: u, title: heading(""), body: container.NewVBox()}
+	w.stop = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), w.close)
+	w.content = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, w.title, w.stop), widget.NewSeparator()),
+		nil, nil, nil, container.NewPadded(container.NewVScroll(w.body)))
+	w.stepCode(code)
+	return w
+}
+
+func (w *activateWizard) show() {
+	w.u.win.SetContent(w.content)
+	w.setFocus(w.focus)
+}
+
+// setFocus sends typing to f once the wizard is on the window.
+func (w *activateWizard) setFocus(f fyne.Focusable) {
+	w.focus = f
+	if f != nil && w.u.win.Content() == w.content {
+		w.u.win.Canvas().Focus(f)
+	}
+}
+
+// close leaves the wizard for the home screen.
+func (w *activateWizard) close() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	if ts, ok := w.store.(*pkcs.TokenStore); ok {
+		ts.Close()
+	}
+	w.u.win.SetContent(w.u.tabs)
+	w.u.certsChanged()
+	w.u.activation = nil
+}
+
+func (w *activateWizard) step(title string, objs ...fyne.CanvasObject) {
+	w.title.SetText(title)
+	w.focus = nil
+	w.stop.Show()
+	w.body.Objects = objs
+	w.body.Refresh()
+	w.u.activation = w
+}
+
+// Step 1: the reference code, checked as it is typed.
+func (w *activateWizard) stepCode(code string) {
+	u := w.u
+	w.code = widget.NewEntry()
+	w.code.SetPlaceHolder("ABCD-EFGH-JKMN-PQRS")
+	w.codeInfo = widget.NewLabel("")
+	w.codeNext = widget.NewButtonWithIcon(u.T("app.next"), theme.NavigateNextIcon(), w.fetchQuestions)
+	w.codeNext.Importance = widget.HighImportance
+	w.code.OnChanged = w.checkCode
+	w.code.OnSubmitted = func(string) {
+		if !w.codeNext.Disabled() {
+			w.fetchQuestions()
+		}
+	}
+	w.primary = w.codeNext
+	w.step(u.T("app.act.title_code"), wrapLabel(u.T("app.act.code_intro")), w.code, w.codeInfo, container.NewHBox(w.codeNext))
+	w.code.SetText(code)
+	w.checkCode(code)
+	w.setFocus(w.code)
+}
+
+func (w *activateWizard) checkCode(s string) {
+	u := w.u
+	complete, err := protocol.RefCodeProgress(s)
+	w.codeInfo.Importance = widget.MediumImportance
+	switch {
+	case err != nil:
+		w.codeInfo.SetText(u.explain(err).Message)
+		w.codeInfo.Importance = widget.DangerImportance
+	case complete:
+		w.codeInfo.SetText(u.T("app.act.code_ok"))
+		w.codeInfo.Importance = widget.SuccessImportance
+	default:
+		w.codeInfo.SetText(u.T("app.act.code_format"))
+	}
+	w.codeInfo.Refresh()
+	if complete {
+		w.codeNext.Enable()
+	} else {
+		w.codeNext.Disable()
+	}
+}
+
+func (w *activateWizard) client() (*activation.Client, error) {
+	pol, err := w.u.policy()
+	if err != nil {
+		return nil, err
+	}
+	w.pol = pol
+	return activation.New(pol, config.ClientOptions{})
+}
+
+// fetchQuestions asks the CA for the holder's questions.
+func (w *activateWizard) fetchQuestions() {
+	u := w.u
+	ref, err := protocol.ParseRefCode(w.code.Text)
+	if err != nil {
+		w.checkCode(w.code.Text)
+		return
+	}
+	w.ref = ref
+	w.working(u.T("app.act.contacting"))
+	var q *protocol.Questions
+	w.cancel = u.task(func(ctx context.Context) error {
+		client, err := w.client()
+		if err != nil {
+			return err
+		}
+		q, err = client.Questions(ctx, ref)
+		if err == nil && q.State != protocol.StatePending {
+			err = activation.StateError(q.State)
+		}
+		return err
+	}, func(err error) {
+		w.cancel = nil
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		w.questions = q
+		w.stepQuestions("")
+	})
+}
+
+// Step 2: the holder's secret questions (answers hidden, as on the command
+// line; each entry can reveal what was typed).
+func (w *activateWizard) stepQuestions(problem string) {
+	u := w.u
+	objs := []fyne.CanvasObject{wrapLabel(u.T("app.act.questions_intro", "Left", w.questions.AttemptsLeft))}
+	if problem != "" {
+		l := wrapLabel(problem)
+		l.Importance = widget.DangerImportance
+		objs = append(objs, l)
+	}
+	next := widget.NewButtonWithIcon(u.T("app.next"), theme.NavigateNextIcon(), w.stepStore)
+	next.Importance = widget.HighImportance
+	if w.answers == nil {
+		for range w.questions.Questions {
+			w.answers = append(w.answers, widget.NewPasswordEntry())
+		}
+	}
+	ready := func(string) {
+		for _, a := range w.answers {
+			if a.Text == "" {
+				next.Disable()
+				return
+			}
+		}
+		next.Enable()
+	}
+	form := widget.NewForm()
+	for i, q := range w.questions.Questions {
+		a := w.answers[i]
+		a.OnChanged = ready
+		if i+1 < len(w.answers) {
+			nextEntry := w.answers[i+1]
+			a.OnSubmitted = func(string) { u.win.Canvas().Focus(nextEntry) }
+		} else {
+			a.OnSubmitted = func(string) {
+				if !next.Disabled() {
+					w.stepStore()
+				}
+			}
+		}
+		form.Append(fmt.Sprintf("%d. %s", i+1, q), a)
+	}
+	ready("")
+	w.primary = next
+	objs = append(objs, form, container.NewHBox(next))
+	w.step(u.T("app.act.title_questions"), objs...)
+	w.setFocus(w.answers[0])
+}
+
+// Step 3: where the key will live, among the stores the policy allows.
+func (w *activateWizard) stepStore() {
+	u := w.u
+	var options []string
+	names := map[string]string{}
+	for _, s := range w.pol.KeyStores {
+		label := u.T("app.act.store." + s)
+		options = append(options, label)
+		names[label] = s
+	}
+	w.tokenSelect = widget.NewSelect(nil, nil)
+	w.tokenPIN = widget.NewPasswordEntry()
+	tokenBox := container.NewVBox(widget.NewForm(
+		widget.NewFormItem(u.T("app.act.token"), w.tokenSelect),
+		widget.NewFormItem(u.T("app.act.token_pin"), w.tokenPIN)))
+	tokenBox.Hide()
+	w.storeChoice = widget.NewRadioGroup(options, func(label string) {
+		if names[label] == config.StorePKCS11 {
+			w.listTokens()
+			tokenBox.Show()
+		} else {
+			tokenBox.Hide()
+		}
+	})
+	w.storeChoice.Required = true
+	next := widget.NewButtonWithIcon(u.T("app.next"), theme.NavigateNextIcon(), func() { w.openStore(names[w.storeChoice.Selected]) })
+	next.Importance = widget.HighImportance
+	w.primary = next
+	back := widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepQuestions("") })
+	w.step(u.T("app.act.title_store"), wrapLabel(u.T("app.act.store_intro")), w.storeChoice, tokenBox, container.NewHBox(back, next))
+	w.storeChoice.SetSelected(options[0])
+}
+
+func (w *activateWizard) listTokens() {
+	tokens, err := pkcs.ListTokens(w.pol.PKCS11Module())
+	w.tokens = tokens
+	var labels []string
+	for _, t := range tokens {
+		labels = append(labels, t.Label)
+	}
+	w.tokenSelect.SetOptions(labels)
+	switch {
+	case err != nil:
+		w.tokenSelect.PlaceHolder = w.u.explain(err).Message
+	case len(labels) == 0:
+		w.tokenSelect.PlaceHolder = w.u.T("err.no_token")
+	default:
+		w.tokenSelect.SetSelectedIndex(0)
+	}
+	w.tokenSelect.Refresh()
+}
+
+// openStore checks the chosen store before anything is sent to the CA.
+func (w *activateWizard) openStore(name string) {
+	u := w.u
+	switch name {
+	case config.StoreKeychain:
+		ks, err := local.Keychain(w.pol)
+		if err == nil {
+			err = ks.Check()
+		}
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		w.store = ks
+		w.stepPIN()
+	case config.StorePKCS11:
+		i := w.tokenSelect.SelectedIndex()
+		if i < 0 {
+			u.showError(pkcs.ErrNoToken)
+			return
+		}
+		ts, err := pkcs.OpenToken(w.pol.PKCS11Module(), w.tokens[i].Serial)
+		if err == nil {
+			err = ts.Login([]byte(w.tokenPIN.Text))
+		}
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		w.store = ts
+		w.finish([]byte(w.tokenPIN.Text))
+	}
+}
+
+// Step 4: a new PIN for the keychain key, checked against the policy as it
+// is typed.
+func (w *activateWizard) stepPIN() {
+	u := w.u
+	rules := w.pol.PINPolicyFor(config.StoreKeychain)
+	intro := u.T("pin.rules.password", "Min", rules.MinLength, "Repeat", rules.MaxRepeat)
+	if rules.DigitsOnly {
+		intro = u.T("pin.rules.digits", "Min", rules.MinLength, "Max", rules.MaxLength)
+	}
+	w.pin, w.pin2 = widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	w.pinInfo = widget.NewLabel("")
+	w.pinNext = widget.NewButtonWithIcon(u.T("app.act.activate"), theme.ConfirmIcon(), func() { w.finish([]byte(w.pin.Text)) })
+	w.pinNext.Importance = widget.HighImportance
+	check := func(string) {
+		err := rules.Check([]byte(w.pin.Text))
+		switch {
+		case w.pin.Text == "":
+			w.pinInfo.SetText("")
+		case err != nil:
+			w.pinInfo.SetText(u.explain(err).Message)
+			w.pinInfo.Importance = widget.WarningImportance
+		case w.pin2.Text != w.pin.Text:
+			w.pinInfo.SetText(u.explain(explain.ErrPINMismatch).Message)
+			w.pinInfo.Importance = widget.WarningImportance
+		default:
+			w.pinInfo.SetText(u.T("app.act.pin_ok"))
+			w.pinInfo.Importance = widget.SuccessImportance
+		}
+		w.pinInfo.Refresh()
+		if err == nil && w.pin.Text == w.pin2.Text {
+			w.pinNext.Enable()
+		} else {
+			w.pinNext.Disable()
+		}
+	}
+	w.pin.OnChanged, w.pin2.OnChanged = check, check
+	w.pin.OnSubmitted = func(string) { u.win.Canvas().Focus(w.pin2) }
+	w.pin2.OnSubmitted = func(string) {
+		if !w.pinNext.Disabled() {
+			w.finish([]byte(w.pin.Text))
+		}
+	}
+	check("")
+	w.primary = w.pinNext
+	back := widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), w.stepStore)
+	w.step(u.T("app.act.title_pin"), wrapLabel(intro), widget.NewForm(
+		widget.NewFormItem(u.T("app.act.new_pin"), w.pin),
+		widget.NewFormItem(u.T("app.act.new_pin_again"), w.pin2)), w.pinInfo, container.NewHBox(back, w.pinNext))
+	w.setFocus(w.pin)
+}
+
+// working shows progress with a way to cancel.
+func (w *activateWizard) working(what string) {
+	w.status = wrapLabel(what)
+	stop := widget.NewButtonWithIcon(w.u.T("app.cancel"), theme.CancelIcon(), func() {
+		if w.cancel != nil {
+			w.cancel()
+		}
+	})
+	w.step(w.u.T("app.act.title_working"), w.status, widget.NewProgressBarInfinite(), container.NewHBox(stop))
+}
+
+// finish sends the answers, then generates the key and has it certified.
+func (w *activateWizard) finish(pin []byte) {
+	u := w.u
+	answers := make([]string, len(w.answers))
+	for i, a := range w.answers {
+		answers[i] = a.Text
+	}
+	if w.pin != nil {
+		w.pin.SetText("")
+		w.pin2.SetText("")
+	}
+	w.working(u.T("app.act.sending"))
+	w.cancel = u.task(func(ctx context.Context) error {
+		defer clear(pin)
+		client, err := w.client()
+		if err != nil {
+			return err
+		}
+		auth, err := client.Answer(ctx, w.ref, answers)
+		if err != nil {
+			return err
+		}
+		fyne.Do(func() { w.status.SetText(u.T("activate.generating")) })
+		w.key, err = client.Activate(ctx, w.store, w.ref, auth, pin)
+		return err
+	}, func(err error) {
+		w.cancel = nil
+		var se *activation.ServerError
+		switch {
+		case errors.As(err, &se) && se.Code == protocol.CodeWrongAnswers:
+			if se.AttemptsLeft != nil {
+				w.questions.AttemptsLeft = *se.AttemptsLeft
+			}
+			w.stepQuestions(u.explain(err).Message)
+		case err != nil:
+			w.fail(err)
+		default:
+			w.done()
+		}
+	})
+}
+
+// done shows the new certificate.
+func (w *activateWizard) done() {
+	u := w.u
+	if u.settings.DefaultCert == "" {
+		u.settings.DefaultCert = w.key.ID
+		if err := config.SaveSettings(u.settings); err != nil {
+			u.showError(err)
+		}
+	}
+	h := pkcs.HolderOf(w.key.Chain[0])
+	sign := widget.NewButtonWithIcon(u.T("app.act.sign_now"), theme.DocumentCreateIcon(), func() {
+		w.close()
+		u.show(u.signer.content)
+	})
+	sign.Importance = widget.HighImportance
+	w.primary = sign
+	w.step(u.T("app.act.title_done"),
+		widget.NewIcon(theme.ConfirmIcon()),
+		wrapLabel(u.T("activate.done", "Name", h.Name, "Title", h.Title, "Member", h.MemberNumber, "Org", h.Organization,
+			"Until", u.p.Date(w.key.Chain[0].NotAfter.Local()))),
+		wrapLabel(u.T("activate.kept."+w.store.Name(), "ID", w.key.ID)),
+		container.NewHBox(sign, widget.NewButton(u.T("app.close"), w.close)))
+	w.stop.Hide()
+}
+
+// fail says what happened and what to do; when the network may be the
+// cause, it offers the doctor.
+func (w *activateWizard) fail(err error) {
+	u := w.u
+	e := u.explain(err)
+	w.failed = &explainedError{e.Message, e.Hint}
+	msg := wrapLabel(e.Message)
+	msg.Importance = widget.DangerImportance
+	buttons := container.NewHBox(widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepCode(w.code.Text) }))
+	if e.Code == explain.ExitUnreachable || e.Code == explain.ExitTLSAnchor || e.Code == explain.ExitBadReply {
+		doctor := widget.NewButtonWithIcon(u.T("app.act.run_doctor"), theme.SearchIcon(), func() {
+			w.close()
+			u.show(u.doctor.content)
+			u.doctor.run()
+		})
+		doctor.Importance = widget.HighImportance
+		buttons.Add(doctor)
+	}
+	buttons.Add(widget.NewButton(u.T("app.close"), w.close))
+	w.step(u.T("app.act.title_failed"), widget.NewIcon(theme.ErrorIcon()), msg, wrapLabel(e.Hint), buttons)
+	w.stop.Hide()
+}

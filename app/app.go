@@ -1,0 +1,272 @@
+// Package app is Paraphe's desktop application, built with fyne on the
+// suite's core packages. One file per screen; each screen is a small struct
+// whose constructor returns its content. Slow work (the network, a token, a
+// PDF) runs in a goroutine and comes back to the window through fyne.Do, so
+// the window never freezes; every such task shows progress and can be
+// cancelled.
+//
+// Words come from the suite's own catalogue (assets/translations), the one
+// the command line uses, so that the two say the same thing; the language can
+// be changed in Settings without restarting.
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/assets"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/i18n"
+)
+
+// Options configure the application.
+type Options struct {
+	Version string
+	// Now is the clock (tests move it); nil means time.Now.
+	Now func() time.Time
+	// Files are PDFs to sign, given on the command line ("Open with").
+	Files []string
+	// NoDemo never offers the demo CA (tests of the unconfigured state).
+	NoDemo bool
+}
+
+// UI is the application's main window and the state its screens share.
+type UI struct {
+	app fyne.App
+	win fyne.Window
+	opt Options
+	p   *i18n.Printer
+
+	settings config.Settings
+	pol      *config.Policy // nil when there is none
+	polErr   error
+	demo     *demoCA
+
+	tabs     *container.AppTabs
+	home     *homeScreen
+	signer   *signScreen
+	verifier *verifyScreen
+	doctor   *doctorScreen
+	prefs    *settingsScreen
+
+	// What tests drive: the activation wizard when it is open, the last
+	// PIN dialog.
+	activation *activateWizard
+	pinDialog  *dialog.FormDialog
+	pinEntry   *widget.Entry
+
+	// tasks counts background work; tests wait on it instead of sleeping.
+	tasks sync.WaitGroup
+}
+
+// New builds the main window on a (a fyne app from the real driver, or
+// fyne's test app).
+func New(a fyne.App, o Options) *UI {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	u := &UI{app: a, opt: o}
+	u.settings, _ = config.LoadSettings()
+	u.p = i18n.New(i18n.Detect(u.settings.Language))
+	u.pol, u.polErr = config.LoadPolicy()
+	a.SetIcon(Icon)
+	u.win = a.NewWindow("Paraphe")
+	u.win.SetIcon(Icon)
+	u.win.Resize(fyne.NewSize(960, 680))
+	u.win.SetOnDropped(u.dropped)
+	u.win.SetCloseIntercept(func() {
+		u.stopDemo()
+		u.win.Close()
+	})
+	u.build()
+	if len(o.Files) > 0 {
+		u.signer.add(o.Files...)
+		u.show(u.signer.content)
+	}
+	return u
+}
+
+// Icon is the application's icon.
+var Icon = fyne.NewStaticResource("paraphe.png", assets.IconPNG)
+
+// Window returns the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// ShowAndRun shows the window and runs the application until it closes.
+func (u *UI) ShowAndRun() {
+	u.win.ShowAndRun()
+	u.stopDemo()
+}
+
+// T says key in the user's language.
+func (u *UI) T(key string, args ...any) string { return u.p.T(key, args...) }
+
+// build (re)creates every screen in the current language.
+func (u *UI) build() {
+	var files []string
+	if u.signer != nil {
+		for _, f := range u.signer.files {
+			files = append(files, f.in)
+		}
+	}
+	u.home = newHomeScreen(u)
+	u.signer = newSignScreen(u)
+	u.signer.add(files...)
+	u.verifier = newVerifyScreen(u)
+	u.doctor = newDoctorScreen(u)
+	u.prefs = newSettingsScreen(u)
+	u.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(u.T("app.tab.home"), theme.HomeIcon(), u.home.content),
+		container.NewTabItemWithIcon(u.T("app.tab.sign"), theme.DocumentCreateIcon(), u.signer.content),
+		container.NewTabItemWithIcon(u.T("app.tab.verify"), theme.ConfirmIcon(), u.verifier.content),
+		container.NewTabItemWithIcon(u.T("app.tab.doctor"), theme.SearchIcon(), u.doctor.content),
+		container.NewTabItemWithIcon(u.T("app.tab.settings"), theme.SettingsIcon(), u.prefs.content),
+	)
+	u.tabs.SetTabLocation(container.TabLocationLeading)
+	u.tabs.OnSelected = func(*container.TabItem) { u.certsChanged() }
+	u.win.SetContent(u.tabs)
+}
+
+// certsChanged redraws what lists certificates.
+func (u *UI) certsChanged() {
+	u.home.refresh()
+	u.signer.loadCerts()
+	u.prefs.loadCerts()
+}
+
+// setLanguage switches every screen to lang and remembers the choice.
+func (u *UI) setLanguage(lang string) {
+	u.settings.Language = lang
+	if err := config.SaveSettings(u.settings); err != nil {
+		u.showError(err)
+	}
+	if lang == "" {
+		lang = i18n.Detect("")
+	}
+	u.p = i18n.New(lang)
+	selected := u.tabs.SelectedIndex()
+	u.build()
+	u.tabs.SelectIndex(selected)
+}
+
+// show brings a tab to the front.
+func (u *UI) show(content fyne.CanvasObject) {
+	for _, item := range u.tabs.Items {
+		if item.Content == content {
+			u.tabs.Select(item)
+		}
+	}
+}
+
+// dropped sends files dropped on the window to the screen in front, or to
+// signing from the home screen.
+func (u *UI) dropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, uri := range uris {
+		if uri.Scheme() == "file" {
+			paths = append(paths, uri.Path())
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	if u.tabs.Selected().Content == u.verifier.content {
+		u.verifier.open(paths[0])
+		return
+	}
+	u.show(u.signer.content)
+	u.signer.add(paths...)
+}
+
+// policy returns the policy in force (the demo CA's when it runs), or the
+// error that says why there is none.
+func (u *UI) policy() (*config.Policy, error) {
+	if u.pol != nil {
+		return u.pol, nil
+	}
+	if u.polErr == nil {
+		return nil, config.ErrNoPolicy
+	}
+	return nil, u.polErr
+}
+
+// task runs work in the background with a context that cancel ends, then
+// done on the window's goroutine.
+func (u *UI) task(work func(ctx context.Context) error, done func(error)) (cancel func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	u.tasks.Add(1)
+	go func() {
+		defer u.tasks.Done()
+		err := work(ctx)
+		fyne.DoAndWait(func() { done(err) })
+		cancel()
+	}()
+	return cancel
+}
+
+// explain turns err into the message and the next step in the user's
+// words, as sentences (the command line writes them after "paraphe: ").
+func (u *UI) explain(err error) *cli.ExitError {
+	if errors.Is(err, context.Canceled) {
+		return &cli.ExitError{Message: u.T("app.cancelled")}
+	}
+	e := *explain.Error(u.p, err)
+	e.Message, e.Hint = sentence(e.Message), sentence(e.Hint)
+	return &e
+}
+
+// sentence starts s with a capital letter.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// showError tells what went wrong and what to do, in a dialog.
+func (u *UI) showError(err error) {
+	e := u.explain(err)
+	u.showMessage(u.T("app.error"), e.Message, e.Hint)
+}
+
+func (u *UI) showMessage(title, msg, hint string) {
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	box := container.NewVBox(text)
+	if hint != "" {
+		h := widget.NewLabel(hint)
+		h.Wrapping = fyne.TextWrapWord
+		h.Importance = widget.LowImportance
+		box.Add(h)
+	}
+	d := dialog.NewCustom(title, u.T("app.close"), box, u.win)
+	d.Resize(fyne.NewSize(480, 0))
+	d.Show()
+}
+
+// wrapLabel is a label that wraps words.
+func wrapLabel(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// heading is a screen's title.
+func heading(s string) *widget.Label {
+	l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameSubHeadingText
+	return l
+}

@@ -1,0 +1,306 @@
+package app
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/netcheck"
+	"github.com/paraphe/paraphe/pdf"
+)
+
+// These tests drive the screens as a user would (typing, tapping), against
+// a real paraphe-ca on loopback and keys in a real Secret Service keychain,
+// and assert on what the widgets then show.
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.MainWithSecretService(m))
+}
+
+const testPIN = "Sup3r-Secret!"
+
+// newUI opens the app in English with its own Paraphe folder and policy.
+func newUI(t *testing.T, policy string) *UI {
+	t.Helper()
+	testenv.NeedSecretService(t)
+	t.Setenv("PARAPHE_HOME", t.TempDir())
+	t.Setenv("PARAPHE_POLICY", policy)
+	t.Setenv("PARAPHE_LANG", "en")
+	u := New(test.NewTempApp(t), Options{Version: "test"})
+	t.Cleanup(u.stopDemo)
+	return u
+}
+
+// walk calls fn on o and everything inside it, as laid out for the user.
+func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	fn(o)
+	switch w := o.(type) {
+	case *widget.Card:
+		if w.Content != nil {
+			walk(w.Content, fn)
+		}
+	case *widget.Form:
+		for _, it := range w.Items {
+			walk(it.Widget, fn)
+		}
+	case *fyne.Container:
+		for _, c := range w.Objects {
+			walk(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			walk(c, fn)
+		}
+	}
+}
+
+// texts is every label and button text in o, for assertions on what the
+// user sees.
+func texts(o fyne.CanvasObject) string {
+	var b strings.Builder
+	walk(o, func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *widget.Button:
+			b.WriteString("[" + w.Text + "]\n")
+		case *widget.Card:
+			b.WriteString(w.Title + "\n" + w.Subtitle + "\n")
+		case *widget.Form:
+			for _, it := range w.Items {
+				b.WriteString(it.Text + "\n")
+			}
+		}
+	})
+	return b.String()
+}
+
+// activate goes through the wizard with the holder's code and answers.
+func activate(t *testing.T, u *UI, code string, answers []string) *activateWizard {
+	t.Helper()
+	u.home.activate()
+	w := u.activation
+	if !w.codeNext.Disabled() {
+		t.Fatal("Next is enabled before a code is typed")
+	}
+	test.Type(w.code, code)
+	if w.codeNext.Disabled() {
+		t.Fatalf("a valid code is refused: %q", w.codeInfo.Text)
+	}
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	if len(w.answers) != 3 {
+		t.Fatalf("questions not shown: %s", texts(w.content))
+	}
+	for i, a := range answers {
+		test.Type(w.answers[i], a)
+	}
+	test.Tap(w.primary) // → store
+	if w.storeChoice.Selected != u.T("app.act.store.keychain") {
+		t.Fatalf("default store: %q", w.storeChoice.Selected)
+	}
+	test.Tap(w.primary) // → PIN
+	test.Type(w.pin, "short")
+	if !w.pinNext.Disabled() || !strings.Contains(w.pinInfo.Text, "too short") {
+		t.Fatalf("a short PIN is accepted: %q", w.pinInfo.Text)
+	}
+	w.pin.SetText("")
+	test.Type(w.pin, testPIN)
+	if !strings.Contains(w.pinInfo.Text, "differ") || !w.pinNext.Disabled() {
+		t.Fatalf("unconfirmed PIN: %q", w.pinInfo.Text)
+	}
+	test.Type(w.pin2, testPIN)
+	if w.pinNext.Disabled() {
+		t.Fatalf("a good PIN is refused: %q", w.pinInfo.Text)
+	}
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	return w
+}
+
+func TestActivateSignVerifyDiagnose(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	code := c.Enroll(t)
+	u := newUI(t, c.Policy)
+	if got := texts(u.home.content); !strings.Contains(got, u.T("app.home.empty_title")) {
+		t.Fatalf("home without certificates does not lead to activation:\n%s", got)
+	}
+
+	w := activate(t, u, code, testenv.Answers)
+	if w.key == nil {
+		t.Fatalf("activation failed: %+v\n%s", w.failed, texts(w.content))
+	}
+	if got := texts(w.content); !strings.Contains(got, "Marie Dupont") || !strings.Contains(got, "75-1234") {
+		t.Fatalf("done page:\n%s", got)
+	}
+	test.Tap(w.primary) // "Sign a document"
+	if u.win.Content() != u.tabs || u.tabs.Selected().Content != u.signer.content {
+		t.Fatal("Sign a document does not lead to the sign screen")
+	}
+	home := texts(u.home.content)
+	if !strings.Contains(home, "Marie Dupont") || !strings.Contains(home, "Notaire") || !strings.Contains(home, "keychain") {
+		t.Fatalf("home does not list the certificate:\n%s", home)
+	}
+	if u.settings.DefaultCert != w.key.ID {
+		t.Fatal("the first certificate is not the default")
+	}
+
+	// Sign a copy of the demo deed, visibly, with a time-stamp.
+	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "deed.pdf")
+	os.WriteFile(in, deed, 0o644)
+	s := u.signer
+	s.add(in, in)
+	if len(s.files) != 1 {
+		t.Fatalf("the same file twice in the batch: %d", len(s.files))
+	}
+	s.visible.SetChecked(true)
+	s.corner.SetSelectedIndex(3) // top left
+	s.reason.SetText("Acte authentique")
+	test.Tap(s.signBtn)
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	row := s.files[0]
+	if !row.ok {
+		t.Fatalf("not signed: %s", row.status.Text)
+	}
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, deed) {
+		t.Fatal("the original was changed")
+	}
+	if s.overall.Value != 1 || !strings.Contains(row.status.Text, "deed-signed.pdf") {
+		t.Fatalf("progress %v, status %q", s.overall.Value, row.status.Text)
+	}
+
+	// "Verify" on the result opens the verification of the signed copy.
+	test.Tap(row.actions.Objects[1].(*widget.Button))
+	u.tasks.Wait()
+	if u.tabs.Selected().Content != u.verifier.content || u.verifier.report == nil {
+		t.Fatal("Verify does not verify the signed file")
+	}
+	sig := u.verifier.report.Signatures[0]
+	if !sig.Valid() || sig.Level != string(pdf.LevelT) || sig.Reason != "Acte authentique" {
+		t.Fatalf("signature: %+v", sig)
+	}
+	if got := texts(u.verifier.result); !strings.Contains(got, "VALID") || !strings.Contains(got, "Signed by Marie Dupont") {
+		t.Fatalf("verification in plain words:\n%s", got)
+	}
+
+	// The doctor finds everything working and can export its report.
+	u.doctor.run()
+	u.tasks.Wait()
+	rep := u.doctor.report
+	if rep == nil || rep.Verdict == netcheck.Blocked || len(rep.Findings) < 5 {
+		t.Fatalf("doctor: %+v", rep)
+	}
+	if u.doctor.verdict.Text != u.T("doctor.verdict."+rep.Verdict) || !u.doctor.exports.Visible() {
+		t.Fatalf("verdict %q, exports visible %v", u.doctor.verdict.Text, u.doctor.exports.Visible())
+	}
+	u.doctor.copy()
+	if clip := u.app.Clipboard().Content(); !strings.Contains(clip, u.T("doctor.verdict."+rep.Verdict)) {
+		t.Fatalf("clipboard: %q", clip)
+	}
+}
+
+func TestWrongAnswersStayOnQuestions(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u := newUI(t, c.Policy)
+	w := activate(t, u, c.Enroll(t), []string{"Lyon", "Médor", "Jules Ferry"})
+	if w.key != nil {
+		t.Fatal("activated with wrong answers")
+	}
+	got := texts(w.content)
+	if w.title.Text != u.T("app.act.title_questions") || !strings.Contains(got, "4 attempts left") {
+		t.Fatalf("wrong answers do not lead back to the questions with the attempts left:\n%s", got)
+	}
+}
+
+func TestUnreachableCAOffersDoctor(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	// The same CA at a port where nothing listens.
+	data, _ := ca.ClientPolicy(c.Root, "https://127.0.0.1:1")
+	path := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(path, data, 0o644)
+	u := newUI(t, path)
+	u.home.activate()
+	w := u.activation
+	test.Type(w.code, c.Enroll(t))
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	if w.failed == nil || w.failed.msg != sentence(u.T("err.unreachable")) {
+		t.Fatalf("failure: %+v", w.failed)
+	}
+	if !strings.Contains(texts(w.content), "["+u.T("app.act.run_doctor")+"]") {
+		t.Fatalf("the doctor is not offered:\n%s", texts(w.content))
+	}
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u := newUI(t, c.Policy)
+	u.tabs.SelectIndex(4)
+	u.prefs.language.SetSelected("Français")
+	if u.tabs.Items[0].Text != "Certificats" || u.tabs.SelectedIndex() != 4 {
+		t.Fatalf("after switching to French: tab %q, selected %d", u.tabs.Items[0].Text, u.tabs.SelectedIndex())
+	}
+	if s, _ := config.LoadSettings(); s.Language != "fr" {
+		t.Fatalf("the choice is not saved: %+v", s)
+	}
+	u.prefs.language.SetSelected("Italiano")
+	if u.tabs.Items[1].Text != i18n.New("it").T("app.tab.sign") {
+		t.Fatalf("after switching to Italian: %q", u.tabs.Items[1].Text)
+	}
+}
+
+func TestDemoCA(t *testing.T) {
+	u := newUI(t, filepath.Join(t.TempDir(), "none.json"))
+	if !strings.Contains(texts(u.home.content), u.T("app.demo.title")) {
+		t.Fatalf("no demo offered without a policy:\n%s", texts(u.home.content))
+	}
+	start := findButton(t, u.home.content, u.T("app.demo.start"))
+	test.Tap(start)
+	u.tasks.Wait()
+	if u.demo == nil {
+		t.Fatal("the demo CA did not start")
+	}
+	if got := texts(u.home.content); !strings.Contains(got, u.demo.code) || !strings.Contains(got, "Montréal") {
+		t.Fatalf("the demo card does not show the code and answers:\n%s", got)
+	}
+	test.Tap(findButton(t, u.home.content, u.T("app.demo.activate")))
+	w := u.activation
+	if w.code.Text != u.demo.code || w.codeNext.Disabled() {
+		t.Fatalf("the demo code is not filled in: %q", w.code.Text)
+	}
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	if len(w.answers) != 3 {
+		t.Fatalf("questions:\n%s", texts(w.content))
+	}
+}
+
+func findButton(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	walk(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			found = b
+		}
+	})
+	if found == nil {
+		t.Fatalf("no button %q in:\n%s", text, texts(o))
+	}
+	return found
+}

@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netcheck"
+)
+
+// doctorScreen runs the connectivity doctor and shows its findings, the
+// most likely cause first, with the fix in the helpdesk's words.
+type doctorScreen struct {
+	u       *UI
+	content fyne.CanvasObject
+	runBtn  *widget.Button
+	busy    *widget.ProgressBar
+	verdict *widget.Label
+	cause   *widget.Label
+	list    *fyne.Container
+	exports *fyne.Container
+	report  *netcheck.Report
+}
+
+// doctorTimeout bounds each check, as paraphe doctor does by default.
+const doctorTimeout = 5 * time.Second
+
+func newDoctorScreen(u *UI) *doctorScreen {
+	d := &doctorScreen{u: u, busy: widget.NewProgressBar(), verdict: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		cause: wrapLabel(""), list: container.NewVBox()}
+	d.busy.Hide()
+	d.runBtn = widget.NewButtonWithIcon(u.T("app.doctor.run"), theme.MediaPlayIcon(), d.run)
+	d.runBtn.Importance = widget.HighImportance
+	d.exports = container.NewHBox(
+		widget.NewButtonWithIcon(u.T("app.doctor.save_html"), theme.DocumentSaveIcon(), func() { d.save("html") }),
+		widget.NewButtonWithIcon(u.T("app.doctor.save_json"), theme.DocumentSaveIcon(), func() { d.save("json") }),
+		widget.NewButtonWithIcon(u.T("app.doctor.copy"), theme.ContentCopyIcon(), d.copy),
+	)
+	d.exports.Hide()
+	top := container.NewVBox(heading(u.T("app.doctor.title")), wrapLabel(u.T("app.doctor.intro")),
+		container.NewHBox(d.runBtn, d.exports), d.busy, d.verdict, d.cause)
+	d.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(d.list))
+	return d
+}
+
+// run runs every check; the bar fills with the time the checks may take
+// (they run concurrently, each bounded by the timeout).
+func (d *doctorScreen) run() {
+	u := d.u
+	pol, polErr := u.policy()
+	if u.pol == nil {
+		pol, polErr = nil, u.polErr
+	}
+	d.runBtn.Disable()
+	d.exports.Hide()
+	d.list.RemoveAll()
+	d.verdict.SetText(u.T("app.doctor.running"))
+	d.cause.SetText("")
+	d.busy.Max = doctorTimeout.Seconds() + 1
+	d.busy.SetValue(0)
+	d.busy.Show()
+	start := time.Now()
+	ticker := time.NewTicker(100 * time.Millisecond)
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ticker.C:
+				fyne.Do(func() { d.busy.SetValue(time.Since(start).Seconds()) })
+			case <-stop:
+				ticker.Stop()
+				return
+			}
+		}
+	}()
+	var rep *netcheck.Report
+	u.task(func(ctx context.Context) error {
+		rep = netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: doctorTimeout,
+			Local: local.Checks(pol, u.opt.Now), Version: u.opt.Version})
+		return nil
+	}, func(error) {
+		close(stop)
+		d.busy.Hide()
+		d.runBtn.Enable()
+		d.show(rep)
+	})
+}
+
+var severityIcons = map[netcheck.Severity]fyne.Resource{
+	netcheck.OK: theme.ConfirmIcon(), netcheck.Info: theme.InfoIcon(), netcheck.Warning: theme.WarningIcon(), netcheck.Error: theme.ErrorIcon(),
+}
+
+func (d *doctorScreen) show(rep *netcheck.Report) {
+	u := d.u
+	d.report = rep
+	d.verdict.SetText(u.T("doctor.verdict." + rep.Verdict))
+	d.verdict.Importance = map[string]widget.Importance{netcheck.Works: widget.SuccessImportance,
+		netcheck.WorksWarning: widget.WarningImportance, netcheck.Blocked: widget.DangerImportance}[rep.Verdict]
+	d.verdict.Refresh()
+	if rep.Cause != nil {
+		text := u.T("doctor.cause", "What", explain.Finding(u.p, *rep.Cause))
+		if rep.Cause.Fix != "" {
+			text += "\n" + u.T("doctor.fix", "Fix", u.T("doctor.fix."+rep.Cause.Fix, "Target", rep.Cause.Target))
+		}
+		d.cause.SetText(text)
+	}
+	for _, f := range rep.Findings {
+		row := container.NewVBox(wrapLabel(explain.Finding(u.p, f)))
+		if f.Fix != "" && (f.Severity == netcheck.Error || f.Severity == netcheck.Warning) {
+			fix := wrapLabel(u.T("doctor.fix", "Fix", u.T("doctor.fix."+f.Fix, "Target", f.Target)))
+			fix.Importance = widget.LowImportance
+			row.Add(fix)
+		}
+		d.list.Add(container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(severityIcons[f.Severity])), nil, row))
+	}
+	d.list.Refresh()
+	d.exports.Show()
+}
+
+// summary is the report as text for the clipboard or an e-mail.
+func (d *doctorScreen) summary() string {
+	u := d.u
+	var b strings.Builder
+	fmt.Fprintln(&b, u.T("doctor.verdict."+d.report.Verdict))
+	if d.cause.Text != "" {
+		fmt.Fprintln(&b, d.cause.Text)
+	}
+	marks := map[netcheck.Severity]string{netcheck.OK: "ok", netcheck.Info: "i", netcheck.Warning: "!", netcheck.Error: "x"}
+	for _, f := range d.report.Findings {
+		fmt.Fprintf(&b, "[%s] %s\n", marks[f.Severity], explain.Finding(u.p, f))
+	}
+	return b.String()
+}
+
+func (d *doctorScreen) copy() {
+	d.u.app.Clipboard().SetContent(d.summary())
+}
+
+// save writes the report as a self-contained HTML page or JSON.
+func (d *doctorScreen) save(format string) {
+	u := d.u
+	var data []byte
+	var err error
+	if format == "html" {
+		data, err = explain.DoctorHTML(u.p, d.report, u.opt.Version)
+	} else {
+		data, err = json.MarshalIndent(d.report, "", "  ")
+	}
+	if err != nil {
+		u.showError(err)
+		return
+	}
+	dlg := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		_, err = w.Write(data)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			u.showError(err)
+		}
+	}, u.win)
+	dlg.SetFileName("paraphe-doctor." + format)
+	dlg.SetFilter(storage.NewExtensionFileFilter([]string{"." + format}))
+	dlg.Show()
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/assets"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/pkcs"
+)
+
+// settingsScreen holds the user's choices (language, default certificate)
+// and shows what the machine policy sets for them (CA, proxy, stores).
+type settingsScreen struct {
+	u        *UI
+	content  fyne.CanvasObject
+	language *widget.Select
+	cert     *widget.Select
+	certs    []local.Cert
+}
+
+// languageNames are shown in their own language.
+var languageNames = map[string]string{"en": "English", "fr": "Français", "it": "Italiano"}
+
+func newSettingsScreen(u *UI) *settingsScreen {
+	s := &settingsScreen{u: u}
+	options := []string{u.T("app.settings.lang_auto")}
+	for _, l := range assets.Languages {
+		options = append(options, languageNames[l])
+	}
+	s.language = widget.NewSelect(options, nil)
+	switch i := indexOf(assets.Languages, u.settings.Language); {
+	case u.settings.Language == "" || i < 0:
+		s.language.SetSelectedIndex(0)
+	default:
+		s.language.SetSelectedIndex(i + 1)
+	}
+	s.language.OnChanged = func(string) {
+		lang := ""
+		if i := s.language.SelectedIndex(); i > 0 {
+			lang = assets.Languages[i-1]
+		}
+		if lang != u.settings.Language {
+			u.setLanguage(lang)
+		}
+	}
+
+	s.cert = widget.NewSelect(nil, func(string) {
+		if i := s.cert.SelectedIndex(); i >= 0 && i < len(s.certs) && s.certs[i].ID != u.settings.DefaultCert {
+			u.settings.DefaultCert = s.certs[i].ID
+			if err := config.SaveSettings(u.settings); err != nil {
+				u.showError(err)
+			}
+			u.home.refresh()
+		}
+	})
+	s.loadCerts()
+	pol, _ := u.policy()
+
+	none := u.T("app.settings.none")
+	or := func(s string) string {
+		if s == "" {
+			return none
+		}
+		return s
+	}
+	policyFile, ca, proxy, stores, module := none, none, none, none, none
+	if pol != nil {
+		policyFile = or(pol.Path)
+		if u.demo != nil {
+			policyFile = u.T("app.settings.demo_policy")
+		}
+		ca = or(pol.CA.Name) + " — " + pol.CA.URL
+		proxy = pol.Proxy
+		var st []string
+		for _, k := range pol.KeyStores {
+			st = append(st, u.T("app.act.store."+k))
+		}
+		stores = strings.Join(st, ", ")
+		module = or(pol.PKCS11Module())
+	}
+	ro := func(s string) fyne.CanvasObject { return wrapLabel(s) }
+	s.content = container.NewVScroll(container.NewVBox(
+		heading(u.T("app.settings.title")),
+		widget.NewForm(
+			widget.NewFormItem(u.T("app.settings.language"), s.language),
+			widget.NewFormItem(u.T("app.settings.default_cert"), s.cert),
+		),
+		widget.NewCard(u.T("app.settings.policy"), u.T("app.settings.policy_note"), widget.NewForm(
+			widget.NewFormItem(u.T("app.settings.ca"), ro(ca)),
+			widget.NewFormItem(u.T("app.settings.proxy"), ro(proxy)),
+			widget.NewFormItem(u.T("app.settings.stores"), ro(stores)),
+			widget.NewFormItem(u.T("app.settings.module"), ro(module)),
+			widget.NewFormItem(u.T("app.settings.policy_file"), ro(policyFile)),
+		)),
+		widget.NewCard(u.T("app.settings.about"), "", widget.NewForm(
+			widget.NewFormItem(u.T("app.settings.version"), ro(u.opt.Version)),
+			widget.NewFormItem(u.T("app.settings.data"), ro(or(homeDir()))),
+		)),
+	))
+	return s
+}
+
+// loadCerts fills the default certificate choice.
+func (s *settingsScreen) loadCerts() {
+	pol, _ := s.u.policy()
+	s.certs, _ = local.Certs(pol)
+	var names []string
+	selected := -1
+	for i, c := range s.certs {
+		names = append(names, pkcs.HolderOf(c.Certificate()).Name+" ("+c.ID[:8]+")")
+		if c.ID == s.u.settings.DefaultCert {
+			selected = i
+		}
+	}
+	s.cert.SetOptions(names)
+	if selected >= 0 {
+		s.cert.SetSelectedIndex(selected)
+	}
+}
+
+func homeDir() string {
+	h, _ := config.Home()
+	return h
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,365 @@
+package app
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/activation"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/pdf"
+	"github.com/paraphe/paraphe/pkcs"
+)
+
+// signScreen signs a batch of PDFs with one PIN: each file gets its own
+// progress and result; the originals are never touched (the signed copy is
+// name-signed.pdf beside it).
+type signScreen struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	files    []*signRow
+	rows     *fyne.Container
+	certs    []local.Cert
+	cert     *widget.Select
+	visible  *widget.Check
+	page     *widget.Entry
+	corner   *widget.Select
+	reason   *widget.Entry
+	location *widget.Entry
+	level    *widget.Select
+	overall  *widget.ProgressBar
+	signBtn  *widget.Button
+	stopBtn  *widget.Button
+	cancel   func()
+}
+
+// signRow is one file of the batch.
+type signRow struct {
+	in, out string
+	status  *widget.Label
+	bar     *widget.ProgressBarInfinite
+	actions *fyne.Container
+	ok      bool
+}
+
+var levels = []pdf.Level{pdf.LevelB, pdf.LevelT, pdf.LevelLT}
+
+var corners = []pdf.Corner{pdf.CornerBottomRight, pdf.CornerBottomLeft, pdf.CornerTopRight, pdf.CornerTopLeft}
+
+func newSignScreen(u *UI) *signScreen {
+	s := &signScreen{u: u, rows: container.NewVBox()}
+	add := widget.NewButtonWithIcon(u.T("app.sign.add"), theme.FolderOpenIcon(), s.pick)
+	clearBtn := widget.NewButtonWithIcon(u.T("app.sign.clear"), theme.ContentClearIcon(), func() {
+		s.files = nil
+		s.redraw()
+	})
+	s.cert = widget.NewSelect(nil, nil)
+	s.visible = widget.NewCheck(u.T("app.sign.visible"), nil)
+	s.page = widget.NewEntry()
+	s.page.SetText("1")
+	s.page.Validator = func(v string) error {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			return pdf.ErrPageRange
+		}
+		return nil
+	}
+	var cornerNames []string
+	for _, c := range corners {
+		cornerNames = append(cornerNames, u.T("app.sign.corner."+string(c)))
+	}
+	s.corner = widget.NewSelect(cornerNames, nil)
+	s.corner.SetSelectedIndex(0)
+	detail := wrapLabel(u.T("app.sign.visible_detail"))
+	detail.Importance = widget.LowImportance
+	placement := container.NewVBox(detail, container.NewGridWithColumns(2, widget.NewForm(widget.NewFormItem(u.T("app.sign.page"), s.page)), s.corner))
+	placement.Hide()
+	s.visible.OnChanged = func(on bool) {
+		if on {
+			placement.Show()
+		} else {
+			placement.Hide()
+		}
+	}
+	s.reason = widget.NewEntry()
+	s.location = widget.NewEntry()
+	var levelNames []string
+	for _, l := range levels {
+		levelNames = append(levelNames, u.T("app.sign.level."+string(l)))
+	}
+	s.level = widget.NewSelect(levelNames, nil)
+	s.level.SetSelectedIndex(1)
+	s.overall = widget.NewProgressBar()
+	s.overall.Hide()
+	s.signBtn = widget.NewButtonWithIcon(u.T("app.sign.sign"), theme.DocumentCreateIcon(), s.sign)
+	s.signBtn.Importance = widget.HighImportance
+	s.stopBtn = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+	s.stopBtn.Hide()
+
+	form := widget.NewForm(
+		widget.NewFormItem(u.T("app.sign.cert"), s.cert),
+		widget.NewFormItem(u.T("app.sign.appearance"), container.NewVBox(s.visible, placement)),
+		widget.NewFormItem(u.T("app.sign.reason"), s.reason),
+		widget.NewFormItem(u.T("app.sign.location"), s.location),
+		widget.NewFormItem(u.T("app.sign.level"), s.level),
+	)
+	files := container.NewBorder(container.NewVBox(heading(u.T("app.sign.files")), container.NewHBox(add, clearBtn)), nil, nil, nil,
+		container.NewVScroll(s.rows))
+	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
+	split := container.NewHSplit(files, container.NewVScroll(form))
+	split.Offset = 0.45
+	s.content = container.NewBorder(heading(u.T("app.sign.title")), bottom, nil, nil, split)
+	s.loadCerts()
+	s.redraw()
+	return s
+}
+
+// loadCerts fills the certificate choice, the default one first selected.
+func (s *signScreen) loadCerts() {
+	u := s.u
+	pol, _ := u.policy()
+	s.certs, _ = local.Certs(pol)
+	var names []string
+	selected := 0
+	for i, c := range s.certs {
+		h := pkcs.HolderOf(c.Certificate())
+		names = append(names, h.Name+" — "+h.Title+" ("+u.T("store."+c.Store.Name())+", "+c.ID[:8]+")")
+		if c.ID == u.settings.DefaultCert {
+			selected = i
+		}
+	}
+	s.cert.SetOptions(names)
+	if len(names) > 0 {
+		s.cert.SetSelectedIndex(selected)
+	} else {
+		s.cert.PlaceHolder = u.T("app.sign.no_cert")
+		s.cert.Refresh()
+	}
+}
+
+// selectCert makes certificate id the one to sign with.
+func (s *signScreen) selectCert(id string) {
+	s.loadCerts()
+	for i, c := range s.certs {
+		if c.ID == id {
+			s.cert.SetSelectedIndex(i)
+		}
+	}
+}
+
+func (s *signScreen) pick() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		s.add(r.URI().Path())
+	}, s.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
+	d.Show()
+}
+
+// add puts files in the batch (each once).
+func (s *signScreen) add(paths ...string) {
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		dup := false
+		for _, f := range s.files {
+			dup = dup || f.in == abs
+		}
+		if !dup {
+			s.files = append(s.files, &signRow{in: abs, status: widget.NewLabel(s.u.T("app.sign.waiting")),
+				bar: widget.NewProgressBarInfinite(), actions: container.NewHBox()})
+		}
+	}
+	s.redraw()
+}
+
+func (s *signScreen) redraw() {
+	s.rows.RemoveAll()
+	if len(s.files) == 0 {
+		s.rows.Add(wrapLabel(s.u.T("app.sign.drop")))
+	}
+	for _, f := range s.files {
+		f.bar.Hide()
+		if f.status.Text == s.u.T("app.sign.working") {
+			f.bar.Show()
+		}
+		name := widget.NewLabelWithStyle(filepath.Base(f.in), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		s.rows.Add(container.NewVBox(name, f.status, f.bar, f.actions, widget.NewSeparator()))
+	}
+	s.rows.Refresh()
+}
+
+// sign asks the PIN once, then signs every file.
+func (s *signScreen) sign() {
+	u := s.u
+	if len(s.files) == 0 {
+		u.showMessage(u.T("app.sign.title"), u.T("app.sign.drop"), "")
+		return
+	}
+	i := s.cert.SelectedIndex()
+	if i < 0 || i >= len(s.certs) {
+		u.showError(local.ErrNoCert)
+		return
+	}
+	if s.visible.Checked && s.page.Validate() != nil {
+		u.showMessage(u.T("app.sign.title"), u.T("app.sign.bad_page"), "")
+		return
+	}
+	c := s.certs[i]
+	pol, err := u.policy()
+	if err != nil {
+		u.showError(err)
+		return
+	}
+	opts := pdf.Options{Level: levels[max(s.level.SelectedIndex(), 0)], Reason: s.reason.Text, Location: s.location.Text}
+	if s.visible.Checked {
+		page, _ := strconv.Atoi(s.page.Text)
+		opts.Appearance = &pdf.Appearance{Page: page, Corner: corners[max(s.corner.SelectedIndex(), 0)],
+			Lang: u.p.Lang, Zone: time.Local, Labels: explain.StampLabels(u.p)}
+	}
+	u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) })
+}
+
+func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.Options) {
+	u := s.u
+	files := append([]*signRow(nil), s.files...)
+	for _, f := range files {
+		f.status.SetText(u.T("app.sign.waiting"))
+		f.status.Importance = widget.MediumImportance
+		f.actions.RemoveAll()
+		f.ok = false
+	}
+	s.overall.Max = float64(len(files))
+	s.overall.SetValue(0)
+	s.overall.Show()
+	s.signBtn.Disable()
+	s.stopBtn.Show()
+	var done atomic.Int32
+	s.cancel = u.task(func(ctx context.Context) error {
+		key, err := c.Store.Open(c.ID, pin)
+		clear(pin)
+		if err != nil {
+			return err
+		}
+		hc, err := config.NewHTTPClient(pol, config.ClientOptions{})
+		if err != nil {
+			return err
+		}
+		opts.HTTP = hc
+		if opts.Level != pdf.LevelB {
+			client, err := activation.New(pol, config.ClientOptions{})
+			if err != nil {
+				return err
+			}
+			doc, err := client.Discover(ctx)
+			if err != nil {
+				return err
+			}
+			opts.TSA = doc.TSA
+		}
+		signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
+		work := make(chan *signRow)
+		var wg sync.WaitGroup
+		for range min(runtime.NumCPU(), len(files)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for f := range work {
+					s.signOne(ctx, signer, f)
+					n := done.Add(1)
+					fyne.Do(func() { s.overall.SetValue(float64(n)) })
+				}
+			}()
+		}
+		for _, f := range files {
+			if ctx.Err() != nil {
+				break
+			}
+			work <- f
+		}
+		close(work)
+		wg.Wait()
+		return nil
+	}, func(err error) {
+		s.cancel = nil
+		s.signBtn.Enable()
+		s.stopBtn.Hide()
+		if err != nil {
+			for _, f := range files {
+				if f.status.Text == u.T("app.sign.waiting") {
+					f.status.SetText(u.T("app.sign.not_signed"))
+				}
+			}
+			u.showError(err)
+		}
+		s.redraw()
+	})
+}
+
+// signOne signs one file and shows how it went.
+func (s *signScreen) signOne(ctx context.Context, signer *pdf.Signer, f *signRow) {
+	u := s.u
+	fyne.Do(func() {
+		f.status.SetText(u.T("app.sign.working"))
+		f.bar.Show()
+	})
+	out := pdf.OutputName(f.in)
+	res, err := signer.SignFile(ctx, f.in, out)
+	fyne.Do(func() {
+		f.bar.Hide()
+		if err != nil {
+			e := explain.Sign(u.p, err, filepath.Base(f.in))
+			f.status.SetText(e.Message + "\n" + e.Hint)
+			f.status.Importance = widget.DangerImportance
+			f.status.Refresh()
+			return
+		}
+		f.ok, f.out = true, out
+		f.status.SetText(u.T("app.sign.done", "File", filepath.Base(out), "Level", string(res.Level)))
+		f.status.Importance = widget.SuccessImportance
+		f.status.Refresh()
+		f.actions.Objects = []fyne.CanvasObject{
+			widget.NewButtonWithIcon(u.T("app.sign.show_folder"), theme.FolderIcon(), func() { u.openFolder(out) }),
+			widget.NewButtonWithIcon(u.T("app.sign.verify"), theme.ConfirmIcon(), func() {
+				u.show(u.verifier.content)
+				u.verifier.open(out)
+			}),
+		}
+		f.actions.Refresh()
+	})
+}
+
+// openFolder shows the folder holding path in the file manager.
+func (u *UI) openFolder(path string) {
+	dir := filepath.ToSlash(filepath.Dir(path))
+	if !strings.HasPrefix(dir, "/") {
+		dir = "/" + dir // C:/Users/… on Windows
+	}
+	if err := u.app.OpenURL(&url.URL{Scheme: "file", Path: dir}); err != nil {
+		u.showError(err)
+	}
+}

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/pdf"
+)
+
+// verifyScreen checks every signature of a PDF and says in plain words
+// what it found: valid or not, who, when, changed afterwards, trusted.
+type verifyScreen struct {
+	u       *UI
+	content fyne.CanvasObject
+	file    *widget.Label
+	online  *widget.Check
+	result  *fyne.Container
+	busy    *widget.ProgressBarInfinite
+	report  *pdf.Report
+	path    string
+}
+
+func newVerifyScreen(u *UI) *verifyScreen {
+	v := &verifyScreen{u: u, file: wrapLabel(u.T("app.verify.drop")), result: container.NewVBox(), busy: widget.NewProgressBarInfinite()}
+	v.busy.Hide()
+	v.online = widget.NewCheck(u.T("app.verify.online"), func(bool) {
+		if v.path != "" {
+			v.open(v.path)
+		}
+	})
+	pick := widget.NewButtonWithIcon(u.T("app.verify.open"), theme.FolderOpenIcon(), func() {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			r.Close()
+			v.open(r.URI().Path())
+		}, u.win)
+		d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
+		d.Show()
+	})
+	pick.Importance = widget.HighImportance
+	top := container.NewVBox(heading(u.T("app.verify.title")), container.NewHBox(pick, v.online), v.file, v.busy)
+	v.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(v.result))
+	return v
+}
+
+// open verifies the PDF at path.
+func (v *verifyScreen) open(path string) {
+	u := v.u
+	v.path = path
+	v.file.SetText(path)
+	v.result.RemoveAll()
+	v.busy.Show()
+	pol, _ := u.policy()
+	opts := local.VerifyOptions(pol, v.online.Checked)
+	var rep *pdf.Report
+	u.task(func(ctx context.Context) (err error) {
+		rep, err = pdf.Verify(ctx, path, opts)
+		return err
+	}, func(err error) {
+		v.busy.Hide()
+		v.report = rep
+		switch {
+		case errors.Is(err, pdf.ErrNoSignature):
+			v.result.Add(widget.NewCard(u.T("verify.unsigned", "File", filepath.Base(path)), "", nil))
+		case err != nil:
+			e := explain.Sign(u.p, err, filepath.Base(path))
+			msg := wrapLabel(e.Message)
+			msg.Importance = widget.DangerImportance
+			v.result.Add(container.NewVBox(msg, wrapLabel(e.Hint)))
+		default:
+			for i, s := range rep.Signatures {
+				v.result.Add(v.card(i+1, s))
+			}
+		}
+		v.result.Refresh()
+	})
+}
+
+// card is one signature in plain words, its state first.
+func (v *verifyScreen) card(n int, s pdf.SignatureReport) fyne.CanvasObject {
+	u := v.u
+	state, lines := explain.Signature(u.p, s)
+	icon, importance := theme.ConfirmIcon(), widget.SuccessImportance
+	switch {
+	case !s.Intact || s.Revocation == pdf.RevocationRevoked || s.ModifiedAfter:
+		icon, importance = theme.ErrorIcon(), widget.DangerImportance
+	case !s.Trusted:
+		icon, importance = theme.WarningIcon(), widget.WarningImportance
+	}
+	title := widget.NewLabelWithStyle(u.T("verify.header", "N", n, "Field", s.Field, "State", state), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Importance = importance
+	body := container.NewVBox(container.NewHBox(widget.NewIcon(icon), title))
+	for _, l := range lines {
+		body.Add(wrapLabel(l))
+	}
+	return widget.NewCard("", "", body)
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Screenshots of every screen of the desktop app, from the real binary on a
+# virtual display (Xvfb), while xdotool types and clicks through the demo
+# journey as a newcomer would: start the demo CA, activate the demo
+# certificate, sign the demo deed visibly, verify it, run the diagnostics,
+# open the settings. Everything lives in a temporary folder with a private
+# keychain; the pictures go to docs/screenshots/ (SHOTS_LANG=fr|it for
+# another language).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$PWD/bin
+out=$PWD/docs/screenshots
+
+if [[ -z "${PARAPHE_SHOTS_INNER:-}" ]]; then
+  work=$(mktemp -d -t paraphe-shots.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/run" && chmod 700 "$work/run"
+  env PARAPHE_SHOTS_INNER=1 SHOTS_DIR="$work" HOME="$work/home" XDG_DATA_HOME="$work/home/data" \
+      XDG_RUNTIME_DIR="$work/run" dbus-run-session -- "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
+  exit $?
+fi
+
+work=$SHOTS_DIR
+lang=${SHOTS_LANG:-en}
+mkdir -p "$out"
+head -c 18 /dev/urandom | base64 | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+
+# Xvfb tells on -displayfd which display it took, once it accepts clients.
+Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$work/display" 2>"$work/xvfb.log" &
+xvfb=$!
+trap 'kill $xvfb $app 2>/dev/null || true' EXIT
+app=
+for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
+export DISPLAY=:$(cat "$work/display")
+
+cp assets/demo/deed.pdf "$work/deed.pdf"
+env PARAPHE_HOME="$work/paraphe" PARAPHE_POLICY="$work/no-policy.json" PARAPHE_LANG="$lang" LANG=en_US.UTF-8 \
+  "$bin/paraphe" "$work/deed.pdf" >"$work/app.log" 2>&1 &
+app=$!
+wid=$(timeout 30 xdotool search --sync --onlyvisible --name '^Paraphe$' | head -n 1)
+xdotool windowmove "$wid" 0 0 windowsize "$wid" 960 680
+sleep 1
+
+# The window is 960×680 at the top left; places are in window coordinates.
+click() { xdotool mousemove --window "$wid" "$1" "$2" click 1; sleep "${3:-0.6}"; }
+typ() { xdotool type --delay 20 "$1"; }
+key() { xdotool key "$@"; sleep 0.4; }
+shot() { import -window "$wid" "$out/$1.png"; echo "docs/screenshots/$1.png"; }
+# The tabs, down the left side.
+tab() { click 60 "$((28 + 44 * $1))"; }
+
+tab 0
+shot 01-home-demo
+click 120 160 4          # Start the demo
+shot 02-demo-running
+click 150 250 1          # Activate the demo certificate
+shot 03-activate-code
+click 60 170 2           # Next
+shot 04-activate-questions
+click 400 150; typ "Montreal"; key Return; typ "Rex"; key Return; typ "Jules Ferry"; key Return
+shot 05-activate-store
+click 100 200 1          # Next
+typ "Sup3r-Secret!"; key Return; typ "Sup3r-Secret!"
+shot 06-activate-pin
+key Return; sleep 4
+shot 07-activate-done
+click 90 230 1           # Sign a document
+click 600 110            # Visible signature
+shot 08-sign
+click 60 650 1           # Sign
+typ "Sup3r-Secret!"; key Return; sleep 4
+shot 09-signed
+click 330 160 2          # Verify
+shot 10-verify
+tab 3; click 80 130 8    # Run the checks
+shot 11-diagnostics
+tab 4
+shot 12-settings
