@@ -430,6 +430,11 @@ func (w *activateWizard) finish(pin []byte) {
 // done shows the new certificate.
 func (w *activateWizard) done() {
 	u := w.u
+	if u.demo != nil {
+		if code, err := protocol.ParseRefCode(u.demo.code); err == nil && code == w.ref {
+			u.demo.activated = true
+		}
+	}
 	if u.settings.DefaultCert == "" {
 		u.settings.DefaultCert = w.key.ID
 		if err := config.SaveSettings(u.settings); err != nil {

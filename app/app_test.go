@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -286,8 +287,47 @@ func TestDemoCA(t *testing.T) {
 	}
 	test.Tap(w.primary)
 	u.tasks.Wait()
-	if len(w.answers) != 3 {
-		t.Fatalf("questions:\n%s", texts(w.content))
+	for i, a := range u.demo.answers {
+		test.Type(w.answers[i], a)
+	}
+	test.Tap(w.primary)
+	test.Tap(w.primary)
+	test.Type(w.pin, testPIN)
+	test.Type(w.pin2, testPIN)
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	if w.key == nil {
+		t.Fatalf("demo activation: %+v", w.failed)
+	}
+	w.close()
+	if got := texts(u.home.content); strings.Contains(got, u.demo.code) || !strings.Contains(got, u.T("app.demo.activated")) {
+		t.Fatalf("the used demo code is still offered:\n%s", got)
+	}
+}
+
+// From 30 days before expiry the certificate's card warns and offers to
+// renew; renewing gives a new certificate that becomes the default.
+func TestRenewFromHome(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u := newUI(t, c.Policy)
+	w := activate(t, u, c.Enroll(t), testenv.Answers)
+	w.close()
+	old := w.key
+	u.opt.Now = func() time.Time { return old.Chain[0].NotAfter.Add(-20 * 24 * time.Hour) }
+	u.home.refresh()
+	got := texts(u.home.content)
+	if !strings.Contains(got, "Expires in 20 days") {
+		t.Fatalf("no warning 20 days before expiry:\n%s", got)
+	}
+	test.Tap(findButton(t, u.home.content, u.T("app.home.renew")))
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	if u.settings.DefaultCert == old.ID || u.settings.DefaultCert == "" {
+		t.Fatalf("the renewed certificate is not the default: %q", u.settings.DefaultCert)
+	}
+	if got := texts(u.home.content); strings.Count(got, "Marie Dupont") != 2 {
+		t.Fatalf("home after renewal:\n%s", got)
 	}
 }
 

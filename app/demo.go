@@ -30,6 +30,7 @@ type demoCA struct {
 	policy    *config.Policy
 	code      string // the demo holder's reference code
 	answers   []string
+	activated bool // the code was used here
 	stop      context.CancelFunc
 	done      chan error
 }
@@ -135,6 +136,10 @@ func (u *UI) stopDemo() {
 // newDemoCard offers the demo CA, or shows the demo holder's code and
 // answers once it runs.
 func newDemoCard(u *UI) fyne.CanvasObject {
+	if u.demo != nil && u.demo.activated {
+		return widget.NewCard(u.T("app.demo.running_title"), u.T("app.demo.running", "URL", u.demo.policy.CA.URL),
+			wrapLabel(u.T("app.demo.activated")))
+	}
 	if u.demo != nil {
 		code := widget.NewLabelWithStyle(u.demo.code, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 		activate := widget.NewButtonWithIcon(u.T("app.demo.activate"), theme.ContentAddIcon(), func() {

@@ -74,23 +74,30 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		if u.demo != nil {
 			policyFile = u.T("app.settings.demo_policy")
 		}
-		ca = or(pol.CA.Name) + " — " + pol.CA.URL
+		ca = pol.CA.URL
+		if pol.CA.Name != "" {
+			ca = pol.CA.Name + " — " + ca
+		}
 		proxy = pol.Proxy
 		var st []string
 		for _, k := range pol.KeyStores {
-			st = append(st, u.T("app.act.store."+k))
+			st = append(st, u.T("store."+k))
 		}
 		stores = strings.Join(st, ", ")
 		module = or(pol.PKCS11Module())
 	}
 	ro := func(s string) fyne.CanvasObject { return wrapLabel(s) }
+	policyTitle, policyNote := u.T("app.settings.policy"), u.T("app.settings.policy_note")
+	if u.demo != nil {
+		policyTitle, policyNote = u.T("app.demo.running_title"), u.T("app.demo.running", "URL", pol.CA.URL)
+	}
 	s.content = container.NewVScroll(container.NewVBox(
 		heading(u.T("app.settings.title")),
 		widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.language"), s.language),
 			widget.NewFormItem(u.T("app.settings.default_cert"), s.cert),
 		),
-		widget.NewCard(u.T("app.settings.policy"), u.T("app.settings.policy_note"), widget.NewForm(
+		widget.NewCard(policyTitle, policyNote, widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.ca"), ro(ca)),
 			widget.NewFormItem(u.T("app.settings.proxy"), ro(proxy)),
 			widget.NewFormItem(u.T("app.settings.stores"), ro(stores)),

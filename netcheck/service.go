@@ -153,12 +153,17 @@ func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x50
 		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(err)
 		return f
 	}
-	if _, err := ocsp.ParseResponse(body, nil); resp.StatusCode != http.StatusOK || err != nil {
-		if _, isResp := err.(ocsp.ResponseError); !isResp || resp.StatusCode != http.StatusOK {
-			f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
-			f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
-			return f
-		}
+	r, err := ocsp.ParseResponse(body, nil)
+	re, refusal := err.(ocsp.ResponseError)
+	switch {
+	case resp.StatusCode != http.StatusOK || (err != nil && !refusal):
+		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
+		f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		return f
+	case refusal:
+		f.Observed = re.Error() // a well-formed refusal still shows the responder answers
+	default:
+		f.Observed = "OCSP " + map[int]string{ocsp.Good: "good", ocsp.Revoked: "revoked", ocsp.Unknown: "unknown"}[r.Status]
 	}
 	f.Severity, f.Code = OK, "answered"
 	return f
@@ -172,12 +177,14 @@ func checkTSA(ctx context.Context, hc *http.Client, u string) Finding {
 		f.Severity, f.Code, f.Fix, f.Observed = Error, "unreachable", "open_port", shortErr(err)
 		return f
 	}
-	if _, err := timestamp.ParseResponse(body); resp.StatusCode != http.StatusOK || err != nil {
+	ts, err := timestamp.ParseResponse(body)
+	if resp.StatusCode != http.StatusOK || err != nil {
 		f.Severity, f.Code, f.Fix = Error, "bad_reply", "check_url_or_proxy"
 		f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
 		return f
 	}
 	f.Severity, f.Code = OK, "answered"
+	f.Observed = ts.Time.UTC().Format("2006-01-02 15:04:05 UTC")
 	return f
 }
 
