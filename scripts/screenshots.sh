@@ -34,45 +34,51 @@ for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
 export DISPLAY=:$(cat "$work/display")
 
 cp assets/demo/deed.pdf "$work/deed.pdf"
+# The light theme reads better in a README.
 env PARAPHE_HOME="$work/paraphe" PARAPHE_POLICY="$work/no-policy.json" PARAPHE_LANG="$lang" LANG=en_US.UTF-8 \
-  "$bin/paraphe" "$work/deed.pdf" >"$work/app.log" 2>&1 &
+  FYNE_THEME=light "$bin/paraphe" "$work/deed.pdf" >"$work/app.log" 2>&1 &
 app=$!
 wid=$(timeout 30 xdotool search --sync --onlyvisible --name '^Paraphe$' | head -n 1)
 xdotool windowmove "$wid" 0 0 windowsize "$wid" 960 680
 sleep 1
 
-# The window is 960×680 at the top left; places are in window coordinates.
+# The window is 960×680 at the top left; places are in window coordinates,
+# measured on the English screens (other languages move a few buttons).
 click() { xdotool mousemove --window "$wid" "$1" "$2" click 1; sleep "${3:-0.6}"; }
 typ() { xdotool type --delay 20 "$1"; }
-key() { xdotool key "$@"; sleep 0.4; }
-shot() { import -window "$wid" "$out/$1.png"; echo "docs/screenshots/$1.png"; }
-# The tabs, down the left side.
-tab() { click 60 "$((28 + 44 * $1))"; }
+key() { xdotool key "$@"; sleep "${2:-0.4}"; }
+shot() { sleep 0.3; import -window "$wid" "$out/$1.png"; echo "docs/screenshots/$1.png"; }
+tab() { click 48 "$((45 + 83 * $1))"; } # the tabs, down the left side
 
 tab 0
 shot 01-home-demo
-click 120 160 4          # Start the demo
+click 175 175 4          # Start the demo
 shot 02-demo-running
-click 150 250 1          # Activate the demo certificate
+click 225 219 1          # Activate the demo certificate
 shot 03-activate-code
-click 60 170 2           # Next
+key Return 2             # Next
 shot 04-activate-questions
-click 400 150; typ "Montreal"; key Return; typ "Rex"; key Return; typ "Jules Ferry"; key Return
+typ "Montreal"; key Return; typ "Rex"; key Return; typ "Jules Ferry"; key Return
 shot 05-activate-store
-click 100 200 1          # Next
-typ "Sup3r-Secret!"; key Return; typ "Sup3r-Secret!"
+click 123 184 1          # Next
+typ "Sup3r-Secret!"; key Return; typ "Sup3r-Secr"
 shot 06-activate-pin
-key Return; sleep 4
+typ "et!"; key Return 4
 shot 07-activate-done
-click 90 230 1           # Sign a document
-click 600 110            # Visible signature
+click 85 192 1           # Sign a document
+click 605 105            # Visible signature
+click 770 242; typ "Sale deed"   # Reason
+click 770 281; typ "Paris"       # Location
 shot 08-sign
-click 60 650 1           # Sign
-typ "Sup3r-Secret!"; key Return; sleep 4
-shot 09-signed
-click 330 160 2          # Verify
-shot 10-verify
-tab 3; click 80 130 8    # Run the checks
-shot 11-diagnostics
+click 131 657 1          # Sign
+shot 09-sign-pin
+typ "Sup3r-Secret!"; key Return 4
+shot 10-signed
+click 283 229 2          # Verify
+shot 11-verify
+tab 3; click 170 125 4   # Run the checks
+shot 12-diagnostics
 tab 4
-shot 12-settings
+shot 13-settings
+tab 0
+shot 14-home
