@@ -327,50 +327,18 @@ func (w *activateWizard) openStore(name string) {
 // is typed.
 func (w *activateWizard) stepPIN() {
 	u := w.u
-	rules := w.pol.PINPolicyFor(config.StoreKeychain)
-	intro := u.T("pin.rules.password", "Min", rules.MinLength, "Repeat", rules.MaxRepeat)
-	if rules.DigitsOnly {
-		intro = u.T("pin.rules.digits", "Min", rules.MinLength, "Max", rules.MaxLength)
-	}
-	w.pin, w.pin2 = widget.NewPasswordEntry(), widget.NewPasswordEntry()
-	w.pinInfo = widget.NewLabel("")
 	w.pinNext = widget.NewButtonWithIcon(u.T("app.act.activate"), theme.ConfirmIcon(), func() { w.finish([]byte(w.pin.Text)) })
 	w.pinNext.Importance = widget.HighImportance
-	check := func(string) {
-		err := rules.Check([]byte(w.pin.Text))
-		switch {
-		case w.pin.Text == "":
-			w.pinInfo.SetText("")
-		case err != nil:
-			w.pinInfo.SetText(u.explain(err).Message)
-			w.pinInfo.Importance = widget.WarningImportance
-		case w.pin2.Text != w.pin.Text:
-			w.pinInfo.SetText(u.explain(explain.ErrPINMismatch).Message)
-			w.pinInfo.Importance = widget.WarningImportance
-		default:
-			w.pinInfo.SetText(u.T("app.act.pin_ok"))
-			w.pinInfo.Importance = widget.SuccessImportance
-		}
-		w.pinInfo.Refresh()
-		if err == nil && w.pin.Text == w.pin2.Text {
-			w.pinNext.Enable()
-		} else {
-			w.pinNext.Disable()
-		}
-	}
-	w.pin.OnChanged, w.pin2.OnChanged = check, check
-	w.pin.OnSubmitted = func(string) { u.win.Canvas().Focus(w.pin2) }
-	w.pin2.OnSubmitted = func(string) {
+	c := u.newPINChooser(w.pol.PINPolicyFor(config.StoreKeychain), w.pinNext.Enable, w.pinNext.Disable)
+	w.pin, w.pin2, w.pinInfo = c.pin, c.again, c.info
+	c.again.OnSubmitted = func(string) {
 		if !w.pinNext.Disabled() {
 			w.finish([]byte(w.pin.Text))
 		}
 	}
-	check("")
 	w.primary = w.pinNext
 	back := widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), w.stepStore)
-	w.step(u.T("app.act.title_pin"), wrapLabel(intro), widget.NewForm(
-		widget.NewFormItem(u.T("app.act.new_pin"), w.pin),
-		widget.NewFormItem(u.T("app.act.new_pin_again"), w.pin2)), w.pinInfo, container.NewHBox(back, w.pinNext))
+	w.step(u.T("app.act.title_pin"), c.rules, c.form, c.info, container.NewHBox(back, w.pinNext))
 	w.setFocus(w.pin)
 }
 

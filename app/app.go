@@ -66,6 +66,8 @@ type UI struct {
 	activation *activateWizard
 	pinDialog  *dialog.FormDialog
 	pinEntry   *widget.Entry
+	pinChange  *pinChangeDialog
+	shown      string // the last message shown in a dialog
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	tasks sync.WaitGroup
@@ -243,6 +245,7 @@ func (u *UI) showError(err error) {
 }
 
 func (u *UI) showMessage(title, msg, hint string) {
+	u.shown = msg
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(text)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -343,4 +344,110 @@ func findButton(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
 		t.Fatalf("no button %q in:\n%s", text, texts(o))
 	}
 	return found
+}
+
+// signDeed signs a copy of the demo deed with pin and reports whether it
+// was signed.
+func signDeed(t *testing.T, u *UI, pin string) bool {
+	t.Helper()
+	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "deed.pdf")
+	os.WriteFile(in, deed, 0o644)
+	s := u.signer
+	s.files = nil
+	s.add(in)
+	s.level.SetSelectedIndex(0) // B-B: no network needed
+	test.Tap(s.signBtn)
+	test.Type(u.pinEntry, pin)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	return s.files[0].ok
+}
+
+func TestChangePIN(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u := newUI(t, c.Policy)
+	activate(t, u, c.Enroll(t), testenv.Answers).close()
+	test.Tap(findButton(t, u.home.content, u.T("app.home.change_pin")))
+	d := u.pinChange
+	test.Type(d.current, "Wrong-PIN-42")
+	test.Type(d.chooser.pin, "New-Secret9?")
+	if !d.confirm.Disabled() {
+		t.Fatal("Change is enabled before the new PIN is confirmed")
+	}
+	test.Type(d.chooser.again, "New-Secret9?")
+	test.Tap(d.confirm)
+	u.tasks.Wait()
+	if !strings.Contains(u.shown, "Wrong PIN") {
+		t.Fatalf("a wrong current PIN: %q", u.shown)
+	}
+	test.Tap(findButton(t, u.home.content, u.T("app.home.change_pin")))
+	d = u.pinChange
+	test.Type(d.current, testPIN)
+	test.Type(d.chooser.pin, "New-Secret9?")
+	test.Type(d.chooser.again, "New-Secret9?")
+	test.Tap(d.confirm)
+	u.tasks.Wait()
+	if u.shown != u.T("pin.changed.keychain") {
+		t.Fatalf("after the change: %q", u.shown)
+	}
+	if signDeed(t, u, testPIN) || !signDeed(t, u, "New-Secret9?") {
+		t.Fatal("the old PIN still signs, or the new one does not")
+	}
+}
+
+// Activation onto a token (SoftHSM), then a blocked PIN unlocked with the
+// PUK from the certificate's card.
+func TestTokenActivationAndPUK(t *testing.T) {
+	tok := testenv.NewToken(t, "card")
+	c := testenv.StartCA(t, ca.InitOptions{})
+	data, _ := os.ReadFile(c.Policy)
+	var pol map[string]any
+	json.Unmarshal(data, &pol)
+	pol["pkcs11"] = map[string]any{"module": tok.Module}
+	data, _ = json.Marshal(pol)
+	path := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(path, data, 0o644)
+	u := newUI(t, path)
+
+	u.home.activate()
+	w := u.activation
+	test.Type(w.code, c.Enroll(t))
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	for i, a := range testenv.Answers {
+		test.Type(w.answers[i], a)
+	}
+	test.Tap(w.primary)
+	w.storeChoice.SetSelected(u.T("app.act.store.pkcs11"))
+	if w.tokenSelect.Selected == "" {
+		t.Fatalf("the token is not offered: %q", w.tokenSelect.PlaceHolder)
+	}
+	test.Type(w.tokenPIN, tok.PIN)
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	if w.key == nil || w.store.Name() != "pkcs11" {
+		t.Fatalf("token activation: %+v", w.failed)
+	}
+	w.close()
+	if !strings.Contains(texts(u.home.content), "token") {
+		t.Fatalf("home:\n%s", texts(u.home.content))
+	}
+
+	test.Tap(findButton(t, u.home.content, u.T("app.home.unlock")))
+	d := u.pinChange
+	test.Type(d.current, tok.SOPIN)
+	test.Type(d.chooser.pin, "24681357")
+	test.Type(d.chooser.again, "24681357")
+	test.Tap(d.confirm)
+	u.tasks.Wait()
+	if u.shown != u.T("pin.unlocked") {
+		t.Fatalf("unlock: %q", u.shown)
+	}
+	if !signDeed(t, u, "24681357") {
+		t.Fatalf("signing with the token's new PIN: %s", u.signer.files[0].status.Text)
+	}
 }

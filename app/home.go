@@ -86,6 +86,12 @@ func (h *homeScreen) card(c local.Cert) fyne.CanvasObject {
 		u.signer.selectCert(c.ID)
 		u.show(u.signer.content)
 	}))
+	if _, ok := c.Store.(pkcs.PINChanger); ok {
+		actions.Add(widget.NewButtonWithIcon(u.T("app.home.change_pin"), theme.AccountIcon(), func() { u.changePIN(c, false) }))
+	}
+	if _, ok := c.Store.(pkcs.PINUnlocker); ok {
+		actions.Add(widget.NewButton(u.T("app.home.unlock"), func() { u.changePIN(c, true) }))
+	}
 	if u.settings.DefaultCert != c.ID {
 		actions.Add(widget.NewButton(u.T("app.home.make_default"), func() {
 			u.settings.DefaultCert = c.ID
