@@ -13,6 +13,7 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"time"
 	"unicode"
@@ -68,6 +69,7 @@ type UI struct {
 	pinEntry   *widget.Entry
 	pinChange  *pinChangeDialog
 	shown      string // the last message shown in a dialog
+	tmp        string // pictures of pages, removed on quit
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	tasks sync.WaitGroup
@@ -109,7 +111,25 @@ func (u *UI) Window() fyne.Window { return u.win }
 // ShowAndRun shows the window and runs the application until it closes.
 func (u *UI) ShowAndRun() {
 	u.win.ShowAndRun()
+	u.Close()
+}
+
+// Close stops what the app started (the demo CA) and removes its temporary
+// files.
+func (u *UI) Close() {
+	u.tasks.Wait()
 	u.stopDemo()
+	if u.tmp != "" {
+		os.RemoveAll(u.tmp)
+	}
+}
+
+// tempDir is a private folder for the app's temporary files.
+func (u *UI) tempDir() string {
+	if u.tmp == "" {
+		u.tmp, _ = os.MkdirTemp("", "paraphe-")
+	}
+	return u.tmp
 }
 
 // T says key in the user's language.

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,7 @@ func newUI(t *testing.T, policy string) *UI {
 	t.Setenv("PARAPHE_POLICY", policy)
 	t.Setenv("PARAPHE_LANG", "en")
 	u := New(test.NewTempApp(t), Options{Version: "test"})
-	t.Cleanup(u.stopDemo)
+	t.Cleanup(u.Close)
 	return u
 }
 
@@ -170,7 +171,22 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 		t.Fatalf("the same file twice in the batch: %d", len(s.files))
 	}
 	s.visible.SetChecked(true)
+	u.tasks.Wait()
+	if s.preview.geo.Pages == 0 || !strings.Contains(s.pageInfo.Text, "page 1 of") {
+		t.Fatalf("no page preview: %q", s.pageInfo.Text)
+	}
+	// A tap on the preview's upper left quarter puts the stamp there.
+	s.preview.Resize(fyne.NewSize(300, 400))
+	test.TapAt(s.preview, fyne.NewPos(60, 60))
+	if s.custom == nil || s.custom[1] < s.preview.geo.Height/2 || s.custom[0] > s.preview.geo.Width/2 {
+		t.Fatalf("the tap placed the stamp at %v", s.custom)
+	}
 	s.corner.SetSelectedIndex(3) // top left
+	if s.custom != nil {
+		t.Fatal("choosing a corner keeps the tapped place")
+	}
+	test.TapAt(s.preview, fyne.NewPos(150, 380)) // bottom middle
+	want := *s.custom
 	s.reason.SetText("Acte authentique")
 	test.Tap(s.signBtn)
 	test.Type(u.pinEntry, testPIN)
@@ -196,6 +212,10 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 	sig := u.verifier.report.Signatures[0]
 	if !sig.Valid() || sig.Level != string(pdf.LevelT) || sig.Reason != "Acte authentique" {
 		t.Fatalf("signature: %+v", sig)
+	}
+	signed, _ := os.ReadFile(row.out)
+	if rect := fmt.Sprintf("/Rect [%g %g %g %g]", want[0], want[1], want[0]+want[2], want[1]+want[3]); !bytes.Contains(signed, []byte(rect)) {
+		t.Fatalf("the stamp is not where it was placed: no %s", rect)
 	}
 	if got := texts(u.verifier.result); !strings.Contains(got, "VALID") || !strings.Contains(got, "Signed by Marie Dupont") {
 		t.Fatalf("verification in plain words:\n%s", got)

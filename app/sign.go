@@ -43,6 +43,9 @@ type signScreen struct {
 	reason   *widget.Entry
 	location *widget.Entry
 	level    *widget.Select
+	preview  *pagePreview
+	pageInfo *widget.Label
+	custom   *[4]float64 // a place tapped on the preview, instead of a corner
 	overall  *widget.ProgressBar
 	signBtn  *widget.Button
 	stopBtn  *widget.Button
@@ -85,13 +88,28 @@ func newSignScreen(u *UI) *signScreen {
 	}
 	s.corner = widget.NewSelect(cornerNames, nil)
 	s.corner.SetSelectedIndex(0)
+	s.corner.OnChanged = func(string) {
+		if s.corner.SelectedIndex() >= 0 {
+			s.custom = nil
+			s.preview.place(pdf.CornerRect(corners[s.corner.SelectedIndex()], s.preview.geo.Width, s.preview.geo.Height))
+		}
+	}
+	s.preview = newPagePreview(func(rect [4]float64) {
+		s.custom = &rect
+		s.corner.ClearSelected()
+		s.corner.PlaceHolder = u.T("app.sign.corner.custom")
+		s.corner.Refresh()
+	})
+	s.pageInfo = widget.NewLabel("")
+	s.page.OnChanged = func(string) { s.updatePreview() }
 	detail := wrapLabel(u.T("app.sign.visible_detail"))
-	detail.Importance = widget.LowImportance
-	placement := container.NewVBox(detail, container.NewGridWithColumns(2, widget.NewForm(widget.NewFormItem(u.T("app.sign.page"), s.page)), s.corner))
+	placement := container.NewVBox(detail, container.NewGridWithColumns(2, widget.NewForm(widget.NewFormItem(u.T("app.sign.page"), s.page)), s.corner),
+		s.pageInfo, s.preview)
 	placement.Hide()
 	s.visible.OnChanged = func(on bool) {
 		if on {
 			placement.Show()
+			s.updatePreview()
 		} else {
 			placement.Hide()
 		}
@@ -195,6 +213,41 @@ func (s *signScreen) add(paths ...string) {
 		}
 	}
 	s.redraw()
+	s.updatePreview()
+}
+
+// updatePreview draws the chosen page of the first document, with the
+// stamp where it will go.
+func (s *signScreen) updatePreview() {
+	u := s.u
+	page, err := strconv.Atoi(s.page.Text)
+	if !s.visible.Checked || len(s.files) == 0 || err != nil || page < 1 {
+		return
+	}
+	path := s.files[0].in
+	var geo pdf.PageGeometry
+	var png string
+	u.task(func(ctx context.Context) (err error) {
+		if geo, err = pdf.Page(path, page); err == nil {
+			png = renderPage(ctx, path, page, u.tempDir())
+		}
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.pageInfo.SetText(explain.Sign(u.p, err, filepath.Base(path)).Message)
+			s.pageInfo.Importance = widget.WarningImportance
+			s.pageInfo.Refresh()
+			return
+		}
+		s.pageInfo.SetText(u.T("app.sign.page_of", "File", filepath.Base(path), "Page", page, "Pages", geo.Pages))
+		s.pageInfo.Importance = widget.MediumImportance
+		s.pageInfo.Refresh()
+		rect := pdf.CornerRect(corners[max(s.corner.SelectedIndex(), 0)], geo.Width, geo.Height)
+		if s.custom != nil {
+			rect = *s.custom
+		}
+		s.preview.show(geo, png, rect)
+	})
 }
 
 func (s *signScreen) redraw() {
@@ -240,6 +293,9 @@ func (s *signScreen) sign() {
 		page, _ := strconv.Atoi(s.page.Text)
 		opts.Appearance = &pdf.Appearance{Page: page, Corner: corners[max(s.corner.SelectedIndex(), 0)],
 			Lang: u.p.Lang, Zone: time.Local, Labels: explain.StampLabels(u.p)}
+		if s.custom != nil {
+			opts.Appearance.Rect = *s.custom
+		}
 	}
 	u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) })
 }

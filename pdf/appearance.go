@@ -37,6 +37,26 @@ const (
 	CornerTopLeft     Corner = "top-left"
 )
 
+// The size of a stamp placed in a corner, in points.
+const (
+	StampWidth  = 210
+	StampHeight = 72
+)
+
+// CornerRect is where a stamp goes in corner c (default: CornerBottomRight)
+// of a page of w×h points: 30 points from the side, 36 from the top or
+// bottom. It is x, y, width, height from the page's lower-left corner.
+func CornerRect(c Corner, w, h float64) [4]float64 {
+	x, y := w-StampWidth-30, 36.0
+	if c == CornerTopLeft || c == CornerBottomLeft {
+		x = 30
+	}
+	if c == CornerTopLeft || c == CornerTopRight {
+		y = h - 36 - StampHeight
+	}
+	return [4]float64{x, y, StampWidth, StampHeight}
+}
+
 // Labels are the words around the values in a visible signature.
 type Labels struct {
 	SignedBy, Member, Date, Reason, Location string

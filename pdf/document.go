@@ -2,7 +2,10 @@ package pdf
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 	"unicode/utf16"
 
@@ -27,6 +30,56 @@ func copyDict(d cos.Dict) cos.Dict {
 		c[k] = v
 	}
 	return c
+}
+
+// openDocument reads the document in src (named name in errors).
+func openDocument(src io.ReaderAt, size int64, name string) (*cos.File, *document, error) {
+	f, err := cos.Open(src, size)
+	switch {
+	case errors.Is(err, cos.ErrNotPDF):
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotPDF, name)
+	case errors.Is(err, cos.ErrEncrypted):
+		return nil, nil, fmt.Errorf("%w: %s", ErrEncrypted, name)
+	case err != nil:
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrDamaged, name, err)
+	}
+	doc, err := readDocument(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrDamaged, name, err)
+	}
+	return f, doc, nil
+}
+
+// PageGeometry is the size of a page, in points, and how many pages its
+// document has.
+type PageGeometry struct {
+	Width, Height float64
+	Pages         int
+}
+
+// Page reads the size of page n (from 1) of the PDF at path, for placing a
+// visible signature on it.
+func Page(path string, n int) (PageGeometry, error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return PageGeometry{}, err
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return PageGeometry{}, err
+	}
+	_, doc, err := openDocument(src, fi.Size(), path)
+	if err != nil {
+		return PageGeometry{}, err
+	}
+	g := PageGeometry{Pages: doc.pageCount()}
+	_, page, err := doc.page(n)
+	if err != nil {
+		return g, fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, n, g.Pages)
+	}
+	g.Width, g.Height = doc.pageSize(page)
+	return g, nil
 }
 
 func readDocument(f *cos.File) (*document, error) {
@@ -224,16 +277,9 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 	if app != nil {
 		if app.Rect == [4]float64{} {
 			// No place given: a corner of the page (the lower right
-			// one unless told), 30 points from the edges.
+			// one unless told).
 			pw, ph := d.pageSize(page)
-			x, y := pw-240, 36.0
-			if app.Corner == CornerTopLeft || app.Corner == CornerBottomLeft {
-				x = 30
-			}
-			if app.Corner == CornerTopLeft || app.Corner == CornerTopRight {
-				y = ph - 36 - 72
-			}
-			app.Rect = [4]float64{x, y, 210, 72}
+			app.Rect = CornerRect(app.Corner, pw, ph)
 		}
 		widget["Rect"] = cos.Array{app.Rect[0], app.Rect[1], app.Rect[0] + app.Rect[2], app.Rect[1] + app.Rect[3]}
 		ap, err := app.render(u, app.Rect[2], app.Rect[3], leaf, o, now)

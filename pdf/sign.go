@@ -139,18 +139,9 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 		}
 		return nil, fmt.Errorf("%w: %s", ErrOutputExists, out)
 	}
-	f, err := cos.Open(src, fi.Size())
-	switch {
-	case errors.Is(err, cos.ErrNotPDF):
-		return nil, fmt.Errorf("%w: %s", ErrNotPDF, in)
-	case errors.Is(err, cos.ErrEncrypted):
-		return nil, fmt.Errorf("%w: %s", ErrEncrypted, in)
-	case err != nil:
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, in, err)
-	}
-	doc, err := readDocument(f)
+	f, doc, err := openDocument(src, fi.Size(), in)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, in, err)
+		return nil, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
 	if err != nil {

@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -145,5 +146,19 @@ func TestStampCorners(t *testing.T) {
 				t.Fatalf("qpdf --check %d: %s", code, msg)
 			}
 		})
+	}
+}
+
+func TestPageGeometry(t *testing.T) {
+	path := writeTemp(t, makePDF(3, false))
+	g, err := Page(path, 2)
+	if err != nil || g != (PageGeometry{Width: 595, Height: 842, Pages: 3}) {
+		t.Fatalf("page 2: %+v %v", g, err)
+	}
+	if _, err := Page(path, 4); !errors.Is(err, ErrPageRange) {
+		t.Fatalf("page 4 of 3: %v", err)
+	}
+	if _, err := Page(writeTemp(t, []byte("not a PDF")), 1); !errors.Is(err, ErrNotPDF) {
+		t.Fatalf("not a PDF: %v", err)
 	}
 }
