@@ -273,13 +273,23 @@ func TestUnreachableCAOffersDoctor(t *testing.T) {
 func TestLanguageSwitch(t *testing.T) {
 	c := testenv.StartCA(t, ca.InitOptions{})
 	u := newUI(t, c.Policy)
+	// The usual signature, set in Settings, is what signing starts with.
+	u.prefs.visible.SetChecked(true)
+	u.prefs.level.SetSelectedIndex(2)
+	u.prefs.reason.SetText("Acte authentique")
+	if !u.signer.visible.Checked || u.signer.level.SelectedIndex() != 2 || u.signer.reason.Text != "Acte authentique" {
+		t.Fatal("the usual signature does not apply to the Sign screen")
+	}
 	u.tabs.SelectIndex(4)
 	u.prefs.language.SetSelected("Français")
 	if u.tabs.Items[0].Text != "Certificats" || u.tabs.SelectedIndex() != 4 {
 		t.Fatalf("after switching to French: tab %q, selected %d", u.tabs.Items[0].Text, u.tabs.SelectedIndex())
 	}
-	if s, _ := config.LoadSettings(); s.Language != "fr" {
-		t.Fatalf("the choice is not saved: %+v", s)
+	if s, _ := config.LoadSettings(); s.Language != "fr" || !s.Signature.Visible || s.Signature.Level != "B-LT" {
+		t.Fatalf("the choices are not saved: %+v", s)
+	}
+	if !u.signer.visible.Checked || u.signer.reason.Text != "Acte authentique" {
+		t.Fatal("the rebuilt Sign screen forgot the usual signature")
 	}
 	u.prefs.language.SetSelected("Italiano")
 	if u.tabs.Items[1].Text != i18n.New("it").T("app.tab.sign") {

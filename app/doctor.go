@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -85,9 +86,15 @@ func (d *doctorScreen) run() {
 		}
 	}()
 	var rep *netcheck.Report
+	var mu sync.Mutex
 	u.task(func(ctx context.Context) error {
 		rep = netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: doctorTimeout,
-			Local: local.Checks(pol, u.opt.Now), Version: u.opt.Version})
+			Local: local.Checks(pol, u.opt.Now), Version: u.opt.Version,
+			Found: func(f netcheck.Finding) {
+				mu.Lock() // checks report at the same time; the window takes them one by one
+				defer mu.Unlock()
+				fyne.DoAndWait(func() { d.addFinding(f) })
+			}})
 		return nil
 	}, func(error) {
 		close(stop)
@@ -115,17 +122,26 @@ func (d *doctorScreen) show(rep *netcheck.Report) {
 		}
 		d.cause.SetText(text)
 	}
+	// The findings came one by one as the checks ran; the report has them
+	// in the order that reads best.
+	d.list.RemoveAll()
 	for _, f := range rep.Findings {
-		row := container.NewVBox(wrapLabel(explain.Finding(u.p, f)))
-		if f.Fix != "" && (f.Severity == netcheck.Error || f.Severity == netcheck.Warning) {
-			fix := wrapLabel(u.T("doctor.fix", "Fix", u.T("doctor.fix."+f.Fix, "Target", f.Target)))
-			fix.Importance = widget.LowImportance
-			row.Add(fix)
-		}
-		d.list.Add(container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(severityIcons[f.Severity])), nil, row))
+		d.addFinding(f)
 	}
-	d.list.Refresh()
 	d.exports.Show()
+}
+
+// addFinding shows one finding with its icon, and the fix when something
+// is wrong.
+func (d *doctorScreen) addFinding(f netcheck.Finding) {
+	u := d.u
+	row := container.NewVBox(wrapLabel(explain.Finding(u.p, f)))
+	if f.Fix != "" && (f.Severity == netcheck.Error || f.Severity == netcheck.Warning) {
+		fix := wrapLabel(u.T("doctor.fix", "Fix", u.T("doctor.fix."+f.Fix, "Target", f.Target)))
+		fix.Importance = widget.LowImportance
+		row.Add(fix)
+	}
+	d.list.Add(container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(severityIcons[f.Severity])), nil, row))
 }
 
 // summary is the report as text for the clipboard or an e-mail.

@@ -21,6 +21,10 @@ type settingsScreen struct {
 	language *widget.Select
 	cert     *widget.Select
 	certs    []local.Cert
+	// The usual signature.
+	visible          *widget.Check
+	corner, level    *widget.Select
+	reason, location *widget.Entry
 }
 
 // languageNames are shown in their own language.
@@ -60,6 +64,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	})
 	s.loadCerts()
 	pol, _ := u.policy()
+	s.signatureDefaults()
 
 	none := u.T("app.settings.none")
 	or := func(s string) string {
@@ -97,6 +102,12 @@ func newSettingsScreen(u *UI) *settingsScreen {
 			widget.NewFormItem(u.T("app.settings.language"), s.language),
 			widget.NewFormItem(u.T("app.settings.default_cert"), s.cert),
 		),
+		widget.NewCard(u.T("app.settings.signature"), u.T("app.settings.signature_note"), widget.NewForm(
+			widget.NewFormItem(u.T("app.sign.appearance"), container.NewVBox(s.visible, s.corner)),
+			widget.NewFormItem(u.T("app.sign.reason"), s.reason),
+			widget.NewFormItem(u.T("app.sign.location"), s.location),
+			widget.NewFormItem(u.T("app.sign.level"), s.level),
+		)),
 		widget.NewCard(policyTitle, policyNote, widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.ca"), ro(ca)),
 			widget.NewFormItem(u.T("app.settings.proxy"), ro(proxy)),
@@ -110,6 +121,45 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		)),
 	))
 	return s
+}
+
+// signatureDefaults makes the fields of the usual signature, which save
+// themselves and apply to the Sign screen at once.
+func (s *settingsScreen) signatureDefaults() {
+	u := s.u
+	d := &u.settings.Signature
+	save := func() {
+		if err := config.SaveSettings(u.settings); err != nil {
+			u.showError(err)
+		}
+		u.signer.applyDefaults(*d)
+	}
+	var cornerLabels, levelLabels []string
+	for _, c := range corners {
+		cornerLabels = append(cornerLabels, u.T("app.sign.corner."+string(c)))
+	}
+	for _, l := range levels {
+		levelLabels = append(levelLabels, u.T("app.sign.level."+string(l)))
+	}
+	s.visible = widget.NewCheck(u.T("app.sign.visible"), nil)
+	s.corner = widget.NewSelect(cornerLabels, nil)
+	s.level = widget.NewSelect(levelLabels, nil)
+	s.reason, s.location = widget.NewEntry(), widget.NewEntry()
+	s.visible.SetChecked(d.Visible)
+	s.corner.SetSelectedIndex(max(indexOf(cornerNames(), d.Corner), 0))
+	s.level.SetSelectedIndex(1)
+	for i, l := range levels {
+		if string(l) == d.Level {
+			s.level.SetSelectedIndex(i)
+		}
+	}
+	s.reason.SetText(d.Reason)
+	s.location.SetText(d.Location)
+	s.visible.OnChanged = func(on bool) { d.Visible = on; save() }
+	s.corner.OnChanged = func(string) { d.Corner = string(corners[s.corner.SelectedIndex()]); save() }
+	s.level.OnChanged = func(string) { d.Level = string(levels[s.level.SelectedIndex()]); save() }
+	s.reason.OnChanged = func(v string) { d.Reason = v; save() }
+	s.location.OnChanged = func(v string) { d.Location = v; save() }
 }
 
 // loadCerts fills the default certificate choice.

@@ -147,8 +147,32 @@ func newSignScreen(u *UI) *signScreen {
 	split.Offset = 0.45
 	s.content = container.NewBorder(heading(u.T("app.sign.title")), bottom, nil, nil, split)
 	s.loadCerts()
+	s.applyDefaults(u.settings.Signature)
 	s.redraw()
 	return s
+}
+
+// applyDefaults sets the choices to the user's usual ones.
+func (s *signScreen) applyDefaults(d config.SignatureDefaults) {
+	if i := indexOf(cornerNames(), d.Corner); i >= 0 {
+		s.corner.SetSelectedIndex(i)
+	}
+	for i, l := range levels {
+		if string(l) == d.Level {
+			s.level.SetSelectedIndex(i)
+		}
+	}
+	s.reason.SetText(d.Reason)
+	s.location.SetText(d.Location)
+	s.visible.SetChecked(d.Visible)
+}
+
+func cornerNames() []string {
+	var out []string
+	for _, c := range corners {
+		out = append(out, string(c))
+	}
+	return out
 }
 
 // loadCerts fills the certificate choice, the default one first selected.

@@ -26,6 +26,8 @@ type verifyScreen struct {
 	online  *widget.Check
 	result  *fyne.Container
 	busy    *widget.ProgressBarInfinite
+	stop    *widget.Button
+	cancel  func()
 	report  *pdf.Report
 	path    string
 }
@@ -50,7 +52,14 @@ func newVerifyScreen(u *UI) *verifyScreen {
 		d.Show()
 	})
 	pick.Importance = widget.HighImportance
-	top := container.NewVBox(heading(u.T("app.verify.title")), container.NewHBox(pick, v.online), v.file, v.busy)
+	v.stop = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {
+		if v.cancel != nil {
+			v.cancel()
+		}
+	})
+	v.stop.Hide()
+	top := container.NewVBox(heading(u.T("app.verify.title")), container.NewHBox(pick, v.online), v.file,
+		container.NewBorder(nil, nil, nil, v.stop, v.busy))
 	v.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(v.result))
 	return v
 }
@@ -62,14 +71,24 @@ func (v *verifyScreen) open(path string) {
 	v.file.SetText(path)
 	v.result.RemoveAll()
 	v.busy.Show()
+	v.stop.Show()
+	if v.cancel != nil {
+		v.cancel() // a newer file replaces the one being verified
+	}
 	pol, _ := u.policy()
 	opts := local.VerifyOptions(pol, v.online.Checked)
 	var rep *pdf.Report
-	u.task(func(ctx context.Context) (err error) {
+	var cancel func()
+	cancel = u.task(func(ctx context.Context) (err error) {
 		rep, err = pdf.Verify(ctx, path, opts)
 		return err
 	}, func(err error) {
+		if path != v.path {
+			return // superseded
+		}
+		v.cancel = nil
 		v.busy.Hide()
+		v.stop.Hide()
 		v.report = rep
 		switch {
 		case errors.Is(err, pdf.ErrNoSignature):
@@ -86,6 +105,9 @@ func (v *verifyScreen) open(path string) {
 		}
 		v.result.Refresh()
 	})
+	if path == v.path {
+		v.cancel = cancel
+	}
 }
 
 // card is one signature in plain words, its state first.

@@ -15,6 +15,17 @@ import (
 type Settings struct {
 	Language    string `json:"language,omitempty"`     // "fr", "en", "it"; empty: from the OS
 	DefaultCert string `json:"default_cert,omitempty"` // key ID of the default certificate
+	// Signature is how documents are signed unless chosen otherwise.
+	Signature SignatureDefaults `json:"signature,omitzero"`
+}
+
+// SignatureDefaults are the user's usual signing choices.
+type SignatureDefaults struct {
+	Visible  bool   `json:"visible,omitempty"`
+	Corner   string `json:"corner,omitempty"` // "bottom-right" (default), "bottom-left", "top-right", "top-left"
+	Level    string `json:"level,omitempty"`  // "B-B", "B-T" (default), "B-LT"
+	Reason   string `json:"reason,omitempty"`
+	Location string `json:"location,omitempty"`
 }
 
 func settingsPath() (string, error) {

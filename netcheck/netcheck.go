@@ -80,6 +80,9 @@ type Options struct {
 	Version string
 	// PolicyErr is why Policy is nil (missing, or invalid).
 	PolicyErr error
+	// Found, when set, is told of each finding as soon as it is made (from
+	// the checks' goroutines, possibly at the same time), for a live view.
+	Found func(Finding)
 }
 
 func (o *Options) timeout() time.Duration {
@@ -101,10 +104,16 @@ func Run(ctx context.Context, o Options) *Report {
 	closed := false // set when Run stops waiting: late findings are dropped
 	add := func(fs ...Finding) {
 		mu.Lock()
-		if !closed {
+		late := closed
+		if !late {
 			rep.Findings = append(rep.Findings, fs...)
 		}
 		mu.Unlock()
+		if !late && o.Found != nil {
+			for _, f := range fs {
+				o.Found(f)
+			}
+		}
 	}
 	add(environment(o)...)
 	if o.Policy == nil {

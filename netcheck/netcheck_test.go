@@ -48,9 +48,21 @@ func policyFor(t *testing.T, path string, edit func(*config.Policy)) *config.Pol
 
 func TestHealthy(t *testing.T) {
 	srv := testenv.StartCA(t, ca.InitOptions{})
-	rep := Run(context.Background(), Options{Policy: policyFor(t, srv.Policy, nil), Timeout: 3 * time.Second})
+	var mu sync.Mutex
+	live := map[string]int{}
+	rep := Run(context.Background(), Options{Policy: policyFor(t, srv.Policy, nil), Timeout: 3 * time.Second,
+		Found: func(f Finding) { mu.Lock(); live[f.Check]++; mu.Unlock() }})
 	if rep.Verdict != Works || rep.Cause != nil {
 		t.Fatalf("verdict %s: %+v", rep.Verdict, rep.Findings)
+	}
+	// Every finding was told as it was made, once.
+	for _, f := range rep.Findings {
+		live[f.Check]--
+	}
+	for check, n := range live {
+		if n != 0 {
+			t.Errorf("%s told %+d times more than reported", check, n)
+		}
 	}
 	for _, check := range []string{"proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl", "ocsp"} {
 		f := find(rep, check)
