@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 go test -run '^$' -bench . -benchtime 2s ./pkcs
 go test -run '^$' -bench 'Sign1000Small|Sign/' -benchtime 3x ./pdf
 go test -run '^$' -bench . -benchtime 3x ./netcheck
+# The desktop app: process start to window up and event loop running (target 1 s).
+go test -run '^$' -bench GUIStart -benchtime 10x ./cmd/paraphe
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
