@@ -481,3 +481,38 @@ func TestTokenActivationAndPUK(t *testing.T) {
 		t.Fatalf("signing with the token's new PIN: %s", u.signer.files[0].status.Text)
 	}
 }
+
+// Where the policy lets users set their own proxy, Settings offers it,
+// refuses what the suite would not understand, and applies the rest at once.
+func TestUserProxySetting(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	data, _ := os.ReadFile(c.Policy)
+	var pol map[string]any
+	json.Unmarshal(data, &pol)
+	pol["user_may"] = map[string]any{"proxy": true}
+	data, _ = json.Marshal(pol)
+	path := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(path, data, 0o644)
+	u := newUI(t, path)
+	var entry *widget.Entry
+	walk(u.prefs.content, func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == u.pol.Proxy {
+			entry = e
+		}
+	})
+	if entry == nil {
+		t.Fatalf("no proxy entry in Settings:\n%s", texts(u.prefs.content))
+	}
+	save := findButton(t, u.prefs.content, u.T("app.settings.save"))
+	test.Type(entry, "http://me:secret@proxy.example:3128")
+	test.Tap(save)
+	if u.shown != u.T("app.settings.bad_proxy") {
+		t.Fatalf("a proxy with credentials is accepted: %q", u.shown)
+	}
+	entry.SetText("")
+	test.Type(entry, "http://proxy.example:3128")
+	test.Tap(save)
+	if u.pol.Proxy != "http://proxy.example:3128" || u.pol.FromUser[0] != "proxy" {
+		t.Fatalf("the user's proxy is not in force: %q %v", u.pol.Proxy, u.pol.FromUser)
+	}
+}

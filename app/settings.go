@@ -1,6 +1,9 @@
 package app
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -110,9 +113,11 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		)),
 		widget.NewCard(policyTitle, policyNote, widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.ca"), ro(ca)),
-			widget.NewFormItem(u.T("app.settings.proxy"), ro(proxy)),
+			widget.NewFormItem(u.T("app.settings.proxy"), s.userField(proxy, pol != nil && pol.UserMay.Proxy, &u.settings.Proxy,
+				func(v string) error { return translated(config.CheckProxy(v), u.T("app.settings.bad_proxy")) })),
 			widget.NewFormItem(u.T("app.settings.stores"), ro(stores)),
-			widget.NewFormItem(u.T("app.settings.module"), ro(module)),
+			widget.NewFormItem(u.T("app.settings.module"), s.userField(module, pol != nil && pol.UserMay.PKCS11Module, &u.settings.PKCS11Module,
+				func(v string) error { return translated(checkModule(v), u.T("app.settings.bad_module")) })),
 			widget.NewFormItem(u.T("app.settings.policy_file"), ro(policyFile)),
 		)),
 		widget.NewCard(u.T("app.settings.about"), "", widget.NewForm(
@@ -160,6 +165,57 @@ func (s *settingsScreen) signatureDefaults() {
 	s.level.OnChanged = func(string) { d.Level = string(levels[s.level.SelectedIndex()]); save() }
 	s.reason.OnChanged = func(v string) { d.Reason = v; save() }
 	s.location.OnChanged = func(v string) { d.Location = v; save() }
+}
+
+// userField shows value, or where the policy lets the user set it, an entry
+// that keeps the user's own value in *setting (empty: the policy's).
+func (s *settingsScreen) userField(value string, allowed bool, setting *string, check func(string) error) fyne.CanvasObject {
+	u := s.u
+	if !allowed {
+		return wrapLabel(value)
+	}
+	e := widget.NewEntry()
+	e.SetPlaceHolder(value)
+	e.SetText(*setting)
+	e.Validator = func(v string) error {
+		if v == "" {
+			return nil
+		}
+		return check(v)
+	}
+	save := widget.NewButton(u.T("app.settings.save"), func() {
+		if err := e.Validate(); err != nil {
+			u.showMessage(u.T("app.settings.title"), err.Error(), "")
+			return
+		}
+		*setting = e.Text
+		if err := config.SaveSettings(u.settings); err != nil {
+			u.showError(err)
+			return
+		}
+		if u.demo == nil {
+			u.pol, u.polErr = config.LoadPolicy()
+		}
+		u.shown = u.T("app.settings.saved")
+	})
+	return container.NewBorder(nil, nil, nil, save, e)
+}
+
+// checkModule accepts the absolute path of a file.
+func checkModule(path string) error {
+	if !filepath.IsAbs(path) {
+		return os.ErrInvalid
+	}
+	_, err := os.Stat(path)
+	return err
+}
+
+// translated is err said as msg (nil stays nil).
+func translated(err error, msg string) error {
+	if err != nil {
+		return errors.New(msg)
+	}
+	return nil
 }
 
 // loadCerts fills the default certificate choice.

@@ -158,7 +158,7 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 	case "none":
 		return nil, nil
 	}
-	if err := validProxy(setting); err != nil {
+	if err := CheckProxy(setting); err != nil {
 		return nil, fmt.Errorf("config: proxy: %w", err)
 	}
 	if pac, ok := strings.CutPrefix(setting, "pac+"); ok {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,5 +133,37 @@ func TestPINPolicy(t *testing.T) {
 				t.Fatalf("got %v, want rule %s", err, tt.rule)
 			}
 		})
+	}
+}
+
+// Users may set their own proxy and PKCS#11 library only where the policy
+// says so; a setting that would not be valid in the policy is left out.
+func TestUserMay(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PARAPHE_HOME", dir)
+	base := `{"version": 1, "ca": {"url": "https://ca.example", "anchors": ["` + strings.Repeat("ab", 32) + `"]}, "proxy": "none"%s}`
+	write := func(extra string) {
+		t.Setenv("PARAPHE_POLICY", filepath.Join(dir, "policy.json"))
+		if err := os.WriteFile(filepath.Join(dir, "policy.json"), []byte(fmt.Sprintf(base, extra)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := SaveSettings(Settings{Proxy: "http://proxy.example:3128", PKCS11Module: "/opt/card/lib.so"}); err != nil {
+		t.Fatal(err)
+	}
+	write("")
+	p, err := LoadPolicy()
+	if err != nil || p.Proxy != "none" || p.PKCS11.Module != "" || len(p.FromUser) != 0 {
+		t.Fatalf("without user_may: %+v %v", p, err)
+	}
+	write(`, "user_may": {"proxy": true, "pkcs11_module": true}`)
+	p, err = LoadPolicy()
+	if err != nil || p.Proxy != "http://proxy.example:3128" || p.PKCS11Module() != "/opt/card/lib.so" || len(p.FromUser) != 2 {
+		t.Fatalf("with user_may: %+v %v", p, err)
+	}
+	SaveSettings(Settings{Proxy: "http://user:secret@proxy.example:3128", PKCS11Module: "relative.so"})
+	p, _ = LoadPolicy()
+	if p.Proxy != "none" || p.PKCS11.Module != "" {
+		t.Fatalf("invalid user settings were applied: %+v", p)
 	}
 }

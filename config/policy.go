@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -25,9 +26,20 @@ type Policy struct {
 	PIN       PINRules `json:"pin_policy,omitzero"`
 	// RenewalWarningDays is how long before expiry the suite starts warning (default 30).
 	RenewalWarningDays int `json:"renewal_warning_days,omitempty"`
+	// UserMay lists what users may set for themselves in their settings.
+	UserMay UserMay `json:"user_may,omitzero"`
 
 	// Path is the file the policy was read from.
 	Path string `json:"-"`
+	// FromUser names the fields taken from the user's settings ("proxy",
+	// "pkcs11.module"), as UserMay allows.
+	FromUser []string `json:"-"`
+}
+
+// UserMay are the settings a policy leaves to users (none by default).
+type UserMay struct {
+	Proxy        bool `json:"proxy,omitempty"`         // their own proxy setting
+	PKCS11Module bool `json:"pkcs11_module,omitempty"` // their own token's PKCS#11 library
 }
 
 // CA says where the certification authority is and which roots to trust.
@@ -112,10 +124,31 @@ func (e *FieldError) Error() string {
 	return s
 }
 
-// LoadPolicy reads and validates the policy at PolicyPath. It returns
-// ErrNoPolicy when there is none, and a *FieldError when it is invalid.
+// LoadPolicy reads and validates the policy at PolicyPath, with what the
+// user's settings may change in it (UserMay). It returns ErrNoPolicy when
+// there is none, and a *FieldError when it is invalid.
 func LoadPolicy() (*Policy, error) {
-	return ReadPolicy(PolicyPath())
+	p, err := ReadPolicy(PolicyPath())
+	if err != nil {
+		return nil, err
+	}
+	if s, err := LoadSettings(); err == nil {
+		p.ApplyUser(s)
+	}
+	return p, nil
+}
+
+// ApplyUser takes from the user's settings what the policy lets users set;
+// values that would not be valid in the policy are left out.
+func (p *Policy) ApplyUser(s Settings) {
+	if p.UserMay.Proxy && s.Proxy != "" && CheckProxy(s.Proxy) == nil {
+		p.Proxy = s.Proxy
+		p.FromUser = append(p.FromUser, "proxy")
+	}
+	if p.UserMay.PKCS11Module && s.PKCS11Module != "" && filepath.IsAbs(s.PKCS11Module) {
+		p.PKCS11.Module = s.PKCS11Module
+		p.FromUser = append(p.FromUser, "pkcs11.module")
+	}
 }
 
 // ReadPolicy reads and validates the policy file at path.
@@ -187,7 +220,7 @@ func (p *Policy) Validate() error {
 			return bad(fmt.Sprintf("ca.anchors[%d]", i), ReasonFingerprint, a)
 		}
 	}
-	if err := validProxy(p.Proxy); err != nil {
+	if err := CheckProxy(p.Proxy); err != nil {
 		return bad("proxy", ReasonValue, err.Error())
 	}
 	for i, s := range p.KeyStores {
@@ -206,7 +239,10 @@ func (p *Policy) Validate() error {
 	return nil
 }
 
-func validProxy(s string) error {
+// CheckProxy says whether s is a proxy setting the suite understands:
+// "system", "none", an http:// or socks5:// proxy URL without credentials,
+// or pac+http(s):// and the address of a PAC file.
+func CheckProxy(s string) error {
 	switch s {
 	case "", "system", "none":
 		return nil

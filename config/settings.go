@@ -15,6 +15,10 @@ import (
 type Settings struct {
 	Language    string `json:"language,omitempty"`     // "fr", "en", "it"; empty: from the OS
 	DefaultCert string `json:"default_cert,omitempty"` // key ID of the default certificate
+	// Proxy and PKCS11Module apply only where the policy lets users set
+	// them (Policy.UserMay).
+	Proxy        string `json:"proxy,omitempty"`
+	PKCS11Module string `json:"pkcs11_module,omitempty"`
 	// Signature is how documents are signed unless chosen otherwise.
 	Signature SignatureDefaults `json:"signature,omitzero"`
 }
