@@ -72,7 +72,10 @@ type UI struct {
 	tmp        string // pictures of pages, removed on quit
 
 	// tasks counts background work; tests wait on it instead of sleeping.
-	tasks sync.WaitGroup
+	// Closing the app cancels it all through ctx.
+	tasks   sync.WaitGroup
+	ctx     context.Context
+	stopAll context.CancelFunc
 }
 
 // New builds the main window on a (a fyne app from the real driver, or
@@ -82,6 +85,7 @@ func New(a fyne.App, o Options) *UI {
 		o.Now = time.Now
 	}
 	u := &UI{app: a, opt: o}
+	u.ctx, u.stopAll = context.WithCancel(context.Background())
 	u.settings, _ = config.LoadSettings()
 	u.p = i18n.New(i18n.Detect(u.settings.Language))
 	u.pol, u.polErr = config.LoadPolicy()
@@ -117,6 +121,7 @@ func (u *UI) ShowAndRun() {
 // Close stops what the app started (the demo CA) and removes its temporary
 // files.
 func (u *UI) Close() {
+	u.stopAll() // work in progress stops; a half-signed file is never left behind
 	u.tasks.Wait()
 	u.stopDemo()
 	if u.tmp != "" {
@@ -227,7 +232,7 @@ func (u *UI) policy() (*config.Policy, error) {
 // task runs work in the background with a context that cancel ends, then
 // done on the window's goroutine.
 func (u *UI) task(work func(ctx context.Context) error, done func(error)) (cancel func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(u.ctx)
 	u.tasks.Add(1)
 	go func() {
 		defer u.tasks.Done()

@@ -131,10 +131,16 @@ func (h *homeScreen) renew(c local.Cert) {
 	coupon := widget.NewEntry()
 	coupon.SetPlaceHolder(u.T("app.home.coupon_hint"))
 	u.askPIN(c, widget.NewFormItem(u.T("app.home.coupon"), coupon), func(pin []byte) {
-		progress := dialog.NewCustomWithoutButtons(u.T("app.home.renewing"), widget.NewProgressBarInfinite(), u.win)
+		var cancel func()
+		progress := dialog.NewCustom(u.T("app.home.renewing"), u.T("app.cancel"), widget.NewProgressBarInfinite(), u.win)
+		progress.SetOnClosed(func() {
+			if cancel != nil {
+				cancel()
+			}
+		})
 		progress.Show()
 		var next *pkcs.Key
-		u.task(func(ctx context.Context) error {
+		cancel = u.task(func(ctx context.Context) error {
 			defer clear(pin)
 			current, err := c.Store.Open(c.ID, pin)
 			if err != nil {
@@ -147,6 +153,7 @@ func (h *homeScreen) renew(c local.Cert) {
 			next, err = client.Renew(ctx, c.Store, pin, coupon.Text)
 			return err
 		}, func(err error) {
+			cancel = nil
 			progress.Hide()
 			if err != nil {
 				u.showError(err)
