@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -100,8 +101,8 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 		}
 		dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
 		return &http.Transport{
-			Proxy:                 proxy,
-			DialContext:           dialer.DialContext,
+			Proxy:                 notTunnelled(proxy),
+			DialContext:           tunnelDialer(proxy, dialer),
 			TLSClientConfig:       tc,
 			TLSHandshakeTimeout:   15 * time.Second,
 			ResponseHeaderTimeout: 30 * time.Second,
@@ -110,7 +111,11 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 			ForceAttemptHTTP2:     true,
 		}
 	}}
-	return &http.Client{Transport: rt, Timeout: timeout}, nil
+	var t http.RoundTripper = rt
+	if proxy != nil {
+		t = &ntlmRetry{next: rt, proxy: proxy, dialer: &net.Dialer{Timeout: 15 * time.Second}}
+	}
+	return &http.Client{Transport: t, Timeout: timeout}, nil
 }
 
 // perHost keeps one transport per host name, so that each TLS verification
@@ -143,6 +148,41 @@ func (p *perHost) CloseIdleConnections() {
 	defer p.mu.Unlock()
 	for _, t := range p.byHost {
 		t.CloseIdleConnections()
+	}
+}
+
+// notTunnelled leaves to net/http the proxies it handles well: SOCKS5, and
+// HTTP proxies for http:// URLs (absolute-URI requests, Basic
+// credentials). Tunnels through HTTP proxies are tunnelDialer's.
+func notTunnelled(proxy func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	if proxy == nil {
+		return nil
+	}
+	return func(r *http.Request) (*url.URL, error) {
+		u, err := proxy(r)
+		if u != nil && u.Scheme == "http" && r.URL.Scheme == "https" {
+			return nil, err // tunnelDialer opens the tunnel
+		}
+		return u, err
+	}
+}
+
+// tunnelDialer dials https:// targets through the HTTP proxy the policy
+// gives for them with our own CONNECT (Tunnel), which answers NTLM
+// challenges as well as Basic ones; everything else is dialled directly.
+func tunnelDialer(proxy func(*http.Request) (*url.URL, error), d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if proxy == nil {
+		return d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// Transport asks for a plain connection to addr when notTunnelled
+		// said "no proxy" (find out whether that was a tunnel), and to the
+		// proxy itself for the requests it sends there.
+		req := &http.Request{URL: &url.URL{Scheme: "https", Host: addr}}
+		if u, err := proxy(req); err == nil && u != nil && u.Scheme == "http" && u.Host != addr {
+			return Tunnel(ctx, d, u, addr)
+		}
+		return d.DialContext(ctx, network, addr)
 	}
 }
 

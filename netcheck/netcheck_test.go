@@ -343,3 +343,33 @@ func TestDroppedConnection(t *testing.T) {
 		t.Fatalf("cause %+v", rep.Cause)
 	}
 }
+
+// A proxy that speaks NTLM only (a real squid, whose ntlm_fake_auth helper
+// runs the real handshake and accepts any account): without credentials
+// the doctor says which scheme it wants; with credentials in the keychain
+// every request (tunnel, TLS, the CA's services) goes through.
+func TestNTLMProxy(t *testing.T) {
+	testenv.NeedSecretService(t)
+	testenv.Require(t, "/usr/lib/squid/ntlm_fake_auth")
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	sq := testenv.StartSquid(t, testenv.SquidOptions{NTLM: true})
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = sq.URL })
+	config.DeleteProxyCredentials(sq.Addr)
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Cause == nil || rep.Cause.Code != "proxy_auth_required" || rep.Cause.Observed != "NTLM" || rep.Cause.Fix != "proxy_credentials" {
+		t.Fatalf("without credentials: %+v", rep.Cause)
+	}
+	if err := config.SaveProxyCredentials(sq.Addr, `EXAMPLE\alice`, "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	defer config.DeleteProxyCredentials(sq.Addr)
+	rep = Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
+	if rep.Verdict != Works {
+		t.Fatalf("with NTLM credentials: %s %+v", rep.Verdict, rep.Findings)
+	}
+	for _, check := range []string{"tls", "service", "tsa"} {
+		if f := find(rep, check); f == nil || f.Severity != OK {
+			t.Fatalf("%s through the NTLM proxy: %+v", check, f)
+		}
+	}
+}

@@ -1,9 +1,7 @@
 package netcheck
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
 	"errors"
 	"net"
 	"net/http"
@@ -19,52 +17,32 @@ import (
 // schemes the proxy offers), target refused by the proxy's rules.
 func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": config.ProxyDisplay(proxy)}}
-	start := time.Now()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", proxy.Host)
-	if err != nil {
-		f.Severity, f.Code, f.Fix = Error, "proxy_unreachable", "configure_proxy"
-		f.Target = proxy.Host
-		return f
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target, Header: http.Header{}}
 	if proxy.User != nil {
-		pass, _ := proxy.User.Password()
-		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pass)))
 		f.Details["credentials"] = "keychain"
 	}
-	if err := req.Write(conn); err != nil {
-		f.Severity, f.Code, f.Fix = Error, "proxy_unreachable", "configure_proxy"
-		return f
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	start := time.Now()
+	conn, err := config.Tunnel(ctx, &net.Dialer{}, proxy, target)
 	f.Millis = time.Since(start).Milliseconds()
-	if err != nil {
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "proxy_no_answer", "configure_proxy", shortErr(err)
-		return f
-	}
-	resp.Body.Close()
+	var (
+		auth   *config.ProxyAuthError
+		status *config.ProxyStatusError
+		op     *net.OpError
+	)
 	switch {
-	case resp.StatusCode == http.StatusOK:
+	case err == nil:
+		conn.Close()
 		f.Severity, f.Code = OK, "tunnel_open"
-	case resp.StatusCode == http.StatusProxyAuthRequired:
-		var schemes []string
-		basic := false
-		for _, h := range resp.Header.Values("Proxy-Authenticate") {
-			scheme, _, _ := strings.Cut(h, " ")
-			schemes = append(schemes, scheme)
-			basic = basic || strings.EqualFold(scheme, "Basic")
+	case errors.As(err, &auth):
+		f.Observed = strings.Join(auth.Schemes, ", ")
+		answerable := false
+		for _, s := range auth.Schemes {
+			answerable = answerable || strings.EqualFold(s, "Basic") || strings.EqualFold(s, "NTLM")
 		}
-		f.Observed = strings.Join(schemes, ", ")
 		switch {
-		case !basic:
-			// NTLM or Negotiate only: not a password problem.
+		case !answerable:
+			// Negotiate (Kerberos) only: not a password problem.
 			f.Severity, f.Code, f.Fix = Error, "proxy_auth_unsupported", "exempt_ca_from_proxy_auth"
-		case proxy.User != nil:
+		case auth.Tried != "":
 			f.Severity, f.Code, f.Fix = Error, "proxy_auth_rejected", "proxy_credentials"
 		default:
 			f.Severity, f.Code, f.Fix = Error, "proxy_auth_required", "proxy_credentials"
@@ -73,12 +51,15 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 				f.Observed = shortErr(err)
 			}
 		}
-	case resp.StatusCode == http.StatusForbidden:
-		f.Severity, f.Code, f.Fix = Error, "proxy_denied", "allow_ca_on_proxy"
-		f.Observed = resp.Status
+	case errors.As(err, &status) && status.Code == http.StatusForbidden:
+		f.Severity, f.Code, f.Fix, f.Observed = Error, "proxy_denied", "allow_ca_on_proxy", status.Status
+	case errors.As(err, &status):
+		f.Severity, f.Code, f.Fix, f.Observed = Error, "proxy_refused", "configure_proxy", status.Status
+	case errors.As(err, &op) && op.Op == "dial":
+		f.Severity, f.Code, f.Fix = Error, "proxy_unreachable", "configure_proxy"
+		f.Target = proxy.Host
 	default:
-		f.Severity, f.Code, f.Fix = Error, "proxy_refused", "configure_proxy"
-		f.Observed = resp.Status
+		f.Severity, f.Code, f.Fix, f.Observed = Error, "proxy_no_answer", "configure_proxy", shortErr(err)
 	}
 	return f
 }

@@ -83,6 +83,8 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 		locked *pkcs.LockedError
 		amb    *pkcs.AmbiguousTokenError
 		pathE  *fs.PathError
+		pae    *config.ProxyAuthError
+		pse    *config.ProxyStatusError
 	)
 	switch {
 	case errors.As(err, &se):
@@ -95,6 +97,14 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 		return e(ExitTLSAnchor, p.T("err.ca_cert_name", "Host", certE.Host), p.T("hint.ask_it"))
 	case errors.Is(err, activation.ErrWrongCA):
 		return e(ExitTLSAnchor, p.T("err.wrong_ca"), p.T("hint.ask_it"))
+	case errors.As(err, &pae) && pae.Tried != "":
+		return e(ExitUnreachable, p.T("err.proxy_auth_rejected", "Proxy", pae.Proxy, "Scheme", pae.Tried), p.T("hint.proxy_login"))
+	case errors.As(err, &pae) && (offered(pae.Schemes, "Basic") || offered(pae.Schemes, "NTLM")):
+		return e(ExitUnreachable, p.T("err.proxy_auth", "Proxy", pae.Proxy, "Schemes", strings.Join(pae.Schemes, ", ")), p.T("hint.proxy_login"))
+	case errors.As(err, &pae):
+		return e(ExitUnreachable, p.T("err.proxy_auth_unsupported", "Proxy", pae.Proxy, "Schemes", strings.Join(pae.Schemes, ", ")), p.T("hint.proxy_exempt"))
+	case errors.As(err, &pse):
+		return e(ExitUnreachable, p.T("err.proxy_refused", "Proxy", pse.Proxy, "Status", pse.Status), p.T("hint.proxy_allow"))
 	case errors.Is(err, activation.ErrUnreachable):
 		return e(ExitUnreachable, p.T("err.unreachable"), p.T("hint.network"))
 	case errors.Is(err, activation.ErrMalformedReply):
@@ -242,4 +252,13 @@ func StampLabels(p *i18n.Printer) pdf.Labels {
 		SignedBy: p.T("stamp.signed_by"), Member: p.T("stamp.member"), Date: p.T("stamp.date"),
 		Reason: p.T("stamp.reason"), Location: p.T("stamp.location"), DateLayout: p.T("format.datetime"),
 	}
+}
+
+func offered(schemes []string, scheme string) bool {
+	for _, s := range schemes {
+		if strings.EqualFold(s, scheme) {
+			return true
+		}
+	}
+	return false
 }

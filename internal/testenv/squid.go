@@ -15,6 +15,9 @@ type SquidOptions struct {
 	// BasicAuth, when set as "user:password", makes squid ask for Basic
 	// credentials (407).
 	BasicAuth string
+	// NTLM makes squid ask for NTLM (only) with squid's ntlm_fake_auth
+	// helper: the handshake is real, any user and password pass.
+	NTLM bool
 	// DenyPort makes squid refuse CONNECT to that port (403), as a proxy
 	// whose allow list lacks the CA would.
 	DenyPort int
@@ -62,6 +65,9 @@ func StartSquid(t testing.TB, o SquidOptions) *Squid {
 		pw := filepath.Join(dir, "passwd")
 		os.WriteFile(pw, []byte(user+":"+strings.TrimSpace(string(hash))+"\n"), 0o644)
 		fmt.Fprintf(&conf, "auth_param basic program /usr/lib/squid/basic_ncsa_auth %s\nauth_param basic realm paraphe-test\nacl authed proxy_auth REQUIRED\nhttp_access deny !authed\n", pw)
+	}
+	if o.NTLM {
+		conf.WriteString("auth_param ntlm program /usr/lib/squid/ntlm_fake_auth\nauth_param ntlm children 2\nacl authed proxy_auth REQUIRED\nhttp_access deny !authed\n")
 	}
 	conf.WriteString("http_access allow localnet\nhttp_access deny all\n")
 	cf := filepath.Join(dir, "squid.conf")
