@@ -247,6 +247,17 @@ func environment(o Options) []Finding {
 		if o.PolicyErr != nil && !errors.Is(o.PolicyErr, config.ErrNoPolicy) {
 			return []Finding{{Check: "policy", Severity: Error, Code: "policy_invalid", Observed: shortErr(o.PolicyErr), Fix: "ask_it", Details: d}}
 		}
+		if d["install"] != "machine" {
+			// The onboarding guides' "suite not installed / no admin
+			// rights": a copy run from the user's folder (or a build)
+			// with no machine policy is not an installation; only an
+			// administrator can make one.
+			fix := "install_admin_package"
+			if d["admin"] == "false" {
+				fix = "ask_it_install"
+			}
+			return []Finding{{Check: "policy", Severity: Error, Code: "not_installed", Observed: config.PolicyPath(), Fix: fix, Details: d}}
+		}
 		return []Finding{{Check: "policy", Severity: Error, Code: "no_policy", Observed: config.PolicyPath(), Fix: "install_policy", Details: d}}
 	}
 	return []Finding{{Check: "environment", Severity: OK, Code: "policy_valid", Observed: o.Policy.Path, Details: d}}

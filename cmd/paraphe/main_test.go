@@ -484,3 +484,45 @@ func TestActivateThroughAuthenticatingProxy(t *testing.T) {
 		t.Fatalf("activation through the proxy: %+v", r)
 	}
 }
+
+// The onboarding guides' "suite not installed / no admin rights": a copy
+// of paraphe in a user's folder, run by a user who is not an administrator,
+// with no machine policy. The doctor's top finding says so and that IT must
+// install it.
+func TestDoctorNotInstalledNoAdmin(t *testing.T) {
+	testenv.Require(t, "setpriv")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the copy as another user")
+	}
+	home, err := os.MkdirTemp("", "paraphe-user-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(home)
+	os.MkdirAll(filepath.Join(home, "bin"), 0o755)
+	os.Chmod(home, 0o755)
+	exe := filepath.Join(home, "bin", "paraphe")
+	data, _ := os.ReadFile(filepath.Join(binDir, "paraphe"))
+	if err := os.WriteFile(exe, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exec.Command("chown", "-R", "nobody:nogroup", home).Run()
+	cmd := exec.Command("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", exe, "doctor", "--json", "--timeout", "2s")
+	cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "PARAPHE_LANG=en", "PARAPHE_HOME=" + filepath.Join(home, ".paraphe"),
+		"PARAPHE_POLICY=" + filepath.Join(home, "no-policy.json")}
+	out, err := cmd.Output()
+	var rep struct {
+		Verdict string
+		Cause   struct {
+			Code, Fix string
+			Details   map[string]string
+		}
+	}
+	if jerr := json.Unmarshal(out, &rep); jerr != nil {
+		t.Fatalf("%v %v\n%s", err, jerr, out)
+	}
+	if rep.Verdict != "blocked" || rep.Cause.Code != "not_installed" || rep.Cause.Fix != "ask_it_install" ||
+		rep.Cause.Details["admin"] != "false" || rep.Cause.Details["install"] != "user" {
+		t.Fatalf("%+v", rep)
+	}
+}
