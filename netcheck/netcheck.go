@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) *Report {
 	if port == "" {
 		port = "443"
 	}
-	proxyURL, proxySource, perr := config.ResolveProxy(o.Policy, u)
+	proxyURL, proxySource, perr := resolveProxy(ctx, o.Policy, u, o.timeout())
 	if perr != nil {
 		f := Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_network",
 			Details: map[string]string{"source": proxySource}}
@@ -372,6 +372,39 @@ func shortErr(err error) string {
 
 func isRefused(err error) bool {
 	return strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "actively refused")
+}
+
+// errProxyTimeout: finding the proxy (a PAC file, the OS settings) took
+// longer than the checks may.
+var errProxyTimeout = errors.New("no answer within the time given to each check")
+
+// resolveProxy finds the proxy for u within timeout: a PAC server that
+// does not answer must not hold the report (the lookup goes on in the
+// background, bounded by its own limits, and is cached for the next run).
+func resolveProxy(ctx context.Context, p *config.Policy, u *url.URL, timeout time.Duration) (*url.URL, string, error) {
+	type result struct {
+		u      *url.URL
+		source string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		pu, source, err := config.ResolveProxy(p, u)
+		done <- result{pu, source, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.u, r.source, r.err
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	source := config.SourceOS
+	if strings.HasPrefix(p.Proxy, "pac+") {
+		source = config.SourcePAC
+	}
+	return nil, source, errProxyTimeout
 }
 
 // installKind tells a per-machine installation (the program lives in a

@@ -375,3 +375,23 @@ func TestNTLMProxy(t *testing.T) {
 		}
 	}
 }
+
+// A PAC server that accepts the connection and never answers does not hold
+// the report beyond the checks' timeout: the cause is the PAC file.
+func TestPACNoAnswer(t *testing.T) {
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	release := make(chan struct{})
+	pac := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer pac.Close()
+	defer close(release)
+	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = "pac+" + pac.URL + "/hang.pac" })
+	rep := Run(context.Background(), Options{Policy: p, Timeout: 200 * time.Millisecond})
+	if rep.Cause == nil || rep.Cause.Code != "pac_failed" || rep.Cause.Fix != "check_pac" || !strings.Contains(rep.Cause.Observed, "no answer") {
+		t.Fatalf("cause %+v", rep.Cause)
+	}
+}
