@@ -47,6 +47,9 @@ vet: check-go
 test: deps vet
 	@scripts/corpus.sh
 	$(GO) test -count=1 ./...
+	@# the Windows and macOS files (proxy settings, keychain, paths) at least build and vet
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...
 	@# the build without cgo (no PKCS#11) must still say why tokens are missing
 	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
 	@# a short fuzzing run of the PDF reader and signer: no panic, no hang
