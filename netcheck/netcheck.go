@@ -235,6 +235,9 @@ func environment(o Options) []Finding {
 		d["admin"] = fmt.Sprint(os.Geteuid() == 0)
 	}
 	if o.Policy == nil {
+		if errors.Is(o.PolicyErr, config.ErrUnconfigured) {
+			return []Finding{{Check: "policy", Severity: Error, Code: "policy_unconfigured", Observed: config.PolicyPath(), Fix: "set_ca", Details: d}}
+		}
 		if o.PolicyErr != nil && !errors.Is(o.PolicyErr, config.ErrNoPolicy) {
 			return []Finding{{Check: "policy", Severity: Error, Code: "policy_invalid", Observed: shortErr(o.PolicyErr), Fix: "ask_it", Details: d}}
 		}
