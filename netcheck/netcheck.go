@@ -107,32 +107,6 @@ func Run(ctx context.Context, o Options) *Report {
 		mu.Unlock()
 	}
 	add(environment(o)...)
-	if o.Policy == nil {
-		finish(rep)
-		return rep
-	}
-	u, err := url.Parse(o.Policy.CA.URL)
-	if err != nil {
-		add(Finding{Check: "policy", Severity: Error, Code: "bad_url", Fix: "ask_it"})
-		finish(rep)
-		return rep
-	}
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = "443"
-	}
-	proxyURL, proxySource, perr := config.ResolveProxy(o.Policy, u)
-	if perr != nil {
-		f := Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_network",
-			Details: map[string]string{"source": proxySource}}
-		if pac, ok := strings.CutPrefix(o.Policy.Proxy, "pac+"); ok {
-			f.Fix, f.Target = "check_pac", redactURL(pac)
-		}
-		add(f)
-		finish(rep)
-		return rep
-	}
-	add(proxyFinding(proxyURL, proxySource))
 
 	var wg sync.WaitGroup
 	pending := map[string]int{} // check name → runs not finished, under mu
@@ -153,24 +127,10 @@ func Run(ctx context.Context, o Options) *Report {
 			add(fs...)
 		}()
 	}
-	// The network path, step by step, so that the first broken step shows.
-	if proxyURL == nil {
-		run("dns", func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
-		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
-	} else {
-		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
-		target := net.JoinHostPort(host, port)
-		switch proxyURL.Scheme {
-		case "http":
-			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
-		case "socks5", "socks5h":
-			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
-		}
+	if o.Policy != nil {
+		checkNetwork(o, now, add, run)
 	}
-	run("tls", func(ctx context.Context) []Finding {
-		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)
-	})
-	run("service", func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
+	// This computer is checked even when the policy says nothing of the CA.
 	if o.Local != nil {
 		run("keystore", o.Local)
 	}
@@ -195,6 +155,49 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	finish(rep)
 	return rep
+}
+
+// checkNetwork starts the checks of the path to the CA the policy names.
+func checkNetwork(o Options, now func() time.Time, add func(...Finding), run func(string, func(context.Context) []Finding)) {
+	u, err := url.Parse(o.Policy.CA.URL)
+	if err != nil {
+		add(Finding{Check: "policy", Severity: Error, Code: "bad_url", Fix: "ask_it"})
+		return
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "443"
+	}
+	proxyURL, proxySource, perr := config.ResolveProxy(o.Policy, u)
+	if perr != nil {
+		f := Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_network",
+			Details: map[string]string{"source": proxySource}}
+		if pac, ok := strings.CutPrefix(o.Policy.Proxy, "pac+"); ok {
+			f.Fix, f.Target = "check_pac", redactURL(pac)
+		}
+		add(f)
+		return
+	}
+	add(proxyFinding(proxyURL, proxySource))
+
+	// The network path, step by step, so that the first broken step shows.
+	if proxyURL == nil {
+		run("dns", func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
+		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
+	} else {
+		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
+		target := net.JoinHostPort(host, port)
+		switch proxyURL.Scheme {
+		case "http":
+			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
+		case "socks5", "socks5h":
+			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
+		}
+	}
+	run("tls", func(ctx context.Context) []Finding {
+		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)
+	})
+	run("service", func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
 }
 
 // testHookStart is called as each concurrent check starts (tests use it to

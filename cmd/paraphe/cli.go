@@ -66,6 +66,9 @@ const (
 	exitSigUntrusted = 31 // a signature does not chain to a trusted root
 	exitSigModified  = 32 // the document changed after a signature beyond what is allowed
 	exitNotSigned    = 33
+
+	exitUnconfigured = 34 // the machine policy is the packages' template: no CA yet
+	exitNotAdmin     = 35 // writing the machine policy needs administrator rights
 )
 
 type app struct {
@@ -104,6 +107,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"doctor":   a.doctor,
 		"proxy":    a.proxy,
 		"version":  a.version,
+		"admin":    a.admin,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -118,7 +122,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, a.p.T("usage"))
 		return exitUsage
 	}
-	if args[0] != "version" && args[0] != "doctor" {
+	if args[0] != "version" && args[0] != "doctor" && args[0] != "admin" {
 		a.warnExpiring()
 	}
 	err := f(args[1:])

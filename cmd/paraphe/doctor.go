@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -18,7 +19,12 @@ import (
 // doctor runs the connectivity checks. Its exit codes are its own, for
 // deployment scripts: 0 works, 1 works with warnings, 2 blocked.
 func (a *app) doctor(args []string) error {
-	fs := a.flags("doctor")
+	return a.diagnose(a.flags("doctor"), args, a.localChecks)
+}
+
+// diagnose runs the doctor's checks with local's look at this computer
+// (the doctor's, or admin check's) and reports them.
+func (a *app) diagnose(fs *flag.FlagSet, args []string, local func(*config.Policy) func(context.Context) []netcheck.Finding) error {
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
 	timeout := fs.Duration("timeout", 5*time.Second, a.p.T("flag.timeout"))
 	htmlOut := fs.String("html", "", a.p.T("flag.html"))
@@ -27,7 +33,7 @@ func (a *app) doctor(args []string) error {
 	}
 	pol, polErr := a.policy() // the doctor reports a missing or invalid policy itself
 	ctx := context.Background()
-	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: *timeout, Local: a.localChecks(pol), Version: paraphVersion()})
+	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: *timeout, Local: local(pol), Version: paraphVersion()})
 	if *htmlOut != "" {
 		if err := a.writeHTMLReport(*htmlOut, rep); err != nil {
 			return &cli.ExitError{Code: exitError, Message: a.p.T("err.write_file", "File", *htmlOut), Err: err}
@@ -50,15 +56,7 @@ func (a *app) doctor(args []string) error {
 // localChecks looks at this computer: the keychain and the certificates.
 func (a *app) localChecks(pol *config.Policy) func(context.Context) []netcheck.Finding {
 	return func(context.Context) []netcheck.Finding {
-		var out []netcheck.Finding
-		ks, err := a.keychain(pol)
-		if err == nil {
-			if err := ks.Check(); err != nil {
-				out = append(out, netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.Warning, Code: "keychain_unavailable", Fix: "install_keyring"})
-			} else {
-				out = append(out, netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.OK, Code: "keychain_ok"})
-			}
-		}
+		out := []netcheck.Finding{a.keychainFinding(pol)}
 		days := config.DefaultPolicy().RenewalWarningDays
 		if pol != nil {
 			days = pol.RenewalWarningDays
@@ -92,6 +90,19 @@ func (a *app) localChecks(pol *config.Policy) func(context.Context) []netcheck.F
 		}
 		return out
 	}
+}
+
+// keychainFinding says whether the operating system's keychain answers.
+func (a *app) keychainFinding(pol *config.Policy) netcheck.Finding {
+	f := netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.OK, Code: "keychain_ok"}
+	ks, err := a.keychain(pol)
+	if err == nil {
+		err = ks.Check()
+	}
+	if err != nil {
+		f.Severity, f.Code, f.Fix = netcheck.Warning, "keychain_unavailable", "install_keyring"
+	}
+	return f
 }
 
 func (a *app) printReport(rep *netcheck.Report) {

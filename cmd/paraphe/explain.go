@@ -50,6 +50,8 @@ func (a *app) explain(err error) error {
 		return e(exitUnreachable, p.T("err.unreachable"), p.T("hint.network"))
 	case errors.Is(err, activation.ErrMalformedReply):
 		return e(exitBadReply, p.T("err.bad_reply"), p.T("hint.network"))
+	case errors.Is(err, config.ErrUnconfigured):
+		return e(exitUnconfigured, p.T("err.unconfigured", "Path", config.PolicyPath()), p.T("hint.unconfigured"))
 	case errors.Is(err, config.ErrNoPolicy):
 		return e(exitNoPolicy, p.T("err.no_policy", "Path", config.PolicyPath()), p.T("hint.no_policy"))
 	case errors.As(err, &fe):
