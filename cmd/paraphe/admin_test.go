@@ -142,6 +142,10 @@ func TestAdminPolicyWrite(t *testing.T) {
 	if after, _ := os.ReadFile(path); string(after) != string(before) {
 		t.Fatal("a refused write changed the policy")
 	}
+	// Proxy credentials belong in the keychain: refused, and not repeated.
+	if r := write("--proxy", "http://alice:s3cret@proxy:3128"); r.code != exitUsage || strings.Contains(r.stdout+r.stderr, "s3cret") || !strings.Contains(r.stderr, "keychain") {
+		t.Fatalf("proxy with credentials: %+v", r)
+	}
 	// The package's template is filled in place.
 	tmpl, _ := os.ReadFile("../../installer/linux/policy.json")
 	os.WriteFile(path, tmpl, 0o644)
