@@ -44,8 +44,15 @@ func dist(t *testing.T, pattern string) string {
 // when the exit code is not want.
 func run(t *testing.T, want int, name string, args ...string) string {
 	t.Helper()
+	return runIn(t, "", want, name, args...)
+}
+
+// runIn is run in folder dir.
+func runIn(t *testing.T, dir string, want int, name string, args ...string) string {
+	t.Helper()
 	testenv.Require(t, name)
 	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "PARAPHE_LANG=en")
 	out, err := cmd.CombinedOutput()
 	code := 0
@@ -164,10 +171,12 @@ func verifySignature(t *testing.T, file string) {
 }
 
 // msiTable returns a table of the MSI as rows of columns (msiinfo export
-// prints three header lines: names, types, keys).
+// prints three header lines: names, types, keys). msiinfo writes a table's
+// binary streams (icons) into the current folder: a temporary one.
 func msiTable(t *testing.T, msi, table string) [][]string {
 	t.Helper()
-	out := run(t, 0, "msiinfo", "export", msi, table)
+	abs, _ := filepath.Abs(msi)
+	out := runIn(t, t.TempDir(), 0, "msiinfo", "export", abs, table)
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(out, "\r\n", "\n"), "\n"), "\n")
 	var rows [][]string
 	for _, l := range lines[3:] {
@@ -300,9 +309,18 @@ func TestMSIPolicyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var programData string // %ProgramData%, where the policy and the install log go
 	install := func(props map[string]string) (string, int) {
-		cmdline := regexp.MustCompile(`\[([A-Z0-9_]+)\]`).ReplaceAllStringFunc(target, func(m string) string { return props[m[1:len(m)-1]] })
-		path := filepath.Join(t.TempDir(), "ProgramData", "Paraphe", "policy.json")
+		programData = filepath.Join(t.TempDir(), "ProgramData") + string(filepath.Separator)
+		std := map[string]string{"CommonAppDataFolder": programData}
+		cmdline := regexp.MustCompile(`\[([A-Za-z0-9_]+)\]`).ReplaceAllStringFunc(target, func(m string) string {
+			name := m[1 : len(m)-1]
+			if v, ok := std[name]; ok {
+				return v
+			}
+			return props[name]
+		})
+		path := filepath.Join(programData, "Paraphe", "policy.json")
 		cmd := exec.Command(filepath.Join(bin, "paraphe"), splitWindows(cmdline)...)
 		cmd.Env = append(os.Environ(), "PARAPHE_POLICY="+path, "PARAPHE_LANG=en")
 		out, err := cmd.CombinedOutput()
@@ -335,9 +353,15 @@ func TestMSIPolicyCommand(t *testing.T) {
 		t.Fatal("a policy was written without properties")
 	}
 	// A CA that cannot be reached, without its fingerprint: the action
-	// fails, and Windows Installer rolls the installation back.
+	// fails, Windows Installer rolls the installation back, and the log
+	// beside the policy says why.
 	if _, code := install(map[string]string{"CA_URL": "https://127.0.0.1:1", "PROXY": "none"}); code == 0 {
 		t.Fatal("an unreachable CA without fingerprint did not fail the action")
+	}
+	// (On Linux "Paraphe\install.log" is one file name.)
+	log, err := os.ReadFile(programData + `Paraphe\install.log`)
+	if err != nil || !strings.Contains(string(log), "admin policy write") || !strings.Contains(string(log), "cannot be reached") {
+		t.Fatalf("install log: %v\n%s", err, log)
 	}
 }
 

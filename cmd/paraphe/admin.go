@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -232,12 +233,39 @@ func (a *app) tellAnchors(info *activation.CAInfo, given bool) {
 // policyWrite changes the machine policy in place: the fields given, over
 // what the file already says (or the defaults). The MSI runs it at install
 // time with its public properties; a property left empty changes nothing.
+//
+// --log FILE appends what it says to FILE as well: Windows Installer keeps
+// no output of the programs it runs, so the MSI names a log beside the
+// policy for IT to read when a deployment fails.
 func (a *app) policyWrite(args []string) error {
 	set := a.adminFlags("policy write")
 	f := a.addPolicyFlags(set)
+	logFile := set.String("log", "", a.p.T("flag.admin_log"))
 	if pos, err := cli.Parse(set, args); err != nil || len(pos) != 0 {
 		return a.usageErr(errors.New(a.p.T("usage.admin")))
 	}
+	if *logFile == "" {
+		return a.writePolicy(f)
+	}
+	os.MkdirAll(filepath.Dir(*logFile), 0o755)
+	log, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return a.writeErr(*logFile, err)
+	}
+	defer log.Close()
+	fmt.Fprintf(log, "%s paraphe %s admin policy write\n", a.now().UTC().Format(time.RFC3339), paraphVersion())
+	stdout, stderr := a.stdout, a.stderr
+	a.stdout, a.stderr = io.MultiWriter(stdout, log), io.MultiWriter(stderr, log)
+	defer func() { a.stdout, a.stderr = stdout, stderr }()
+	err = a.writePolicy(f)
+	if err != nil {
+		cli.Exit(log, "paraphe", a.explain(err), a.p.T("hint"))
+	}
+	return err
+}
+
+// writePolicy is policy write once its command line is read.
+func (a *app) writePolicy(f *policyFlags) error {
 	path := config.PolicyPath()
 	if f.empty() {
 		fmt.Fprintln(a.stdout, a.p.T("admin.nothing_to_write", "Path", path))

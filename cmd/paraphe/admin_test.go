@@ -146,6 +146,14 @@ func TestAdminPolicyWrite(t *testing.T) {
 	if r := write("--proxy", "http://alice:s3cret@proxy:3128"); r.code != exitUsage || strings.Contains(r.stdout+r.stderr, "s3cret") || !strings.Contains(r.stderr, "keychain") {
 		t.Fatalf("proxy with credentials: %+v", r)
 	}
+	// --log keeps what was said, failures included (the MSI's install log).
+	log := filepath.Join(filepath.Dir(path), "install.log")
+	write("--log", log, "--proxy", "none")
+	write("--log", log, "--proxy", "ftp://proxy")
+	if data, _ := os.ReadFile(log); strings.Count(string(data), "admin policy write") != 2 ||
+		!strings.Contains(string(data), "Machine policy written to") || !strings.Contains(string(data), "proxy has a value that is not allowed") {
+		t.Fatalf("install log:\n%s", data)
+	}
 	// The package's template is filled in place.
 	tmpl, _ := os.ReadFile("../../installer/linux/policy.json")
 	os.WriteFile(path, tmpl, 0o644)
