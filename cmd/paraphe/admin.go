@@ -394,7 +394,12 @@ func policySettings(p *config.Policy, file []byte) []policySetting {
 	data, _ := json.Marshal(p)
 	json.Unmarshal(data, &effective)
 	if p.PKCS11.Module == "" {
-		effective["pkcs11"] = map[string]any{"module": p.PKCS11Module()}
+		pk, _ := effective["pkcs11"].(map[string]any)
+		if pk == nil {
+			pk = map[string]any{}
+		}
+		pk["module"] = p.PKCS11Module()
+		effective["pkcs11"] = pk
 	}
 	var raw map[string]any
 	json.Unmarshal(file, &raw)

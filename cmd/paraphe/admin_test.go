@@ -219,6 +219,7 @@ func TestAdminPolicyValidateAndShow(t *testing.T) {
 
 	pol := policyWith(t, w.srv.Policy, func(p map[string]any) {
 		p["proxy"] = "none"
+		p["pkcs11"] = map[string]any{"token": "card-1"}
 		delete(p, "pin_policy")
 		delete(p, "renewal_warning_days")
 	})
@@ -240,6 +241,7 @@ func TestAdminPolicyValidateAndShow(t *testing.T) {
 		"renewal_warning_days":         "30 default",
 		"pin_policy.token.digits_only": "true default",
 		"pkcs11.module":                defaults.PKCS11Module() + " default",
+		"pkcs11.token":                 "card-1 from the file",
 	} {
 		if lines[field] != want {
 			t.Errorf("show %s: %q, want %q", field, lines[field], want)
