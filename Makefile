@@ -3,16 +3,47 @@
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X main.version=$(VERSION)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
 export GOTOOLCHAIN ?= local
-# One set of build flags for every go command (build, test, vet): the
-# desktop app's cgo dependency (go-gl) takes minutes to compile, and any
-# change of flags compiles it again.
-export GOFLAGS ?= -trimpath
+# One set of build flags for every go command (build, test, vet, and the
+# binaries tests build): the desktop app's cgo dependency (go-gl) takes
+# minutes to compile, and any change of these flags compiles it again.
+export GOFLAGS ?= -trimpath -buildmode=pie
 # fyne reads the locale at start; "C" is not a language tag.
 export LANG := en_US.UTF-8
 
-.PHONY: all deps check-go build run demo test bench vet fmt clean screenshots
+# One Linux build for "make build" and "make package", with the same flags:
+# cgo (PKCS#11 modules now, fyne's OpenGL when the desktop application
+# lands) and a position-independent executable (ASLR; lintian wants it).
+# Changing cgo or build-mode flags rebuilds github.com/go-gl/gl (3-4 min
+# on 2 cores), so there is no second set. -s -w (strip) and -z now
+# (immediate binding, with relro; through the system linker, also for
+# paraphe-ca, which has no C code) act at link time only.
+GOBUILD  := CGO_ENABLED=1 $(GO) build -trimpath -buildmode=pie \
+	-ldflags "$(LDFLAGS) -linkmode=external -extldflags '-Wl,-z,relro,-z,now'"
+
+# Windows: cross-built with cgo through Debian's mingw-w64. A console
+# program for now; when the desktop application lands add -H=windowsgui
+# (see installer/README.md for what that means for the admin commands).
+GOBUILD_WINDOWS := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)"
+
+# Packages go to dist/, their ingredients to dist/build/.
+DIST     := dist
+BUILD    := $(DIST)/build
+WINDOWS  := $(DIST)/windows
+# nfpm is a Go tool of its own module, so that its dependencies stay out of
+# the suite's go.mod and go.sum.
+NFPM     := $(GO) tool -modfile=installer/tools/go.mod nfpm
+PKG_VERSION = $(shell installer/version.sh deb)
+MSI_VERSION = $(shell installer/version.sh msi)
+# File times inside the packages: the last commit's, for reproducible builds.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# Authenticode: a real certificate by configuration (installer/windows/sign.sh).
+export SIGN_CERT SIGN_KEY SIGN_PASS_FILE SIGN_TIMESTAMP
+
+.PHONY: all deps check-go build run demo test bench vet fmt clean \
+	package package-linux package-windows package-assets package-test screenshots
 
 all: build
 
@@ -25,7 +56,46 @@ check-go:
 	@$(GO) version | awk '{split($$3,v,"."); sub("go","",v[1]); if (v[1] < 1 || (v[1] == 1 && v[2] < 26)) { print "Go 1.26 or later is needed; found " $$3; exit 1 }}'
 
 build: check-go
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+	$(GOBUILD) -o bin/ ./cmd/...
+
+# The .deb, .rpm and MSI, in dist/ (installer/README.md tells the details).
+package: package-linux package-windows
+
+# What the Linux packages carry besides the binaries: the icon at the sizes
+# the hicolor theme uses, the manual pages (from the commands' own usage
+# texts) and the Debian changelog.
+package-assets: check-go
+	rm -rf $(BUILD)/icons $(BUILD)/man
+	mkdir -p $(BUILD)/man $(BUILD)/icons/scalable/apps
+	for s in 16 22 24 32 48 64 128 256 512; do \
+		mkdir -p $(BUILD)/icons/$${s}x$${s}/apps && \
+		convert assets/icons/paraphe.png -resize $${s}x$${s} -strip $(BUILD)/icons/$${s}x$${s}/apps/paraphe.png || exit 1; \
+	done
+	cp assets/icons/paraphe.svg $(BUILD)/icons/scalable/apps/paraphe.svg
+	$(GO) run ./installer/mangen -version $(PKG_VERSION) -o $(BUILD)/man
+	installer/linux/changelog.sh $(PKG_VERSION) | gzip -9n > $(BUILD)/changelog.Debian.gz
+
+package-linux: build package-assets
+	rm -f $(DIST)/*.deb $(DIST)/*.rpm
+	PARAPHE_VERSION=$(PKG_VERSION) $(NFPM) package -f installer/linux/nfpm.yaml -p deb -t $(DIST)/
+	PARAPHE_VERSION=$(PKG_VERSION) $(NFPM) package -f installer/linux/nfpm.yaml -p rpm -t $(DIST)/
+
+# The MSI: wixl reads the sources beside the .wxs, so all meet in dist/windows.
+package-windows: check-go
+	rm -rf $(WINDOWS) $(DIST)/*.msi
+	mkdir -p $(WINDOWS)
+	$(GOBUILD_WINDOWS) -o $(WINDOWS)/unsigned/ ./cmd/paraphe ./cmd/paraphe-ca
+	installer/windows/sign.sh $(WINDOWS)/unsigned/paraphe.exe $(WINDOWS)/paraphe.exe
+	installer/windows/sign.sh $(WINDOWS)/unsigned/paraphe-ca.exe $(WINDOWS)/paraphe-ca.exe
+	convert assets/icons/paraphe.png -define icon:auto-resize=256,64,48,32,16 $(WINDOWS)/paraphe.ico
+	cp installer/windows/paraphe.wxs $(WINDOWS)/
+	cd $(WINDOWS) && wixl -a x64 -D Version=$(MSI_VERSION) -o unsigned/paraphe.msi paraphe.wxs
+	@# wixl writes SecureCustomProperties itself for MajorUpgrade: add the
+	@# policy properties, so they reach the elevated part of the install.
+	msibuild $(WINDOWS)/unsigned/paraphe.msi -q "UPDATE \`Property\` SET \`Value\` = \
+		'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;CA_URL;CA_FINGERPRINT;PROXY;PKCS11_MODULE;KEY_STORES;PIN_POLICY' \
+		WHERE \`Property\` = 'SecureCustomProperties'"
+	installer/windows/sign.sh $(WINDOWS)/unsigned/paraphe.msi $(DIST)/paraphe-$(PKG_VERSION)-x64.msi
 
 # The desktop app. Without a display it says how to get one (xvfb-run, a
 # desktop session) and what works without: the command line and make demo.
@@ -54,6 +124,17 @@ test: deps vet
 	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
 	@# a short fuzzing run of the PDF reader and signer: no panic, no hang
 	$(GO) test -run '^$$' -fuzz FuzzSign -fuzztime 15s -fuzzminimizetime 1s ./pdf
+	$(MAKE) package-test
+
+# The packages' acceptance: build them, signed with a throw-away code-signing
+# certificate, and check them with the real tools (lintian, dpkg, rpm,
+# msiinfo, osslsigncode, file); as root, install, upgrade, remove and purge
+# the .deb on this machine.
+package-test: deps
+	installer/windows/testcert.sh $(BUILD)/testsign
+	$(MAKE) package SIGN_CERT=$(BUILD)/testsign/cs.pem SIGN_KEY=$(BUILD)/testsign/cs.key
+	PARAPHE_DIST=$(abspath $(DIST)) SIGN_CA=$(abspath $(BUILD)/testsign/cs.pem) \
+		$(GO) test -count=1 -v ./installer
 
 # Benchmarks, never timed tests: token signatures per second next to
 # pkcs11-tool's own loop, PDF signing (1 MB, 100 MB, 1,000 small files) next

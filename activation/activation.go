@@ -228,17 +228,9 @@ func decodeBase64(body []byte) ([]byte, error) {
 // CACerts returns the CA's certificates (EST cacerts) after checking that
 // one of them is a policy anchor.
 func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
-	doc, err := c.Discover(ctx)
+	certs, err := c.fetchCACerts(ctx)
 	if err != nil {
 		return nil, err
-	}
-	der, err := c.getBase64(ctx, doc.EST+"cacerts", "application/pkcs7-mime")
-	if err != nil {
-		return nil, err
-	}
-	certs, err := protocol.ParseCertsOnly(der)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedReply, err)
 	}
 	for _, cert := range certs {
 		if c.isAnchor(cert) {

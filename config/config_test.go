@@ -37,6 +37,9 @@ func TestParsePolicy(t *testing.T) {
 		{"store", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"key_stores":["file"]}`, "key_stores[0]", ReasonValue},
 		{"warning days", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"renewal_warning_days":400}`, "renewal_warning_days", ReasonRange},
 		{"pin policy", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"pin_policy":{"token":{"min_length":2}}}`, "pin_policy.token.min_length", ReasonRange},
+		// The packages' template names no CA: its other fields are still checked.
+		{"template with a bad proxy", `{"version":1,"ca":{"url":"","anchors":[]},"proxy":"ftp://proxy"}`, "proxy", ReasonValue},
+		{"template of another version", `{"version":2,"ca":{"url":"","anchors":[]}}`, "version", ReasonValue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +58,27 @@ func TestParsePolicy(t *testing.T) {
 				t.Fatalf("got %v, want %s %s", err, tt.field, tt.reason)
 			}
 		})
+	}
+}
+
+func TestUnconfiguredPolicy(t *testing.T) {
+	for _, js := range []string{
+		`{"version":1,"ca":{"url":"","anchors":[]}}`,
+		`{"version":1,"ca":{"url":"","anchors":[]},"proxy":"http://proxy:3128","key_stores":["pkcs11"]}`,
+	} {
+		if _, err := ParsePolicy([]byte(js)); err != ErrUnconfigured {
+			t.Errorf("%s: got %v, want ErrUnconfigured", js, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(path, []byte(`{"version":1,"ca":{"url":"","anchors":[]}}`), 0o644)
+	t.Setenv("PARAPHE_POLICY", path)
+	if _, err := LoadPolicy(); !errors.Is(err, ErrUnconfigured) || errors.Is(err, ErrNoPolicy) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("LoadPolicy of the template: %v", err)
+	}
+	// Half a CA is not the template: it is an invalid policy.
+	if _, err := ParsePolicy([]byte(`{"version":1,"ca":{"url":"https://ca.example"}}`)); err == ErrUnconfigured {
+		t.Fatal("a CA without anchors passed for the template")
 	}
 }
 

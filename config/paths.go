@@ -43,3 +43,7 @@ func EnsureHome() (string, error) {
 
 // ErrNoPolicy is returned by LoadPolicy when no policy file exists.
 var ErrNoPolicy = errors.New("config: no machine policy installed")
+
+// ErrUnconfigured is returned by LoadPolicy for a policy that names no CA:
+// the template a package installs before IT sets ca.url and ca.anchors.
+var ErrUnconfigured = errors.New("config: the machine policy does not name a certification authority yet")

@@ -8,18 +8,21 @@ import (
 
 // PINPolicy is what a new PIN must look like. For tokens it is usually a
 // fixed number of digits; for keys in the OS keychain it is a password.
+//
+// Every field is written out, even a zero one: a policy file is read over
+// the defaults, so a zero left out would bring the default back.
 type PINPolicy struct {
-	MinLength      int  `json:"min_length,omitempty"`
-	MaxLength      int  `json:"max_length,omitempty"` // 0: no maximum
-	DigitsOnly     bool `json:"digits_only,omitempty"`
-	RequireUpper   bool `json:"require_upper,omitempty"`
-	RequireLower   bool `json:"require_lower,omitempty"`
-	RequireDigit   bool `json:"require_digit,omitempty"`
-	RequireSpecial bool `json:"require_special,omitempty"`
-	MaxRepeat      int  `json:"max_repeat,omitempty"` // most identical characters in a row; 0: any
+	MinLength      int  `json:"min_length"`
+	MaxLength      int  `json:"max_length"` // 0: no maximum
+	DigitsOnly     bool `json:"digits_only"`
+	RequireUpper   bool `json:"require_upper"`
+	RequireLower   bool `json:"require_lower"`
+	RequireDigit   bool `json:"require_digit"`
+	RequireSpecial bool `json:"require_special"`
+	MaxRepeat      int  `json:"max_repeat"` // most identical characters in a row; 0: any
 	// MaxAttempts is how many wrong PINs in a row lock a keychain key
 	// (tokens count for themselves). 0 means 5.
-	MaxAttempts int `json:"max_attempts,omitempty"`
+	MaxAttempts int `json:"max_attempts"`
 }
 
 // DefaultTokenPolicy: exactly 8 digits.

@@ -126,7 +126,8 @@ func (e *FieldError) Error() string {
 
 // LoadPolicy reads and validates the policy at PolicyPath, with what the
 // user's settings may change in it (UserMay). It returns ErrNoPolicy when
-// there is none, and a *FieldError when it is invalid.
+// there is none, ErrUnconfigured when it is the packages' template that
+// names no CA yet, and a *FieldError when it is invalid.
 func LoadPolicy() (*Policy, error) {
 	p, err := ReadPolicy(PolicyPath())
 	if err != nil {
@@ -164,6 +165,9 @@ func ReadPolicy(path string) (*Policy, error) {
 	if fe, ok := err.(*FieldError); ok {
 		fe.Path = path
 	}
+	if errors.Is(err, ErrUnconfigured) {
+		return nil, fmt.Errorf("%w (%s)", ErrUnconfigured, path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -173,8 +177,32 @@ func ReadPolicy(path string) (*Policy, error) {
 
 var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]+)"`)
 
-// ParsePolicy decodes and validates a policy, filling in defaults.
+// ParsePolicy decodes and validates a policy, filling in defaults. A
+// policy that names no CA at all (the template the packages install) is
+// ErrUnconfigured once its other fields are found valid.
 func ParsePolicy(data []byte) (*Policy, error) {
+	p, err := DecodePolicy(data)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Configured() {
+		probe := *p
+		probe.CA = CA{URL: "https://ca.invalid", Anchors: []string{strings.Repeat("0", 64)}}
+		if err := probe.Validate(); err != nil {
+			return nil, err
+		}
+		return nil, ErrUnconfigured
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DecodePolicy decodes a policy and fills in defaults without validating
+// it, for tools that change a policy field by field before validating the
+// result (paraphe admin policy write).
+func DecodePolicy(data []byte) (*Policy, error) {
 	p := DefaultPolicy()
 	p.KeyStores = nil
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -192,10 +220,13 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	if len(p.KeyStores) == 0 {
 		p.KeyStores = DefaultPolicy().KeyStores
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	return &p, nil
+}
+
+// Configured reports whether the policy names a CA: the template the
+// packages install leaves ca.url and ca.anchors empty for IT to fill in.
+func (p *Policy) Configured() bool {
+	return p.CA.URL != "" || len(p.CA.Anchors) > 0
 }
 
 // Validate checks every field and returns the first problem as a *FieldError.

@@ -116,32 +116,6 @@ func Run(ctx context.Context, o Options) *Report {
 		}
 	}
 	add(environment(o)...)
-	if o.Policy == nil {
-		finish(rep)
-		return rep
-	}
-	u, err := url.Parse(o.Policy.CA.URL)
-	if err != nil {
-		add(Finding{Check: "policy", Severity: Error, Code: "bad_url", Fix: "ask_it"})
-		finish(rep)
-		return rep
-	}
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = "443"
-	}
-	proxyURL, proxySource, perr := resolveProxy(ctx, o.Policy, u, o.timeout())
-	if perr != nil {
-		f := Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_network",
-			Details: map[string]string{"source": proxySource}}
-		if pac, ok := strings.CutPrefix(o.Policy.Proxy, "pac+"); ok {
-			f.Fix, f.Target = "check_pac", redactURL(pac)
-		}
-		add(f)
-		finish(rep)
-		return rep
-	}
-	add(proxyFinding(proxyURL, proxySource))
 
 	var wg sync.WaitGroup
 	pending := map[string]int{} // check name → runs not finished, under mu
@@ -162,24 +136,10 @@ func Run(ctx context.Context, o Options) *Report {
 			add(fs...)
 		}()
 	}
-	// The network path, step by step, so that the first broken step shows.
-	if proxyURL == nil {
-		run("dns", func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
-		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
-	} else {
-		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
-		target := net.JoinHostPort(host, port)
-		switch proxyURL.Scheme {
-		case "http":
-			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
-		case "socks5", "socks5h":
-			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
-		}
+	if o.Policy != nil {
+		checkNetwork(ctx, o, now, add, run)
 	}
-	run("tls", func(ctx context.Context) []Finding {
-		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)
-	})
-	run("service", func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
+	// This computer is checked even when the policy says nothing of the CA.
 	if o.Local != nil {
 		run("keystore", o.Local)
 	}
@@ -204,6 +164,49 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	finish(rep)
 	return rep
+}
+
+// checkNetwork starts the checks of the path to the CA the policy names.
+func checkNetwork(ctx context.Context, o Options, now func() time.Time, add func(...Finding), run func(string, func(context.Context) []Finding)) {
+	u, err := url.Parse(o.Policy.CA.URL)
+	if err != nil {
+		add(Finding{Check: "policy", Severity: Error, Code: "bad_url", Fix: "ask_it"})
+		return
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "443"
+	}
+	proxyURL, proxySource, perr := resolveProxy(ctx, o.Policy, u, o.timeout())
+	if perr != nil {
+		f := Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_network",
+			Details: map[string]string{"source": proxySource}}
+		if pac, ok := strings.CutPrefix(o.Policy.Proxy, "pac+"); ok {
+			f.Fix, f.Target = "check_pac", redactURL(pac)
+		}
+		add(f)
+		return
+	}
+	add(proxyFinding(proxyURL, proxySource))
+
+	// The network path, step by step, so that the first broken step shows.
+	if proxyURL == nil {
+		run("dns", func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
+		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
+	} else {
+		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
+		target := net.JoinHostPort(host, port)
+		switch proxyURL.Scheme {
+		case "http":
+			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
+		case "socks5", "socks5h":
+			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
+		}
+	}
+	run("tls", func(ctx context.Context) []Finding {
+		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)
+	})
+	run("service", func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
 }
 
 // testHookStart is called as each concurrent check starts (tests use it to
@@ -244,6 +247,9 @@ func environment(o Options) []Finding {
 		d["admin"] = fmt.Sprint(os.Geteuid() == 0)
 	}
 	if o.Policy == nil {
+		if errors.Is(o.PolicyErr, config.ErrUnconfigured) {
+			return []Finding{{Check: "policy", Severity: Error, Code: "policy_unconfigured", Observed: config.PolicyPath(), Fix: "set_ca", Details: d}}
+		}
 		if o.PolicyErr != nil && !errors.Is(o.PolicyErr, config.ErrNoPolicy) {
 			return []Finding{{Check: "policy", Severity: Error, Code: "policy_invalid", Observed: shortErr(o.PolicyErr), Fix: "ask_it", Details: d}}
 		}

@@ -121,6 +121,11 @@ func TestNoPolicy(t *testing.T) {
 	if rep.Verdict != Blocked || rep.Cause.Code != "not_installed" || rep.Cause.Fix != "install_admin_package" {
 		t.Fatalf("%+v", rep.Cause)
 	}
+	// The packages' template is told apart: IT has to set the CA.
+	rep = Run(context.Background(), Options{PolicyErr: fmt.Errorf("%w (/etc/paraphe/policy.json)", config.ErrUnconfigured)})
+	if rep.Verdict != Blocked || rep.Cause.Code != "policy_unconfigured" || rep.Cause.Fix != "set_ca" {
+		t.Fatalf("%+v", rep)
+	}
 }
 
 func TestThroughSquid(t *testing.T) {

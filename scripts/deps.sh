@@ -22,6 +22,11 @@ packages=(
   squid dante-server
   # make bench: peak memory
   time
+  # make package: the Windows cross-compiler, the MSI tools and Authenticode
+  # signing; the icon's sizes; the checks of make package-test (lintian,
+  # rpm, the desktop entry, the manual pages, file)
+  gcc-mingw-w64-x86-64 wixl msitools osslsigncode imagemagick
+  lintian rpm desktop-file-utils man-db file
 )
 
 missing=()

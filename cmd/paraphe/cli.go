@@ -66,6 +66,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"doctor":   a.doctor,
 		"proxy":    a.proxy,
 		"version":  a.version,
+		"admin":    a.admin,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -80,7 +81,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, a.p.T("usage"))
 		return explain.ExitUsage
 	}
-	if args[0] != "version" && args[0] != "doctor" {
+	if args[0] != "version" && args[0] != "doctor" && args[0] != "admin" {
 		a.warnExpiring()
 	}
 	err := f(args[1:])

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
 
 	"golang.org/x/term"
 
+	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
@@ -18,7 +20,14 @@ import (
 // doctor runs the connectivity checks. Its exit codes are its own, for
 // deployment scripts: 0 works, 1 works with warnings, 2 blocked.
 func (a *app) doctor(args []string) error {
-	fs := a.flags("doctor")
+	return a.diagnose(a.flags("doctor"), args, func(pol *config.Policy) func(context.Context) []netcheck.Finding {
+		return local.Checks(pol, a.now)
+	})
+}
+
+// diagnose runs the doctor's checks with machine's look at this computer
+// (the doctor's, or admin check's) and reports them.
+func (a *app) diagnose(fs *flag.FlagSet, args []string, machine func(*config.Policy) func(context.Context) []netcheck.Finding) error {
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
 	timeout := fs.Duration("timeout", 5*time.Second, a.p.T("flag.timeout"))
 	htmlOut := fs.String("html", "", a.p.T("flag.html"))
@@ -27,7 +36,7 @@ func (a *app) doctor(args []string) error {
 	}
 	pol, polErr := a.policy() // the doctor reports a missing or invalid policy itself
 	ctx := context.Background()
-	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: *timeout, Local: local.Checks(pol, a.now), Version: paraphVersion()})
+	rep := netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: *timeout, Local: machine(pol), Version: paraphVersion()})
 	if *htmlOut != "" {
 		page, err := explain.DoctorHTML(a.p, rep, paraphVersion())
 		if err == nil {

@@ -57,6 +57,9 @@ const (
 	ExitSigUntrusted = 31 // a signature does not chain to a trusted root
 	ExitSigModified  = 32 // the document changed after a signature beyond what is allowed
 	ExitNotSigned    = 33
+
+	ExitUnconfigured = 34 // the machine policy is the packages' template: no CA yet
+	ExitNotAdmin     = 35 // writing the machine policy needs administrator rights
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -109,6 +112,8 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 		return e(ExitUnreachable, p.T("err.unreachable"), p.T("hint.network"))
 	case errors.Is(err, activation.ErrMalformedReply):
 		return e(ExitBadReply, p.T("err.bad_reply"), p.T("hint.network"))
+	case errors.Is(err, config.ErrUnconfigured):
+		return e(ExitUnconfigured, p.T("err.unconfigured", "Path", config.PolicyPath()), p.T("hint.unconfigured"))
 	case errors.Is(err, config.ErrNoPolicy):
 		return e(ExitNoPolicy, p.T("err.no_policy", "Path", config.PolicyPath()), p.T("hint.no_policy"))
 	case errors.As(err, &fe):

@@ -134,18 +134,24 @@ func WarningDays(p *config.Policy) int {
 	return config.DefaultPolicy().RenewalWarningDays
 }
 
+// KeychainFinding says whether the operating system's keychain answers.
+func KeychainFinding(p *config.Policy) netcheck.Finding {
+	f := netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.OK, Code: "keychain_ok"}
+	ks, err := Keychain(p)
+	if err == nil {
+		err = ks.Check()
+	}
+	if err != nil {
+		f.Severity, f.Code, f.Fix = netcheck.Warning, "keychain_unavailable", "install_keyring"
+	}
+	return f
+}
+
 // Checks returns the doctor's look at this computer: the keychain and the
 // certificates with their days left.
 func Checks(p *config.Policy, now func() time.Time) func(context.Context) []netcheck.Finding {
 	return func(context.Context) []netcheck.Finding {
-		var out []netcheck.Finding
-		if ks, err := Keychain(p); err == nil {
-			if err := ks.Check(); err != nil {
-				out = append(out, netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.Warning, Code: "keychain_unavailable", Fix: "install_keyring"})
-			} else {
-				out = append(out, netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.OK, Code: "keychain_ok"})
-			}
-		}
+		out := []netcheck.Finding{KeychainFinding(p)}
 		days := WarningDays(p)
 		certs, _ := Certs(p)
 		t := now()
