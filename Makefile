@@ -22,11 +22,16 @@ export LANG := en_US.UTF-8
 GOBUILD  := CGO_ENABLED=1 $(GO) build -trimpath -buildmode=pie \
 	-ldflags "$(LDFLAGS) -linkmode=external -extldflags '-Wl,-z,relro,-z,now'"
 
-# Windows: cross-built with cgo through Debian's mingw-w64. A console
-# program for now; when the desktop application lands add -H=windowsgui
-# (see installer/README.md for what that means for the admin commands).
+# Windows: cross-built with cgo through Debian's mingw-w64. paraphe.exe is
+# a GUI program (no console window opens beside the app); paraphe.com, the
+# same code linked as a console program, is what cmd.exe and PowerShell
+# run when one types "paraphe" (they try .com before .exe), so the admin
+# commands and scripts keep their console and exit codes. Both come from
+# one compilation: -H is a link flag.
 GOBUILD_WINDOWS := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)"
+GOBUILD_WINDOWS_GUI := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
+	$(GO) build -trimpath -ldflags "$(LDFLAGS) -H=windowsgui"
 
 # Packages go to dist/, their ingredients to dist/build/.
 DIST     := dist
@@ -84,8 +89,11 @@ package-linux: build package-assets
 package-windows: check-go
 	rm -rf $(WINDOWS) $(DIST)/*.msi
 	mkdir -p $(WINDOWS)
-	$(GOBUILD_WINDOWS) -o $(WINDOWS)/unsigned/ ./cmd/paraphe ./cmd/paraphe-ca
+	$(GOBUILD_WINDOWS_GUI) -o $(WINDOWS)/unsigned/paraphe.exe ./cmd/paraphe
+	$(GOBUILD_WINDOWS) -o $(WINDOWS)/unsigned/paraphe.com ./cmd/paraphe
+	$(GOBUILD_WINDOWS) -o $(WINDOWS)/unsigned/ ./cmd/paraphe-ca
 	installer/windows/sign.sh $(WINDOWS)/unsigned/paraphe.exe $(WINDOWS)/paraphe.exe
+	installer/windows/sign.sh $(WINDOWS)/unsigned/paraphe.com $(WINDOWS)/paraphe.com
 	installer/windows/sign.sh $(WINDOWS)/unsigned/paraphe-ca.exe $(WINDOWS)/paraphe-ca.exe
 	convert assets/icons/paraphe.png -define icon:auto-resize=256,64,48,32,16 $(WINDOWS)/paraphe.ico
 	cp installer/windows/paraphe.wxs $(WINDOWS)/

@@ -104,8 +104,18 @@ func (d *doctorScreen) run() {
 	})
 }
 
-var severityIcons = map[netcheck.Severity]fyne.Resource{
-	netcheck.OK: theme.ConfirmIcon(), netcheck.Info: theme.InfoIcon(), netcheck.Warning: theme.WarningIcon(), netcheck.Error: theme.ErrorIcon(),
+// severityIcon is the icon of a finding (looked up when drawn: the theme
+// belongs to the running app).
+func severityIcon(s netcheck.Severity) fyne.Resource {
+	switch s {
+	case netcheck.OK:
+		return theme.ConfirmIcon()
+	case netcheck.Warning:
+		return theme.WarningIcon()
+	case netcheck.Error:
+		return theme.ErrorIcon()
+	}
+	return theme.InfoIcon()
 }
 
 func (d *doctorScreen) show(rep *netcheck.Report) {
@@ -141,7 +151,7 @@ func (d *doctorScreen) addFinding(f netcheck.Finding) {
 		fix.Importance = widget.LowImportance
 		row.Add(fix)
 	}
-	d.list.Add(container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(severityIcons[f.Severity])), nil, row))
+	d.list.Add(container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(severityIcon(f.Severity))), nil, row))
 }
 
 // summary is the report as text for the clipboard or an e-mail.

@@ -136,18 +136,24 @@ func TestRPMContents(t *testing.T) {
 }
 
 // Acceptance 3: the Windows binary is a PE for amd64.
+// paraphe.exe is the desktop application (GUI subsystem: no console window
+// beside it); paraphe.com the same program as a console one, for the
+// command line.
 func TestWindowsBinary(t *testing.T) {
-	exe := dist(t, "windows/paraphe.exe")
-	mustContain(t, "file", run(t, 0, "file", exe), "PE32+ executable", "x86-64", "MS Windows")
-	f, err := pe.Open(exe)
-	if err != nil {
-		t.Fatal(err)
+	for name, subsystem := range map[string]uint16{"paraphe.exe": pe.IMAGE_SUBSYSTEM_WINDOWS_GUI, "paraphe.com": pe.IMAGE_SUBSYSTEM_WINDOWS_CUI} {
+		exe := dist(t, "windows/"+name)
+		mustContain(t, "file", run(t, 0, "file", exe), "PE32+ executable", "x86-64", "MS Windows")
+		f, err := pe.Open(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oh, ok := f.OptionalHeader.(*pe.OptionalHeader64)
+		if f.Machine != pe.IMAGE_FILE_MACHINE_AMD64 || !ok || oh.Subsystem != subsystem {
+			t.Fatalf("%s: machine %#x, optional header %T", name, f.Machine, f.OptionalHeader)
+		}
+		f.Close()
+		verifySignature(t, exe)
 	}
-	defer f.Close()
-	if f.Machine != pe.IMAGE_FILE_MACHINE_AMD64 {
-		t.Fatalf("machine %#x", f.Machine)
-	}
-	verifySignature(t, exe)
 }
 
 // verifySignature checks an Authenticode signature against the test
@@ -267,6 +273,9 @@ func TestMSI(t *testing.T) {
 	}
 	if !(at["InstallFiles"] < at["WritePolicy"] && at["WritePolicy"] < at["InstallFinalize"]) {
 		t.Errorf("WritePolicy at %d, files at %d, end at %d", at["WritePolicy"], at["InstallFiles"], at["InstallFinalize"])
+	}
+	if com := msiRow(t, msi, "File", "ParapheCom"); com[2] != "paraphe.com" || com[1] != "ParapheExe" {
+		t.Fatalf("the console twin: %q", com)
 	}
 	file := msiRow(t, msi, "File", "ParapheExe")
 	if file[2] != "paraphe.exe" {

@@ -68,3 +68,15 @@ func BenchmarkGUIStart(b *testing.B) {
 		}
 	}
 }
+
+// The desktop toolkit is linked in but says nothing on the command line,
+// whatever the locale (it logs at start-up when it cannot parse "C.UTF-8",
+// and when its theme is used before an app exists).
+func TestCLIQuietWithToolkit(t *testing.T) {
+	for _, lang := range []string{"LANG=C.UTF-8", "LANG=C", "LANG=", "LC_ALL=C.UTF-8"} {
+		r := runBin(t, "", []string{lang, "LANGUAGE="}, "paraphe", "version")
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%s: %+v", lang, r)
+		}
+	}
+}
