@@ -67,8 +67,9 @@ typ "et!"; key Return 4
 shot 07-activate-done
 click 85 192 1           # Sign a document
 click 605 105            # Visible signature
-click 770 242; typ "Sale deed"   # Reason
-click 770 281; typ "Paris"       # Location
+click 660 470                    # a tap on the page preview places the stamp
+click 700 545; typ "Sale deed"   # Reason
+click 700 584; typ "Paris"       # Location
 shot 08-sign
 click 131 657 1          # Sign
 shot 09-sign-pin
