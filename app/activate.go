@@ -82,17 +82,25 @@ func (w *activateWizard) setFocus(f fyne.Focusable) {
 	}
 }
 
-// close leaves the wizard for the home screen.
+// close leaves the wizard for the home screen, forgetting what was typed.
 func (w *activateWizard) close() {
 	if w.cancel != nil {
 		w.cancel()
 	}
-	if ts, ok := w.store.(*pkcs.TokenStore); ok {
-		ts.Close()
-	}
+	w.forget()
+	closeStore(w.store)
 	w.u.win.SetContent(w.u.tabs)
 	w.u.certsChanged()
 	w.u.activation = nil
+}
+
+// forget empties the fields that hold secrets: answers and PINs.
+func (w *activateWizard) forget() {
+	for _, e := range append(append([]*widget.Entry(nil), w.answers...), w.tokenPIN, w.pin, w.pin2) {
+		if e != nil {
+			e.SetText("")
+		}
+	}
 }
 
 func (w *activateWizard) step(title string, objs ...fyne.CanvasObject) {
@@ -165,23 +173,27 @@ func (w *activateWizard) fetchQuestions() {
 		return
 	}
 	w.ref = ref
+	client, cerr := w.client() // here: the policy belongs to the window's goroutine
 	w.working(u.T("app.act.contacting"))
 	var q *protocol.Questions
-	w.cancel = u.task(func(ctx context.Context) error {
-		client, err := w.client()
-		if err != nil {
-			return err
+	u.task(&w.cancel, func(ctx context.Context) error {
+		if cerr != nil {
+			return cerr
 		}
+		var err error
 		q, err = client.Questions(ctx, ref)
 		if err == nil && q.State != protocol.StatePending {
 			err = activation.StateError(q.State)
 		}
 		return err
 	}, func(err error) {
-		w.cancel = nil
 		if err != nil {
 			w.fail(err)
 			return
+		}
+		if w.questions == nil || w.questions.Reference != q.Reference || len(w.answers) != len(q.Questions) {
+			w.forget()
+			w.answers = nil // another code: other questions, no answers yet
 		}
 		w.questions = q
 		w.stepQuestions("")
@@ -302,6 +314,7 @@ func (w *activateWizard) openStore(name string) {
 			w.fail(err)
 			return
 		}
+		closeStore(w.store)
 		w.store = ks
 		w.stepPIN()
 	case config.StorePKCS11:
@@ -310,16 +323,23 @@ func (w *activateWizard) openStore(name string) {
 			u.showError(pkcs.ErrNoToken)
 			return
 		}
+		pin := []byte(w.tokenPIN.Text)
+		w.tokenPIN.SetText("")
 		ts, err := pkcs.OpenToken(w.pol.PKCS11Module(), w.tokens[i].Serial)
 		if err == nil {
-			err = ts.Login([]byte(w.tokenPIN.Text))
+			err = ts.Login(pin)
 		}
 		if err != nil {
+			clear(pin)
+			if ts != nil {
+				ts.Close()
+			}
 			u.showError(err)
 			return
 		}
+		closeStore(w.store)
 		w.store = ts
-		w.finish([]byte(w.tokenPIN.Text))
+		w.finish(pin)
 	}
 }
 
@@ -351,6 +371,9 @@ func (w *activateWizard) working(what string) {
 		}
 	})
 	w.step(w.u.T("app.act.title_working"), w.status, widget.NewProgressBarInfinite(), container.NewHBox(stop))
+	// Leaving now would close the token under the running work: the
+	// Cancel below stops it first, and the result page then offers Close.
+	w.stop.Hide()
 }
 
 // finish sends the answers, then generates the key and has it certified.
@@ -364,22 +387,22 @@ func (w *activateWizard) finish(pin []byte) {
 		w.pin.SetText("")
 		w.pin2.SetText("")
 	}
+	client, cerr := w.client()
+	generating := u.T("activate.generating")
 	w.working(u.T("app.act.sending"))
-	w.cancel = u.task(func(ctx context.Context) error {
+	u.task(&w.cancel, func(ctx context.Context) error {
 		defer clear(pin)
-		client, err := w.client()
-		if err != nil {
-			return err
+		if cerr != nil {
+			return cerr
 		}
 		auth, err := client.Answer(ctx, w.ref, answers)
 		if err != nil {
 			return err
 		}
-		fyne.Do(func() { w.status.SetText(u.T("activate.generating")) })
+		fyne.Do(func() { w.status.SetText(generating) })
 		w.key, err = client.Activate(ctx, w.store, w.ref, auth, pin)
 		return err
 	}, func(err error) {
-		w.cancel = nil
 		var se *activation.ServerError
 		switch {
 		case errors.As(err, &se) && se.Code == protocol.CodeWrongAnswers:
@@ -398,6 +421,7 @@ func (w *activateWizard) finish(pin []byte) {
 // done shows the new certificate.
 func (w *activateWizard) done() {
 	u := w.u
+	w.forget()
 	if u.demo != nil {
 		if code, err := protocol.ParseRefCode(u.demo.code); err == nil && code == w.ref {
 			u.demo.activated = true

@@ -95,8 +95,16 @@ func New(a fyne.App, o Options) *UI {
 	u.win.Resize(fyne.NewSize(960, 680))
 	u.win.SetOnDropped(u.dropped)
 	u.win.SetCloseIntercept(func() {
-		u.stopDemo()
-		u.win.Close()
+		// Stop the work in progress, let it end (a signer removes its
+		// partial file), then close.
+		u.stopAll()
+		go func() {
+			u.tasks.Wait()
+			fyne.Do(func() {
+				u.stopDemo()
+				u.win.Close()
+			})
+		}()
 	})
 	u.build()
 	if len(o.Files) > 0 {
@@ -229,15 +237,26 @@ func (u *UI) policy() (*config.Policy, error) {
 	return nil, u.polErr
 }
 
-// task runs work in the background with a context that cancel ends, then
-// done on the window's goroutine.
-func (u *UI) task(work func(ctx context.Context) error, done func(error)) (cancel func()) {
+// task runs work in the background with a context that cancelling ends,
+// then done on the window's goroutine, and returns the cancel function.
+// When slot is not nil it also holds it while the work runs (set before it
+// starts, cleared before done), for a Cancel button; work that a newer one
+// supersedes keeps the returned function instead.
+func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(error)) (cancel func()) {
 	ctx, cancel := context.WithCancel(u.ctx)
+	if slot != nil {
+		*slot = cancel
+	}
 	u.tasks.Add(1)
 	go func() {
 		defer u.tasks.Done()
 		err := work(ctx)
-		fyne.DoAndWait(func() { done(err) })
+		fyne.DoAndWait(func() {
+			if slot != nil {
+				*slot = nil
+			}
+			done(err)
+		})
 		cancel()
 	}()
 	return cancel

@@ -38,15 +38,18 @@ type demoCA struct {
 // demoAnswers are the demo holder's answers, shown to the user.
 var demoAnswers = []string{"Montréal", "Rex", "Jules Ferry"}
 
-// startDemoCA opens (or creates) the demo CA, serves it and enrols a demo
-// holder whose questions are in the user's language.
-func startDemoCA(u *UI) (*demoCA, error) {
+// startDemoCA opens (or creates) the demo CA, serves it and enrols the
+// demo holder h.
+func startDemoCA(h ca.Holder) (*demoCA, error) {
 	home, err := config.EnsureHome()
 	if err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(home, "demo-ca")
-	a, l, lv := reopenDemo(dir)
+	a, l, lv, err := reopenDemo(dir)
+	if err != nil {
+		return nil, err
+	}
 	if a == nil {
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, err
@@ -71,11 +74,6 @@ func startDemoCA(u *UI) (*demoCA, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	d := &demoCA{authority: a, stop: stop, done: make(chan error, 1), answers: demoAnswers}
 	go func() { d.done <- a.Serve(ctx, l, lv, slog.New(slog.NewJSONHandler(io.Discard, nil))) }()
-	h := ca.Holder{Name: "Marie Dupont", Title: u.T("app.demo.holder_title"), MemberNumber: "75-1234",
-		Organization: u.T("app.demo.holder_order"), Email: "marie.dupont@example.org"}
-	for i, ans := range demoAnswers {
-		h.Questions = append(h.Questions, ca.Question{Question: u.T([]string{"app.demo.q1", "app.demo.q2", "app.demo.q3"}[i]), Answer: ans})
-	}
 	if d.code, err = a.Enroll(ctx, h); err == nil {
 		var data []byte
 		if data, err = ca.ClientPolicy(a.Root, a.Config.URL); err == nil {
@@ -89,12 +87,17 @@ func startDemoCA(u *UI) (*demoCA, error) {
 	return d, nil
 }
 
+// errDemoBusy: the demo CA's ports are taken, most likely by the demo of
+// another Paraphe window.
+var errDemoBusy = errors.New("the demo CA's ports are in use (another Paraphe window runs the demo?)")
+
 // reopenDemo opens the demo CA in dir and takes its ports again; nil when
-// there is none or its ports are taken.
-func reopenDemo(dir string) (*ca.Authority, net.Listener, net.Listener) {
+// there is none yet. Its ports being taken is errDemoBusy: the folder is
+// then left alone (another window's demo may be using it).
+func reopenDemo(dir string) (*ca.Authority, net.Listener, net.Listener, error) {
 	a, err := ca.Open(dir)
 	if err != nil {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	hostOf := func(s string) string {
 		u, err := url.Parse(s)
@@ -106,15 +109,15 @@ func reopenDemo(dir string) (*ca.Authority, net.Listener, net.Listener) {
 	l, err := net.Listen("tcp", hostOf(a.Config.URL))
 	if err != nil {
 		a.Close()
-		return nil, nil, nil
+		return nil, nil, nil, errDemoBusy
 	}
 	lv, err := net.Listen("tcp", hostOf(a.Config.ValidationURL))
 	if err != nil {
 		l.Close()
 		a.Close()
-		return nil, nil, nil
+		return nil, nil, nil, errDemoBusy
 	}
-	return a, l, lv
+	return a, l, lv, nil
 }
 
 func (d *demoCA) close() {
@@ -161,13 +164,23 @@ func newDemoCard(u *UI) fyne.CanvasObject {
 		start.Disable()
 		bar.Show()
 		var d *demoCA
-		u.task(func(context.Context) (err error) {
-			d, err = startDemoCA(u)
+		// The demo holder, with questions in the user's language.
+		h := ca.Holder{Name: "Marie Dupont", Title: u.T("app.demo.holder_title"), MemberNumber: "75-1234",
+			Organization: u.T("app.demo.holder_order"), Email: "marie.dupont@example.org"}
+		for i, ans := range demoAnswers {
+			h.Questions = append(h.Questions, ca.Question{Question: u.T([]string{"app.demo.q1", "app.demo.q2", "app.demo.q3"}[i]), Answer: ans})
+		}
+		u.task(nil, func(context.Context) (err error) {
+			d, err = startDemoCA(h)
 			return err
 		}, func(err error) {
 			if err != nil {
 				start.Enable()
 				bar.Hide()
+				if errors.Is(err, errDemoBusy) {
+					u.showMessage(u.T("app.error"), u.T("app.demo.busy"), u.T("app.demo.busy_hint"))
+					return
+				}
 				u.showError(err)
 				return
 			}

@@ -59,6 +59,9 @@ func newDoctorScreen(u *UI) *doctorScreen {
 // (they run concurrently, each bounded by the timeout).
 func (d *doctorScreen) run() {
 	u := d.u
+	if d.runBtn.Disabled() {
+		return // already running
+	}
 	pol, polErr := u.policy()
 	if u.pol == nil {
 		pol, polErr = nil, u.polErr
@@ -87,7 +90,7 @@ func (d *doctorScreen) run() {
 	}()
 	var rep *netcheck.Report
 	var mu sync.Mutex
-	u.task(func(ctx context.Context) error {
+	u.task(nil, func(ctx context.Context) error {
 		rep = netcheck.Run(ctx, netcheck.Options{Policy: pol, PolicyErr: polErr, Timeout: doctorTimeout,
 			Local: local.Checks(pol, u.opt.Now), Version: u.opt.Version,
 			Found: func(f netcheck.Finding) {

@@ -140,8 +140,10 @@ func (h *homeScreen) renew(c local.Cert) {
 		})
 		progress.Show()
 		var next *pkcs.Key
-		cancel = u.task(func(ctx context.Context) error {
+		couponCode := coupon.Text
+		u.task(&cancel, func(ctx context.Context) error {
 			defer clear(pin)
+			defer closeStore(c.Store)
 			current, err := c.Store.Open(c.ID, pin)
 			if err != nil {
 				return err
@@ -150,18 +152,19 @@ func (h *homeScreen) renew(c local.Cert) {
 			if err != nil {
 				return err
 			}
-			next, err = client.Renew(ctx, c.Store, pin, coupon.Text)
+			next, err = client.Renew(ctx, c.Store, pin, couponCode)
 			return err
 		}, func(err error) {
-			cancel = nil
 			progress.Hide()
 			if err != nil {
 				u.showError(err)
 				return
 			}
-			u.settings.DefaultCert = next.ID
-			if err := config.SaveSettings(u.settings); err != nil {
-				u.showError(err)
+			if u.settings.DefaultCert == c.ID || u.settings.DefaultCert == "" {
+				u.settings.DefaultCert = next.ID
+				if err := config.SaveSettings(u.settings); err != nil {
+					u.showError(err)
+				}
 			}
 			u.showMessage(u.T("app.home.renewed_title"), u.T("app.home.renewed", "Until", u.p.Date(next.Chain[0].NotAfter.Local())), "")
 			u.certsChanged()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -25,9 +26,9 @@ func (u *UI) askPIN(c local.Cert, extra *widget.FormItem, then func(pin []byte))
 		items = append(items, extra)
 	}
 	d := dialog.NewForm(u.T("app.pin.title", "Name", h.Name), u.T("app.pin.ok"), u.T("app.cancel"), items, func(ok bool) {
-		if ok && pin.Text != "" {
-			b := []byte(pin.Text)
-			pin.SetText("")
+		b := []byte(pin.Text)
+		pin.SetText("") // never left in a widget, whichever way the dialog closes
+		if ok && len(b) > 0 {
 			then(b)
 		}
 	}, u.win)
@@ -103,16 +104,23 @@ func (u *UI) changePIN(c local.Cert, puk bool) {
 	confirm := widget.NewButtonWithIcon(u.T("app.pin.change"), theme.ConfirmIcon(), nil)
 	confirm.Importance = widget.HighImportance
 	chooser := u.newPINChooser(pol.PINPolicyFor(c.Store.Name()), confirm.Enable, confirm.Disable, widget.NewFormItem(label, current))
-	cancel := widget.NewButton(u.T("app.cancel"), func() { d.Hide() })
-	confirm.OnTapped = func() {
-		old, next := []byte(current.Text), []byte(chooser.pin.Text)
+	forget := func() {
 		current.SetText("")
 		chooser.pin.SetText("")
 		chooser.again.SetText("")
+	}
+	cancel := widget.NewButton(u.T("app.cancel"), func() {
+		forget()
 		d.Hide()
-		u.task(func(context.Context) error {
+	})
+	confirm.OnTapped = func() {
+		old, next := []byte(current.Text), []byte(chooser.pin.Text)
+		forget()
+		d.Hide()
+		u.task(nil, func(context.Context) error {
 			defer clear(old)
 			defer clear(next)
+			defer closeStore(c.Store)
 			if puk {
 				return c.Store.(pkcs.PINUnlocker).UnlockPIN(old, next)
 			}
@@ -150,4 +158,11 @@ type pinChangeDialog struct {
 	current *widget.Entry
 	chooser *pinChooser
 	confirm *widget.Button
+}
+
+// closeStore logs a token out (a keychain store has nothing to close).
+func closeStore(s pkcs.Store) {
+	if c, ok := s.(io.Closer); ok {
+		c.Close()
+	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"image/color"
 	"math"
 	"os"
@@ -127,14 +128,15 @@ func (r *previewRenderer) Objects() []fyne.CanvasObject {
 }
 func (r *previewRenderer) Destroy() {}
 
-// renderPage draws page n of the PDF at path as a PNG in dir with poppler's
-// pdftoppm, if the computer has it; "" otherwise.
-func renderPage(ctx context.Context, path string, n int, dir string) string {
+// renderPage draws page n of the PDF at path as a PNG in dir (its name
+// numbered by gen: each request its own file) with poppler's pdftoppm, if
+// the computer has it; "" otherwise.
+func renderPage(ctx context.Context, path string, n int, dir string, gen int) string {
 	tool, err := exec.LookPath("pdftoppm")
 	if err != nil {
 		return ""
 	}
-	out := filepath.Join(dir, "page")
+	out := filepath.Join(dir, fmt.Sprintf("page-%d", gen))
 	cmd := exec.CommandContext(ctx, tool, "-f", strconv.Itoa(n), "-l", strconv.Itoa(n), "-singlefile", "-png", "-scale-to", "600", path, out)
 	if cmd.Run() != nil {
 		return ""

@@ -196,7 +196,7 @@ func (s *settingsScreen) userField(value string, allowed bool, setting *string, 
 		if u.demo == nil {
 			u.pol, u.polErr = config.LoadPolicy()
 		}
-		u.shown = u.T("app.settings.saved")
+		u.showMessage(u.T("app.settings.title"), u.T("app.settings.saved"), "")
 	})
 	return container.NewBorder(nil, nil, nil, save, e)
 }

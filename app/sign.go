@@ -46,10 +46,13 @@ type signScreen struct {
 	preview  *pagePreview
 	pageInfo *widget.Label
 	custom   *[4]float64 // a place tapped on the preview, instead of a corner
-	overall  *widget.ProgressBar
-	signBtn  *widget.Button
-	stopBtn  *widget.Button
-	cancel   func()
+	// previewGen numbers preview requests: only the latest is shown.
+	previewGen  int
+	previewStop func()
+	overall     *widget.ProgressBar
+	signBtn     *widget.Button
+	stopBtn     *widget.Button
+	cancel      func()
 }
 
 // signRow is one file of the batch.
@@ -179,6 +182,10 @@ func cornerNames() []string {
 func (s *signScreen) loadCerts() {
 	u := s.u
 	pol, _ := u.policy()
+	var prev []string
+	for _, c := range s.certs {
+		prev = append(prev, c.ID)
+	}
 	s.certs, _ = local.Certs(pol)
 	var names []string
 	selected := 0
@@ -187,6 +194,14 @@ func (s *signScreen) loadCerts() {
 		names = append(names, h.Name+" — "+h.Title+" ("+u.T("store."+c.Store.Name())+", "+c.ID[:8]+")")
 		if c.ID == u.settings.DefaultCert {
 			selected = i
+		}
+	}
+	// The certificate chosen stays chosen; the default otherwise.
+	if i := s.cert.SelectedIndex(); i >= 0 && i < len(prev) {
+		for j, c := range s.certs {
+			if c.ID == prev[i] {
+				selected = j
+			}
 		}
 	}
 	s.cert.SetOptions(names)
@@ -251,12 +266,21 @@ func (s *signScreen) updatePreview() {
 	path := s.files[0].in
 	var geo pdf.PageGeometry
 	var png string
-	u.task(func(ctx context.Context) (err error) {
+	dir := u.tempDir()
+	s.previewGen++
+	gen := s.previewGen
+	if s.previewStop != nil {
+		s.previewStop() // a newer page replaces the one being drawn
+	}
+	s.previewStop = u.task(nil, func(ctx context.Context) (err error) {
 		if geo, err = pdf.Page(path, page); err == nil {
-			png = renderPage(ctx, path, page, u.tempDir())
+			png = renderPage(ctx, path, page, dir, gen)
 		}
 		return err
 	}, func(err error) {
+		if gen != s.previewGen {
+			return // superseded
+		}
 		if err != nil {
 			s.pageInfo.SetText(explain.Sign(u.p, err, filepath.Base(path)).Message)
 			s.pageInfo.Importance = widget.WarningImportance
@@ -339,7 +363,10 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 	s.signBtn.Disable()
 	s.stopBtn.Show()
 	var done atomic.Int32
-	s.cancel = u.task(func(ctx context.Context) error {
+	u.task(&s.cancel, func(ctx context.Context) error {
+		// A token stays logged in until its store is closed: log out when
+		// the batch is done, so the next batch asks the token for the PIN.
+		defer closeStore(c.Store)
 		key, err := c.Store.Open(c.ID, pin)
 		clear(pin)
 		if err != nil {
@@ -383,9 +410,8 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 		}
 		close(work)
 		wg.Wait()
-		return nil
+		return ctx.Err() // cancelled: the files not reached say so
 	}, func(err error) {
-		s.cancel = nil
 		s.signBtn.Enable()
 		s.stopBtn.Hide()
 		if err != nil {

@@ -30,6 +30,7 @@ type verifyScreen struct {
 	cancel  func()
 	report  *pdf.Report
 	path    string
+	gen     int // numbers verifications: only the latest is shown
 }
 
 func newVerifyScreen(u *UI) *verifyScreen {
@@ -78,12 +79,13 @@ func (v *verifyScreen) open(path string) {
 	pol, _ := u.policy()
 	opts := local.VerifyOptions(pol, v.online.Checked)
 	var rep *pdf.Report
-	var cancel func()
-	cancel = u.task(func(ctx context.Context) (err error) {
+	v.gen++
+	gen := v.gen
+	v.cancel = u.task(nil, func(ctx context.Context) (err error) {
 		rep, err = pdf.Verify(ctx, path, opts)
 		return err
 	}, func(err error) {
-		if path != v.path {
+		if gen != v.gen {
 			return // superseded
 		}
 		v.cancel = nil
@@ -105,9 +107,6 @@ func (v *verifyScreen) open(path string) {
 		}
 		v.result.Refresh()
 	})
-	if path == v.path {
-		v.cancel = cancel
-	}
 }
 
 // card is one signature in plain words, its state first.

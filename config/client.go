@@ -90,6 +90,7 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
+	tunnels := &sync.Map{} // host:port → the HTTP proxy to tunnel through
 	rt := &perHost{newTransport: func(host string) *http.Transport {
 		tc := &tls.Config{
 			MinVersion: tls.VersionTLS12,
@@ -109,8 +110,8 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 		}
 		dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
 		return &http.Transport{
-			Proxy:                 notTunnelled(proxy),
-			DialContext:           tunnelDialer(proxy, dialer),
+			Proxy:                 notTunnelled(proxy, tunnels),
+			DialContext:           tunnelDialer(proxy, tunnels, dialer),
 			TLSClientConfig:       tc,
 			TLSHandshakeTimeout:   15 * time.Second,
 			ResponseHeaderTimeout: 30 * time.Second,
@@ -160,35 +161,55 @@ func (p *perHost) CloseIdleConnections() {
 }
 
 // notTunnelled leaves to net/http the proxies it handles well: SOCKS5, and
-// HTTP proxies for http:// URLs (absolute-URI requests, Basic
-// credentials). Tunnels through HTTP proxies are tunnelDialer's.
-func notTunnelled(proxy func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+// HTTP proxies for http:// URLs (absolute-URI requests). For https:// URLs
+// through an HTTP proxy it records the proxy in tunnels for tunnelDialer,
+// which opens the tunnel, and tells net/http to dial "directly".
+func notTunnelled(proxy func(*http.Request) (*url.URL, error), tunnels *sync.Map) func(*http.Request) (*url.URL, error) {
 	if proxy == nil {
 		return nil
 	}
 	return func(r *http.Request) (*url.URL, error) {
 		u, err := proxy(r)
 		if u != nil && u.Scheme == "http" && r.URL.Scheme == "https" {
-			return nil, err // tunnelDialer opens the tunnel
+			tunnels.Store(hostPort(r.URL), u)
+			return nil, err
+		}
+		if r.URL.Scheme == "https" {
+			tunnels.Delete(hostPort(r.URL))
+		}
+		if u != nil && u.Scheme == "http" && u.User != nil {
+			// net/http would send these in Basic before being asked:
+			// ntlmRetry answers the proxy's challenge instead.
+			c := *u
+			c.User = nil
+			return &c, err
 		}
 		return u, err
 	}
 }
 
-// tunnelDialer dials https:// targets through the HTTP proxy the policy
-// gives for them with our own CONNECT (Tunnel), which answers NTLM
-// challenges as well as Basic ones; everything else is dialled directly.
-func tunnelDialer(proxy func(*http.Request) (*url.URL, error), d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// hostPort is u's host:port, the port made explicit.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "http" {
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return net.JoinHostPort(u.Hostname(), "443")
+}
+
+// tunnelDialer dials the addresses notTunnelled recorded through their
+// HTTP proxy with our own CONNECT (Tunnel), which answers NTLM challenges
+// as well as Basic ones; everything else is dialled directly (including
+// the proxies themselves, for the requests net/http sends them).
+func tunnelDialer(proxy func(*http.Request) (*url.URL, error), tunnels *sync.Map, d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	if proxy == nil {
 		return d.DialContext
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		// Transport asks for a plain connection to addr when notTunnelled
-		// said "no proxy" (find out whether that was a tunnel), and to the
-		// proxy itself for the requests it sends there.
-		req := &http.Request{URL: &url.URL{Scheme: "https", Host: addr}}
-		if u, err := proxy(req); err == nil && u != nil && u.Scheme == "http" && u.Host != addr {
-			return Tunnel(ctx, d, u, addr)
+		if u, ok := tunnels.Load(addr); ok {
+			return Tunnel(ctx, d, u.(*url.URL), addr)
 		}
 		return d.DialContext(ctx, network, addr)
 	}

@@ -50,12 +50,27 @@ func (e *ProxyStatusError) Error() string {
 // (NTLM authenticates the connection, so its three messages go over one).
 // net/http's own proxy support knows Basic only.
 func Tunnel(ctx context.Context, dialer *net.Dialer, proxy *url.URL, target string) (net.Conn, error) {
-	conn, br, resp, err := connect(ctx, dialer, nil, nil, proxy, target, basicAuth(proxy.User))
+	// No credentials until the proxy asks, and then in the scheme it asks
+	// for: NTLM rather than Basic when both are offered, so a domain
+	// password never crosses the network in clear when it need not.
+	conn, br, resp, err := connect(ctx, dialer, nil, nil, proxy, target, "")
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusProxyAuthRequired && proxy.User != nil && offers(resp, "NTLM") {
-		conn, br, resp, err = ntlmConnect(ctx, dialer, conn, br, resp, proxy, target)
+	tried := ""
+	if resp.StatusCode == http.StatusProxyAuthRequired && proxy.User != nil {
+		switch {
+		case offers(resp, "NTLM"):
+			tried = "NTLM"
+			conn, br, resp, err = ntlmConnect(ctx, dialer, conn, br, resp, proxy, target)
+		case offers(resp, "Basic"):
+			tried = "Basic"
+			if resp.Close {
+				conn.Close()
+				conn, br = nil, nil
+			}
+			conn, br, resp, err = connect(ctx, dialer, conn, br, proxy, target, basicAuth(proxy.User))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -68,14 +83,7 @@ func Tunnel(ctx context.Context, dialer *net.Dialer, proxy *url.URL, target stri
 		return conn, nil
 	case http.StatusProxyAuthRequired:
 		conn.Close()
-		e := &ProxyAuthError{Proxy: proxy.Host, Schemes: schemes(resp)}
-		if proxy.User != nil {
-			e.Tried = "Basic"
-			if offers(resp, "NTLM") {
-				e.Tried = "NTLM"
-			}
-		}
-		return nil, e
+		return nil, &ProxyAuthError{Proxy: proxy.Host, Schemes: schemes(resp), Tried: tried}
 	}
 	conn.Close()
 	return nil, &ProxyStatusError{Proxy: proxy.Host, Status: resp.Status, Code: resp.StatusCode}
@@ -123,23 +131,30 @@ func connect(ctx context.Context, dialer *net.Dialer, conn net.Conn, br *bufio.R
 	}
 	// The handshake obeys ctx; the tunnel, once open, has no deadline.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
 	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target, Header: http.Header{}}
 	if auth != "" {
 		req.Header.Set("Proxy-Authorization", auth)
 	}
 	if err := req.Write(conn); err != nil {
+		stop()
 		conn.Close()
 		return nil, nil, nil, ctxErr(ctx, err)
 	}
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
+		stop()
 		conn.Close()
 		return nil, nil, nil, ctxErr(ctx, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		// Drained whole, or the connection cannot carry the next answer.
+		if n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)); n == 1<<20 {
+			resp.Close = true
+		}
 		resp.Body.Close()
+	}
+	if !stop() { // ctx ended as the answer came: conn is closed
+		return nil, nil, nil, ctxErr(ctx, context.Canceled)
 	}
 	return conn, br, resp, nil
 }
@@ -191,26 +206,51 @@ func ntlmChallenge(resp *http.Response) []byte {
 	return nil
 }
 
-// ntlmRetry sends again, NTLM-authenticated, a plain http:// request that
-// an HTTP proxy refused with an NTLM challenge (net/http answers Basic
-// only). Tunnels (https://) are authenticated by Tunnel.
+// ntlmRetry sends again, authenticated, a plain http:// request that an
+// HTTP proxy refused for want of credentials: NTLM when offered, else
+// Basic. (notTunnelled keeps the credentials out of the proxy URL net/http
+// sees, which would otherwise send them in Basic before being asked.)
+// Tunnels (https://) are authenticated by Tunnel.
 type ntlmRetry struct {
 	next   http.RoundTripper
 	proxy  func(*http.Request) (*url.URL, error)
 	dialer *net.Dialer
 }
 
+// CloseIdleConnections passes on to the transports.
+func (n *ntlmRetry) CloseIdleConnections() {
+	if c, ok := n.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func (n *ntlmRetry) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := n.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusProxyAuthRequired || req.URL.Scheme != "http" || !offers(resp, "NTLM") {
+	if err != nil || resp.StatusCode != http.StatusProxyAuthRequired || req.URL.Scheme != "http" {
 		return resp, err
 	}
 	proxy, perr := n.proxy(req)
 	if perr != nil || proxy == nil || proxy.User == nil || proxy.Scheme != "http" || (req.Body != nil && req.GetBody == nil) {
 		return resp, err
 	}
-	resp.Body.Close()
-	return ntlmRequest(req, n.dialer, proxy)
+	switch {
+	case offers(resp, "NTLM"):
+		resp.Body.Close()
+		return ntlmRequest(req, n.dialer, proxy)
+	case offers(resp, "Basic") && req.Header.Get("Proxy-Authorization") == "":
+		resp.Body.Close()
+		r := req.Clone(req.Context())
+		if req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			r.Body = body
+		}
+		r.Header.Set("Proxy-Authorization", basicAuth(proxy.User))
+		return n.next.RoundTrip(r)
+	}
+	return resp, err
 }
 
 // ntlmRequest sends req through the proxy on one connection: negotiate,

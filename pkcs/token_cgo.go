@@ -165,22 +165,31 @@ func (s *TokenStore) Name() string { return "pkcs11" }
 
 const poolSize = 4
 
-// login opens the session pool and logs the user in with pin. A second
-// call with the store logged in checks nothing more.
+// login opens the session pool and logs the user in with pin. Every call
+// checks the PIN: a token stays logged in for the whole process (for every
+// store open on it), so a login that finds it so logs out and in again;
+// otherwise, once someone had typed the right PIN, any PIN would pass.
 func (s *TokenStore) login(pin []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pool != nil {
-		return nil
+		sh := <-s.pool
+		defer func() { s.pool <- sh }()
+		return s.relogin(sh, pin)
 	}
 	first, err := s.ctx.OpenSession(s.Info.Slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
 	if err != nil {
 		return tokenErr("open session", err)
 	}
 	err = s.ctx.Login(first, pkcs11.CKU_USER, string(pin))
-	if err != nil && !isCode(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
+	if isCode(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
+		err = s.relogin(first, pin)
+	} else if err != nil {
+		err = s.pinErr(err)
+	}
+	if err != nil {
 		s.ctx.CloseSession(first)
-		return s.pinErr(err)
+		return err
 	}
 	pool := make(chan pkcs11.SessionHandle, poolSize)
 	pool <- first
@@ -192,6 +201,23 @@ func (s *TokenStore) login(pin []byte) error {
 		pool <- sh
 	}
 	s.pool = pool
+	return nil
+}
+
+// relogin checks pin on a token already logged in: log out, log in.
+func (s *TokenStore) relogin(sh pkcs11.SessionHandle, pin []byte) error {
+	if err := s.ctx.Logout(sh); err != nil && !isCode(err, pkcs11.CKR_USER_NOT_LOGGED_IN) {
+		return tokenErr("logout", err)
+	}
+	err := s.ctx.Login(sh, pkcs11.CKU_USER, string(pin))
+	if isCode(err, pkcs11.CKR_GENERAL_ERROR) {
+		// A token that answered a moment ago and now fails outright has
+		// gone (SoftHSM says so of a deleted token).
+		return fmt.Errorf("%w (login: %v)", ErrTokenRemoved, err)
+	}
+	if err != nil {
+		return s.pinErr(err)
+	}
 	return nil
 }
 

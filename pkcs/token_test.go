@@ -297,3 +297,34 @@ func TestImportIntoBothStores(t *testing.T) {
 		}
 	}
 }
+
+// A token stays logged in for the whole process: once the right PIN has
+// been typed, a wrong one must still be refused, by the same store and by
+// another store on the same token.
+func TestTokenEveryOpenChecksThePIN(t *testing.T) {
+	s, tok := newToken(t)
+	key, err := s.Generate(ECDSAP256, []byte(tok.PIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetChain(key.ID, selfSign(t, key)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(key.ID, []byte(tok.PIN)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(key.ID, []byte("99999999")); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("same store, wrong PIN after the right one: %v", err)
+	}
+	if _, err := s.Open(key.ID, []byte(tok.PIN)); err != nil {
+		t.Fatalf("the right PIN again: %v", err)
+	}
+	other, err := OpenToken(tok.Module, tok.Label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Open(key.ID, []byte("99999999")); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("another store, wrong PIN while the token is logged in: %v", err)
+	}
+}
