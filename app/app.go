@@ -15,6 +15,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +31,7 @@ import (
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/local"
 )
 
 // Options configure the application.
@@ -68,8 +70,10 @@ type UI struct {
 	pinDialog  *dialog.FormDialog
 	pinEntry   *widget.Entry
 	pinChange  *pinChangeDialog
-	shown      string // the last message shown in a dialog
-	tmp        string // pictures of pages, removed on quit
+	certs      []local.Cert // this computer's certificates, as last read
+	running    atomic.Int32 // tasks under way
+	shown      string       // the last message shown in a dialog
+	tmp        string       // pictures of pages, removed on quit
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
@@ -156,6 +160,7 @@ func (u *UI) build() {
 			files = append(files, f.in)
 		}
 	}
+	u.readCerts()
 	u.home = newHomeScreen(u)
 	u.signer = newSignScreen(u)
 	u.signer.add(files...)
@@ -171,18 +176,35 @@ func (u *UI) build() {
 	)
 	u.tabs.SetTabLocation(container.TabLocationLeading)
 	u.tabs.OnSelected = func(*container.TabItem) { u.certsChanged() }
-	u.win.SetContent(u.tabs)
+	if u.activation == nil { // an open activation wizard keeps the window
+		u.win.SetContent(u.tabs)
+	}
 }
 
 // certsChanged redraws what lists certificates.
 func (u *UI) certsChanged() {
+	u.readCerts()
 	u.home.refresh()
 	u.signer.loadCerts()
 	u.prefs.loadCerts()
 }
 
+// readCerts reads the certificates of this computer's stores once for all
+// screens (the keychain and the tokens are slow to ask).
+func (u *UI) readCerts() {
+	pol, _ := u.policy()
+	u.certs, _ = local.Certs(pol)
+}
+
 // setLanguage switches every screen to lang and remembers the choice.
 func (u *UI) setLanguage(lang string) {
+	if u.running.Load() > 0 {
+		// The screens are rebuilt in the new language: work under way
+		// would lose its progress and its Cancel button.
+		u.showMessage(u.T("app.settings.language"), u.T("app.settings.busy"), "")
+		u.prefs.showLanguage()
+		return
+	}
 	u.settings.Language = lang
 	if err := config.SaveSettings(u.settings); err != nil {
 		u.showError(err)
@@ -248,8 +270,10 @@ func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(
 		*slot = cancel
 	}
 	u.tasks.Add(1)
+	u.running.Add(1)
 	go func() {
 		defer u.tasks.Done()
+		defer u.running.Add(-1)
 		err := work(ctx)
 		fyne.DoAndWait(func() {
 			if slot != nil {

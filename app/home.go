@@ -37,11 +37,10 @@ func newHomeScreen(u *UI) *homeScreen {
 	return h
 }
 
-// refresh reads the stores again and redraws the cards.
+// refresh redraws the cards from the certificates last read.
 func (h *homeScreen) refresh() {
 	u := h.u
-	pol, _ := u.policy()
-	h.certs, _ = local.Certs(pol)
+	h.certs = u.certs
 	h.banner.RemoveAll()
 	if u.demo != nil || (u.pol == nil && !u.opt.NoDemo && errors.Is(u.polErr, config.ErrNoPolicy)) {
 		h.banner.Add(newDemoCard(u))

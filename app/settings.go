@@ -218,10 +218,21 @@ func translated(err error, msg string) error {
 	return nil
 }
 
+// showLanguage shows the language in force (after a refused change).
+func (s *settingsScreen) showLanguage() {
+	onChanged := s.language.OnChanged
+	s.language.OnChanged = nil
+	if i := indexOf(assets.Languages, s.u.settings.Language); i >= 0 {
+		s.language.SetSelectedIndex(i + 1)
+	} else {
+		s.language.SetSelectedIndex(0)
+	}
+	s.language.OnChanged = onChanged
+}
+
 // loadCerts fills the default certificate choice.
 func (s *settingsScreen) loadCerts() {
-	pol, _ := s.u.policy()
-	s.certs, _ = local.Certs(pol)
+	s.certs = s.u.certs
 	var names []string
 	selected := -1
 	for i, c := range s.certs {

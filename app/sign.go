@@ -181,12 +181,11 @@ func cornerNames() []string {
 // loadCerts fills the certificate choice, the default one first selected.
 func (s *signScreen) loadCerts() {
 	u := s.u
-	pol, _ := u.policy()
 	var prev []string
 	for _, c := range s.certs {
 		prev = append(prev, c.ID)
 	}
-	s.certs, _ = local.Certs(pol)
+	s.certs = s.u.certs
 	var names []string
 	selected := 0
 	for i, c := range s.certs {
