@@ -282,23 +282,31 @@ func (w *activateWizard) stepStore() {
 	w.storeChoice.SetSelected(options[0])
 }
 
+// listTokens fills the token choice; the module is asked in the
+// background (a reader can take its time).
 func (w *activateWizard) listTokens() {
-	tokens, err := pkcs.ListTokens(w.pol.PKCS11Module())
-	w.tokens = tokens
-	var labels []string
-	for _, t := range tokens {
-		labels = append(labels, t.Label)
-	}
-	w.tokenSelect.SetOptions(labels)
-	switch {
-	case err != nil:
-		w.tokenSelect.PlaceHolder = w.u.explain(err).Message
-	case len(labels) == 0:
-		w.tokenSelect.PlaceHolder = w.u.T("err.no_token")
-	default:
-		w.tokenSelect.SetSelectedIndex(0)
-	}
-	w.tokenSelect.Refresh()
+	module := w.pol.PKCS11Module()
+	var tokens []pkcs.TokenInfo
+	w.u.task(nil, func(context.Context) (err error) {
+		tokens, err = pkcs.ListTokens(module)
+		return err
+	}, func(err error) {
+		w.tokens = tokens
+		var labels []string
+		for _, t := range tokens {
+			labels = append(labels, t.Label)
+		}
+		w.tokenSelect.SetOptions(labels)
+		switch {
+		case err != nil:
+			w.tokenSelect.PlaceHolder = w.u.explain(err).Message
+		case len(labels) == 0:
+			w.tokenSelect.PlaceHolder = w.u.T("err.no_token")
+		default:
+			w.tokenSelect.SetSelectedIndex(0)
+		}
+		w.tokenSelect.Refresh()
+	})
 }
 
 // openStore checks the chosen store before anything is sent to the CA.
@@ -325,21 +333,31 @@ func (w *activateWizard) openStore(name string) {
 		}
 		pin := []byte(w.tokenPIN.Text)
 		w.tokenPIN.SetText("")
-		ts, err := pkcs.OpenToken(w.pol.PKCS11Module(), w.tokens[i].Serial)
-		if err == nil {
-			err = ts.Login(pin)
-		}
-		if err != nil {
-			clear(pin)
-			if ts != nil {
-				ts.Close()
+		module, serial := w.pol.PKCS11Module(), w.tokens[i].Serial
+		var ts *pkcs.TokenStore
+		// Opening the token and checking its PIN can take a while (a
+		// reader with its own keypad): in the background, once.
+		next := w.primary
+		next.Disable()
+		u.task(nil, func(context.Context) (err error) {
+			if ts, err = pkcs.OpenToken(module, serial); err == nil {
+				err = ts.Login(pin)
 			}
-			u.showError(err)
-			return
-		}
-		closeStore(w.store)
-		w.store = ts
-		w.finish(pin)
+			return err
+		}, func(err error) {
+			next.Enable()
+			if err != nil {
+				clear(pin)
+				if ts != nil {
+					ts.Close()
+				}
+				u.showError(err)
+				return
+			}
+			closeStore(w.store)
+			w.store = ts
+			w.finish(pin)
+		})
 	}
 }
 

@@ -453,6 +453,7 @@ func TestTokenActivationAndPUK(t *testing.T) {
 	}
 	test.Tap(w.primary)
 	w.storeChoice.SetSelected(u.T("app.act.store.pkcs11"))
+	u.tasks.Wait() // the module is asked in the background
 	if w.tokenSelect.Selected == "" {
 		t.Fatalf("the token is not offered: %q", w.tokenSelect.PlaceHolder)
 	}
