@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -15,10 +19,18 @@ import (
 // gui opens the desktop application, with files ready to sign. Without a display it says how to get
 // one, and what works without.
 func (a *app) gui(files []string) int {
-	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		fmt.Fprintln(a.stderr, a.p.T("gui.no_display"))
-		fmt.Fprint(a.stdout, a.p.T("usage"))
-		return explain.ExitError
+	if runtime.GOOS == "linux" {
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			fmt.Fprintln(a.stderr, a.p.T("gui.no_display"))
+			fmt.Fprint(a.stdout, a.p.T("usage"))
+			return explain.ExitError
+		}
+		// The toolkit panics on a display it cannot open (a DISPLAY left
+		// over from an SSH session, say): say so instead.
+		if d := os.Getenv("DISPLAY"); d != "" && !xReachable(d) {
+			fmt.Fprintln(a.stderr, a.p.T("gui.display_unreachable", "Display", d))
+			return explain.ExitError
+		}
 	}
 	fa := fyneapp.NewWithID("org.paraphe.Paraphe")
 	if os.Getenv("PARAPHE_GUI_QUIT_AFTER_START") != "" {
@@ -28,4 +40,32 @@ func (a *app) gui(files []string) int {
 	}
 	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files}).ShowAndRun()
 	return explain.ExitOK
+}
+
+// xReachable tells whether the X server of display (":0", "host:1.0",
+// "unix:0") accepts a connection.
+func xReachable(display string) bool {
+	host, rest, ok := strings.Cut(display, ":")
+	if !ok {
+		return false
+	}
+	n, _, _ := strings.Cut(rest, ".")
+	num, err := strconv.Atoi(n)
+	if err != nil {
+		return false
+	}
+	var conn net.Conn
+	if host == "" || host == "unix" {
+		conn, err = net.DialTimeout("unix", fmt.Sprintf("/tmp/.X11-unix/X%d", num), 2*time.Second)
+		if err != nil { // some servers also listen on the abstract socket
+			conn, err = net.DialTimeout("unix", fmt.Sprintf("@/tmp/.X11-unix/X%d", num), 2*time.Second)
+		}
+	} else {
+		conn, err = net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(6000+num)), 2*time.Second)
+	}
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }

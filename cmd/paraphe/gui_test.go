@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,5 +79,20 @@ func TestCLIQuietWithToolkit(t *testing.T) {
 		if r.code != 0 || r.stderr != "" {
 			t.Errorf("%s: %+v", lang, r)
 		}
+	}
+}
+
+// A DISPLAY where no X server answers (left over from an SSH session, say)
+// is said in words, not with the toolkit's panic.
+func TestGUIDisplayUnreachable(t *testing.T) {
+	n := 90
+	for ; n < 200; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err != nil {
+			break
+		}
+	}
+	r := runBin(t, "", []string{fmt.Sprintf("DISPLAY=:%d", n)}, "paraphe")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot be opened") || strings.Contains(r.stderr, "panic") {
+		t.Fatalf("%+v", r)
 	}
 }
