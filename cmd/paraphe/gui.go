@@ -20,7 +20,9 @@ import (
 // one, and what works without.
 func (a *app) gui(files []string) int {
 	if runtime.GOOS == "linux" {
-		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		// The toolkit is built for X11 (under Wayland, XWayland provides
+		// DISPLAY).
+		if os.Getenv("DISPLAY") == "" {
 			fmt.Fprintln(a.stderr, a.p.T("gui.no_display"))
 			fmt.Fprint(a.stdout, a.p.T("usage"))
 			return explain.ExitError
