@@ -107,8 +107,9 @@ package-windows: check-go
 
 # The desktop app. Without a display it says how to get one (xvfb-run, a
 # desktop session) and what works without: the command line and make demo.
+# Without a desktop session bus it gets a private keychain (scripts/run.sh).
 run: deps build
-	@bin/paraphe || echo "Or try the whole journey headless against a demo CA: make demo"
+	@scripts/run.sh || echo "Or try the whole journey headless against a demo CA: make demo"
 
 demo: deps build
 	@scripts/demo.sh

@@ -18,7 +18,7 @@ import (
 
 // gui opens the desktop application, with files ready to sign. Without a display it says how to get
 // one, and what works without.
-func (a *app) gui(files []string) int {
+func (a *app) gui(files []string) (code int) {
 	if runtime.GOOS == "linux" {
 		// The toolkit is built for X11 (under Wayland, XWayland provides
 		// DISPLAY).
@@ -34,6 +34,15 @@ func (a *app) gui(files []string) int {
 			return explain.ExitError
 		}
 	}
+	// What the check above cannot see (an X server that refuses us, say)
+	// reaches the toolkit, which panics: say it in words all the same.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(a.stderr, a.p.T("gui.display_unreachable", "Display", os.Getenv("DISPLAY")))
+			fmt.Fprintf(a.stderr, "(%v)\n", r)
+			code = explain.ExitError
+		}
+	}()
 	fa := fyneapp.NewWithID("org.paraphe.Paraphe")
 	if os.Getenv("PARAPHE_GUI_QUIT_AFTER_START") != "" {
 		// For the start-up benchmark and smoke test: quit once the window
