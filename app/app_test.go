@@ -334,6 +334,14 @@ func TestDemoCA(t *testing.T) {
 	if got := texts(u.home.content); strings.Contains(got, u.demo.code) || !strings.Contains(got, u.T("app.demo.activated")) {
 		t.Fatalf("the used demo code is still offered:\n%s", got)
 	}
+	// The demo deed, ready to sign, without looking for a PDF.
+	test.Tap(findButton(t, u.home.content, u.T("app.demo.sign_deed")))
+	if u.tabs.Selected().Content != u.signer.content || len(u.signer.files) != 1 || !strings.HasPrefix(filepath.Base(u.signer.files[0].in), "deed-") {
+		t.Fatalf("the demo deed is not offered for signing: %d files", len(u.signer.files))
+	}
+	if !signDeed(t, u, testPIN) {
+		t.Fatalf("signing in the demo: %s", u.signer.files[0].status.Text)
+	}
 }
 
 // From 30 days before expiry the certificate's card warns and offers to

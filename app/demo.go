@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 )
@@ -140,8 +141,18 @@ func (u *UI) stopDemo() {
 // answers once it runs.
 func newDemoCard(u *UI) fyne.CanvasObject {
 	if u.demo != nil && u.demo.activated {
+		sign := widget.NewButtonWithIcon(u.T("app.demo.sign_deed"), theme.DocumentCreateIcon(), func() {
+			path, err := demoDeed()
+			if err != nil {
+				u.showError(err)
+				return
+			}
+			u.signer.add(path)
+			u.show(u.signer.content)
+		})
+		sign.Importance = widget.HighImportance
 		return widget.NewCard(u.T("app.demo.running_title"), u.T("app.demo.running", "URL", u.demo.policy.CA.URL),
-			wrapLabel(u.T("app.demo.activated")))
+			container.NewVBox(wrapLabel(u.T("app.demo.activated")), container.NewHBox(sign)))
 	}
 	if u.demo != nil {
 		code := widget.NewLabelWithStyle(u.demo.code, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
@@ -189,4 +200,31 @@ func newDemoCard(u *UI) fyne.CanvasObject {
 		})
 	}
 	return widget.NewCard(u.T("app.demo.title"), "", container.NewVBox(wrapLabel(u.T("app.demo.intro")), container.NewHBox(start), bar))
+}
+
+// demoDeed writes a fresh copy of the demo deed into the user's Paraphe
+// folder (a new name each time: the signed copy of an earlier one is
+// never in the way) and returns its path.
+func demoDeed() (string, error) {
+	home, err := config.EnsureHome()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(home, "demo")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, "deed-*.pdf")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(assets.DemoDeed)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }

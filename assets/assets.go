@@ -17,3 +17,9 @@ var Languages = []string{"en", "fr", "it"}
 //
 //go:embed icons/paraphe.png
 var IconPNG []byte
+
+// DemoDeed is a two-page deed for trying the suite out (the demo journey
+// signs a copy of it).
+//
+//go:embed demo/deed.pdf
+var DemoDeed []byte
