@@ -126,6 +126,9 @@ vet: check-go
 test: deps vet
 	@scripts/corpus.sh
 	$(GO) test -count=1 ./...
+	@# the desktop app's screens under the race detector (their work runs in
+	@# goroutines; -race does not build PIE, and these tests need no cgo)
+	GOFLAGS=-trimpath $(GO) test -race -count=1 ./app
 	@# the Windows and macOS files (proxy settings, keychain, paths) at least build and vet
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...

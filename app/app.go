@@ -261,9 +261,9 @@ func (u *UI) policy() (*config.Policy, error) {
 
 // task runs work in the background with a context that cancelling ends,
 // then done on the window's goroutine, and returns the cancel function.
-// When slot is not nil it also holds it while the work runs (set before it
-// starts, cleared before done), for a Cancel button; work that a newer one
-// supersedes keeps the returned function instead.
+// When slot is not nil the cancel function is put there before the work
+// starts (for a Cancel button); calling it once the work is over does
+// nothing.
 func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(error)) (cancel func()) {
 	ctx, cancel := context.WithCancel(u.ctx)
 	if slot != nil {
@@ -275,12 +275,7 @@ func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(
 		defer u.tasks.Done()
 		defer u.running.Add(-1)
 		err := work(ctx)
-		fyne.DoAndWait(func() {
-			if slot != nil {
-				*slot = nil
-			}
-			done(err)
-		})
+		fyne.DoAndWait(func() { done(err) })
 		cancel()
 	}()
 	return cancel

@@ -271,7 +271,7 @@ func (s *signScreen) updatePreview() {
 	if s.previewStop != nil {
 		s.previewStop() // a newer page replaces the one being drawn
 	}
-	s.previewStop = u.task(nil, func(ctx context.Context) (err error) {
+	u.task(&s.previewStop, func(ctx context.Context) (err error) {
 		if geo, err = pdf.Page(path, page); err == nil {
 			png = renderPage(ctx, path, page, dir, gen)
 		}

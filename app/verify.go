@@ -81,14 +81,13 @@ func (v *verifyScreen) open(path string) {
 	var rep *pdf.Report
 	v.gen++
 	gen := v.gen
-	v.cancel = u.task(nil, func(ctx context.Context) (err error) {
+	u.task(&v.cancel, func(ctx context.Context) (err error) {
 		rep, err = pdf.Verify(ctx, path, opts)
 		return err
 	}, func(err error) {
 		if gen != v.gen {
 			return // superseded
 		}
-		v.cancel = nil
 		v.busy.Hide()
 		v.stop.Hide()
 		v.report = rep
