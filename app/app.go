@@ -91,7 +91,7 @@ func New(a fyne.App, o Options) *UI {
 	u := &UI{app: a, opt: o}
 	u.ctx, u.stopAll = context.WithCancel(context.Background())
 	u.settings, _ = config.LoadSettings()
-	u.p = i18n.New(i18n.Detect(u.settings.Language))
+	u.p = i18n.NewVariant(i18n.Detect(u.settings.Language), "gui")
 	u.pol, u.polErr = config.LoadPolicy()
 	a.SetIcon(Icon)
 	u.win = a.NewWindow("Paraphe")
@@ -212,7 +212,7 @@ func (u *UI) setLanguage(lang string) {
 	if lang == "" {
 		lang = i18n.Detect("")
 	}
-	u.p = i18n.New(lang)
+	u.p = i18n.NewVariant(lang, "gui")
 	selected := u.tabs.SelectedIndex()
 	u.build()
 	u.tabs.SelectIndex(selected)

@@ -123,9 +123,6 @@ func (v *verifyScreen) card(n int, s pdf.SignatureReport) fyne.CanvasObject {
 	title.Importance = importance
 	body := container.NewVBox(container.NewHBox(widget.NewIcon(icon), title))
 	for _, l := range lines {
-		if l == u.T("verify.revocation.not_checked") {
-			l = u.T("app.verify.not_checked") // the command line's words name its flag
-		}
 		body.Add(wrapLabel(l))
 	}
 	return widget.NewCard("", "", body)

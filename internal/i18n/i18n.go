@@ -18,7 +18,11 @@ import (
 // Printer renders messages in one language, falling back to English for a
 // key the language lacks (a test keeps that from happening).
 type Printer struct {
-	Lang     string
+	Lang string
+	// Variant, when set ("gui"), prefers "key.variant" to "key": the words
+	// a message has in one interface (the desktop app names its buttons
+	// where the command line names its flags).
+	Variant  string
 	msgs     map[string]string
 	fallback map[string]string
 }
@@ -48,6 +52,14 @@ func Catalog() (map[string]map[string]string, error) {
 		}
 	})
 	return catalog, loadErr
+}
+
+// NewVariant is New with the messages of one interface preferred (see
+// Printer.Variant).
+func NewVariant(lang, variant string) *Printer {
+	p := New(lang)
+	p.Variant = variant
+	return p
 }
 
 // New returns a Printer for lang ("fr", "fr_FR.UTF-8", …); unknown
@@ -89,6 +101,11 @@ func Detect(setting string) string {
 // T renders message key with args given as name, value pairs:
 // T("activate.tries_left", "Left", 3).
 func (p *Printer) T(key string, args ...any) string {
+	if p.Variant != "" {
+		if _, ok := p.fallback[key+"."+p.Variant]; ok {
+			key += "." + p.Variant
+		}
+	}
 	msg, ok := p.msgs[key]
 	if !ok {
 		msg, ok = p.fallback[key]

@@ -166,3 +166,27 @@ func TestDate(t *testing.T) {
 		}
 	}
 }
+
+// A desktop-app variant ("key.gui") stands for an existing message, which
+// the app's Printer then says in its own words and the command line's does
+// not.
+func TestGUIVariants(t *testing.T) {
+	cat, _ := Catalog()
+	n := 0
+	for key := range cat["en"] {
+		base, ok := strings.CutSuffix(key, ".gui")
+		if !ok {
+			continue
+		}
+		n++
+		if _, ok := cat["en"][base]; !ok {
+			t.Errorf("%s has no %s to stand for", key, base)
+		}
+		if gui, cli := NewVariant("en", "gui").T(base), New("en").T(base); gui != cat["en"][key] || cli != cat["en"][base] {
+			t.Errorf("%s: gui %q, cli %q", base, gui, cli)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no .gui variants")
+	}
+}
