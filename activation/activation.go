@@ -142,6 +142,29 @@ func (c *Client) getJSON(ctx context.Context, u string, v any) error {
 	return nil
 }
 
+// ErrNoTSA: the CA's time-stamping authority could not be learnt (its
+// service document did not come); the cause is wrapped.
+var ErrNoTSA = errors.New("activation: the CA's time-stamping address cannot be obtained")
+
+// SigningServices returns what signing at level needs from the policy's
+// CA: the HTTP client (the policy's proxy and trust), and for levels with a
+// time-stamp the CA's time-stamping authority, from its service document.
+func SigningServices(ctx context.Context, p *config.Policy, timestamped bool) (*http.Client, string, error) {
+	hc, err := config.NewHTTPClient(p, config.ClientOptions{})
+	if err != nil || !timestamped {
+		return hc, "", err
+	}
+	c, err := New(p, config.ClientOptions{})
+	if err != nil {
+		return nil, "", err
+	}
+	doc, err := c.Discover(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrNoTSA, err)
+	}
+	return hc, doc.TSA, nil
+}
+
 // Discover fetches the service document (once per client).
 func (c *Client) Discover(ctx context.Context) (*protocol.ServiceDocument, error) {
 	if c.doc != nil {

@@ -371,21 +371,9 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 		if err != nil {
 			return err
 		}
-		hc, err := config.NewHTTPClient(pol, config.ClientOptions{})
+		opts.HTTP, opts.TSA, err = activation.SigningServices(ctx, pol, opts.Level != pdf.LevelB)
 		if err != nil {
 			return err
-		}
-		opts.HTTP = hc
-		if opts.Level != pdf.LevelB {
-			client, err := activation.New(pol, config.ClientOptions{})
-			if err != nil {
-				return err
-			}
-			doc, err := client.Discover(ctx)
-			if err != nil {
-				return err
-			}
-			opts.TSA = doc.TSA
 		}
 		signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
 		work := make(chan *signRow)

@@ -15,7 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paraphe/paraphe/activation"
-	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/pdf"
@@ -93,22 +92,16 @@ func (a *app) sign(args []string) error {
 	if err != nil {
 		return err
 	}
-	hc, err := config.NewHTTPClient(pol, config.ClientOptions{})
+	// The CA's own time-stamping authority unless one is named.
+	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
+	hc, caTSA, err := activation.SigningServices(ctx, pol, lvl != pdf.LevelB && opts.TSA == "")
+	cancel()
 	if err != nil {
 		return err
 	}
 	opts.HTTP = hc
-	if lvl != pdf.LevelB && opts.TSA == "" {
-		// The CA's own time-stamping authority, from its service document.
-		client, err := activation.New(pol, config.ClientOptions{})
-		if err != nil {
-			return err
-		}
-		doc, err := withTimeout(client.Discover)
-		if err != nil {
-			return &cli.ExitError{Code: explain.ExitUnreachable, Message: a.p.T("err.no_tsa"), Hint: a.p.T("hint.level_bb"), Err: err}
-		}
-		opts.TSA = doc.TSA
+	if opts.TSA == "" {
+		opts.TSA = caTSA
 	}
 
 	_, key, pin, err := a.openCert(pol, *certID, *pinFile)

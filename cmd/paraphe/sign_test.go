@@ -117,3 +117,24 @@ func mustReadFile(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// With the CA down, a time-stamped signature cannot learn where to ask for
+// the time-stamp: said so, with the way to sign without one; the file is
+// left alone and no output is written.
+func TestSignWithoutTSA(t *testing.T) {
+	testenv.NeedSecretService(t)
+	w := newWorld(t)
+	if r := w.activate(t, w.enroll(t), w.answersFile(t, testenv.Answers...)); r.code != 0 {
+		t.Fatalf("activate: %+v", r)
+	}
+	in := filepath.Join(t.TempDir(), "deed.pdf")
+	os.WriteFile(in, minimalPDF(), 0o644)
+	w.srv.Stop()
+	r := runBin(t, "", append([]string{"PARAPHE_PIN=" + testPIN}, w.env...), "paraphe", "sign", in)
+	if r.code != explain.ExitUnreachable || !strings.Contains(r.stderr, "time-stamping address") || !strings.Contains(r.stderr, "--level B-B") {
+		t.Fatalf("%+v", r)
+	}
+	if _, err := os.Stat(strings.TrimSuffix(in, ".pdf") + "-signed.pdf"); err == nil {
+		t.Fatal("an output was written")
+	}
+}

@@ -108,6 +108,8 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 		return e(ExitUnreachable, p.T("err.proxy_auth_unsupported", "Proxy", pae.Proxy, "Schemes", strings.Join(pae.Schemes, ", ")), p.T("hint.proxy_exempt"))
 	case errors.As(err, &pse):
 		return e(ExitUnreachable, p.T("err.proxy_refused", "Proxy", pse.Proxy, "Status", pse.Status), p.T("hint.proxy_allow"))
+	case errors.Is(err, activation.ErrNoTSA):
+		return e(ExitUnreachable, p.T("err.no_tsa"), p.T("hint.level_bb"))
 	case errors.Is(err, activation.ErrUnreachable):
 		return e(ExitUnreachable, p.T("err.unreachable"), p.T("hint.network"))
 	case errors.Is(err, activation.ErrMalformedReply):
