@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,8 +87,8 @@ func texts(o fyne.CanvasObject) string {
 	return b.String()
 }
 
-// activate goes through the wizard with the holder's code and answers.
-func activate(t *testing.T, u *UI, code string, answers []string) *activateWizard {
+// enterCode opens the wizard, types code and asks the CA for the questions.
+func enterCode(t *testing.T, u *UI, code string) *activateWizard {
 	t.Helper()
 	u.home.activate()
 	w := u.activation
@@ -102,6 +101,13 @@ func activate(t *testing.T, u *UI, code string, answers []string) *activateWizar
 	}
 	test.Tap(w.primary)
 	u.tasks.Wait()
+	return w
+}
+
+// activate goes through the wizard with the holder's code and answers.
+func activate(t *testing.T, u *UI, code string, answers []string) *activateWizard {
+	t.Helper()
+	w := enterCode(t, u, code)
 	if len(w.answers) != 3 {
 		t.Fatalf("questions not shown: %s", texts(w.content))
 	}
@@ -257,11 +263,7 @@ func TestUnreachableCAOffersDoctor(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "policy.json")
 	os.WriteFile(path, data, 0o644)
 	u := newUI(t, path)
-	u.home.activate()
-	w := u.activation
-	test.Type(w.code, c.Enroll(t))
-	test.Tap(w.primary)
-	u.tasks.Wait()
+	w := enterCode(t, u, c.Enroll(t))
 	if w.failed == nil || w.failed.msg != sentence(u.T("err.unreachable")) {
 		t.Fatalf("failure: %+v", w.failed)
 	}
@@ -442,20 +444,9 @@ func TestChangePIN(t *testing.T) {
 func TestTokenActivationAndPUK(t *testing.T) {
 	tok := testenv.NewToken(t, "card")
 	c := testenv.StartCA(t, ca.InitOptions{})
-	data, _ := os.ReadFile(c.Policy)
-	var pol map[string]any
-	json.Unmarshal(data, &pol)
-	pol["pkcs11"] = map[string]any{"module": tok.Module}
-	data, _ = json.Marshal(pol)
-	path := filepath.Join(t.TempDir(), "policy.json")
-	os.WriteFile(path, data, 0o644)
-	u := newUI(t, path)
+	u := newUI(t, testenv.PolicyWith(t, c.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": tok.Module} }))
 
-	u.home.activate()
-	w := u.activation
-	test.Type(w.code, c.Enroll(t))
-	test.Tap(w.primary)
-	u.tasks.Wait()
+	w := enterCode(t, u, c.Enroll(t))
 	for i, a := range testenv.Answers {
 		test.Type(w.answers[i], a)
 	}
@@ -495,14 +486,7 @@ func TestTokenActivationAndPUK(t *testing.T) {
 // refuses what the suite would not understand, and applies the rest at once.
 func TestUserProxySetting(t *testing.T) {
 	c := testenv.StartCA(t, ca.InitOptions{})
-	data, _ := os.ReadFile(c.Policy)
-	var pol map[string]any
-	json.Unmarshal(data, &pol)
-	pol["user_may"] = map[string]any{"proxy": true}
-	data, _ = json.Marshal(pol)
-	path := filepath.Join(t.TempDir(), "policy.json")
-	os.WriteFile(path, data, 0o644)
-	u := newUI(t, path)
+	u := newUI(t, testenv.PolicyWith(t, c.Policy, func(p map[string]any) { p["user_may"] = map[string]any{"proxy": true} }))
 	var entry *widget.Entry
 	walk(u.prefs.content, func(o fyne.CanvasObject) {
 		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == u.pol.Proxy {

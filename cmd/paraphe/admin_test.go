@@ -210,7 +210,7 @@ func TestAdminPolicyValidateAndShow(t *testing.T) {
 	if r := validate("../../installer/linux/policy.json"); r.code != explain.ExitUnconfigured || !strings.Contains(r.stderr, "does not name a certification authority yet") {
 		t.Fatalf("the package's template: %+v", r)
 	}
-	bad := policyWith(t, w.srv.Policy, func(p map[string]any) { p["key_stores"] = []string{"file"} })
+	bad := testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) { p["key_stores"] = []string{"file"} })
 	if r := validate(bad); r.code != explain.ExitNoPolicy || !strings.Contains(r.stderr, "key_stores[0]") {
 		t.Fatalf("invalid: %+v", r)
 	}
@@ -218,7 +218,7 @@ func TestAdminPolicyValidateAndShow(t *testing.T) {
 		t.Fatalf("missing: %+v", r)
 	}
 
-	pol := policyWith(t, w.srv.Policy, func(p map[string]any) {
+	pol := testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) {
 		p["proxy"] = "none"
 		p["pkcs11"] = map[string]any{"token": "card-1"}
 		delete(p, "pin_policy")
@@ -270,7 +270,7 @@ func TestAdminCheck(t *testing.T) {
 	testenv.NeedSecretService(t)
 	w := newWorld(t)
 	tok := testenv.NewToken(t, "check")
-	pol := policyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": tok.Module} })
+	pol := testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": tok.Module} })
 	env := append([]string{"PARAPHE_HOME=" + w.home, "PARAPHE_POLICY=" + pol}, tok.Env...)
 	check := func(env []string) result {
 		return runBin(t, "", env, "paraphe", "admin", "check", "--timeout", "3s")
@@ -290,7 +290,7 @@ func TestAdminCheck(t *testing.T) {
 		t.Fatalf("writable policy: %+v", r)
 	}
 	os.Chmod(pol, 0o644)
-	tokensOnly := policyWith(t, pol, func(p map[string]any) {
+	tokensOnly := testenv.PolicyWith(t, pol, func(p map[string]any) {
 		p["key_stores"] = []string{"pkcs11"}
 		p["pkcs11"] = map[string]any{"module": "/nonexistent/opensc-pkcs11.so"}
 	})

@@ -24,7 +24,7 @@ func tokenWorld(t *testing.T, initArgs ...string) (*world, *testenv.Token) {
 	t.Helper()
 	w := newWorldWith(t, initArgs...)
 	tok := testenv.NewToken(t, "card")
-	pol := policyWith(t, w.srv.Policy, func(p map[string]any) {
+	pol := testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) {
 		p["pkcs11"] = map[string]any{"module": tok.Module}
 	})
 	w.env = append(w.env, "PARAPHE_POLICY="+pol)

@@ -268,14 +268,14 @@ func TestEnvironmentProblems(t *testing.T) {
 	}
 
 	// The CA is down.
-	pol := policyWith(t, w.srv.Policy, func(p map[string]any) { p["ca"].(map[string]any)["url"] = "https://127.0.0.1:1" })
+	pol := testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) { p["ca"].(map[string]any)["url"] = "https://127.0.0.1:1" })
 	r = w.activate(t, ref, right, "PARAPHE_POLICY="+pol)
 	if r.code != explain.ExitUnreachable || !strings.Contains(r.stderr, "cannot be reached") || !strings.Contains(r.stderr, "proxy") {
 		t.Fatalf("unreachable: %+v", r)
 	}
 
 	// Someone in between presents another chain (the policy pins another root).
-	pol = policyWith(t, w.srv.Policy, func(p map[string]any) {
+	pol = testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) {
 		p["ca"].(map[string]any)["anchors"] = []string{strings.Repeat("ab", 32)}
 	})
 	r = w.activate(t, ref, right, "PARAPHE_POLICY="+pol)
@@ -296,13 +296,13 @@ func TestEnvironmentProblems(t *testing.T) {
 	}
 
 	// Tokens: a module that is not there, no token in it, several tokens.
-	pol = policyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": "/nonexistent/opensc-pkcs11.so"} })
+	pol = testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": "/nonexistent/opensc-pkcs11.so"} })
 	r = runBin(t, "", []string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=12345678", "PARAPHE_HOME=" + w.home}, "paraphe", "activate", "--store", "pkcs11", "--ref", ref, "--answers-file", right)
 	if r.code != explain.ExitToken || !strings.Contains(r.stderr, "module cannot be loaded") || !strings.Contains(r.stderr, "OpenSC") {
 		t.Fatalf("missing module: %+v", r)
 	}
 	first, second := testenv.NewToken(t, "one"), testenv.NewToken(t, "two")
-	pol = policyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": first.Module} })
+	pol = testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) { p["pkcs11"] = map[string]any{"module": first.Module} })
 	r = runBin(t, "", append([]string{"PARAPHE_POLICY=" + pol, "PARAPHE_PIN=12345678", "PARAPHE_HOME=" + w.home}, first.Env...), "paraphe", "activate", "--store", "pkcs11", "--ref", ref, "--answers-file", right)
 	if r.code != explain.ExitUsage || !strings.Contains(r.stderr, first.Label) || !strings.Contains(r.stderr, second.Label) || !strings.Contains(r.stderr, "--token") {
 		t.Fatalf("two tokens, none named: %+v", r)
@@ -319,18 +319,6 @@ func TestEnvironmentProblems(t *testing.T) {
 	if r := w.activate(t, ref, right); r.code != 0 {
 		t.Fatalf("activate after the problems: %+v", r)
 	}
-}
-
-func policyWith(t *testing.T, path string, edit func(map[string]any)) string {
-	t.Helper()
-	data, _ := os.ReadFile(path)
-	var p map[string]any
-	json.Unmarshal(data, &p)
-	edit(p)
-	data, _ = json.Marshal(p)
-	out := filepath.Join(t.TempDir(), "policy.json")
-	os.WriteFile(out, data, 0o644)
-	return out
 }
 
 func TestLanguages(t *testing.T) {
@@ -463,7 +451,7 @@ func TestActivateThroughAuthenticatingProxy(t *testing.T) {
 	testenv.Require(t, "squid")
 	w := newWorld(t)
 	sq := testenv.StartSquid(t, testenv.SquidOptions{BasicAuth: "alice:s3cret"})
-	pol := policyWith(t, w.srv.Policy, func(p map[string]any) { p["proxy"] = sq.URL })
+	pol := testenv.PolicyWith(t, w.srv.Policy, func(p map[string]any) { p["proxy"] = sq.URL })
 	env := append(append([]string{}, w.env...), "PARAPHE_POLICY="+pol)
 	if r := runBin(t, "", env, "paraphe", "doctor", "--timeout", "3s"); r.code != 2 || !strings.Contains(r.stdout, "the proxy requires authentication (Basic)") {
 		t.Fatalf("doctor without credentials: %+v", r)

@@ -38,7 +38,7 @@ func TestOnboardingActivationBlockedByProxy(t *testing.T) {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(w.srv.URL, "https://"))
 	p, _ := strconv.Atoi(port)
 	sq := testenv.StartSquid(t, testenv.SquidOptions{DenyPort: p})
-	pol := policyWith(t, w.srv.Policy, func(m map[string]any) { m["proxy"] = sq.URL })
+	pol := testenv.PolicyWith(t, w.srv.Policy, func(m map[string]any) { m["proxy"] = sq.URL })
 	w.env = []string{"PARAPHE_HOME=" + w.home, "PARAPHE_POLICY=" + pol}
 	r := w.activate(t, w.enroll(t), w.answersFile(t, testenv.Answers...))
 	if r.code != explain.ExitUnreachable || !strings.Contains(r.stderr, "refused the connection to the certification authority (403") ||
@@ -58,7 +58,7 @@ func TestOnboardingActivationBlockedByProxy(t *testing.T) {
 func TestOnboardingSlowBecauseFirewallDrops(t *testing.T) {
 	w := newWorld(t)
 	addr := testenv.Blackhole(t)
-	pol := policyWith(t, w.srv.Policy, func(m map[string]any) { m["ca"].(map[string]any)["url"] = "https://" + addr })
+	pol := testenv.PolicyWith(t, w.srv.Policy, func(m map[string]any) { m["ca"].(map[string]any)["url"] = "https://" + addr })
 	env := []string{"PARAPHE_HOME=" + w.home, "PARAPHE_POLICY=" + pol}
 	if verdict, check, code, fix := doctorCause(t, env); verdict != "blocked" || check != "tcp" || code != "filtered" || fix != "open_port" {
 		t.Fatalf("doctor: %s %s %s %s", verdict, check, code, fix)

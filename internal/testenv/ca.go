@@ -262,3 +262,24 @@ func (c *CA) Issue(t testing.TB, key crypto.Signer) *x509.Certificate {
 	}
 	return leaf
 }
+
+// PolicyWith writes a copy of the policy file at path, changed by edit
+// (on its JSON fields), and returns the copy's path.
+func PolicyWith(t testing.TB, path string, edit func(map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	edit(p)
+	data, _ = json.Marshal(p)
+	out := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
