@@ -41,8 +41,6 @@ type Options struct {
 	Now func() time.Time
 	// Files are PDFs to sign, given on the command line ("Open with").
 	Files []string
-	// NoDemo never offers the demo CA (tests of the unconfigured state).
-	NoDemo bool
 }
 
 // UI is the application's main window and the state its screens share.
@@ -120,9 +118,6 @@ func New(a fyne.App, o Options) *UI {
 
 // Icon is the application's icon.
 var Icon = fyne.NewStaticResource("paraphe.png", assets.IconPNG)
-
-// Window returns the main window.
-func (u *UI) Window() fyne.Window { return u.win }
 
 // ShowAndRun shows the window and runs the application until it closes.
 func (u *UI) ShowAndRun() {

@@ -336,7 +336,7 @@ func (a *app) policyValidate(args []string) error {
 type policySetting struct {
 	Field  string `json:"field"`
 	Value  string `json:"value"`
-	Source string `json:"source"` // "file" or "default"
+	Source string `json:"source"` // "file", "default" or "user" (settings the policy lets users make)
 }
 
 // policyShow prints the policy in force field by field, each with where its
@@ -362,6 +362,7 @@ func (a *app) policyShow(args []string) error {
 		_, err = config.ReadPolicy(path)
 		return explain.Error(a.p, err)
 	}
+	p.ApplyUser(a.settings) // what user_may lets this user set
 	settings := policySettings(p, data)
 	_, valid := config.ReadPolicy(path)
 	if *asJSON {
@@ -390,7 +391,8 @@ func (a *app) policyShow(args []string) error {
 }
 
 // policySettings flattens the policy in force into dotted fields, marking
-// those the file sets; the PKCS#11 module shows the platform's default.
+// those the file sets and those the user's settings set (p.FromUser); the
+// PKCS#11 module shows the platform's default.
 func policySettings(p *config.Policy, file []byte) []policySetting {
 	effective := map[string]any{}
 	data, _ := json.Marshal(p)
@@ -410,7 +412,10 @@ func policySettings(p *config.Policy, file []byte) []policySetting {
 	var out []policySetting
 	flatten("", effective, func(k string, v any) {
 		s := policySetting{Field: k, Source: "default"}
-		if set[k] {
+		switch {
+		case slices.Contains(p.FromUser, k):
+			s.Source = "user"
+		case set[k]:
 			s.Source = "file"
 		}
 		if str, ok := v.(string); ok {

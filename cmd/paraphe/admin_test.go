@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -247,6 +248,14 @@ func TestAdminPolicyValidateAndShow(t *testing.T) {
 		if lines[field] != want {
 			t.Errorf("show %s: %q, want %q", field, lines[field], want)
 		}
+	}
+	// A proxy the policy lets users set, set in the user's settings: shown
+	// as theirs.
+	home := t.TempDir()
+	os.WriteFile(filepath.Join(home, "settings.json"), []byte(`{"proxy": "http://proxy.example:3128"}`), 0o600)
+	userPol := testenv.PolicyWith(t, pol, func(p map[string]any) { p["user_may"] = map[string]any{"proxy": true} })
+	if r := runBin(t, "", []string{"PARAPHE_POLICY=" + userPol, "PARAPHE_HOME=" + home}, "paraphe", "admin", "policy", "show"); !regexp.MustCompile(`(?m)^\s*proxy\s+http://proxy\.example:3128\s+from the user's settings`).MatchString(r.stdout) {
+		t.Errorf("show with a user's proxy: %+v", r)
 	}
 	r = runBin(t, "", env, "paraphe", "admin", "policy", "show", "--json")
 	var shown struct {
