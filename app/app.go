@@ -170,13 +170,14 @@ func (u *UI) build() {
 		container.NewTabItemWithIcon(u.T("app.tab.settings"), theme.SettingsIcon(), u.prefs.content),
 	)
 	u.tabs.SetTabLocation(container.TabLocationLeading)
-	u.tabs.OnSelected = func(*container.TabItem) { u.certsChanged() }
 	if u.activation == nil { // an open activation wizard keeps the window
 		u.win.SetContent(u.tabs)
 	}
 }
 
-// certsChanged redraws what lists certificates.
+// certsChanged reads the stores again and redraws what lists certificates;
+// every change the app makes to them (activation, renewal, default) calls
+// it, rather than each tab switch asking the keychain and the tokens.
 func (u *UI) certsChanged() {
 	u.readCerts()
 	u.home.refresh()
