@@ -7,24 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/bin
 
-if [[ -z "${PARAPHE_DEMO_INNER:-}" ]]; then
-  # Re-run inside a private session bus so that the demo's keychain is not
-  # the user's own.
-  work=$(mktemp -d -t paraphe-demo.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
-  mkdir -p "$work/run" && chmod 700 "$work/run"
-  env PARAPHE_DEMO_INNER=1 PARAPHE_DEMO_DIR="$work" HOME="$work/home" XDG_DATA_HOME="$work/home/data" \
-      XDG_RUNTIME_DIR="$work/run" dbus-run-session -- "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
-  exit $?
+# Re-run with a private keychain, so that the demo's is not the user's own.
+if [[ -z "${PARAPHE_WORK:-}" ]]; then
+  exec scripts/private-keychain.sh "$0" "$@"
 fi
 
-work=$PARAPHE_DEMO_DIR
+work=$PARAPHE_WORK
 exec 2>&1 # one ordered stream for the reader (the outer filter only hides dbus noise)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
-
-# A private keychain, unlocked with a throw-away password.
-head -c 18 /dev/urandom | base64 | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 
 # The CA's addresses go into its certificates, so its ports are chosen
 # first: the first free ones from 18443 (or DEMO_PORT) for HTTPS, and the

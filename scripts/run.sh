@@ -9,20 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/bin
 
-if [[ -n "${PARAPHE_RUN_INNER:-}" ]]; then
-  # Inside the private session bus: a keychain, unlocked with a throw-away
-  # password.
-  head -c 18 /dev/urandom | base64 | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+if [[ -n "${PARAPHE_WORK:-}" ]]; then
+  # Inside the private keychain's session.
+  export PARAPHE_HOME=${PARAPHE_HOME:-$PARAPHE_WORK/paraphe}
+  echo "No desktop session bus: running with a private keychain and Paraphe folder in $PARAPHE_WORK (removed on exit)."
   exec "$bin/paraphe" "$@"
 fi
 if [[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" || -z "${DISPLAY:-}" ]]; then
   exec "$bin/paraphe" "$@"
 fi
-
-work=$(mktemp -d -t paraphe-run.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/run" && chmod 700 "$work/run"
-echo "No desktop session bus: running with a private keychain and Paraphe folder in $work (removed on exit)."
-env PARAPHE_RUN_INNER=1 PARAPHE_HOME="${PARAPHE_HOME:-$work/paraphe}" HOME="$work/home" \
-    XDG_DATA_HOME="$work/home/data" XDG_RUNTIME_DIR="$work/run" \
-    dbus-run-session -- "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
+exec scripts/private-keychain.sh "$0" "$@"

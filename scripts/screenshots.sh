@@ -11,19 +11,13 @@ cd "$(dirname "$0")/.."
 bin=$PWD/bin
 out=$PWD/docs/screenshots
 
-if [[ -z "${PARAPHE_SHOTS_INNER:-}" ]]; then
-  work=$(mktemp -d -t paraphe-shots.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
-  mkdir -p "$work/run" && chmod 700 "$work/run"
-  env PARAPHE_SHOTS_INNER=1 SHOTS_DIR="$work" HOME="$work/home" XDG_DATA_HOME="$work/home/data" \
-      XDG_RUNTIME_DIR="$work/run" dbus-run-session -- "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
-  exit $?
+if [[ -z "${PARAPHE_WORK:-}" ]]; then
+  exec scripts/private-keychain.sh "$0" "$@"
 fi
 
-work=$SHOTS_DIR
+work=$PARAPHE_WORK
 lang=${SHOTS_LANG:-en}
 mkdir -p "$out"
-head -c 18 /dev/urandom | base64 | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 
 # Xvfb tells on -displayfd which display it took, once it accepts clients.
 Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$work/display" 2>"$work/xvfb.log" &
