@@ -31,6 +31,9 @@ type VerifyOptions struct {
 	Anchors [][]byte
 	// Roots are trusted too (e.g. the system's); may be nil.
 	Roots *x509.CertPool
+	// Trust are further anchors: IT's and the user's certificates, bundles,
+	// trusted-list services.
+	Trust []Anchor
 	// Online fetches OCSP or CRLs when the file carries none.
 	Online bool
 	HTTP   *http.Client
@@ -47,7 +50,11 @@ const (
 
 // SignatureReport is what verification found about one signature.
 type SignatureReport struct {
-	Field       string            `json:"field"`
+	Field string `json:"field"`
+	Kind  Kind   `json:"kind"`
+	// Indication and SubIndication are the verdict (ETSI EN 319 102-1).
+	Indication    Indication    `json:"indication"`
+	SubIndication SubIndication `json:"sub_indication,omitempty"`
 	Certificate *x509.Certificate `json:"-"`
 	SubFilter   string            `json:"subfilter"`
 	Reason      string            `json:"reason,omitempty"`
