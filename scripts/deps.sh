@@ -16,8 +16,9 @@ packages=(
   dbus dbus-x11 gnome-keyring libsecret-tools
   # tokens: SoftHSM2 in tests, OpenSC's pkcs11-tool to inspect them
   softhsm2 opensc
-  # independent clients and validators the tests compare against
-  openssl curl poppler-utils qpdf libnss3-tools mupdf-tools
+  # independent clients and validators the tests compare against (GnuTLS's
+  # certtool judges the Ed25519 CMS that NSS and OpenSSL 3.0 cannot)
+  openssl curl poppler-utils qpdf libnss3-tools mupdf-tools gnutls-bin
   # real proxies for the doctor's tests
   squid dante-server
   # make bench: peak memory
