@@ -30,6 +30,13 @@ packages=(
   lintian rpm desktop-file-utils man-db file
 )
 
+# node-signpdf, another producer the tests sign with, runs on Node.js and is
+# installed by npm ci at test time. A machine with its own Node.js (from
+# NodeSource, say, whose nodejs package brings npm) keeps it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
