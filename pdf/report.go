@@ -38,11 +38,17 @@ const (
 	RevokedCANoPOE                SubIndication = "REVOKED_CA_NO_POE"
 	TryLater                      SubIndication = "TRY_LATER"
 	CryptoConstraintsFailureNoPOE SubIndication = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+	CryptoConstraintsFailure      SubIndication = "CRYPTO_CONSTRAINTS_FAILURE" // an algorithm this verifier does not know or accept
 	ChainConstraintsFailure       SubIndication = "CHAIN_CONSTRAINTS_FAILURE"
 	CertificateChainGeneralFail   SubIndication = "CERTIFICATE_CHAIN_GENERAL_FAILURE"
 	NotYetValid                   SubIndication = "NOT_YET_VALID"
-	SignedDataNotFound            SubIndication = "SIGNED_DATA_NOT_FOUND"
 )
+
+// SubIndications are every SubIndication this verifier gives.
+var SubIndications = []SubIndication{FormatFailure, HashFailure, SigCryptoFailure, Revoked, NoSigningCertificateFound,
+	NoCertificateChainFound, OutOfBoundsNoPOE, OutOfBoundsNotRevoked, RevokedNoPOE, RevokedCANoPOE, TryLater,
+	CryptoConstraintsFailureNoPOE, CryptoConstraintsFailure, ChainConstraintsFailure, CertificateChainGeneralFail,
+	NotYetValid}
 
 // Kind tells a signature from a document time-stamp.
 type Kind string
@@ -64,6 +70,9 @@ const (
 	SourceTrustedList AnchorSource = "trusted_list" // an EU trusted list (ETSI TS 119 612)
 	SourceSystem      AnchorSource = "system"       // the operating system's roots
 )
+
+// AnchorSources are every AnchorSource, for the catalogue's tests.
+var AnchorSources = []AnchorSource{SourcePolicy, SourceUser, SourceBundle, SourceTrustedList, SourceSystem}
 
 // Usage says what an anchor may vouch for.
 type Usage uint8

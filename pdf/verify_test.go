@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,7 +59,7 @@ func TestVerifyTamperedByte(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Signatures[0]; r.Intact || r.Valid() || !contains(r.Problems, "digest_mismatch") {
+	if r := rep.Signatures[0]; r.Intact || r.Valid() || !slices.Contains(r.Problems, ProblemDigestMismatch) {
 		t.Fatalf("tampered file: %+v", r)
 	}
 	if report := pdfsig(t, nssDB(t, p.root), bad); !strings.Contains(report, "Digest Mismatch") {

@@ -103,12 +103,14 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, v := range []string{"works", "works_with_warnings", "blocked"} {
 		used = append(used, "doctor.verdict."+v)
 	}
-	for _, r := range []string{pdf.TrustUnknownAuthority, pdf.TrustExpired, pdf.TrustUsage, pdf.TrustOther} {
-		used = append(used, "verify.trust."+r)
+	for _, r := range pdf.TrustProblems {
+		used = append(used, "verify.trust."+string(r))
 	}
-	for _, r := range []string{"byterange", "cms", "no_certificate", "digest_algorithm", "digest_mismatch",
-		"signature_invalid", "timestamp_invalid", "timestamp_mismatch", "timestamp_untrusted", "signing_certificate", pdf.ProblemDamaged} {
-		used = append(used, "verify.problem."+r)
+	for _, r := range pdf.AnchorSources {
+		used = append(used, "verify.trusted."+string(r))
+	}
+	for _, r := range pdf.Problems {
+		used = append(used, "verify.problem."+string(r))
 	}
 	for _, r := range []string{pdf.RevocationGood, pdf.RevocationRevoked, pdf.RevocationUnknown, pdf.RevocationNotChecked} {
 		used = append(used, "verify.revocation."+r)
