@@ -216,7 +216,7 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 		t.Fatal("Verify does not verify the signed file")
 	}
 	sig := u.verifier.report.Signatures[0]
-	if !sig.Valid() || sig.Level != string(pdf.LevelT) || sig.Reason != "Acte authentique" {
+	if !sig.Valid() || sig.Level != pdf.LevelT || sig.Reason != "Acte authentique" {
 		t.Fatalf("signature: %+v", sig)
 	}
 	signed, _ := os.ReadFile(row.out)

@@ -113,13 +113,17 @@ func (v *verifyScreen) card(n int, s pdf.SignatureReport) fyne.CanvasObject {
 	u := v.u
 	state, lines := explain.Signature(u.p, s)
 	icon, importance := theme.ConfirmIcon(), widget.SuccessImportance
-	switch {
-	case !s.Intact || s.Revocation == pdf.RevocationRevoked || s.ModifiedAfter:
+	switch explain.SeverityOf(s) {
+	case explain.Failed:
 		icon, importance = theme.ErrorIcon(), widget.DangerImportance
-	case !s.Trusted:
+	case explain.Undecided:
 		icon, importance = theme.WarningIcon(), widget.WarningImportance
 	}
-	title := widget.NewLabelWithStyle(u.T("verify.header", "N", n, "Field", s.Field, "State", state), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	field := s.Field
+	if field == "" {
+		field = u.T("verify.no_field")
+	}
+	title := widget.NewLabelWithStyle(u.T("verify.header", "N", n, "Field", field, "State", state), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Importance = importance
 	body := container.NewVBox(container.NewHBox(widget.NewIcon(icon), title))
 	for _, l := range lines {

@@ -89,7 +89,7 @@ func TestSignAndVerifyCLI(t *testing.T) {
 	tampered := filepath.Join(dir, "tampered.pdf")
 	os.WriteFile(tampered, signed, 0o644)
 	r = runBin(t, "", w.env, "paraphe", "verify", tampered)
-	if r.code != explain.ExitSigInvalid || !strings.Contains(r.stdout, "BROKEN") {
+	if r.code != explain.ExitSigInvalid || !strings.Contains(r.stdout, "ALTERED") {
 		t.Fatalf("verify tampered: %+v", r)
 	}
 	if out, _ := exec.Command("pdfsig", tampered).CombinedOutput(); !strings.Contains(string(out), "Digest Mismatch") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
@@ -42,11 +43,6 @@ func (a *app) verify(args []string) error {
 		return explain.Sign(a.p, err, files[0])
 	}
 	code := explain.ExitOK
-	worst := func(c int) {
-		if code == explain.ExitOK || c < code {
-			code = c
-		}
-	}
 	var out []verifyJSON
 	for i, s := range rep.Signatures {
 		v := verifyJSON{SignatureReport: s, Valid: s.Valid()}
@@ -55,24 +51,18 @@ func (a *app) verify(args []string) error {
 			v.Signer = &h
 		}
 		out = append(out, v)
-		switch {
-		case !s.Intact || s.Revocation == pdf.RevocationRevoked:
-			worst(explain.ExitSigInvalid)
-		case s.ModifiedAfter:
-			worst(explain.ExitSigModified)
-		case !s.Trusted:
-			worst(explain.ExitSigUntrusted)
-		}
+		code = worstExit(code, verifyExit(s))
 		if !*asJSON {
 			a.printSignature(i+1, v)
 		}
 	}
 	if *asJSON {
 		cli.WriteJSON(a.stdout, struct {
-			File       string       `json:"file"`
-			Valid      bool         `json:"valid"`
-			Signatures []verifyJSON `json:"signatures"`
-		}{rep.File, code == explain.ExitOK, out})
+			File           string       `json:"file"`
+			Valid          bool         `json:"valid"`
+			ValidationTime string       `json:"validation_time"`
+			Signatures     []verifyJSON `json:"signatures"`
+		}{rep.File, code == explain.ExitOK, rep.ValidationTime.UTC().Format("2006-01-02T15:04:05Z"), out})
 	}
 	if code != explain.ExitOK {
 		return &cli.ExitError{Code: code, Message: a.p.T(map[int]string{explain.ExitSigInvalid: "verify.err.invalid",
@@ -81,9 +71,38 @@ func (a *app) verify(args []string) error {
 	return nil
 }
 
+// verifyExit is a signature's exit code: 30 failed (altered, broken,
+// revoked), 32 changed afterwards, 31 not confirmed (INDETERMINATE).
+func verifyExit(s pdf.SignatureReport) int {
+	switch s.Indication {
+	case pdf.TotalPassed:
+		return explain.ExitOK
+	case pdf.TotalFailed:
+		if slices.Contains(s.Problems, pdf.ProblemModified) {
+			return explain.ExitSigModified
+		}
+		return explain.ExitSigInvalid
+	}
+	return explain.ExitSigUntrusted
+}
+
+// worstExit keeps the most serious of two verification exit codes: failed,
+// then changed, then not confirmed.
+func worstExit(a, b int) int {
+	rank := map[int]int{explain.ExitOK: 0, explain.ExitSigUntrusted: 1, explain.ExitSigModified: 2, explain.ExitSigInvalid: 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
 func (a *app) printSignature(n int, v verifyJSON) {
 	state, lines := explain.Signature(a.p, v.SignatureReport)
-	fmt.Fprintln(a.stdout, a.p.T("verify.header", "N", n, "Field", v.Field, "State", state))
+	field := v.Field
+	if field == "" {
+		field = a.p.T("verify.no_field")
+	}
+	fmt.Fprintln(a.stdout, a.p.T("verify.header", "N", n, "Field", field, "State", state))
 	for _, l := range lines {
 		fmt.Fprintln(a.stdout, "  "+l)
 	}

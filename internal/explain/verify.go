@@ -103,7 +103,10 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 	if v.Kind == pdf.KindSignature && v.Intact {
 		out(revocation(p, v))
 	}
-	if v.Level != "" {
+	switch {
+	case strings.HasPrefix(string(v.Level), "PKCS7"):
+		out(p.T("verify.level.pkcs7", "Level", string(v.Level)))
+	case v.Level != "":
 		out(p.T("verify.level", "Level", string(v.Level)))
 	}
 	if len(v.Weak) > 0 {
