@@ -54,7 +54,7 @@ func (j *changeJudge) note(s string, allowed bool) {
 // laterChanges returns the changes made after the first revEnd bytes and
 // whether any of them is not allowed.
 func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
-	old, err := cos.Open(io.NewSectionReader(r, 0, revEnd), revEnd)
+	old, err := f.OpenRevision(io.NewSectionReader(r, 0, revEnd), revEnd)
 	if err != nil {
 		return []string{ChangeUnreadable}, true
 	}

@@ -414,7 +414,7 @@ func signedDictInPlace(r io.ReaderAt, size int64, f *cos.File, ref cos.Ref, br [
 		return false
 	}
 	revEnd := br[2] + br[3]
-	old, err := cos.Open(io.NewSectionReader(r, 0, revEnd), revEnd)
+	old, err := f.OpenRevision(io.NewSectionReader(r, 0, revEnd), revEnd)
 	if err != nil {
 		return false
 	}

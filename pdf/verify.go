@@ -32,7 +32,14 @@ type VerifyOptions struct {
 	HTTP   *http.Client
 	// Now is the validation time (time.Now when nil).
 	Now func() time.Time
+	// Password opens an encrypted document; most signed ones open with
+	// the empty password (they are encrypted only to restrict changes).
+	Password []byte
 }
+
+// ErrPassword is returned for an encrypted document the password given
+// (or the empty one) does not open.
+var ErrPassword = errors.New("pdf: the document needs a password to open")
 
 // Revocation states of a signer's certificate.
 const (
@@ -161,12 +168,14 @@ func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) 
 // VerifyReader is Verify for a PDF of size bytes read from r; name is what
 // the report calls it.
 func VerifyReader(ctx context.Context, r io.ReaderAt, size int64, name string, o VerifyOptions) (*Report, error) {
-	f, err := cos.Open(r, size)
+	f, err := cos.OpenDecrypted(r, size, o.Password)
 	switch {
 	case errors.Is(err, cos.ErrNotPDF):
 		return nil, ErrNotPDF
-	case errors.Is(err, cos.ErrEncrypted):
-		return nil, ErrEncrypted
+	case errors.Is(err, cos.ErrPassword):
+		return nil, ErrPassword
+	case errors.Is(err, cos.ErrUnsupportedEncryption):
+		return nil, fmt.Errorf("%w: %v", ErrEncrypted, err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}

@@ -47,7 +47,17 @@ type File struct {
 	// Rebuilt is true when the cross-reference was damaged and rebuilt by
 	// scanning; an update then writes a complete table.
 	Rebuilt bool
+
+	// crypt decrypts an encrypted document opened with OpenDecrypted;
+	// encryptRef is its /Encrypt dictionary, which is never encrypted.
+	crypt      *crypt
+	encryptRef Ref
+	password   []byte
 }
+
+// Encrypted reports whether the document is encrypted (and was opened with
+// OpenDecrypted).
+func (f *File) Encrypted() bool { return f.crypt != nil }
 
 type objStm struct {
 	data    []byte
@@ -55,8 +65,20 @@ type objStm struct {
 	index   map[int]int // object number → position in the stream
 }
 
-// Open reads the cross-reference data of the PDF in r.
+// Open reads the cross-reference data of the PDF in r. An encrypted
+// document is refused with ErrEncrypted (OpenDecrypted reads it).
 func Open(r io.ReaderAt, size int64) (*File, error) {
+	f, err := open(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if f.Trailer["Encrypt"] != nil {
+		return nil, ErrEncrypted
+	}
+	return f, nil
+}
+
+func open(r io.ReaderAt, size int64) (*File, error) {
 	f := &File{r: r, Size: size, xref: map[int]xrefEntry{}, objStms: map[int]*objStm{}, sectionOf: map[int]int{}}
 	head := make([]byte, 1024)
 	n, _ := r.ReadAt(head, 0)
@@ -76,9 +98,6 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 			}
 			return nil, fmt.Errorf("%w (and it cannot be rebuilt: %v)", err, rerr)
 		}
-	}
-	if f.Trailer["Encrypt"] != nil {
-		return nil, ErrEncrypted
 	}
 	for num := range f.xref {
 		f.MaxNum = max(f.MaxNum, num)
@@ -486,6 +505,9 @@ func (f *File) Get(ref Ref) (Object, error) {
 	if got.Num != ref.Num {
 		return nil, fmt.Errorf("%w: object %d found where %d was expected", ErrSyntax, got.Num, ref.Num)
 	}
+	if f.crypt != nil && ref.Num != f.encryptRef.Num {
+		o = f.crypt.decryptObject(o, Ref{ref.Num, e.gen})
+	}
 	return o, nil
 }
 
@@ -586,6 +608,9 @@ func (f *File) StreamData(s *Stream) ([]byte, error) {
 		if _, err := f.r.ReadAt(raw, s.Offset); err != nil && err != io.EOF {
 			return nil, err
 		}
+	}
+	if s.decrypt != nil {
+		raw = s.decrypt(raw)
 	}
 	filter := s.Dict["Filter"]
 	if a, ok := filter.(Array); ok && len(a) == 1 {

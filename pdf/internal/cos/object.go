@@ -35,6 +35,8 @@ type Stream struct {
 	Dict   Dict
 	Offset int64  // of the first data byte in the file (when Raw is nil)
 	Raw    []byte // the encoded data, when not read from the file
+	// decrypt, for a stream of an encrypted document, decrypts its data.
+	decrypt func([]byte) []byte
 }
 
 func (r Ref) String() string { return fmt.Sprintf("%d %d R", r.Num, r.Gen) }
