@@ -18,6 +18,10 @@ packages=(
   softhsm2 opensc
   # independent clients and validators the tests compare against
   openssl curl poppler-utils qpdf libnss3-tools mupdf-tools
+  # independent PDF signers and a validator (internal/testenv/java): iText 5,
+  # Apache PDFBox 2 and Bouncy Castle on a JDK; jq for record-verdicts.sh
+  openjdk-17-jdk-headless libitext5-java libpdfbox2-java libfontbox2-java
+  libcommons-logging-java libbcprov-java libbcpkix-java libbcutil-java jq
   # real proxies for the doctor's tests
   squid dante-server
   # make bench: peak memory
