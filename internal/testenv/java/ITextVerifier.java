@@ -18,6 +18,9 @@ import com.itextpdf.text.pdf.security.PdfPKCS7;
  * signer's unsigned attributes) and timestamp_imprint (whether that
  * token's imprint matches the signature; never asked of ETSI.RFC3161
  * document time-stamps, whose token is the signature itself).
+ *
+ * Main teaches iText the ECDSA algorithm identifiers first (see
+ * IText.registerECDSA); RSASSA-PSS still comes out as "error".
  */
 final class ITextVerifier {
     private ITextVerifier() {}

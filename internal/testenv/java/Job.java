@@ -8,12 +8,12 @@ import java.util.Map;
  * paths, URLs, passwords and names made by the Go tests: they hold neither
  * tabs nor newlines.
  *
- * Keys: id, op (sign, timestamp, ltv, keygen), producer (itext, pdfbox, bc),
- * in, out, p12 and password (or key and certs: PEM files), subfilter, digest (SHA-256…), scheme (pkcs1, pss;
- * ECDSA follows from the key), tsa (URL), tlsroot (PEM file trusted for
- * HTTPS), visible (true), field, reason, location; for keygen: curve,
- * cakey (PKCS#8 PEM), cacert (PEM), chain (PEM file of the certificates
- * above cacert), cn, keyout, certout.
+ * Keys: id, op (sign, timestamp, ltv, keygen), producer (itext, pdfbox,
+ * bc), in, out, p12 and password (or key and certs: PEM files), subfilter,
+ * digest (SHA-256…), scheme (pkcs1, pss; ECDSA follows from the key), tsa
+ * (URL), tlsroot (PEM file trusted for HTTPS), visible (true), field,
+ * reason, location; for keygen: curve, cakey (PKCS#8 PEM), cacert (PEM),
+ * chain (PEM file of the certificates above cacert), cn, keyout, certout.
  */
 final class Job {
     private final Map<String, String> kv = new LinkedHashMap<>();
