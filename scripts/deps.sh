@@ -17,8 +17,13 @@ packages=(
   # tokens: SoftHSM2 in tests, OpenSC's pkcs11-tool to inspect them
   softhsm2 opensc
   # independent clients and validators the tests compare against (GnuTLS's
-  # certtool judges the Ed25519 CMS that NSS and OpenSSL 3.0 cannot)
-  openssl curl poppler-utils qpdf libnss3-tools mupdf-tools gnutls-bin
+  # certtool judges the Ed25519 CMS that NSS and OpenSSL 3.0 cannot;
+  # xmllint checks validation reports against their schema)
+  openssl curl poppler-utils qpdf libnss3-tools mupdf-tools gnutls-bin libxml2-utils
+  # independent PDF signers and a validator (internal/testenv/java): iText 5,
+  # Apache PDFBox 2 and Bouncy Castle on a JDK; jq for record-verdicts.sh
+  openjdk-17-jdk-headless libitext5-java libpdfbox2-java libfontbox2-java
+  libcommons-logging-java libbcprov-java libbcpkix-java libbcutil-java jq
   # real proxies for the doctor's tests
   squid dante-server
   # make bench: peak memory
