@@ -139,7 +139,7 @@ func TestDSSCorpus(t *testing.T) {
 				if s.Kind != wantKind {
 					t.Errorf("%s: %q is a %s, we say %q", name, w.field, w.kind, s.Kind)
 				}
-				if w.level != "-" && s.Level != w.level {
+				if w.level != "-" && string(s.Level) != w.level {
 					t.Errorf("%s: %q is %s (signature time-stamp %s, /DSS %s), we say %q",
 						name, w.field, w.level, w.sigTimestamp, w.dss, s.Level)
 				}

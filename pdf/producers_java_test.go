@@ -252,7 +252,7 @@ func checkJava(t *testing.T, file string, o VerifyOptions, want []javaWant) {
 		if w.field != "" && s.Field != w.field {
 			t.Errorf("signature %d: field %q, want %q", i, s.Field, w.field)
 		}
-		if s.Kind != w.kind || s.Indication != w.indication || (w.level != "" && s.Level != w.level) {
+		if s.Kind != w.kind || s.Indication != w.indication || (w.level != "" && string(s.Level) != w.level) {
 			t.Errorf("signature %d (%s): kind %s, %s/%s, level %q; want kind %s, %s, level %q (problems %v)",
 				i, s.Field, s.Kind, s.Indication, s.SubIndication, s.Level, w.kind, w.indication, w.level, s.Problems)
 		}

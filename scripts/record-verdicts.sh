@@ -31,7 +31,9 @@
 #              and OCSP responses or CRLs; B-LTA when besides a later
 #              document time-stamp signed a revision that already had the
 #              /DSS. Other sub-filters are not PAdES: PKCS7-B, PKCS7-T…
-#              by the same rules. "-" for document time-stamps.
+#              by the same rules, Adobe's signed revocation attribute
+#              (1.2.840.113583.1.1.8, dss "adbe") standing for the /DSS.
+#              "-" for document time-stamps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -266,6 +268,13 @@ for f in "${files[@]}"; do
       fi
       ((covered)) && grep -qx rev "$tmp/dss.txt" && dss=yes
     fi
+    # Before PAdES, Adobe signers embedded the revocation data in a signed
+    # attribute (adbe-revocationInfoArchival): for the sub-filters that are
+    # not PAdES it stands for the /DSS.
+    if [[ $dss == no && $sf != ETSI.CAdES.detached ]] &&
+      openssl cms -cmsout -print -inform DER -in "$tmp/sig.der" 2>/dev/null | grep -q '(1\.2\.840\.113583\.1\.1\.8)'; then
+      dss=adbe
+    fi
 
     level=-
     if [[ $kind == signature ]]; then
@@ -278,7 +287,7 @@ for f in "${files[@]}"; do
       done
       level=B
       ((t)) && level=T
-      ((t)) && [[ $dss == yes ]] && level=LT
+      ((t)) && [[ $dss != no ]] && level=LT
       [[ $level == LT ]] && ((lta)) && level=LTA
       if [[ $sf == ETSI.CAdES.detached ]]; then level=B-$level; else level=PKCS7-$level; fi
     fi
