@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -346,4 +347,52 @@ func TestAttackSigDictRewritten(t *testing.T) {
 	forged := appendUpdate(S, map[int]string{sig.Num: string(cos.Append(nil, nd))}, fmt.Sprintf("<< /Size %d /Root 1 0 R /Prev %d >>", f.MaxNum+1, lastStartXRef(S)))
 	r := verifyBytes(t, p, forged)
 	t.Logf("valid=%v reason=%q claimed=%v changes=%v", r.Valid(), r.Reason, r.ClaimedTime, r.Changes)
+}
+
+// TestAttackMetadataAndDSSDisguise: changes to the document information
+// and to the /DSS are allowed after signing; a document whose /Info or
+// /DSS points at its page content (written so before it was signed) must
+// not let that content change freely afterwards.
+func TestAttackMetadataAndDSSDisguise(t *testing.T) {
+	p := newPKI(t)
+	content := "BT /F1 24 Tf 72 760 Td (FORGED CONTENT) Tj ET"
+	forged := fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content)
+	for name, prep := range map[string]func([]byte) []byte{
+		"/Info is the content stream": func(s []byte) []byte {
+			return bytes.Replace(s, []byte("/Info 3 0 R"), []byte("/Info 8 0 R"), 1)
+		},
+		"/DSS holds the content stream": func(s []byte) []byte {
+			// Same lengths, so the cross-reference table stays right.
+			s = bytes.Replace(s, []byte("/Type /Catalog"), []byte("/DSS 4 0 R    "), 1)
+			empty := "<< /Length 0 >>\nstream\n\nendstream"
+			return bytes.Replace(s, []byte(empty), []byte(fmt.Sprintf("%-*s", len(empty), "<< /Certs [8 0 R] >>")), 1)
+		},
+		"/Info is the page": func(s []byte) []byte {
+			return bytes.Replace(s, []byte("/Info 3 0 R"), []byte("/Info 7 0 R"), 1)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, out := signBytes(t, p, prep(makePDF(1, false)), Options{})
+			S := mustRead(t, out)
+			_, f := sigRefOf(t, S)
+			tr := fmt.Sprintf("<< /Size %d /Root 1 0 R /Prev %d >>", f.MaxNum+1, lastStartXRef(S))
+			objs := map[int]string{8: forged}
+			if name == "/Info is the page" {
+				objs = map[int]string{7: "<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>"}
+			}
+			r := verifyBytes(t, p, appendUpdate(S, objs, tr))
+			if r.Valid() || !r.ModifiedAfter {
+				t.Fatalf("content changed under a disguise reported valid: %v %v", r.Changes, r.Problems)
+			}
+		})
+	}
+	// The genuine case: /ModDate updated in the information dictionary.
+	_, out := signBytes(t, p, makePDF(1, false), Options{})
+	S := mustRead(t, out)
+	_, f := sigRefOf(t, S)
+	tr := fmt.Sprintf("<< /Size %d /Root 1 0 R /Info 3 0 R /Prev %d >>", f.MaxNum+1, lastStartXRef(S))
+	r := verifyBytes(t, p, appendUpdate(S, map[int]string{3: "<< /Producer (Paraphe tests) /ModDate (D:20261201100000Z) >>"}, tr))
+	if !r.Valid() || !slices.Contains(r.Changes, ChangeMetadata) {
+		t.Fatalf("a metadata update after signing: valid=%v changes %v", r.Valid(), r.Changes)
+	}
 }

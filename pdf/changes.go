@@ -22,7 +22,12 @@ const (
 	ChangePage           = "page_changed"
 	ChangeContent        = "content_changed"
 	ChangeUnreadable     = "unreadable"
+	ChangeMetadata       = "metadata_changed" // the document information or XMP metadata: allowed
 )
+
+// Changes are every change kind, for the catalogue's tests.
+var Changes = []string{ChangeSignature, ChangeValidationData, ChangeFormField, ChangeCatalog, ChangePageAdded, ChangePage,
+	ChangeContent, ChangeUnreadable, ChangeMetadata}
 
 // changeJudge compares the revision a signature covers with the whole file.
 // Every object is compared by content (objects in object streams too), and
@@ -39,6 +44,11 @@ type changeJudge struct {
 	changes  []string
 	bad      bool
 	seen     map[string]bool
+	// metadata are the signed revision's document information dictionary
+	// and XMP stream; dss the objects of its /DSS. Signers and validation
+	// tools update both after signing (iText's LTV writes /ModDate), and
+	// neither is content (pyHanko and DSS allow them too).
+	metadata, dss map[int]bool
 }
 
 func (j *changeJudge) note(s string, allowed bool) {
@@ -58,8 +68,17 @@ func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 	if err != nil {
 		return []string{ChangeUnreadable}, true
 	}
-	j := &changeJudge{old: old, cur: f, seen: map[string]bool{}}
+	j := &changeJudge{old: old, cur: f, seen: map[string]bool{}, metadata: map[int]bool{}, dss: map[int]bool{}}
 	rootOld, _ := old.Trailer["Root"].(cos.Ref)
+	if r, ok := old.Trailer["Info"].(cos.Ref); ok {
+		j.metadata[r.Num] = true
+	}
+	if cat, _ := old.ResolveDict(rootOld); cat != nil {
+		if r, ok := cat["Metadata"].(cos.Ref); ok {
+			j.metadata[r.Num] = true
+		}
+		j.reach(cat["DSS"], j.dss, 0)
+	}
 	rootNew, _ := f.Trailer["Root"].(cos.Ref)
 	if rootOld != rootNew {
 		j.note(ChangeCatalog, false)
@@ -103,6 +122,31 @@ func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 	return j.changes, j.bad
 }
 
+// reach marks the indirect objects o leads to in the signed revision,
+// within the /DSS's few levels.
+func (j *changeJudge) reach(o cos.Object, into map[int]bool, depth int) {
+	if depth > 4 || len(into) > 1<<16 {
+		return
+	}
+	if r, ok := o.(cos.Ref); ok {
+		if into[r.Num] {
+			return
+		}
+		into[r.Num] = true
+		o, _ = j.old.Resolve(r)
+	}
+	switch v := o.(type) {
+	case cos.Dict:
+		for _, x := range v {
+			j.reach(x, into, depth+1)
+		}
+	case cos.Array:
+		for _, x := range v {
+			j.reach(x, into, depth+1)
+		}
+	}
+}
+
 // same compares two versions of an object by content.
 func (j *changeJudge) same(a, b cos.Object) bool {
 	sa, okA := a.(*cos.Stream)
@@ -131,6 +175,21 @@ func withoutLength(d cos.Dict) cos.Dict {
 // changed since.
 func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 	bd, _ := cos.AsDict(before)
+	_, isArray := before.(cos.Array)
+	bs, isStream := before.(*cos.Stream)
+	as, afterStream := after.(*cos.Stream)
+	plain := !isRoot && !isField(bd) && (bd["Type"] == nil || bd["Type"] == cos.Name("DSS") || bd["Type"] == cos.Name("VRI"))
+	xmp := isStream && afterStream && bs.Dict["Type"] == cos.Name("Metadata") && as.Dict["Type"] == cos.Name("Metadata")
+	switch {
+	// Only what metadata and validation data look like: a crafted /Info
+	// or /DSS pointing at a page or its content must not make it free.
+	case j.metadata[num] && (plain && !isStream && !afterStream || xmp):
+		j.note(ChangeMetadata, true)
+		return
+	case j.dss[num] && !isStream && !afterStream && (isArray && !j.isAnnotsOrFields(num) || plain):
+		j.note(ChangeValidationData, true)
+		return
+	}
 	ad, _ := cos.AsDict(after)
 	_, bStream := before.(*cos.Stream)
 	_, aStream := after.(*cos.Stream)
@@ -143,9 +202,12 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 	}
 	switch {
 	case isRoot:
-		if !onlyKeysDiffer(ad, bd, "AcroForm", "DSS", "Extensions") {
+		if !onlyKeysDiffer(ad, bd, "AcroForm", "DSS", "Extensions", "Metadata") {
 			j.note(ChangeCatalog, false)
 			return
+		}
+		if !sameValue(bd["Metadata"], ad["Metadata"]) {
+			j.note(ChangeMetadata, true)
 		}
 		j.formChanged(bd["AcroForm"], ad["AcroForm"])
 		if !sameValue(bd["DSS"], ad["DSS"]) {

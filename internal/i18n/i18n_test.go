@@ -93,8 +93,7 @@ func TestKeysUsedExist(t *testing.T) {
 		used = append(used, "policy."+r)
 	}
 	used = append(used, "store."+config.StoreKeychain, "store."+config.StorePKCS11)
-	for _, c := range []string{pdf.ChangeSignature, pdf.ChangeValidationData, pdf.ChangeFormField, pdf.ChangeCatalog,
-		pdf.ChangePageAdded, pdf.ChangePage, pdf.ChangeContent, pdf.ChangeUnreadable} {
+	for _, c := range pdf.Changes {
 		used = append(used, "verify.change."+c)
 	}
 	for _, c := range []string{"policy", "environment", "proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl", "ocsp", "keystore", "certificate"} {
