@@ -134,8 +134,10 @@ test: deps vet
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...
 	@# the build without cgo (no PKCS#11) must still say why tokens are missing
 	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
-	@# a short fuzzing run of the PDF reader and signer: no panic, no hang
+	@# short fuzzing runs of the PDF reader, the signer and the verifier
+	@# (seeded with the DSS corpus): no panic, no hang
 	$(GO) test -run '^$$' -fuzz FuzzSign -fuzztime 15s -fuzzminimizetime 1s ./pdf
+	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 20s -fuzzminimizetime 1s ./pdf
 	$(MAKE) package-test
 
 # The packages' acceptance: build them, signed with a throw-away code-signing
