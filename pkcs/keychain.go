@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/zalando/go-keyring"
@@ -36,11 +35,14 @@ import (
 // HMAC-SHA256(wrapping key, Argon2id(PIN, salt)). Neither the file without
 // the keychain nor the keychain without the PIN opens the key, and the
 // wrong-PIN counter sits where the file's owner cannot simply reset it.
+//
+// Every try of a PIN holds a lock file beside the key (id.lock), which
+// excludes other processes and goroutines alike, and is counted in the
+// keychain before the PIN is tried: however many processes try at once,
+// and even one killed in the middle, MaxAttempts wrong PINs lock the key.
 type KeychainStore struct {
 	Dir         string // key and certificate files, private to the user
 	MaxAttempts int    // wrong PINs in a row before the key locks; 0 means 5
-
-	mu sync.Mutex // serialises the wrong-PIN counter within the process
 }
 
 // keychainService is the service name of Paraphe's keychain entries.
@@ -250,7 +252,15 @@ func (s *KeychainStore) readSealed(id string) (*sealedKey, error) {
 // Open unlocks key id. A wrong PIN returns a *WrongPINError; after
 // MaxAttempts wrong PINs in a row the key is locked (ErrLocked) for good.
 func (s *KeychainStore) Open(id string, pin []byte) (*Key, error) {
+	if _, err := s.readSealed(id); err != nil {
+		return nil, err // before creating a lock file for a key that is not there
+	}
+	release, err := s.lock(id)
+	if err != nil {
+		return nil, err
+	}
 	pkcs8, _, err := s.unlock(id, pin)
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -270,14 +280,27 @@ func (s *KeychainStore) Open(id string, pin []byte) (*Key, error) {
 	return &Key{Entry: Entry{ID: id, Store: s.Name(), Chain: chain}, signer: cs}, nil
 }
 
+// lock takes key id's lock file (every read and write of its counter and
+// sealed file happens under it) and returns its release.
+func (s *KeychainStore) lock(id string) (func(), error) {
+	f, err := lockFile(s.path(id, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("pkcs: %w", err)
+	}
+	return func() { unlockFile(f) }, nil
+}
+
+// counted, when set (by tests), runs between counting a try and making it:
+// a test process that dies there shows that the try was spent.
+var counted func()
+
 // unlock checks the PIN against the counter and returns the PKCS#8 bytes.
+// The caller holds the key's lock.
 func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error) {
 	sk, err := s.readSealed(id)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	sec, err := s.getSecret(id)
 	if err != nil {
 		return nil, nil, err
@@ -285,19 +308,23 @@ func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error
 	if sec.Failures >= s.attempts() {
 		return nil, nil, &LockedError{Store: s.Name()}
 	}
+	// The try is counted before it is made: a process killed while
+	// Argon2id runs has spent it.
+	sec.Failures++
+	if err := s.setSecret(id, sec); err != nil {
+		return nil, nil, err
+	}
+	if counted != nil {
+		counted()
+	}
 	pkcs8, err := unseal(sec.Wrap, pin, sk)
 	if err != nil {
-		sec.Failures++
-		if err := s.setSecret(id, sec); err != nil {
-			return nil, nil, err
-		}
 		return nil, nil, &WrongPINError{Store: s.Name(), TriesLeft: s.attempts() - sec.Failures}
 	}
-	if sec.Failures > 0 {
-		sec.Failures = 0
-		if err := s.setSecret(id, sec); err != nil {
-			return nil, nil, err
-		}
+	sec.Failures = 0
+	if err := s.setSecret(id, sec); err != nil {
+		clear(pkcs8)
+		return nil, nil, err
 	}
 	return pkcs8, sk, nil
 }
@@ -305,6 +332,14 @@ func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error
 // ChangePIN re-seals key id under a new PIN. The caller checks newPIN
 // against the PIN policy.
 func (s *KeychainStore) ChangePIN(id string, oldPIN, newPIN []byte) error {
+	if _, err := s.readSealed(id); err != nil {
+		return err
+	}
+	release, err := s.lock(id)
+	if err != nil {
+		return err
+	}
+	defer release()
 	pkcs8, sk, err := s.unlock(id, oldPIN)
 	if err != nil {
 		return err
@@ -373,7 +408,7 @@ func (s *KeychainStore) Delete(id string) error {
 	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return fmt.Errorf("%w: %v", ErrKeychainUnavailable, err)
 	}
-	for _, ext := range []string{".key", ".pem"} {
+	for _, ext := range []string{".key", ".pem", ".lock"} {
 		if err := os.Remove(s.path(id, ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("pkcs: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -21,7 +22,12 @@ import (
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.MainWithSecretService(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv("PARAPHE_TEST_KEY_DIR") != "" {
+		os.Exit(m.Run()) // a helper process: it uses its parent's keychain
+	}
+	os.Exit(testenv.MainWithSecretService(m))
+}
 
 func needKeychain(t *testing.T) *KeychainStore {
 	t.Helper()
@@ -205,5 +211,74 @@ func TestKeyIDStable(t *testing.T) {
 	b, _ := KeyID(k.Public())
 	if a != b || len(a) != 16 {
 		t.Fatalf("KeyID %q %q", a, b)
+	}
+}
+
+// Twenty goroutines trying wrong PINs at once on a key with three tries:
+// two are told the tries left, the third locks the key, the others find
+// it locked, and the right PIN is refused.
+func TestKeychainWrongPINsConcurrent(t *testing.T) {
+	s := needKeychain(t) // 3 attempts
+	key, err := s.Generate(ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 20)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each its own store value, as separate processes would be.
+			_, err := NewKeychainStore(s.Dir, 3).Open(key.ID, []byte("wrong"))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	left := map[int]int{}
+	locked := 0
+	for err := range errs {
+		var wp *WrongPINError
+		switch {
+		case errors.As(err, &wp):
+			left[wp.TriesLeft]++
+		case errors.Is(err, ErrLocked):
+			locked++
+		default:
+			t.Fatalf("unexpected: %v", err)
+		}
+	}
+	if left[2] != 1 || left[1] != 1 || left[0] != 1 || locked != 17 {
+		t.Fatalf("tries left %v, %d locked", left, locked)
+	}
+	if _, err := s.Open(key.ID, pin); !errors.Is(err, ErrLocked) {
+		t.Fatalf("right PIN after the burst: %v", err)
+	}
+}
+
+// A try is counted before it is made: a process that dies while the PIN is
+// being checked (here: exits at that point) has spent it.
+func TestKeychainTryCountedBeforeItIsMade(t *testing.T) {
+	if dir, id := os.Getenv("PARAPHE_TEST_KEY_DIR"), os.Getenv("PARAPHE_TEST_KEY_ID"); dir != "" {
+		counted = func() { os.Exit(3) }
+		NewKeychainStore(dir, 3).Open(id, pin) // the right PIN, even
+		os.Exit(0)
+	}
+	s := needKeychain(t)
+	key, err := s.Generate(ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKeychainTryCountedBeforeItIsMade$")
+	cmd.Env = append(os.Environ(), "PARAPHE_TEST_KEY_DIR="+s.Dir, "PARAPHE_TEST_KEY_ID="+key.ID)
+	var ee *exec.ExitError
+	if err := cmd.Run(); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("helper process: %v", err)
+	}
+	_, err = s.Open(key.ID, []byte("wrong"))
+	var wp *WrongPINError
+	if !errors.As(err, &wp) || wp.TriesLeft != 1 {
+		t.Fatalf("after a try cut short: %v, want 1 try left", err)
 	}
 }
