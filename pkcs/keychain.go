@@ -73,11 +73,44 @@ type sealedKey struct {
 	Threads uint8  `json:"argon2_threads"`
 	Nonce   []byte `json:"nonce"`
 	Sealed  []byte `json:"sealed"`
+	// WrapID names the wrapping key the file is sealed under ("" for keys
+	// made before PIN changes re-sealed them).
+	WrapID string `json:"wrap_id,omitempty"`
 }
 
 type keychainSecret struct {
 	Wrap     []byte `json:"wrap"`
+	WrapID   string `json:"wrap_id,omitempty"`
 	Failures int    `json:"failures"`
+	// Next is the wrapping key of a PIN change under way: the key file is
+	// sealed under Wrap or, once rewritten, under Next.
+	Next *nextWrap `json:"next,omitempty"`
+}
+
+type nextWrap struct {
+	Wrap   []byte `json:"wrap"`
+	WrapID string `json:"wrap_id"`
+}
+
+// newWrap returns a random wrapping key and its name.
+func newWrap() ([]byte, string) {
+	w, name := make([]byte, 32), make([]byte, 8)
+	rand.Read(w)
+	rand.Read(name)
+	return w, fmt.Sprintf("%x", name)
+}
+
+// wrapFor returns the wrapping key file k is sealed under, or an error
+// wrapping ErrKeyFileStale when the keychain no longer has it: the file is
+// a copy from before a PIN change.
+func (sec *keychainSecret) wrapFor(k *sealedKey) ([]byte, error) {
+	switch {
+	case k.WrapID == sec.WrapID:
+		return sec.Wrap, nil
+	case sec.Next != nil && k.WrapID == sec.Next.WrapID:
+		return sec.Next.Wrap, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrKeyFileStale, k.ID)
 }
 
 func (s *KeychainStore) attempts() int {
@@ -111,7 +144,7 @@ func (s *KeychainStore) getSecret(id string) (*keychainSecret, error) {
 	if err == nil {
 		err = json.Unmarshal(raw, &sec)
 	}
-	if err != nil || len(sec.Wrap) != 32 {
+	if err != nil || len(sec.Wrap) != 32 || (sec.Next != nil && len(sec.Next.Wrap) != 32) {
 		return nil, fmt.Errorf("pkcs: keychain entry of %s is damaged", id)
 	}
 	return &sec, nil
@@ -210,9 +243,9 @@ func (s *KeychainStore) keep(signer crypto.Signer, keyType string, pin []byte) (
 		return nil, fmt.Errorf("pkcs: %w", err)
 	}
 	defer clear(pkcs8)
-	sec := &keychainSecret{Wrap: make([]byte, 32)}
-	rand.Read(sec.Wrap)
-	sk := &sealedKey{ID: id, KeyType: keyType}
+	sec := &keychainSecret{}
+	sec.Wrap, sec.WrapID = newWrap()
+	sk := &sealedKey{ID: id, KeyType: keyType, WrapID: sec.WrapID}
 	if err := seal(sec.Wrap, pin, pkcs8, sk); err != nil {
 		return nil, fmt.Errorf("pkcs: %w", err)
 	}
@@ -259,7 +292,7 @@ func (s *KeychainStore) Open(id string, pin []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkcs8, _, err := s.unlock(id, pin)
+	pkcs8, _, _, err := s.unlock(id, pin)
 	release()
 	if err != nil {
 		return nil, err
@@ -290,47 +323,64 @@ func (s *KeychainStore) lock(id string) (func(), error) {
 	return func() { unlockFile(f) }, nil
 }
 
-// counted, when set (by tests), runs between counting a try and making it:
-// a test process that dies there shows that the try was spent.
-var counted func()
-
-// unlock checks the PIN against the counter and returns the PKCS#8 bytes.
-// The caller holds the key's lock.
-func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error) {
+// unlock checks the PIN against the counter and returns the PKCS#8 bytes
+// and the keychain entry. The caller holds the key's lock.
+func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, *keychainSecret, error) {
 	sk, err := s.readSealed(id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sec, err := s.getSecret(id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if sec.Failures >= s.attempts() {
-		return nil, nil, &LockedError{Store: s.Name()}
+		return nil, nil, nil, &LockedError{Store: s.Name()}
+	}
+	wrap, err := sec.wrapFor(sk)
+	if err != nil {
+		return nil, nil, nil, err // no PIN can open it: no try spent
 	}
 	// The try is counted before it is made: a process killed while
 	// Argon2id runs has spent it.
 	sec.Failures++
 	if err := s.setSecret(id, sec); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if counted != nil {
-		counted()
-	}
-	pkcs8, err := unseal(sec.Wrap, pin, sk)
+	crash("counted")
+	pkcs8, err := unseal(wrap, pin, sk)
 	if err != nil {
-		return nil, nil, &WrongPINError{Store: s.Name(), TriesLeft: s.attempts() - sec.Failures}
+		return nil, nil, nil, &WrongPINError{Store: s.Name(), TriesLeft: s.attempts() - sec.Failures}
 	}
 	sec.Failures = 0
+	if sec.Next != nil {
+		// A PIN change stopped halfway: finish it (the file is sealed
+		// under the new key) or forget it (under the old one).
+		if sk.WrapID == sec.Next.WrapID {
+			sec.Wrap, sec.WrapID = sec.Next.Wrap, sec.Next.WrapID
+		}
+		sec.Next = nil
+	}
 	if err := s.setSecret(id, sec); err != nil {
 		clear(pkcs8)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return pkcs8, sk, nil
+	return pkcs8, sk, sec, nil
 }
 
-// ChangePIN re-seals key id under a new PIN. The caller checks newPIN
-// against the PIN policy.
+// crash, when set (by tests), runs at the named points of a PIN check or
+// change: a test process that exits there shows what a crash leaves.
+var crash = func(point string) {}
+
+// ChangePIN re-seals key id under a new PIN and a new wrapping key, so that
+// a copy of the key file made before the change opens no more, with any
+// PIN. The caller checks newPIN against the PIN policy.
+//
+// The steps survive a crash between any two of them: the new wrapping key
+// joins the keychain entry beside the current one; the key file is
+// replaced (written aside, then renamed) by one sealed under the new key
+// and PIN; the entry keeps the new key only. Until that last step the file
+// names the key it is sealed under, and the next unlock finishes the work.
 func (s *KeychainStore) ChangePIN(id string, oldPIN, newPIN []byte) error {
 	if _, err := s.readSealed(id); err != nil {
 		return err
@@ -340,20 +390,29 @@ func (s *KeychainStore) ChangePIN(id string, oldPIN, newPIN []byte) error {
 		return err
 	}
 	defer release()
-	pkcs8, sk, err := s.unlock(id, oldPIN)
+	pkcs8, sk, sec, err := s.unlock(id, oldPIN)
 	if err != nil {
 		return err
 	}
 	defer clear(pkcs8)
-	sec, err := s.getSecret(id)
-	if err != nil {
+	next := &nextWrap{}
+	next.Wrap, next.WrapID = newWrap()
+	sec.Next = next
+	if err := s.setSecret(id, sec); err != nil {
 		return err
 	}
-	if err := seal(sec.Wrap, newPIN, pkcs8, sk); err != nil {
+	crash("next-stored")
+	sk.WrapID = next.WrapID
+	if err := seal(next.Wrap, newPIN, pkcs8, sk); err != nil {
 		return fmt.Errorf("pkcs: %w", err)
 	}
 	data, _ := json.MarshalIndent(sk, "", "  ")
-	return atomicfile.Write(s.path(id, ".key"), data, 0o600)
+	if err := atomicfile.Write(s.path(id, ".key"), data, 0o600); err != nil {
+		return fmt.Errorf("pkcs: %w", err)
+	}
+	crash("file-written")
+	sec.Wrap, sec.WrapID, sec.Next = next.Wrap, next.WrapID, nil
+	return s.setSecret(id, sec)
 }
 
 // SetChain stores the chain of key id as PEM beside the key.

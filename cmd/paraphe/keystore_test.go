@@ -84,3 +84,42 @@ func TestWrongPINsFromParallelProcesses(t *testing.T) {
 		t.Fatal("a locked key signed")
 	}
 }
+
+// A PIN change re-seals the key under a new wrapping key: a copy of the key
+// file made before the change (a backup, or a thief's copy along with the
+// old PIN) no longer opens, with the old PIN or any other, and says why
+// without spending a try.
+func TestPINChangeRetiresOldKeyFile(t *testing.T) {
+	testenv.NeedSecretService(t)
+	w := newWorld(t)
+	if r := w.activate(t, w.enroll(t), w.answersFile(t, testenv.Answers...)); r.code != 0 {
+		t.Fatalf("activate: %+v", r)
+	}
+	id := w.certs(t)[0].ID
+	keyFile := filepath.Join(w.home, "keys", id+".key")
+	old := mustReadFile(t, keyFile)
+	const newPIN = "N3w-Secret!"
+	if r := runBin(t, "", append([]string{"PARAPHE_PIN=" + testPIN, "PARAPHE_NEW_PIN=" + newPIN}, w.env...), "paraphe", "pin", "change"); r.code != 0 {
+		t.Fatalf("pin change: %+v", r)
+	}
+	current := mustReadFile(t, keyFile)
+	if err := os.WriteFile(keyFile, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "deed.pdf")
+	os.WriteFile(in, minimalPDF(), 0o644)
+	for _, pin := range []string{testPIN, newPIN} {
+		r := runBin(t, "", append([]string{"PARAPHE_PIN=" + pin}, w.env...), "paraphe", "sign", "--level", "B-B", in)
+		if r.code != explain.ExitKeyFileStale || !strings.Contains(r.stderr, "older copy") {
+			t.Fatalf("the restored key file with PIN %q: %+v", pin, r)
+		}
+	}
+	// The current file still opens with the new PIN, all tries left.
+	os.WriteFile(keyFile, current, 0o600)
+	if r := runBin(t, "", append([]string{"PARAPHE_PIN=Wrong-Pin-1"}, w.env...), "paraphe", "sign", "--level", "B-B", in); r.code != explain.ExitWrongPIN || !strings.Contains(r.stderr, "4 tries left") {
+		t.Fatalf("a wrong PIN after the restored file: %+v", r)
+	}
+	if r := runBin(t, "", append([]string{"PARAPHE_PIN=" + newPIN}, w.env...), "paraphe", "sign", "--level", "B-B", in); r.code != 0 {
+		t.Fatalf("the new PIN on the current file: %+v", r)
+	}
+}

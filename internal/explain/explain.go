@@ -60,6 +60,7 @@ const (
 
 	ExitUnconfigured = 34 // the machine policy is the packages' template: no CA yet
 	ExitNotAdmin     = 35 // writing the machine policy needs administrator rights
+	ExitKeyFileStale = 36 // a keychain key file older than its keychain entry (restored after a PIN change)
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -130,6 +131,8 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 		return e(ExitUnknownRef, p.T("err.ref_format"), p.T("hint.check_ref"))
 	case errors.Is(err, pkcs.ErrKeychainUnavailable):
 		return e(ExitKeychain, p.T("err.keychain"), p.T("hint.keychain"))
+	case errors.Is(err, pkcs.ErrKeyFileStale):
+		return e(ExitKeyFileStale, p.T("err.key_file_stale"), p.T("hint.key_file_stale"))
 	case errors.As(err, &locked), errors.As(err, &wp) && wp.TriesLeft == 0:
 		if (locked != nil && locked.Store == "pkcs11") || (wp != nil && wp.Store == "pkcs11") {
 			return e(ExitPINLocked, p.T("err.token_locked"), p.T("hint.token_locked"))
