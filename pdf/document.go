@@ -275,14 +275,17 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 		"P": pageRef, "Rect": cos.Array{int64(0), int64(0), int64(0), int64(0)},
 	}
 	if app != nil {
-		if app.Rect == [4]float64{} {
-			// No place given: a corner of the page (the lower right
+		// The appearance is shared by the files of a batch: the place is
+		// this file's, computed here and never written back.
+		rect := app.Rect
+		if rect == [4]float64{} {
+			// No place given: a corner of this page (the lower right
 			// one unless told).
 			pw, ph := d.pageSize(page)
-			app.Rect = CornerRect(app.Corner, pw, ph)
+			rect = CornerRect(app.Corner, pw, ph)
 		}
-		widget["Rect"] = cos.Array{app.Rect[0], app.Rect[1], app.Rect[0] + app.Rect[2], app.Rect[1] + app.Rect[3]}
-		ap, err := app.render(u, app.Rect[2], app.Rect[3], leaf, o, now)
+		widget["Rect"] = cos.Array{rect[0], rect[1], rect[0] + rect[2], rect[1] + rect[3]}
+		ap, err := app.render(u, rect[2], rect[3], leaf, o, now)
 		if err != nil {
 			return "", err
 		}

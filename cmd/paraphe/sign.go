@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,25 +110,19 @@ func (a *app) sign(args []string) error {
 	clear(pin)
 	signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
 
-	results := make([]signResult, len(files))
+	jobs := make([]pdf.Job, len(files))
+	for i, f := range files {
+		jobs[i] = pdf.Job{In: f, Out: outputFor(f, *out, *outDir)}
+	}
 	progress := a.progress(len(files), *asJSON)
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for range min(runtime.NumCPU(), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				results[i] = a.signOne(signer, files[i], outputFor(files[i], *out, *outDir))
-				progress(results[i])
-			}
-		}()
+	done := signer.SignFiles(context.Background(), jobs, pdf.Progress{
+		FileTimeout: networkTimeout,
+		Done:        func(i int, _ pdf.JobResult) { progress(files[i]) },
+	})
+	results := make([]signResult, len(files))
+	for i, r := range done {
+		results[i] = a.signResult(jobs[i], r)
 	}
-	for i := range files {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
 
 	failed := 0
 	for _, r := range results {
@@ -180,17 +173,16 @@ func parseRect(s string) ([4]float64, error) {
 	return r, nil
 }
 
-func (a *app) signOne(s *pdf.Signer, in, out string) signResult {
-	r := signResult{Input: in, Output: out}
-	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
-	defer cancel()
-	res, err := s.SignFile(ctx, in, out)
-	if err != nil {
-		e := explain.Sign(a.p, err, in)
-		r.Error, r.code, r.hint, r.Output = e.Message, e.Code, e.Hint, ""
+// signResult says how one file went.
+func (a *app) signResult(job pdf.Job, jr pdf.JobResult) signResult {
+	r := signResult{Input: job.In}
+	if jr.Err != nil {
+		e := explain.Sign(a.p, jr.Err, job.In)
+		r.Error, r.code, r.hint = e.Message, e.Code, e.Hint
 		return r
 	}
-	r.OK, r.Field, r.Level = true, res.Field, string(res.Level)
+	res := jr.Result
+	r.OK, r.Output, r.Field, r.Level = true, res.Output, res.Field, string(res.Level)
 	r.SigningTime = &res.SigningTime
 	if !res.TimestampTime.IsZero() {
 		r.TimestampTime = &res.TimestampTime
@@ -200,18 +192,18 @@ func (a *app) signOne(s *pdf.Signer, in, out string) signResult {
 
 // progress returns a function that reports each finished file: a line that
 // rewrites itself on a terminal, nothing otherwise (or with --json).
-func (a *app) progress(total int, quiet bool) func(signResult) {
+func (a *app) progress(total int, quiet bool) func(input string) {
 	f, ok := a.stderr.(*os.File)
 	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
-		return func(signResult) {}
+		return func(string) {}
 	}
 	var mu sync.Mutex
 	done := 0
-	return func(r signResult) {
+	return func(input string) {
 		mu.Lock()
 		defer mu.Unlock()
 		done++
-		fmt.Fprintf(a.stderr, "\r\033[K%s", a.p.T("sign.progress", "Done", done, "Total", total, "File", filepath.Base(r.Input)))
+		fmt.Fprintf(a.stderr, "\r\033[K%s", a.p.T("sign.progress", "Done", done, "Total", total, "File", filepath.Base(input)))
 		if done == total {
 			fmt.Fprint(a.stderr, "\r\033[K")
 		}
