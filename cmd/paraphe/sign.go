@@ -29,8 +29,20 @@ type signResult struct {
 	Level         string     `json:"level,omitempty"`
 	SigningTime   *time.Time `json:"signing_time,omitempty"`
 	TimestampTime *time.Time `json:"timestamp_time,omitempty"`
-	code          int
-	hint          string
+	// Repaired is what was rebuilt of a damaged input (--repair).
+	Repaired *repairJSON `json:"repaired,omitempty"`
+	// Code is the exit code this file alone would have given.
+	Code int `json:"code,omitempty"`
+	hint string
+	what string // Repaired in words
+}
+
+type repairJSON struct {
+	Truncated     bool `json:"truncated"`
+	Rebuilt       bool `json:"rebuilt"`
+	Objects       int  `json:"objects,omitempty"`
+	Pages         int  `json:"pages"`
+	PagesDeclared int  `json:"pages_declared"`
 }
 
 func (a *app) sign(args []string) error {
@@ -50,6 +62,7 @@ func (a *app) sign(args []string) error {
 	outDir := fs.String("out-dir", "", a.p.T("flag.out_dir"))
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
 	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
+	repair := fs.Bool("repair", false, a.p.T("flag.repair"))
 	files, err := cli.Parse(fs, args)
 	if err != nil {
 		return a.usageErr(err)
@@ -69,7 +82,7 @@ func (a *app) sign(args []string) error {
 	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT {
 		return usage("err.sign_level")
 	}
-	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location}
+	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location, Repair: *repair}
 	if *visible || *field != "" || *rect != "" {
 		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: explain.StampLabels(a.p)}
 		if *rect != "" {
@@ -139,7 +152,7 @@ func (a *app) sign(args []string) error {
 	case failed == 0:
 		return nil
 	case len(files) == 1:
-		return &cli.ExitError{Code: results[0].code, Message: results[0].Error, Hint: results[0].hint}
+		return &cli.ExitError{Code: results[0].Code, Message: results[0].Error, Hint: results[0].hint}
 	}
 	return &cli.ExitError{Code: explain.ExitSomeFailed, Message: a.p.T("err.sign_some_failed", "Failed", failed, "Total", len(files))}
 }
@@ -178,7 +191,7 @@ func (a *app) signResult(job pdf.Job, jr pdf.JobResult) signResult {
 	r := signResult{Input: job.In}
 	if jr.Err != nil {
 		e := explain.Sign(a.p, jr.Err, job.In)
-		r.Error, r.code, r.hint = e.Message, e.Code, e.Hint
+		r.Error, r.Code, r.hint = e.Message, e.Code, e.Hint
 		return r
 	}
 	res := jr.Result
@@ -186,6 +199,10 @@ func (a *app) signResult(job pdf.Job, jr pdf.JobResult) signResult {
 	r.SigningTime = &res.SigningTime
 	if !res.TimestampTime.IsZero() {
 		r.TimestampTime = &res.TimestampTime
+	}
+	if d := res.Repaired; d != nil {
+		r.Repaired = &repairJSON{Truncated: d.Truncated, Rebuilt: d.Rebuilt, Objects: d.Objects, Pages: d.Pages, PagesDeclared: d.PagesDeclared}
+		r.what = explain.Damage(a.p, *d)
 	}
 	return r
 }
@@ -214,6 +231,9 @@ func (a *app) printSignResults(results []signResult) {
 	for _, r := range results {
 		if r.OK {
 			fmt.Fprintln(a.stdout, a.p.T("sign.ok", "Input", r.Input, "Output", r.Output, "Level", r.Level))
+			if r.what != "" {
+				fmt.Fprintln(a.stdout, a.p.T("sign.repaired", "What", r.what))
+			}
 		} else {
 			fmt.Fprintln(a.stdout, a.p.T("sign.failed", "Input", r.Input, "Error", r.Error))
 		}
