@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -51,6 +52,10 @@ type signScreen struct {
 	signBtn     *widget.Button
 	stopBtn     *widget.Button
 	cancel      func()
+	// repair asks whether to repair the damaged files of a batch, which
+	// repairInfo lists.
+	repair     *dialog.ConfirmDialog
+	repairInfo *widget.Label
 }
 
 // signRow is one file of the batch.
@@ -342,7 +347,45 @@ func (s *signScreen) sign() {
 			opts.Appearance.Rect = *s.custom
 		}
 	}
-	u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) })
+	// Damaged files are named, and repaired only if the user says so,
+	// before the PIN is asked: one PIN for the whole batch.
+	paths := make([]string, len(s.files))
+	for i, f := range s.files {
+		paths[i] = f.in
+	}
+	var damaged []string
+	u.task(nil, func(context.Context) error {
+		for _, p := range paths {
+			if d, _ := pdf.Inspect(p); d != nil {
+				damaged = append(damaged, u.T("app.sign.repair_file", "File", filepath.Base(p), "What", explain.Damage(u.p, *d)))
+			}
+		}
+		return nil
+	}, func(error) {
+		sign := func() { u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) }) }
+		if len(damaged) == 0 {
+			sign()
+			return
+		}
+		s.confirmRepair(damaged, func(repair bool) {
+			opts.Repair = repair
+			sign()
+		})
+	})
+}
+
+// confirmRepair lists the damaged files of a batch and asks whether to
+// repair and sign them, or to leave them out (they are then refused, with
+// what to do).
+func (s *signScreen) confirmRepair(damaged []string, then func(repair bool)) {
+	u := s.u
+	s.repairInfo = wrapLabel(strings.Join(damaged, "\n"))
+	box := container.NewVBox(wrapLabel(u.T("app.sign.repair_intro", "N", len(damaged))), s.repairInfo,
+		wrapLabel(u.T("app.sign.repair_question")))
+	s.repair = dialog.NewCustomConfirm(u.T("app.sign.repair_title"), u.T("app.sign.repair_confirm"), u.T("app.sign.repair_skip"),
+		box, then, u.win)
+	s.repair.Resize(fyne.NewSize(520, 0))
+	s.repair.Show()
 }
 
 func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.Options) {
@@ -377,16 +420,27 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 		for i, f := range files {
 			jobs[i] = pdf.Job{In: f.in, Out: pdf.OutputName(f.in)}
 		}
+		// The batch reports from its goroutines. fyne.Do runs each report
+		// on the window's goroutine, one after another, but fyne's test
+		// driver runs it on the caller's: the lock keeps them apart there.
+		var ui sync.Mutex
+		show := func(f func()) {
+			fyne.Do(func() {
+				ui.Lock()
+				defer ui.Unlock()
+				f()
+			})
+		}
 		var done int
 		signer.SignFiles(ctx, jobs, pdf.Progress{
 			Started: func(i int) {
-				fyne.Do(func() {
+				show(func() {
 					files[i].status.SetText(u.T("app.sign.working"))
 					files[i].bar.Show()
 				})
 			},
 			Done: func(i int, r pdf.JobResult) {
-				fyne.Do(func() {
+				show(func() {
 					if errors.Is(r.Err, context.Canceled) {
 						files[i].bar.Hide()
 						files[i].status.SetText(u.T("app.sign.not_signed"))
@@ -427,7 +481,11 @@ func (s *signScreen) showResult(f *signRow, r pdf.JobResult) {
 	}
 	out := r.Output
 	f.ok, f.out = true, out
-	f.status.SetText(u.T("app.sign.done", "File", filepath.Base(out), "Level", string(r.Level)))
+	status := u.T("app.sign.done", "File", filepath.Base(out), "Level", string(r.Level))
+	if r.Repaired != nil {
+		status += "\n" + u.T("app.sign.repaired", "What", explain.Damage(u.p, *r.Repaired))
+	}
+	f.status.SetText(status)
 	f.status.Importance = widget.SuccessImportance
 	f.status.Refresh()
 	f.actions.Objects = []fyne.CanvasObject{
