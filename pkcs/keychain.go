@@ -284,6 +284,8 @@ func (s *KeychainStore) readSealed(id string) (*sealedKey, error) {
 
 // Open unlocks key id. A wrong PIN returns a *WrongPINError; after
 // MaxAttempts wrong PINs in a row the key is locked (ErrLocked) for good.
+// A key file older than its keychain entry (a copy from before a PIN
+// change) returns an error wrapping ErrKeyFileStale, and costs no try.
 func (s *KeychainStore) Open(id string, pin []byte) (*Key, error) {
 	if _, err := s.readSealed(id); err != nil {
 		return nil, err // before creating a lock file for a key that is not there
