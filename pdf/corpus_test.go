@@ -30,7 +30,8 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, text := qpdfCheck(t, in); (res.Repaired != nil) != strings.Contains(text, "file is damaged") {
+			before, text := qpdfCheck(t, in)
+			if (res.Repaired != nil) != strings.Contains(text, "file is damaged") {
 				t.Fatalf("repaired: %v; qpdf --check:\n%s", res.Repaired, text)
 			}
 			report := pdfsig(t, db, out)
@@ -38,7 +39,6 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("pdfsig:\n%s", report)
 			}
 			// Signing may not make qpdf's judgement worse than the original's.
-			before, _ := qpdfCheck(t, in)
 			if after, text := qpdfCheck(t, out); after != 0 && after != before {
 				t.Fatalf("qpdf --check: %d before, %d after:\n%s", before, after, text)
 			}
