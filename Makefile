@@ -129,6 +129,8 @@ test: deps vet
 	@# the desktop app's screens under the race detector (their work runs in
 	@# goroutines; -race does not build PIE, and these tests need no cgo)
 	GOFLAGS=-trimpath $(GO) test -race -count=1 ./app
+	@# batch signing shares one signer between goroutines
+	GOFLAGS=-trimpath $(GO) test -race -count=1 -run Batch ./pdf
 	@# the Windows and macOS files (proxy settings, keychain, paths) at least build and vet
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...

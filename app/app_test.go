@@ -195,6 +195,7 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 	want := *s.custom
 	s.reason.SetText("Acte authentique")
 	test.Tap(s.signBtn)
+	u.tasks.Wait() // the files are looked at before the PIN is asked
 	test.Type(u.pinEntry, testPIN)
 	u.pinDialog.Submit()
 	u.tasks.Wait()
@@ -401,6 +402,7 @@ func signDeed(t *testing.T, u *UI, pin string) bool {
 	s.add(in)
 	s.level.SetSelectedIndex(0) // B-B: no network needed
 	test.Tap(s.signBtn)
+	u.tasks.Wait() // the files are looked at before the PIN is asked
 	test.Type(u.pinEntry, pin)
 	u.pinDialog.Submit()
 	u.tasks.Wait()

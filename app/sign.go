@@ -2,13 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -53,6 +52,10 @@ type signScreen struct {
 	signBtn     *widget.Button
 	stopBtn     *widget.Button
 	cancel      func()
+	// repair asks whether to repair the damaged files of a batch, which
+	// repairInfo lists.
+	repair     *dialog.ConfirmDialog
+	repairInfo *widget.Label
 }
 
 // signRow is one file of the batch.
@@ -344,7 +347,45 @@ func (s *signScreen) sign() {
 			opts.Appearance.Rect = *s.custom
 		}
 	}
-	u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) })
+	// Damaged files are named, and repaired only if the user says so,
+	// before the PIN is asked: one PIN for the whole batch.
+	paths := make([]string, len(s.files))
+	for i, f := range s.files {
+		paths[i] = f.in
+	}
+	var damaged []string
+	u.task(nil, func(context.Context) error {
+		for _, p := range paths {
+			if d, _ := pdf.Inspect(p); d != nil {
+				damaged = append(damaged, u.T("app.sign.repair_file", "File", filepath.Base(p), "What", explain.Damage(u.p, *d)))
+			}
+		}
+		return nil
+	}, func(error) {
+		sign := func() { u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) }) }
+		if len(damaged) == 0 {
+			sign()
+			return
+		}
+		s.confirmRepair(damaged, func(repair bool) {
+			opts.Repair = repair
+			sign()
+		})
+	})
+}
+
+// confirmRepair lists the damaged files of a batch and asks whether to
+// repair and sign them, or to leave them out (they are then refused, with
+// what to do).
+func (s *signScreen) confirmRepair(damaged []string, then func(repair bool)) {
+	u := s.u
+	s.repairInfo = wrapLabel(strings.Join(damaged, "\n"))
+	box := container.NewVBox(wrapLabel(u.T("app.sign.repair_intro", "N", len(damaged))), s.repairInfo,
+		wrapLabel(u.T("app.sign.repair_question")))
+	s.repair = dialog.NewCustomConfirm(u.T("app.sign.repair_title"), u.T("app.sign.repair_confirm"), u.T("app.sign.repair_skip"),
+		box, then, u.win)
+	s.repair.Resize(fyne.NewSize(520, 0))
+	s.repair.Show()
 }
 
 func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.Options) {
@@ -361,7 +402,6 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 	s.overall.Show()
 	s.signBtn.Disable()
 	s.stopBtn.Show()
-	var done atomic.Int32
 	u.task(&s.cancel, func(ctx context.Context) error {
 		// A token stays logged in until its store is closed: log out when
 		// the batch is done, so the next batch asks the token for the PIN.
@@ -376,27 +416,42 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 			return err
 		}
 		signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
-		work := make(chan *signRow)
-		var wg sync.WaitGroup
-		for range min(runtime.NumCPU(), len(files)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for f := range work {
-					s.signOne(ctx, signer, f)
-					n := done.Add(1)
-					fyne.Do(func() { s.overall.SetValue(float64(n)) })
-				}
-			}()
+		jobs := make([]pdf.Job, len(files))
+		for i, f := range files {
+			jobs[i] = pdf.Job{In: f.in, Out: pdf.OutputName(f.in)}
 		}
-		for _, f := range files {
-			if ctx.Err() != nil {
-				break
-			}
-			work <- f
+		// The batch reports from its goroutines. fyne.Do runs each report
+		// on the window's goroutine, one after another, but fyne's test
+		// driver runs it on the caller's: the lock keeps them apart there.
+		var ui sync.Mutex
+		show := func(f func()) {
+			fyne.Do(func() {
+				ui.Lock()
+				defer ui.Unlock()
+				f()
+			})
 		}
-		close(work)
-		wg.Wait()
+		var done int
+		signer.SignFiles(ctx, jobs, pdf.Progress{
+			Started: func(i int) {
+				show(func() {
+					files[i].status.SetText(u.T("app.sign.working"))
+					files[i].bar.Show()
+				})
+			},
+			Done: func(i int, r pdf.JobResult) {
+				show(func() {
+					if errors.Is(r.Err, context.Canceled) {
+						files[i].bar.Hide()
+						files[i].status.SetText(u.T("app.sign.not_signed"))
+						return
+					}
+					s.showResult(files[i], r)
+					done++
+					s.overall.SetValue(float64(done))
+				})
+			},
+		})
 		return ctx.Err() // cancelled: the files not reached say so
 	}, func(err error) {
 		s.signBtn.Enable()
@@ -413,37 +468,34 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 	})
 }
 
-// signOne signs one file and shows how it went.
-func (s *signScreen) signOne(ctx context.Context, signer *pdf.Signer, f *signRow) {
+// showResult shows how one file went.
+func (s *signScreen) showResult(f *signRow, r pdf.JobResult) {
 	u := s.u
-	fyne.Do(func() {
-		f.status.SetText(u.T("app.sign.working"))
-		f.bar.Show()
-	})
-	out := pdf.OutputName(f.in)
-	res, err := signer.SignFile(ctx, f.in, out)
-	fyne.Do(func() {
-		f.bar.Hide()
-		if err != nil {
-			e := explain.Sign(u.p, err, filepath.Base(f.in))
-			f.status.SetText(e.Message + "\n" + e.Hint)
-			f.status.Importance = widget.DangerImportance
-			f.status.Refresh()
-			return
-		}
-		f.ok, f.out = true, out
-		f.status.SetText(u.T("app.sign.done", "File", filepath.Base(out), "Level", string(res.Level)))
-		f.status.Importance = widget.SuccessImportance
+	f.bar.Hide()
+	if r.Err != nil {
+		e := explain.Sign(u.p, r.Err, filepath.Base(f.in))
+		f.status.SetText(e.Message + "\n" + e.Hint)
+		f.status.Importance = widget.DangerImportance
 		f.status.Refresh()
-		f.actions.Objects = []fyne.CanvasObject{
-			widget.NewButtonWithIcon(u.T("app.sign.show_folder"), theme.FolderIcon(), func() { u.openFolder(out) }),
-			widget.NewButtonWithIcon(u.T("app.sign.verify"), theme.ConfirmIcon(), func() {
-				u.show(u.verifier.content)
-				u.verifier.open(out)
-			}),
-		}
-		f.actions.Refresh()
-	})
+		return
+	}
+	out := r.Output
+	f.ok, f.out = true, out
+	status := u.T("app.sign.done", "File", filepath.Base(out), "Level", string(r.Level))
+	if r.Repaired != nil {
+		status += "\n" + u.T("app.sign.repaired", "What", explain.Damage(u.p, *r.Repaired))
+	}
+	f.status.SetText(status)
+	f.status.Importance = widget.SuccessImportance
+	f.status.Refresh()
+	f.actions.Objects = []fyne.CanvasObject{
+		widget.NewButtonWithIcon(u.T("app.sign.show_folder"), theme.FolderIcon(), func() { u.openFolder(out) }),
+		widget.NewButtonWithIcon(u.T("app.sign.verify"), theme.ConfirmIcon(), func() {
+			u.show(u.verifier.content)
+			u.verifier.open(out)
+		}),
+	}
+	f.actions.Refresh()
 }
 
 // openFolder shows the folder holding path in the file manager.

@@ -12,7 +12,9 @@ import (
 
 // TestCorpus signs every PDF of testdata/corpus (real files from other
 // producers, gathered by scripts/corpus.sh, which make test runs) and has
-// pdfsig and qpdf judge each result, and our verifier too.
+// pdfsig and qpdf judge each result, and our verifier too. A file whose
+// structure is damaged is signed only with Repair, and it is damaged for
+// qpdf as well (and the other way round).
 func TestCorpus(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*.pdf"))
 	if len(files) == 0 {
@@ -20,19 +22,23 @@ func TestCorpus(t *testing.T) {
 	}
 	p := newPKI(t)
 	db := nssDB(t, p.root)
-	s := &Signer{Key: p.key, Chain: p.chain(), Opts: Options{Appearance: &Appearance{}}}
+	s := &Signer{Key: p.key, Chain: p.chain(), Opts: Options{Appearance: &Appearance{}, Repair: true}}
 	for _, in := range files {
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "signed.pdf")
-			if _, err := s.SignFile(context.Background(), in, out); err != nil {
+			res, err := s.SignFile(context.Background(), in, out)
+			if err != nil {
 				t.Fatal(err)
+			}
+			before, text := qpdfCheck(t, in)
+			if (res.Repaired != nil) != strings.Contains(text, "file is damaged") {
+				t.Fatalf("repaired: %v; qpdf --check:\n%s", res.Repaired, text)
 			}
 			report := pdfsig(t, db, out)
 			if !strings.Contains(report, "Signature is Valid") || !strings.Contains(report, "Total document signed") {
 				t.Fatalf("pdfsig:\n%s", report)
 			}
 			// Signing may not make qpdf's judgement worse than the original's.
-			before, _ := qpdfCheck(t, in)
 			if after, text := qpdfCheck(t, out); after != 0 && after != before {
 				t.Fatalf("qpdf --check: %d before, %d after:\n%s", before, after, text)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 	"unicode/utf16"
@@ -32,22 +33,39 @@ func copyDict(d cos.Dict) cos.Dict {
 	return c
 }
 
-// openDocument reads the document in src (named name in errors).
-func openDocument(src io.ReaderAt, size int64, name string) (*cos.File, *document, error) {
+// openDocument reads the document in src (named name in errors). A file
+// whose structure is damaged (see Damage) is read only with repair, and
+// its damage returned; without, the error is a *DamagedError.
+func openDocument(src io.ReaderAt, size int64, name string, repair bool) (*cos.File, *document, *Damage, error) {
 	f, err := cos.Open(src, size)
 	switch {
 	case errors.Is(err, cos.ErrNotPDF):
-		return nil, nil, fmt.Errorf("%w: %s", ErrNotPDF, name)
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrNotPDF, name)
 	case errors.Is(err, cos.ErrEncrypted):
-		return nil, nil, fmt.Errorf("%w: %s", ErrEncrypted, name)
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrEncrypted, name)
 	case err != nil:
-		return nil, nil, fmt.Errorf("%w: %s: %v", ErrDamaged, name, err)
+		return nil, nil, nil, pastRepair(src, size, name, err)
 	}
+	// A file past repairing (no catalog, no pages found even by scanning)
+	// says so first: offering a repair would be a false promise.
 	doc, err := readDocument(f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: %v", ErrDamaged, name, err)
+		return nil, nil, nil, pastRepair(src, size, name, err)
 	}
-	return f, doc, nil
+	var damage *Damage
+	if f.Rebuilt || f.MissingEOF {
+		if _, _, err := doc.page(1); err != nil {
+			return nil, nil, nil, pastRepair(src, size, name, fmt.Errorf("no page found: %v", err))
+		}
+		damage = &Damage{Truncated: f.MissingEOF, Rebuilt: f.Rebuilt, Pages: doc.pagesFound(), PagesDeclared: doc.pageCount()}
+		if f.Rebuilt {
+			damage.Objects = len(f.Nums())
+		}
+		if !repair {
+			return nil, nil, nil, &DamagedError{File: name, Damage: *damage}
+		}
+	}
+	return f, doc, damage, nil
 }
 
 // PageGeometry is the size of a page, in points, and how many pages its
@@ -59,27 +77,37 @@ type PageGeometry struct {
 
 // Page reads the size of page n (from 1) of the PDF at path, for placing a
 // visible signature on it.
-func Page(path string, n int) (PageGeometry, error) {
+func Page(path string, n int) (g PageGeometry, err error) {
+	// A preview: a damaged file shows what signing it with repair would.
+	err = lookAt(path, func(doc *document, _ *Damage) error {
+		g.Pages = doc.pageCount()
+		_, page, err := doc.page(n)
+		if err != nil {
+			return fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, n, g.Pages)
+		}
+		g.Width, g.Height = doc.pageSize(page)
+		return nil
+	})
+	return g, err
+}
+
+// lookAt reads the PDF at path, a damaged one as with repair, and hands it
+// to fn while the file is open.
+func lookAt(path string, fn func(*document, *Damage) error) error {
 	src, err := os.Open(path)
 	if err != nil {
-		return PageGeometry{}, err
+		return err
 	}
 	defer src.Close()
 	fi, err := src.Stat()
 	if err != nil {
-		return PageGeometry{}, err
+		return err
 	}
-	_, doc, err := openDocument(src, fi.Size(), path)
+	_, doc, damage, err := openDocument(src, fi.Size(), path, true)
 	if err != nil {
-		return PageGeometry{}, err
+		return err
 	}
-	g := PageGeometry{Pages: doc.pageCount()}
-	_, page, err := doc.page(n)
-	if err != nil {
-		return g, fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, n, g.Pages)
-	}
-	g.Width, g.Height = doc.pageSize(page)
-	return g, nil
+	return fn(doc, damage)
 }
 
 func readDocument(f *cos.File) (*document, error) {
@@ -171,9 +199,23 @@ func textString(s string) cos.Object {
 
 // page returns the reference and dictionary of page n (1-based).
 func (d *document) page(n int) (cos.Ref, cos.Dict, error) {
+	r, pd, _, err := d.walkPages(n, true)
+	return r, pd, err
+}
+
+// pagesFound counts the pages that can be read, whatever the page tree's
+// /Count says (in a damaged file, some may be lost).
+func (d *document) pagesFound() int {
+	_, _, seen, _ := d.walkPages(math.MaxInt, false)
+	return seen
+}
+
+// walkPages looks for page n, and returns how many pages it went through;
+// with skip, subtrees are passed over by their /Count.
+func (d *document) walkPages(n int, skip bool) (cos.Ref, cos.Dict, int, error) {
 	root, err := d.f.ResolveDict(d.catalog["Pages"])
 	if err != nil || root == nil {
-		return cos.Ref{}, nil, fmt.Errorf("no page tree")
+		return cos.Ref{}, nil, 0, fmt.Errorf("no page tree")
 	}
 	seen := 0
 	visited := map[cos.Ref]bool{}
@@ -196,7 +238,7 @@ func (d *document) page(n int) (cos.Ref, cos.Dict, error) {
 			}
 			if kd["Type"] == cos.Name("Pages") || kd["Kids"] != nil {
 				count, _ := cos.Int(kd["Count"])
-				if count > 0 && seen+int(count) < n {
+				if skip && count > 0 && seen+int(count) < n {
 					seen += int(count)
 					continue
 				}
@@ -212,7 +254,8 @@ func (d *document) page(n int) (cos.Ref, cos.Dict, error) {
 		}
 		return cos.Ref{}, nil, ErrPageRange
 	}
-	return walk(root, 0)
+	r, pd, err := walk(root, 0)
+	return r, pd, seen, err
 }
 
 // Pages returns the page count of the document.
@@ -275,14 +318,17 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 		"P": pageRef, "Rect": cos.Array{int64(0), int64(0), int64(0), int64(0)},
 	}
 	if app != nil {
-		if app.Rect == [4]float64{} {
-			// No place given: a corner of the page (the lower right
+		// The appearance is shared by the files of a batch: the place is
+		// this file's, computed here and never written back.
+		rect := app.Rect
+		if rect == [4]float64{} {
+			// No place given: a corner of this page (the lower right
 			// one unless told).
 			pw, ph := d.pageSize(page)
-			app.Rect = CornerRect(app.Corner, pw, ph)
+			rect = CornerRect(app.Corner, pw, ph)
 		}
-		widget["Rect"] = cos.Array{app.Rect[0], app.Rect[1], app.Rect[0] + app.Rect[2], app.Rect[1] + app.Rect[3]}
-		ap, err := app.render(u, app.Rect[2], app.Rect[3], leaf, o, now)
+		widget["Rect"] = cos.Array{rect[0], rect[1], rect[0] + rect[2], rect[1] + rect[3]}
+		ap, err := app.render(u, rect[2], rect[3], leaf, o, now)
 		if err != nil {
 			return "", err
 		}

@@ -134,7 +134,10 @@ func TestRebuiltWithObjectStreams(t *testing.T) {
 	upd := appendUpdate(in, objs, "<< /Size 100 /Root "+string(cosAppend(d.catalogRef))+" >>")
 	i := bytes.LastIndex(upd, []byte("startxref"))
 	bad := append(append([]byte{}, upd[:i]...), []byte("startxref\n999999\n%%EOF\n")...)
-	_, out := signBytes(t, p, bad, Options{})
+	if _, _, err := signFile(t, p, bad, Options{}); !errorsIs(err, ErrNeedsRepair) {
+		t.Fatalf("a rebuilt file signed without Repair: %v", err)
+	}
+	_, out := signBytes(t, p, bad, Options{Repair: true})
 	if code, text := qpdfCheck(t, out); code != 0 {
 		t.Fatalf("qpdf --check %d:\n%s", code, text)
 	}

@@ -44,7 +44,7 @@ const (
 var (
 	ErrNotPDF        = errors.New("pdf: not a PDF file")
 	ErrEncrypted     = errors.New("pdf: the PDF is encrypted")
-	ErrDamaged       = errors.New("pdf: the PDF is damaged")
+	ErrDamaged       = errors.New("pdf: the PDF is damaged") // past repairing; see also ErrNeedsRepair
 	ErrOutputExists  = errors.New("pdf: the output file already exists")
 	ErrSameFile      = errors.New("pdf: the output would replace the input")
 	ErrCertified     = errors.New("pdf: the document is certified and allows no further signature")
@@ -70,6 +70,10 @@ type Options struct {
 	Appearance *Appearance
 	// Now gives the claimed signing time (default time.Now).
 	Now func() time.Time
+	// Repair signs a file whose structure is damaged (ErrNeedsRepair)
+	// after rebuilding it; Result.Repaired says what was rebuilt. Without
+	// it such a file is refused.
+	Repair bool
 }
 
 // Result tells what a signature became.
@@ -80,6 +84,9 @@ type Result struct {
 	SigningTime   time.Time // claimed (/M)
 	TimestampTime time.Time // from the time-stamp token, for B-T and B-LT
 	Bytes         int64
+	// Repaired is what was rebuilt of a damaged input (Options.Repair);
+	// nil for a sound one.
+	Repaired *Damage
 }
 
 // Signer signs files with one key: a batch shares its PIN entry, its
@@ -139,7 +146,7 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 		}
 		return nil, fmt.Errorf("%w: %s", ErrOutputExists, out)
 	}
-	f, doc, err := openDocument(src, fi.Size(), in)
+	f, doc, damage, err := openDocument(src, fi.Size(), in, s.Opts.Repair)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +178,7 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 		return nil, err
 	}
 	ok = true
-	res.Input, res.Output = in, out
+	res.Input, res.Output, res.Repaired = in, out, damage
 	return res, nil
 }
 

@@ -16,15 +16,22 @@ import (
 
 func signBytes(t *testing.T, p *testPKI, in []byte, o Options) (string, string) {
 	t.Helper()
-	dir := t.TempDir()
-	inPath := filepath.Join(dir, "deed.pdf")
-	os.WriteFile(inPath, in, 0o644)
-	s := &Signer{Key: p.key, Chain: p.chain(), Opts: o}
-	out := OutputName(inPath)
-	if _, err := s.SignFile(context.Background(), inPath, out); err != nil {
+	inPath, res, err := signFile(t, p, in, o)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return inPath, out
+	return inPath, res.Output
+}
+
+// signFile writes in to a file and signs it with o, to deed-signed.pdf
+// beside it.
+func signFile(t *testing.T, p *testPKI, in []byte, o Options) (string, *Result, error) {
+	t.Helper()
+	inPath := filepath.Join(t.TempDir(), "deed.pdf")
+	os.WriteFile(inPath, in, 0o644)
+	s := &Signer{Key: p.key, Chain: p.chain(), Opts: o}
+	res, err := s.SignFile(context.Background(), inPath, OutputName(inPath))
+	return inPath, res, err
 }
 
 // The interoperability gate: poppler, openssl and qpdf accept what we sign.

@@ -6,5 +6,6 @@
 //
 // Private keys never leave a store in clear: there is no export of a private
 // key. Errors a caller branches on are sentinels (ErrWrongPIN, ErrLocked,
-// ErrNotFound, ErrKeychainUnavailable); WrongPINError adds the tries left.
+// ErrNotFound, ErrKeychainUnavailable, ErrKeyFileStale); WrongPINError adds
+// the tries left.
 package pkcs

@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/zalando/go-keyring"
@@ -36,11 +35,14 @@ import (
 // HMAC-SHA256(wrapping key, Argon2id(PIN, salt)). Neither the file without
 // the keychain nor the keychain without the PIN opens the key, and the
 // wrong-PIN counter sits where the file's owner cannot simply reset it.
+//
+// Every try of a PIN holds a lock file beside the key (id.lock), which
+// excludes other processes and goroutines alike, and is counted in the
+// keychain before the PIN is tried: however many processes try at once,
+// and even one killed in the middle, MaxAttempts wrong PINs lock the key.
 type KeychainStore struct {
 	Dir         string // key and certificate files, private to the user
 	MaxAttempts int    // wrong PINs in a row before the key locks; 0 means 5
-
-	mu sync.Mutex // serialises the wrong-PIN counter within the process
 }
 
 // keychainService is the service name of Paraphe's keychain entries.
@@ -71,11 +73,44 @@ type sealedKey struct {
 	Threads uint8  `json:"argon2_threads"`
 	Nonce   []byte `json:"nonce"`
 	Sealed  []byte `json:"sealed"`
+	// WrapID names the wrapping key the file is sealed under ("" for keys
+	// made before PIN changes re-sealed them).
+	WrapID string `json:"wrap_id,omitempty"`
 }
 
 type keychainSecret struct {
 	Wrap     []byte `json:"wrap"`
+	WrapID   string `json:"wrap_id,omitempty"`
 	Failures int    `json:"failures"`
+	// Next is the wrapping key of a PIN change under way: the key file is
+	// sealed under Wrap or, once rewritten, under Next.
+	Next *nextWrap `json:"next,omitempty"`
+}
+
+type nextWrap struct {
+	Wrap   []byte `json:"wrap"`
+	WrapID string `json:"wrap_id"`
+}
+
+// newWrap returns a random wrapping key and its name.
+func newWrap() ([]byte, string) {
+	w, name := make([]byte, 32), make([]byte, 8)
+	rand.Read(w)
+	rand.Read(name)
+	return w, fmt.Sprintf("%x", name)
+}
+
+// wrapFor returns the wrapping key file k is sealed under, or an error
+// wrapping ErrKeyFileStale when the keychain no longer has it: the file is
+// a copy from before a PIN change.
+func (sec *keychainSecret) wrapFor(k *sealedKey) ([]byte, error) {
+	switch {
+	case k.WrapID == sec.WrapID:
+		return sec.Wrap, nil
+	case sec.Next != nil && k.WrapID == sec.Next.WrapID:
+		return sec.Next.Wrap, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrKeyFileStale, k.ID)
 }
 
 func (s *KeychainStore) attempts() int {
@@ -109,7 +144,7 @@ func (s *KeychainStore) getSecret(id string) (*keychainSecret, error) {
 	if err == nil {
 		err = json.Unmarshal(raw, &sec)
 	}
-	if err != nil || len(sec.Wrap) != 32 {
+	if err != nil || len(sec.Wrap) != 32 || (sec.Next != nil && len(sec.Next.Wrap) != 32) {
 		return nil, fmt.Errorf("pkcs: keychain entry of %s is damaged", id)
 	}
 	return &sec, nil
@@ -208,9 +243,9 @@ func (s *KeychainStore) keep(signer crypto.Signer, keyType string, pin []byte) (
 		return nil, fmt.Errorf("pkcs: %w", err)
 	}
 	defer clear(pkcs8)
-	sec := &keychainSecret{Wrap: make([]byte, 32)}
-	rand.Read(sec.Wrap)
-	sk := &sealedKey{ID: id, KeyType: keyType}
+	sec := &keychainSecret{}
+	sec.Wrap, sec.WrapID = newWrap()
+	sk := &sealedKey{ID: id, KeyType: keyType, WrapID: sec.WrapID}
 	if err := seal(sec.Wrap, pin, pkcs8, sk); err != nil {
 		return nil, fmt.Errorf("pkcs: %w", err)
 	}
@@ -249,8 +284,18 @@ func (s *KeychainStore) readSealed(id string) (*sealedKey, error) {
 
 // Open unlocks key id. A wrong PIN returns a *WrongPINError; after
 // MaxAttempts wrong PINs in a row the key is locked (ErrLocked) for good.
+// A key file older than its keychain entry (a copy from before a PIN
+// change) returns an error wrapping ErrKeyFileStale, and costs no try.
 func (s *KeychainStore) Open(id string, pin []byte) (*Key, error) {
-	pkcs8, _, err := s.unlock(id, pin)
+	if _, err := s.readSealed(id); err != nil {
+		return nil, err // before creating a lock file for a key that is not there
+	}
+	release, err := s.lock(id)
+	if err != nil {
+		return nil, err
+	}
+	pkcs8, _, _, err := s.unlock(id, pin)
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -270,55 +315,106 @@ func (s *KeychainStore) Open(id string, pin []byte) (*Key, error) {
 	return &Key{Entry: Entry{ID: id, Store: s.Name(), Chain: chain}, signer: cs}, nil
 }
 
-// unlock checks the PIN against the counter and returns the PKCS#8 bytes.
-func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, error) {
-	sk, err := s.readSealed(id)
+// lock takes key id's lock file (every read and write of its counter and
+// sealed file happens under it) and returns its release.
+func (s *KeychainStore) lock(id string) (func(), error) {
+	f, err := lockFile(s.path(id, ".lock"))
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("pkcs: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sec, err := s.getSecret(id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if sec.Failures >= s.attempts() {
-		return nil, nil, &LockedError{Store: s.Name()}
-	}
-	pkcs8, err := unseal(sec.Wrap, pin, sk)
-	if err != nil {
-		sec.Failures++
-		if err := s.setSecret(id, sec); err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, &WrongPINError{Store: s.Name(), TriesLeft: s.attempts() - sec.Failures}
-	}
-	if sec.Failures > 0 {
-		sec.Failures = 0
-		if err := s.setSecret(id, sec); err != nil {
-			return nil, nil, err
-		}
-	}
-	return pkcs8, sk, nil
+	return func() { unlockFile(f) }, nil
 }
 
-// ChangePIN re-seals key id under a new PIN. The caller checks newPIN
-// against the PIN policy.
+// unlock checks the PIN against the counter and returns the PKCS#8 bytes
+// and the keychain entry. The caller holds the key's lock.
+func (s *KeychainStore) unlock(id string, pin []byte) ([]byte, *sealedKey, *keychainSecret, error) {
+	sk, err := s.readSealed(id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sec, err := s.getSecret(id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sec.Failures >= s.attempts() {
+		return nil, nil, nil, &LockedError{Store: s.Name()}
+	}
+	wrap, err := sec.wrapFor(sk)
+	if err != nil {
+		return nil, nil, nil, err // no PIN can open it: no try spent
+	}
+	// The try is counted before it is made: a process killed while
+	// Argon2id runs has spent it.
+	sec.Failures++
+	if err := s.setSecret(id, sec); err != nil {
+		return nil, nil, nil, err
+	}
+	crash("counted")
+	pkcs8, err := unseal(wrap, pin, sk)
+	if err != nil {
+		return nil, nil, nil, &WrongPINError{Store: s.Name(), TriesLeft: s.attempts() - sec.Failures}
+	}
+	sec.Failures = 0
+	if sec.Next != nil {
+		// A PIN change stopped halfway: finish it (the file is sealed
+		// under the new key) or forget it (under the old one).
+		if sk.WrapID == sec.Next.WrapID {
+			sec.Wrap, sec.WrapID = sec.Next.Wrap, sec.Next.WrapID
+		}
+		sec.Next = nil
+	}
+	if err := s.setSecret(id, sec); err != nil {
+		clear(pkcs8)
+		return nil, nil, nil, err
+	}
+	return pkcs8, sk, sec, nil
+}
+
+// crash, when set (by tests), runs at the named points of a PIN check or
+// change: a test process that exits there shows what a crash leaves.
+var crash = func(point string) {}
+
+// ChangePIN re-seals key id under a new PIN and a new wrapping key, so that
+// a copy of the key file made before the change opens no more, with any
+// PIN. The caller checks newPIN against the PIN policy.
+//
+// The steps survive a crash between any two of them: the new wrapping key
+// joins the keychain entry beside the current one; the key file is
+// replaced (written aside, then renamed) by one sealed under the new key
+// and PIN; the entry keeps the new key only. Until that last step the file
+// names the key it is sealed under, and the next unlock finishes the work.
 func (s *KeychainStore) ChangePIN(id string, oldPIN, newPIN []byte) error {
-	pkcs8, sk, err := s.unlock(id, oldPIN)
+	if _, err := s.readSealed(id); err != nil {
+		return err
+	}
+	release, err := s.lock(id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	pkcs8, sk, sec, err := s.unlock(id, oldPIN)
 	if err != nil {
 		return err
 	}
 	defer clear(pkcs8)
-	sec, err := s.getSecret(id)
-	if err != nil {
+	next := &nextWrap{}
+	next.Wrap, next.WrapID = newWrap()
+	sec.Next = next
+	if err := s.setSecret(id, sec); err != nil {
 		return err
 	}
-	if err := seal(sec.Wrap, newPIN, pkcs8, sk); err != nil {
+	crash("next-stored")
+	sk.WrapID = next.WrapID
+	if err := seal(next.Wrap, newPIN, pkcs8, sk); err != nil {
 		return fmt.Errorf("pkcs: %w", err)
 	}
 	data, _ := json.MarshalIndent(sk, "", "  ")
-	return atomicfile.Write(s.path(id, ".key"), data, 0o600)
+	if err := atomicfile.Write(s.path(id, ".key"), data, 0o600); err != nil {
+		return fmt.Errorf("pkcs: %w", err)
+	}
+	crash("file-written")
+	sec.Wrap, sec.WrapID, sec.Next = next.Wrap, next.WrapID, nil
+	return s.setSecret(id, sec)
 }
 
 // SetChain stores the chain of key id as PEM beside the key.
@@ -373,7 +469,7 @@ func (s *KeychainStore) Delete(id string) error {
 	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return fmt.Errorf("%w: %v", ErrKeychainUnavailable, err)
 	}
-	for _, ext := range []string{".key", ".pem"} {
+	for _, ext := range []string{".key", ".pem", ".lock"} {
 		if err := os.Remove(s.path(id, ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("pkcs: %w", err)
 		}

@@ -27,6 +27,9 @@ var (
 	ErrLocked              = errors.New("pkcs: key locked after too many wrong PINs")
 	ErrNotFound            = errors.New("pkcs: no such key")
 	ErrKeychainUnavailable = errors.New("pkcs: the operating system keychain is not available")
+	// ErrKeyFileStale: a keychain key's file is a copy from before a PIN
+	// change (restored from a backup); it opens with no PIN.
+	ErrKeyFileStale = errors.New("pkcs: the key file is an older copy, sealed before a PIN change")
 )
 
 // WrongPINError is returned for a wrong PIN; it wraps ErrWrongPIN, and

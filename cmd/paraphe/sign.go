@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,8 +29,20 @@ type signResult struct {
 	Level         string     `json:"level,omitempty"`
 	SigningTime   *time.Time `json:"signing_time,omitempty"`
 	TimestampTime *time.Time `json:"timestamp_time,omitempty"`
-	code          int
-	hint          string
+	// Repaired is what was rebuilt of a damaged input (--repair).
+	Repaired *repairJSON `json:"repaired,omitempty"`
+	// Code is the exit code this file alone would have given.
+	Code int `json:"code,omitempty"`
+	hint string
+	what string // Repaired in words
+}
+
+type repairJSON struct {
+	Truncated     bool `json:"truncated"`
+	Rebuilt       bool `json:"rebuilt"`
+	Objects       int  `json:"objects,omitempty"`
+	Pages         int  `json:"pages"`
+	PagesDeclared int  `json:"pages_declared"`
 }
 
 func (a *app) sign(args []string) error {
@@ -51,6 +62,7 @@ func (a *app) sign(args []string) error {
 	outDir := fs.String("out-dir", "", a.p.T("flag.out_dir"))
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
 	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
+	repair := fs.Bool("repair", false, a.p.T("flag.repair"))
 	files, err := cli.Parse(fs, args)
 	if err != nil {
 		return a.usageErr(err)
@@ -70,7 +82,7 @@ func (a *app) sign(args []string) error {
 	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT {
 		return usage("err.sign_level")
 	}
-	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location}
+	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location, Repair: *repair}
 	if *visible || *field != "" || *rect != "" {
 		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: explain.StampLabels(a.p)}
 		if *rect != "" {
@@ -111,25 +123,19 @@ func (a *app) sign(args []string) error {
 	clear(pin)
 	signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
 
-	results := make([]signResult, len(files))
+	jobs := make([]pdf.Job, len(files))
+	for i, f := range files {
+		jobs[i] = pdf.Job{In: f, Out: outputFor(f, *out, *outDir)}
+	}
 	progress := a.progress(len(files), *asJSON)
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for range min(runtime.NumCPU(), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				results[i] = a.signOne(signer, files[i], outputFor(files[i], *out, *outDir))
-				progress(results[i])
-			}
-		}()
+	done := signer.SignFiles(context.Background(), jobs, pdf.Progress{
+		FileTimeout: networkTimeout,
+		Done:        func(i int, _ pdf.JobResult) { progress(files[i]) },
+	})
+	results := make([]signResult, len(files))
+	for i, r := range done {
+		results[i] = a.signResult(jobs[i], r)
 	}
-	for i := range files {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
 
 	failed := 0
 	for _, r := range results {
@@ -146,7 +152,7 @@ func (a *app) sign(args []string) error {
 	case failed == 0:
 		return nil
 	case len(files) == 1:
-		return &cli.ExitError{Code: results[0].code, Message: results[0].Error, Hint: results[0].hint}
+		return &cli.ExitError{Code: results[0].Code, Message: results[0].Error, Hint: results[0].hint}
 	}
 	return &cli.ExitError{Code: explain.ExitSomeFailed, Message: a.p.T("err.sign_some_failed", "Failed", failed, "Total", len(files))}
 }
@@ -180,38 +186,41 @@ func parseRect(s string) ([4]float64, error) {
 	return r, nil
 }
 
-func (a *app) signOne(s *pdf.Signer, in, out string) signResult {
-	r := signResult{Input: in, Output: out}
-	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
-	defer cancel()
-	res, err := s.SignFile(ctx, in, out)
-	if err != nil {
-		e := explain.Sign(a.p, err, in)
-		r.Error, r.code, r.hint, r.Output = e.Message, e.Code, e.Hint, ""
+// signResult says how one file went.
+func (a *app) signResult(job pdf.Job, jr pdf.JobResult) signResult {
+	r := signResult{Input: job.In}
+	if jr.Err != nil {
+		e := explain.Sign(a.p, jr.Err, job.In)
+		r.Error, r.Code, r.hint = e.Message, e.Code, e.Hint
 		return r
 	}
-	r.OK, r.Field, r.Level = true, res.Field, string(res.Level)
+	res := jr.Result
+	r.OK, r.Output, r.Field, r.Level = true, res.Output, res.Field, string(res.Level)
 	r.SigningTime = &res.SigningTime
 	if !res.TimestampTime.IsZero() {
 		r.TimestampTime = &res.TimestampTime
+	}
+	if d := res.Repaired; d != nil {
+		r.Repaired = &repairJSON{Truncated: d.Truncated, Rebuilt: d.Rebuilt, Objects: d.Objects, Pages: d.Pages, PagesDeclared: d.PagesDeclared}
+		r.what = explain.Damage(a.p, *d)
 	}
 	return r
 }
 
 // progress returns a function that reports each finished file: a line that
 // rewrites itself on a terminal, nothing otherwise (or with --json).
-func (a *app) progress(total int, quiet bool) func(signResult) {
+func (a *app) progress(total int, quiet bool) func(input string) {
 	f, ok := a.stderr.(*os.File)
 	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
-		return func(signResult) {}
+		return func(string) {}
 	}
 	var mu sync.Mutex
 	done := 0
-	return func(r signResult) {
+	return func(input string) {
 		mu.Lock()
 		defer mu.Unlock()
 		done++
-		fmt.Fprintf(a.stderr, "\r\033[K%s", a.p.T("sign.progress", "Done", done, "Total", total, "File", filepath.Base(r.Input)))
+		fmt.Fprintf(a.stderr, "\r\033[K%s", a.p.T("sign.progress", "Done", done, "Total", total, "File", filepath.Base(input)))
 		if done == total {
 			fmt.Fprint(a.stderr, "\r\033[K")
 		}
@@ -222,6 +231,9 @@ func (a *app) printSignResults(results []signResult) {
 	for _, r := range results {
 		if r.OK {
 			fmt.Fprintln(a.stdout, a.p.T("sign.ok", "Input", r.Input, "Output", r.Output, "Level", r.Level))
+			if r.what != "" {
+				fmt.Fprintln(a.stdout, a.p.T("sign.repaired", "What", r.what))
+			}
 		} else {
 			fmt.Fprintln(a.stdout, a.p.T("sign.failed", "Input", r.Input, "Error", r.Error))
 		}

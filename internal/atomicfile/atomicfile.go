@@ -5,10 +5,13 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
-// Write writes data to a temporary file beside path, syncs it, and renames
-// it over path. The temporary file is removed on any error.
+// Write writes data to a temporary file beside path, syncs it, renames it
+// over path and syncs the folder, so that the rename itself survives a
+// power cut (where the system can: Windows cannot sync a folder). The
+// temporary file is removed on any error.
 func Write(path string, data []byte, perm os.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -30,6 +33,18 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
+		return err
+	}
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	err = dir.Sync()
+	if cerr := dir.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }

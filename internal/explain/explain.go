@@ -52,6 +52,7 @@ const (
 	ExitOutput             = 26 // the output exists, or would replace the input
 	ExitValidationServices = 27 // time-stamping or revocation services unreachable
 	ExitPDFCertified       = 28 // the document's certification forbids this signature
+	ExitPDFNeedsRepair     = 29 // the PDF's structure is damaged (cut short?): sign it only with --repair
 
 	ExitSigInvalid   = 30 // a signature is broken or its certificate revoked
 	ExitSigUntrusted = 31 // a signature does not chain to a trusted root
@@ -60,6 +61,7 @@ const (
 
 	ExitUnconfigured = 34 // the machine policy is the packages' template: no CA yet
 	ExitNotAdmin     = 35 // writing the machine policy needs administrator rights
+	ExitKeyFileStale = 36 // a keychain key file older than its keychain entry (restored after a PIN change)
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -130,6 +132,8 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 		return e(ExitUnknownRef, p.T("err.ref_format"), p.T("hint.check_ref"))
 	case errors.Is(err, pkcs.ErrKeychainUnavailable):
 		return e(ExitKeychain, p.T("err.keychain"), p.T("hint.keychain"))
+	case errors.Is(err, pkcs.ErrKeyFileStale):
+		return e(ExitKeyFileStale, p.T("err.key_file_stale"), p.T("hint.key_file_stale"))
 	case errors.As(err, &locked), errors.As(err, &wp) && wp.TriesLeft == 0:
 		if (locked != nil && locked.Store == "pkcs11") || (wp != nil && wp.Store == "pkcs11") {
 			return e(ExitPINLocked, p.T("err.token_locked"), p.T("hint.token_locked"))
@@ -221,11 +225,17 @@ func Sign(p *i18n.Printer, err error, file string) *cli.ExitError {
 	e := func(code int, key, hint string) *cli.ExitError {
 		return &cli.ExitError{Code: code, Message: p.T(key, "File", file), Hint: p.T(hint), Err: err}
 	}
+	var damaged *pdf.DamagedError
 	switch {
+	case errors.As(err, &damaged):
+		return &cli.ExitError{Code: ExitPDFNeedsRepair, Message: p.T("err.pdf_needs_repair", "File", file, "What", Damage(p, damaged.Damage)),
+			Hint: p.T("hint.pdf_needs_repair"), Err: err}
 	case errors.Is(err, pdf.ErrEncrypted):
 		return e(ExitPDFEncrypted, "err.pdf_encrypted", "hint.pdf_encrypted")
 	case errors.Is(err, pdf.ErrNotPDF):
 		return e(ExitPDFBad, "err.pdf_not_pdf", "hint.pdf_bad")
+	case errors.Is(err, pdf.ErrTruncated):
+		return e(ExitPDFBad, "err.pdf_cut_short", "hint.pdf_cut_short")
 	case errors.Is(err, pdf.ErrDamaged):
 		return e(ExitPDFBad, "err.pdf_damaged", "hint.pdf_bad")
 	case errors.Is(err, pdf.ErrOutputExists):
@@ -251,6 +261,22 @@ func Sign(p *i18n.Printer, err error, file string) *cli.ExitError {
 		return ee
 	}
 	return &cli.ExitError{Code: ExitError, Message: p.T("err.pdf_other", "File", file, "Err", err.Error()), Err: err}
+}
+
+// Damage says what is wrong with a damaged PDF (or was rebuilt of it), in
+// p's language.
+func Damage(p *i18n.Printer, d pdf.Damage) string {
+	var parts []string
+	if d.Truncated {
+		parts = append(parts, p.T("repair.truncated"))
+	}
+	if d.Rebuilt {
+		parts = append(parts, p.T("repair.rebuilt", "N", d.Objects))
+	}
+	if d.PagesLost() {
+		parts = append(parts, p.T("repair.pages_lost", "Found", d.Pages, "Declared", d.PagesDeclared))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // StampLabels are the words of a visible signature in p's language.

@@ -47,6 +47,12 @@ type File struct {
 	// Rebuilt is true when the cross-reference was damaged and rebuilt by
 	// scanning; an update then writes a complete table.
 	Rebuilt bool
+	// MissingEOF is true when the file does not end with %%EOF (ISO
+	// 32000-1 7.5.5: "the last line of the file shall contain only the
+	// end-of-file marker"; blanks after it are tolerated): it was cut short
+	// or not completely written, even when an earlier revision's
+	// cross-reference data still reads.
+	MissingEOF bool
 
 	// crypt decrypts an encrypted document opened with OpenDecrypted;
 	// encryptRef is its /Encrypt dictionary, which is never encrypted.
@@ -85,6 +91,7 @@ func open(r io.ReaderAt, size int64) (*File, error) {
 	if !bytes.Contains(head[:n], []byte("%PDF-")) {
 		return nil, ErrNotPDF
 	}
+	f.MissingEOF = !EndsWithEOF(r, size)
 	start, err := f.findStartXRef()
 	if err == nil {
 		f.StartXRef = start
@@ -130,6 +137,38 @@ func (f *File) findStartXRef() (int64, error) {
 		return 0, fmt.Errorf("%w: bad startxref", ErrSyntax)
 	}
 	return t.i, nil
+}
+
+// EndsWithEOF reports whether the last bytes of r other than blanks (white
+// space and NULs, looked for over at most 1 MiB) are %%EOF.
+func EndsWithEOF(r io.ReaderAt, size int64) bool {
+	const chunk, limit = 4096, 1 << 20
+	buf := make([]byte, chunk)
+	end := size
+	for end > 0 && size-end < limit {
+		n := min(int64(chunk), end)
+		if _, err := r.ReadAt(buf[:n], end-n); err != nil && err != io.EOF {
+			return false
+		}
+		k := n
+		for k > 0 && isSpace(buf[k-1]) {
+			k--
+		}
+		if k == 0 {
+			end -= n
+			continue
+		}
+		last := end - n + k // just after the last non-blank byte
+		if last < 5 {
+			return false
+		}
+		marker := make([]byte, 5)
+		if _, err := r.ReadAt(marker, last-5); err != nil && err != io.EOF {
+			return false
+		}
+		return string(marker) == "%%EOF"
+	}
+	return false
 }
 
 // readXRefChain reads the section at off and its /Prev predecessors; the
