@@ -396,3 +396,21 @@ func TestAttackMetadataAndDSSDisguise(t *testing.T) {
 		t.Fatalf("a metadata update after signing: valid=%v changes %v", r.Valid(), r.Changes)
 	}
 }
+
+// TestCutShortAfterSigning: an update after the signature that was cut
+// short (no end-of-file marker, a cross-reference that no longer reads)
+// cannot be judged: the signature stays intact, the document is reported
+// changed.
+func TestCutShortAfterSigning(t *testing.T) {
+	p := newPKI(t)
+	_, out := signBytes(t, p, makePDF(1, false), Options{})
+	S := mustRead(t, out)
+	_, f := sigRefOf(t, S)
+	tr := fmt.Sprintf("<< /Size %d /Root 1 0 R /Prev %d >>", f.MaxNum+1, lastStartXRef(S))
+	full := appendUpdate(S, map[int]string{3: "<< /Producer (later) >>"}, tr)
+	cut := full[:len(full)-(len(full)-len(S))/2]
+	r := verifyBytes(t, p, cut)
+	if !r.Intact || r.Valid() || !r.ModifiedAfter || !slices.Contains(r.Changes, ChangeUnreadable) {
+		t.Fatalf("cut-short update: intact=%v %s changes %v problems %v", r.Intact, r.Indication, r.Changes, r.Problems)
+	}
+}

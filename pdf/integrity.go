@@ -106,7 +106,7 @@ func (v *verifier) examine(s sigInfo) (e *examined) {
 	}
 	e.br, e.revEnd = br, br[2]+br[3]
 	r.CoversWholeFile = e.revEnd == v.size
-	if v.f.Rebuilt {
+	if v.f.Rebuilt || v.f.MissingEOF {
 		// The cross-reference had to be rebuilt by scanning: what the file
 		// says is no longer certain, whatever the signature says.
 		e.problem(ProblemDamaged)

@@ -375,6 +375,14 @@ func (v *verifier) changesAfter(e *examined) {
 		return
 	}
 	r.Changes, r.ModifiedAfter = laterChanges(v.r, e.revEnd, v.f)
+	if v.f.Rebuilt || v.f.MissingEOF {
+		// What follows the signature is cut short or broken: nobody can
+		// tell what it changed.
+		r.ModifiedAfter = true
+		if !slices.Contains(r.Changes, ChangeUnreadable) {
+			r.Changes = append(r.Changes, ChangeUnreadable)
+		}
+	}
 	if docMDPLevel(v.f, e.ref) == 1 {
 		// A certification that allows no change still allows validation data.
 		for _, c := range r.Changes {
