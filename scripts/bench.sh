@@ -33,6 +33,11 @@ measure() { # label, command… → prints "label seconds MiB"
   fi
 }
 
+table() { # title: the rows of $work/rows, the first one the floor
+  printf '\n%s\n' "$1"
+  awk 'NR == 1 { floor = $2 } { printf "  %-8s wall %7s s  peak RSS %6s MiB  x floor %s\n", $1, $2, $3, ($2 == "failed" || floor == 0) ? "-" : sprintf("%.2f", $2 / floor) }' "$work/rows"
+}
+
 for size in $((1 << 20)) $((100 << 20)) $((1 << 30)); do
   in=$work/in.pdf
   PARAPHE_BENCH_TOOL="write:$in:$size" "$work/pdf.test" -test.run TestBenchTool >/dev/null
@@ -42,9 +47,31 @@ for size in $((1 << 20)) $((100 << 20)) $((1 << 30)); do
     measure paraphe env PARAPHE_BENCH_TOOL="sign:$in:$work/out.pdf" "$work/pdf.test" -test.run TestBenchTool
     measure pdfsig pdfsig -add-signature -nssdir "sql:$work/nss" -nick bench "$in" "$work/out.pdf"
   } > "$work/rows"
-  printf '\n%d MiB PDF\n' $((size >> 20))
-  awk 'NR == 1 { floor = $2 } { printf "  %-8s wall %7s s  peak RSS %6s MiB  x floor %s\n", $1, $2, $3, ($2 == "failed" || floor == 0) ? "-" : sprintf("%.2f", $2 / floor) }' "$work/rows"
-  rm -f "$in" "$work/out.pdf"
+  table "$((size >> 20)) MiB PDF, signing"
+  # Verifying what paraphe signed: the floor is hashing the file once.
+  PARAPHE_BENCH_TOOL="sign:$in:$work/signed.pdf" "$work/pdf.test" -test.run TestBenchTool >/dev/null
+  rm -f "$in"
+  {
+    measure floor sha256sum "$work/signed.pdf"
+    measure paraphe env PARAPHE_BENCH_TOOL="verify:$work/signed.pdf" "$work/pdf.test" -test.run TestBenchTool
+    measure pdfsig pdfsig "$work/signed.pdf"
+  } > "$work/rows"
+  table "$((size >> 20)) MiB PDF, verifying"
+  rm -f "$work/signed.pdf" "$work/out.pdf"
 done
+
+# The DSS corpus (../shared/corpus): every file, one process each, as a
+# user would verify them one by one; the floor is hashing them.
+corpus=../shared/corpus/dss-samples
+if [[ -d $corpus ]]; then
+  files=("$corpus"/*.pdf)
+  {
+    measure floor sh -c 'for f; do sha256sum "$f"; done' sh "${files[@]}"
+    measure paraphe sh -c 'for f; do PARAPHE_BENCH_TOOL="verify:$f" "$0" -test.run TestBenchTool >/dev/null; done' "$work/pdf.test" "${files[@]}"
+    measure pdfsig sh -c 'for f; do pdfsig "$f" || true; done' sh "${files[@]}"
+  } > "$work/rows"
+  table "The DSS corpus: ${#files[@]} PDFs, each verified by its own process"
+fi
 echo
-echo "Targets: 1 GiB within 1.5x the floor and <= 64 MiB peak RSS; 1,000 small files <= 5 s."
+echo "Targets: signing 1 GiB within 1.5x the floor and <= 64 MiB peak RSS; 1,000 small files <= 5 s;"
+echo "verifying 1 GiB within 1.5x the floor and <= 16 MiB more peak RSS than 1 MiB; the corpus no slower than pdfsig."
