@@ -88,31 +88,41 @@ func (h *Holder) validate() error {
 
 // Enroll registers a holder and returns their first reference code.
 func (a *Authority) Enroll(ctx context.Context, h Holder) (string, error) {
+	_, code, err := a.EnrollHolder(ctx, h)
+	return code, err
+}
+
+// EnrollHolder is Enroll that also returns the holder's id, as List shows it.
+func (a *Authority) EnrollHolder(ctx context.Context, h Holder) (id int64, ref string, err error) {
 	if err := h.validate(); err != nil {
-		return "", err
+		return 0, "", err
 	}
 	hashes := make([]string, len(h.Questions))
 	for i, q := range h.Questions {
 		hashes[i] = hashAnswer(q.Answer)
 	}
-	var code string
-	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+	err = a.db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`INSERT INTO holders(name, title, member_number, organization, email, created) VALUES (?,?,?,?,?,?)`,
 			h.Name, h.Title, h.MemberNumber, h.Organization, h.Email, time.Now().Unix())
 		if err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
-		id, _ := res.LastInsertId()
+		if id, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
 		for i, q := range h.Questions {
 			if _, err := tx.Exec(`INSERT INTO questions(holder_id, idx, question, answer_hash) VALUES (?,?,?,?)`,
 				id, i, q.Question, hashes[i]); err != nil {
 				return fmt.Errorf("ca: database: %w", err)
 			}
 		}
-		code, err = a.newReference(tx, id, len(h.Questions))
+		ref, err = a.newReference(tx, id, len(h.Questions))
 		return err
 	})
-	return code, err
+	if err != nil {
+		return 0, "", err
+	}
+	return id, ref, nil
 }
 
 // newReference creates a pending reference for a holder with n questions,
@@ -150,6 +160,10 @@ var (
 	ErrStillUsable      = errors.New("ca: the reference code is still usable")
 	ErrUnknownSerial    = errors.New("ca: no certificate with that serial number")
 	ErrAlreadyRevoked   = errors.New("ca: the certificate is already revoked")
+	// ErrSerialFormat: the serial number given is not hexadecimal.
+	ErrSerialFormat = errors.New("ca: not a serial number in hexadecimal")
+	// ErrReason: the revocation reason is not one Revoke accepts.
+	ErrReason = errors.New("ca: not a revocation reason")
 )
 
 // Reissue gives the holder of a locked, used, expired or superseded
@@ -346,15 +360,19 @@ var revocationReasons = map[string]bool{
 	"superseded": true, "cessationOfOperation": true, "certificateHold": false,
 }
 
-// Revoke marks a certificate revoked. Serial is hex, as List shows it.
+// Revoke marks a certificate revoked. Serial is hex in any of the forms
+// ParseSerial accepts.
 func (a *Authority) Revoke(ctx context.Context, serial, reason string) error {
 	if reason == "" {
 		reason = "unspecified"
 	}
 	if !revocationReasons[reason] {
-		return &InputError{"reason", fmt.Sprintf("%q is not unspecified, keyCompromise, affiliationChanged, superseded or cessationOfOperation", reason)}
+		return fmt.Errorf("%w: %q", ErrReason, reason)
 	}
-	serial = normSerial(serial)
+	serial, err := ParseSerial(serial)
+	if err != nil {
+		return err
+	}
 	return a.db.tx(ctx, func(tx *sql.Tx) error {
 		var revoked sql.NullInt64
 		err := tx.QueryRow(`SELECT revoked FROM certs WHERE serial = ?`, serial).Scan(&revoked)
@@ -372,8 +390,27 @@ func (a *Authority) Revoke(ctx context.Context, serial, reason string) error {
 	})
 }
 
-func normSerial(s string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"), ":", ""))
+// ParseSerial reads a serial number in hexadecimal as people copy it: as
+// List shows it ("10a7b…"), as openssl x509 -serial prints it
+// ("serial=010A7B…": upper case, padded to whole bytes), with colons
+// between bytes ("01:0a:7b…") or with 0x in front, and returns it as the
+// CA writes it (lower case, no leading zeros).
+func ParseSerial(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if k, v, ok := strings.Cut(s, "="); ok && strings.EqualFold(strings.TrimSpace(k), "serial") {
+		s = strings.TrimSpace(v)
+	}
+	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
+		s = s[2:]
+	}
+	s = strings.ReplaceAll(s, ":", "")
+	// Serial numbers are at most 20 bytes (RFC 5280 4.1.2.2); the limit
+	// leaves room for zeros in front.
+	if s == "" || len(s) > 64 || strings.Trim(s, "0123456789abcdefABCDEF") != "" {
+		return "", ErrSerialFormat
+	}
+	n, _ := new(big.Int).SetString(s, 16)
+	return serialHex(n), nil
 }
 
 // serialHex is how serial numbers are written in the database and shown.

@@ -122,6 +122,10 @@ func (c *command) explain(err error) error {
 		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.unknown_serial"), Hint: p.T("ca.hint.list"), Err: err}
 	case errors.Is(err, ca.ErrStillUsable):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.still_usable"), Hint: p.T("ca.hint.force"), Err: err}
+	case errors.Is(err, ca.ErrSerialFormat):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.serial_format"), Hint: p.T("ca.hint.list"), Err: err}
+	case errors.Is(err, ca.ErrReason):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.reason"), Hint: p.T("ca.hint.reason"), Err: err}
 	case errors.Is(err, ca.ErrAlreadyRevoked):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.already_revoked"), Err: err}
 	case errors.Is(err, ca.ErrNoCA):
@@ -202,12 +206,12 @@ func (c *command) enroll(args []string) error {
 		return err
 	}
 	defer a.Close()
-	code, err := a.Enroll(context.Background(), h)
+	id, code, err := a.EnrollHolder(context.Background(), h)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		h.Questions = nil
+		h.ID, h.Questions = id, nil
 		json.NewEncoder(c.stdout).Encode(struct {
 			ca.Holder
 			Reference string `json:"reference"`
@@ -272,10 +276,14 @@ func (c *command) revoke(args []string) error {
 		return err
 	}
 	defer a.Close()
-	if err := a.Revoke(context.Background(), pos[0], *reason); err != nil {
+	serial, err := ca.ParseSerial(pos[0])
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.stdout, c.p.T("ca.revoke.done", "Serial", pos[0]))
+	if err := a.Revoke(context.Background(), serial, *reason); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.revoke.done", "Serial", serial))
 	return nil
 }
 

@@ -241,26 +241,47 @@ func GoBuild(t testing.TB, dir string, pkgs ...string) string {
 // returns the certificate the CA issues for key.
 func (c *CA) Issue(t testing.TB, key crypto.Signer) *x509.Certificate {
 	t.Helper()
+	return Issue(t, c.Authority, key)
+}
+
+// Issue enrols Holder in a, answers its questions and returns the
+// certificate a issues for key, all in process.
+func Issue(t testing.TB, a *ca.Authority, key crypto.Signer) *x509.Certificate {
+	t.Helper()
 	ctx := context.Background()
-	ref := c.Enroll(t)
-	q, err := c.Questions(ctx, ref)
+	ref, err := a.Enroll(ctx, Holder())
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := c.Answer(ctx, ref, Answers[:len(q.Questions)])
+	q, err := a.Questions(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	auth, err := a.Answer(ctx, ref, Answers[:len(q.Questions)])
 	if err != nil {
 		t.Fatal(err)
 	}
-	csr, _ := x509.ParseCertificateRequest(der)
-	leaf, err := c.EnrollCSR(ctx, ref, protocol.EnrollPassword(auth.Code, csr.RawSubjectPublicKeyInfo), csr)
+	csr := CSR(t, key)
+	leaf, err := a.EnrollCSR(ctx, ref, protocol.EnrollPassword(auth.Code, csr.RawSubjectPublicKeyInfo), csr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return leaf
+}
+
+// CSR is an empty certificate request signed by key: the CA takes the
+// subject from its records.
+func CSR(t testing.TB, key crypto.Signer) *x509.CertificateRequest {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return csr
 }
 
 // PolicyWith writes a copy of the policy file at path, changed by edit
