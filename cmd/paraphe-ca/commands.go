@@ -170,36 +170,38 @@ func (c *command) init(args []string) error {
 }
 
 func (c *command) enroll(args []string) error {
+	// The record, answers included, comes from a file or standard input:
+	// a command line is read by every user of the machine (ps,
+	// /proc/PID/cmdline) and kept in shell histories. Older scripts that
+	// still pass --question and --answer are told so, not shown a flag
+	// error.
+	for _, arg := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if strings.HasPrefix(arg, "-") && (name == "answer" || name == "question") {
+			return &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.answers_on_command_line"), Hint: c.p.T("ca.hint.record_file")}
+		}
+	}
 	fs := c.flags("enroll")
 	dir := c.dirFlag(fs)
-	var h ca.Holder
-	var qs, as multiFlag
 	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
-	fs.StringVar(&h.Name, "name", "", c.p.T("ca.flag.holder_name"))
-	fs.StringVar(&h.Title, "title", "", c.p.T("ca.flag.title"))
-	fs.StringVar(&h.MemberNumber, "member-number", "", c.p.T("ca.flag.member_number"))
-	fs.StringVar(&h.Organization, "organization", "", c.p.T("ca.flag.organization"))
-	fs.StringVar(&h.Email, "email", "", c.p.T("ca.flag.email"))
-	fs.Var(&qs, "question", c.p.T("ca.flag.question"))
-	fs.Var(&as, "answer", c.p.T("ca.flag.answer"))
+	file := fs.String("file", "", c.p.T("ca.flag.file"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
-	if h.Name == "" {
-		// The record comes as JSON on standard input, so that answers
-		// never appear on a command line.
-		dec := json.NewDecoder(c.stdin)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&h); err != nil {
-			return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_json", "Err", err.Error()), Hint: c.p.T("ca.hint.record_json")}
+	in := c.stdin
+	if *file != "" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_file", "Err", err.Error()), Hint: c.p.T("ca.hint.record_file"), Err: err}
 		}
-	} else {
-		if len(qs) != len(as) {
-			return c.usage(c.p.T("ca.err.question_answer_pairs"))
-		}
-		for i := range qs {
-			h.Questions = append(h.Questions, ca.Question{Question: qs[i], Answer: as[i]})
-		}
+		defer f.Close()
+		in = f
+	}
+	var h ca.Holder
+	dec := json.NewDecoder(in)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_json", "Err", err.Error()), Hint: c.p.T("ca.hint.record_json")}
 	}
 	a, err := c.open(*dir)
 	if err != nil {
