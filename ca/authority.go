@@ -321,7 +321,16 @@ type Authority struct {
 	TLS       tls.Certificate
 	db        *store
 	hashing   chan struct{} // bounds concurrent Argon2id checks
+
+	// MaxConnections bounds the connections each listener of Serve
+	// serves at once; the ones beyond are closed as soon as they are
+	// accepted. Zero means DefaultMaxConnections.
+	MaxConnections int
 }
+
+// DefaultMaxConnections is the connection limit of each listener when
+// Authority.MaxConnections is zero.
+const DefaultMaxConnections = 1024
 
 // Open loads the CA in dir.
 func Open(dir string) (*Authority, error) {

@@ -280,15 +280,27 @@ func (a *Authority) TLSConfig() *tls.Config {
 	}
 }
 
+// maxHeaderBytes bounds a request's line and headers on both listeners:
+// the protocol's largest are an OCSP GET (a few hundred bytes) and HTTP
+// Basic credentials.
+const maxHeaderBytes = 16 << 10
+
 // Serve runs the HTTPS server on l, and the plain-HTTP validation server
 // on lv when it is not nil, until ctx is done; then shuts down gracefully.
+// Each listener serves at most MaxConnections connections at once.
 func (a *Authority) Serve(ctx context.Context, l, lv net.Listener, log *slog.Logger) error {
+	n := a.MaxConnections
+	if n <= 0 {
+		n = DefaultMaxConnections
+	}
 	errc := make(chan error, 2)
 	var plain *http.Server
 	if lv != nil {
 		plain = &http.Server{Handler: a.ValidationHandler(log), ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+			MaxHeaderBytes: maxHeaderBytes,
+			ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		lv := newLimitListener(lv, n, log)
 		go func() { errc <- plain.Serve(lv) }()
 	}
 	srv := &http.Server{
@@ -298,8 +310,10 @@ func (a *Authority) Serve(ctx context.Context, l, lv net.Listener, log *slog.Log
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	l = newLimitListener(l, n, log)
 	go func() { errc <- srv.ServeTLS(l, "", "") }()
 	select {
 	case err := <-errc:

@@ -332,11 +332,16 @@ func (c *command) serve(args []string) error {
 	dir := c.dirFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8443", c.p.T("ca.flag.addr"))
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", c.p.T("ca.flag.http_addr"))
+	maxConns := fs.Int("max-connections", ca.DefaultMaxConnections, c.p.T("ca.flag.max_connections"))
 	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *maxConns < 1 {
+		return c.usage(c.p.T("ca.err.max_connections"))
+	}
+	a.MaxConnections = *maxConns
 	l, lv, err := listeners(*addr, *httpAddr)
 	if err != nil {
 		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr+" "+*httpAddr), Hint: c.p.T("ca.hint.listen"), Err: err}
