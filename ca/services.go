@@ -1,13 +1,10 @@
 package ca
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"database/sql"
 	"encoding/asn1"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -152,75 +149,6 @@ func (a *Authority) Timestamp(req []byte, now time.Time) ([]byte, error) {
 	return ts.CreateResponseWithOpts(a.tsaCert, a.tsaKey, crypto.SHA256)
 }
 
-func (a *server) handleOCSP(w http.ResponseWriter, r *http.Request) {
-	var der []byte
-	var err error
-	if r.Method == http.MethodGet {
-		der, err = base64.StdEncoding.DecodeString(strings.TrimPrefix(r.URL.Path, pathOCSP+"/"))
-	} else {
-		der, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
-	}
-	w.Header().Set("Content-Type", "application/ocsp-response")
-	if err != nil {
-		w.Write(ocsp.MalformedRequestErrorResponse)
-		return
-	}
-	reply, err := a.OCSP(der, time.Now())
-	if err != nil {
-		w.Write(ocsp.MalformedRequestErrorResponse)
-		return
-	}
-	w.Write(reply)
-}
-
-// OCSP answers an OCSP request for a certificate of the issuing CA,
-// signed by the issuing CA itself.
-func (a *Authority) OCSP(der []byte, now time.Time) ([]byte, error) {
-	q, err := ocsp.ParseRequest(der)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := ocsp.Response{
-		SerialNumber: q.SerialNumber,
-		ThisUpdate:   now.Add(-time.Minute).UTC().Truncate(time.Second),
-		NextUpdate:   now.Add(time.Hour).UTC().Truncate(time.Second),
-		Status:       ocsp.Unknown,
-	}
-	if keyHash(q.HashAlgorithm, a.Issuer) != nil && bytes.Equal(q.IssuerKeyHash, keyHash(q.HashAlgorithm, a.Issuer)) {
-		var revoked sql.NullInt64
-		var reason sql.NullString
-		err := a.db.QueryRow(`SELECT revoked, reason FROM certs WHERE serial = ?`, serialHex(q.SerialNumber)).Scan(&revoked, &reason)
-		switch {
-		case err == nil && revoked.Valid:
-			tmpl.Status = ocsp.Revoked
-			tmpl.RevokedAt = time.Unix(revoked.Int64, 0).UTC()
-			tmpl.RevocationReason = revocationReason[reason.String]
-		case err == nil:
-			tmpl.Status = ocsp.Good
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, err
-		}
-	}
-	return ocsp.CreateResponse(a.Issuer, a.Issuer, tmpl, a.issuerKey)
-}
-
-// keyHash is the hash of the issuer's public key as OCSP requests carry it.
-func keyHash(h crypto.Hash, issuer *x509.Certificate) []byte {
-	if !h.Available() {
-		return nil
-	}
-	var spki struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}
-	if _, err := asn1.Unmarshal(issuer.RawSubjectPublicKeyInfo, &spki); err != nil {
-		return nil
-	}
-	hh := h.New()
-	hh.Write(spki.PublicKey.RightAlign())
-	return hh.Sum(nil)
-}
-
 // CRL returns the current CRL of the issuing CA (root false) or of the root.
 func (a *Authority) CRL(root bool, now time.Time) ([]byte, error) {
 	tmpl := &x509.RevocationList{
@@ -277,12 +205,11 @@ func (ca *Authority) ValidationHandler(log *slog.Logger) http.Handler {
 	a := &server{ca, log}
 	mux := http.NewServeMux()
 	a.validationRoutes(mux)
-	return logRequests(log, mux)
+	return logRequests(log, a.ocspGET(mux))
 }
 
 func (a *server) validationRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+pathOCSP, a.handleOCSP)
-	mux.HandleFunc("GET "+pathOCSP+"/", a.handleOCSP)
+	mux.HandleFunc("POST "+pathOCSP, a.handleOCSP) // GET: see ocspGET
 	mux.HandleFunc("GET "+pathIssuingCRL, a.handleCRL(false))
 	mux.HandleFunc("GET "+pathRootCRL, a.handleCRL(true))
 	mux.HandleFunc("GET "+pathIssuingCer, a.handleCert(a.Issuer))
