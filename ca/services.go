@@ -120,21 +120,35 @@ func (a *server) handleTSA(w http.ResponseWriter, r *http.Request) {
 	}
 	reply, err := a.Timestamp(body, time.Now())
 	if err != nil {
-		a.log.Error("timestamp", "err", err.Error())
+		a.log.Info("timestamp request refused", "err", err.Error())
 		reply, _ = timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadDataFormat)
 	}
 	w.Header().Set("Content-Type", "application/timestamp-reply")
 	w.Write(reply)
 }
 
-// Timestamp answers an RFC 3161 request (DER) with a signed token.
+// Timestamp answers an RFC 3161 request (DER) with a signed token, or
+// with a rejection (RFC 3161 2.4.2) when the request uses a hash the TSA
+// does not accept, carries an imprint whose length is not that hash's,
+// asks for another policy, or carries any extension: the TSA supports
+// none, and RFC 3161 has it refuse those it does not, critical or not.
 func (a *Authority) Timestamp(req []byte, now time.Time) ([]byte, error) {
 	q, err := timestamp.ParseRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	if q.HashAlgorithm != crypto.SHA256 && q.HashAlgorithm != crypto.SHA384 && q.HashAlgorithm != crypto.SHA512 {
-		return timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadAlgorithm)
+	reject := func(why timestamp.FailureInfo) ([]byte, error) {
+		return timestamp.CreateErrorResponse(timestamp.Rejection, why)
+	}
+	switch {
+	case q.HashAlgorithm != crypto.SHA256 && q.HashAlgorithm != crypto.SHA384 && q.HashAlgorithm != crypto.SHA512:
+		return reject(timestamp.BadAlgorithm)
+	case len(q.HashedMessage) != q.HashAlgorithm.Size():
+		return reject(timestamp.BadDataFormat)
+	case q.TSAPolicyOID != nil && !q.TSAPolicyOID.Equal(oidTSAPolicy):
+		return reject(timestamp.UnacceptedPolicy)
+	case len(q.Extensions) > 0:
+		return reject(timestamp.UnacceptedExtension)
 	}
 	ts := timestamp.Timestamp{
 		HashAlgorithm:     q.HashAlgorithm,

@@ -125,3 +125,64 @@ func shell(t *testing.T, dir string, srv *testenv.CA) func(script string) string
 		return string(out)
 	}
 }
+
+// RFC 3161 section 2.4.2: the TSA refuses what it cannot vouch for. The
+// requests are made by openssl (its ASN.1 generator where openssl ts
+// itself refuses to write them) and read back by openssl ts -text.
+func TestTSARefusalsWithOpenSSL(t *testing.T) {
+	testenv.Require(t, "openssl", "curl")
+	srv := testenv.StartCA(t, ca.InitOptions{})
+	dir := t.TempDir()
+	sh := shell(t, dir, srv)
+	const imprint = `[imprint]
+alg=SEQUENCE:alg
+msg=FORMAT:HEX,OCTETSTRING:%s
+[alg]
+oid=OID:sha256
+null=NULL
+`
+	os.WriteFile(filepath.Join(dir, "short.cnf"), []byte(`asn1=SEQUENCE:req
+[req]
+version=INTEGER:1
+imprint=SEQUENCE:imprint
+certReq=BOOLEAN:true
+`+fmt.Sprintf(imprint, "00112233445566")), 0o644)
+	os.WriteFile(filepath.Join(dir, "ext.cnf"), []byte(`asn1=SEQUENCE:req
+[req]
+version=INTEGER:1
+imprint=SEQUENCE:imprint
+certReq=BOOLEAN:true
+ext=IMPLICIT:0,SEQUENCE:exts
+[exts]
+e1=SEQUENCE:e1
+[e1]
+id=OID:1.3.6.1.4.1.99999.7
+value=FORMAT:HEX,OCTETSTRING:0500
+`+fmt.Sprintf(imprint, strings.Repeat("ab", 32))), 0o644)
+	ask := `curl -sS --cacert "$CA/root.pem" -H 'Content-Type: application/timestamp-query' --data-binary @"$1" "$URL/tsa" -o "$1.tsr"
+openssl ts -reply -in "$1.tsr" -text`
+	for _, tt := range []struct{ name, make, want string }{
+		{"7-byte SHA-256 imprint", `openssl asn1parse -genconf short.cnf -noout -out req.tsq
+openssl ts -query -in req.tsq -text | grep -A1 'Message data'`, "the data submitted has the wrong format"},
+		{"unknown extension", `openssl asn1parse -genconf ext.cnf -noout -out req.tsq
+openssl ts -query -in req.tsq -text | grep -A1 'Extensions'`, "the requested extension is not supported by the TSA"},
+		{"policy of another TSA", `echo data > doc.txt
+openssl ts -query -data doc.txt -sha256 -tspolicy 1.2.3.4 -out req.tsq`, "the requested TSA policy is not supported by the TSA"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := shell(t, dir, srv)(tt.make + "\nset -- req.tsq\n" + ask)
+			if !strings.Contains(out, "Status: Rejected") || !strings.Contains(out, "Failure info: "+tt.want) || !strings.Contains(out, "TST info:\nNot included") {
+				t.Fatalf("reply:\n%s", out)
+			}
+		})
+	}
+	// The TSA's own policy, asked by name, is granted.
+	out := sh(`echo data > doc.txt
+openssl ts -query -data doc.txt -sha256 -tspolicy 1.3.6.1.4.1.99999.1.1 -cert -out req.tsq
+set -- req.tsq
+` + ask + `
+openssl ts -verify -in req.tsq.tsr -queryfile req.tsq -CAfile "$CA/root.pem" -untrusted "$CA/tsa.pem"`)
+	if !strings.Contains(out, "Status: Granted") || !strings.Contains(out, "Verification: OK") {
+		t.Fatalf("request for the TSA's policy:\n%s", out)
+	}
+}
