@@ -21,6 +21,7 @@ type APIError struct {
 	Code         string
 	Message      string
 	AttemptsLeft *int
+	RetryAfter   time.Duration // sent as Retry-After when set
 }
 
 func (e *APIError) Error() string { return "ca: " + e.Message }
@@ -79,56 +80,151 @@ func (a *Authority) Questions(ctx context.Context, typed string) (*protocol.Ques
 	return q, nil
 }
 
+// Limits of answer checks on one reference, right answers included:
+// refChecksPerWindow in each refWindow. Wrong ones also count towards
+// protocol.MaxAttempts, which locks the reference.
+const (
+	refWindow          = 15 * time.Minute
+	refChecksPerWindow = 5
+)
+
 // Answer checks the answers to a reference's questions. Two of three right
-// releases a one-time authorization code valid 15 minutes; a wrong set
-// counts against the reference, which locks at protocol.MaxAttempts.
+// releases a one-time authorization code valid 15 minutes (the same code
+// again while it is valid); a wrong set counts against the reference,
+// which locks at protocol.MaxAttempts.
+//
+// Argon2id is what an attacker would make the server pay for, so every
+// check is paid before it is made: the attempt is counted in the database
+// first (and given back when the answers are right, or when the request
+// ends before they were checked), then the request waits for a hashing
+// slot as long as its client does, then looks at the reference again. A
+// locked, used or replaced reference costs no hashing at all.
 func (a *Authority) Answer(ctx context.Context, typed string, answers []string) (*protocol.Authorization, error) {
 	code, err := parseRef(typed)
 	if err != nil {
 		return nil, err
 	}
-	r, err := loadRef(a.db, code)
-	if errors.Is(err, ErrUnknownReference) {
-		return nil, errUnknownRef
-	}
+	hashes, err := a.reserveAttempt(ctx, code, len(answers))
 	if err != nil {
 		return nil, err
 	}
-	if e := stateErr(r.state(time.Now())); e != nil {
-		return nil, e
-	}
-	if len(answers) != len(r.shown) {
-		return nil, apiErr(http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf("expected %d answers, got %d", len(r.shown), len(answers)))
-	}
 	// Argon2id costs memory: a bounded number of checks run at once.
-	a.hashing <- struct{}{}
-	defer func() { <-a.hashing }()
-	right := 0
-	for i, idx := range r.shown {
-		var phc string
-		if err := a.db.QueryRowContext(ctx, `SELECT answer_hash FROM questions WHERE holder_id = ? AND idx = ?`, r.holderID, idx).Scan(&phc); err != nil {
-			return nil, fmt.Errorf("ca: database: %w", err)
+	select {
+	case a.hashing <- struct{}{}:
+	case <-ctx.Done():
+		if err := a.refundAttempt(code); err != nil {
+			return nil, err
 		}
+		return nil, ctx.Err()
+	}
+	defer func() { <-a.hashing }()
+	// Used or replaced while this request waited: nothing to check.
+	r, err := loadRef(a.db, code)
+	if err != nil {
+		return nil, err
+	}
+	if r.used || r.superseded || !time.Now().Before(r.expires) {
+		return nil, stateErr(r.state(time.Now()))
+	}
+	right := 0
+	for i, phc := range hashes {
+		a.answerChecks.Add(1)
 		if checkAnswer(phc, answers[i]) {
 			right++
 		}
 	}
+	// The outcome is recorded even if the client has gone: the check was made.
+	return a.recordAnswer(context.WithoutCancel(ctx), code, right >= rightToPass)
+}
+
+// reserveAttempt counts an attempt on the reference, if it may be made
+// now, and returns the hashes of the answers to check.
+func (a *Authority) reserveAttempt(ctx context.Context, code string, nAnswers int) ([]string, error) {
+	var hashes []string
+	var refusal error
+	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := loadRef(tx, code)
+		if errors.Is(err, ErrUnknownReference) {
+			refusal = errUnknownRef
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		if e := stateErr(r.state(now)); e != nil {
+			refusal = e
+			return nil
+		}
+		if nAnswers != len(r.shown) {
+			refusal = apiErr(http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf("expected %d answers, got %d", len(r.shown), nAnswers))
+			return nil
+		}
+		start, checks := r.windowStart, r.windowChecks+1
+		if end := time.Unix(start, 0).Add(refWindow); !now.Before(end) {
+			start, checks = now.Unix(), 1
+		} else if checks > refChecksPerWindow {
+			e := apiErr(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many answers to this reference code in a short time: try again later")
+			e.RetryAfter = end.Sub(now)
+			refusal = e
+			return nil
+		}
+		// The conditions again in the statement itself, so that the rule
+		// holds on a database that does not serialise transactions.
+		res, err := tx.Exec(`UPDATE refs SET failures = failures + 1, window_start = ?, window_checks = ?
+			WHERE code = ? AND failures < ? AND used = 0 AND superseded = 0 AND expires > ?`,
+			start, checks, code, protocol.MaxAttempts, now.Unix())
+		if err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			refusal = stateErr(protocol.StateLocked)
+			return nil
+		}
+		for _, idx := range r.shown {
+			var phc string
+			if err := tx.QueryRow(`SELECT answer_hash FROM questions WHERE holder_id = ? AND idx = ?`, r.holderID, idx).Scan(&phc); err != nil {
+				return fmt.Errorf("ca: database: %w", err)
+			}
+			hashes = append(hashes, phc)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refusal != nil {
+		return nil, refusal
+	}
+	return hashes, nil
+}
+
+// refundAttempt gives back an attempt that was never checked.
+func (a *Authority) refundAttempt(code string) error {
+	if _, err := a.db.Exec(`UPDATE refs SET failures = failures - 1, window_checks = window_checks - 1
+		WHERE code = ? AND failures > 0 AND window_checks > 0`, code); err != nil {
+		return fmt.Errorf("ca: database: %w", err)
+	}
+	return nil
+}
+
+// recordAnswer records the outcome of a check whose attempt was reserved.
+func (a *Authority) recordAnswer(ctx context.Context, code string, right bool) (*protocol.Authorization, error) {
 	var auth *protocol.Authorization
 	var refusal error
-	err = a.db.tx(ctx, func(tx *sql.Tx) error {
-		// Read again inside the transaction: another request may have
-		// locked or used the reference while the hashes were computed.
+	err := a.db.tx(ctx, func(tx *sql.Tx) error {
 		r, err := loadRef(tx, code)
 		if err != nil {
 			return err
 		}
-		if e := stateErr(r.state(time.Now())); e != nil {
-			refusal = e
+		now := time.Now()
+		if r.used || r.superseded || !now.Before(r.expires) {
+			refusal = stateErr(r.state(now))
 			return nil
 		}
-		if right < rightToPass {
-			r.failures++
-			if _, err := tx.Exec(`UPDATE refs SET failures = ?, auth_code = NULL WHERE code = ?`, r.failures, code); err != nil {
+		if !right {
+			// The attempt stays counted; a live authorization ends.
+			if _, err := tx.Exec(`UPDATE refs SET auth_code = NULL WHERE code = ?`, code); err != nil {
 				return fmt.Errorf("ca: database: %w", err)
 			}
 			left := max(0, protocol.MaxAttempts-r.failures)
@@ -140,13 +236,17 @@ func (a *Authority) Answer(ctx context.Context, typed string, answers []string) 
 			refusal = e
 			return nil
 		}
+		if _, err := tx.Exec(`UPDATE refs SET failures = failures - 1 WHERE code = ? AND failures > 0`, code); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		auth = &protocol.Authorization{Code: r.authCode, Expires: r.authExpires.UTC(), KeyType: a.Config.HolderKeyType}
+		if r.authCode != "" && now.Before(r.authExpires) {
+			return nil // one live code per reference: the same again
+		}
 		b := make([]byte, 20)
 		rand.Read(b)
-		auth = &protocol.Authorization{
-			Code:    base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b),
-			Expires: time.Now().Add(authTTL).UTC().Truncate(time.Second),
-			KeyType: a.Config.HolderKeyType,
-		}
+		auth.Code = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+		auth.Expires = now.Add(authTTL).UTC().Truncate(time.Second)
 		_, err = tx.Exec(`UPDATE refs SET auth_code = ?, auth_expires = ? WHERE code = ?`, auth.Code, auth.Expires.Unix(), code)
 		return err
 	})

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/paraphe/paraphe/config"
@@ -321,6 +322,10 @@ type Authority struct {
 	TLS       tls.Certificate
 	db        *store
 	hashing   chan struct{} // bounds concurrent Argon2id checks
+	// answerChecks counts the answers hashed by Answer (tests read it).
+	answerChecks atomic.Int64
+	// answerLimit bounds answer requests per client address.
+	answerLimit *addressLimiter
 
 	// MaxConnections bounds the connections each listener of Serve
 	// serves at once; the ones beyond are closed as soon as they are
@@ -334,7 +339,8 @@ const DefaultMaxConnections = 1024
 
 // Open loads the CA in dir.
 func Open(dir string) (*Authority, error) {
-	a := &Authority{Dir: dir, hashing: make(chan struct{}, 2*runtime.NumCPU())}
+	a := &Authority{Dir: dir, hashing: make(chan struct{}, runtime.NumCPU()),
+		answerLimit: newAddressLimiter(addressBurst, addressRefill)}
 	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {

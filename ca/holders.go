@@ -199,15 +199,17 @@ func (a *Authority) Reissue(ctx context.Context, typed string, force bool) (stri
 
 // ref is a row of refs.
 type ref struct {
-	code        string
-	holderID    int64
-	expires     time.Time
-	shown       []int
-	failures    int
-	used        bool
-	superseded  bool
-	authCode    string
-	authExpires time.Time
+	code         string
+	holderID     int64
+	expires      time.Time
+	shown        []int
+	failures     int
+	windowStart  int64
+	windowChecks int
+	used         bool
+	superseded   bool
+	authCode     string
+	authExpires  time.Time
 }
 
 func (r *ref) state(now time.Time) string {
@@ -231,8 +233,8 @@ func loadRef(q querier, code string) (*ref, error) {
 	var expires, authExpires sql.NullInt64
 	var shown string
 	var auth sql.NullString
-	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`, code).
-		Scan(&r.code, &r.holderID, &expires, &shown, &r.failures, &r.used, &r.superseded, &auth, &authExpires)
+	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, window_start, window_checks, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`, code).
+		Scan(&r.code, &r.holderID, &expires, &shown, &r.failures, &r.windowStart, &r.windowChecks, &r.used, &r.superseded, &auth, &authExpires)
 	if err == sql.ErrNoRows {
 		return nil, ErrUnknownReference
 	}

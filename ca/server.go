@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,6 +118,9 @@ func (a *server) writeError(w http.ResponseWriter, err error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="paraphe-est"`)
 	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
 	writeJSON(w, e.Status, protocol.Error{Code: e.Code, Message: e.Message, AttemptsLeft: e.AttemptsLeft})
 }
 
@@ -153,6 +158,12 @@ func (a *server) handleQuestions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *server) handleAnswers(w http.ResponseWriter, r *http.Request) {
+	if wait := a.answerLimit.take(clientKey(r.RemoteAddr)); wait > 0 {
+		e := apiErr(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many answers from this network address in a short time: try again later")
+		e.RetryAfter = wait
+		a.writeError(w, e)
+		return
+	}
 	var in protocol.Answers
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	if err := dec.Decode(&in); err != nil {

@@ -77,7 +77,10 @@ const (
 	CodeAlreadyRenewed   = "already_renewed"
 	CodeCouponRequired   = "coupon_required"
 	CodeCouponInvalid    = "coupon_invalid"
-	CodeInternal         = "internal"
+	// CodeRateLimited: too many requests of this kind from this client or
+	// on this reference; the Retry-After header says when to try again.
+	CodeRateLimited = "rate_limited"
+	CodeInternal    = "internal"
 )
 
 // Error is the JSON body of every 4xx/5xx reply of the activation API and of

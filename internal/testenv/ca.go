@@ -201,6 +201,9 @@ func StartCAProcess(t testing.TB, bin string, initArgs ...string) *CAProcess {
 	return p
 }
 
+// PID is the server's process id.
+func (p *CAProcess) PID() int { return p.cmd.Process.Pid }
+
 // Stop ends the server gracefully (SIGTERM) and waits for it.
 func (p *CAProcess) Stop() {
 	if p.cmd.ProcessState != nil {
