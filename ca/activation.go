@@ -349,9 +349,14 @@ func (a *Authority) checkCSR(csr *x509.CertificateRequest) error {
 }
 
 // Reenroll issues the successor of current (EST simplereenroll): same
-// holder, new key. current must be valid, issued here, not revoked and not
-// renewed before. When the CA's policy requires it, coupon must be an
-// unused coupon code, which the renewal consumes.
+// holder, new key. current must be valid, issued here, not revoked, not
+// renewed before, and descend from no certificate revoked for another
+// reason than being superseded. When the CA's policy requires it, coupon
+// must be an unused coupon code, which the renewal consumes. The same
+// request again (a client whose reply was lost) gets the same successor.
+//
+// current is revoked as superseded once its successor is issued, at once
+// or after the overlap the CA's policy keeps (Config.RenewalOverlapDays).
 func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest, coupon string) (*x509.Certificate, error) {
 	if err := a.checkCSR(csr); err != nil {
 		return nil, err
@@ -366,28 +371,49 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 		return nil, apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is not a valid certificate of this CA")
 	}
 	serial := serialHex(current.SerialNumber)
+	revokedErr := apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
 	var cert *x509.Certificate
 	var refusal error
 	err := a.db.tx(ctx, func(tx *sql.Tx) error {
-		var holderID int64
-		var revoked sql.NullInt64
-		err := tx.QueryRow(`SELECT holder_id, revoked FROM certs WHERE serial = ?`, serial).Scan(&holderID, &revoked)
-		if err == sql.ErrNoRows {
+		cur, err := loadCert(tx, serial)
+		if errors.Is(err, ErrUnknownSerial) {
 			refusal = apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is unknown to this CA")
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("ca: database: %w", err)
+			return err
 		}
-		if revoked.Valid {
-			refusal = apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
+		if cur.revokedAt(now) && cur.reason != reasonSuperseded {
+			refusal = revokedErr
 			return nil
 		}
-		var n int
-		tx.QueryRow(`SELECT count(*) FROM certs WHERE predecessor = ?`, serial).Scan(&n)
-		if n > 0 {
+		var der []byte
+		switch err := tx.QueryRow(`SELECT der FROM certs WHERE predecessor = ?`, serial).Scan(&der); {
+		case err == nil:
+			if c, err := x509.ParseCertificate(der); err == nil && bytes.Equal(c.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
+				cert = c // the same request again
+				return nil
+			}
 			refusal = apiErr(http.StatusConflict, protocol.CodeAlreadyRenewed, "the certificate has already been renewed")
 			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if cur.revokedAt(now) {
+			refusal = revokedErr
+			return nil
+		}
+		for p := cur.predecessor; p != ""; {
+			anc, err := loadCert(tx, p)
+			if err != nil {
+				return err
+			}
+			if anc.revokedAt(now) && anc.reason != reasonSuperseded {
+				refusal = apiErr(http.StatusForbidden, protocol.CodePredecessorRevoked,
+					fmt.Sprintf("a certificate this one renewed is revoked (%s): it cannot be renewed; ask the CA for a new reference code", anc.reason))
+				return nil
+			}
+			p = anc.predecessor
 		}
 		couponHash := ""
 		if a.Config.RenewalNeedsCoupon {
@@ -398,7 +424,7 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 			couponHash = hashCoupon(coupon)
 			var used sql.NullString
 			err := tx.QueryRow(`SELECT used_by FROM coupons WHERE hash = ?`, couponHash).Scan(&used)
-			if err == sql.ErrNoRows || used.Valid {
+			if errors.Is(err, sql.ErrNoRows) || used.Valid {
 				refusal = apiErr(http.StatusForbidden, protocol.CodeCouponInvalid, "the coupon code is unknown or already used")
 				return nil
 			}
@@ -406,7 +432,7 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 				return fmt.Errorf("ca: database: %w", err)
 			}
 		}
-		h, err := loadHolder(tx, holderID)
+		h, err := loadHolder(tx, cur.holderID)
 		if err != nil {
 			return err
 		}
@@ -416,7 +442,12 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 		}
 		newSerial := serialHex(cert.SerialNumber)
 		if _, err = tx.Exec(`INSERT INTO certs(serial, holder_id, predecessor, issued, not_after, der) VALUES (?,?,?,?,?,?)`,
-			newSerial, holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
+			newSerial, cur.holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		supersede := now.AddDate(0, 0, a.Config.RenewalOverlapDays)
+		if _, err := tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ? AND revoked IS NULL`,
+			supersede.Unix(), reasonSuperseded, serial); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		if couponHash != "" {

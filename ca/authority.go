@@ -58,7 +58,14 @@ type Config struct {
 	ReferenceTTLDays   int    `json:"reference_ttl_days"`   // how long a reference code lives
 	CertValidityDays   int    `json:"cert_validity_days"`   // holder certificates
 	RenewalNeedsCoupon bool   `json:"renewal_needs_coupon"` // simplereenroll requires a coupon
+	// RenewalOverlapDays is how long a renewed certificate stays valid
+	// after its successor is issued; then it is revoked as superseded.
+	// Zero: at once.
+	RenewalOverlapDays int `json:"renewal_overlap_days"`
 }
+
+// maxRenewalOverlap bounds Config.RenewalOverlapDays.
+const maxRenewalOverlap = 90
 
 // InitOptions configure Init. Zero values take defaults.
 type InitOptions struct {
@@ -71,10 +78,15 @@ type InitOptions struct {
 	ReferenceTTL  int      // days, 15
 	Validity      int      // days, 1095
 	RenewalCoupon bool     // renewals need a coupon code
+	// RenewalOverlap is Config.RenewalOverlapDays: 0 (the default) to 90.
+	RenewalOverlap int
 }
 
 // ErrNoCA is returned by Open on a folder without a CA.
 var ErrNoCA = errors.New("ca: the folder holds no CA")
+
+// ErrRenewalOverlap: the renewal overlap is not 0 to 90 days.
+var ErrRenewalOverlap = fmt.Errorf("ca: the renewal overlap must be 0 to %d days", maxRenewalOverlap)
 
 // ErrExists is returned by Init on a folder that already holds a CA.
 var ErrExists = errors.New("ca: the folder already holds a CA")
@@ -86,7 +98,8 @@ func Init(dir string, o InitOptions) error {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}
 	cfg := Config{Name: o.Name, URL: o.URL, ValidationURL: o.ValidationURL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
-		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon}
+		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon,
+		RenewalOverlapDays: o.RenewalOverlap}
 	if cfg.Name == "" {
 		cfg.Name = "Paraphe Demo CA"
 	}
@@ -233,6 +246,9 @@ func (c *Config) validate() error {
 	}
 	if c.ReferenceTTLDays < 1 || c.CertValidityDays < 1 {
 		return errors.New("ca: reference lifetime and certificate validity must be at least one day")
+	}
+	if c.RenewalOverlapDays < 0 || c.RenewalOverlapDays > maxRenewalOverlap {
+		return fmt.Errorf("%w: %d days", ErrRenewalOverlap, c.RenewalOverlapDays)
 	}
 	return nil
 }

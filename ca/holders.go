@@ -285,6 +285,9 @@ type CertStatus struct {
 	Predecessor string     `json:"predecessor,omitempty"`
 	Revoked     *time.Time `json:"revoked,omitempty"`
 	Reason      string     `json:"reason,omitempty"`
+	// SupersededFrom is when a renewed certificate will be revoked as
+	// superseded, at the end of the CA's renewal overlap.
+	SupersededFrom *time.Time `json:"superseded_from,omitempty"`
 }
 
 // List returns every holder with their references and certificates.
@@ -346,7 +349,11 @@ func (a *Authority) List(ctx context.Context, fullCodes bool) ([]HolderStatus, e
 			c.Issued, c.NotAfter, c.Predecessor, c.Reason = time.Unix(issued, 0), time.Unix(notAfter, 0), pred.String, reason.String
 			if revoked.Valid {
 				t := time.Unix(revoked.Int64, 0)
-				c.Revoked = &t
+				if t.After(now) {
+					c.SupersededFrom = &t
+				} else {
+					c.Revoked = &t
+				}
 			}
 			hs.Certificates = append(hs.Certificates, c)
 		}
@@ -358,38 +365,111 @@ func (a *Authority) List(ctx context.Context, fullCodes bool) ([]HolderStatus, e
 
 // Revocation reasons (RFC 5280 CRLReason names).
 var revocationReasons = map[string]bool{
-	"unspecified": true, "keyCompromise": true, "affiliationChanged": true,
-	"superseded": true, "cessationOfOperation": true, "certificateHold": false,
+	"unspecified": true, reasonKeyCompromise: true, "affiliationChanged": true,
+	reasonSuperseded: true, "cessationOfOperation": true, "certificateHold": false,
 }
 
-// Revoke marks a certificate revoked. Serial is hex in any of the forms
-// ParseSerial accepts.
-func (a *Authority) Revoke(ctx context.Context, serial, reason string) error {
+const (
+	reasonKeyCompromise = "keyCompromise"
+	reasonSuperseded    = "superseded"
+)
+
+// certRow is a row of certs, as revocation reads it.
+type certRow struct {
+	serial      string
+	holderID    int64
+	predecessor string
+	revoked     sql.NullInt64 // may lie ahead: superseded after an overlap
+	reason      string
+}
+
+// revokedAt reports whether the certificate is revoked at t.
+func (c *certRow) revokedAt(t time.Time) bool { return c.revoked.Valid && c.revoked.Int64 <= t.Unix() }
+
+func loadCert(q querier, serial string) (*certRow, error) {
+	c := &certRow{serial: serial}
+	var pred, reason sql.NullString
+	err := q.QueryRow(`SELECT holder_id, predecessor, revoked, reason FROM certs WHERE serial = ?`, serial).
+		Scan(&c.holderID, &pred, &c.revoked, &reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrUnknownSerial
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	c.predecessor, c.reason = pred.String, reason.String
+	return c, nil
+}
+
+// Revoke revokes a certificate and returns the serial numbers revoked.
+// Serial is hex in any of the forms ParseSerial accepts.
+//
+// A key compromise also revokes the certificates renewed from it, directly
+// or further down (renewal is authenticated by the key, so whoever held it
+// could have renewed), and may be declared for a certificate already
+// revoked as superseded: the reason changes, the time stays.
+func (a *Authority) Revoke(ctx context.Context, serial, reason string) ([]string, error) {
 	if reason == "" {
 		reason = "unspecified"
 	}
 	if !revocationReasons[reason] {
-		return fmt.Errorf("%w: %q", ErrReason, reason)
+		return nil, fmt.Errorf("%w: %q", ErrReason, reason)
 	}
 	serial, err := ParseSerial(serial)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return a.db.tx(ctx, func(tx *sql.Tx) error {
-		var revoked sql.NullInt64
-		err := tx.QueryRow(`SELECT revoked FROM certs WHERE serial = ?`, serial).Scan(&revoked)
-		if err == sql.ErrNoRows {
-			return ErrUnknownSerial
+	now := time.Now()
+	var revoked []string
+	// revoke revokes c unless it already is (for a reason a key
+	// compromise does not override) and reports whether it did.
+	revoke := func(tx *sql.Tx, c *certRow) (bool, error) {
+		at := now.Unix()
+		if c.revokedAt(now) {
+			if c.reason != reasonSuperseded || reason != reasonKeyCompromise {
+				return false, nil
+			}
+			at = c.revoked.Int64
 		}
+		if _, err := tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ?`, at, reason, c.serial); err != nil {
+			return false, fmt.Errorf("ca: database: %w", err)
+		}
+		revoked = append(revoked, c.serial)
+		return true, nil
+	}
+	err = a.db.tx(ctx, func(tx *sql.Tx) error {
+		c, err := loadCert(tx, serial)
 		if err != nil {
-			return fmt.Errorf("ca: database: %w", err)
+			return err
 		}
-		if revoked.Valid {
-			return ErrAlreadyRevoked
+		if ok, err := revoke(tx, c); err != nil || !ok {
+			if err == nil {
+				err = ErrAlreadyRevoked
+			}
+			return err
 		}
-		_, err = tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ?`, time.Now().Unix(), reason, serial)
-		return err
+		for reason == reasonKeyCompromise {
+			var next string
+			err := tx.QueryRow(`SELECT serial FROM certs WHERE predecessor = ?`, c.serial).Scan(&next)
+			if errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("ca: database: %w", err)
+			}
+			if c, err = loadCert(tx, next); err != nil {
+				return err
+			}
+			if _, err := revoke(tx, c); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
 }
 
 // ParseSerial reads a serial number in hexadecimal as people copy it: as

@@ -188,7 +188,7 @@ func (a *Authority) ocspStatus(raw asn1.RawValue, now time.Time) (ocspSingle, er
 		return s, fmt.Errorf("ca: database: %w", err)
 	}
 	s.Unknown = false
-	if revoked.Valid {
+	if revoked.Valid && revoked.Int64 <= now.Unix() { // a supersession may lie ahead
 		s.Revoked = ocspRevoked{Time: time.Unix(revoked.Int64, 0).UTC(), Reason: asn1.Enumerated(revocationReason[reason.String])}
 	} else {
 		s.Good = true

@@ -128,16 +128,17 @@ func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
 	u, _ := url.Parse(a.Config.URL)
 	v, _ := url.Parse(a.Config.ValidationURL)
 	writeJSON(w, http.StatusOK, protocol.ServiceDocument{
-		Version:          1,
-		Name:             a.Config.Name,
-		Activation:       a.url(protocol.ActivationPrefix),
-		EST:              a.url(protocol.ESTPrefix),
-		TSA:              a.url(pathTSA),
-		OCSP:             a.validationURL(pathOCSP),
-		CRL:              a.validationURL(pathIssuingCRL),
-		Endpoints:        []string{hostPort(u.Host, "443"), hostPort(v.Host, "80")},
-		RenewalCoupon:    a.Config.RenewalNeedsCoupon,
-		CertValidityDays: a.Config.CertValidityDays,
+		Version:            1,
+		Name:               a.Config.Name,
+		Activation:         a.url(protocol.ActivationPrefix),
+		EST:                a.url(protocol.ESTPrefix),
+		TSA:                a.url(pathTSA),
+		OCSP:               a.validationURL(pathOCSP),
+		CRL:                a.validationURL(pathIssuingCRL),
+		Endpoints:          []string{hostPort(u.Host, "443"), hostPort(v.Host, "80")},
+		RenewalCoupon:      a.Config.RenewalNeedsCoupon,
+		CertValidityDays:   a.Config.CertValidityDays,
+		RenewalOverlapDays: a.Config.RenewalOverlapDays,
 	})
 }
 

@@ -174,7 +174,8 @@ func (a *Authority) CRL(root bool, now time.Time) ([]byte, error) {
 	if root {
 		issuer, key = a.Root, a.rootKey
 	} else {
-		rows, err := a.db.Query(`SELECT serial, revoked, reason FROM certs WHERE revoked IS NOT NULL`)
+		// A supersession may lie ahead, at the end of a renewal overlap.
+		rows, err := a.db.Query(`SELECT serial, revoked, reason FROM certs WHERE revoked IS NOT NULL AND revoked <= ?`, now.Unix())
 		if err != nil {
 			return nil, fmt.Errorf("ca: database: %w", err)
 		}

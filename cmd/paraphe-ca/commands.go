@@ -128,6 +128,8 @@ func (c *command) explain(err error) error {
 		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.reason"), Hint: p.T("ca.hint.reason"), Err: err}
 	case errors.Is(err, ca.ErrAlreadyRevoked):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.already_revoked"), Err: err}
+	case errors.Is(err, ca.ErrRenewalOverlap):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.renewal_overlap"), Err: err}
 	case errors.Is(err, ca.ErrNoCA):
 		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.no_ca"), Hint: p.T("ca.hint.init"), Err: err}
 	case errors.Is(err, ca.ErrExists):
@@ -155,6 +157,7 @@ func (c *command) init(args []string) error {
 	fs.IntVar(&o.Validity, "validity", 1095, c.p.T("ca.flag.validity"))
 	fs.Var(&hosts, "host", c.p.T("ca.flag.host"))
 	fs.BoolVar(&o.RenewalCoupon, "renewal-coupon", false, c.p.T("ca.flag.renewal_coupon"))
+	fs.IntVar(&o.RenewalOverlap, "renewal-overlap", 0, c.p.T("ca.flag.renewal_overlap"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
@@ -259,8 +262,11 @@ func (c *command) list(args []string) error {
 		certs := []string{}
 		for _, ct := range h.Certificates {
 			s := ct.Serial
-			if ct.Revoked != nil {
+			switch {
+			case ct.Revoked != nil:
 				s += " (" + c.p.T("ca.list.revoked") + ")"
+			case ct.SupersededFrom != nil:
+				s += " (" + c.p.T("ca.list.superseded_from", "Date", c.p.Date(*ct.SupersededFrom)) + ")"
 			}
 			certs = append(certs, s)
 		}
@@ -282,10 +288,14 @@ func (c *command) revoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Revoke(context.Background(), serial, *reason); err != nil {
+	revoked, err := a.Revoke(context.Background(), serial, *reason)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, c.p.T("ca.revoke.done", "Serial", serial))
+	if len(revoked) > 1 {
+		fmt.Fprintln(c.stdout, c.p.T("ca.revoke.successors", "Serials", strings.Join(revoked[1:], ", ")))
+	}
 	return nil
 }
 

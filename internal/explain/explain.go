@@ -204,6 +204,8 @@ func refusal(p *i18n.Printer, se *activation.ServerError, err error) *cli.ExitEr
 		return e(ExitRefused, p.T("err.unauthorized"), p.T("hint.retry"))
 	case protocol.CodeRevoked:
 		return e(ExitRefused, p.T("err.revoked"), p.T("hint.new_ref"))
+	case protocol.CodePredecessorRevoked:
+		return e(ExitRefused, p.T("err.predecessor_revoked"), p.T("hint.new_ref"))
 	case protocol.CodeAlreadyRenewed:
 		return e(ExitRefused, p.T("err.already_renewed"), p.T("hint.certs"))
 	case protocol.CodeCouponRequired:
