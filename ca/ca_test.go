@@ -279,16 +279,16 @@ func TestReenroll(t *testing.T) {
 	if _, err := a.Reenroll(ctx, first, csrFor(t, p256(t)), ""); apiCode(err) != protocol.CodeAlreadyRenewed {
 		t.Fatalf("second renewal: %v", err)
 	}
-	if _, err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); err != nil {
+	if err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); !errors.Is(err, ErrAlreadyRevoked) {
+	if err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); !errors.Is(err, ErrAlreadyRevoked) {
 		t.Fatalf("revoke twice: %v", err)
 	}
 	if _, err := a.Reenroll(ctx, second, csrFor(t, p256(t)), ""); apiCode(err) != protocol.CodeRevoked {
 		t.Fatalf("renewal of a revoked certificate: %v", err)
 	}
-	if _, err := a.Revoke(ctx, "00ff", ""); !errors.Is(err, ErrUnknownSerial) {
+	if err := a.Revoke(ctx, "00ff", ""); !errors.Is(err, ErrUnknownSerial) {
 		t.Fatalf("unknown serial: %v", err)
 	}
 }

@@ -401,14 +401,22 @@ func loadCert(q querier, serial string) (*certRow, error) {
 	return c, nil
 }
 
-// Revoke revokes a certificate and returns the serial numbers revoked.
-// Serial is hex in any of the forms ParseSerial accepts.
+// Revoke revokes a certificate. Serial is hex in any of the forms
+// ParseSerial accepts. A certificate the root issued (issuing CA, TSA,
+// TLS) needs the root (UseRoot): the root CRL is signed again.
 //
 // A key compromise also revokes the certificates renewed from it, directly
 // or further down (renewal is authenticated by the key, so whoever held it
 // could have renewed), and may be declared for a certificate already
 // revoked as superseded: the reason changes, the time stays.
-func (a *Authority) Revoke(ctx context.Context, serial, reason string) ([]string, error) {
+func (a *Authority) Revoke(ctx context.Context, serial, reason string) error {
+	_, err := a.RevokeChain(ctx, serial, reason)
+	return err
+}
+
+// RevokeChain is Revoke that returns the serial numbers it revoked: the
+// certificate's, then its successors' for a key compromise.
+func (a *Authority) RevokeChain(ctx context.Context, serial, reason string) ([]string, error) {
 	if reason == "" {
 		reason = "unspecified"
 	}
@@ -439,6 +447,20 @@ func (a *Authority) Revoke(ctx context.Context, serial, reason string) ([]string
 	}
 	err = a.db.tx(ctx, func(tx *sql.Tx) error {
 		c, err := loadCert(tx, serial)
+		if errors.Is(err, ErrUnknownSerial) {
+			// Perhaps one the root issued: the issuing CA, the TSA, TLS.
+			var at sql.NullInt64
+			switch err := tx.QueryRow(`SELECT revoked FROM root_certs WHERE serial = ?`, serial).Scan(&at); {
+			case errors.Is(err, sql.ErrNoRows):
+				return ErrUnknownSerial
+			case err != nil:
+				return fmt.Errorf("ca: database: %w", err)
+			case at.Valid:
+				return ErrAlreadyRevoked
+			}
+			revoked = append(revoked, serial)
+			return a.revokeRootIssued(tx, serial, reason, now)
+		}
 		if err != nil {
 			return err
 		}

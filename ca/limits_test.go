@@ -17,6 +17,12 @@ import (
 // returns the HTTPS and plain-HTTP addresses.
 func serveCA(t *testing.T, a *Authority) (string, string) {
 	t.Helper()
+	return serveCAWithLog(t, a, slog.New(slog.DiscardHandler))
+}
+
+// serveCAWithLog is serveCA with the server's log going to log.
+func serveCAWithLog(t *testing.T, a *Authority, log *slog.Logger) (string, string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +33,7 @@ func serveCA(t *testing.T, a *Authority) (string, string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, l, lv, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- a.Serve(ctx, l, lv, log) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done

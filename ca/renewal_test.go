@@ -64,7 +64,7 @@ func TestRevocationFollowsRenewals(t *testing.T) {
 	wantStatus(t, a, third, time.Now(), ocsp.Good, 0)
 
 	// The original's key was compromised: the whole line goes.
-	revoked, err := a.Revoke(ctx, serialHex(first.SerialNumber), "keyCompromise")
+	revoked, err := a.RevokeChain(ctx, serialHex(first.SerialNumber), "keyCompromise")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRevocationFollowsRenewals(t *testing.T) {
 	if _, err := a.Reenroll(ctx, third, csrFor(t, p256(t)), ""); apiCode(err) != protocol.CodeRevoked {
 		t.Fatalf("renewal of a certificate revoked with its predecessor: %v", err)
 	}
-	crl, err := a.CRL(false, time.Now())
+	crl, err := a.CRL(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestRevocationFollowsRenewals(t *testing.T) {
 	if len(rl.RevokedCertificateEntries) != 3 {
 		t.Fatalf("CRL lists %d certificates, want 3", len(rl.RevokedCertificateEntries))
 	}
-	if _, err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); !errors.Is(err, ErrAlreadyRevoked) {
+	if err := a.Revoke(ctx, serialHex(second.SerialNumber), "keyCompromise"); !errors.Is(err, ErrAlreadyRevoked) {
 		t.Fatalf("revoke again: %v", err)
 	}
 }
@@ -122,7 +122,7 @@ func TestRenewalOverlap(t *testing.T) {
 	wantStatus(t, a, first, end.Add(-time.Minute), ocsp.Good, 0)
 	wantStatus(t, a, first, end.Add(time.Minute), ocsp.Revoked, ocsp.Superseded)
 	rl := func(at time.Time) int {
-		der, err := a.CRL(false, at)
+		der, err := a.CRL(at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestRenewalOverlap(t *testing.T) {
 		t.Fatalf("list during the overlap: %+v", c)
 	}
 	// The holder left the order during the overlap.
-	if _, err := a.Revoke(ctx, serialHex(first.SerialNumber), "affiliationChanged"); err != nil {
+	if err := a.Revoke(ctx, serialHex(first.SerialNumber), "affiliationChanged"); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, a, first, time.Now(), ocsp.Revoked, ocsp.AffiliationChanged)

@@ -292,6 +292,21 @@ func (a *Authority) TLSConfig() *tls.Config {
 	}
 }
 
+// checkRootCRL says in the log when the root CRL, signed ahead, is about
+// to expire or has: validators then reject it, and with it every
+// signature that depends on the issuing CA.
+func (a *Authority) checkRootCRL(log *slog.Logger, now time.Time) {
+	l, err := a.RootCRLInfo()
+	switch {
+	case err != nil:
+		log.Error("no root CRL to serve: sign one with paraphe-ca root crl", "err", err.Error())
+	case !now.Before(l.NextUpdate):
+		log.Error("the root CRL has expired: sign it again with paraphe-ca root crl", "next_update", l.NextUpdate)
+	case l.NextUpdate.Sub(now) < 14*24*time.Hour:
+		log.Warn("the root CRL expires soon: sign it again with paraphe-ca root crl", "next_update", l.NextUpdate)
+	}
+}
+
 // maxHeaderBytes bounds a request's line and headers on both listeners:
 // the protocol's largest are an OCSP GET (a few hundred bytes) and HTTP
 // Basic credentials.
@@ -305,6 +320,19 @@ func (a *Authority) Serve(ctx context.Context, l, lv net.Listener, log *slog.Log
 	if n <= 0 {
 		n = DefaultMaxConnections
 	}
+	a.checkRootCRL(log, time.Now())
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				a.checkRootCRL(log, now)
+			}
+		}
+	}()
 	errc := make(chan error, 2)
 	var plain *http.Server
 	if lv != nil {

@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS certs (
 	revoked     INTEGER,
 	reason      TEXT
 );
+CREATE TABLE IF NOT EXISTS root_certs ( -- what the root issued: issuing CA, TSA, TLS
+	serial    TEXT PRIMARY KEY,
+	role      TEXT NOT NULL,
+	issued    INTEGER NOT NULL,
+	not_after INTEGER NOT NULL,
+	der       BLOB NOT NULL,
+	revoked   INTEGER,
+	reason    TEXT
+);
 CREATE TABLE IF NOT EXISTS coupons (
 	hash    TEXT PRIMARY KEY, -- SHA-256 of the code; the code itself is not kept
 	created INTEGER NOT NULL,

@@ -51,7 +51,7 @@ func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writ
 	}
 	cmds := map[string]func([]string) error{
 		"init": c.init, "enroll": c.enroll, "list": c.list, "revoke": c.revoke,
-		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon,
+		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon, "root": c.root,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -128,6 +128,16 @@ func (c *command) explain(err error) error {
 		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.reason"), Hint: p.T("ca.hint.reason"), Err: err}
 	case errors.Is(err, ca.ErrAlreadyRevoked):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.already_revoked"), Err: err}
+	case errors.Is(err, ca.ErrNeedRoot):
+		return &cli.ExitError{Code: exitUsage, Message: p.T("ca.err.need_root"), Hint: p.T("ca.hint.need_root"), Err: err}
+	case errors.Is(err, ca.ErrNoRoot):
+		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.no_root"), Hint: p.T("ca.hint.no_root"), Err: err}
+	case errors.Is(err, ca.ErrWrongRoot):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.wrong_root"), Hint: p.T("ca.hint.no_root"), Err: err}
+	case errors.Is(err, ca.ErrRootExists):
+		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.root_exists"), Hint: p.T("ca.hint.other_root_dir"), Err: err}
+	case errors.Is(err, ca.ErrRootCRLDays):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.root_crl_days"), Err: err}
 	case errors.Is(err, ca.ErrRenewalOverlap):
 		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.renewal_overlap"), Err: err}
 	case errors.Is(err, ca.ErrNoCA):
@@ -158,18 +168,44 @@ func (c *command) init(args []string) error {
 	fs.Var(&hosts, "host", c.p.T("ca.flag.host"))
 	fs.BoolVar(&o.RenewalCoupon, "renewal-coupon", false, c.p.T("ca.flag.renewal_coupon"))
 	fs.IntVar(&o.RenewalOverlap, "renewal-overlap", 0, c.p.T("ca.flag.renewal_overlap"))
+	fs.IntVar(&o.RootCRLDays, "root-crl-days", 90, c.p.T("ca.flag.root_crl_days"))
+	rootDir := c.rootDirFlag(fs)
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
 	if *dir == "" {
 		return c.usage(c.p.T("ca.need_dir"))
 	}
-	o.Hosts = hosts
+	o.Hosts, o.RootDir = hosts, rootDirOf(*dir, *rootDir)
 	if err := ca.Init(*dir, o); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, c.p.T("ca.init.done", "Dir", *dir, "Policy", filepath.Join(*dir, "policy.json")))
+	fmt.Fprintln(c.stdout, c.p.T("ca.init.root", "Root", o.RootDir, "Days", o.RootCRLDays))
 	return nil
+}
+
+// rootDirFlag adds --root-dir, the folder of the root CA's key.
+func (c *command) rootDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("root-dir", "", c.p.T("ca.flag.root_dir"))
+}
+
+// rootDirOf is the root folder given, or the one init makes by default:
+// beside the CA folder, never in it.
+func rootDirOf(dir, rootDir string) string {
+	if rootDir != "" {
+		return rootDir
+	}
+	return filepath.Clean(dir) + "-root"
+}
+
+// useRoot opens the root key in rootDir for a.
+func useRoot(a *ca.Authority, dir, rootDir string) error {
+	r, err := ca.OpenRoot(rootDirOf(dir, rootDir))
+	if err != nil {
+		return err
+	}
+	return a.UseRoot(r)
 }
 
 func (c *command) enroll(args []string) error {
@@ -233,11 +269,15 @@ func (c *command) list(args []string) error {
 	dir := c.dirFlag(fs)
 	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
 	full := fs.Bool("full-codes", false, c.p.T("ca.flag.full_codes"))
+	caCerts := fs.Bool("ca", false, c.p.T("ca.flag.ca_certs"))
 	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *caCerts {
+		return c.listAuthority(a, *asJSON)
+	}
 	hs, err := a.List(context.Background(), *full)
 	if err != nil {
 		return err
@@ -275,10 +315,42 @@ func (c *command) list(args []string) error {
 	return tw.Flush()
 }
 
+// listAuthority lists the certificates the root issued, and until when
+// the root CRL is signed.
+func (c *command) listAuthority(a *ca.Authority, asJSON bool) error {
+	certs, err := a.ListAuthority(context.Background())
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return cli.WriteJSON(c.stdout, certs)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, c.p.T("ca.list.ca_header"))
+	for _, ct := range certs {
+		state := c.p.T("ca.list.in_use")
+		switch {
+		case ct.Revoked != nil:
+			state = c.p.T("ca.list.revoked")
+		case !ct.Current:
+			state = c.p.T("ca.list.replaced")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t(%s)\t%s\n", c.p.T("ca.role."+ct.Role), ct.Serial, c.p.Date(ct.NotAfter), state, ct.Subject)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if l, err := a.RootCRLInfo(); err == nil {
+		fmt.Fprintln(c.stdout, c.p.T("ca.list.root_crl", "Date", c.p.Date(l.NextUpdate)))
+	}
+	return nil
+}
+
 func (c *command) revoke(args []string) error {
 	fs := c.flags("revoke")
 	dir := c.dirFlag(fs)
 	reason := fs.String("reason", "unspecified", c.p.T("ca.flag.reason"))
+	rootDir := c.rootDirFlag(fs)
 	pos, a, err := c.parseOpen(fs, dir, args, 1)
 	if err != nil {
 		return err
@@ -288,13 +360,23 @@ func (c *command) revoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	revoked, err := a.Revoke(context.Background(), serial, *reason)
+	if *rootDir != "" {
+		if err := useRoot(a, *dir, *rootDir); err != nil {
+			return err
+		}
+	}
+	revoked, err := a.RevokeChain(context.Background(), serial, *reason)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, c.p.T("ca.revoke.done", "Serial", serial))
 	if len(revoked) > 1 {
 		fmt.Fprintln(c.stdout, c.p.T("ca.revoke.successors", "Serials", strings.Join(revoked[1:], ", ")))
+	}
+	if *rootDir != "" {
+		if l, err := a.RootCRLInfo(); err == nil {
+			fmt.Fprintln(c.stdout, c.p.T("ca.root_crl.signed", "Date", c.p.Date(l.NextUpdate)))
+		}
 	}
 	return nil
 }
@@ -348,6 +430,16 @@ func (c *command) serve(args []string) error {
 		return err
 	}
 	defer a.Close()
+	// The server never holds the root key: the root folder is kept
+	// apart, offline; the root CRL is a file signed ahead.
+	if p := a.RootKeyInFolder(); p != "" {
+		return &cli.ExitError{Code: exitState, Message: c.p.T("ca.err.root_key_in_folder", "File", p),
+			Hint: c.p.T("ca.hint.root_key_in_folder", "File", p, "Dir", *dir, "Root", rootDirOf(*dir, "")), Err: ca.ErrRootKeyInFolder}
+	}
+	if _, err := a.RootCRLInfo(); err != nil {
+		return &cli.ExitError{Code: exitState, Message: c.p.T("ca.err.no_root_crl"),
+			Hint: c.p.T("ca.hint.root_crl", "Dir", *dir, "Root", rootDirOf(*dir, "")), Err: err}
+	}
 	if *maxConns < 1 {
 		return c.usage(c.p.T("ca.err.max_connections"))
 	}
@@ -391,6 +483,47 @@ func (c *command) coupon(args []string) error {
 	for _, code := range codes {
 		fmt.Fprintln(c.stdout, code)
 	}
+	return nil
+}
+
+// root runs the commands that need the root CA's key.
+func (c *command) root(args []string) error {
+	if len(args) == 0 || (args[0] != "crl" && args[0] != "renew") {
+		return c.usage(c.p.T("ca.usage.root"))
+	}
+	fs := c.flags("root")
+	dir := c.dirFlag(fs)
+	rootDir := c.rootDirFlag(fs)
+	npos := 0
+	if args[0] == "renew" {
+		npos = 1
+	}
+	pos, a, err := c.parseOpen(fs, dir, args[1:], npos)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := useRoot(a, *dir, *rootDir); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if args[0] == "crl" {
+		l, err := a.SignRootCRL(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, c.p.T("ca.root_crl.signed", "Date", c.p.Date(l.NextUpdate)))
+		return nil
+	}
+	if pos[0] != ca.RoleTLS && pos[0] != ca.RoleTSA {
+		return c.usage(c.p.T("ca.usage.root"))
+	}
+	old, cert, err := a.RenewServiceCert(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.root.renewed", "Role", c.p.T("ca.role."+pos[0]), "Serial", ca.SerialOf(cert), "Date", c.p.Date(cert.NotAfter)))
+	fmt.Fprintln(c.stdout, c.p.T("ca.root.renewed_next", "Old", old, "Dir", *dir, "Root", rootDirOf(*dir, *rootDir)))
 	return nil
 }
 
