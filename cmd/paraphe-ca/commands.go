@@ -303,6 +303,8 @@ func (c *command) list(args []string) error {
 		for _, ct := range h.Certificates {
 			s := ct.Serial
 			switch {
+			case ct.Revoked != nil && ct.Reason == "superseded":
+				s += " (" + c.p.T("ca.list.superseded") + ")"
 			case ct.Revoked != nil:
 				s += " (" + c.p.T("ca.list.revoked") + ")"
 			case ct.SupersededFrom != nil:

@@ -102,4 +102,20 @@ func TestRenewalOverlapFlag(t *testing.T) {
 	if !strings.Contains(stdout, "(superseded from ") || strings.Contains(stdout, "(revoked)") {
 		t.Fatalf("list during the overlap:\n%s", stdout)
 	}
+	// Without an overlap, the predecessor is superseded at once.
+	dir = filepath.Join(t.TempDir(), "ca")
+	if code, _, stderr := runCA(t, "", "init", "--dir", dir); code != exitOK {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	if a, err = ca.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	first = testenv.Issue(t, a, key)
+	if _, err := a.Reenroll(t.Context(), first, testenv.CSR(t, key), ""); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if _, stdout, _ = runCA(t, "", "list", "--dir", dir); !strings.Contains(stdout, "(renewed, superseded)") {
+		t.Fatalf("list after a renewal:\n%s", stdout)
+	}
 }
