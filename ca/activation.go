@@ -21,6 +21,7 @@ type APIError struct {
 	Code         string
 	Message      string
 	AttemptsLeft *int
+	RetryAfter   time.Duration // sent as Retry-After when set
 }
 
 func (e *APIError) Error() string { return "ca: " + e.Message }
@@ -79,56 +80,151 @@ func (a *Authority) Questions(ctx context.Context, typed string) (*protocol.Ques
 	return q, nil
 }
 
+// Limits of answer checks on one reference, right answers included:
+// refChecksPerWindow in each refWindow. Wrong ones also count towards
+// protocol.MaxAttempts, which locks the reference.
+const (
+	refWindow          = 15 * time.Minute
+	refChecksPerWindow = 5
+)
+
 // Answer checks the answers to a reference's questions. Two of three right
-// releases a one-time authorization code valid 15 minutes; a wrong set
-// counts against the reference, which locks at protocol.MaxAttempts.
+// releases a one-time authorization code valid 15 minutes (the same code
+// again while it is valid); a wrong set counts against the reference,
+// which locks at protocol.MaxAttempts.
+//
+// Argon2id is what an attacker would make the server pay for, so every
+// check is paid before it is made: the attempt is counted in the database
+// first (and given back when the answers are right, or when the request
+// ends before they were checked), then the request waits for a hashing
+// slot as long as its client does, then looks at the reference again. A
+// locked, used or replaced reference costs no hashing at all.
 func (a *Authority) Answer(ctx context.Context, typed string, answers []string) (*protocol.Authorization, error) {
 	code, err := parseRef(typed)
 	if err != nil {
 		return nil, err
 	}
-	r, err := loadRef(a.db, code)
-	if errors.Is(err, ErrUnknownReference) {
-		return nil, errUnknownRef
-	}
+	hashes, err := a.reserveAttempt(ctx, code, len(answers))
 	if err != nil {
 		return nil, err
 	}
-	if e := stateErr(r.state(time.Now())); e != nil {
-		return nil, e
-	}
-	if len(answers) != len(r.shown) {
-		return nil, apiErr(http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf("expected %d answers, got %d", len(r.shown), len(answers)))
-	}
 	// Argon2id costs memory: a bounded number of checks run at once.
-	a.hashing <- struct{}{}
-	defer func() { <-a.hashing }()
-	right := 0
-	for i, idx := range r.shown {
-		var phc string
-		if err := a.db.QueryRowContext(ctx, `SELECT answer_hash FROM questions WHERE holder_id = ? AND idx = ?`, r.holderID, idx).Scan(&phc); err != nil {
-			return nil, fmt.Errorf("ca: database: %w", err)
+	select {
+	case a.hashing <- struct{}{}:
+	case <-ctx.Done():
+		if err := a.refundAttempt(code); err != nil {
+			return nil, err
 		}
+		return nil, ctx.Err()
+	}
+	defer func() { <-a.hashing }()
+	// Used or replaced while this request waited: nothing to check.
+	r, err := loadRef(a.db, code)
+	if err != nil {
+		return nil, err
+	}
+	if r.used || r.superseded || !time.Now().Before(r.expires) {
+		return nil, stateErr(r.state(time.Now()))
+	}
+	right := 0
+	for i, phc := range hashes {
+		a.answerChecks.Add(1)
 		if checkAnswer(phc, answers[i]) {
 			right++
 		}
 	}
+	// The outcome is recorded even if the client has gone: the check was made.
+	return a.recordAnswer(context.WithoutCancel(ctx), code, right >= rightToPass)
+}
+
+// reserveAttempt counts an attempt on the reference, if it may be made
+// now, and returns the hashes of the answers to check.
+func (a *Authority) reserveAttempt(ctx context.Context, code string, nAnswers int) ([]string, error) {
+	var hashes []string
+	var refusal error
+	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := loadRef(tx, code)
+		if errors.Is(err, ErrUnknownReference) {
+			refusal = errUnknownRef
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		if e := stateErr(r.state(now)); e != nil {
+			refusal = e
+			return nil
+		}
+		if nAnswers != len(r.shown) {
+			refusal = apiErr(http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf("expected %d answers, got %d", len(r.shown), nAnswers))
+			return nil
+		}
+		start, checks := r.windowStart, r.windowChecks+1
+		if end := time.Unix(start, 0).Add(refWindow); !now.Before(end) {
+			start, checks = now.Unix(), 1
+		} else if checks > refChecksPerWindow {
+			e := apiErr(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many answers to this reference code in a short time: try again later")
+			e.RetryAfter = end.Sub(now)
+			refusal = e
+			return nil
+		}
+		// The conditions again in the statement itself, so that the rule
+		// holds on a database that does not serialise transactions.
+		res, err := tx.Exec(`UPDATE refs SET failures = failures + 1, window_start = ?, window_checks = ?
+			WHERE code = ? AND failures < ? AND used = 0 AND superseded = 0 AND expires > ?`,
+			start, checks, code, protocol.MaxAttempts, now.Unix())
+		if err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			refusal = stateErr(protocol.StateLocked)
+			return nil
+		}
+		for _, idx := range r.shown {
+			var phc string
+			if err := tx.QueryRow(`SELECT answer_hash FROM questions WHERE holder_id = ? AND idx = ?`, r.holderID, idx).Scan(&phc); err != nil {
+				return fmt.Errorf("ca: database: %w", err)
+			}
+			hashes = append(hashes, phc)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refusal != nil {
+		return nil, refusal
+	}
+	return hashes, nil
+}
+
+// refundAttempt gives back an attempt that was never checked.
+func (a *Authority) refundAttempt(code string) error {
+	if _, err := a.db.Exec(`UPDATE refs SET failures = failures - 1, window_checks = window_checks - 1
+		WHERE code = ? AND failures > 0 AND window_checks > 0`, code); err != nil {
+		return fmt.Errorf("ca: database: %w", err)
+	}
+	return nil
+}
+
+// recordAnswer records the outcome of a check whose attempt was reserved.
+func (a *Authority) recordAnswer(ctx context.Context, code string, right bool) (*protocol.Authorization, error) {
 	var auth *protocol.Authorization
 	var refusal error
-	err = a.db.tx(ctx, func(tx *sql.Tx) error {
-		// Read again inside the transaction: another request may have
-		// locked or used the reference while the hashes were computed.
+	err := a.db.tx(ctx, func(tx *sql.Tx) error {
 		r, err := loadRef(tx, code)
 		if err != nil {
 			return err
 		}
-		if e := stateErr(r.state(time.Now())); e != nil {
-			refusal = e
+		now := time.Now()
+		if r.used || r.superseded || !now.Before(r.expires) {
+			refusal = stateErr(r.state(now))
 			return nil
 		}
-		if right < rightToPass {
-			r.failures++
-			if _, err := tx.Exec(`UPDATE refs SET failures = ?, auth_code = NULL WHERE code = ?`, r.failures, code); err != nil {
+		if !right {
+			// The attempt stays counted; a live authorization ends.
+			if _, err := tx.Exec(`UPDATE refs SET auth_code = NULL WHERE code = ?`, code); err != nil {
 				return fmt.Errorf("ca: database: %w", err)
 			}
 			left := max(0, protocol.MaxAttempts-r.failures)
@@ -140,13 +236,17 @@ func (a *Authority) Answer(ctx context.Context, typed string, answers []string) 
 			refusal = e
 			return nil
 		}
+		if _, err := tx.Exec(`UPDATE refs SET failures = failures - 1 WHERE code = ? AND failures > 0`, code); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		auth = &protocol.Authorization{Code: r.authCode, Expires: r.authExpires.UTC(), KeyType: a.Config.HolderKeyType}
+		if r.authCode != "" && now.Before(r.authExpires) {
+			return nil // one live code per reference: the same again
+		}
 		b := make([]byte, 20)
 		rand.Read(b)
-		auth = &protocol.Authorization{
-			Code:    base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b),
-			Expires: time.Now().Add(authTTL).UTC().Truncate(time.Second),
-			KeyType: a.Config.HolderKeyType,
-		}
+		auth.Code = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+		auth.Expires = now.Add(authTTL).UTC().Truncate(time.Second)
 		_, err = tx.Exec(`UPDATE refs SET auth_code = ?, auth_expires = ? WHERE code = ?`, auth.Code, auth.Expires.Unix(), code)
 		return err
 	})
@@ -249,9 +349,14 @@ func (a *Authority) checkCSR(csr *x509.CertificateRequest) error {
 }
 
 // Reenroll issues the successor of current (EST simplereenroll): same
-// holder, new key. current must be valid, issued here, not revoked and not
-// renewed before. When the CA's policy requires it, coupon must be an
-// unused coupon code, which the renewal consumes.
+// holder, new key. current must be valid, issued here, not revoked, not
+// renewed before, and descend from no certificate revoked for another
+// reason than being superseded. When the CA's policy requires it, coupon
+// must be an unused coupon code, which the renewal consumes. The same
+// request again (a client whose reply was lost) gets the same successor.
+//
+// current is revoked as superseded once its successor is issued, at once
+// or after the overlap the CA's policy keeps (Config.RenewalOverlapDays).
 func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest, coupon string) (*x509.Certificate, error) {
 	if err := a.checkCSR(csr); err != nil {
 		return nil, err
@@ -266,28 +371,49 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 		return nil, apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is not a valid certificate of this CA")
 	}
 	serial := serialHex(current.SerialNumber)
+	revokedErr := apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
 	var cert *x509.Certificate
 	var refusal error
 	err := a.db.tx(ctx, func(tx *sql.Tx) error {
-		var holderID int64
-		var revoked sql.NullInt64
-		err := tx.QueryRow(`SELECT holder_id, revoked FROM certs WHERE serial = ?`, serial).Scan(&holderID, &revoked)
-		if err == sql.ErrNoRows {
+		cur, err := loadCert(tx, serial)
+		if errors.Is(err, ErrUnknownSerial) {
 			refusal = apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is unknown to this CA")
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("ca: database: %w", err)
+			return err
 		}
-		if revoked.Valid {
-			refusal = apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
+		if cur.revokedAt(now) && cur.reason != reasonSuperseded {
+			refusal = revokedErr
 			return nil
 		}
-		var n int
-		tx.QueryRow(`SELECT count(*) FROM certs WHERE predecessor = ?`, serial).Scan(&n)
-		if n > 0 {
+		var der []byte
+		switch err := tx.QueryRow(`SELECT der FROM certs WHERE predecessor = ?`, serial).Scan(&der); {
+		case err == nil:
+			if c, err := x509.ParseCertificate(der); err == nil && bytes.Equal(c.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
+				cert = c // the same request again
+				return nil
+			}
 			refusal = apiErr(http.StatusConflict, protocol.CodeAlreadyRenewed, "the certificate has already been renewed")
 			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if cur.revokedAt(now) {
+			refusal = revokedErr
+			return nil
+		}
+		for p := cur.predecessor; p != ""; {
+			anc, err := loadCert(tx, p)
+			if err != nil {
+				return err
+			}
+			if anc.revokedAt(now) && anc.reason != reasonSuperseded {
+				refusal = apiErr(http.StatusForbidden, protocol.CodePredecessorRevoked,
+					fmt.Sprintf("a certificate this one renewed is revoked (%s): it cannot be renewed; ask the CA for a new reference code", anc.reason))
+				return nil
+			}
+			p = anc.predecessor
 		}
 		couponHash := ""
 		if a.Config.RenewalNeedsCoupon {
@@ -298,7 +424,7 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 			couponHash = hashCoupon(coupon)
 			var used sql.NullString
 			err := tx.QueryRow(`SELECT used_by FROM coupons WHERE hash = ?`, couponHash).Scan(&used)
-			if err == sql.ErrNoRows || used.Valid {
+			if errors.Is(err, sql.ErrNoRows) || used.Valid {
 				refusal = apiErr(http.StatusForbidden, protocol.CodeCouponInvalid, "the coupon code is unknown or already used")
 				return nil
 			}
@@ -306,7 +432,7 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 				return fmt.Errorf("ca: database: %w", err)
 			}
 		}
-		h, err := loadHolder(tx, holderID)
+		h, err := loadHolder(tx, cur.holderID)
 		if err != nil {
 			return err
 		}
@@ -316,7 +442,12 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 		}
 		newSerial := serialHex(cert.SerialNumber)
 		if _, err = tx.Exec(`INSERT INTO certs(serial, holder_id, predecessor, issued, not_after, der) VALUES (?,?,?,?,?,?)`,
-			newSerial, holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
+			newSerial, cur.holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		supersede := now.AddDate(0, 0, a.Config.RenewalOverlapDays)
+		if _, err := tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ? AND revoked IS NULL`,
+			supersede.Unix(), reasonSuperseded, serial); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		if couponHash != "" {

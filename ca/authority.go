@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/paraphe/paraphe/config"
@@ -57,7 +58,22 @@ type Config struct {
 	ReferenceTTLDays   int    `json:"reference_ttl_days"`   // how long a reference code lives
 	CertValidityDays   int    `json:"cert_validity_days"`   // holder certificates
 	RenewalNeedsCoupon bool   `json:"renewal_needs_coupon"` // simplereenroll requires a coupon
+	// RenewalOverlapDays is how long a renewed certificate stays valid
+	// after its successor is issued; then it is revoked as superseded.
+	// Zero: at once.
+	RenewalOverlapDays int `json:"renewal_overlap_days"`
+	// RootCRLDays is how far ahead the root's CRL is signed (init, paraphe-ca
+	// root crl, revoking what the root issued): the server serves it without
+	// the root key until then.
+	RootCRLDays int `json:"root_crl_days"`
 }
+
+// Bounds of Config.RenewalOverlapDays and Config.RootCRLDays.
+const (
+	maxRenewalOverlap  = 90
+	defaultRootCRLDays = 90
+	maxRootCRLDays     = 366
+)
 
 // InitOptions configure Init. Zero values take defaults.
 type InitOptions struct {
@@ -70,10 +86,25 @@ type InitOptions struct {
 	ReferenceTTL  int      // days, 15
 	Validity      int      // days, 1095
 	RenewalCoupon bool     // renewals need a coupon code
+	// RenewalOverlap is Config.RenewalOverlapDays: 0 (the default) to 90.
+	RenewalOverlap int
+	// RootDir is the folder of the root CA's key, which the server never
+	// reads; empty: a folder "root" in the CA folder (for a demo: a
+	// serving CA keeps it elsewhere, offline, and paraphe-ca serve refuses
+	// to run beside it).
+	RootDir string
+	// RootCRLDays is Config.RootCRLDays: 1 to 366, default 90.
+	RootCRLDays int
 }
 
 // ErrNoCA is returned by Open on a folder without a CA.
 var ErrNoCA = errors.New("ca: the folder holds no CA")
+
+// ErrRenewalOverlap: the renewal overlap is not 0 to 90 days.
+var ErrRenewalOverlap = fmt.Errorf("ca: the renewal overlap must be 0 to %d days", maxRenewalOverlap)
+
+// ErrRootCRLDays: the root CRL period is not 1 to 366 days.
+var ErrRootCRLDays = fmt.Errorf("ca: the root CRL must be signed 1 to %d days ahead", maxRootCRLDays)
 
 // ErrExists is returned by Init on a folder that already holds a CA.
 var ErrExists = errors.New("ca: the folder already holds a CA")
@@ -85,7 +116,8 @@ func Init(dir string, o InitOptions) error {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}
 	cfg := Config{Name: o.Name, URL: o.URL, ValidationURL: o.ValidationURL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
-		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon}
+		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon,
+		RenewalOverlapDays: o.RenewalOverlap, RootCRLDays: o.RootCRLDays}
 	if cfg.Name == "" {
 		cfg.Name = "Paraphe Demo CA"
 	}
@@ -109,25 +141,36 @@ func Init(dir string, o InitOptions) error {
 	if cfg.CertValidityDays == 0 {
 		cfg.CertValidityDays = 1095
 	}
+	if cfg.RootCRLDays == 0 {
+		cfg.RootCRLDays = defaultRootCRLDays
+	}
 	if err := cfg.validate(); err != nil {
 		return err
 	}
 	u, _ := url.Parse(cfg.URL)
 	hosts := append([]string{"localhost", "127.0.0.1", "::1", u.Hostname()}, o.Hosts...)
-
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("ca: %w", err)
+	rootDir := o.RootDir
+	if rootDir == "" {
+		rootDir = filepath.Join(dir, "root")
 	}
-	// The folder holds keys and live authorization codes: the operator's only.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("ca: %w", err)
+	if _, err := os.Stat(filepath.Join(rootDir, fileRootKey)); err == nil {
+		return fmt.Errorf("%w: %s", ErrRootExists, rootDir)
+	}
+	// The folders hold keys and live authorization codes: the operator's only.
+	for _, d := range []string{dir, rootDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
 	}
 	now := time.Now()
 	rootKey, err := newKey(cfg.KeyType)
 	if err != nil {
 		return err
 	}
-	root, err := sign(&x509.Certificate{
+	rootCert, err := sign(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: cfg.Name + " Root", Organization: []string{cfg.Name}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(20, 0, 0),
@@ -137,6 +180,7 @@ func Init(dir string, o InitOptions) error {
 	if err != nil {
 		return err
 	}
+	root := &Root{Dir: rootDir, Cert: rootCert, key: rootKey}
 	issKey, err := newKey(cfg.KeyType)
 	if err != nil {
 		return err
@@ -149,20 +193,82 @@ func Init(dir string, o InitOptions) error {
 		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
 		CRLDistributionPoints: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCRL},
 		IssuingCertificateURL: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCer},
-	}, root, issKey.Public(), rootKey)
+	}, rootCert, issKey.Public(), rootKey)
 	if err != nil {
 		return err
 	}
-	tlsKey, err := newKey(protocol.KeyECDSAP256)
+	tlsCert, tlsKey, err := newTLS(cfg, hosts, root)
 	if err != nil {
 		return err
 	}
+	tsaCert, tsaKey, err := newTSA(cfg, root)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		dir, name string
+		data      []byte
+		perm      os.FileMode
+	}{
+		{rootDir, fileRootCert, pemCert(rootCert), 0o644},
+		{rootDir, fileRootKey, pemKey(rootKey), 0o600},
+		{dir, fileRootCert, pemCert(rootCert), 0o644},
+		{dir, fileIssuerCert, pemCert(iss), 0o644},
+		{dir, fileIssuerKey, pemKey(issKey), 0o600},
+		{dir, fileTLSCert, append(pemCert(tlsCert), pemCert(rootCert)...), 0o644},
+		{dir, fileTLSKey, pemKey(tlsKey), 0o600},
+		{dir, fileTSACert, pemCert(tsaCert), 0o644},
+		{dir, fileTSAKey, pemKey(tsaKey), 0o600},
+	} {
+		if err := atomicfile.Write(filepath.Join(f.dir, f.name), f.data, f.perm); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
+	}
+	db, err := openDB(filepath.Join(dir, fileDB))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for role, c := range map[string]*x509.Certificate{RoleIssuing: iss, RoleTLS: tlsCert, RoleTSA: tsaCert} {
+		if err := recordRootIssued(db, role, c); err != nil {
+			return err
+		}
+	}
+	// The root CRL, signed ahead: the server serves it without the key.
+	crl, err := signRootCRL(db, root, cfg.RootCRLDays, big.NewInt(now.Unix()), now)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, fileRootCRL), crl, 0o644); err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	pol, err := ClientPolicy(rootCert, cfg.URL)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, filePolicy), pol, 0o644); err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
+}
+
+// newTLS issues the server's TLS certificate for hosts.
+func newTLS(cfg Config, hosts []string, root *Root) (*x509.Certificate, crypto.Signer, error) {
+	key, err := newKey(protocol.KeyECDSAP256)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, _ := url.Parse(cfg.URL)
+	now := time.Now()
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: u.Hostname(), Organization: []string{cfg.Name}},
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.AddDate(2, 0, 0),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// The root's CRL lists it when it is revoked.
+		CRLDistributionPoints: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCRL},
 	}
 	seen := map[string]bool{}
 	for _, h := range hosts {
@@ -176,46 +282,8 @@ func Init(dir string, o InitOptions) error {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	tlsCert, err := sign(tmpl, root, tlsKey.Public(), rootKey)
-	if err != nil {
-		return err
-	}
-	tsaCert, tsaKey, err := newTSA(cfg, root, rootKey)
-	if err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		name string
-		data []byte
-		perm os.FileMode
-	}{
-		{fileRootCert, pemCert(root), 0o644},
-		{fileRootKey, pemKey(rootKey), 0o600},
-		{fileIssuerCert, pemCert(iss), 0o644},
-		{fileIssuerKey, pemKey(issKey), 0o600},
-		{fileTLSCert, append(pemCert(tlsCert), pemCert(root)...), 0o644},
-		{fileTLSKey, pemKey(tlsKey), 0o600},
-		{fileTSACert, pemCert(tsaCert), 0o644},
-		{fileTSAKey, pemKey(tsaKey), 0o600},
-	} {
-		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
-			return fmt.Errorf("ca: %w", err)
-		}
-	}
-	db, err := openDB(filepath.Join(dir, fileDB))
-	if err != nil {
-		return err
-	}
-	db.Close()
-	pol, err := ClientPolicy(root, cfg.URL)
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(dir, filePolicy), pol, 0o644); err != nil {
-		return fmt.Errorf("ca: %w", err)
-	}
-	data, _ := json.MarshalIndent(cfg, "", "  ")
-	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
+	cert, err := sign(tmpl, root.Cert, key.Public(), root.key)
+	return cert, key, err
 }
 
 func (c *Config) validate() error {
@@ -232,6 +300,12 @@ func (c *Config) validate() error {
 	}
 	if c.ReferenceTTLDays < 1 || c.CertValidityDays < 1 {
 		return errors.New("ca: reference lifetime and certificate validity must be at least one day")
+	}
+	if c.RenewalOverlapDays < 0 || c.RenewalOverlapDays > maxRenewalOverlap {
+		return fmt.Errorf("%w: %d days", ErrRenewalOverlap, c.RenewalOverlapDays)
+	}
+	if c.RootCRLDays < 1 || c.RootCRLDays > maxRootCRLDays {
+		return fmt.Errorf("%w: %d days", ErrRootCRLDays, c.RootCRLDays)
 	}
 	return nil
 }
@@ -315,17 +389,31 @@ type Authority struct {
 	Root      *x509.Certificate
 	Issuer    *x509.Certificate
 	issuerKey crypto.Signer
-	rootKey   crypto.Signer // signs the root's CRL
+	root      *Root // set by UseRoot, for the commands that need it
 	tsaCert   *x509.Certificate
 	tsaKey    crypto.Signer
 	TLS       tls.Certificate
 	db        *store
 	hashing   chan struct{} // bounds concurrent Argon2id checks
+	// answerChecks counts the answers hashed by Answer (tests read it).
+	answerChecks atomic.Int64
+	// answerLimit bounds answer requests per client address.
+	answerLimit *addressLimiter
+
+	// MaxConnections bounds the connections each listener of Serve
+	// serves at once; the ones beyond are closed as soon as they are
+	// accepted. Zero means DefaultMaxConnections.
+	MaxConnections int
 }
+
+// DefaultMaxConnections is the connection limit of each listener when
+// Authority.MaxConnections is zero.
+const DefaultMaxConnections = 1024
 
 // Open loads the CA in dir.
 func Open(dir string) (*Authority, error) {
-	a := &Authority{Dir: dir, hashing: make(chan struct{}, 2*runtime.NumCPU())}
+	a := &Authority{Dir: dir, hashing: make(chan struct{}, runtime.NumCPU()),
+		answerLimit: newAddressLimiter(addressBurst, addressRefill)}
 	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -340,6 +428,9 @@ func Open(dir string) (*Authority, error) {
 		if u, err := url.Parse(a.Config.URL); err == nil {
 			a.Config.ValidationURL = "http://" + net.JoinHostPort(u.Hostname(), "8080")
 		}
+	}
+	if a.Config.RootCRLDays == 0 { // a folder made before the setting existed
+		a.Config.RootCRLDays = defaultRootCRLDays
 	}
 	if err := a.Config.validate(); err != nil {
 		return nil, err
@@ -360,6 +451,10 @@ func Open(dir string) (*Authority, error) {
 		return nil, fmt.Errorf("ca: TLS identity: %w", err)
 	}
 	if a.db, err = openDB(filepath.Join(dir, fileDB)); err != nil {
+		return nil, err
+	}
+	if err := a.recordCurrent(); err != nil {
+		a.db.Close()
 		return nil, err
 	}
 	return a, nil

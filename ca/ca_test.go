@@ -381,3 +381,24 @@ func TestRenewalCoupons(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestParseSerial(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"10a7b", "10a7b"},
+		{"010A7B", "10a7b"},
+		{"serial=010A7B", "10a7b"},
+		{" Serial = 010a7b\n", "10a7b"},
+		{"01:0a:7b", "10a7b"},
+		{"0x10A7B", "10a7b"},
+		{"0000ff", "ff"},
+	} {
+		if got, err := ParseSerial(tt.in); err != nil || got != tt.want {
+			t.Errorf("ParseSerial(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "serial=", "xyz", "12 34", "-1a", "0x", strings.Repeat("f", 65)} {
+		if _, err := ParseSerial(bad); !errors.Is(err, ErrSerialFormat) {
+			t.Errorf("ParseSerial(%q): %v, want ErrSerialFormat", bad, err)
+		}
+	}
+}

@@ -3,11 +3,13 @@
 // reference codes, checks answers, and issues signing certificates over EST
 // (RFC 7030) to keys generated on the holder's machine.
 //
-// State lives in a folder: the CA certificates and keys, the TLS identity of
-// the server, config.json, and an SQLite database (WAL) in which consuming a
-// reference and recording the certificate issued for it are one transaction:
-// a crash or a concurrent request can neither issue twice nor lose an issued
-// certificate.
+// State lives in a folder: the CA certificates, the issuing CA's and the
+// services' keys, the TLS identity of the server, config.json, the root's
+// CRL signed ahead, and an SQLite database (WAL) in which consuming a
+// reference and recording the certificate issued for it are one
+// transaction: a crash or a concurrent request can neither issue twice nor
+// lose an issued certificate. The root's key lives in a folder of its own,
+// kept offline, which the server never reads (see Root).
 //
 // Secrets (answers, authorization codes, private keys) are never logged.
 // Answers are stored as Argon2id hashes.

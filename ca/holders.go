@@ -88,31 +88,41 @@ func (h *Holder) validate() error {
 
 // Enroll registers a holder and returns their first reference code.
 func (a *Authority) Enroll(ctx context.Context, h Holder) (string, error) {
+	_, code, err := a.EnrollHolder(ctx, h)
+	return code, err
+}
+
+// EnrollHolder is Enroll that also returns the holder's id, as List shows it.
+func (a *Authority) EnrollHolder(ctx context.Context, h Holder) (id int64, ref string, err error) {
 	if err := h.validate(); err != nil {
-		return "", err
+		return 0, "", err
 	}
 	hashes := make([]string, len(h.Questions))
 	for i, q := range h.Questions {
 		hashes[i] = hashAnswer(q.Answer)
 	}
-	var code string
-	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+	err = a.db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`INSERT INTO holders(name, title, member_number, organization, email, created) VALUES (?,?,?,?,?,?)`,
 			h.Name, h.Title, h.MemberNumber, h.Organization, h.Email, time.Now().Unix())
 		if err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
-		id, _ := res.LastInsertId()
+		if id, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
 		for i, q := range h.Questions {
 			if _, err := tx.Exec(`INSERT INTO questions(holder_id, idx, question, answer_hash) VALUES (?,?,?,?)`,
 				id, i, q.Question, hashes[i]); err != nil {
 				return fmt.Errorf("ca: database: %w", err)
 			}
 		}
-		code, err = a.newReference(tx, id, len(h.Questions))
+		ref, err = a.newReference(tx, id, len(h.Questions))
 		return err
 	})
-	return code, err
+	if err != nil {
+		return 0, "", err
+	}
+	return id, ref, nil
 }
 
 // newReference creates a pending reference for a holder with n questions,
@@ -150,6 +160,10 @@ var (
 	ErrStillUsable      = errors.New("ca: the reference code is still usable")
 	ErrUnknownSerial    = errors.New("ca: no certificate with that serial number")
 	ErrAlreadyRevoked   = errors.New("ca: the certificate is already revoked")
+	// ErrSerialFormat: the serial number given is not hexadecimal.
+	ErrSerialFormat = errors.New("ca: not a serial number in hexadecimal")
+	// ErrReason: the revocation reason is not one Revoke accepts.
+	ErrReason = errors.New("ca: not a revocation reason")
 )
 
 // Reissue gives the holder of a locked, used, expired or superseded
@@ -185,15 +199,17 @@ func (a *Authority) Reissue(ctx context.Context, typed string, force bool) (stri
 
 // ref is a row of refs.
 type ref struct {
-	code        string
-	holderID    int64
-	expires     time.Time
-	shown       []int
-	failures    int
-	used        bool
-	superseded  bool
-	authCode    string
-	authExpires time.Time
+	code         string
+	holderID     int64
+	expires      time.Time
+	shown        []int
+	failures     int
+	windowStart  int64
+	windowChecks int
+	used         bool
+	superseded   bool
+	authCode     string
+	authExpires  time.Time
 }
 
 func (r *ref) state(now time.Time) string {
@@ -217,8 +233,8 @@ func loadRef(q querier, code string) (*ref, error) {
 	var expires, authExpires sql.NullInt64
 	var shown string
 	var auth sql.NullString
-	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`, code).
-		Scan(&r.code, &r.holderID, &expires, &shown, &r.failures, &r.used, &r.superseded, &auth, &authExpires)
+	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, window_start, window_checks, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`, code).
+		Scan(&r.code, &r.holderID, &expires, &shown, &r.failures, &r.windowStart, &r.windowChecks, &r.used, &r.superseded, &auth, &authExpires)
 	if err == sql.ErrNoRows {
 		return nil, ErrUnknownReference
 	}
@@ -269,6 +285,9 @@ type CertStatus struct {
 	Predecessor string     `json:"predecessor,omitempty"`
 	Revoked     *time.Time `json:"revoked,omitempty"`
 	Reason      string     `json:"reason,omitempty"`
+	// SupersededFrom is when a renewed certificate will be revoked as
+	// superseded, at the end of the CA's renewal overlap.
+	SupersededFrom *time.Time `json:"superseded_from,omitempty"`
 }
 
 // List returns every holder with their references and certificates.
@@ -330,7 +349,11 @@ func (a *Authority) List(ctx context.Context, fullCodes bool) ([]HolderStatus, e
 			c.Issued, c.NotAfter, c.Predecessor, c.Reason = time.Unix(issued, 0), time.Unix(notAfter, 0), pred.String, reason.String
 			if revoked.Valid {
 				t := time.Unix(revoked.Int64, 0)
-				c.Revoked = &t
+				if t.After(now) {
+					c.SupersededFrom = &t
+				} else {
+					c.Revoked = &t
+				}
 			}
 			hs.Certificates = append(hs.Certificates, c)
 		}
@@ -342,38 +365,156 @@ func (a *Authority) List(ctx context.Context, fullCodes bool) ([]HolderStatus, e
 
 // Revocation reasons (RFC 5280 CRLReason names).
 var revocationReasons = map[string]bool{
-	"unspecified": true, "keyCompromise": true, "affiliationChanged": true,
-	"superseded": true, "cessationOfOperation": true, "certificateHold": false,
+	"unspecified": true, reasonKeyCompromise: true, "affiliationChanged": true,
+	reasonSuperseded: true, "cessationOfOperation": true, "certificateHold": false,
 }
 
-// Revoke marks a certificate revoked. Serial is hex, as List shows it.
+const (
+	reasonKeyCompromise = "keyCompromise"
+	reasonSuperseded    = "superseded"
+)
+
+// certRow is a row of certs, as revocation reads it.
+type certRow struct {
+	serial      string
+	holderID    int64
+	predecessor string
+	revoked     sql.NullInt64 // may lie ahead: superseded after an overlap
+	reason      string
+}
+
+// revokedAt reports whether the certificate is revoked at t.
+func (c *certRow) revokedAt(t time.Time) bool { return c.revoked.Valid && c.revoked.Int64 <= t.Unix() }
+
+func loadCert(q querier, serial string) (*certRow, error) {
+	c := &certRow{serial: serial}
+	var pred, reason sql.NullString
+	err := q.QueryRow(`SELECT holder_id, predecessor, revoked, reason FROM certs WHERE serial = ?`, serial).
+		Scan(&c.holderID, &pred, &c.revoked, &reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrUnknownSerial
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	c.predecessor, c.reason = pred.String, reason.String
+	return c, nil
+}
+
+// Revoke revokes a certificate. Serial is hex in any of the forms
+// ParseSerial accepts. A certificate the root issued (issuing CA, TSA,
+// TLS) needs the root (UseRoot): the root CRL is signed again.
+//
+// A key compromise also revokes the certificates renewed from it, directly
+// or further down (renewal is authenticated by the key, so whoever held it
+// could have renewed), and may be declared for a certificate already
+// revoked as superseded: the reason changes, the time stays.
 func (a *Authority) Revoke(ctx context.Context, serial, reason string) error {
+	_, err := a.RevokeChain(ctx, serial, reason)
+	return err
+}
+
+// RevokeChain is Revoke that returns the serial numbers it revoked: the
+// certificate's, then its successors' for a key compromise.
+func (a *Authority) RevokeChain(ctx context.Context, serial, reason string) ([]string, error) {
 	if reason == "" {
 		reason = "unspecified"
 	}
 	if !revocationReasons[reason] {
-		return &InputError{"reason", fmt.Sprintf("%q is not unspecified, keyCompromise, affiliationChanged, superseded or cessationOfOperation", reason)}
+		return nil, fmt.Errorf("%w: %q", ErrReason, reason)
 	}
-	serial = normSerial(serial)
-	return a.db.tx(ctx, func(tx *sql.Tx) error {
-		var revoked sql.NullInt64
-		err := tx.QueryRow(`SELECT revoked FROM certs WHERE serial = ?`, serial).Scan(&revoked)
-		if err == sql.ErrNoRows {
-			return ErrUnknownSerial
+	serial, err := ParseSerial(serial)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var revoked []string
+	// revoke revokes c unless it already is (for a reason a key
+	// compromise does not override) and reports whether it did.
+	revoke := func(tx *sql.Tx, c *certRow) (bool, error) {
+		at := now.Unix()
+		if c.revokedAt(now) {
+			if c.reason != reasonSuperseded || reason != reasonKeyCompromise {
+				return false, nil
+			}
+			at = c.revoked.Int64
+		}
+		if _, err := tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ?`, at, reason, c.serial); err != nil {
+			return false, fmt.Errorf("ca: database: %w", err)
+		}
+		revoked = append(revoked, c.serial)
+		return true, nil
+	}
+	err = a.db.tx(ctx, func(tx *sql.Tx) error {
+		c, err := loadCert(tx, serial)
+		if errors.Is(err, ErrUnknownSerial) {
+			// Perhaps one the root issued: the issuing CA, the TSA, TLS.
+			var at sql.NullInt64
+			switch err := tx.QueryRow(`SELECT revoked FROM root_certs WHERE serial = ?`, serial).Scan(&at); {
+			case errors.Is(err, sql.ErrNoRows):
+				return ErrUnknownSerial
+			case err != nil:
+				return fmt.Errorf("ca: database: %w", err)
+			case at.Valid:
+				return ErrAlreadyRevoked
+			}
+			revoked = append(revoked, serial)
+			return a.revokeRootIssued(tx, serial, reason, now)
 		}
 		if err != nil {
-			return fmt.Errorf("ca: database: %w", err)
+			return err
 		}
-		if revoked.Valid {
-			return ErrAlreadyRevoked
+		if ok, err := revoke(tx, c); err != nil || !ok {
+			if err == nil {
+				err = ErrAlreadyRevoked
+			}
+			return err
 		}
-		_, err = tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ?`, time.Now().Unix(), reason, serial)
-		return err
+		for reason == reasonKeyCompromise {
+			var next string
+			err := tx.QueryRow(`SELECT serial FROM certs WHERE predecessor = ?`, c.serial).Scan(&next)
+			if errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("ca: database: %w", err)
+			}
+			if c, err = loadCert(tx, next); err != nil {
+				return err
+			}
+			if _, err := revoke(tx, c); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
 }
 
-func normSerial(s string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"), ":", ""))
+// ParseSerial reads a serial number in hexadecimal as people copy it: as
+// List shows it ("10a7b…"), as openssl x509 -serial prints it
+// ("serial=010A7B…": upper case, padded to whole bytes), with colons
+// between bytes ("01:0a:7b…") or with 0x in front, and returns it as the
+// CA writes it (lower case, no leading zeros).
+func ParseSerial(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if k, v, ok := strings.Cut(s, "="); ok && strings.EqualFold(strings.TrimSpace(k), "serial") {
+		s = strings.TrimSpace(v)
+	}
+	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
+		s = s[2:]
+	}
+	s = strings.ReplaceAll(s, ":", "")
+	// Serial numbers are at most 20 bytes (RFC 5280 4.1.2.2); the limit
+	// leaves room for zeros in front.
+	if s == "" || len(s) > 64 || strings.Trim(s, "0123456789abcdefABCDEF") != "" {
+		return "", ErrSerialFormat
+	}
+	n, _ := new(big.Int).SetString(s, 16)
+	return serialHex(n), nil
 }
 
 // serialHex is how serial numbers are written in the database and shown.

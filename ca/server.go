@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +56,7 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
 	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
 	a.validationRoutes(mux) // over HTTPS too, for clients that prefer it
-	return logRequests(log, mux)
+	return logRequests(log, a.ocspGET(mux))
 }
 
 // server is the HTTP face of an Authority.
@@ -116,6 +118,9 @@ func (a *server) writeError(w http.ResponseWriter, err error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="paraphe-est"`)
 	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
 	writeJSON(w, e.Status, protocol.Error{Code: e.Code, Message: e.Message, AttemptsLeft: e.AttemptsLeft})
 }
 
@@ -123,16 +128,17 @@ func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
 	u, _ := url.Parse(a.Config.URL)
 	v, _ := url.Parse(a.Config.ValidationURL)
 	writeJSON(w, http.StatusOK, protocol.ServiceDocument{
-		Version:          1,
-		Name:             a.Config.Name,
-		Activation:       a.url(protocol.ActivationPrefix),
-		EST:              a.url(protocol.ESTPrefix),
-		TSA:              a.url(pathTSA),
-		OCSP:             a.validationURL(pathOCSP),
-		CRL:              a.validationURL(pathIssuingCRL),
-		Endpoints:        []string{hostPort(u.Host, "443"), hostPort(v.Host, "80")},
-		RenewalCoupon:    a.Config.RenewalNeedsCoupon,
-		CertValidityDays: a.Config.CertValidityDays,
+		Version:            1,
+		Name:               a.Config.Name,
+		Activation:         a.url(protocol.ActivationPrefix),
+		EST:                a.url(protocol.ESTPrefix),
+		TSA:                a.url(pathTSA),
+		OCSP:               a.validationURL(pathOCSP),
+		CRL:                a.validationURL(pathIssuingCRL),
+		Endpoints:          []string{hostPort(u.Host, "443"), hostPort(v.Host, "80")},
+		RenewalCoupon:      a.Config.RenewalNeedsCoupon,
+		CertValidityDays:   a.Config.CertValidityDays,
+		RenewalOverlapDays: a.Config.RenewalOverlapDays,
 	})
 }
 
@@ -153,6 +159,12 @@ func (a *server) handleQuestions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *server) handleAnswers(w http.ResponseWriter, r *http.Request) {
+	if wait := a.answerLimit.take(clientKey(r.RemoteAddr)); wait > 0 {
+		e := apiErr(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many answers from this network address in a short time: try again later")
+		e.RetryAfter = wait
+		a.writeError(w, e)
+		return
+	}
 	var in protocol.Answers
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	if err := dec.Decode(&in); err != nil {
@@ -280,15 +292,55 @@ func (a *Authority) TLSConfig() *tls.Config {
 	}
 }
 
+// checkRootCRL says in the log when the root CRL, signed ahead, is about
+// to expire or has: validators then reject it, and with it every
+// signature that depends on the issuing CA.
+func (a *Authority) checkRootCRL(log *slog.Logger, now time.Time) {
+	l, err := a.RootCRLInfo()
+	switch {
+	case err != nil:
+		log.Error("no root CRL to serve: sign one with paraphe-ca root crl", "err", err.Error())
+	case !now.Before(l.NextUpdate):
+		log.Error("the root CRL has expired: sign it again with paraphe-ca root crl", "next_update", l.NextUpdate)
+	case l.NextUpdate.Sub(now) < 14*24*time.Hour:
+		log.Warn("the root CRL expires soon: sign it again with paraphe-ca root crl", "next_update", l.NextUpdate)
+	}
+}
+
+// maxHeaderBytes bounds a request's line and headers on both listeners:
+// the protocol's largest are an OCSP GET (a few hundred bytes) and HTTP
+// Basic credentials.
+const maxHeaderBytes = 16 << 10
+
 // Serve runs the HTTPS server on l, and the plain-HTTP validation server
 // on lv when it is not nil, until ctx is done; then shuts down gracefully.
+// Each listener serves at most MaxConnections connections at once.
 func (a *Authority) Serve(ctx context.Context, l, lv net.Listener, log *slog.Logger) error {
+	n := a.MaxConnections
+	if n <= 0 {
+		n = DefaultMaxConnections
+	}
+	a.checkRootCRL(log, time.Now())
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				a.checkRootCRL(log, now)
+			}
+		}
+	}()
 	errc := make(chan error, 2)
 	var plain *http.Server
 	if lv != nil {
 		plain = &http.Server{Handler: a.ValidationHandler(log), ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+			MaxHeaderBytes: maxHeaderBytes,
+			ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		lv := newLimitListener(lv, n, log)
 		go func() { errc <- plain.Serve(lv) }()
 	}
 	srv := &http.Server{
@@ -298,8 +350,10 @@ func (a *Authority) Serve(ctx context.Context, l, lv net.Listener, log *slog.Log
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	l = newLimitListener(l, n, log)
 	go func() { errc <- srv.ServeTLS(l, "", "") }()
 	select {
 	case err := <-errc:

@@ -1,28 +1,21 @@
 package ca
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"database/sql"
 	"encoding/asn1"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/digitorus/timestamp"
 	"golang.org/x/crypto/ocsp"
-
-	"github.com/paraphe/paraphe/internal/atomicfile"
 )
 
 // The services signatures need besides issuance: an RFC 3161 time-stamping
@@ -63,7 +56,7 @@ func (a *Authority) validationURL(path string) string {
 
 // newTSA issues the time-stamping certificate (root-signed, extended key
 // usage timeStamping only and critical, as RFC 3161 requires).
-func newTSA(cfg Config, root *x509.Certificate, rootKey crypto.Signer) (*x509.Certificate, crypto.Signer, error) {
+func newTSA(cfg Config, root *Root) (*x509.Certificate, crypto.Signer, error) {
 	key, err := newKey(cfg.KeyType)
 	if err != nil {
 		return nil, nil, err
@@ -79,35 +72,16 @@ func newTSA(cfg Config, root *x509.Certificate, rootKey crypto.Signer) (*x509.Ce
 		BasicConstraintsValid: true,
 		CRLDistributionPoints: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCRL},
 		IssuingCertificateURL: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCer},
-	}, root, key.Public(), rootKey)
+	}, root.Cert, key.Public(), root.key)
 	return cert, key, err
 }
 
-// loadServices reads the TSA identity and the root key (for the root's
-// CRL), creating the TSA in folders made before it existed.
-func (a *Authority) loadServices() error {
-	rootKey, err := readKey(filepath.Join(a.Dir, fileRootKey))
-	if err != nil {
+// loadServices reads the TSA identity.
+func (a *Authority) loadServices() (err error) {
+	if a.tsaCert, err = readCert(filepath.Join(a.Dir, fileTSACert)); err != nil {
 		return err
 	}
-	a.rootKey = rootKey
-	certPath, keyPath := filepath.Join(a.Dir, fileTSACert), filepath.Join(a.Dir, fileTSAKey)
-	if _, err := os.Stat(certPath); errors.Is(err, os.ErrNotExist) {
-		cert, key, err := newTSA(a.Config, a.Root, rootKey)
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(keyPath, pemKey(key), 0o600); err != nil {
-			return fmt.Errorf("ca: %w", err)
-		}
-		if err := atomicfile.Write(certPath, pemCert(cert), 0o644); err != nil {
-			return fmt.Errorf("ca: %w", err)
-		}
-	}
-	if a.tsaCert, err = readCert(certPath); err != nil {
-		return err
-	}
-	a.tsaKey, err = readKey(keyPath)
+	a.tsaKey, err = readKey(filepath.Join(a.Dir, fileTSAKey))
 	return err
 }
 
@@ -123,21 +97,35 @@ func (a *server) handleTSA(w http.ResponseWriter, r *http.Request) {
 	}
 	reply, err := a.Timestamp(body, time.Now())
 	if err != nil {
-		a.log.Error("timestamp", "err", err.Error())
+		a.log.Info("timestamp request refused", "err", err.Error())
 		reply, _ = timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadDataFormat)
 	}
 	w.Header().Set("Content-Type", "application/timestamp-reply")
 	w.Write(reply)
 }
 
-// Timestamp answers an RFC 3161 request (DER) with a signed token.
+// Timestamp answers an RFC 3161 request (DER) with a signed token, or
+// with a rejection (RFC 3161 2.4.2) when the request uses a hash the TSA
+// does not accept, carries an imprint whose length is not that hash's,
+// asks for another policy, or carries any extension: the TSA supports
+// none, and RFC 3161 has it refuse those it does not, critical or not.
 func (a *Authority) Timestamp(req []byte, now time.Time) ([]byte, error) {
 	q, err := timestamp.ParseRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	if q.HashAlgorithm != crypto.SHA256 && q.HashAlgorithm != crypto.SHA384 && q.HashAlgorithm != crypto.SHA512 {
-		return timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadAlgorithm)
+	reject := func(why timestamp.FailureInfo) ([]byte, error) {
+		return timestamp.CreateErrorResponse(timestamp.Rejection, why)
+	}
+	switch {
+	case q.HashAlgorithm != crypto.SHA256 && q.HashAlgorithm != crypto.SHA384 && q.HashAlgorithm != crypto.SHA512:
+		return reject(timestamp.BadAlgorithm)
+	case len(q.HashedMessage) != q.HashAlgorithm.Size():
+		return reject(timestamp.BadDataFormat)
+	case q.TSAPolicyOID != nil && !q.TSAPolicyOID.Equal(oidTSAPolicy):
+		return reject(timestamp.UnacceptedPolicy)
+	case len(q.Extensions) > 0:
+		return reject(timestamp.UnacceptedExtension)
 	}
 	ts := timestamp.Timestamp{
 		HashAlgorithm:     q.HashAlgorithm,
@@ -152,115 +140,67 @@ func (a *Authority) Timestamp(req []byte, now time.Time) ([]byte, error) {
 	return ts.CreateResponseWithOpts(a.tsaCert, a.tsaKey, crypto.SHA256)
 }
 
-func (a *server) handleOCSP(w http.ResponseWriter, r *http.Request) {
-	var der []byte
-	var err error
-	if r.Method == http.MethodGet {
-		der, err = base64.StdEncoding.DecodeString(strings.TrimPrefix(r.URL.Path, pathOCSP+"/"))
-	} else {
-		der, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
-	}
-	w.Header().Set("Content-Type", "application/ocsp-response")
-	if err != nil {
-		w.Write(ocsp.MalformedRequestErrorResponse)
-		return
-	}
-	reply, err := a.OCSP(der, time.Now())
-	if err != nil {
-		w.Write(ocsp.MalformedRequestErrorResponse)
-		return
-	}
-	w.Write(reply)
-}
-
-// OCSP answers an OCSP request for a certificate of the issuing CA,
-// signed by the issuing CA itself.
-func (a *Authority) OCSP(der []byte, now time.Time) ([]byte, error) {
-	q, err := ocsp.ParseRequest(der)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := ocsp.Response{
-		SerialNumber: q.SerialNumber,
-		ThisUpdate:   now.Add(-time.Minute).UTC().Truncate(time.Second),
-		NextUpdate:   now.Add(time.Hour).UTC().Truncate(time.Second),
-		Status:       ocsp.Unknown,
-	}
-	if keyHash(q.HashAlgorithm, a.Issuer) != nil && bytes.Equal(q.IssuerKeyHash, keyHash(q.HashAlgorithm, a.Issuer)) {
-		var revoked sql.NullInt64
-		var reason sql.NullString
-		err := a.db.QueryRow(`SELECT revoked, reason FROM certs WHERE serial = ?`, serialHex(q.SerialNumber)).Scan(&revoked, &reason)
-		switch {
-		case err == nil && revoked.Valid:
-			tmpl.Status = ocsp.Revoked
-			tmpl.RevokedAt = time.Unix(revoked.Int64, 0).UTC()
-			tmpl.RevocationReason = revocationReason[reason.String]
-		case err == nil:
-			tmpl.Status = ocsp.Good
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, err
-		}
-	}
-	return ocsp.CreateResponse(a.Issuer, a.Issuer, tmpl, a.issuerKey)
-}
-
-// keyHash is the hash of the issuer's public key as OCSP requests carry it.
-func keyHash(h crypto.Hash, issuer *x509.Certificate) []byte {
-	if !h.Available() {
-		return nil
-	}
-	var spki struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}
-	if _, err := asn1.Unmarshal(issuer.RawSubjectPublicKeyInfo, &spki); err != nil {
-		return nil
-	}
-	hh := h.New()
-	hh.Write(spki.PublicKey.RightAlign())
-	return hh.Sum(nil)
-}
-
-// CRL returns the current CRL of the issuing CA (root false) or of the root.
-func (a *Authority) CRL(root bool, now time.Time) ([]byte, error) {
+// CRL returns the current CRL of the issuing CA.
+func (a *Authority) CRL(now time.Time) ([]byte, error) {
 	tmpl := &x509.RevocationList{
 		Number:     big.NewInt(now.Unix()),
 		ThisUpdate: now.Add(-time.Minute),
 		NextUpdate: now.Add(24 * time.Hour),
 	}
-	issuer, key := a.Issuer, a.issuerKey
-	if root {
-		issuer, key = a.Root, a.rootKey
-	} else {
-		rows, err := a.db.Query(`SELECT serial, revoked, reason FROM certs WHERE revoked IS NOT NULL`)
-		if err != nil {
-			return nil, fmt.Errorf("ca: database: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var serial, reason string
-			var at int64
-			if err := rows.Scan(&serial, &at, &reason); err != nil {
-				return nil, fmt.Errorf("ca: database: %w", err)
-			}
-			n, _ := new(big.Int).SetString(serial, 16)
-			tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{
-				SerialNumber: n, RevocationTime: time.Unix(at, 0), ReasonCode: revocationReason[reason]})
-		}
+	// A supersession may lie ahead, at the end of a renewal overlap.
+	entries, err := revokedEntries(a.db, `SELECT serial, revoked, reason FROM certs WHERE revoked IS NOT NULL AND revoked <= ?`, now.Unix())
+	if err != nil {
+		return nil, err
 	}
-	return x509.CreateRevocationList(nil, tmpl, issuer, key)
+	tmpl.RevokedCertificateEntries = entries
+	return x509.CreateRevocationList(nil, tmpl, a.Issuer, a.issuerKey)
 }
 
-func (a *server) handleCRL(root bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		der, err := a.CRL(root, time.Now())
-		if err != nil {
-			a.writeError(w, err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/pkix-crl")
-		w.Write(der)
+// revokedEntries are the CRL entries of a query's rows (serial, revoked,
+// reason).
+func revokedEntries(q rowQuerier, query string, args ...any) ([]x509.RevocationListEntry, error) {
+	rows, err := q.Query(query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
 	}
+	defer rows.Close()
+	var out []x509.RevocationListEntry
+	for rows.Next() {
+		var serial, reason string
+		var at int64
+		if err := rows.Scan(&serial, &at, &reason); err != nil {
+			return nil, fmt.Errorf("ca: database: %w", err)
+		}
+		n, _ := new(big.Int).SetString(serial, 16)
+		out = append(out, x509.RevocationListEntry{SerialNumber: n, RevocationTime: time.Unix(at, 0), ReasonCode: revocationReason[reason]})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	return out, nil
+}
+
+func (a *server) handleCRL(w http.ResponseWriter, r *http.Request) {
+	der, err := a.CRL(time.Now())
+	if err != nil {
+		a.writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Write(der)
+}
+
+// handleRootCRL serves the root's CRL from the file signed ahead: the
+// server has no root key.
+func (a *server) handleRootCRL(w http.ResponseWriter, r *http.Request) {
+	der, err := a.RootCRL()
+	if err != nil {
+		a.log.Error("root CRL", "err", err.Error())
+		http.Error(w, "the root CRL is not available", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Write(der)
 }
 
 func (a *server) handleCert(c *x509.Certificate) http.HandlerFunc {
@@ -277,14 +217,13 @@ func (ca *Authority) ValidationHandler(log *slog.Logger) http.Handler {
 	a := &server{ca, log}
 	mux := http.NewServeMux()
 	a.validationRoutes(mux)
-	return logRequests(log, mux)
+	return logRequests(log, a.ocspGET(mux))
 }
 
 func (a *server) validationRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+pathOCSP, a.handleOCSP)
-	mux.HandleFunc("GET "+pathOCSP+"/", a.handleOCSP)
-	mux.HandleFunc("GET "+pathIssuingCRL, a.handleCRL(false))
-	mux.HandleFunc("GET "+pathRootCRL, a.handleCRL(true))
+	mux.HandleFunc("POST "+pathOCSP, a.handleOCSP) // GET: see ocspGET
+	mux.HandleFunc("GET "+pathIssuingCRL, a.handleCRL)
+	mux.HandleFunc("GET "+pathRootCRL, a.handleRootCRL)
 	mux.HandleFunc("GET "+pathIssuingCer, a.handleCert(a.Issuer))
 	mux.HandleFunc("GET "+pathRootCer, a.handleCert(a.Root))
 }

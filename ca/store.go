@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS refs (
 	created      INTEGER NOT NULL,
 	expires      INTEGER NOT NULL,
 	shown        TEXT NOT NULL,              -- question indexes shown, "0,2,4"
-	failures     INTEGER NOT NULL DEFAULT 0,
+	failures     INTEGER NOT NULL DEFAULT 0, -- wrong answer sets, and attempts being checked
+	window_start  INTEGER NOT NULL DEFAULT 0, -- start of the current window of answer checks
+	window_checks INTEGER NOT NULL DEFAULT 0, -- answer checks in that window, right ones included
 	used         INTEGER NOT NULL DEFAULT 0,
 	superseded   INTEGER NOT NULL DEFAULT 0, -- a newer code was issued (reissue)
 	auth_code    TEXT,                       -- one-time, cleared when used
@@ -53,6 +55,15 @@ CREATE TABLE IF NOT EXISTS certs (
 	der         BLOB NOT NULL,
 	revoked     INTEGER,
 	reason      TEXT
+);
+CREATE TABLE IF NOT EXISTS root_certs ( -- what the root issued: issuing CA, TSA, TLS
+	serial    TEXT PRIMARY KEY,
+	role      TEXT NOT NULL,
+	issued    INTEGER NOT NULL,
+	not_after INTEGER NOT NULL,
+	der       BLOB NOT NULL,
+	revoked   INTEGER,
+	reason    TEXT
 );
 CREATE TABLE IF NOT EXISTS coupons (
 	hash    TEXT PRIMARY KEY, -- SHA-256 of the code; the code itself is not kept
@@ -71,11 +82,35 @@ func openDB(path string) (*store, error) {
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	if err := migrate(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ca: database %s: %w", path, err)
 	}
 	return &store{db}, nil
+}
+
+// columns added since the first schema, for databases made before them.
+var columns = []struct{ table, column, decl string }{
+	{"refs", "window_start", "INTEGER NOT NULL DEFAULT 0"},
+	{"refs", "window_checks", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+func migrate(db *sql.DB) error {
+	if _, err := db.Exec(schema); err != nil {
+		return err
+	}
+	for _, c := range columns {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := db.Exec("ALTER TABLE " + c.table + " ADD COLUMN " + c.column + " " + c.decl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // tx runs f in one immediate transaction.

@@ -25,6 +25,10 @@ type ServiceDocument struct {
 	RenewalCoupon bool `json:"renewal_coupon"`
 	// CertValidityDays is how long the certificates it issues last.
 	CertValidityDays int `json:"cert_validity_days"`
+	// RenewalOverlapDays is how long a renewed certificate stays valid
+	// after its successor is issued (0: it is revoked as superseded at
+	// once).
+	RenewalOverlapDays int `json:"renewal_overlap_days"`
 }
 
 // CouponHeader carries the coupon code of a renewal (simplereenroll).
@@ -75,9 +79,15 @@ const (
 	CodeBadCSR           = "bad_csr"
 	CodeRevoked          = "certificate_revoked"
 	CodeAlreadyRenewed   = "already_renewed"
-	CodeCouponRequired   = "coupon_required"
-	CodeCouponInvalid    = "coupon_invalid"
-	CodeInternal         = "internal"
+	// CodePredecessorRevoked: a certificate this one renewed (directly or
+	// further back) is revoked, so this one cannot renew.
+	CodePredecessorRevoked = "predecessor_revoked"
+	CodeCouponRequired     = "coupon_required"
+	CodeCouponInvalid      = "coupon_invalid"
+	// CodeRateLimited: too many requests of this kind from this client or
+	// on this reference; the Retry-After header says when to try again.
+	CodeRateLimited = "rate_limited"
+	CodeInternal    = "internal"
 )
 
 // Error is the JSON body of every 4xx/5xx reply of the activation API and of

@@ -51,7 +51,7 @@ func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writ
 	}
 	cmds := map[string]func([]string) error{
 		"init": c.init, "enroll": c.enroll, "list": c.list, "revoke": c.revoke,
-		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon,
+		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon, "root": c.root,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -122,8 +122,24 @@ func (c *command) explain(err error) error {
 		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.unknown_serial"), Hint: p.T("ca.hint.list"), Err: err}
 	case errors.Is(err, ca.ErrStillUsable):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.still_usable"), Hint: p.T("ca.hint.force"), Err: err}
+	case errors.Is(err, ca.ErrSerialFormat):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.serial_format"), Hint: p.T("ca.hint.list"), Err: err}
+	case errors.Is(err, ca.ErrReason):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.reason"), Hint: p.T("ca.hint.reason"), Err: err}
 	case errors.Is(err, ca.ErrAlreadyRevoked):
 		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.already_revoked"), Err: err}
+	case errors.Is(err, ca.ErrNeedRoot):
+		return &cli.ExitError{Code: exitUsage, Message: p.T("ca.err.need_root"), Hint: p.T("ca.hint.need_root"), Err: err}
+	case errors.Is(err, ca.ErrNoRoot):
+		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.no_root"), Hint: p.T("ca.hint.no_root"), Err: err}
+	case errors.Is(err, ca.ErrWrongRoot):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.wrong_root"), Hint: p.T("ca.hint.no_root"), Err: err}
+	case errors.Is(err, ca.ErrRootExists):
+		return &cli.ExitError{Code: exitState, Message: p.T("ca.err.root_exists"), Hint: p.T("ca.hint.other_root_dir"), Err: err}
+	case errors.Is(err, ca.ErrRootCRLDays):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.root_crl_days"), Err: err}
+	case errors.Is(err, ca.ErrRenewalOverlap):
+		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.renewal_overlap"), Err: err}
 	case errors.Is(err, ca.ErrNoCA):
 		return &cli.ExitError{Code: exitNotFound, Message: p.T("ca.err.no_ca"), Hint: p.T("ca.hint.init"), Err: err}
 	case errors.Is(err, ca.ErrExists):
@@ -151,63 +167,92 @@ func (c *command) init(args []string) error {
 	fs.IntVar(&o.Validity, "validity", 1095, c.p.T("ca.flag.validity"))
 	fs.Var(&hosts, "host", c.p.T("ca.flag.host"))
 	fs.BoolVar(&o.RenewalCoupon, "renewal-coupon", false, c.p.T("ca.flag.renewal_coupon"))
+	fs.IntVar(&o.RenewalOverlap, "renewal-overlap", 0, c.p.T("ca.flag.renewal_overlap"))
+	fs.IntVar(&o.RootCRLDays, "root-crl-days", 90, c.p.T("ca.flag.root_crl_days"))
+	rootDir := c.rootDirFlag(fs)
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
 	if *dir == "" {
 		return c.usage(c.p.T("ca.need_dir"))
 	}
-	o.Hosts = hosts
+	o.Hosts, o.RootDir = hosts, rootDirOf(*dir, *rootDir)
 	if err := ca.Init(*dir, o); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, c.p.T("ca.init.done", "Dir", *dir, "Policy", filepath.Join(*dir, "policy.json")))
+	fmt.Fprintln(c.stdout, c.p.T("ca.init.root", "Root", o.RootDir, "Days", o.RootCRLDays))
 	return nil
 }
 
+// rootDirFlag adds --root-dir, the folder of the root CA's key.
+func (c *command) rootDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("root-dir", "", c.p.T("ca.flag.root_dir"))
+}
+
+// rootDirOf is the root folder given, or the one init makes by default:
+// beside the CA folder, never in it.
+func rootDirOf(dir, rootDir string) string {
+	if rootDir != "" {
+		return rootDir
+	}
+	return filepath.Clean(dir) + "-root"
+}
+
+// useRoot opens the root key in rootDir for a.
+func useRoot(a *ca.Authority, dir, rootDir string) error {
+	r, err := ca.OpenRoot(rootDirOf(dir, rootDir))
+	if err != nil {
+		return err
+	}
+	return a.UseRoot(r)
+}
+
 func (c *command) enroll(args []string) error {
+	// The record, answers included, comes from a file or standard input:
+	// a command line is read by every user of the machine (ps,
+	// /proc/PID/cmdline) and kept in shell histories. Older scripts that
+	// still pass --question and --answer are told so, not shown a flag
+	// error.
+	for _, arg := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if strings.HasPrefix(arg, "-") && (name == "answer" || name == "question") {
+			return &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.answers_on_command_line"), Hint: c.p.T("ca.hint.record_file")}
+		}
+	}
 	fs := c.flags("enroll")
 	dir := c.dirFlag(fs)
-	var h ca.Holder
-	var qs, as multiFlag
 	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
-	fs.StringVar(&h.Name, "name", "", c.p.T("ca.flag.holder_name"))
-	fs.StringVar(&h.Title, "title", "", c.p.T("ca.flag.title"))
-	fs.StringVar(&h.MemberNumber, "member-number", "", c.p.T("ca.flag.member_number"))
-	fs.StringVar(&h.Organization, "organization", "", c.p.T("ca.flag.organization"))
-	fs.StringVar(&h.Email, "email", "", c.p.T("ca.flag.email"))
-	fs.Var(&qs, "question", c.p.T("ca.flag.question"))
-	fs.Var(&as, "answer", c.p.T("ca.flag.answer"))
+	file := fs.String("file", "", c.p.T("ca.flag.file"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
-	if h.Name == "" {
-		// The record comes as JSON on standard input, so that answers
-		// never appear on a command line.
-		dec := json.NewDecoder(c.stdin)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&h); err != nil {
-			return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_json", "Err", err.Error()), Hint: c.p.T("ca.hint.record_json")}
+	in := c.stdin
+	if *file != "" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_file", "Err", err.Error()), Hint: c.p.T("ca.hint.record_file"), Err: err}
 		}
-	} else {
-		if len(qs) != len(as) {
-			return c.usage(c.p.T("ca.err.question_answer_pairs"))
-		}
-		for i := range qs {
-			h.Questions = append(h.Questions, ca.Question{Question: qs[i], Answer: as[i]})
-		}
+		defer f.Close()
+		in = f
+	}
+	var h ca.Holder
+	dec := json.NewDecoder(in)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_json", "Err", err.Error()), Hint: c.p.T("ca.hint.record_json")}
 	}
 	a, err := c.open(*dir)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	code, err := a.Enroll(context.Background(), h)
+	id, code, err := a.EnrollHolder(context.Background(), h)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		h.Questions = nil
+		h.ID, h.Questions = id, nil
 		json.NewEncoder(c.stdout).Encode(struct {
 			ca.Holder
 			Reference string `json:"reference"`
@@ -224,11 +269,15 @@ func (c *command) list(args []string) error {
 	dir := c.dirFlag(fs)
 	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
 	full := fs.Bool("full-codes", false, c.p.T("ca.flag.full_codes"))
+	caCerts := fs.Bool("ca", false, c.p.T("ca.flag.ca_certs"))
 	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *caCerts {
+		return c.listAuthority(a, *asJSON)
+	}
 	hs, err := a.List(context.Background(), *full)
 	if err != nil {
 		return err
@@ -253,8 +302,13 @@ func (c *command) list(args []string) error {
 		certs := []string{}
 		for _, ct := range h.Certificates {
 			s := ct.Serial
-			if ct.Revoked != nil {
+			switch {
+			case ct.Revoked != nil && ct.Reason == "superseded":
+				s += " (" + c.p.T("ca.list.superseded") + ")"
+			case ct.Revoked != nil:
 				s += " (" + c.p.T("ca.list.revoked") + ")"
+			case ct.SupersededFrom != nil:
+				s += " (" + c.p.T("ca.list.superseded_from", "Date", c.p.Date(*ct.SupersededFrom)) + ")"
 			}
 			certs = append(certs, s)
 		}
@@ -263,19 +317,69 @@ func (c *command) list(args []string) error {
 	return tw.Flush()
 }
 
+// listAuthority lists the certificates the root issued, and until when
+// the root CRL is signed.
+func (c *command) listAuthority(a *ca.Authority, asJSON bool) error {
+	certs, err := a.ListAuthority(context.Background())
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return cli.WriteJSON(c.stdout, certs)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, c.p.T("ca.list.ca_header"))
+	for _, ct := range certs {
+		state := c.p.T("ca.list.in_use")
+		switch {
+		case ct.Revoked != nil:
+			state = c.p.T("ca.list.revoked")
+		case !ct.Current:
+			state = c.p.T("ca.list.replaced")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t(%s)\t%s\n", c.p.T("ca.role."+ct.Role), ct.Serial, c.p.Date(ct.NotAfter), state, ct.Subject)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if l, err := a.RootCRLInfo(); err == nil {
+		fmt.Fprintln(c.stdout, c.p.T("ca.list.root_crl", "Date", c.p.Date(l.NextUpdate)))
+	}
+	return nil
+}
+
 func (c *command) revoke(args []string) error {
 	fs := c.flags("revoke")
 	dir := c.dirFlag(fs)
 	reason := fs.String("reason", "unspecified", c.p.T("ca.flag.reason"))
+	rootDir := c.rootDirFlag(fs)
 	pos, a, err := c.parseOpen(fs, dir, args, 1)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Revoke(context.Background(), pos[0], *reason); err != nil {
+	serial, err := ca.ParseSerial(pos[0])
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.stdout, c.p.T("ca.revoke.done", "Serial", pos[0]))
+	if *rootDir != "" {
+		if err := useRoot(a, *dir, *rootDir); err != nil {
+			return err
+		}
+	}
+	revoked, err := a.RevokeChain(context.Background(), serial, *reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.revoke.done", "Serial", serial))
+	if len(revoked) > 1 {
+		fmt.Fprintln(c.stdout, c.p.T("ca.revoke.successors", "Serials", strings.Join(revoked[1:], ", ")))
+	}
+	if *rootDir != "" {
+		if l, err := a.RootCRLInfo(); err == nil {
+			fmt.Fprintln(c.stdout, c.p.T("ca.root_crl.signed", "Date", c.p.Date(l.NextUpdate)))
+		}
+	}
 	return nil
 }
 
@@ -322,11 +426,26 @@ func (c *command) serve(args []string) error {
 	dir := c.dirFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8443", c.p.T("ca.flag.addr"))
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", c.p.T("ca.flag.http_addr"))
+	maxConns := fs.Int("max-connections", ca.DefaultMaxConnections, c.p.T("ca.flag.max_connections"))
 	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	// The server never holds the root key: the root folder is kept
+	// apart, offline; the root CRL is a file signed ahead.
+	if p := a.RootKeyInFolder(); p != "" {
+		return &cli.ExitError{Code: exitState, Message: c.p.T("ca.err.root_key_in_folder", "File", p),
+			Hint: c.p.T("ca.hint.root_key_in_folder", "File", p, "Dir", *dir, "Root", rootDirOf(*dir, "")), Err: ca.ErrRootKeyInFolder}
+	}
+	if _, err := a.RootCRLInfo(); err != nil {
+		return &cli.ExitError{Code: exitState, Message: c.p.T("ca.err.no_root_crl"),
+			Hint: c.p.T("ca.hint.root_crl", "Dir", *dir, "Root", rootDirOf(*dir, "")), Err: err}
+	}
+	if *maxConns < 1 {
+		return c.usage(c.p.T("ca.err.max_connections"))
+	}
+	a.MaxConnections = *maxConns
 	l, lv, err := listeners(*addr, *httpAddr)
 	if err != nil {
 		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr+" "+*httpAddr), Hint: c.p.T("ca.hint.listen"), Err: err}
@@ -366,6 +485,47 @@ func (c *command) coupon(args []string) error {
 	for _, code := range codes {
 		fmt.Fprintln(c.stdout, code)
 	}
+	return nil
+}
+
+// root runs the commands that need the root CA's key.
+func (c *command) root(args []string) error {
+	if len(args) == 0 || (args[0] != "crl" && args[0] != "renew") {
+		return c.usage(c.p.T("ca.usage.root"))
+	}
+	fs := c.flags("root")
+	dir := c.dirFlag(fs)
+	rootDir := c.rootDirFlag(fs)
+	npos := 0
+	if args[0] == "renew" {
+		npos = 1
+	}
+	pos, a, err := c.parseOpen(fs, dir, args[1:], npos)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := useRoot(a, *dir, *rootDir); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if args[0] == "crl" {
+		l, err := a.SignRootCRL(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, c.p.T("ca.root_crl.signed", "Date", c.p.Date(l.NextUpdate)))
+		return nil
+	}
+	if pos[0] != ca.RoleTLS && pos[0] != ca.RoleTSA {
+		return c.usage(c.p.T("ca.usage.root"))
+	}
+	old, cert, err := a.RenewServiceCert(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.root.renewed", "Role", c.p.T("ca.role."+pos[0]), "Serial", ca.SerialOf(cert), "Date", c.p.Date(cert.NotAfter)))
+	fmt.Fprintln(c.stdout, c.p.T("ca.root.renewed_next", "Old", old, "Dir", *dir, "Root", rootDirOf(*dir, *rootDir)))
 	return nil
 }
 

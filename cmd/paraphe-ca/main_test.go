@@ -31,13 +31,17 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("second init: %d %s", code, stderr)
 	}
 
-	// Enrol from flags, and from JSON with --json output.
-	code, stdout, stderr := runCA(t, "", "enroll", "--dir", dir, "--name", "Anna Rossi", "--title", "Avvocato",
-		"--member-number", "RM-889", "--organization", "Ordine degli Avvocati di Roma",
-		"--question", "Città?", "--answer", "Roma", "--question", "Animale?", "--answer", "Micio",
-		"--question", "Scuola?", "--answer", "Carducci")
+	// Enrol from a file, and from standard input with --json output.
+	record := filepath.Join(t.TempDir(), "anna.json")
+	os.WriteFile(record, []byte(`{"name": "Anna Rossi", "title": "Avvocato", "member_number": "RM-889",
+		"organization": "Ordine degli Avvocati di Roma", "questions": [{"question": "Città?", "answer": "Roma"},
+		{"question": "Animale?", "answer": "Micio"}, {"question": "Scuola?", "answer": "Carducci"}]}`), 0o600)
+	code, stdout, stderr := runCA(t, "", "enroll", "--dir", dir, "--file", record)
 	if code != exitOK || len(testenv.LastLine(stdout)) != 19 {
-		t.Fatalf("enroll from flags: %d %q %s", code, stdout, stderr)
+		t.Fatalf("enroll --file: %d %q %s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCA(t, "", "enroll", "--dir", dir, "--file", filepath.Join(dir, "missing.json")); code != exitInput || !strings.Contains(stderr, "missing.json") {
+		t.Fatalf("enroll --file with no such file: %d %s", code, stderr)
 	}
 	code, stdout, _ = runCA(t, testenv.HolderJSON(), "enroll", "--dir", dir, "--json")
 	var rec struct {
@@ -58,9 +62,6 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if code, _, stderr := runCA(t, `{"name": "X", "title": "T", "member_number": "1", "organization": "O", "questions": []}`, "enroll", "--dir", dir); code != exitInput || !strings.Contains(stderr, "questions") {
 		t.Fatalf("no questions: %d %s", code, stderr)
-	}
-	if code, _, stderr := runCA(t, "", "enroll", "--dir", dir, "--name", "A", "--question", "Q?"); code != exitUsage {
-		t.Fatalf("question without answer: %d %s", code, stderr)
 	}
 
 	code, stdout, _ = runCA(t, "", "list", "--dir", dir, "--json")
@@ -112,5 +113,28 @@ func TestUsageAndMissingDir(t *testing.T) {
 	}
 	if code, _, stderr := runCA(t, "", "serve", "--dir", t.TempDir()); code != exitNotFound || !strings.Contains(stderr, "holds no CA") {
 		t.Fatalf("serve on an empty folder: %d %s", code, stderr)
+	}
+}
+
+// Answers never go on a command line, where every user of the machine
+// reads them (ps, /proc/PID/cmdline) and shells keep them in history.
+func TestEnrollRefusesAnswersOnTheCommandLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	if code, _, stderr := runCA(t, "", "init", "--dir", dir); code != exitOK {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	for _, args := range [][]string{
+		{"--name", "Anna Rossi", "--question", "Città?", "--answer", "Roma"},
+		{"--answer=Roma"},
+		{"-answer", "Roma"},
+		{"--question", "Città?"},
+	} {
+		code, _, stderr := runCA(t, testenv.HolderJSON(), append([]string{"enroll", "--dir", dir}, args...)...)
+		if code != exitUsage || !strings.Contains(stderr, "never on the command line") || strings.Contains(stderr, "Roma") {
+			t.Errorf("enroll %v: %d %s", args, code, stderr)
+		}
+	}
+	if _, stdout, _ := runCA(t, "", "list", "--dir", dir, "--json"); strings.TrimSpace(stdout) != "[]" {
+		t.Fatalf("a refused enrolment registered someone: %s", stdout)
 	}
 }

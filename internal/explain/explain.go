@@ -208,6 +208,8 @@ func refusal(p *i18n.Printer, se *activation.ServerError, err error) *cli.ExitEr
 		return e(ExitRefused, p.T("err.unauthorized"), p.T("hint.retry"))
 	case protocol.CodeRevoked:
 		return e(ExitRefused, p.T("err.revoked"), p.T("hint.new_ref"))
+	case protocol.CodePredecessorRevoked:
+		return e(ExitRefused, p.T("err.predecessor_revoked"), p.T("hint.new_ref"))
 	case protocol.CodeAlreadyRenewed:
 		return e(ExitRefused, p.T("err.already_renewed"), p.T("hint.certs"))
 	case protocol.CodeCouponRequired:
@@ -216,6 +218,8 @@ func refusal(p *i18n.Printer, se *activation.ServerError, err error) *cli.ExitEr
 		return e(ExitRefused, p.T("err.coupon_invalid"), p.T("hint.coupon"))
 	case protocol.CodeInternal:
 		return e(ExitRefused, p.T("err.ca_internal"), p.T("hint.later"))
+	case protocol.CodeRateLimited:
+		return e(ExitRefused, p.T("err.rate_limited"), p.T("hint.rate_limited"))
 	}
 	return e(ExitRefused, p.T("err.refused", "Message", se.Message), p.T("hint.ask_ca"))
 }

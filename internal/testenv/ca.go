@@ -131,12 +131,14 @@ func (c *CA) Enroll(t testing.TB) string {
 
 // CAProcess is a "paraphe-ca serve" process.
 type CAProcess struct {
-	Dir    string
-	URL    string
-	Policy string
-	Log    *Buffer // everything the server wrote to stderr
-	cmd    *exec.Cmd
-	done   chan struct{}
+	Dir string
+	URL string
+	// ValidationURL serves OCSP, CRLs and CA certificates over plain HTTP.
+	ValidationURL string
+	Policy        string
+	Log           *Buffer // everything the server wrote to stderr
+	cmd           *exec.Cmd
+	done          chan struct{}
 }
 
 // StartCAProcess creates a CA in a temporary folder with "bin init --url
@@ -145,6 +147,24 @@ type CAProcess struct {
 // so that the port is the CA's own from the start. It waits for the line
 // that says the server listens, and stops it when the test ends.
 func StartCAProcess(t testing.TB, bin string, initArgs ...string) *CAProcess {
+	t.Helper()
+	return StartCAProcessWith(t, bin, CAProcessOptions{InitArgs: initArgs})
+}
+
+// CAProcessOptions change what StartCAProcessWith does.
+type CAProcessOptions struct {
+	InitArgs []string
+	// Dir is the CA folder to create (default: one in t.TempDir()).
+	Dir string
+	// Prepare runs between init and serve.
+	Prepare func(dir string)
+	// Wrapper runs serve under another command ("setpriv", "--reuid=…",
+	// "--"): "bin serve --dir DIR" is appended to it.
+	Wrapper []string
+}
+
+// StartCAProcessWith is StartCAProcess with options.
+func StartCAProcessWith(t testing.TB, bin string, o CAProcessOptions) *CAProcess {
 	t.Helper()
 	var files []*os.File
 	var addrs []string
@@ -162,14 +182,21 @@ func StartCAProcess(t testing.TB, bin string, initArgs ...string) *CAProcess {
 		files = append(files, f)
 		addrs = append(addrs, l.Addr().String())
 	}
-	dir := filepath.Join(t.TempDir(), "ca")
+	dir := o.Dir
+	if dir == "" {
+		dir = filepath.Join(t.TempDir(), "ca")
+	}
 	url := "https://" + addrs[0]
-	init := exec.Command(bin, append([]string{"init", "--dir", dir, "--url", url, "--validation-url", "http://" + addrs[1]}, initArgs...)...)
+	init := exec.Command(bin, append([]string{"init", "--dir", dir, "--url", url, "--validation-url", "http://" + addrs[1]}, o.InitArgs...)...)
 	if out, err := init.CombinedOutput(); err != nil {
 		t.Fatalf("paraphe-ca init: %v\n%s", err, out)
 	}
+	if o.Prepare != nil {
+		o.Prepare(dir)
+	}
 	p := &CAProcess{Dir: dir, Log: &Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--dir", dir)
+	args := append(append([]string{}, o.Wrapper...), bin, "serve", "--dir", dir)
+	p.cmd = exec.Command(args[0], args[1:]...)
 	p.cmd.ExtraFiles = files
 	p.cmd.Env = append(os.Environ(), "LISTEN_FDS=2")
 	stderr, err := p.cmd.StderrPipe()
@@ -198,8 +225,12 @@ func StartCAProcess(t testing.TB, bin string, initArgs ...string) *CAProcess {
 	}()
 	t.Cleanup(p.Stop)
 	p.Policy = filepath.Join(dir, "policy.json")
+	p.ValidationURL = "http://" + addrs[1]
 	return p
 }
+
+// PID is the server's process id.
+func (p *CAProcess) PID() int { return p.cmd.Process.Pid }
 
 // Stop ends the server gracefully (SIGTERM) and waits for it.
 func (p *CAProcess) Stop() {
@@ -241,26 +272,47 @@ func GoBuild(t testing.TB, dir string, pkgs ...string) string {
 // returns the certificate the CA issues for key.
 func (c *CA) Issue(t testing.TB, key crypto.Signer) *x509.Certificate {
 	t.Helper()
+	return Issue(t, c.Authority, key)
+}
+
+// Issue enrols Holder in a, answers its questions and returns the
+// certificate a issues for key, all in process.
+func Issue(t testing.TB, a *ca.Authority, key crypto.Signer) *x509.Certificate {
+	t.Helper()
 	ctx := context.Background()
-	ref := c.Enroll(t)
-	q, err := c.Questions(ctx, ref)
+	ref, err := a.Enroll(ctx, Holder())
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := c.Answer(ctx, ref, Answers[:len(q.Questions)])
+	q, err := a.Questions(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	auth, err := a.Answer(ctx, ref, Answers[:len(q.Questions)])
 	if err != nil {
 		t.Fatal(err)
 	}
-	csr, _ := x509.ParseCertificateRequest(der)
-	leaf, err := c.EnrollCSR(ctx, ref, protocol.EnrollPassword(auth.Code, csr.RawSubjectPublicKeyInfo), csr)
+	csr := CSR(t, key)
+	leaf, err := a.EnrollCSR(ctx, ref, protocol.EnrollPassword(auth.Code, csr.RawSubjectPublicKeyInfo), csr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return leaf
+}
+
+// CSR is an empty certificate request signed by key: the CA takes the
+// subject from its records.
+func CSR(t testing.TB, key crypto.Signer) *x509.CertificateRequest {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return csr
 }
 
 // PolicyWith writes a copy of the policy file at path, changed by edit

@@ -1,0 +1,121 @@
+package ca
+
+import (
+	"crypto"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+)
+
+// withNonce returns the OCSP request der with a nonce extension holding
+// value (as extnValue, already encoded).
+func withNonce(t *testing.T, der, value []byte) []byte {
+	t.Helper()
+	var q ocspRequest
+	if _, err := asn1.Unmarshal(der, &q); err != nil {
+		t.Fatal(err)
+	}
+	q.TBS.Extensions = []pkix.Extension{{Id: oidOCSPNonce, Value: value}}
+	out, err := asn1.Marshal(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func octets(t *testing.T, b []byte) []byte {
+	der, err := asn1.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func TestOCSPRequests(t *testing.T) {
+	a := newCA(t, InitOptions{})
+	leaf, err := activate(t, a, mustEnroll(t, a), p256(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ocsp.CreateRequest(leaf, a.Issuer, &ocsp.RequestOptions{Hash: crypto.SHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 129)
+	for _, tt := range []struct {
+		name      string
+		req       []byte
+		malformed bool
+		nonce     []byte // extnValue the reply must carry
+	}{
+		{"no nonce", plain, false, nil},
+		{"32-octet nonce", withNonce(t, plain, octets(t, make([]byte, 32))), false, octets(t, make([]byte, 32))},
+		{"128-octet nonce", withNonce(t, plain, octets(t, big[:128])), false, octets(t, big[:128])},
+		{"bare nonce of an older client", withNonce(t, plain, []byte("0123456789abcdef")), false, []byte("0123456789abcdef")},
+		{"empty nonce", withNonce(t, plain, octets(t, nil)), true, nil},
+		{"129-octet nonce", withNonce(t, plain, octets(t, big)), true, nil},
+		{"garbage", []byte("not DER"), true, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			reply, err := a.OCSP(tt.req, time.Now())
+			if tt.malformed {
+				if !errors.Is(err, errOCSPMalformed) {
+					t.Fatalf("got %v, want a malformed request", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := ocsp.ParseResponseForCert(reply, leaf, a.Issuer)
+			if err != nil || resp.Status != ocsp.Good {
+				t.Fatalf("reply %+v %v", resp, err)
+			}
+			// x/crypto/ocsp keeps no responseExtensions: read them here.
+			var r ocspResponse
+			var basic ocspBasic
+			var data ocspData
+			if _, err := asn1.Unmarshal(reply, &r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := asn1.Unmarshal(r.Bytes.Response, &basic); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := asn1.Unmarshal(basic.Data.FullBytes, &data); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for _, e := range data.Extensions {
+				if e.Id.Equal(oidOCSPNonce) {
+					got = e.Value
+				}
+			}
+			if string(got) != string(tt.nonce) {
+				t.Fatalf("nonce %x, want %x", got, tt.nonce)
+			}
+		})
+	}
+	// Another CA's certificate (here: the issuing CA asked about under
+	// the root) is unknown.
+	other, _ := ocsp.CreateRequest(a.Issuer, a.Root, nil)
+	reply, err := a.OCSP(other, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := ocsp.ParseResponse(reply, a.Issuer); err != nil || resp.Status != ocsp.Unknown {
+		t.Fatalf("another CA's certificate: %+v %v", resp, err)
+	}
+}
+
+func mustEnroll(t *testing.T, a *Authority) string {
+	t.Helper()
+	ref, err := a.Enroll(t.Context(), holder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
