@@ -64,13 +64,18 @@ func writeXRef(b *bytes.Buffer, offs map[int]int64, trailer string) {
 }
 
 func verifyBytes(t *testing.T, p *testPKI, data []byte) SignatureReport {
+	return verifyReport(t, p, data).Signatures[0]
+}
+
+func verifyReport(t *testing.T, p *testPKI, data []byte) *Report {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "x.pdf")
 	os.WriteFile(path, data, 0o644)
 	rep, err := Verify(context.Background(), path, VerifyOptions{Anchors: anchorsOf(p.root.Raw)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rep.Signatures[0]
+	return rep
 }
 
 // Signature wrapping: the sig dict used by the verifier is replaced (through
