@@ -77,7 +77,7 @@ func (v *verifyScreen) open(path string) {
 		v.cancel() // a newer file replaces the one being verified
 	}
 	pol, _ := u.policy()
-	opts := local.VerifyOptions(pol, v.online.Checked)
+	opts, _ := local.VerifyOptions(pol, v.online.Checked)
 	var rep *pdf.Report
 	v.gen++
 	gen := v.gen

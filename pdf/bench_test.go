@@ -3,8 +3,8 @@ package pdf
 import (
 	"bufio"
 	"context"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"

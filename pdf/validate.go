@@ -216,6 +216,13 @@ func (v *verifier) judgeSignature(ctx context.Context, e *examined, later []*exa
 			r.ValidationTime, r.ExpiredSince = *poe, past.anchor != nil
 		}
 	}
+	if res.problem == TrustExpired && res.anchor == nil {
+		// Expired, and no proof of an earlier time: would it chain to
+		// anything trusted while it was valid? If not, that is the news.
+		if within := v.anchors.chain(cert, cert.NotAfter.Add(-time.Second), cert.NotAfter.Add(-time.Second), UsageSignatures, x509.ExtKeyUsageAny); within.problem == TrustUnknownAuthority {
+			res = within
+		}
+	}
 	if res.anchor != nil && !signingUsage(cert) {
 		res = chainResult{chain: res.chain, problem: TrustUsage}
 	}

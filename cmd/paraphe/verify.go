@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 
+	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
@@ -20,55 +23,154 @@ type verifyJSON struct {
 	Valid  bool         `json:"valid"`
 }
 
+// fileJSON is one file in "paraphe verify --json".
+type fileJSON struct {
+	File           string       `json:"file"`
+	Valid          bool         `json:"valid"`
+	Code           int          `json:"code"`
+	Error          string       `json:"error,omitempty"`
+	ValidationTime string       `json:"validation_time,omitempty"`
+	Signatures     []verifyJSON `json:"signatures,omitempty"`
+}
+
 func (a *app) verify(args []string) error {
 	fs := a.flags("verify")
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
 	online := fs.Bool("online", false, a.p.T("flag.online"))
+	report := fs.String("report", "", a.p.T("flag.report"))
+	passwordFile := fs.String("password-file", "", a.p.T("flag.password_file"))
 	files, err := cli.Parse(fs, args)
 	if err != nil {
 		return a.usageErr(err)
 	}
-	if len(files) != 1 {
+	if len(files) == 0 || (*report != "" && len(files) != 1) {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.verify")}
 	}
 	pol, _ := a.policy()
-	opts := local.VerifyOptions(pol, *online)
+	opts, warnings := local.VerifyOptions(pol, *online)
+	for _, w := range warnings {
+		fmt.Fprintln(a.stderr, explain.TrustWarning(a.p, w))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
 	defer cancel()
-	rep, err := pdf.Verify(ctx, files[0], opts)
-	if errors.Is(err, pdf.ErrNoSignature) {
-		return &cli.ExitError{Code: explain.ExitNotSigned, Message: a.p.T("verify.unsigned", "File", files[0])}
+	code := explain.ExitOK
+	var first *cli.ExitError
+	var all []fileJSON
+	for i, file := range files {
+		if len(files) > 1 && !*asJSON {
+			if i > 0 {
+				fmt.Fprintln(a.stdout)
+			}
+			fmt.Fprintln(a.stdout, a.p.T("verify.file", "File", file))
+		}
+		fj, ferr := a.verifyFile(ctx, file, opts, *passwordFile, *report, !*asJSON)
+		if ferr != nil {
+			if first == nil {
+				first = ferr
+			}
+			if len(files) > 1 && !*asJSON {
+				fmt.Fprintln(a.stdout, "  "+ferr.Message)
+			}
+		}
+		code = worstExit(code, fj.Code)
+		all = append(all, fj)
+	}
+	if *asJSON {
+		if len(files) == 1 {
+			cli.WriteJSON(a.stdout, all[0])
+		} else {
+			cli.WriteJSON(a.stdout, all)
+		}
+	}
+	switch {
+	case len(files) == 1 && first != nil:
+		return first
+	case code == explain.ExitOK:
+		return nil
+	case code == explain.ExitSigInvalid || code == explain.ExitSigModified || code == explain.ExitSigUntrusted:
+		return &cli.ExitError{Code: code, Message: a.p.T(map[int]string{explain.ExitSigInvalid: "verify.err.invalid",
+			explain.ExitSigModified: "verify.err.modified", explain.ExitSigUntrusted: "verify.err.untrusted"}[code])}
+	}
+	return &cli.ExitError{Code: code, Message: a.p.T("verify.err.files")}
+}
+
+// verifyFile verifies one file; an encrypted one is opened with the empty
+// password, then the one from --password-file, PARAPHE_PDF_PASSWORD or the
+// terminal. It prints the signatures unless quiet, and writes the ETSI
+// validation report to report when one is asked.
+func (a *app) verifyFile(ctx context.Context, file string, opts pdf.VerifyOptions, passwordFile, report string, print bool) (fileJSON, *cli.ExitError) {
+	fj := fileJSON{File: file}
+	rep, err := pdf.Verify(ctx, file, opts)
+	if errors.Is(err, pdf.ErrPassword) {
+		pw, perr := a.pdfPassword(passwordFile, file)
+		if perr == nil {
+			opts.Password = pw
+			rep, err = pdf.Verify(ctx, file, opts)
+		}
 	}
 	if err != nil {
-		return explain.Sign(a.p, err, files[0])
+		var e *cli.ExitError
+		switch {
+		case errors.Is(err, pdf.ErrNoSignature):
+			e = &cli.ExitError{Code: explain.ExitNotSigned, Message: a.p.T("verify.unsigned", "File", file)}
+		case errors.Is(err, pdf.ErrPassword):
+			e = &cli.ExitError{Code: explain.ExitPDFEncrypted, Message: a.p.T("err.pdf_password", "File", file), Hint: a.p.T("hint.pdf_password"), Err: err}
+		default:
+			e = explain.Sign(a.p, err, file)
+		}
+		fj.Code, fj.Error = e.Code, e.Message
+		return fj, e
 	}
-	code := explain.ExitOK
-	var out []verifyJSON
+	fj.ValidationTime = rep.ValidationTime.UTC().Format("2006-01-02T15:04:05Z")
 	for i, s := range rep.Signatures {
 		v := verifyJSON{SignatureReport: s, Valid: s.Valid()}
 		if s.Certificate != nil {
 			h := pkcs.HolderOf(s.Certificate)
 			v.Signer = &h
 		}
-		out = append(out, v)
-		code = worstExit(code, verifyExit(s))
-		if !*asJSON {
+		fj.Signatures = append(fj.Signatures, v)
+		fj.Code = worstExit(fj.Code, verifyExit(s))
+		if print {
 			a.printSignature(i+1, v)
 		}
 	}
-	if *asJSON {
-		cli.WriteJSON(a.stdout, struct {
-			File           string       `json:"file"`
-			Valid          bool         `json:"valid"`
-			ValidationTime string       `json:"validation_time"`
-			Signatures     []verifyJSON `json:"signatures"`
-		}{rep.File, code == explain.ExitOK, rep.ValidationTime.UTC().Format("2006-01-02T15:04:05Z"), out})
+	fj.Valid = fj.Code == explain.ExitOK
+	if report != "" {
+		if err := writeReport(report, file, rep, opts.Password); err != nil {
+			e := &cli.ExitError{Code: explain.ExitError, Message: a.p.T("verify.report_failed", "File", report, "Err", err.Error()), Err: err}
+			fj.Code, fj.Error = e.Code, e.Message
+			return fj, e
+		}
 	}
-	if code != explain.ExitOK {
-		return &cli.ExitError{Code: code, Message: a.p.T(map[int]string{explain.ExitSigInvalid: "verify.err.invalid",
-			explain.ExitSigModified: "verify.err.modified", explain.ExitSigUntrusted: "verify.err.untrusted"}[code])}
+	return fj, nil
+}
+
+// writeReport writes rep as an ETSI TS 119 102-2 report, whole or not at
+// all; the report reads the signatures' evidence from the file again.
+func writeReport(path, file string, rep *pdf.Report, password []byte) error {
+	fh, err := os.Open(file)
+	if err != nil {
+		return err
 	}
-	return nil
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := rep.WriteETSI(&b, fh, fi.Size(), pdf.ETSIOptions{Validator: "Paraphe " + version, Password: password}); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, b.Bytes(), 0o644)
+}
+
+// pdfPassword reads a document's password from a file, the environment or
+// the terminal (never an argument).
+func (a *app) pdfPassword(file, pdfName string) ([]byte, error) {
+	if file == "" && os.Getenv("PARAPHE_PDF_PASSWORD") == "" && !a.term.IsTerminal() {
+		return nil, pdf.ErrPassword
+	}
+	return a.secret(file, "PARAPHE_PDF_PASSWORD", a.p.T("prompt.pdf_password", "File", pdfName))
 }
 
 // verifyExit is a signature's exit code: 30 failed (altered, broken,
@@ -86,11 +188,26 @@ func verifyExit(s pdf.SignatureReport) int {
 	return explain.ExitSigUntrusted
 }
 
-// worstExit keeps the most serious of two verification exit codes: failed,
-// then changed, then not confirmed.
+// worstExit keeps the more serious of two exit codes of verification: a
+// file that could not be read, then failed, changed, not confirmed, not
+// signed.
 func worstExit(a, b int) int {
-	rank := map[int]int{explain.ExitOK: 0, explain.ExitSigUntrusted: 1, explain.ExitSigModified: 2, explain.ExitSigInvalid: 3}
-	if rank[b] > rank[a] {
+	rank := func(c int) int {
+		switch c {
+		case explain.ExitOK:
+			return 0
+		case explain.ExitNotSigned:
+			return 1
+		case explain.ExitSigUntrusted:
+			return 2
+		case explain.ExitSigModified:
+			return 3
+		case explain.ExitSigInvalid:
+			return 4
+		}
+		return 5
+	}
+	if rank(b) > rank(a) {
 		return b
 	}
 	return a

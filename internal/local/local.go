@@ -177,8 +177,10 @@ func Checks(p *config.Policy, now func() time.Time) func(context.Context) []netc
 }
 
 // VerifyOptions trust what this computer trusts: the policy's anchors (p
-// may be nil) and the system's roots, through the policy's proxy.
-func VerifyOptions(p *config.Policy, online bool) pdf.VerifyOptions {
+// may be nil) and the system's roots, through the policy's proxy. Sources
+// of trust that could not be read come back as warnings: verification
+// goes on without them.
+func VerifyOptions(p *config.Policy, online bool) (pdf.VerifyOptions, []error) {
 	opts := pdf.VerifyOptions{Online: online}
 	if p != nil {
 		for _, s := range p.CA.Anchors {
@@ -193,5 +195,5 @@ func VerifyOptions(p *config.Policy, online bool) pdf.VerifyOptions {
 	if sys, err := x509.SystemCertPool(); err == nil {
 		opts.Roots = sys
 	}
-	return opts
+	return opts, nil
 }
