@@ -122,6 +122,39 @@ func verifyList(data []byte, allowed []*x509.Certificate, now time.Time) ([]byte
 		return nil, nil, err
 	}
 
+	// Which references, and how: one to the whole document, with the
+	// enveloped-signature transform and a canonicalization; the others to
+	// elements of the document (the SignedProperties).
+	rootID := root.SelectAttrValue("Id", "")
+	var docRef *reference
+	var fragments []*reference
+	for i := range info.refs {
+		r := &info.refs[i]
+		if r.hasURI && (r.uri == "" || rootID != "" && r.uri == "#"+rootID) {
+			if docRef != nil {
+				return nil, nil, &SignatureError{Problem: SigMalformed, Detail: "two references to the document"}
+			}
+			docRef = r
+			continue
+		}
+		if err := r.checkFragment(); err != nil {
+			return nil, nil, err
+		}
+		fragments = append(fragments, r)
+	}
+	if docRef == nil {
+		return nil, nil, &SignatureError{Problem: SigPartial}
+	}
+	c14n, prefixes := "", ""
+	switch t := docRef.transforms; {
+	case len(t) == 1 && t[0].alg == algEnveloped:
+		c14n = string(dsig.CanonicalXML10RecAlgorithmId)
+	case len(t) == 2 && t[0].alg == algEnveloped && isC14N(t[1].alg):
+		c14n, prefixes = t[1].alg, t[1].prefixes
+	default:
+		return nil, nil, &SignatureError{Problem: SigUnsupported, Detail: "transforms of the document reference"}
+	}
+
 	// The signature value over the canonical SignedInfo, by an allowed
 	// certificate.
 	canonSI, err := canonicalSubtree(si, info.c14n, info.c14nPrefixes, true)
@@ -136,35 +169,12 @@ func verifyList(data []byte, allowed []*x509.Certificate, now time.Time) ([]byte
 		return nil, nil, &SignatureError{Problem: SigSignerExpired, Signer: signer}
 	}
 
-	// Every reference must hold; one of them must be the whole document.
-	rootID := root.SelectAttrValue("Id", "")
-	var docRef *reference
-	for i := range info.refs {
-		r := &info.refs[i]
-		if r.hasURI && (r.uri == "" || rootID != "" && r.uri == "#"+rootID) {
-			if docRef != nil {
-				return nil, nil, &SignatureError{Problem: SigMalformed, Detail: "two references to the document"}
-			}
-			docRef = r
-			continue
-		}
-		if err := checkFragmentReference(doc, r); err != nil {
+	// Every digest must hold: the fragments' first, while the signature is
+	// still in the document, then the document's.
+	for _, r := range fragments {
+		if err := checkFragmentDigest(doc, r); err != nil {
 			return nil, nil, err
 		}
-	}
-	if docRef == nil {
-		return nil, nil, &SignatureError{Problem: SigPartial}
-	}
-
-	// The document reference: enveloped-signature, then a canonicalization.
-	c14n, prefixes := "", ""
-	switch t := docRef.transforms; {
-	case len(t) == 1 && t[0].alg == algEnveloped:
-		c14n = string(dsig.CanonicalXML10RecAlgorithmId)
-	case len(t) == 2 && t[0].alg == algEnveloped && isC14N(t[1].alg):
-		c14n, prefixes = t[1].alg, t[1].prefixes
-	default:
-		return nil, nil, &SignatureError{Problem: SigUnsupported, Detail: "transforms of the document reference"}
 	}
 	root.RemoveChild(sig)
 	canon, err := canonicalSubtree(root, c14n, prefixes, false)
@@ -342,13 +352,23 @@ func parseSignedInfo(si *etree.Element) (*signedInfo, error) {
 	return &info, nil
 }
 
-// checkFragmentReference checks a same-document reference ("#id"), such
-// as the one to the XAdES SignedProperties.
-func checkFragmentReference(doc *etree.Document, r *reference) error {
+// checkFragment checks that a reference is a same-document one ("#id"),
+// such as the one to the XAdES SignedProperties, with at most a
+// canonicalization as transform.
+func (r *reference) checkFragment() error {
 	id, ok := strings.CutPrefix(r.uri, "#")
 	if !r.hasURI || !ok || id == "" {
 		return &SignatureError{Problem: SigUnsupported, Detail: "reference " + r.uri}
 	}
+	if t := r.transforms; len(t) > 1 || len(t) == 1 && !isC14N(t[0].alg) {
+		return &SignatureError{Problem: SigUnsupported, Detail: "transforms of reference " + r.uri}
+	}
+	return nil
+}
+
+// checkFragmentDigest checks the digest of a same-document reference.
+func checkFragmentDigest(doc *etree.Document, r *reference) error {
+	id := strings.TrimPrefix(r.uri, "#")
 	var target *etree.Element
 	n := 0
 	for _, el := range doc.FindElements("//*") {
@@ -363,12 +383,8 @@ func checkFragmentReference(doc *etree.Document, r *reference) error {
 		return &SignatureError{Problem: SigMalformed, Detail: fmt.Sprintf("reference %s names %d elements", r.uri, n)}
 	}
 	c14n, prefixes := string(dsig.CanonicalXML10RecAlgorithmId), ""
-	switch t := r.transforms; {
-	case len(t) == 0:
-	case len(t) == 1 && isC14N(t[0].alg):
-		c14n, prefixes = t[0].alg, t[0].prefixes
-	default:
-		return &SignatureError{Problem: SigUnsupported, Detail: "transforms of reference " + r.uri}
+	if len(r.transforms) == 1 {
+		c14n, prefixes = r.transforms[0].alg, r.transforms[0].prefixes
 	}
 	canon, err := canonicalSubtree(target, c14n, prefixes, false)
 	if err != nil {

@@ -41,6 +41,9 @@ type SignOptions struct {
 	// NoDocumentReference leaves the reference to the whole list out: the
 	// signature then covers only its own SignedProperties.
 	NoDocumentReference bool
+	// RootID references the document as "#" and the root's Id attribute
+	// instead of "".
+	RootID bool
 	// SigningTime defaults to now.
 	SigningTime time.Time
 }
@@ -125,7 +128,11 @@ func (s *Signer) SignWith(t testing.TB, unsigned []byte, o SignOptions) []byte {
 	if !o.NoDocumentReference {
 		ref := si.CreateElement("ds:Reference")
 		ref.CreateAttr("Id", "ref-"+id)
-		ref.CreateAttr("URI", "")
+		uri := ""
+		if o.RootID {
+			uri = "#" + root.SelectAttrValue("Id", "")
+		}
+		ref.CreateAttr("URI", uri)
 		tr := ref.CreateElement("ds:Transforms")
 		tr.CreateElement("ds:Transform").CreateAttr("Algorithm", "http://www.w3.org/2000/09/xmldsig#enveloped-signature")
 		tr.CreateElement("ds:Transform").CreateAttr("Algorithm", c14n)
