@@ -31,10 +31,10 @@
 // RSA-PSS, ECDSA in XMLDSig's r‖s or DER, Ed25519; SHA-2 or SHA-3; SHA-1
 // is refused); one reference to the whole document (URI "" or the root's
 // Id) with the enveloped-signature transform followed by a
-// canonicalization (C14N 1.0, 1.1 or exclusive, with goxmldsig's
-// canonicalizers) whose digest holds; every other reference a
-// same-document one (the XAdES SignedProperties) whose digest holds. Only
-// the octets the document reference covers are parsed.
+// canonicalization (C14N 1.0, 1.1 or exclusive) whose digest holds; every
+// other reference one to an element of the signature (the XAdES
+// SignedProperties) whose digest holds. Only the octets the document
+// reference covers are parsed.
 // The XAdES signing-certificate property is not checked: the signer is
 // whichever allowed certificate's key verifies, which pinning decides.
 //
@@ -62,12 +62,21 @@
 // certificates announced by an earlier LOTL rather than by the Official
 // Journal) is not followed.
 //
-// # Sizes
+// # Sizes and XML
 //
 // Certificate files are capped at MaxFileSize, lists at
-// TrustedLists.MaxSize (DefaultMaxListSize). A list is held in memory as
-// a tree while its signature is checked (canonicalization needs the whole
-// document); it is then read one trust service provider at a time.
-// encoding/xml fetches no external entity, and a list with a DTD is
-// refused.
+// TrustedLists.MaxSize (DefaultMaxListSize). A list is never held as a
+// tree: it is read in passes over its bytes with encoding/xml, one to find
+// its root and signature, one to canonicalize the document as its
+// reference says, streaming into the digest, one to decode it one trust
+// service provider at a time. Only the signature, a few KiB, becomes a
+// tree, for goxmldsig (github.com/russellhaering/goxmldsig) to
+// canonicalize its SignedInfo and SignedProperties. The canonical forms
+// are checked in the tests against the JDK's XML signature
+// implementation. encoding/xml fetches no external entity, and a list
+// with a DTD is refused. One divergence from XML parsers is inherited
+// from encoding/xml: it does not normalize a tab or line break written
+// as such inside an attribute value (XML 1.0 §3.3.3), so a list with one
+// would fail to verify (refused, never wrongly accepted); trusted lists
+// have none.
 package trust

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"strings"
 	"time"
@@ -81,50 +82,55 @@ var ErrNotTrustedList = errors.New("trust: not an ETSI TS 119 612 trusted list")
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
+// verified is a list whose signature holds.
+type verified struct {
+	data             []byte
+	sigStart, sigEnd int64
+	signer           *x509.Certificate
+}
+
+// content returns the octets the signature covers: the list without its
+// signature. They are the only ones a caller may read.
+func (v *verified) content() io.Reader {
+	return io.MultiReader(bytes.NewReader(v.data[:v.sigStart]), bytes.NewReader(v.data[v.sigEnd:]))
+}
+
 // verifyList checks the enveloped signature of a trusted list against the
-// certificates allowed to sign it, at time now, and returns the canonical
-// form of the list without its signature: the very octets the signature
-// covers, the only ones the caller may read.
-func verifyList(data []byte, allowed []*x509.Certificate, now time.Time) ([]byte, *x509.Certificate, error) {
-	// etree reports truncated and mismatched markup; documentParts refuses
-	// text, a DTD or a second element outside the root. (etree's
-	// ValidateInput would also refuse the newline after the root that
-	// real lists end with.)
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(bytes.TrimPrefix(data, utf8BOM)); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotTrustedList, err)
-	}
-	root, before, after, err := documentParts(doc)
+// certificates allowed to sign it, at time now.
+func verifyList(data []byte, allowed []*x509.Certificate, now time.Time) (*verified, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	s, err := scanList(data)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 
-	var sigs []*etree.Element
-	for _, c := range root.ChildElements() {
-		if c.Tag == "Signature" && c.NamespaceURI() == nsDSig {
-			sigs = append(sigs, c)
-		}
+	// The signature alone becomes a tree, inside a copy of the root's start
+	// tag so that the namespaces in scope are the same.
+	var wrapped bytes.Buffer
+	wrapped.Write(data[s.rootStart:s.rootEnd])
+	wrapped.Write(data[s.sigStart:s.sigEnd])
+	wrapped.WriteString("</" + s.rootName + ">")
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(wrapped.Bytes()); err != nil {
+		return nil, &SignatureError{Problem: SigMalformed, Detail: err.Error()}
 	}
-	switch len(sigs) {
-	case 0:
-		return nil, nil, &SignatureError{Problem: SigMissing}
-	case 1:
-	default:
-		return nil, nil, &SignatureError{Problem: SigSeveral}
+	root := doc.Root()
+	if root == nil || len(root.ChildElements()) != 1 {
+		return nil, &SignatureError{Problem: SigMalformed}
 	}
-	sig := sigs[0]
+	sig := root.ChildElements()[0]
 	si, value, keyInfo, err := signatureParts(sig)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	info, err := parseSignedInfo(si)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 
 	// Which references, and how: one to the whole document, with the
 	// enveloped-signature transform and a canonicalization; the others to
-	// elements of the document (the SignedProperties).
+	// elements of the signature (the SignedProperties).
 	rootID := root.SelectAttrValue("Id", "")
 	var docRef *reference
 	var fragments []*reference
@@ -132,18 +138,18 @@ func verifyList(data []byte, allowed []*x509.Certificate, now time.Time) ([]byte
 		r := &info.refs[i]
 		if r.hasURI && (r.uri == "" || rootID != "" && r.uri == "#"+rootID) {
 			if docRef != nil {
-				return nil, nil, &SignatureError{Problem: SigMalformed, Detail: "two references to the document"}
+				return nil, &SignatureError{Problem: SigMalformed, Detail: "two references to the document"}
 			}
 			docRef = r
 			continue
 		}
 		if err := r.checkFragment(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		fragments = append(fragments, r)
 	}
 	if docRef == nil {
-		return nil, nil, &SignatureError{Problem: SigPartial}
+		return nil, &SignatureError{Problem: SigPartial}
 	}
 	c14n, prefixes := "", ""
 	switch t := docRef.transforms; {
@@ -152,91 +158,37 @@ func verifyList(data []byte, allowed []*x509.Certificate, now time.Time) ([]byte
 	case len(t) == 2 && t[0].alg == algEnveloped && isC14N(t[1].alg):
 		c14n, prefixes = t[1].alg, t[1].prefixes
 	default:
-		return nil, nil, &SignatureError{Problem: SigUnsupported, Detail: "transforms of the document reference"}
+		return nil, &SignatureError{Problem: SigUnsupported, Detail: "transforms of the document reference"}
 	}
 
 	// The signature value over the canonical SignedInfo, by an allowed
 	// certificate.
 	canonSI, err := canonicalSubtree(si, info.c14n, info.c14nPrefixes, true)
 	if err != nil {
-		return nil, nil, &SignatureError{Problem: SigMalformed, Detail: err.Error()}
+		return nil, &SignatureError{Problem: SigMalformed, Detail: err.Error()}
 	}
 	signer, err := findSigner(info.method, canonSI, value, allowed, keyInfo)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if now.Before(signer.NotBefore) || now.After(signer.NotAfter) {
-		return nil, nil, &SignatureError{Problem: SigSignerExpired, Signer: signer}
+		return nil, &SignatureError{Problem: SigSignerExpired, Signer: signer}
 	}
 
-	// Every digest must hold: the fragments' first, while the signature is
-	// still in the document, then the document's.
+	// Every digest must hold.
 	for _, r := range fragments {
-		if err := checkFragmentDigest(doc, r); err != nil {
-			return nil, nil, err
+		if err := checkFragmentDigest(doc, r, s.ids); err != nil {
+			return nil, err
 		}
 	}
-	root.RemoveChild(sig)
-	canon, err := canonicalSubtree(root, c14n, prefixes, false)
-	if err != nil {
-		return nil, nil, &SignatureError{Problem: SigMalformed, Detail: err.Error()}
-	}
-	// The document node: processing instructions outside the root element
-	// are part of it (XML C14N §2.1); comments are not (URI "").
 	h := docRef.hash.New()
-	for _, pi := range before {
-		h.Write(piBytes(pi))
-		h.Write([]byte{'\n'})
-	}
-	h.Write(canon)
-	for _, pi := range after {
-		h.Write([]byte{'\n'})
-		h.Write(piBytes(pi))
+	if err := canonicalDocument(h, data, s, c14n, prefixes); err != nil {
+		return nil, err
 	}
 	if !bytes.Equal(h.Sum(nil), docRef.digest) {
-		return nil, nil, &SignatureError{Problem: SigAltered, Signer: signer}
+		return nil, &SignatureError{Problem: SigAltered, Signer: signer}
 	}
-	return canon, signer, nil
-}
-
-// documentParts returns the root element and the processing instructions
-// before and after it; a DTD or a second root makes the document no list.
-func documentParts(doc *etree.Document) (root *etree.Element, before, after []*etree.ProcInst, err error) {
-	for _, tok := range doc.Child {
-		switch t := tok.(type) {
-		case *etree.Element:
-			if root != nil {
-				return nil, nil, nil, fmt.Errorf("%w: several root elements", ErrNotTrustedList)
-			}
-			root = t
-		case *etree.Directive:
-			return nil, nil, nil, fmt.Errorf("%w: document type declaration", ErrNotTrustedList)
-		case *etree.ProcInst:
-			if t.Target == "xml" {
-				continue // the XML declaration
-			}
-			if root == nil {
-				before = append(before, t)
-			} else {
-				after = append(after, t)
-			}
-		case *etree.CharData:
-			if strings.TrimSpace(t.Data) != "" {
-				return nil, nil, nil, fmt.Errorf("%w: text outside the root element", ErrNotTrustedList)
-			}
-		}
-	}
-	if root == nil || root.Tag != "TrustServiceStatusList" || root.NamespaceURI() != nsTSL {
-		return nil, nil, nil, ErrNotTrustedList
-	}
-	return root, before, after, nil
-}
-
-func piBytes(pi *etree.ProcInst) []byte {
-	if pi.Inst == "" {
-		return []byte("<?" + pi.Target + "?>")
-	}
-	return []byte("<?" + pi.Target + " " + pi.Inst + "?>")
+	return &verified{data: data, sigStart: s.sigStart, sigEnd: s.sigEnd, signer: signer}, nil
 }
 
 // signatureParts checks the shape of ds:Signature: SignedInfo,
@@ -366,8 +318,9 @@ func (r *reference) checkFragment() error {
 	return nil
 }
 
-// checkFragmentDigest checks the digest of a same-document reference.
-func checkFragmentDigest(doc *etree.Document, r *reference) error {
+// checkFragmentDigest checks the digest of a same-document reference; doc
+// holds the signature, ids counts the Ids of the whole list.
+func checkFragmentDigest(doc *etree.Document, r *reference, ids map[string]int) error {
 	id := strings.TrimPrefix(r.uri, "#")
 	var target *etree.Element
 	n := 0
@@ -379,8 +332,11 @@ func checkFragmentDigest(doc *etree.Document, r *reference) error {
 			}
 		}
 	}
-	if n != 1 {
-		return &SignatureError{Problem: SigMalformed, Detail: fmt.Sprintf("reference %s names %d elements", r.uri, n)}
+	switch {
+	case ids[id] != 1:
+		return &SignatureError{Problem: SigMalformed, Detail: fmt.Sprintf("reference %s names %d elements", r.uri, ids[id])}
+	case n != 1:
+		return &SignatureError{Problem: SigUnsupported, Detail: "reference " + r.uri + " outside the signature"}
 	}
 	c14n, prefixes := string(dsig.CanonicalXML10RecAlgorithmId), ""
 	if len(r.transforms) == 1 {

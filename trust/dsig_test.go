@@ -35,15 +35,15 @@ func TestVerifyListAccepts(t *testing.T) {
 			// signed here, so it must fail as altered, not pass.
 			data = bytes.Replace(data, []byte(`<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>`),
 				[]byte(`</ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>`), 1)
-			_, _, err := verifyList(data, []*x509.Certificate{s.Cert}, time.Now())
+			_, err := verifyList(data, []*x509.Certificate{s.Cert}, time.Now())
 			wantProblem(t, err, SigInvalid) // SignedInfo changed: the signature value no longer holds
 			continue
 		}
-		if _, _, err := verifyList(data, []*x509.Certificate{s.Cert}, time.Now()); err != nil {
+		if _, err := verifyList(data, []*x509.Certificate{s.Cert}, time.Now()); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 		// A byte order mark is no part of the document.
-		if _, _, err := verifyList(append([]byte{0xef, 0xbb, 0xbf}, data...), []*x509.Certificate{s.Cert}, time.Now()); err != nil {
+		if _, err := verifyList(append([]byte{0xef, 0xbb, 0xbf}, data...), []*x509.Certificate{s.Cert}, time.Now()); err != nil {
 			t.Errorf("%s with BOM: %v", name, err)
 		}
 	}
@@ -87,7 +87,7 @@ func TestVerifyListRefuses(t *testing.T) {
 		{"no signature value", bytes.Replace(replace("<ds:SignatureValue", "<ds:NoSignatureValue"), []byte("</ds:SignatureValue>"), []byte("</ds:NoSignatureValue>"), 1), SigMalformed, nil},
 	}
 	for _, c := range cases {
-		_, _, err := verifyList(c.data, []*x509.Certificate{s.Cert}, time.Now())
+		_, err := verifyList(c.data, []*x509.Certificate{s.Cert}, time.Now())
 		if c.err != nil {
 			if !errors.Is(err, c.err) {
 				t.Errorf("%s: %v, want %v", c.name, err, c.err)

@@ -49,15 +49,15 @@ func TestRealList(t *testing.T) {
 	if signer.Subject.Organization[0] != "Neytendastofa" {
 		t.Fatalf("signer %s", signer.Subject)
 	}
-	canon, got, err := verifyList(data, []*x509.Certificate{signer}, realListTime)
+	v, err := verifyList(data, []*x509.Certificate{signer}, realListTime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.Equal(signer) {
+	if !v.signer.Equal(signer) {
 		t.Error("signer")
 	}
 	var anchors []pdf.Anchor
-	l, err := parseList(canon, func(tsp *trustServiceProvider) {
+	l, err := parseList(v.content(), func(tsp *trustServiceProvider) {
 		a, errs := providerAnchors("IS", tsp)
 		if len(errs) > 0 {
 			t.Error(errs)
@@ -110,11 +110,11 @@ func TestRealListRefused(t *testing.T) {
 	signer := realListSigner(t, data)
 
 	// Its signer has expired since.
-	_, _, err = verifyList(data, []*x509.Certificate{signer}, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC))
+	_, err = verifyList(data, []*x509.Certificate{signer}, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC))
 	wantProblem(t, err, SigSignerExpired)
 
 	// It is not signed by the certificates of the LOTL.
-	_, _, err = verifyList(data, OfficialJournalPins(), realListTime)
+	_, err = verifyList(data, OfficialJournalPins(), realListTime)
 	se := wantProblem(t, err, SigUntrustedSigner)
 	if !se.Signer.Equal(signer) {
 		t.Error("untrusted signer not named")
@@ -126,7 +126,7 @@ func TestRealListRefused(t *testing.T) {
 		i := bytes.Index(data, []byte(from))
 		altered := bytes.Clone(data)
 		altered[i+len(from)-2] ^= 1
-		_, _, err := verifyList(altered, []*x509.Certificate{signer}, realListTime)
+		_, err := verifyList(altered, []*x509.Certificate{signer}, realListTime)
 		wantProblem(t, err, SigAltered)
 	}
 	// The signature value itself.
@@ -134,7 +134,7 @@ func TestRealListRefused(t *testing.T) {
 	i = bytes.IndexByte(data[i:], '>') + i + 10
 	altered := bytes.Clone(data)
 	altered[i] ^= 1
-	_, _, err = verifyList(altered, []*x509.Certificate{signer}, realListTime)
+	_, err = verifyList(altered, []*x509.Certificate{signer}, realListTime)
 	wantProblem(t, err, SigInvalid)
 }
 
@@ -164,11 +164,11 @@ func TestOfficialJournalPins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	canon, _, err := verifyList(data, []*x509.Certificate{realListSigner(t, data)}, realListTime)
+	v, err := verifyList(data, []*x509.Certificate{realListSigner(t, data)}, realListTime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := parseList(canon, nil)
+	l, err := parseList(v.content(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

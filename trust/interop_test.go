@@ -43,6 +43,26 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
+// trickyXML is valid XML that canonicalization must get right, put at the
+// end of a list: namespace declarations unused, redundant, changed and
+// undone (xmlns=""), attributes to sort across namespaces, characters to
+// escape in text and attributes, CDATA, a comment and a processing
+// instruction inside.
+const trickyXML = `<x:Extra xmlns:x="urn:x" xmlns:y="urn:y" xmlns:unused="urn:unused" y:b="2" a="1" x:a="3">
+  <!-- a comment -->
+  <inner xmlns="" attr="tab&#9;nl&#10;cr&#13;q&quot;lt&lt;amp&amp;gt>">text &amp; &lt; &gt; &#13; <![CDATA[<cdata> & ]]></inner>
+  <x:same xmlns:x="urn:x"><y:deep xmlns:y="urn:y2" y:z="&#233;t&#233;"/></x:same>
+  <?inner-pi some data ?>
+  <plain xmlns="http://uri.etsi.org/02231/v2#" xmlns:ns3="http://uri.etsi.org/02231/v2/additionaltypes#">default <ns3:again/></plain>
+</x:Extra>
+`
+
+// tricky returns the list's XML with trickyXML before its end tag.
+func tricky(l *tltest.List) []byte {
+	x := l.XML()
+	return bytes.Replace(x, []byte("</TrustServiceStatusList>"), []byte(trickyXML+"</TrustServiceStatusList>"), 1)
+}
+
 func interopList(t *testing.T) *tltest.List {
 	return &tltest.List{Territory: "FR", Sequence: 42, Providers: []tltest.Provider{{Name: "Prestataire de test é&<>\"", Services: []tltest.Service{{
 		Type: tltest.CAQC, Name: "AC qualifiée", Status: tltest.Granted, Start: t2016,
@@ -68,14 +88,27 @@ func TestJavaVerifiesOurSignatures(t *testing.T) {
 		{"stylesheet", ecSigner, tltest.SignOptions{}, func(l *tltest.List) { l.PI = `xml-stylesheet type="text/xsl" href="tl.xsl"` }},
 		{"root-id", rsaSigner, tltest.SignOptions{C14N: tltest.C14N10}, func(l *tltest.List) { l.ID = "TL-FR-42" }},
 	}
+	for _, c14n := range []string{tltest.ExcC14N, tltest.C14N10, tltest.C14N11} {
+		cases = append(cases, struct {
+			name   string
+			signer *tltest.Signer
+			opts   tltest.SignOptions
+			edit   func(*tltest.List)
+		}{"tricky-" + c14n[len(c14n)-8:], rsaSigner, tltest.SignOptions{C14N: c14n}, func(l *tltest.List) { l.PI = "tricky" }})
+	}
 	byCert := map[*tltest.Signer][]string{}
 	for _, c := range cases {
 		l := interopList(t)
 		if c.edit != nil {
 			c.edit(l)
 		}
-		signed := c.signer.SignWith(t, l.XML(), c.opts)
-		if _, _, err := verifyList(signed, []*x509.Certificate{c.signer.Cert}, time.Now()); err != nil {
+		xml := l.XML()
+		if l.PI == "tricky" {
+			l.PI = ""
+			xml = tricky(l)
+		}
+		signed := c.signer.SignWith(t, xml, c.opts)
+		if _, err := verifyList(signed, []*x509.Certificate{c.signer.Cert}, time.Now()); err != nil {
 			t.Errorf("%s: we refuse our own signature: %v", c.name, err)
 		}
 		byCert[c.signer] = append(byCert[c.signer], writeFile(t, dir, c.name+".xml", signed))
@@ -115,12 +148,21 @@ func TestWeVerifyJavaSignatures(t *testing.T) {
 		{"c14n11-ecdsa", tltest.C14N11, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", ecSigner, ""},
 		{"exc-rsa-pss", tltest.ExcC14N, "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1", rsaSigner, ""},
 		{"stylesheet-c14n10", tltest.C14N10, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", rsaSigner, `xml-stylesheet type="text/xsl" href="tl.xsl"`},
+		{"tricky-exc", tltest.ExcC14N, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", rsaSigner, "tricky"},
+		{"tricky-c14n10", tltest.C14N10, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", ecSigner, "tricky"},
+		{"tricky-c14n11", tltest.C14N11, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", rsaSigner, "tricky"},
 	}
 	args := []string{"sign"}
 	for _, c := range cases {
 		l := interopList(t)
-		l.PI = c.pi
-		in := writeFile(t, dir, c.name+".in.xml", l.XML())
+		xml := l.XML()
+		if c.pi == "tricky" {
+			xml = tricky(l)
+		} else {
+			l.PI = c.pi
+			xml = l.XML()
+		}
+		in := writeFile(t, dir, c.name+".in.xml", xml)
 		k := keys[c.signer]
 		args = append(args, k[0], k[1], c.c14n, c.method, in, filepath.Join(dir, c.name+".xml"))
 	}
@@ -130,19 +172,19 @@ func TestWeVerifyJavaSignatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		canon, _, err := verifyList(signed, []*x509.Certificate{c.signer.Cert}, time.Now())
+		v, err := verifyList(signed, []*x509.Certificate{c.signer.Cert}, time.Now())
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		l, err := parseList(canon, nil)
+		l, err := parseList(v.content(), nil)
 		if err != nil || l.Territory != "FR" || l.Sequence != 42 {
 			t.Errorf("%s: %+v %v", c.name, l, err)
 		}
 		// And the same list with one byte changed.
 		i := bytes.Index(signed, []byte("AC qualifi"))
 		signed[i] = 'B'
-		_, _, err = verifyList(signed, []*x509.Certificate{c.signer.Cert}, time.Now())
+		_, err = verifyList(signed, []*x509.Certificate{c.signer.Cert}, time.Now())
 		wantProblem(t, err, SigAltered)
 	}
 }

@@ -409,15 +409,15 @@ func (t *TrustedLists) meta(name string) (cacheMeta, error) {
 // another territory than the one expected (if any) is refused, and so is
 // what provider saw of it (the caller drops it on error).
 func verifyAndParse(data []byte, signers []*x509.Certificate, territory string, now time.Time, provider func(*trustServiceProvider)) (*list, error) {
-	canon, signer, err := verifyList(data, signers, now)
+	v, err := verifyList(data, signers, now)
 	if err != nil {
 		return nil, err
 	}
-	l, err := parseList(canon, provider)
+	l, err := parseList(v.content(), provider)
 	if err != nil {
 		return nil, err
 	}
-	l.Signer = signer
+	l.Signer = v.signer
 	if territory != "" && l.Territory != territory {
 		return nil, &TerritoryError{Want: territory, Got: l.Territory}
 	}

@@ -1,7 +1,6 @@
 package trust
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/xml"
 	"errors"
@@ -130,12 +129,14 @@ const (
 	mimeTSLXML  = "application/vnd.etsi.tsl+xml"
 )
 
-// parseList reads the canonical octets of a verified list: its scheme
-// information, and, through provider, each of its trust service providers
-// one at a time, so that memory holds one provider, not the whole list.
-func parseList(canon []byte, provider func(*trustServiceProvider)) (*list, error) {
-	dec := xml.NewDecoder(bytes.NewReader(canon))
+// parseList reads what the signature of a verified list covers: its
+// scheme information, and, through provider, each of its trust service
+// providers one at a time, so that memory holds one provider, not the
+// whole list. Only the elements at their place in the schema are read.
+func parseList(r io.Reader, provider func(*trustServiceProvider)) (*list, error) {
+	dec := xml.NewDecoder(r)
 	var l *list
+	var path []string
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -144,12 +145,17 @@ func parseList(canon []byte, provider func(*trustServiceProvider)) (*list, error
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNotTrustedList, err)
 		}
+		if _, ok := tok.(xml.EndElement); ok && len(path) > 0 {
+			path = path[:len(path)-1]
+		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
 			continue
 		}
-		switch se.Name.Local {
-		case "SchemeInformation":
+		path = append(path, se.Name.Local)
+		where := "/" + strings.Join(path, "/")
+		switch where {
+		case "/TrustServiceStatusList/SchemeInformation":
 			if l != nil {
 				return nil, fmt.Errorf("%w: two SchemeInformation", ErrNotTrustedList)
 			}
@@ -160,11 +166,13 @@ func parseList(canon []byte, provider func(*trustServiceProvider)) (*list, error
 			if l, err = newList(&si); err != nil {
 				return nil, err
 			}
-		case "TrustServiceProvider":
+			path = path[:len(path)-1] // DecodeElement read the end tag
+		case "/TrustServiceStatusList/TrustServiceProviderList/TrustServiceProvider":
 			var tsp trustServiceProvider
 			if err := dec.DecodeElement(&tsp, &se); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrNotTrustedList, err)
 			}
+			path = path[:len(path)-1]
 			if provider != nil {
 				provider(&tsp)
 			}

@@ -1,6 +1,7 @@
 package tltest
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -161,11 +162,22 @@ func (s *Signer) SignWith(t testing.TB, unsigned []byte, o SignOptions) []byte {
 	}
 	value.SetText(base64.StdEncoding.EncodeToString(sv))
 
-	out, err := doc.WriteToBytes()
+	// The signature goes into the list's own bytes, before the root's end
+	// tag, as signers do: serializing the whole tree again would not give
+	// back the same document (etree writes a &#13; or an attribute's tab as
+	// the character, which parsers then normalize).
+	one := etree.NewDocument()
+	one.SetRoot(sig.Copy())
+	sigXML, err := one.WriteToBytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	end := bytes.LastIndex(unsigned, []byte("</"+root.FullTag()))
+	if end < 0 {
+		t.Fatal("tltest: no end tag of the root")
+	}
+	out := append(bytes.Clone(unsigned[:end]), sigXML...)
+	return append(out, unsigned[end:]...)
 }
 
 // canonical returns el's canonical form in its context (the namespaces in
