@@ -152,14 +152,7 @@ func canonicalDocument(w io.Writer, data []byte, s *scanned, alg, prefixes strin
 	var names []string
 	depth := 0
 	for {
-		if dec.InputOffset() == s.sigStart {
-			// The enveloped-signature transform: the signature, whose start
-			// tag is next, is no part of what it signs.
-			if err := skipElement(dec); err != nil {
-				return fmt.Errorf("%w: %v", ErrNotTrustedList, err)
-			}
-			continue
-		}
+		off := dec.InputOffset()
 		tok, err := dec.RawToken()
 		if err == io.EOF {
 			break
@@ -169,6 +162,16 @@ func canonicalDocument(w io.Writer, data []byte, s *scanned, alg, prefixes strin
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if off == s.sigStart {
+				// The enveloped-signature transform: the signature is no
+				// part of what it signs. (The offset alone would not do:
+				// the end of an empty element <a/> comes at the offset of
+				// what follows it.)
+				if err := skipElement(dec); err != nil {
+					return fmt.Errorf("%w: %v", ErrNotTrustedList, err)
+				}
+				continue
+			}
 			if err := ns.push(t.Attr); err != nil {
 				return err
 			}
@@ -275,9 +278,9 @@ func canonicalDocument(w io.Writer, data []byte, s *scanned, alg, prefixes strin
 }
 
 // skipElement reads raw tokens through the end of the element whose start
-// tag is next.
+// tag was just read.
 func skipElement(dec *xml.Decoder) error {
-	for depth := 0; ; {
+	for depth := 1; ; {
 		tok, err := dec.RawToken()
 		if err != nil {
 			return err

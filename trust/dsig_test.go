@@ -49,6 +49,24 @@ func TestVerifyListAccepts(t *testing.T) {
 	}
 }
 
+// The signature right after an empty element, without white space: the
+// decoder reports the empty element's end at the offset where the
+// signature starts.
+func TestVerifyListSignatureAfterEmptyElement(t *testing.T) {
+	s := tltest.NewSigner(t, "FR signer")
+	unsigned := bytes.Replace((&tltest.List{Territory: "FR"}).XML(), []byte("  </SchemeInformation>\n</TrustServiceStatusList>\n"), []byte("  </SchemeInformation><Extension/></TrustServiceStatusList>\n"), 1)
+	if !bytes.Contains(unsigned, []byte("<Extension/></TrustServiceStatusList>")) {
+		t.Fatal("no empty element before the end")
+	}
+	signed := s.Sign(t, unsigned)
+	if !bytes.Contains(signed, []byte("<Extension/><ds:Signature")) {
+		t.Fatal("signature not right after the empty element")
+	}
+	if _, err := verifyList(signed, []*x509.Certificate{s.Cert}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestVerifyListRefuses(t *testing.T) {
 	data, s := signedList(t, tltest.SignOptions{})
 	sigStart := bytes.Index(data, []byte("<ds:Signature "))
