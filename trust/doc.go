@@ -17,7 +17,8 @@
 //
 // Update downloads the LOTL with the caller's http.Client (so that its
 // proxy settings apply), verifies its enveloped XML signature against the
-// pinned certificates (OfficialJournalPins, or the caller's), then
+// pinned certificates (OfficialJournalPins, or the caller's; through the
+// pivot LOTLs when TrustedLists.Journal is set), then
 // downloads each national list the LOTL points to in XML and verifies it
 // against the certificates the LOTL names for that territory. A verified
 // list is kept in the cache folder (atomic writes) with the time it was
@@ -56,11 +57,13 @@
 // late, or a computer offline for a while, must not make every signature
 // of a country untrusted.
 //
+// When TrustedLists.Journal names the Official Journal notice of the pins,
+// the LOTL's pivots are followed from those pins to the certificates that
+// sign the LOTL today (pivots.go says how, and what it costs).
+//
 // Limits: certificates Go's crypto/x509 cannot parse (keys on brainpool
 // curves, some malformed old ones) are left out and reported as
-// *ServiceError; the LOTL "pivot" mechanism (new LOTL signing
-// certificates announced by an earlier LOTL rather than by the Official
-// Journal) is not followed.
+// *ServiceError.
 //
 // # Sizes and XML
 //

@@ -53,10 +53,11 @@ func ExampleStore() {
 // allows.
 func ExampleSources() {
 	lists := &trust.TrustedLists{
-		URL:    trust.LOTL,
-		Pins:   trust.OfficialJournalPins(),
-		Cache:  filepath.Join(os.Getenv("HOME"), ".local/share/paraphe/trusted-lists"),
-		Client: &http.Client{Timeout: time.Minute}, // the client built from the policy, with its proxy
+		URL:     trust.LOTL,
+		Pins:    trust.OfficialJournalPins(),
+		Journal: trust.OfficialJournalURL,
+		Cache:   filepath.Join(os.Getenv("HOME"), ".local/share/paraphe/trusted-lists"),
+		Client:  &http.Client{Timeout: time.Minute}, // the client built from the policy, with its proxy
 	}
 	statuses, err := lists.Update(context.Background())
 	if err != nil {

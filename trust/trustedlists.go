@@ -78,6 +78,16 @@ func (e *TerritoryError) Error() string {
 	return "trust: the list for " + e.Want + " is a list of " + e.Got
 }
 
+// PivotError: a pivot LOTL on the way from the pins to the LOTL's signing
+// certificates could not be downloaded or verified; Err says why.
+type PivotError struct {
+	URL string
+	Err error
+}
+
+func (e *PivotError) Error() string { return "trust: pivot LOTL " + e.URL + ": " + e.Err.Error() }
+func (e *PivotError) Unwrap() error { return e.Err }
+
 // ListStatus is what became of one trusted list in Update or Anchors.
 type ListStatus struct {
 	// Territory is the list's country ("FR"); the LOTL's is "EU".
@@ -130,6 +140,11 @@ type TrustedLists struct {
 	Client *http.Client
 	// MaxSize caps each list, in bytes; zero is DefaultMaxListSize.
 	MaxSize int64
+	// Journal, when set, is the address of the Official Journal notice
+	// the Pins come from (OfficialJournalURL for OfficialJournalPins), and
+	// the LOTL's "pivots" are followed: see signers. Empty, the LOTL must be
+	// signed by one of Pins.
+	Journal string
 	// Time returns the current time; nil is time.Now. It judges the
 	// validity of the lists' signing certificates.
 	Time func() time.Time
@@ -172,13 +187,20 @@ func (t *TrustedLists) Update(ctx context.Context) ([]ListStatus, error) {
 	now := t.now()
 
 	lotlStatus := ListStatus{Territory: "EU", URL: t.URL}
-	lotl, err := t.download(ctx, lotlName, t.URL, t.Pins, "", now)
+	var lotl *list
+	data, err := t.fetch(ctx, t.URL)
+	if err == nil {
+		var signers []*x509.Certificate
+		if signers, err = t.signers(ctx, data); err == nil {
+			lotl, err = t.accept(lotlName, t.URL, data, signers, "", now)
+		}
+	}
 	if err == nil {
 		lotlStatus.fill(lotl)
 		lotlStatus.Fetched = now
 	} else {
 		lotlStatus.Err = err
-		if lotl, _, err = t.cached(lotlName, t.Pins, "", now, nil); err != nil {
+		if lotl, _, err = t.cachedLOTL(now); err != nil {
 			return []ListStatus{lotlStatus}, nil
 		}
 	}
@@ -238,7 +260,7 @@ func (t *TrustedLists) Anchors() ([]pdf.Anchor, []ListStatus) {
 		lotlStatus.Err = ErrNoPins
 		return nil, []ListStatus{lotlStatus}
 	}
-	lotl, meta, err := t.cached(lotlName, t.Pins, "", now, nil)
+	lotl, meta, err := t.cachedLOTL(now)
 	if err != nil {
 		lotlStatus.Err = err
 		return nil, []ListStatus{lotlStatus}
@@ -308,15 +330,6 @@ func nationalPointers(lotl *list) []nationalPointer {
 	return ptrs
 }
 
-// download fetches a list and accepts it.
-func (t *TrustedLists) download(ctx context.Context, name, url string, signers []*x509.Certificate, territory string, now time.Time) (*list, error) {
-	data, err := t.fetch(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	return t.accept(name, url, data, signers, territory, now)
-}
-
 func (t *TrustedLists) fetch(ctx context.Context, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -366,28 +379,57 @@ func (t *TrustedLists) accept(name, url string, data []byte, signers []*x509.Cer
 
 // cached reads a kept list and verifies it again.
 func (t *TrustedLists) cached(name string, signers []*x509.Certificate, territory string, now time.Time, provider func(*trustServiceProvider)) (*list, cacheMeta, error) {
+	data, meta, err := t.readCached(name)
+	if err != nil {
+		return nil, meta, err
+	}
+	l, err := verifyAndParse(data, signers, territory, now, provider)
+	return l, meta, err
+}
+
+// cachedLOTL reads the kept LOTL and verifies it again, through the kept
+// pivots.
+func (t *TrustedLists) cachedLOTL(now time.Time) (*list, cacheMeta, error) {
+	data, meta, err := t.readCached(lotlName)
+	if err != nil {
+		return nil, meta, err
+	}
+	signers, err := t.signers(nil, data)
+	if err != nil {
+		return nil, meta, err
+	}
+	l, err := verifyAndParse(data, signers, "", now, nil)
+	return l, meta, err
+}
+
+func (t *TrustedLists) readCached(name string) ([]byte, cacheMeta, error) {
 	meta, err := t.meta(name)
 	if err != nil {
 		return nil, meta, err
 	}
-	f, err := os.Open(t.path(name, ".xml"))
+	data, err := t.readFile(t.path(name, ".xml"))
+	return data, meta, err
+}
+
+// readFile reads a cached file, within the size cap.
+func (t *TrustedLists) readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, meta, ErrNotCached
+		return nil, ErrNotCached
 	}
 	if err != nil {
-		return nil, meta, err
+		return nil, err
 	}
 	defer f.Close()
 	max := t.maxSize()
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, meta, err
+		return nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, meta, ErrTooLarge
+		return nil, ErrTooLarge
 	}
-	l, err := verifyAndParse(data, signers, territory, now, provider)
-	return l, meta, err
+	return data, nil
 }
 
 func (t *TrustedLists) meta(name string) (cacheMeta, error) {

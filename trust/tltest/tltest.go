@@ -73,6 +73,9 @@ type List struct {
 	ID        string
 	Pointers  []Pointer
 	Providers []Provider
+	// SchemeURIs are the SchemeInformationURI entries: for a LOTL, its
+	// pivots (newest first) and the Official Journal notice.
+	SchemeURIs []string
 	// PI is put before the root element when set (a processing
 	// instruction such as `xml-stylesheet type="text/xsl" href="tl.xsl"`).
 	PI string
@@ -147,6 +150,13 @@ func (l *List) XML() []byte {
 	w("    <TSLType>%s</TSLType>\n", typ)
 	w("    <SchemeOperatorName>\n      <Name xml:lang=\"en\">%s supervisory body</Name>\n    </SchemeOperatorName>\n", esc(l.Territory))
 	w("    <SchemeName>\n      <Name xml:lang=\"en\">%s:Trusted list for tests</Name>\n    </SchemeName>\n", esc(l.Territory))
+	if len(l.SchemeURIs) > 0 {
+		w("    <SchemeInformationURI>\n")
+		for _, u := range l.SchemeURIs {
+			w("      <URI xml:lang=\"en\">%s</URI>\n", esc(u))
+		}
+		w("    </SchemeInformationURI>\n")
+	}
 	w("    <StatusDeterminationApproach>http://uri.etsi.org/TrstSvc/TrustedList/StatusDetn/EUappropriate</StatusDeterminationApproach>\n")
 	w("    <SchemeTerritory>%s</SchemeTerritory>\n", esc(l.Territory))
 	w("    <HistoricalInformationPeriod>65535</HistoricalInformationPeriod>\n")
