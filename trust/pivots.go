@@ -17,8 +17,16 @@ import (
 // TrustedLists.Journal.
 const OfficialJournalURL = "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=uriserv:OJ.C_.2019.276.01.0001.01.ENG"
 
-// ErrNoPivotSigners: a pivot LOTL names no certificate for the LOTL.
-var ErrNoPivotSigners = errors.New("trust: pivot LOTL names no certificate to sign the LOTL")
+var (
+	// ErrNoPivotSigners: a pivot LOTL names no certificate for the LOTL.
+	ErrNoPivotSigners = errors.New("trust: pivot LOTL names no certificate to sign the LOTL")
+	// ErrTooManyPivots: the LOTL lists more than MaxPivots pivots to follow.
+	ErrTooManyPivots = errors.New("trust: too many pivot LOTLs")
+)
+
+// MaxPivots bounds the pivots followed: their addresses come from the LOTL
+// before it is verified. The EU's lists about five.
+const MaxPivots = 32
 
 // Pivots (ETSI TS 119 612 v2.2.1, 5.3.13 and D.3; the EU's practice since
 // 2019). The Commission announces the certificates that sign the LOTL in
@@ -58,8 +66,12 @@ func (t *TrustedLists) signers(ctx context.Context, data []byte) ([]*x509.Certif
 	if err != nil {
 		return t.Pins, nil // its verification will say what is wrong
 	}
+	pivots := pivotsAfter(claimed.SchemeURIs, t.Journal)
+	if len(pivots) > MaxPivots {
+		return nil, &PivotError{URL: pivots[len(pivots)-1], Err: ErrTooManyPivots}
+	}
 	signers := t.Pins
-	for _, u := range pivotsAfter(claimed.SchemeURIs, t.Journal) {
+	for _, u := range pivots {
 		next, err := t.pivot(ctx, u, signers)
 		if err != nil {
 			return nil, &PivotError{URL: u, Err: err}

@@ -110,3 +110,24 @@ func TestPivotRefused(t *testing.T) {
 		t.Fatalf("%v, want a pivot that cannot be fetched", statuses[0].Err)
 	}
 }
+
+// The pivots' addresses come from the LOTL before it is verified: a LOTL
+// listing thousands makes no thousand requests.
+func TestTooManyPivots(t *testing.T) {
+	old := tltest.NewSigner(t, "pin")
+	eu, _ := pivotEU(t, old, recently())
+	var uris []string
+	for i := 0; i < 1000; i++ {
+		uris = append(uris, eu.Server.URL("/eu-lotl-pivot-"+itoa(i%1000)+".xml"))
+	}
+	eu.LOTL.SchemeURIs = append(uris, testJournal)
+	eu.PublishLOTL(t)
+	tl := &TrustedLists{URL: eu.LOTLURL(), Pins: []*x509.Certificate{old.Cert}, Journal: testJournal, Cache: t.TempDir(), Client: eu.Client()}
+	statuses, _ := tl.Update(t.Context())
+	if !errors.Is(statuses[0].Err, ErrTooManyPivots) {
+		t.Fatalf("%v", statuses[0].Err)
+	}
+	if eu.Server.Hits("/eu-lotl-pivot-100.xml") != 0 {
+		t.Error("pivots fetched")
+	}
+}
