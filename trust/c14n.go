@@ -32,12 +32,14 @@ type scanned struct {
 
 // scanList checks the document's shape (one root, a trusted list; no DTD;
 // nothing but white space, comments and processing instructions outside
-// the root; exactly one ds:Signature child of the root) and locates its
-// parts.
+// the root; exactly one ds:Signature child of the root; end tags matching
+// start tags and no attribute twice, which raw tokens do not check) and
+// locates its parts.
 func scanList(data []byte) (*scanned, error) {
 	s := &scanned{ids: map[string]int{}, sigStart: -1}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	var ns nsStack
+	var open []string
 	depth, sigs := 0, 0
 	for {
 		start := dec.InputOffset()
@@ -60,11 +62,25 @@ func scanList(data []byte) (*scanned, error) {
 			if err != nil {
 				return nil, err
 			}
+			seen := make(map[xml.Name]bool, len(t.Attr))
 			for _, a := range t.Attr {
 				if a.Name.Space == "" && (a.Name.Local == "Id" || a.Name.Local == "ID" || a.Name.Local == "id") {
 					s.ids[a.Value]++
 				}
+				// Twice the same attribute, by name or, through two
+				// prefixes, by namespace (Namespaces in XML §6.3).
+				n := a.Name
+				if n.Space != "" && n.Space != "xmlns" {
+					if n.Space, err = ns.resolve(n.Space, false); err != nil {
+						return nil, err
+					}
+				}
+				if seen[n] {
+					return nil, fmt.Errorf("%w: attribute %s twice", ErrNotTrustedList, qname(a.Name))
+				}
+				seen[n] = true
 			}
+			open = append(open, qname(t.Name))
 			switch depth {
 			case 0:
 				if t.Name.Local != "TrustServiceStatusList" || space != nsTSL {
@@ -81,9 +97,10 @@ func scanList(data []byte) (*scanned, error) {
 		case xml.EndElement:
 			depth--
 			ns.pop()
-			if depth < 0 {
-				return nil, fmt.Errorf("%w: unbalanced end tag", ErrNotTrustedList)
+			if depth < 0 || open[depth] != qname(t.Name) {
+				return nil, fmt.Errorf("%w: end tag %s does not match", ErrNotTrustedList, qname(t.Name))
 			}
+			open = open[:depth]
 			if depth == 1 && s.sigStart >= 0 && s.sigEnd == 0 {
 				s.sigEnd = dec.InputOffset()
 			}

@@ -27,10 +27,12 @@ import (
 // a ds:Signature, last child of the list, whose SignedInfo has a reference
 // to the whole document (URI "", transforms enveloped-signature then a
 // canonicalization) and one to the XAdES SignedProperties. This file checks
-// such a signature. It uses goxmldsig's canonicalization (XML C14N 1.0,
-// 1.1, exclusive) but not its Validate, which takes ECDSA signatures in DER
-// where XMLDSig (RFC 4051) writes r‖s, knows no RSA-PSS, checks only the
-// first reference to the document, and ties the signer to its KeyInfo.
+// such a signature. The document is canonicalized streaming (c14n.go);
+// the signature's own parts with goxmldsig's canonicalizers (XML C14N 1.0,
+// 1.1, exclusive). goxmldsig's Validate is not used: it takes ECDSA
+// signatures in DER where XMLDSig (RFC 4051) writes r‖s, knows no RSA-PSS,
+// checks only the first reference to the document and no other, ties the
+// signer to its KeyInfo, and needs the document as a tree.
 
 const (
 	nsDSig  = "http://www.w3.org/2000/09/xmldsig#"
@@ -364,10 +366,11 @@ func isC14N(alg string) bool {
 	return false
 }
 
-// canonicalSubtree returns the canonical form of el. A reference's
-// node-set never holds comments (XMLDSig §4.4.3.3), so the "WithComments"
-// variants keep them only for SignedInfo (keepComments). The document root
-// is transformed in place; a subtree is copied first.
+// canonicalSubtree returns the canonical form of el, a part of the
+// signature, in the context where it stands (the namespaces, and for C14N
+// 1.0 the xml: attributes, in scope). A reference's node-set never holds
+// comments (XMLDSig §4.4.3.3), so the "WithComments" variants keep them
+// only for SignedInfo (keepComments). el is not changed.
 func canonicalSubtree(el *etree.Element, alg, prefixes string, keepComments bool) ([]byte, error) {
 	comments := keepComments && strings.HasSuffix(alg, "#WithComments")
 	switch dsig.AlgorithmID(strings.TrimSuffix(alg, "#WithComments")) {
@@ -548,25 +551,13 @@ func verifySignature(m signatureMethod, pub any, signed, value []byte) error {
 }
 
 // detach returns a copy of el that declares the namespaces in scope where
-// el stands; the document root is returned as it is.
+// el stands (goxmldsig refuses subtrees of more than 1,000 elements).
 func detach(el *etree.Element) (*etree.Element, error) {
-	if isDocumentElement(el) {
-		return el, nil
-	}
 	ctx, err := etreeutils.NSBuildParentContext(el)
 	if err != nil {
 		return nil, err
 	}
 	return etreeutils.NSDetatch(ctx, el)
-}
-
-// isDocumentElement reports whether el is the root of its document (whose
-// parent is the document node, an element without a tag or parent). The
-// root needs no detaching, and must not be: detaching copies, and
-// goxmldsig caps it at 1,000 elements.
-func isDocumentElement(el *etree.Element) bool {
-	p := el.Parent()
-	return p == nil || p.Parent() == nil && p.Tag == ""
 }
 
 func isDSig(el *etree.Element, tag string) bool {

@@ -102,6 +102,9 @@ func TestVerifyListRefuses(t *testing.T) {
 		{"external reference", replace(`URI="#xades-`, `URI="https://example.org/#xades-`), SigUnsupported, nil},
 		{"duplicate id", replace(`<SchemeInformation>`, `<SchemeInformation Id="`+idOf(t, data)+`">`), SigMalformed, nil},
 		{"signed properties changed", replace("<xades:MimeType>text/xml", "<xades:MimeType>text/html"), SigAltered, nil},
+		{"end tag mismatch", replace("</SchemeOperatorName>", "</SchemeOperatorNames>"), "", ErrNotTrustedList},
+		{"duplicate attribute", replace(`<Name xml:lang="en">`, `<Name xml:lang="en" xml:lang="fr">`), "", ErrNotTrustedList},
+		{"duplicate attribute by namespace", replace(`<Name xml:lang="en">`, `<Name xml:lang="en" xmlns:l="http://www.w3.org/XML/1998/namespace" l:lang="fr">`), "", ErrNotTrustedList},
 		{"no signature value", bytes.Replace(replace("<ds:SignatureValue", "<ds:NoSignatureValue"), []byte("</ds:SignatureValue>"), []byte("</ds:NoSignatureValue>"), 1), SigMalformed, nil},
 	}
 	for _, c := range cases {

@@ -112,7 +112,10 @@ func providerAnchors(country string, tsp *trustServiceProvider) ([]pdf.Anchor, [
 			errs = append(errs, &ServiceError{Provider: provider, Service: name, Err: err})
 		}
 		label := name
-		if provider != "" {
+		switch {
+		case name == "":
+			label = provider
+		case provider != "":
 			label += " (" + provider + ")"
 		}
 		for i, c := range certs {
