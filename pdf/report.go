@@ -3,6 +3,8 @@ package pdf
 import (
 	"crypto/x509"
 	"time"
+
+	"github.com/paraphe/paraphe/pdf/internal/cms"
 )
 
 // Indication is a signature's overall result in the words of ETSI EN 319
@@ -131,3 +133,8 @@ func (a *Anchor) PeriodAt(t time.Time) (p Period, ok bool) {
 
 // usable reports whether the anchor may vouch for u.
 func (a *Anchor) usable(u Usage) bool { return a.Usage == 0 || a.Usage&u != 0 }
+
+// ParseCertificate parses a DER certificate as crypto/x509 does, and also
+// one whose key is on a Brainpool curve, which crypto/x509 refuses (German
+// and Austrian eID cards and their CAs, their trusted-list services).
+func ParseCertificate(der []byte) (*x509.Certificate, error) { return cms.ParseCertificate(der) }

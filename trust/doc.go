@@ -61,9 +61,10 @@
 // the LOTL's pivots are followed from those pins to the certificates that
 // sign the LOTL today (pivots.go says how, and what it costs).
 //
-// Limits: certificates Go's crypto/x509 cannot parse (keys on brainpool
-// curves, some malformed old ones) are left out and reported as
-// *ServiceError.
+// Certificates are read with pdf.ParseCertificate, so keys on Brainpool
+// curves (German and Austrian services) are read too, though crypto/x509
+// refuses them; certificates that cannot be parsed at all (some malformed
+// old ones) are left out and reported as *ServiceError.
 //
 // # Sizes and XML
 //

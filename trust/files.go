@@ -137,7 +137,7 @@ func parseCertificates(data []byte) ([]*x509.Certificate, error) {
 	if block, _ := pem.Decode(data); block != nil {
 		return parsePEM(data)
 	}
-	if c, err := x509.ParseCertificate(data); err == nil {
+	if c, err := pdf.ParseCertificate(data); err == nil {
 		return []*x509.Certificate{c}, nil
 	}
 	if p7, err := pkcs7.Parse(data); err == nil {
@@ -162,14 +162,14 @@ func parsePEM(data []byte) ([]*x509.Certificate, error) {
 		}
 		switch block.Type {
 		case "CERTIFICATE", "X509 CERTIFICATE":
-			c, err := x509.ParseCertificate(block.Bytes)
+			c, err := pdf.ParseCertificate(block.Bytes)
 			if err != nil {
 				return nil, fmt.Errorf("PEM block %d: %w", n, err)
 			}
 			certs = append(certs, c)
 		case "TRUSTED CERTIFICATE":
 			// OpenSSL's form: the certificate followed by its trust settings.
-			c, err := x509.ParseCertificate(firstElement(block.Bytes))
+			c, err := pdf.ParseCertificate(firstElement(block.Bytes))
 			if err != nil {
 				return nil, fmt.Errorf("PEM block %d: %w", n, err)
 			}

@@ -203,7 +203,7 @@ func readStoreFile(path string) (*x509.Certificate, error) {
 	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 {
 		return nil, &FileError{Path: path, Err: ErrCorrupt}
 	}
-	c, err := x509.ParseCertificate(block.Bytes)
+	c, err := pdf.ParseCertificate(block.Bytes)
 	if err != nil {
 		return nil, &FileError{Path: path, Err: err}
 	}

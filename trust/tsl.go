@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paraphe/paraphe/pdf"
 )
 
 // The parts of ETSI TS 119 612 (v2) this package reads, as encoding/xml
@@ -52,7 +54,7 @@ func certificates(ids ...digitalIdentity) (certs []*x509.Certificate, errs []err
 			der, err := decodeBase64(d.Certificate)
 			if err == nil {
 				var c *x509.Certificate
-				if c, err = x509.ParseCertificate(der); err == nil {
+				if c, err = pdf.ParseCertificate(der); err == nil {
 					certs = append(certs, c)
 					continue
 				}
