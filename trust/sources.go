@@ -69,7 +69,7 @@ func (s *Sources) Anchors() ([]pdf.Anchor, []error) {
 		add(s.User.Anchors())
 	}
 	if s.TrustedLists != nil {
-		a, statuses := s.TrustedLists.Anchors()
+		a, statuses := s.TrustedLists.CachedAnchors()
 		anchors = append(anchors, a...)
 		now := s.TrustedLists.now()
 		for _, st := range statuses {

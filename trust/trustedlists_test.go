@@ -477,3 +477,50 @@ func TestUpdateNeedsClientAndPins(t *testing.T) {
 		t.Errorf("empty cache: %v", statuses[0].Err)
 	}
 }
+
+// TestCachedAnchors: what Anchors made of the lists is reused while the
+// list files are unchanged, and not once one of them changed (a tampered
+// cache is checked again, and refused).
+func TestCachedAnchors(t *testing.T) {
+	ca := newCA(t, "CA FR")
+	eu := tltest.NewEU(t, &tltest.List{Territory: "FR", Providers: []tltest.Provider{{Name: "TSP FR", Services: []tltest.Service{
+		{Type: tltest.CAQC, Name: "CA FR", Status: tltest.Granted, Start: time.Now().AddDate(-1, 0, 0), Certs: []*x509.Certificate{ca}}}}}})
+	dir := t.TempDir()
+	tl := &TrustedLists{URL: eu.LOTLURL(), Pins: eu.Pins(), Cache: dir, Client: eu.Client()}
+	if _, err := tl.Update(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := tl.CachedAnchors()
+	if len(first) == 0 {
+		t.Fatal("no anchors")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "anchors.json")); err != nil {
+		t.Fatal("nothing derived kept:", err)
+	}
+	again, _ := tl.CachedAnchors()
+	if len(again) != len(first) || !again[0].Cert.Equal(first[0].Cert) || again[0].Name != first[0].Name {
+		t.Fatalf("reused anchors differ: %+v", again)
+	}
+	// Reused, not made again: what the derived file says is what comes back.
+	derived := filepath.Join(dir, "anchors.json")
+	d, _ := os.ReadFile(derived)
+	os.WriteFile(derived, bytes.ReplaceAll(d, []byte(first[0].Name), []byte("Marked")), 0o600)
+	if got, _ := tl.CachedAnchors(); len(got) == 0 || got[0].Name != "Marked" {
+		t.Fatalf("the derived anchors were not reused: %+v", got)
+	}
+	// A day later they are made again from the lists.
+	tl.Time = func() time.Time { return time.Now().Add(25 * time.Hour) }
+	if got, _ := tl.CachedAnchors(); len(got) == 0 || got[0].Name != first[0].Name {
+		t.Fatalf("after a day: %+v", got)
+	}
+	tl.Time = nil
+	// One byte of the French list changed: its signature is checked again.
+	p := filepath.Join(dir, "FR.xml")
+	data, _ := os.ReadFile(p)
+	i := bytes.Index(data, []byte("CA FR"))
+	data[i+3] = 'X'
+	os.WriteFile(p, data, 0o644)
+	if got, _ := tl.CachedAnchors(); len(got) != 0 {
+		t.Fatalf("a tampered list still gives %d anchors", len(got))
+	}
+}
