@@ -41,6 +41,10 @@ type Options struct {
 	Now func() time.Time
 	// Files are PDFs to sign, given on the command line ("Open with").
 	Files []string
+	// RefreshTrustedLists fetches the EU trusted lists in the background
+	// at start when the copy kept is older than a day (the real app does;
+	// tests choose).
+	RefreshTrustedLists bool
 }
 
 // UI is the application's main window and the state its screens share.
@@ -109,6 +113,9 @@ func New(a fyne.App, o Options) *UI {
 		}()
 	})
 	u.build()
+	if o.RefreshTrustedLists {
+		u.prefs.trust.updateLists(true)
+	}
 	if len(o.Files) > 0 {
 		u.signer.add(o.Files...)
 		u.show(u.signer.content)

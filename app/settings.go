@@ -28,6 +28,7 @@ type settingsScreen struct {
 	visible          *widget.Check
 	corner, level    *widget.Select
 	reason, location *widget.Entry
+	trust            *trustCard
 }
 
 // languageNames are shown in their own language.
@@ -68,6 +69,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	s.loadCerts()
 	pol, _ := u.policy()
 	s.signatureDefaults()
+	s.trust = newTrustCard(u)
 
 	none := u.T("app.settings.none")
 	or := func(s string) string {
@@ -111,6 +113,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 			widget.NewFormItem(u.T("app.sign.location"), s.location),
 			widget.NewFormItem(u.T("app.sign.level"), s.level),
 		)),
+		s.trust.content,
 		widget.NewCard(policyTitle, policyNote, widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.ca"), ro(ca)),
 			widget.NewFormItem(u.T("app.settings.proxy"), s.userField(proxy, pol != nil && pol.UserMay.Proxy, &u.settings.Proxy,

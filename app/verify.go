@@ -77,7 +77,7 @@ func (v *verifyScreen) open(path string) {
 		v.cancel() // a newer file replaces the one being verified
 	}
 	pol, _ := u.policy()
-	opts, _ := local.VerifyOptions(pol, v.online.Checked)
+	opts, warnings := local.VerifyOptions(pol, v.online.Checked)
 	var rep *pdf.Report
 	v.gen++
 	gen := v.gen
@@ -102,6 +102,11 @@ func (v *verifyScreen) open(path string) {
 		default:
 			for i, s := range rep.Signatures {
 				v.result.Add(v.card(i+1, s))
+			}
+			for _, w := range explain.RelevantTrustWarnings(warnings, rep.Signatures) {
+				note := wrapLabel(explain.TrustWarning(u.p, w))
+				note.Importance = widget.WarningImportance
+				v.result.Add(note)
 			}
 		}
 		v.result.Refresh()

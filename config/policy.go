@@ -28,6 +28,8 @@ type Policy struct {
 	RenewalWarningDays int `json:"renewal_warning_days,omitempty"`
 	// UserMay lists what users may set for themselves in their settings.
 	UserMay UserMay `json:"user_may,omitzero"`
+	// Trust says what verification trusts besides the CA's anchors.
+	Trust Trust `json:"trust,omitzero"`
 
 	// Path is the file the policy was read from.
 	Path string `json:"-"`
@@ -40,7 +42,37 @@ type Policy struct {
 type UserMay struct {
 	Proxy        bool `json:"proxy,omitempty"`         // their own proxy setting
 	PKCS11Module bool `json:"pkcs11_module,omitempty"` // their own token's PKCS#11 library
+	// Trust lets users trust certificates of their own for verification
+	// (paraphe trust add); without a machine policy they always may.
+	Trust bool `json:"trust,omitempty"`
 }
+
+// Trust is what verification trusts besides the CA's anchors: the
+// certificates IT deploys, bundles an organisation provides, the EU
+// trusted lists and the system's roots.
+type Trust struct {
+	// Certificates are PEM, DER or PKCS#7 files, or folders of them,
+	// whose certificates are trusted anchors.
+	Certificates []string `json:"certificates,omitempty"`
+	// Bundles are certificate bundles an organisation provides (an export
+	// of Adobe's AATL, a .p7b), told apart in the verdict's words.
+	Bundles []string `json:"bundles,omitempty"`
+	// EUTrustedLists: use the EU trusted lists (true when left out).
+	EUTrustedLists *bool `json:"eu_trusted_lists,omitempty"`
+	// LOTL is the List of Trusted Lists' address (the EU's when empty);
+	// LOTLPins a PEM file of the certificates allowed to sign it (those the
+	// Official Journal announces when empty).
+	LOTL     string `json:"lotl,omitempty"`
+	LOTLPins string `json:"lotl_pins,omitempty"`
+	// SystemRoots: the operating system's roots count (true when left out).
+	SystemRoots *bool `json:"system_roots,omitempty"`
+}
+
+// UsesTrustedLists reports whether verification uses the EU trusted lists.
+func (t Trust) UsesTrustedLists() bool { return t.EUTrustedLists == nil || *t.EUTrustedLists }
+
+// UsesSystemRoots reports whether the system's roots count.
+func (t Trust) UsesSystemRoots() bool { return t.SystemRoots == nil || *t.SystemRoots }
 
 // CA says where the certification authority is and which roots to trust.
 type CA struct {
@@ -261,6 +293,23 @@ func (p *Policy) Validate() error {
 	}
 	if p.RenewalWarningDays < 0 || p.RenewalWarningDays > 365 {
 		return bad("renewal_warning_days", ReasonRange, fmt.Sprint(p.RenewalWarningDays))
+	}
+	for i, f := range append(append([]string{}, p.Trust.Certificates...), p.Trust.Bundles...) {
+		if !filepath.IsAbs(f) {
+			field := fmt.Sprintf("trust.certificates[%d]", i)
+			if i >= len(p.Trust.Certificates) {
+				field = fmt.Sprintf("trust.bundles[%d]", i-len(p.Trust.Certificates))
+			}
+			return bad(field, ReasonValue, f+" (an absolute path)")
+		}
+	}
+	if p.Trust.LOTL != "" {
+		if u, err := url.Parse(p.Trust.LOTL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return bad("trust.lotl", ReasonValue, p.Trust.LOTL)
+		}
+	}
+	if p.Trust.LOTLPins != "" && !filepath.IsAbs(p.Trust.LOTLPins) {
+		return bad("trust.lotl_pins", ReasonValue, p.Trust.LOTLPins+" (an absolute path)")
 	}
 	for name, r := range map[string]PINPolicy{"keychain": p.PIN.Keychain, "token": p.PIN.Token} {
 		if field, detail := r.invalid(); field != "" {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,6 +46,7 @@ type derivedStatus struct {
 	Anchors            int
 	Problems           []string
 	Err                string
+	ErrKind            string `json:",omitempty"`
 }
 
 type derivedAnchor struct {
@@ -139,10 +141,7 @@ func (t *TrustedLists) readDerived(files map[string]string) ([]pdf.Anchor, []Lis
 			st.Problems = append(st.Problems, &derivedError{p})
 		}
 		if s.Err != "" {
-			st.Err = &derivedError{s.Err}
-			if s.Err == ErrNotCached.Error() {
-				st.Err = ErrNotCached
-			}
+			st.Err = restoreErr(s.ErrKind, s.Err)
 		}
 		statuses = append(statuses, st)
 	}
@@ -161,7 +160,7 @@ func (t *TrustedLists) writeDerived(files map[string]string, anchors []pdf.Ancho
 			ds.Problems = append(ds.Problems, p.Error())
 		}
 		if s.Err != nil {
-			ds.Err = s.Err.Error()
+			ds.Err, ds.ErrKind = s.Err.Error(), errKind(s.Err)
 		}
 		d.Statuses = append(d.Statuses, ds)
 	}
@@ -169,4 +168,50 @@ func (t *TrustedLists) writeDerived(files map[string]string, anchors []pdf.Ancho
 	if err == nil {
 		atomicfile.Write(t.path(derivedName, ".json"), data, 0o600)
 	}
+}
+
+// errKind and restoreErr keep a list's error kind across the derived
+// file, so that what the user reads stays the same.
+func errKind(err error) string {
+	var se *SignatureError
+	var fe *FetchError
+	var re *RollbackError
+	var te *TerritoryError
+	switch {
+	case errors.Is(err, ErrNotCached):
+		return "not_cached"
+	case errors.As(err, &se):
+		return "signature:" + string(se.Problem)
+	case errors.As(err, &fe):
+		return "fetch"
+	case errors.As(err, &re):
+		return "rollback"
+	case errors.As(err, &te):
+		return "territory"
+	case errors.Is(err, ErrNotTrustedList):
+		return "not_list"
+	case errors.Is(err, ErrTooLarge):
+		return "too_large"
+	}
+	return ""
+}
+
+func restoreErr(kind, msg string) error {
+	switch {
+	case kind == "not_cached":
+		return ErrNotCached
+	case strings.HasPrefix(kind, "signature:"):
+		return &SignatureError{Problem: SignatureProblem(strings.TrimPrefix(kind, "signature:")), Detail: msg}
+	case kind == "fetch":
+		return &FetchError{Err: &derivedError{msg}}
+	case kind == "rollback":
+		return &RollbackError{}
+	case kind == "territory":
+		return &TerritoryError{}
+	case kind == "not_list":
+		return ErrNotTrustedList
+	case kind == "too_large":
+		return ErrTooLarge
+	}
+	return &derivedError{msg}
 }

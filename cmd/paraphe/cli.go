@@ -67,6 +67,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"proxy":    a.proxy,
 		"version":  a.version,
 		"admin":    a.admin,
+		"trust":    a.trustCmd,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

@@ -49,7 +49,7 @@ func (a *app) gui(files []string) (code int) {
 		// is up and the event loop has turned once.
 		fa.Lifecycle().SetOnStarted(func() { go fyne.Do(fa.Quit) })
 	}
-	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files}).ShowAndRun()
+	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, RefreshTrustedLists: true}).ShowAndRun()
 	return explain.ExitOK
 }
 

@@ -48,9 +48,6 @@ func (a *app) verify(args []string) error {
 	}
 	pol, _ := a.policy()
 	opts, warnings := local.VerifyOptions(pol, *online)
-	for _, w := range warnings {
-		fmt.Fprintln(a.stderr, explain.TrustWarning(a.p, w))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
 	defer cancel()
 	code := explain.ExitOK
@@ -75,6 +72,7 @@ func (a *app) verify(args []string) error {
 		code = worstExit(code, fj.Code)
 		all = append(all, fj)
 	}
+	a.trustWarnings(warnings, all)
 	if *asJSON {
 		if len(files) == 1 {
 			cli.WriteJSON(a.stdout, all[0])
@@ -171,6 +169,20 @@ func (a *app) pdfPassword(file, pdfName string) ([]byte, error) {
 		return nil, pdf.ErrPassword
 	}
 	return a.secret(file, "PARAPHE_PDF_PASSWORD", a.p.T("prompt.pdf_password", "File", pdfName))
+}
+
+// trustWarnings says which sources of trust could not be used, where it
+// matters.
+func (a *app) trustWarnings(warnings []error, files []fileJSON) {
+	var sigs []pdf.SignatureReport
+	for _, f := range files {
+		for _, s := range f.Signatures {
+			sigs = append(sigs, s.SignatureReport)
+		}
+	}
+	for _, w := range explain.RelevantTrustWarnings(warnings, sigs) {
+		fmt.Fprintln(a.stderr, explain.TrustWarning(a.p, w))
+	}
 }
 
 // verifyExit is a signature's exit code: 30 failed (altered, broken,

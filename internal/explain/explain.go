@@ -62,6 +62,10 @@ const (
 	ExitUnconfigured = 34 // the machine policy is the packages' template: no CA yet
 	ExitNotAdmin     = 35 // writing the machine policy needs administrator rights
 	ExitKeyFileStale = 36 // a keychain key file older than its keychain entry (restored after a PIN change)
+
+	ExitTrustNotAllowed = 37 // the machine policy does not let users trust certificates
+	ExitTrustFile       = 38 // a file to trust holds no certificate, or only ones already trusted
+	ExitTrustUpdate     = 39 // some trusted lists could not be updated
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.

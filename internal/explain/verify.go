@@ -289,8 +289,3 @@ func countryName(lang, code string) string {
 	}
 	return code
 }
-
-// TrustWarning says that a source of trust could not be read.
-func TrustWarning(p *i18n.Printer, err error) string {
-	return p.T("verify.trust_warning", "Err", err.Error())
-}

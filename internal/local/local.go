@@ -5,7 +5,6 @@ package local
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/netcheck"
-	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -174,26 +172,4 @@ func Checks(p *config.Policy, now func() time.Time) func(context.Context) []netc
 		}
 		return out
 	}
-}
-
-// VerifyOptions trust what this computer trusts: the policy's anchors (p
-// may be nil) and the system's roots, through the policy's proxy. Sources
-// of trust that could not be read come back as warnings: verification
-// goes on without them.
-func VerifyOptions(p *config.Policy, online bool) (pdf.VerifyOptions, []error) {
-	opts := pdf.VerifyOptions{Online: online}
-	if p != nil {
-		for _, s := range p.CA.Anchors {
-			if fp, err := config.ParseFingerprint(s); err == nil {
-				opts.Anchors = append(opts.Anchors, fp)
-			}
-		}
-		if hc, err := config.NewHTTPClient(p, config.ClientOptions{}); err == nil {
-			opts.HTTP = hc
-		}
-	}
-	if sys, err := x509.SystemCertPool(); err == nil {
-		opts.Roots = sys
-	}
-	return opts, nil
 }
