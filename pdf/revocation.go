@@ -125,6 +125,8 @@ type status struct {
 	state     string // a Revocation… constant
 	source    string
 	revokedAt time.Time
+	// found: data about the certificate was there, but none fresh enough.
+	found bool
 }
 
 // statusOf returns cert's status at time at from OCSP responses and CRLs
@@ -139,6 +141,7 @@ func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time
 		}
 		return !now.After(cert.NotAfter) || !t.After(cert.NotAfter.Add(time.Hour))
 	}
+	found := false
 	for _, der := range ocsps {
 		resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
 		if err != nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
@@ -149,6 +152,7 @@ func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time
 			continue
 		}
 		if !fresh(resp.ThisUpdate) {
+			found = true
 			continue
 		}
 		switch resp.Status {
@@ -160,7 +164,11 @@ func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time
 	}
 	for _, der := range crls {
 		crl, err := x509.ParseRevocationList(der)
-		if err != nil || crl.CheckSignatureFrom(issuer) != nil || !fresh(crl.ThisUpdate) {
+		if err != nil || crl.CheckSignatureFrom(issuer) != nil {
+			continue
+		}
+		if !fresh(crl.ThisUpdate) {
+			found = true
 			continue
 		}
 		for _, e := range crl.RevokedCertificateEntries {
@@ -170,7 +178,7 @@ func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time
 		}
 		return status{state: RevocationGood, source: source}
 	}
-	return status{state: RevocationNotChecked}
+	return status{state: RevocationNotChecked, found: found}
 }
 
 // onlineStatus asks the certificate's OCSP responder, then its CRL

@@ -342,6 +342,9 @@ func (v *verifier) signerStatus(ctx context.Context, e *examined, res chainResul
 		}
 	}
 	r.Revocation, r.RevocationSrc = st.state, st.source
+	if st.state == RevocationNotChecked && st.found {
+		r.Revocation, r.RevocationSrc = RevocationStale, RevocationEmbedded
+	}
 	if st.state == RevocationRevoked && !st.revokedAt.IsZero() {
 		t := st.revokedAt
 		r.RevokedAt = &t

@@ -47,7 +47,11 @@ const (
 	RevocationRevoked    = "revoked"
 	RevocationUnknown    = "unknown"     // asked online, no answer
 	RevocationNotChecked = "not_checked" // no data in the file, not asked online
+	RevocationStale      = "stale"       // data in the file, but from too long before the time judged
 )
+
+// Revocations are every revocation state, for the catalogue's tests.
+var Revocations = []string{RevocationGood, RevocationRevoked, RevocationUnknown, RevocationNotChecked, RevocationStale}
 
 // Where revocation data came from.
 const (

@@ -88,7 +88,7 @@ func TestNoRawKeys(t *testing.T) {
 		r.Qualified = true
 		reports = append(reports, r)
 	}
-	for _, rev := range []string{pdf.RevocationGood, pdf.RevocationRevoked, pdf.RevocationUnknown, pdf.RevocationNotChecked} {
+	for _, rev := range pdf.Revocations {
 		r := base
 		r.Indication, r.Revocation = pdf.TotalPassed, rev
 		reports = append(reports, r)

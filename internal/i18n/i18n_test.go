@@ -111,7 +111,7 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, r := range pdf.Problems {
 		used = append(used, "verify.problem."+string(r))
 	}
-	for _, r := range []string{pdf.RevocationGood, pdf.RevocationRevoked, pdf.RevocationUnknown, pdf.RevocationNotChecked} {
+	for _, r := range pdf.Revocations {
 		used = append(used, "verify.revocation."+r)
 	}
 	for _, k := range used {
