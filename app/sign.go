@@ -67,7 +67,7 @@ type signRow struct {
 	ok      bool
 }
 
-var levels = []pdf.Level{pdf.LevelB, pdf.LevelT, pdf.LevelLT}
+var levels = []pdf.Level{pdf.LevelB, pdf.LevelT, pdf.LevelLT, pdf.LevelLTA}
 
 var corners = []pdf.Corner{pdf.CornerBottomRight, pdf.CornerBottomLeft, pdf.CornerTopRight, pdf.CornerTopLeft}
 

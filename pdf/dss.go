@@ -3,11 +3,14 @@ package pdf
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/digitorus/timestamp"
 	"golang.org/x/crypto/ocsp"
@@ -157,7 +160,7 @@ func (s *Signer) fetchCRL(ctx context.Context, c, issuer *x509.Certificate) ([]b
 // appendDSS writes the second update of a B-LT signature: the catalog's
 // /DSS with the certificates, OCSP responses and CRLs. It returns the number
 // of bytes written.
-func (s *Signer) appendDSS(first *update, doc *document, prevXref, base int64, out io.Writer) (int64, error) {
+func (s *Signer) appendDSS(first *update, doc *document, prevXref, base int64, contents []byte, out io.Writer) (int64, error) {
 	s.mu.Lock()
 	d := s.dss
 	s.mu.Unlock()
@@ -187,6 +190,20 @@ func (s *Signer) appendDSS(first *update, doc *document, prevXref, base int64, o
 	if crls := merged("CRLs", streams(d.crls)); len(crls) > 0 {
 		dss["CRLs"] = crls
 	}
+	// The signature's own entry (/VRI), naming its share of the arrays
+	// (Adobe's LTV check looks for it).
+	vri := cos.Dict{"Cert": dss["Certs"].(cos.Array)[len(dss["Certs"].(cos.Array))-len(certs):]}
+	if n := len(d.ocsps); n > 0 {
+		vri["OCSP"] = dss["OCSPs"].(cos.Array)[len(dss["OCSPs"].(cos.Array))-n:]
+	}
+	if n := len(d.crls); n > 0 {
+		vri["CRL"] = dss["CRLs"].(cos.Array)[len(dss["CRLs"].(cos.Array))-n:]
+	}
+	sum := sha1.Sum(contents)
+	vris, _ := doc.f.ResolveDict(old["VRI"])
+	vris = copyDict(vris)
+	vris[cos.Name(strings.ToUpper(hex.EncodeToString(sum[:])))] = u.add(vri)
+	dss["VRI"] = u.add(vris)
 	doc.catalog["DSS"] = u.add(dss)
 	u.set(doc.catalogRef, doc.catalog)
 	data, _, xrefAt := u.serialize(base)

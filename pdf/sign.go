@@ -128,7 +128,7 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 	if len(s.Chain) == 0 {
 		return nil, errChain
 	}
-	if (s.Opts.Level == LevelT || s.Opts.Level == LevelLT) && s.Opts.TSA == "" {
+	if s.timestamped() && s.Opts.TSA == "" {
 		return nil, ErrNeedTSA
 	}
 	src, err := os.Open(in)
@@ -149,6 +149,9 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 	f, doc, damage, err := openDocument(src, fi.Size(), in, s.Opts.Repair)
 	if err != nil {
 		return nil, err
+	}
+	if s.Opts.Level == LevelLTA {
+		return s.signLTA(ctx, f, doc, src, fi.Size(), in, out, damage)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
 	if err != nil {
@@ -182,6 +185,37 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 	return res, nil
 }
 
+// signLTA signs as B-LT into a temporary file beside out, then adds the
+// document time-stamp over its validation data (Extender) into out.
+func (s *Signer) signLTA(ctx context.Context, f *cos.File, doc *document, src io.ReaderAt, size int64, in, out string, damage *Damage) (*Result, error) {
+	lt, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.lt")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(lt.Name())
+	res, err := s.write(ctx, f, doc, src, size, lt)
+	if err == nil {
+		err = lt.Sync()
+	}
+	if cerr := lt.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	e := &Extender{Level: LevelLTA, TSA: s.Opts.TSA, HTTP: s.Opts.HTTP, Now: s.Opts.Now}
+	ext, err := e.ExtendFile(ctx, lt.Name(), out)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(out); err == nil {
+		res.Bytes = fi.Size()
+	}
+	res.Input, res.Output, res.Repaired, res.Level = in, out, damage, LevelLTA
+	_ = ext
+	return res, nil
+}
+
 // pdfDate writes t as a PDF date.
 func pdfDate(t time.Time) string {
 	_, off := t.Zone()
@@ -204,13 +238,13 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	}
 	cms := &cmsBuilder{signer: s.Key, chain: s.Chain}
 	var sample []byte
-	if s.Opts.Level == LevelT || s.Opts.Level == LevelLT {
+	if s.timestamped() {
 		var err error
 		if sample, err = s.tokenSample(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if s.Opts.Level == LevelLT {
+	if s.longTerm() {
 		// Validation data first: a network failure costs no signature.
 		// The sample token carries the TSA's certificates too.
 		if _, err := s.validationData(ctx, sample); err != nil {
@@ -312,8 +346,11 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 		return nil, err
 	}
 	written := total
-	if s.Opts.Level == LevelLT {
-		n, err := s.appendDSS(u, doc, base+int64(xrefAt), total, out)
+	if s.longTerm() {
+		// The /VRI key: the SHA-1 of the whole /Contents string.
+		contents := make([]byte, placeholder)
+		copy(contents, der)
+		n, err := s.appendDSS(u, doc, base+int64(xrefAt), total, contents, out)
 		if err != nil {
 			return nil, err
 		}
@@ -321,6 +358,14 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	}
 	return &Result{Field: field, Level: s.levelOrB(), SigningTime: now, TimestampTime: tsTime, Bytes: written}, nil
 }
+
+// timestamped: the level has a signature time-stamp; longTerm: and the
+// validation data (B-LTA is made as B-LT, then extended).
+func (s *Signer) timestamped() bool {
+	return s.Opts.Level == LevelT || s.longTerm()
+}
+
+func (s *Signer) longTerm() bool { return s.Opts.Level == LevelLT || s.Opts.Level == LevelLTA }
 
 func (s *Signer) levelOrB() Level {
 	if s.Opts.Level == "" {

@@ -30,8 +30,14 @@ type tsaClient struct {
 // stamp returns a time-stamp token over SHA-256(data), after checking that
 // it answers this request (same imprint, same nonce).
 func (c *tsaClient) stamp(ctx context.Context, data []byte) ([]byte, time.Time, error) {
+	sum := sha256.Sum256(data)
+	return c.stampDigest(ctx, sum[:])
+}
+
+// stampDigest is stamp for data whose SHA-256 is digest.
+func (c *tsaClient) stampDigest(ctx context.Context, digest []byte) ([]byte, time.Time, error) {
 	nonce, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	req, err := timestamp.CreateRequest(bytes.NewReader(data), &timestamp.RequestOptions{Hash: crypto.SHA256, Certificates: true, Nonce: nonce})
+	req, err := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: digest, Certificates: true, Nonce: nonce}).Marshal()
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrTimestamp, err)
 	}
@@ -57,8 +63,7 @@ func (c *tsaClient) stamp(ctx context.Context, data []byte) ([]byte, time.Time, 
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrTimestamp, err)
 	}
-	want := sha256.Sum256(data)
-	if ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, want[:]) || ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
+	if ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, digest) || ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
 		return nil, time.Time{}, fmt.Errorf("%w: the reply is not for this request (imprint or nonce differ)", ErrTimestamp)
 	}
 	return ts.RawToken, ts.Time, nil

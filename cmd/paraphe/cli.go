@@ -68,6 +68,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"version":  a.version,
 		"admin":    a.admin,
 		"trust":    a.trustCmd,
+		"extend":   a.extend,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

@@ -79,7 +79,7 @@ func (a *app) sign(args []string) error {
 		return usage("err.sign_field_rect")
 	}
 	lvl := pdf.Level(strings.ToUpper(*level))
-	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT {
+	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT && lvl != pdf.LevelLTA {
 		return usage("err.sign_level")
 	}
 	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location, Repair: *repair}

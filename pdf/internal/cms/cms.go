@@ -488,3 +488,38 @@ func keyID(c *x509.Certificate) []byte {
 	h := sha1.Sum(bits)
 	return h[:]
 }
+
+// ParseCertsOnly reads the certificates of a certs-only SignedData (a .p7c
+// or .p7b bundle, as caIssuers addresses serve them), which Parse refuses
+// for having no signer.
+func ParseCertsOnly(b []byte) ([]*x509.Certificate, error) {
+	der, err := toDER(b)
+	if err != nil {
+		return nil, err
+	}
+	in := cryptobyte.String(der)
+	var ci, content, sd, skip cryptobyte.String
+	var ct asn1.ObjectIdentifier
+	var version int64
+	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1ObjectIdentifier(&ct) || !ct.Equal(OIDSignedData) ||
+		!ci.ReadASN1(&content, cbasn1.Tag(0).Constructed().ContextSpecific()) || !content.ReadASN1(&sd, cbasn1.SEQUENCE) ||
+		!sd.ReadASN1Integer(&version) || !sd.ReadASN1(&skip, cbasn1.SET) || !sd.ReadASN1(&skip, cbasn1.SEQUENCE) {
+		return nil, fmt.Errorf("%w: not a certificate bundle", ErrEncoding)
+	}
+	var certs cryptobyte.String
+	if !sd.ReadASN1(&certs, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		return nil, fmt.Errorf("%w: no certificates", ErrEncoding)
+	}
+	var out []*x509.Certificate
+	for !certs.Empty() {
+		var elem cryptobyte.String
+		var tag cbasn1.Tag
+		if !certs.ReadAnyASN1Element(&elem, &tag) {
+			return nil, fmt.Errorf("%w: certificates", ErrEncoding)
+		}
+		if c, err := ParseCertificate(elem); err == nil && tag == cbasn1.SEQUENCE {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
