@@ -49,6 +49,82 @@ type changeJudge struct {
 	// tools update both after signing (iText's LTV writes /ModDate), and
 	// neither is content (pyHanko and DSS allow them too).
 	metadata, dss map[int]bool
+	// document is every object number the signed revision's catalog leads
+	// to other than through its /DSS and /Metadata, including numbers it
+	// refers to that the revision does not hold: what the document shows
+	// and does. It is found once, when first needed (documentObjects).
+	document map[int]bool
+}
+
+// maxDocumentObjects bounds the walk of documentObjects (ISO 32000-1 C.2
+// allows 8,388,607 objects).
+const maxDocumentObjects = 1 << 23
+
+// documentObjects returns the object numbers the signed revision's catalog
+// leads to, the /DSS and /Metadata entries of the catalog left aside. An
+// object among them is part of the document whatever it looks like, even
+// when the /Info or the /DSS names it too; a number among them that the
+// signed revision does not hold (a reference to nothing, which readers take
+// as null) changes the document when an update fills it in. Objects are read
+// in the order of their numbers, so that those of one object stream come
+// together, and the references are followed in memory.
+func (j *changeJudge) documentObjects() map[int]bool {
+	if j.document != nil {
+		return j.document
+	}
+	nums := j.old.Nums()
+	sort.Ints(nums)
+	refs := make(map[int][]int, len(nums))
+	for _, n := range nums {
+		o, err := j.old.Get(cos.Ref{Num: n})
+		if err != nil {
+			continue
+		}
+		refs[n] = refsIn(o, nil, 0)
+	}
+	j.document = map[int]bool{}
+	root, _ := j.old.Trailer["Root"].(cos.Ref)
+	j.document[root.Num] = true
+	var todo []int
+	if cat, _ := j.old.ResolveDict(root); cat != nil {
+		for k, v := range cat {
+			if k != "DSS" && k != "Metadata" {
+				todo = refsIn(v, todo, 0)
+			}
+		}
+	}
+	for len(todo) > 0 && len(j.document) < maxDocumentObjects {
+		n := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if j.document[n] {
+			continue
+		}
+		j.document[n] = true
+		todo = append(todo, refs[n]...)
+	}
+	return j.document
+}
+
+// refsIn appends the numbers of the objects o refers to.
+func refsIn(o cos.Object, into []int, depth int) []int {
+	if depth > 64 {
+		return into
+	}
+	switch v := o.(type) {
+	case cos.Ref:
+		into = append(into, v.Num)
+	case cos.Dict:
+		for _, x := range v {
+			into = refsIn(x, into, depth+1)
+		}
+	case cos.Array:
+		for _, x := range v {
+			into = refsIn(x, into, depth+1)
+		}
+	case *cos.Stream:
+		into = refsIn(v.Dict, into, depth+1)
+	}
+	return into
 }
 
 func (j *changeJudge) note(s string, allowed bool) {
@@ -102,6 +178,10 @@ func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 			continue // the very same bytes
 		}
 		if k1 == 0 {
+			if j.documentObjects()[n] {
+				// The signed revision referred to it, and had nothing there.
+				j.note(ChangeContent, false)
+			}
 			continue // new: judged where it is referenced
 		}
 		before, err1 := old.Get(cos.Ref{Num: n, Gen: g1})
@@ -181,12 +261,13 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 	plain := !isRoot && !isField(bd) && (bd["Type"] == nil || bd["Type"] == cos.Name("DSS") || bd["Type"] == cos.Name("VRI"))
 	xmp := isStream && afterStream && bs.Dict["Type"] == cos.Name("Metadata") && as.Dict["Type"] == cos.Name("Metadata")
 	switch {
-	// Only what metadata and validation data look like: a crafted /Info
-	// or /DSS pointing at a page or its content must not make it free.
-	case j.metadata[num] && (plain && !isStream && !afterStream || xmp):
+	// Only what metadata and validation data look like, and nothing the
+	// document itself uses: a crafted /Info or /DSS pointing at a page, its
+	// resources or its contents must not make them free.
+	case j.metadata[num] && (plain && !isStream && !afterStream || xmp) && !j.documentObjects()[num]:
 		j.note(ChangeMetadata, true)
 		return
-	case j.dss[num] && !isStream && !afterStream && (isArray && !j.isAnnotsOrFields(num) || plain):
+	case j.dss[num] && !isStream && !afterStream && (isArray && !j.isAnnotsOrFields(num) || plain) && !j.documentObjects()[num]:
 		j.note(ChangeValidationData, true)
 		return
 	}
