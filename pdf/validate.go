@@ -91,6 +91,13 @@ func (a *anchorSet) chain(cert *x509.Certificate, at, trustAt time.Time, usage U
 	roots := a.signers
 	if usage == UsageTimestamps {
 		roots = a.stamps
+		if !hasEKU(cert, x509.ExtKeyUsageTimeStamping) {
+			// crypto/x509 reads no extended key usage as any: a signer's
+			// certificate without one would vouch for times of its own
+			// choosing. A unit's certificate names time-stamping (RFC 3161
+			// §2.3).
+			return chainResult{problem: TrustUsage}
+		}
 	}
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: a.inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{eku}}
 	chains, err := cert.Verify(opts)
