@@ -2,11 +2,14 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 
 // pdfOf writes a PDF whose objects 1..n are bodies, with a classic
@@ -151,4 +154,128 @@ func shiftRefs(body string, d int) string {
 		body = string(bytes.ReplaceAll([]byte(body), []byte(fmt.Sprintf(" %d 0 R", n)), []byte(fmt.Sprintf(" %d 0 R", n+d))))
 	}
 	return body
+}
+
+// TestAttackSneakySignatureField: after a signature, an update adds a
+// signature field that nobody signs, its widget's appearance drawing over
+// the page (the "sneaky signature" attack of Mainka et al., 2021). Adding
+// signature fields is allowed so that a later signer finds one; an
+// unsigned one that draws is a change of content.
+func TestAttackSneakySignatureField(t *testing.T) {
+	for _, v := range []string{"unsigned", "the signed field's own signature"} {
+		t.Run(v, func(t *testing.T) { sneakySignatureField(t, v != "unsigned") })
+	}
+}
+
+// sneakySignatureField adds the drawing field; with reuse, its /V is the
+// signed revision's signature dictionary, which verification reports once.
+func sneakySignatureField(t *testing.T, reuse bool) {
+	p := newPKI(t)
+	_, out := signBytes(t, p, makePDF(1, true), Options{})
+	S := mustRead(t, out)
+	_, f := sigRefOf(t, S)
+	doc, _ := readDocument(f)
+	n := f.MaxNum + 1
+	form, _ := f.ResolveDict(doc.catalog["AcroForm"])
+	nf := copyDict(form)
+	fields, _ := f.Resolve(nf["Fields"])
+	nf["Fields"] = append(append(cos.Array{}, fields.(cos.Array)...), cos.Ref{Num: n})
+	pg, _ := f.ResolveDict(cos.Ref{Num: 7})
+	np := copyDict(pg)
+	annots, _ := f.Resolve(np["Annots"])
+	np["Annots"] = append(append(cos.Array{}, annots.(cos.Array)...), cos.Ref{Num: n})
+	ap := "1 1 1 rg 0 0 400 60 re f 0 g BT /F1 24 Tf 10 20 Td (PAY 1000000 EUR) Tj ET"
+	v := ""
+	if reuse {
+		sig, _ := sigRefOf(t, S)
+		v = " /V " + sig.String()
+	}
+	objs := map[int]string{
+		7: string(cos.Append(nil, np)),
+		n: fmt.Sprintf("<< /FT /Sig /T (Later) /Type /Annot /Subtype /Widget /Rect [60 740 460 800] /P 7 0 R /F 4 /AP << /N %d 0 R >>%s >>", n+1, v),
+		n + 1: fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 400 60] /Resources << /Font << /F1 5 0 R >> >> /Length %d >>\nstream\n%s\nendstream",
+			len(ap), ap),
+	}
+	catRef := doc.catalogRef
+	if r, ok := doc.catalog["AcroForm"].(cos.Ref); ok {
+		objs[r.Num] = string(cos.Append(nil, nf))
+	} else {
+		cat := copyDict(doc.catalog)
+		cat["AcroForm"] = nf
+		objs[catRef.Num] = string(cos.Append(nil, cat))
+	}
+	data := appendUpdate(S, objs, fmt.Sprintf("<< /Size %d /Root %s /Prev %d >>", n+2, cos.Append(nil, f.Trailer["Root"]), lastStartXRef(S)))
+	testenv.Require(t, "pdftotext")
+	if txt, err := exec.Command("pdftotext", writeTemp(t, data), "-").Output(); err != nil || !bytes.Contains(txt, []byte("1000000")) {
+		t.Fatalf("pdftotext does not show the forged text: %v %q", err, txt)
+	}
+	r := verifyBytes(t, p, data)
+	if r.Valid() || !r.ModifiedAfter {
+		t.Fatalf("an unsigned signature field drawing over the page reported %s (changes %v)", r.Indication, r.Changes)
+	}
+}
+
+// TestLaterSignatureFields: what signing after a signature does stays
+// allowed — a new visible signature, a signature in an empty field the
+// document prepared — and an empty signature field given an appearance
+// without a signature does not.
+func TestLaterSignatureFields(t *testing.T) {
+	p := newPKI(t)
+	prepared := pdfOf("/Root 1 0 R",
+		"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R 5 0 R] >> >>",
+		"<< /Type /Pages /Kids [6 0 R] /Count 1 /MediaBox [0 0 595 842] >>",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+		"<< /FT /Sig /T (A) /Type /Annot /Subtype /Widget /Rect [50 100 250 160] /P 6 0 R /F 4 >>",
+		"<< /FT /Sig /T (B) /Type /Annot /Subtype /Widget /Rect [300 100 500 160] /P 6 0 R /F 4 >>",
+		"<< /Type /Page /Parent 2 0 R /Contents 7 0 R /Resources << /Font << /F1 3 0 R >> >> /Annots [4 0 R 5 0 R] >>",
+		streamObj("", "BT /F1 24 Tf 72 760 Td (Price: 100 EUR) Tj ET"))
+	_, first := signBytes(t, p, prepared, Options{Appearance: &Appearance{Field: "A"}})
+	second := func(t *testing.T, o Options) []byte {
+		t.Helper()
+		s := &Signer{Key: p.key, Chain: p.chain(), Opts: o}
+		out := filepath.Join(t.TempDir(), "second.pdf")
+		if _, err := s.SignFile(context.Background(), first, out); err != nil {
+			t.Fatal(err)
+		}
+		return mustRead(t, out)
+	}
+	for name, o := range map[string]Options{
+		"into the prepared field":   {Appearance: &Appearance{Field: "B"}},
+		"a new visible signature":   {Appearance: &Appearance{Page: 1, Rect: [4]float64{300, 300, 200, 60}}},
+		"a new invisible signature": {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep := verifyReport(t, p, second(t, o))
+			for _, r := range rep.Signatures {
+				if !r.Valid() {
+					t.Fatalf("%s: %s/%s changes %v", r.Field, r.Indication, r.SubIndication, r.Changes)
+				}
+			}
+		})
+	}
+	for _, v := range []string{"", " /V A's"} {
+		t.Run("an appearance and no signature of its own"+v, func(t *testing.T) { appearanceOnly(t, p, first, v != "") })
+	}
+}
+
+// appearanceOnly gives the empty field B of first an appearance; with
+// reuse, its /V is field A's signature dictionary.
+func appearanceOnly(t *testing.T, p *testPKI, first string, reuse bool) {
+	S := mustRead(t, first)
+	sig, f := sigRefOf(t, S)
+	v := ""
+	if reuse {
+		v = " /V " + sig.String()
+	}
+	n := f.MaxNum + 1
+	ap := "0 g BT /F1 24 Tf 10 20 Td (PAY 1000000 EUR) Tj ET"
+	data := appendUpdate(S, map[int]string{
+		5: fmt.Sprintf("<< /FT /Sig /T (B) /Type /Annot /Subtype /Widget /Rect [300 100 500 160] /P 6 0 R /F 4 /AP << /N %d 0 R >>%s >>", n, v),
+		n: fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 200 60] /Resources << /Font << /F1 3 0 R >> >> /Length %d >>\nstream\n%s\nendstream",
+			len(ap), ap),
+	}, fmt.Sprintf("<< /Size %d /Root 1 0 R /Prev %d >>", n+1, lastStartXRef(S)))
+	r := verifyBytes(t, p, data)
+	if r.Valid() || !r.ModifiedAfter {
+		t.Fatalf("an empty signature field given a drawing and no signature: %s (changes %v)", r.Indication, r.Changes)
+	}
 }

@@ -337,6 +337,16 @@ func (j *changeJudge) fieldFilled(before, after cos.Dict) {
 			j.note(ChangeContent, false) // a signed field's value replaced
 			return
 		}
+		// An empty signature field may receive a signature, and with it
+		// its appearance; an appearance alone, nobody's signature, draws
+		// on the signed page.
+		vr, _ := after["V"].(cos.Ref)
+		if v, _ := j.cur.ResolveDict(vr); v == nil || !isSignatureDict(v) || !j.isNew(vr.Num) {
+			if !sameValue(before["AP"], after["AP"]) && !j.drawsNothing(after) {
+				j.note(ChangeContent, false)
+				return
+			}
+		}
 		j.note(ChangeSignature, true)
 		return
 	}
@@ -410,8 +420,91 @@ func (j *changeJudge) listGrew(before, after cos.Object) {
 			j.note(ChangeContent, false) // an annotation or field that is not a signature
 			return
 		}
+		if !j.drawsNothing(d) && !j.newSignedField(added, d) {
+			// A signature field nobody signed (or someone else's widget)
+			// drawing over the page: the "sneaky signature" of Mainka et
+			// al. (2021).
+			j.note(ChangeContent, false)
+			return
+		}
 		j.note(ChangeSignature, true)
 	}
+}
+
+// newSignedField reports whether the field of the widget or field d (ref
+// o) is new since the signed revision and holds a new signature
+// dictionary: a signature verification reports in its own right, whatever
+// it draws.
+func (j *changeJudge) newSignedField(o cos.Object, d cos.Dict) bool {
+	field, ref := d, o
+	if d["FT"] != cos.Name("Sig") {
+		ref = d["Parent"]
+		field, _ = j.cur.ResolveDict(ref)
+	}
+	r, ok := ref.(cos.Ref)
+	if !ok || field == nil {
+		return false
+	}
+	vr, ok := field["V"].(cos.Ref)
+	if !ok || !j.isNew(r.Num) || !j.isNew(vr.Num) {
+		// A new field pointing at the signed revision's own signature
+		// dictionary would be reported once, as that signature.
+		return false
+	}
+	v, _ := j.cur.ResolveDict(vr)
+	return v != nil && isSignatureDict(v)
+}
+
+// isNew reports whether object num is new since the signed revision (and
+// no reference of it named that number).
+func (j *changeJudge) isNew(num int) bool {
+	k, _, _ := j.old.Where(num)
+	return k == 0 && !j.documentObjects()[num]
+}
+
+// drawsNothing reports whether a widget (or a field without one) shows
+// nothing: hidden, of no area, without appearance, or with appearance
+// streams that are empty.
+func (j *changeJudge) drawsNothing(d cos.Dict) bool {
+	if fl, _ := cos.Int(s0(j.cur, d["F"])); fl&(2|32) != 0 { // Hidden, NoView
+		return true
+	}
+	rect, _ := s0(j.cur, d["Rect"]).(cos.Array)
+	if len(rect) == 4 {
+		var v [4]float64
+		for i := range 4 {
+			v[i], _ = cos.Num(s0(j.cur, rect[i]))
+		}
+		if v[0] == v[2] || v[1] == v[3] {
+			return true
+		}
+	} else if d["Rect"] == nil {
+		return true
+	}
+	ap, _ := j.cur.ResolveDict(d["AP"])
+	for _, k := range []cos.Name{"N", "R", "D"} {
+		x := s0(j.cur, ap[k])
+		streams := []cos.Object{x}
+		if states, ok := x.(cos.Dict); ok {
+			streams = streams[:0]
+			for _, st := range states {
+				streams = append(streams, s0(j.cur, st))
+			}
+		}
+		for _, st := range streams {
+			switch s := st.(type) {
+			case nil:
+			case *cos.Stream:
+				data, err := j.cur.StreamData(s)
+				if err != nil || len(bytes.TrimSpace(data)) > 0 {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (j *changeJudge) isSignatureField(d cos.Dict) bool {
