@@ -159,16 +159,60 @@ func TestScopedCRLIsNotCompleteEvidence(t *testing.T) {
 		"a delta CRL":       crl(3, nil, pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 27}, Critical: true, Value: []byte{2, 1, 1}}),
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := verifySingle(t, writeTemp(t, withDSS(t, S, nil, [][]byte{embedded}, nil)), o)
-			if r.Valid() || r.Revocation == RevocationGood {
-				t.Fatalf("revoked certificate, %s embedded: %s/%s revocation %s (%s)", name, r.Indication, r.SubIndication, r.Revocation, r.RevocationSrc)
+			file := writeTemp(t, withDSS(t, S, nil, [][]byte{embedded}, nil))
+			if r := verifySingle(t, file, o); r.Valid() || r.Revocation != RevocationRevoked {
+				t.Fatalf("revoked certificate, %s embedded, online: %s/%s revocation %s (%s)", name, r.Indication, r.SubIndication, r.Revocation, r.RevocationSrc)
+			}
+			offline := o
+			offline.Online = false
+			if r := verifySingle(t, file, offline); r.Revocation == RevocationGood {
+				t.Fatalf("%s embedded, offline: revocation %s", name, r.Revocation)
 			}
 		})
 	}
 	// The certificate's own partition, embedded and not listing it, is
-	// complete evidence.
+	// complete evidence (offline: online, the revocation is news).
 	own := crl(4, nil, idp(srv.URL+"/part1.crl"))
+	o.Online = false
 	if r := verifySingle(t, writeTemp(t, withDSS(t, S, nil, [][]byte{own}, nil)), o); r.Revocation != RevocationGood || r.RevocationSrc != RevocationEmbedded {
 		t.Fatalf("its own partition embedded: revocation %s from %s", r.Revocation, r.RevocationSrc)
+	}
+}
+
+// TestOnlineSeesRevocationBeforeSigning: the holder's key is compromised
+// and his certificate revoked; the thief signs afterwards, with a real
+// time-stamp (which proves the signature came after the revocation), and
+// embeds an OCSP "good" fetched before the revocation — OCSP answers
+// anyone. Asked to check revocation online, the verifier must learn of the
+// revocation rather than stop at the embedded answer.
+func TestOnlineSeesRevocationBeforeSigning(t *testing.T) {
+	srv, key, chain, hc := caPKI(t)
+	leaf, issuer := chain[0], chain[1]
+	req, err := ocsp.CreateRequest(leaf, issuer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := fetch(t, hc, leaf.OCSPServer[0], req)
+	if err := srv.Revoke(context.Background(), fmt.Sprintf("%x", leaf.SerialNumber), "keyCompromise"); err != nil {
+		t.Fatal(err)
+	}
+	// The time-stamp must fall in a later second than the revocation for
+	// the order to be provable (the CA keeps whole seconds): a wait on the
+	// clock, not on another task.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	out := signWith(t, &Signer{Key: key, Chain: chain, Opts: Options{Level: LevelT, TSA: srv.URL + "/tsa", HTTP: hc}}, makePDF(1, false))
+	data := withDSS(t, mustRead(t, out), [][]byte{good}, nil, [][]byte{issuer.Raw})
+	rep, err := VerifyReader(context.Background(), bytes.NewReader(data), int64(len(data)), "x.pdf",
+		VerifyOptions{Trust: []Anchor{{Cert: srv.Root, Source: SourcePolicy}}, Online: true, HTTP: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Signatures[0]
+	if r.TimestampTime == nil {
+		t.Fatalf("no trusted time-stamp: %v", r.Problems)
+	}
+	if r.Valid() || r.Revocation != RevocationRevoked || r.SubIndication != Revoked {
+		t.Fatalf("signed after the revocation (time-stamp %v), checked online: %s/%s revocation %s (%s)",
+			r.TimestampTime, r.Indication, r.SubIndication, r.Revocation, r.RevocationSrc)
 	}
 }

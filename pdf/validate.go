@@ -342,10 +342,16 @@ func (v *verifier) signerStatus(ctx context.Context, e *examined, res chainResul
 	}
 	ocsps, crls := v.revocationData(e)
 	st := statusOf(r.Certificate, issuer, ocsps, crls, at, v.now, RevocationEmbedded)
-	if st.state == RevocationNotChecked && v.o.Online && !r.ExpiredSince {
-		st = onlineStatus(ctx, v.o.HTTP, r.Certificate, issuer, v.now)
-		if st.state == RevocationUnknown {
-			e.problem(ProblemRevocationMissing)
+	if v.o.Online && !r.ExpiredSince && st.state != RevocationRevoked {
+		// Asked even when the file has an answer: that one may predate a
+		// revocation (OCSP answers anyone, so a thief of the key can embed
+		// one fetched before), and a revocation known now wins.
+		switch on := onlineStatus(ctx, v.o.HTTP, r.Certificate, issuer, v.now); {
+		case on.state == RevocationRevoked, st.state == RevocationNotChecked:
+			st = on
+			if st.state == RevocationUnknown {
+				e.problem(ProblemRevocationMissing)
+			}
 		}
 	}
 	r.Revocation, r.RevocationSrc = st.state, st.source
