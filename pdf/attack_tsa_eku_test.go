@@ -41,24 +41,7 @@ func TestAttackSignerStampsHimself(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	self := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		req, err := timestamp.ParseRequest(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		ts := &timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Nonce: req.Nonce,
-			Time: revokedAt.Add(-20 * time.Minute), Policy: asn1.ObjectIdentifier{1, 2, 3}, AddTSACertificate: true}
-		resp, err := ts.CreateResponseWithOpts(leaf, lk, crypto.SHA256)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/timestamp-reply")
-		w.Write(resp)
-	}))
-	defer self.Close()
+	self := tsaServer(t, leaf, lk, revokedAt.Add(-20*time.Minute))
 	out := signWith(t, &Signer{Key: lk, Chain: []*x509.Certificate{leaf, root}, Opts: Options{Level: LevelT, TSA: self.URL, HTTP: self.Client()}},
 		makePDF(1, false))
 	data := withDSS(t, mustRead(t, out), nil, [][]byte{crl}, nil)
@@ -69,4 +52,33 @@ func TestAttackSignerStampsHimself(t *testing.T) {
 				r.Indication, r.SubIndication, r.TimestampTime, r.Revocation)
 		}
 	}
+}
+
+// tsaServer is a time-stamping unit on loopback signing with cert and key,
+// at the time at (now when zero).
+func tsaServer(t *testing.T, cert *x509.Certificate, key crypto.Signer, at time.Time) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, err := timestamp.ParseRequest(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		when := at
+		if when.IsZero() {
+			when = time.Now()
+		}
+		ts := &timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Nonce: req.Nonce,
+			Time: when, Policy: asn1.ObjectIdentifier{1, 2, 3}, AddTSACertificate: true}
+		resp, err := ts.CreateResponseWithOpts(cert, key, crypto.SHA256)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		w.Write(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }

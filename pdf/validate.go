@@ -37,7 +37,10 @@ var TrustProblems = []TrustProblem{TrustUnknownAuthority, TrustExpired, TrustNot
 
 // anchorSet is what a file's signatures may chain to.
 type anchorSet struct {
-	byFP    map[[32]byte]*Anchor
+	// byFP are the anchors of each certificate: a trusted list may name
+	// one certificate for several services (a CA/QC and a TSA/QTST, two
+	// CA/QC with their own histories), each with its usage and periods.
+	byFP    map[[32]byte][]*Anchor
 	signers *x509.CertPool // anchors for signers' certificates
 	stamps  *x509.CertPool // anchors for time-stamping units
 	system  *x509.CertPool
@@ -45,14 +48,16 @@ type anchorSet struct {
 }
 
 func newAnchorSet(o VerifyOptions, met []*x509.Certificate) *anchorSet {
-	a := &anchorSet{byFP: map[[32]byte]*Anchor{}, signers: x509.NewCertPool(), stamps: x509.NewCertPool(),
+	a := &anchorSet{byFP: map[[32]byte][]*Anchor{}, signers: x509.NewCertPool(), stamps: x509.NewCertPool(),
 		system: o.Roots, inter: x509.NewCertPool()}
 	add := func(an *Anchor) {
 		fp := sha256.Sum256(an.Cert.Raw)
-		if _, dup := a.byFP[fp]; dup {
-			return
+		for _, had := range a.byFP[fp] {
+			if had.Source == an.Source && had.Usage == an.Usage && slices.Equal(had.Periods, an.Periods) {
+				return // the same twice
+			}
 		}
-		a.byFP[fp] = an
+		a.byFP[fp] = append(a.byFP[fp], an)
 		if an.usable(UsageSignatures) {
 			a.signers.AddCert(an.Cert)
 		}
@@ -104,16 +109,17 @@ func (a *anchorSet) chain(cert *x509.Certificate, at, trustAt time.Time, usage U
 	if err == nil {
 		notGranted := false
 		for _, ch := range chains {
-			an := a.byFP[sha256.Sum256(ch[len(ch)-1].Raw)]
-			if an == nil {
-				continue
+			for _, an := range a.byFP[sha256.Sum256(ch[len(ch)-1].Raw)] {
+				if !an.usable(usage) {
+					continue
+				}
+				p, ok := an.PeriodAt(trustAt)
+				if !ok {
+					notGranted = true
+					continue
+				}
+				return chainResult{chain: ch, anchor: an, period: p}
 			}
-			p, ok := an.PeriodAt(trustAt)
-			if !ok {
-				notGranted = true
-				continue
-			}
-			return chainResult{chain: ch, anchor: an, period: p}
 		}
 		if notGranted {
 			return chainResult{chain: chains[0], problem: TrustNotGranted}
