@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pdf"
 )
 
@@ -44,6 +45,20 @@ func caAndSigner(t *testing.T) (ca *x509.Certificate, signer *x509.Certificate, 
 	return ca, signer, key
 }
 
+// signedDeed signs the demo deed in dir with key and returns the input's
+// path (the signed file is pdf.OutputName of it).
+func signedDeed(t *testing.T, dir string, ca, signer *x509.Certificate, key crypto.Signer) string {
+	t.Helper()
+	deed, _ := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	in := filepath.Join(dir, "deed.pdf")
+	os.WriteFile(in, deed, 0o644)
+	s := &pdf.Signer{Key: key, Chain: []*x509.Certificate{signer, ca}, Opts: pdf.Options{Level: pdf.LevelB}}
+	if _, err := s.SignFile(context.Background(), in, pdf.OutputName(in)); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 // confirm taps the button labelled text of the dialog on top of the window.
 func confirm(t *testing.T, u *UI, text string) {
 	t.Helper()
@@ -60,13 +75,7 @@ func confirm(t *testing.T, u *UI, text string) {
 func TestTrustedCertificatesScreen(t *testing.T) {
 	ca, signer, key := caAndSigner(t)
 	dir := t.TempDir()
-	deed, _ := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
-	in := filepath.Join(dir, "deed.pdf")
-	os.WriteFile(in, deed, 0o644)
-	s := &pdf.Signer{Key: key, Chain: []*x509.Certificate{signer, ca}, Opts: pdf.Options{Level: pdf.LevelB}}
-	if _, err := s.SignFile(context.Background(), in, pdf.OutputName(in)); err != nil {
-		t.Fatal(err)
-	}
+	in := signedDeed(t, dir, ca, signer, key)
 	caFile := filepath.Join(dir, "studio.pem")
 	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}), 0o644)
 
@@ -109,5 +118,30 @@ func TestTrustedCertificatesScreen(t *testing.T) {
 	u.tasks.Wait()
 	if got := texts(u.verifier.result); !strings.Contains(got, "SIGNER NOT TRUSTED") {
 		t.Fatalf("after removing it:\n%s", got)
+	}
+}
+
+// TestVerifyUnderUnreadablePolicy: a machine policy broken by a typo is
+// said so on the verification screen, and the user's own certificates,
+// which the policy would keep out, do not make the signature valid.
+func TestVerifyUnderUnreadablePolicy(t *testing.T) {
+	ca, signer, key := caAndSigner(t)
+	dir := t.TempDir()
+	in := signedDeed(t, dir, ca, signer, key)
+	policy := filepath.Join(dir, "policy.json")
+	os.WriteFile(policy, []byte(`{"version": 1, "ca": {"url": "https://ca.invalid", "anchors": ["`+strings.Repeat("0", 64)+`"]},
+		"trust": {"sytem_roots": false}}`), 0o644)
+	u := newUI(t, policy)
+	st, err := local.UserTrust()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddCertificate(ca); err != nil { // trusted while no policy was installed
+		t.Fatal(err)
+	}
+	u.verifier.open(pdf.OutputName(in))
+	u.tasks.Wait()
+	if got := texts(u.verifier.result); strings.Contains(got, "VALID") || !strings.Contains(got, "sytem_roots") {
+		t.Fatalf("under a policy with a typo:\n%s", got)
 	}
 }

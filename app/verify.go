@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pdf"
@@ -76,12 +77,21 @@ func (v *verifyScreen) open(path string) {
 	if v.cancel != nil {
 		v.cancel() // a newer file replaces the one being verified
 	}
-	pol, _ := u.policy()
+	// Without a machine policy (or with the template no CA was set in) the
+	// user decides what to trust; a policy that cannot be read is said so,
+	// not taken for none, which would trust what it keeps out.
+	pol, polErr := u.policy()
+	if errors.Is(polErr, config.ErrNoPolicy) || errors.Is(polErr, config.ErrUnconfigured) {
+		polErr = nil
+	}
 	opts, warnings := local.VerifyOptions(pol, v.online.Checked)
 	var rep *pdf.Report
 	v.gen++
 	gen := v.gen
 	u.task(&v.cancel, func(ctx context.Context) (err error) {
+		if polErr != nil {
+			return polErr
+		}
 		rep, err = pdf.Verify(ctx, path, opts)
 		return err
 	}, func(err error) {

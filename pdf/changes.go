@@ -49,6 +49,82 @@ type changeJudge struct {
 	// tools update both after signing (iText's LTV writes /ModDate), and
 	// neither is content (pyHanko and DSS allow them too).
 	metadata, dss map[int]bool
+	// document is every object number the signed revision's catalog leads
+	// to other than through its /DSS and /Metadata, including numbers it
+	// refers to that the revision does not hold: what the document shows
+	// and does. It is found once, when first needed (documentObjects).
+	document map[int]bool
+}
+
+// maxDocumentObjects bounds the walk of documentObjects (ISO 32000-1 C.2
+// allows 8,388,607 objects).
+const maxDocumentObjects = 1 << 23
+
+// documentObjects returns the object numbers the signed revision's catalog
+// leads to, the /DSS and /Metadata entries of the catalog left aside. An
+// object among them is part of the document whatever it looks like, even
+// when the /Info or the /DSS names it too; a number among them that the
+// signed revision does not hold (a reference to nothing, which readers take
+// as null) changes the document when an update fills it in. Objects are read
+// in the order of their numbers, so that those of one object stream come
+// together, and the references are followed in memory.
+func (j *changeJudge) documentObjects() map[int]bool {
+	if j.document != nil {
+		return j.document
+	}
+	nums := j.old.Nums()
+	sort.Ints(nums)
+	refs := make(map[int][]int, len(nums))
+	for _, n := range nums {
+		o, err := j.old.Get(cos.Ref{Num: n})
+		if err != nil {
+			continue
+		}
+		refs[n] = refsIn(o, nil, 0)
+	}
+	j.document = map[int]bool{}
+	root, _ := j.old.Trailer["Root"].(cos.Ref)
+	j.document[root.Num] = true
+	var todo []int
+	if cat, _ := j.old.ResolveDict(root); cat != nil {
+		for k, v := range cat {
+			if k != "DSS" && k != "Metadata" {
+				todo = refsIn(v, todo, 0)
+			}
+		}
+	}
+	for len(todo) > 0 && len(j.document) < maxDocumentObjects {
+		n := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if j.document[n] {
+			continue
+		}
+		j.document[n] = true
+		todo = append(todo, refs[n]...)
+	}
+	return j.document
+}
+
+// refsIn appends the numbers of the objects o refers to.
+func refsIn(o cos.Object, into []int, depth int) []int {
+	if depth > 64 {
+		return into
+	}
+	switch v := o.(type) {
+	case cos.Ref:
+		into = append(into, v.Num)
+	case cos.Dict:
+		for _, x := range v {
+			into = refsIn(x, into, depth+1)
+		}
+	case cos.Array:
+		for _, x := range v {
+			into = refsIn(x, into, depth+1)
+		}
+	case *cos.Stream:
+		into = refsIn(v.Dict, into, depth+1)
+	}
+	return into
 }
 
 func (j *changeJudge) note(s string, allowed bool) {
@@ -102,6 +178,10 @@ func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 			continue // the very same bytes
 		}
 		if k1 == 0 {
+			if j.documentObjects()[n] {
+				// The signed revision referred to it, and had nothing there.
+				j.note(ChangeContent, false)
+			}
 			continue // new: judged where it is referenced
 		}
 		before, err1 := old.Get(cos.Ref{Num: n, Gen: g1})
@@ -181,12 +261,13 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 	plain := !isRoot && !isField(bd) && (bd["Type"] == nil || bd["Type"] == cos.Name("DSS") || bd["Type"] == cos.Name("VRI"))
 	xmp := isStream && afterStream && bs.Dict["Type"] == cos.Name("Metadata") && as.Dict["Type"] == cos.Name("Metadata")
 	switch {
-	// Only what metadata and validation data look like: a crafted /Info
-	// or /DSS pointing at a page or its content must not make it free.
-	case j.metadata[num] && (plain && !isStream && !afterStream || xmp):
+	// Only what metadata and validation data look like, and nothing the
+	// document itself uses: a crafted /Info or /DSS pointing at a page, its
+	// resources or its contents must not make them free.
+	case j.metadata[num] && (plain && !isStream && !afterStream || xmp) && !j.documentObjects()[num]:
 		j.note(ChangeMetadata, true)
 		return
-	case j.dss[num] && !isStream && !afterStream && (isArray && !j.isAnnotsOrFields(num) || plain):
+	case j.dss[num] && !isStream && !afterStream && (isArray && !j.isAnnotsOrFields(num) || plain) && !j.documentObjects()[num]:
 		j.note(ChangeValidationData, true)
 		return
 	}
@@ -255,6 +336,16 @@ func (j *changeJudge) fieldFilled(before, after cos.Dict) {
 		if before["V"] != nil {
 			j.note(ChangeContent, false) // a signed field's value replaced
 			return
+		}
+		// An empty signature field may receive a signature, and with it
+		// its appearance; an appearance alone, nobody's signature, draws
+		// on the signed page.
+		vr, _ := after["V"].(cos.Ref)
+		if v, _ := j.cur.ResolveDict(vr); v == nil || !isSignatureDict(v) || !j.isNew(vr.Num) {
+			if !sameValue(before["AP"], after["AP"]) && !j.drawsNothing(after) {
+				j.note(ChangeContent, false)
+				return
+			}
 		}
 		j.note(ChangeSignature, true)
 		return
@@ -329,8 +420,91 @@ func (j *changeJudge) listGrew(before, after cos.Object) {
 			j.note(ChangeContent, false) // an annotation or field that is not a signature
 			return
 		}
+		if !j.drawsNothing(d) && !j.newSignedField(added, d) {
+			// A signature field nobody signed (or someone else's widget)
+			// drawing over the page: the "sneaky signature" of Mainka et
+			// al. (2021).
+			j.note(ChangeContent, false)
+			return
+		}
 		j.note(ChangeSignature, true)
 	}
+}
+
+// newSignedField reports whether the field of the widget or field d (ref
+// o) is new since the signed revision and holds a new signature
+// dictionary: a signature verification reports in its own right, whatever
+// it draws.
+func (j *changeJudge) newSignedField(o cos.Object, d cos.Dict) bool {
+	field, ref := d, o
+	if d["FT"] != cos.Name("Sig") {
+		ref = d["Parent"]
+		field, _ = j.cur.ResolveDict(ref)
+	}
+	r, ok := ref.(cos.Ref)
+	if !ok || field == nil {
+		return false
+	}
+	vr, ok := field["V"].(cos.Ref)
+	if !ok || !j.isNew(r.Num) || !j.isNew(vr.Num) {
+		// A new field pointing at the signed revision's own signature
+		// dictionary would be reported once, as that signature.
+		return false
+	}
+	v, _ := j.cur.ResolveDict(vr)
+	return v != nil && isSignatureDict(v)
+}
+
+// isNew reports whether object num is new since the signed revision (and
+// no reference of it named that number).
+func (j *changeJudge) isNew(num int) bool {
+	k, _, _ := j.old.Where(num)
+	return k == 0 && !j.documentObjects()[num]
+}
+
+// drawsNothing reports whether a widget (or a field without one) shows
+// nothing: hidden, of no area, without appearance, or with appearance
+// streams that are empty.
+func (j *changeJudge) drawsNothing(d cos.Dict) bool {
+	if fl, _ := cos.Int(s0(j.cur, d["F"])); fl&(2|32) != 0 { // Hidden, NoView
+		return true
+	}
+	rect, _ := s0(j.cur, d["Rect"]).(cos.Array)
+	if len(rect) == 4 {
+		var v [4]float64
+		for i := range 4 {
+			v[i], _ = cos.Num(s0(j.cur, rect[i]))
+		}
+		if v[0] == v[2] || v[1] == v[3] {
+			return true
+		}
+	} else if d["Rect"] == nil {
+		return true
+	}
+	ap, _ := j.cur.ResolveDict(d["AP"])
+	for _, k := range []cos.Name{"N", "R", "D"} {
+		x := s0(j.cur, ap[k])
+		streams := []cos.Object{x}
+		if states, ok := x.(cos.Dict); ok {
+			streams = streams[:0]
+			for _, st := range states {
+				streams = append(streams, s0(j.cur, st))
+			}
+		}
+		for _, st := range streams {
+			switch s := st.(type) {
+			case nil:
+			case *cos.Stream:
+				data, err := j.cur.StreamData(s)
+				if err != nil || len(bytes.TrimSpace(data)) > 0 {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (j *changeJudge) isSignatureField(d cos.Dict) bool {

@@ -3,9 +3,13 @@ package pdf
 import (
 	"context"
 	"crypto/x509"
+	"encoding/asn1"
 	"net/http"
+	"slices"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/paraphe/paraphe/pdf/internal/cms"
@@ -130,10 +134,14 @@ type status struct {
 }
 
 // statusOf returns cert's status at time at from OCSP responses and CRLs
-// (DER) issued by issuer or its delegated responder: produced no earlier
-// than maxRevocationAge before at, no later than now, and, for a
-// certificate expired since (validated in the past), while it was still
-// valid — afterwards a CA may drop it from its CRLs.
+// (DER) issued by issuer or its delegated responder. A statement that the
+// certificate is revoked counts whenever it was made (a revocation is for
+// good; a hold only while fresh) and wins over any statement that it is
+// good, whatever their order in the file. A statement that it is good
+// counts when produced no earlier than maxRevocationAge before at, no later
+// than now, and, for a certificate expired since (validated in the past),
+// while it was still valid — afterwards a CA may drop it from its CRLs; a
+// CRL says so only when it is complete for the certificate (crlCovers).
 func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time.Time, source string) status {
 	fresh := func(t time.Time) bool {
 		if t.Before(at.Add(-maxRevocationAge)) || t.After(now.Add(5*time.Minute)) {
@@ -141,7 +149,13 @@ func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time
 		}
 		return !now.After(cert.NotAfter) || !t.After(cert.NotAfter.Add(time.Hour))
 	}
-	found := false
+	var revoked *status
+	revoke := func(t time.Time) {
+		if revoked == nil || t.Before(revoked.revokedAt) {
+			revoked = &status{state: RevocationRevoked, source: source, revokedAt: t}
+		}
+	}
+	found, good := false, false
 	for _, der := range ocsps {
 		resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
 		if err != nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
@@ -151,15 +165,14 @@ func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time
 		if resp.Certificate != nil && !hasEKU(resp.Certificate, x509.ExtKeyUsageOCSPSigning) {
 			continue
 		}
-		if !fresh(resp.ThisUpdate) {
+		isFresh := fresh(resp.ThisUpdate)
+		switch {
+		case resp.Status == ocsp.Revoked && (isFresh || resp.RevocationReason != ocsp.CertificateHold):
+			revoke(resp.RevokedAt)
+		case !isFresh:
 			found = true
-			continue
-		}
-		switch resp.Status {
-		case ocsp.Good:
-			return status{state: RevocationGood, source: source}
-		case ocsp.Revoked:
-			return status{state: RevocationRevoked, source: source, revokedAt: resp.RevokedAt}
+		case resp.Status == ocsp.Good:
+			good = true
 		}
 	}
 	for _, der := range crls {
@@ -167,18 +180,115 @@ func statusOf(cert, issuer *x509.Certificate, ocsps, crls [][]byte, at, now time
 		if err != nil || crl.CheckSignatureFrom(issuer) != nil {
 			continue
 		}
-		if !fresh(crl.ThisUpdate) {
-			found = true
+		complete, usable := crlCovers(crl, cert)
+		if !usable {
 			continue
 		}
+		isFresh, listed := fresh(crl.ThisUpdate), false
 		for _, e := range crl.RevokedCertificateEntries {
 			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				return status{state: RevocationRevoked, source: source, revokedAt: e.RevocationTime}
+				listed = true
+				if isFresh || e.ReasonCode != int(ocsp.CertificateHold) {
+					revoke(e.RevocationTime)
+				}
 			}
 		}
+		switch {
+		case !isFresh:
+			found = true
+		case !listed && complete:
+			good = true
+		}
+	}
+	switch {
+	case revoked != nil:
+		return *revoked
+	case good:
 		return status{state: RevocationGood, source: source}
 	}
 	return status{state: RevocationNotChecked, found: found}
+}
+
+// Extensions of CRLs (RFC 5280 §5.2).
+var (
+	oidCRLIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidCRLDeltaIndicator           = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidCRLAuthorityKeyID           = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidCRLNumber                   = asn1.ObjectIdentifier{2, 5, 29, 20}
+)
+
+// crlCovers tells what a CRL signed by cert's issuer says about cert
+// (RFC 5280 §6.3.3): complete, when a certificate it does not list is not
+// revoked — not a delta CRL, not limited to some reasons or to another kind
+// of certificate, and, when it names its distribution point, one the
+// certificate names; usable, when its entries are about the issuer's
+// certificates at all (an indirect CRL's may be another issuer's).
+func crlCovers(crl *x509.RevocationList, cert *x509.Certificate) (complete, usable bool) {
+	complete = true
+	for _, ext := range crl.Extensions {
+		switch {
+		case ext.Id.Equal(oidCRLIssuingDistributionPoint):
+			var ok, indirect bool
+			ok, indirect = idpCovers(ext.Value, cert)
+			if indirect {
+				return false, false
+			}
+			complete = complete && ok
+		case ext.Id.Equal(oidCRLDeltaIndicator):
+			complete = false
+		case ext.Critical && !ext.Id.Equal(oidCRLAuthorityKeyID) && !ext.Id.Equal(oidCRLNumber):
+			complete = false // a critical extension not understood
+		}
+	}
+	return complete, true
+}
+
+// idpCovers reads an IssuingDistributionPoint (RFC 5280 §5.2.5) and tells
+// whether the CRL is complete for cert, and whether it is indirect.
+func idpCovers(der []byte, cert *x509.Certificate) (covers, indirect bool) {
+	in := cryptobyte.String(der)
+	var idp cryptobyte.String
+	if !in.ReadASN1(&idp, cbasn1.SEQUENCE) {
+		return false, true // unreadable: trust none of it
+	}
+	covers = true
+	if idp.PeekASN1Tag(cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		var dpn, full cryptobyte.String
+		idp.ReadASN1(&dpn, cbasn1.Tag(0).Constructed().ContextSpecific())
+		named := false
+		if dpn.ReadASN1(&full, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+			for !full.Empty() {
+				var gn cryptobyte.String
+				var tag cbasn1.Tag
+				if !full.ReadAnyASN1(&gn, &tag) {
+					break
+				}
+				if tag == cbasn1.Tag(6).ContextSpecific() && slices.Contains(cert.CRLDistributionPoints, string(gn)) {
+					named = true
+				}
+			}
+		}
+		covers = named
+	}
+	flag := func(n uint8) bool {
+		var v cryptobyte.String
+		var present bool
+		if !idp.ReadOptionalASN1(&v, &present, cbasn1.Tag(n).ContextSpecific()) {
+			return true // malformed: as if set
+		}
+		return present && len(v) == 1 && v[0] != 0
+	}
+	userOnly, caOnly := flag(1), flag(2)
+	if idp.PeekASN1Tag(cbasn1.Tag(3).ContextSpecific()) {
+		var reasons cryptobyte.String
+		idp.ReadASN1(&reasons, cbasn1.Tag(3).ContextSpecific())
+		covers = false // only some reasons
+	}
+	indirect, attrOnly := flag(4), flag(5)
+	if userOnly && cert.IsCA || caOnly && !cert.IsCA || attrOnly {
+		covers = false
+	}
+	return covers, indirect
 }
 
 // onlineStatus asks the certificate's OCSP responder, then its CRL

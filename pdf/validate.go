@@ -37,7 +37,10 @@ var TrustProblems = []TrustProblem{TrustUnknownAuthority, TrustExpired, TrustNot
 
 // anchorSet is what a file's signatures may chain to.
 type anchorSet struct {
-	byFP    map[[32]byte]*Anchor
+	// byFP are the anchors of each certificate: a trusted list may name
+	// one certificate for several services (a CA/QC and a TSA/QTST, two
+	// CA/QC with their own histories), each with its usage and periods.
+	byFP    map[[32]byte][]*Anchor
 	signers *x509.CertPool // anchors for signers' certificates
 	stamps  *x509.CertPool // anchors for time-stamping units
 	system  *x509.CertPool
@@ -45,14 +48,16 @@ type anchorSet struct {
 }
 
 func newAnchorSet(o VerifyOptions, met []*x509.Certificate) *anchorSet {
-	a := &anchorSet{byFP: map[[32]byte]*Anchor{}, signers: x509.NewCertPool(), stamps: x509.NewCertPool(),
+	a := &anchorSet{byFP: map[[32]byte][]*Anchor{}, signers: x509.NewCertPool(), stamps: x509.NewCertPool(),
 		system: o.Roots, inter: x509.NewCertPool()}
 	add := func(an *Anchor) {
 		fp := sha256.Sum256(an.Cert.Raw)
-		if _, dup := a.byFP[fp]; dup {
-			return
+		for _, had := range a.byFP[fp] {
+			if had.Source == an.Source && had.Usage == an.Usage && slices.Equal(had.Periods, an.Periods) {
+				return // the same twice
+			}
 		}
-		a.byFP[fp] = an
+		a.byFP[fp] = append(a.byFP[fp], an)
 		if an.usable(UsageSignatures) {
 			a.signers.AddCert(an.Cert)
 		}
@@ -91,22 +96,30 @@ func (a *anchorSet) chain(cert *x509.Certificate, at, trustAt time.Time, usage U
 	roots := a.signers
 	if usage == UsageTimestamps {
 		roots = a.stamps
+		if !hasEKU(cert, x509.ExtKeyUsageTimeStamping) {
+			// crypto/x509 reads no extended key usage as any: a signer's
+			// certificate without one would vouch for times of its own
+			// choosing. A unit's certificate names time-stamping (RFC 3161
+			// §2.3).
+			return chainResult{problem: TrustUsage}
+		}
 	}
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: a.inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{eku}}
 	chains, err := cert.Verify(opts)
 	if err == nil {
 		notGranted := false
 		for _, ch := range chains {
-			an := a.byFP[sha256.Sum256(ch[len(ch)-1].Raw)]
-			if an == nil {
-				continue
+			for _, an := range a.byFP[sha256.Sum256(ch[len(ch)-1].Raw)] {
+				if !an.usable(usage) {
+					continue
+				}
+				p, ok := an.PeriodAt(trustAt)
+				if !ok {
+					notGranted = true
+					continue
+				}
+				return chainResult{chain: ch, anchor: an, period: p}
 			}
-			p, ok := an.PeriodAt(trustAt)
-			if !ok {
-				notGranted = true
-				continue
-			}
-			return chainResult{chain: ch, anchor: an, period: p}
 		}
 		if notGranted {
 			return chainResult{chain: chains[0], problem: TrustNotGranted}
@@ -335,10 +348,16 @@ func (v *verifier) signerStatus(ctx context.Context, e *examined, res chainResul
 	}
 	ocsps, crls := v.revocationData(e)
 	st := statusOf(r.Certificate, issuer, ocsps, crls, at, v.now, RevocationEmbedded)
-	if st.state == RevocationNotChecked && v.o.Online && !r.ExpiredSince {
-		st = onlineStatus(ctx, v.o.HTTP, r.Certificate, issuer, v.now)
-		if st.state == RevocationUnknown {
-			e.problem(ProblemRevocationMissing)
+	if v.o.Online && !r.ExpiredSince && st.state != RevocationRevoked {
+		// Asked even when the file has an answer: that one may predate a
+		// revocation (OCSP answers anyone, so a thief of the key can embed
+		// one fetched before), and a revocation known now wins.
+		switch on := onlineStatus(ctx, v.o.HTTP, r.Certificate, issuer, v.now); {
+		case on.state == RevocationRevoked, st.state == RevocationNotChecked:
+			st = on
+			if st.state == RevocationUnknown {
+				e.problem(ProblemRevocationMissing)
+			}
 		}
 	}
 	r.Revocation, r.RevocationSrc = st.state, st.source

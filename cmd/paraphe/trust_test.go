@@ -225,3 +225,32 @@ func TestTrustAddList(t *testing.T) {
 		t.Fatalf("IT's certificate: %+v", r)
 	}
 }
+
+// TestVerifyUnreadablePolicy: a machine policy that cannot be read is not
+// "no policy": without one the user decides what to trust, with one IT
+// does. A verification under a policy broken by a typo must not fall back
+// on the user's own certificates (nor the system's roots) the policy
+// keeps out.
+func TestVerifyUnreadablePolicy(t *testing.T) {
+	ca, caKey := testCert(t, "Cabinet Martin CA", nil, nil, true, false)
+	signer, key := testCert(t, "Me Martin", ca, caKey, false, false)
+	deed := signedDeed(t, key, signer, ca)
+	dir := t.TempDir()
+	caFile := writeCerts(t, filepath.Join(dir, "ca.pem"), ca)
+	home := t.TempDir()
+	// Trusted by the user while no policy was installed.
+	if r := runBin(t, "", []string{"PARAPHE_HOME=" + home, "PARAPHE_POLICY=" + filepath.Join(dir, "none.json")}, "paraphe", "trust", "add", caFile); r.code != 0 {
+		t.Fatalf("trust add: %+v", r)
+	}
+	policy := filepath.Join(dir, "policy.json")
+	good := `{"version": 1, "ca": {"url": "https://ca.invalid", "anchors": ["` + strings.Repeat("0", 64) + `"]}, "trust": {"system_roots": false}}`
+	env := []string{"PARAPHE_HOME=" + home, "PARAPHE_POLICY=" + policy}
+	os.WriteFile(policy, []byte(good), 0o644)
+	if r := runBin(t, "", env, "paraphe", "verify", deed); r.code != explain.ExitSigUntrusted {
+		t.Fatalf("the policy keeps the user's certificates out: %+v", r)
+	}
+	os.WriteFile(policy, []byte(strings.Replace(good, `"system_roots"`, `"sytem_roots"`, 1)), 0o644)
+	if r := runBin(t, "", env, "paraphe", "verify", deed); r.code == 0 || strings.Contains(r.stdout, "which you added to your trusted certificates") || !strings.Contains(r.stderr, "sytem_roots") {
+		t.Fatalf("under a policy with a typo, the user's certificates are trusted: %+v", r)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
@@ -46,7 +47,13 @@ func (a *app) verify(args []string) error {
 	if len(files) == 0 || (*report != "" && len(files) != 1) {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.verify")}
 	}
-	pol, _ := a.policy()
+	// Without a machine policy (or with the template no CA was set in) the
+	// user decides what to trust; a policy that cannot be read is said so,
+	// not taken for none, which would trust what it keeps out.
+	pol, err := a.policy()
+	if err != nil && !errors.Is(err, config.ErrNoPolicy) && !errors.Is(err, config.ErrUnconfigured) {
+		return err
+	}
 	opts, warnings := local.VerifyOptions(pol, *online)
 	ctx, cancel := context.WithTimeout(context.Background(), networkTimeout)
 	defer cancel()
