@@ -18,7 +18,7 @@ func TestPdfcpuValidates(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	srv, key, chain, hc := caPKI(t)
-	s := &Signer{Key: key, Chain: chain, Opts: Options{Level: LevelLT, TSA: srv.URL + "/tsa", HTTP: hc}}
+	s := &Signer{Key: key, Chain: chain, Opts: Options{Level: LevelT, TSA: srv.URL + "/tsa", HTTP: hc}}
 	out := signWith(t, s, makePDF(1, true))
 
 	conf := model.NewDefaultConfiguration()
@@ -50,6 +50,20 @@ func TestPdfcpuValidates(t *testing.T) {
 	for _, bad := range []string{"digest", "mismatch", "signature is invalid", "docmodified: true"} {
 		if strings.Contains(strings.ToLower(r), bad) {
 			t.Errorf("pdfcpu says %q:\n%s", bad, r)
+		}
+	}
+
+	// B-LT: pdfcpu 0.15 does not read /VRI, which Acrobat's "LTV enabled"
+	// wants, and then leaves the time-stamp unauthenticated; it must find
+	// nothing else to say, and nothing invalid.
+	s.Opts.Level = LevelLT
+	out = signWith(t, s, makePDF(1, true))
+	if res, err = api.ValidateSignatures(out, true, conf); err != nil || len(res) != 1 || res[0].Status == model.SignatureStatusInvalid {
+		t.Fatalf("pdfcpu on B-LT: %v %v", err, res)
+	}
+	for _, p := range res[0].Problems {
+		if p != "DSS dict entry VRI: unsupported" && p != "pkcs7: embedded timestamp token observed but not fully authenticated" {
+			t.Fatalf("pdfcpu on B-LT: %s", res[0])
 		}
 	}
 }
