@@ -177,8 +177,10 @@ func (v *verifier) tokenTrusted(ts *cms.Timestamp, at time.Time) (*x509.Certific
 	return tsa, res, ""
 }
 
-// judgeDocTimestamp decides a document time-stamp: its unit trusted now, or
-// at its own time when a later trusted time-stamp proves it existed then.
+// judgeDocTimestamp decides a document time-stamp: its unit trusted now,
+// or, when a later trusted time-stamp proves the token existed, at that
+// proof's time (not at the token's own claim: a unit's key that leaked
+// after its certificate expired could claim any time).
 func (v *verifier) judgeDocTimestamp(e *examined, later []*examined) {
 	r := &e.rep
 	ts := e.tokens[0]
@@ -186,7 +188,7 @@ func (v *verifier) judgeDocTimestamp(e *examined, later []*examined) {
 	r.TimestampTime = &t
 	at := v.now
 	if p := earliestProof(e, later); p != nil {
-		r.ProofTime, at = p, t
+		r.ProofTime, at = p, *p
 	}
 	r.ValidationTime = at
 	v.changesAfter(e)
@@ -212,7 +214,7 @@ func (v *verifier) judgeSignature(ctx context.Context, e *examined, later []*exa
 	r := &e.rep
 	cert := r.Certificate
 	proofByLater := earliestProof(e, later)
-	poe := v.signatureTimestamps(e, proofByLater != nil)
+	poe := v.signatureTimestamps(e, proofByLater)
 	if proofByLater != nil && (poe == nil || proofByLater.Before(*poe)) {
 		poe = proofByLater
 	}
@@ -264,6 +266,11 @@ func (v *verifier) judgeSignature(ctx context.Context, e *examined, later []*exa
 		r.Indication, r.SubIndication = Indeterminate, CryptoConstraintsFailureNoPOE
 	case st.state == RevocationUnknown:
 		r.Indication, r.SubIndication = Indeterminate, TryLater
+	case r.ExpiredSince && st.state != RevocationGood:
+		// Valid when signed, but nothing says it was not revoked then, and
+		// its CA owes an expired certificate no answer any more: only
+		// revocation data embedded at the time can settle it (B-LT).
+		r.Indication, r.SubIndication = Indeterminate, TryLater
 	default:
 		r.Indication = TotalPassed
 	}
@@ -298,15 +305,15 @@ func (v *verifier) trust(e *examined, res chainResult) {
 }
 
 // signatureTimestamps checks the signature's own time-stamps and returns
-// the earliest trusted time. A token is judged now, or at its own time when
-// a later document time-stamp proves it existed then (proven).
-func (v *verifier) signatureTimestamps(e *examined, proven bool) *time.Time {
+// the earliest trusted time. A token is judged now, or at the time a later
+// document time-stamp proves it existed (proof).
+func (v *verifier) signatureTimestamps(e *examined, proof *time.Time) *time.Time {
 	var best *time.Time
 	for _, ts := range e.tokens {
 		tr := TimestampReport{Time: ts.Time, Hash: ts.Hash.Name}
 		at := v.now
-		if proven {
-			at = ts.Time
+		if proof != nil {
+			at = *proof
 		}
 		switch {
 		case !ts.Covers(e.si.Signature):

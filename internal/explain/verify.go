@@ -153,6 +153,9 @@ func stateKey(v pdf.SignatureReport) string {
 	case pdf.RevokedNoPOE, pdf.RevokedCANoPOE:
 		return "verify.state.revoked_unproven"
 	case pdf.TryLater:
+		if v.ExpiredSince {
+			return "verify.state.no_revocation_then"
+		}
 		return "verify.state.try_later"
 	case pdf.CryptoConstraintsFailureNoPOE:
 		return "verify.state.weak"
@@ -192,6 +195,9 @@ func isNote(p pdf.Problem) bool {
 }
 
 func revocation(p *i18n.Printer, v pdf.SignatureReport) string {
+	if v.ExpiredSince && (v.Revocation == pdf.RevocationNotChecked || v.Revocation == pdf.RevocationStale) {
+		return p.T("verify.revocation.expired_no_data")
+	}
 	if v.Revocation == pdf.RevocationRevoked && v.RevokedAt != nil {
 		at := v.RevokedAt.Local().Format(p.T("format.datetime"))
 		if v.Indication == pdf.TotalPassed {
