@@ -14,6 +14,7 @@ import (
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -161,7 +162,7 @@ func (w *activateWizard) client() (*activation.Client, error) {
 		return nil, err
 	}
 	w.pol = pol
-	return activation.New(pol, config.ClientOptions{})
+	return activation.New(pol, netclient.ClientOptions{})
 }
 
 // fetchQuestions asks the CA for the holder's questions.

@@ -13,6 +13,7 @@ import (
 	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -147,7 +148,7 @@ func (h *homeScreen) renew(c local.Cert) {
 			if err != nil {
 				return err
 			}
-			client, err := activation.New(pol, config.ClientOptions{Certificate: activation.TLSCertificate(current)})
+			client, err := activation.New(pol, netclient.ClientOptions{Certificate: activation.TLSCertificate(current)})
 			if err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -32,7 +33,7 @@ const (
 // certificates (against the policy anchors), and probes the time-stamping
 // authority and the CRL.
 func checkService(ctx context.Context, p *config.Policy, now func() time.Time) []Finding {
-	hc, err := config.NewHTTPClient(p, config.ClientOptions{})
+	hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{})
 	if err != nil {
 		return []Finding{{Check: "service", Severity: Error, Code: "bad_policy", Fix: "ask_it"}}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -60,7 +61,7 @@ func (a *app) activate(args []string) error {
 	if err != nil {
 		return err
 	}
-	client, err := activation.New(pol, config.ClientOptions{})
+	client, err := activation.New(pol, netclient.ClientOptions{})
 	if err != nil {
 		return err
 	}

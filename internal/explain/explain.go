@@ -15,6 +15,7 @@ import (
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
@@ -84,23 +85,23 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 	}
 	var (
 		se     *activation.ServerError
-		anchor *config.AnchorError
-		certE  *config.CertificateError
+		anchor *netclient.AnchorError
+		certE  *netclient.CertificateError
 		fe     *config.FieldError
 		pe     *config.PINError
 		wp     *pkcs.WrongPINError
 		locked *pkcs.LockedError
 		amb    *pkcs.AmbiguousTokenError
 		pathE  *fs.PathError
-		pae    *config.ProxyAuthError
-		pse    *config.ProxyStatusError
+		pae    *netclient.ProxyAuthError
+		pse    *netclient.ProxyStatusError
 	)
 	switch {
 	case errors.As(err, &se):
 		return refusal(p, se, err)
 	case errors.As(err, &anchor):
 		return e(ExitTLSAnchor, p.T("err.tls_anchor", "Host", anchor.Host, "Issuer", anchor.Issuer), p.T("hint.tls_anchor"))
-	case errors.As(err, &certE) && certE.Reason == config.CertExpired:
+	case errors.As(err, &certE) && certE.Reason == netclient.CertExpired:
 		return e(ExitTLSAnchor, p.T("err.ca_cert_expired", "Host", certE.Host), p.T("hint.clock"))
 	case errors.As(err, &certE):
 		return e(ExitTLSAnchor, p.T("err.ca_cert_name", "Host", certE.Host), p.T("hint.ask_it"))
