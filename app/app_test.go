@@ -260,7 +260,7 @@ func TestWrongAnswersStayOnQuestions(t *testing.T) {
 func TestUnreachableCAOffersDoctor(t *testing.T) {
 	c := testenv.StartCA(t, ca.InitOptions{})
 	// The same CA at a port where nothing listens.
-	data, _ := ca.ClientPolicy(c.Root, "https://127.0.0.1:1")
+	data, _ := config.PolicyFor("https://127.0.0.1:1", ca.Fingerprint(c.Root))
 	path := filepath.Join(t.TempDir(), "policy.json")
 	os.WriteFile(path, data, 0o644)
 	u := newUI(t, path)

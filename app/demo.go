@@ -77,7 +77,7 @@ func startDemoCA(h ca.Holder) (*demoCA, error) {
 	go func() { d.done <- a.Serve(ctx, l, lv, slog.New(slog.NewJSONHandler(io.Discard, nil))) }()
 	if d.code, err = a.Enroll(ctx, h); err == nil {
 		var data []byte
-		if data, err = ca.ClientPolicy(a.Root, a.Config.URL); err == nil {
+		if data, err = config.PolicyFor(a.Config.URL, ca.Fingerprint(a.Root)); err == nil {
 			d.policy, err = config.ParsePolicy(data)
 		}
 	}

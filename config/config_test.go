@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -107,6 +108,37 @@ func TestPolicyLocation(t *testing.T) {
 	t.Setenv("PARAPHE_POLICY", "")
 	if PolicyPath() != systemPolicyPath() || systemPolicyPath() == "" {
 		t.Fatal("no system policy path")
+	}
+}
+
+// The policy written for a CA reads back as the defaults with that CA,
+// every default written out (so IT sees what it may change); a CA the
+// clients could not reach is refused.
+func TestPolicyFor(t *testing.T) {
+	data, err := PolicyFor("https://ca.example:8443", anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultPolicy()
+	want.CA = CA{URL: "https://ca.example:8443", Anchors: []string{anchor}}
+	if !reflect.DeepEqual(*p, want) {
+		t.Fatalf("read back %+v, want %+v", *p, want)
+	}
+	for _, field := range []string{`"proxy": "system"`, `"key_stores"`, `"pin_policy"`, `"renewal_warning_days": 30`} {
+		if !strings.Contains(string(data), field) {
+			t.Errorf("%s is not written out:\n%s", field, data)
+		}
+	}
+	var fe *FieldError
+	if _, err := PolicyFor("http://ca.example", anchor); !errors.As(err, &fe) || fe.Field != "ca.url" {
+		t.Errorf("http:// CA: %v", err)
+	}
+	if _, err := PolicyFor("https://ca.example"); !errors.As(err, &fe) || fe.Field != "ca.anchors" {
+		t.Errorf("no anchor: %v", err)
 	}
 }
 
