@@ -140,7 +140,7 @@ func (w *activateWizard) checkCode(s string) {
 	w.codeInfo.Importance = widget.MediumImportance
 	switch {
 	case err != nil:
-		w.codeInfo.SetText(u.explain(err).Message)
+		w.codeInfo.SetText(u.explain(err).Text)
 		w.codeInfo.Importance = widget.DangerImportance
 	case complete:
 		w.codeInfo.SetText(u.T("app.act.code_ok"))
@@ -300,7 +300,7 @@ func (w *activateWizard) listTokens() {
 		w.tokenSelect.SetOptions(labels)
 		switch {
 		case err != nil:
-			w.tokenSelect.PlaceHolder = w.u.explain(err).Message
+			w.tokenSelect.PlaceHolder = w.u.explain(err).Text
 		case len(labels) == 0:
 			w.tokenSelect.PlaceHolder = w.u.T("err.no_token")
 		default:
@@ -428,7 +428,7 @@ func (w *activateWizard) finish(pin []byte) {
 			if se.AttemptsLeft != nil {
 				w.questions.AttemptsLeft = *se.AttemptsLeft
 			}
-			w.stepQuestions(u.explain(err).Message)
+			w.stepQuestions(u.explain(err).Text)
 		case err != nil:
 			w.fail(err)
 		default:
@@ -473,8 +473,8 @@ func (w *activateWizard) done() {
 func (w *activateWizard) fail(err error) {
 	u := w.u
 	e := u.explain(err)
-	w.failed = &explainedError{e.Message, e.Hint}
-	msg := wrapLabel(e.Message)
+	w.failed = &explainedError{e.Text, e.Hint}
+	msg := wrapLabel(e.Text)
 	msg.Importance = widget.DangerImportance
 	buttons := container.NewHBox(widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepCode(w.code.Text) }))
 	if e.Code == explain.ExitUnreachable || e.Code == explain.ExitTLSAnchor || e.Code == explain.ExitBadReply {

@@ -28,7 +28,6 @@ import (
 
 	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/config"
-	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
@@ -286,13 +285,13 @@ func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(
 
 // explain turns err into the message and the next step in the user's
 // words, as sentences (the command line writes them after "paraphe: ").
-func (u *UI) explain(err error) *cli.ExitError {
+func (u *UI) explain(err error) explain.Message {
 	if errors.Is(err, context.Canceled) {
-		return &cli.ExitError{Message: u.T("app.cancelled")}
+		return explain.Message{Text: u.T("app.cancelled")}
 	}
-	e := *explain.Error(u.p, err)
-	e.Message, e.Hint = sentence(e.Message), sentence(e.Hint)
-	return &e
+	e := explain.Error(u.p, err)
+	e.Text, e.Hint = sentence(e.Text), sentence(e.Hint)
+	return e
 }
 
 // sentence starts s with a capital letter.
@@ -307,7 +306,7 @@ func sentence(s string) string {
 // showError tells what went wrong and what to do, in a dialog.
 func (u *UI) showError(err error) {
 	e := u.explain(err)
-	u.showMessage(u.T("app.error"), e.Message, e.Hint)
+	u.showMessage(u.T("app.error"), e.Text, e.Hint)
 }
 
 func (u *UI) showMessage(title, msg, hint string) {

@@ -47,7 +47,7 @@ func (h *homeScreen) refresh() {
 		h.banner.Add(newDemoCard(u))
 	} else if u.pol == nil {
 		e := u.explain(u.polErr)
-		h.banner.Add(widget.NewCard(u.T("app.home.no_policy"), "", container.NewVBox(wrapLabel(e.Message), wrapLabel(e.Hint))))
+		h.banner.Add(widget.NewCard(u.T("app.home.no_policy"), "", container.NewVBox(wrapLabel(e.Text), wrapLabel(e.Hint))))
 	}
 	h.list.RemoveAll()
 	if len(h.certs) == 0 {

@@ -63,10 +63,10 @@ func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*wi
 		case c.pin.Text == "":
 			c.info.SetText("")
 		case err != nil:
-			c.info.SetText(u.explain(err).Message)
+			c.info.SetText(u.explain(err).Text)
 			c.info.Importance = widget.WarningImportance
 		case c.again.Text != c.pin.Text:
-			c.info.SetText(u.explain(explain.ErrPINMismatch).Message)
+			c.info.SetText(u.explain(explain.ErrPINMismatch).Text)
 			c.info.Importance = widget.WarningImportance
 		default:
 			c.info.SetText(u.T("app.act.pin_ok"))

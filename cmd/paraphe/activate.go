@@ -178,7 +178,7 @@ func (a *app) newPIN(rules config.PINPolicy) ([]byte, error) {
 			return nil, err
 		}
 		if err := rules.Check(pin); err != nil {
-			fmt.Fprintln(a.stderr, explain.Error(a.p, err).Error())
+			fmt.Fprintln(a.stderr, explain.Error(a.p, err).Text)
 			last = err
 			continue
 		}

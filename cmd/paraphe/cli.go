@@ -90,7 +90,22 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return explain.ExitOK
 	}
-	return cli.Exit(stderr, "paraphe", explain.Error(a.p, err), a.p.T("hint"))
+	return cli.Exit(stderr, "paraphe", a.exitError(err), a.p.T("hint"))
+}
+
+// exitError is err as the command ends with it: an *cli.ExitError a
+// command made stays as it is; any other error is said by explain.
+func (a *app) exitError(err error) *cli.ExitError {
+	var ee *cli.ExitError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return exitOf(explain.Error(a.p, err))
+}
+
+// exitOf is what explain says, as the exit the command line ends with.
+func exitOf(m explain.Message) *cli.ExitError {
+	return &cli.ExitError{Code: m.Code, Message: m.Text, Hint: m.Hint, Err: m.Err}
 }
 
 func (a *app) flags(name string) *flag.FlagSet {
