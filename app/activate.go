@@ -442,8 +442,8 @@ func (w *activateWizard) done() {
 	u := w.u
 	w.forget()
 	if u.demo != nil {
-		if code, err := protocol.ParseRefCode(u.demo.code); err == nil && code == w.ref {
-			u.demo.activated = true
+		if code, err := protocol.ParseRefCode(u.demo.Code()); err == nil && code == w.ref {
+			u.demoUsed = true
 		}
 	}
 	if u.settings.DefaultCert == "" {

@@ -40,6 +40,11 @@ type Options struct {
 	Now func() time.Time
 	// Files are PDFs to sign, given on the command line ("Open with").
 	Files []string
+	// StartDemo starts the demo certification authority the home screen
+	// offers on a computer no organisation has set up, its holder's
+	// questions said by p. cmd/paraphe hands in internal/demo's, so that
+	// the screens link no CA; nil offers no demo.
+	StartDemo func(p *i18n.Printer) (DemoCA, error)
 	// RefreshTrustedLists fetches the EU trusted lists in the background
 	// at start when the copy kept is older than a day (the real app does;
 	// tests choose).
@@ -56,7 +61,8 @@ type UI struct {
 	settings config.Settings
 	pol      *config.Policy // nil when there is none
 	polErr   error
-	demo     *demoCA
+	demo     DemoCA // the demo CA when it runs
+	demoUsed bool   // its holder's code was used here
 
 	tabs     *container.AppTabs
 	home     *homeScreen

@@ -43,7 +43,7 @@ func (h *homeScreen) refresh() {
 	u := h.u
 	h.certs = u.certs
 	h.banner.RemoveAll()
-	if u.demo != nil || (u.pol == nil && errors.Is(u.polErr, config.ErrNoPolicy)) {
+	if u.demo != nil || (u.opt.StartDemo != nil && u.pol == nil && errors.Is(u.polErr, config.ErrNoPolicy)) {
 		h.banner.Add(newDemoCard(u))
 	} else if u.pol == nil {
 		e := u.explain(u.polErr)
