@@ -2,7 +2,8 @@
 // inside this process, on loopback, with a demo notary enrolled whose
 // reference code and answers are shown to whoever tries the suite on a
 // computer no organisation has set up. The desktop app starts it from its
-// home screen (cmd/paraphe hands it in, so that the screens link no CA).
+// home screen (cmd/paraphe hands it in, so that the screens link no CA),
+// and "paraphe demo" serves it for the command line (make demo).
 //
 // The demo CA lives in the user's Paraphe folder (Dir) and keeps its ports
 // from one run to the next when they are free, so that the certificates it

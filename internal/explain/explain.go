@@ -66,6 +66,8 @@ const (
 	ExitTrustNotAllowed = 37 // the machine policy does not let users trust certificates
 	ExitTrustFile       = 38 // a file to trust holds no certificate, or only ones already trusted
 	ExitTrustUpdate     = 39 // some trusted lists could not be updated
+
+	ExitDemoBusy = 40 // paraphe demo: the demo CA already runs (in a window, or another paraphe demo)
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
