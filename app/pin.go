@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -160,9 +159,10 @@ type pinChangeDialog struct {
 	confirm *widget.Button
 }
 
-// closeStore logs a token out (a keychain store has nothing to close).
+// closeStore logs a token out (a keychain store has nothing to close);
+// s may be nil.
 func closeStore(s pkcs.Store) {
-	if c, ok := s.(io.Closer); ok {
-		c.Close()
+	if s != nil {
+		s.Close()
 	}
 }

@@ -42,9 +42,7 @@ func (a *app) activate(args []string) error {
 		return err
 	}
 	defer func() { clear(pin) }()
-	if ts, ok := store.(*pkcs.TokenStore); ok {
-		defer ts.Close()
-	}
+	defer store.Close()
 	var answers []string
 	if *answersFile != "" {
 		if answers, err = readLines(*answersFile); err != nil {
