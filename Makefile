@@ -13,8 +13,8 @@ export GOFLAGS ?= -trimpath -buildmode=pie
 export LANG := en_US.UTF-8
 
 # One Linux build for "make build" and "make package", with the same flags:
-# cgo (PKCS#11 modules now, fyne's OpenGL when the desktop application
-# lands) and a position-independent executable (ASLR; lintian wants it).
+# cgo (PKCS#11 modules, and the desktop application's OpenGL through fyne)
+# and a position-independent executable (ASLR; lintian wants it).
 # Changing cgo or build-mode flags rebuilds github.com/go-gl/gl (3-4 min
 # on 2 cores), so there is no second set. -s -w (strip) and -z now
 # (immediate binding, with relro; through the system linker, also for
