@@ -65,7 +65,7 @@ func TestUnconfiguredPolicy(t *testing.T) {
 		`{"version":1,"ca":{"url":"","anchors":[]}}`,
 		`{"version":1,"ca":{"url":"","anchors":[]},"proxy":"http://proxy:3128","key_stores":["pkcs11"]}`,
 	} {
-		if _, err := ParsePolicy([]byte(js)); err != ErrUnconfigured {
+		if _, err := ParsePolicy([]byte(js)); !errors.Is(err, ErrUnconfigured) {
 			t.Errorf("%s: got %v, want ErrUnconfigured", js, err)
 		}
 	}
@@ -76,7 +76,7 @@ func TestUnconfiguredPolicy(t *testing.T) {
 		t.Fatalf("LoadPolicy of the template: %v", err)
 	}
 	// Half a CA is not the template: it is an invalid policy.
-	if _, err := ParsePolicy([]byte(`{"version":1,"ca":{"url":"https://ca.example"}}`)); err == ErrUnconfigured {
+	if _, err := ParsePolicy([]byte(`{"version":1,"ca":{"url":"https://ca.example"}}`)); errors.Is(err, ErrUnconfigured) {
 		t.Fatal("a CA without anchors passed for the template")
 	}
 }

@@ -208,7 +208,8 @@ func ReadPolicy(path string) (*Policy, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	p, err := ParsePolicy(data)
-	if fe, ok := err.(*FieldError); ok {
+	var fe *FieldError
+	if errors.As(err, &fe) {
 		fe.Path = path
 	}
 	if errors.Is(err, ErrUnconfigured) {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -155,7 +156,8 @@ func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x50
 		return f
 	}
 	r, err := ocsp.ParseResponse(body, nil)
-	re, refusal := err.(ocsp.ResponseError)
+	var re ocsp.ResponseError
+	refusal := errors.As(err, &re)
 	switch {
 	case resp.StatusCode != http.StatusOK || (err != nil && !refusal):
 		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"

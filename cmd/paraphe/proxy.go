@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -37,7 +38,7 @@ func (a *app) proxy(args []string) error {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.proxy_which")}
 	}
 	if args[0] == "logout" {
-		if err := netclient.DeleteProxyCredentials(*hostPort); err != nil && err != netclient.ErrNoProxyCredentials {
+		if err := netclient.DeleteProxyCredentials(*hostPort); err != nil && !errors.Is(err, netclient.ErrNoProxyCredentials) {
 			return err
 		}
 		fmt.Fprintln(a.stdout, a.p.T("proxy.forgotten", "Proxy", *hostPort))
