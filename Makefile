@@ -13,8 +13,8 @@ export GOFLAGS ?= -trimpath -buildmode=pie
 export LANG := en_US.UTF-8
 
 # One Linux build for "make build" and "make package", with the same flags:
-# cgo (PKCS#11 modules now, fyne's OpenGL when the desktop application
-# lands) and a position-independent executable (ASLR; lintian wants it).
+# cgo (PKCS#11 modules, and the desktop application's OpenGL through fyne)
+# and a position-independent executable (ASLR; lintian wants it).
 # Changing cgo or build-mode flags rebuilds github.com/go-gl/gl (3-4 min
 # on 2 cores), so there is no second set. -s -w (strip) and -z now
 # (immediate binding, with relro; through the system linker, also for
@@ -132,8 +132,8 @@ test: deps vet
 	@# batch signing shares one signer between goroutines
 	GOFLAGS=-trimpath $(GO) test -race -count=1 -run Batch ./pdf
 	@# the Windows and macOS files (proxy settings, keychain, paths) at least build and vet
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...
-	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netcheck ./pkcs ./activation ./pdf ./internal/...
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./internal/...
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./internal/...
 	@# the build without cgo (no PKCS#11) must still say why tokens are missing
 	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
 	@# short fuzzing runs of the PDF reader, the signer and the verifier

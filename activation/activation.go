@@ -2,7 +2,7 @@
 // the CA's services, fetches a reference's secret questions, sends the
 // answers, and enrols a key generated in a pkcs.Store over EST (RFC 7030).
 //
-// Every request goes through the http.Client built by config from the
+// Every request goes through the http.Client built by netclient from the
 // machine policy, so proxy settings and TLS anchors apply to all of them.
 package activation
 
@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -76,8 +77,8 @@ type Client struct {
 }
 
 // New returns a client for the CA the policy names.
-func New(p *config.Policy, opt config.ClientOptions) (*Client, error) {
-	hc, err := config.NewHTTPClient(p, opt)
+func New(p *config.Policy, opt netclient.ClientOptions) (*Client, error) {
+	hc, err := netclient.NewHTTPClient(p, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +99,8 @@ func New(p *config.Policy, opt config.ClientOptions) (*Client, error) {
 func (c *Client) do(req *http.Request, wantType string) ([]byte, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		var ae *config.AnchorError
-		var ce *config.CertificateError
+		var ae *netclient.AnchorError
+		var ce *netclient.CertificateError
 		switch {
 		case errors.As(err, &ae):
 			return nil, ae
@@ -150,11 +151,11 @@ var ErrNoTSA = errors.New("activation: the CA's time-stamping address cannot be 
 // CA: the HTTP client (the policy's proxy and trust), and for levels with a
 // time-stamp the CA's time-stamping authority, from its service document.
 func SigningServices(ctx context.Context, p *config.Policy, timestamped bool) (*http.Client, string, error) {
-	hc, err := config.NewHTTPClient(p, config.ClientOptions{})
+	hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{})
 	if err != nil || !timestamped {
 		return hc, "", err
 	}
-	c, err := New(p, config.ClientOptions{})
+	c, err := New(p, netclient.ClientOptions{})
 	if err != nil {
 		return nil, "", err
 	}

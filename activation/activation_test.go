@@ -21,6 +21,7 @@ import (
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -33,7 +34,7 @@ func client(t *testing.T, policyPath string) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(p, config.ClientOptions{})
+	c, err := New(p, netclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,12 +153,12 @@ func TestWrongAnchorNamesTheInterceptor(t *testing.T) {
 	p, _ := config.ReadPolicy(srv.Policy)
 	sum := sha256.Sum256([]byte("another root"))
 	p.CA.Anchors = []string{hex.EncodeToString(sum[:])}
-	c, err := New(p, config.ClientOptions{})
+	c, err := New(p, netclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.Discover(context.Background())
-	var ae *config.AnchorError
+	var ae *netclient.AnchorError
 	if !errors.As(err, &ae) || !strings.Contains(ae.Issuer, "Paraphe Demo CA Root") {
 		t.Fatalf("got %v, want an AnchorError naming the chain's root", err)
 	}
@@ -173,7 +174,7 @@ func TestUnreachable(t *testing.T) {
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	p, _ := config.ReadPolicy(srv.Policy)
 	p.CA.URL = "https://" + addr
-	c, _ := New(p, config.ClientOptions{})
+	c, _ := New(p, netclient.ClientOptions{})
 	if _, err := c.Discover(context.Background()); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("got %v, want ErrUnreachable", err)
 	}
@@ -211,7 +212,7 @@ func TestMalformedReplies(t *testing.T) {
 			sum := sha256.Sum256(ts.Certificate().Raw)
 			p := config.DefaultPolicy()
 			p.CA = config.CA{URL: ts.URL, Anchors: []string{hex.EncodeToString(sum[:])}}
-			c, err := New(&p, config.ClientOptions{})
+			c, err := New(&p, netclient.ClientOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

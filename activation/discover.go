@@ -10,6 +10,7 @@ import (
 	"net/url"
 
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -28,7 +29,7 @@ type CAInfo struct {
 // verifying the server, keeps the self-signed roots among them (only the one
 // whose fingerprint is want, when want is not empty), then asks again
 // through a client that trusts those roots alone: the TLS chain must end at
-// one of them, or the error is a *config.AnchorError naming what it ends at.
+// one of them, or the error is a *netclient.AnchorError naming what it ends at.
 //
 // Without want this is trust on first use: whoever answers at caURL the
 // first time is believed. The caller should show the fingerprint so that
@@ -46,7 +47,7 @@ func DiscoverCA(ctx context.Context, caURL, proxy, want string) (*CAInfo, error)
 		wantFP = fp
 	}
 	p := &config.Policy{Version: 1, CA: config.CA{URL: caURL}, Proxy: proxy}
-	blind, err := New(p, config.ClientOptions{Discover: true})
+	blind, err := New(p, netclient.ClientOptions{Discover: true})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ func DiscoverCA(ctx context.Context, caURL, proxy, want string) (*CAInfo, error)
 		return nil, ErrWrongCA
 	}
 	p.CA.Anchors = info.Anchors
-	verified, err := New(p, config.ClientOptions{})
+	verified, err := New(p, netclient.ClientOptions{})
 	if err != nil {
 		return nil, err
 	}

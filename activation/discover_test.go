@@ -12,6 +12,7 @@ import (
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 func TestDiscoverCA(t *testing.T) {
@@ -47,7 +48,7 @@ func TestDiscoverCA(t *testing.T) {
 // does not end at the root the CA certificates name.
 func TestDiscoverCAInterceptor(t *testing.T) {
 	srv := testenv.StartCA(t, ca.InitOptions{})
-	upstream, err := New(mustPolicy(t, srv.Policy), config.ClientOptions{})
+	upstream, err := New(mustPolicy(t, srv.Policy), netclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestDiscoverCAInterceptor(t *testing.T) {
 	defer relay.Close()
 	self = relay.URL
 	_, err = DiscoverCA(context.Background(), relay.URL, "none", "")
-	var ae *config.AnchorError
+	var ae *netclient.AnchorError
 	if !errors.As(err, &ae) {
 		t.Fatalf("got %v, want an AnchorError", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -139,7 +140,7 @@ func (w *activateWizard) checkCode(s string) {
 	w.codeInfo.Importance = widget.MediumImportance
 	switch {
 	case err != nil:
-		w.codeInfo.SetText(u.explain(err).Message)
+		w.codeInfo.SetText(u.explain(err).Text)
 		w.codeInfo.Importance = widget.DangerImportance
 	case complete:
 		w.codeInfo.SetText(u.T("app.act.code_ok"))
@@ -161,7 +162,7 @@ func (w *activateWizard) client() (*activation.Client, error) {
 		return nil, err
 	}
 	w.pol = pol
-	return activation.New(pol, config.ClientOptions{})
+	return activation.New(pol, netclient.ClientOptions{})
 }
 
 // fetchQuestions asks the CA for the holder's questions.
@@ -299,7 +300,7 @@ func (w *activateWizard) listTokens() {
 		w.tokenSelect.SetOptions(labels)
 		switch {
 		case err != nil:
-			w.tokenSelect.PlaceHolder = w.u.explain(err).Message
+			w.tokenSelect.PlaceHolder = w.u.explain(err).Text
 		case len(labels) == 0:
 			w.tokenSelect.PlaceHolder = w.u.T("err.no_token")
 		default:
@@ -427,7 +428,7 @@ func (w *activateWizard) finish(pin []byte) {
 			if se.AttemptsLeft != nil {
 				w.questions.AttemptsLeft = *se.AttemptsLeft
 			}
-			w.stepQuestions(u.explain(err).Message)
+			w.stepQuestions(u.explain(err).Text)
 		case err != nil:
 			w.fail(err)
 		default:
@@ -441,8 +442,8 @@ func (w *activateWizard) done() {
 	u := w.u
 	w.forget()
 	if u.demo != nil {
-		if code, err := protocol.ParseRefCode(u.demo.code); err == nil && code == w.ref {
-			u.demo.activated = true
+		if code, err := protocol.ParseRefCode(u.demo.Code()); err == nil && code == w.ref {
+			u.demoUsed = true
 		}
 	}
 	if u.settings.DefaultCert == "" {
@@ -472,8 +473,8 @@ func (w *activateWizard) done() {
 func (w *activateWizard) fail(err error) {
 	u := w.u
 	e := u.explain(err)
-	w.failed = &explainedError{e.Message, e.Hint}
-	msg := wrapLabel(e.Message)
+	w.failed = &explainedError{e.Text, e.Hint}
+	msg := wrapLabel(e.Text)
 	msg.Importance = widget.DangerImportance
 	buttons := container.NewHBox(widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepCode(w.code.Text) }))
 	if e.Code == explain.ExitUnreachable || e.Code == explain.ExitTLSAnchor || e.Code == explain.ExitBadReply {

@@ -28,7 +28,6 @@ import (
 
 	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/config"
-	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
@@ -41,6 +40,11 @@ type Options struct {
 	Now func() time.Time
 	// Files are PDFs to sign, given on the command line ("Open with").
 	Files []string
+	// StartDemo starts the demo certification authority the home screen
+	// offers on a computer no organisation has set up, its holder's
+	// questions said by p. cmd/paraphe hands in internal/demo's, so that
+	// the screens link no CA; nil offers no demo.
+	StartDemo func(p *i18n.Printer) (DemoCA, error)
 	// RefreshTrustedLists fetches the EU trusted lists in the background
 	// at start when the copy kept is older than a day (the real app does;
 	// tests choose).
@@ -57,7 +61,8 @@ type UI struct {
 	settings config.Settings
 	pol      *config.Policy // nil when there is none
 	polErr   error
-	demo     *demoCA
+	demo     DemoCA // the demo CA when it runs
+	demoUsed bool   // its holder's code was used here
 
 	tabs     *container.AppTabs
 	home     *homeScreen
@@ -286,13 +291,13 @@ func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(
 
 // explain turns err into the message and the next step in the user's
 // words, as sentences (the command line writes them after "paraphe: ").
-func (u *UI) explain(err error) *cli.ExitError {
+func (u *UI) explain(err error) explain.Message {
 	if errors.Is(err, context.Canceled) {
-		return &cli.ExitError{Message: u.T("app.cancelled")}
+		return explain.Message{Text: u.T("app.cancelled")}
 	}
-	e := *explain.Error(u.p, err)
-	e.Message, e.Hint = sentence(e.Message), sentence(e.Hint)
-	return &e
+	e := explain.Error(u.p, err)
+	e.Text, e.Hint = sentence(e.Text), sentence(e.Hint)
+	return e
 }
 
 // sentence starts s with a capital letter.
@@ -307,7 +312,7 @@ func sentence(s string) string {
 // showError tells what went wrong and what to do, in a dialog.
 func (u *UI) showError(err error) {
 	e := u.explain(err)
-	u.showMessage(u.T("app.error"), e.Message, e.Hint)
+	u.showMessage(u.T("app.error"), e.Text, e.Hint)
 }
 
 func (u *UI) showMessage(title, msg, hint string) {

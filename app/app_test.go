@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/demo"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/testenv"
 	"github.com/paraphe/paraphe/netcheck"
@@ -38,9 +40,26 @@ func newUI(t *testing.T, policy string) *UI {
 	t.Setenv("PARAPHE_HOME", t.TempDir())
 	t.Setenv("PARAPHE_POLICY", policy)
 	t.Setenv("PARAPHE_LANG", "en")
-	u := New(test.NewTempApp(t), Options{Version: "test"})
+	u := New(test.NewTempApp(t), Options{Version: "test", StartDemo: startDemo})
 	t.Cleanup(u.Close)
 	return u
+}
+
+// startDemo is the demo CA cmd/paraphe hands the app: internal/demo's, in
+// the user's Paraphe folder, its ports being taken said as ErrDemoBusy.
+func startDemo(p *i18n.Printer) (DemoCA, error) {
+	dir, err := demo.Dir()
+	if err != nil {
+		return nil, err
+	}
+	c, err := demo.Start(dir, p, nil)
+	if errors.Is(err, demo.ErrBusy) {
+		return nil, fmt.Errorf("%w: %w", ErrDemoBusy, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // walk calls fn on o and everything inside it, as laid out for the user.
@@ -260,7 +279,7 @@ func TestWrongAnswersStayOnQuestions(t *testing.T) {
 func TestUnreachableCAOffersDoctor(t *testing.T) {
 	c := testenv.StartCA(t, ca.InitOptions{})
 	// The same CA at a port where nothing listens.
-	data, _ := ca.ClientPolicy(c.Root, "https://127.0.0.1:1")
+	data, _ := config.PolicyFor("https://127.0.0.1:1", ca.Fingerprint(c.Root))
 	path := filepath.Join(t.TempDir(), "policy.json")
 	os.WriteFile(path, data, 0o644)
 	u := newUI(t, path)
@@ -311,17 +330,17 @@ func TestDemoCA(t *testing.T) {
 	if u.demo == nil {
 		t.Fatal("the demo CA did not start")
 	}
-	if got := texts(u.home.content); !strings.Contains(got, u.demo.code) || !strings.Contains(got, "Montréal") {
+	if got := texts(u.home.content); !strings.Contains(got, u.demo.Code()) || !strings.Contains(got, "Montréal") {
 		t.Fatalf("the demo card does not show the code and answers:\n%s", got)
 	}
 	test.Tap(findButton(t, u.home.content, u.T("app.demo.activate")))
 	w := u.activation
-	if w.code.Text != u.demo.code || w.codeNext.Disabled() {
+	if w.code.Text != u.demo.Code() || w.codeNext.Disabled() {
 		t.Fatalf("the demo code is not filled in: %q", w.code.Text)
 	}
 	test.Tap(w.primary)
 	u.tasks.Wait()
-	for i, a := range u.demo.answers {
+	for i, a := range u.demo.Answers() {
 		test.Type(w.answers[i], a)
 	}
 	test.Tap(w.primary)
@@ -334,7 +353,7 @@ func TestDemoCA(t *testing.T) {
 		t.Fatalf("demo activation: %+v", w.failed)
 	}
 	w.close()
-	if got := texts(u.home.content); strings.Contains(got, u.demo.code) || !strings.Contains(got, u.T("app.demo.activated")) {
+	if got := texts(u.home.content); strings.Contains(got, u.demo.Code()) || !strings.Contains(got, u.T("app.demo.activated")) {
 		t.Fatalf("the used demo code is still offered:\n%s", got)
 	}
 	// The demo deed, ready to sign, without looking for a PDF.
@@ -344,6 +363,33 @@ func TestDemoCA(t *testing.T) {
 	}
 	if !signDeed(t, u, testPIN) {
 		t.Fatalf("signing in the demo: %s", u.signer.files[0].status.Text)
+	}
+}
+
+// The demo already running elsewhere (another window) is said as such,
+// and the demo can be started again.
+func TestDemoCABusy(t *testing.T) {
+	u := newUI(t, filepath.Join(t.TempDir(), "none.json"))
+	dir, err := demo.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := demo.Start(dir, u.p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := findButton(t, u.home.content, u.T("app.demo.start"))
+	test.Tap(start)
+	u.tasks.Wait()
+	if u.demo != nil || u.shown != u.T("app.demo.busy") || start.Disabled() {
+		other.Stop()
+		t.Fatalf("a busy demo: running %v, shown %q, start disabled %v", u.demo != nil, u.shown, start.Disabled())
+	}
+	other.Stop()
+	test.Tap(start)
+	u.tasks.Wait()
+	if u.demo == nil || u.demo.Policy().CA.URL != other.URL() {
+		t.Fatalf("the demo after the other stopped: %v, shown %q", u.demo, u.shown)
 	}
 }
 

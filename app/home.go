@@ -13,6 +13,7 @@ import (
 	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -42,11 +43,11 @@ func (h *homeScreen) refresh() {
 	u := h.u
 	h.certs = u.certs
 	h.banner.RemoveAll()
-	if u.demo != nil || (u.pol == nil && errors.Is(u.polErr, config.ErrNoPolicy)) {
+	if u.demo != nil || (u.opt.StartDemo != nil && u.pol == nil && errors.Is(u.polErr, config.ErrNoPolicy)) {
 		h.banner.Add(newDemoCard(u))
 	} else if u.pol == nil {
 		e := u.explain(u.polErr)
-		h.banner.Add(widget.NewCard(u.T("app.home.no_policy"), "", container.NewVBox(wrapLabel(e.Message), wrapLabel(e.Hint))))
+		h.banner.Add(widget.NewCard(u.T("app.home.no_policy"), "", container.NewVBox(wrapLabel(e.Text), wrapLabel(e.Hint))))
 	}
 	h.list.RemoveAll()
 	if len(h.certs) == 0 {
@@ -147,7 +148,7 @@ func (h *homeScreen) renew(c local.Cert) {
 			if err != nil {
 				return err
 			}
-			client, err := activation.New(pol, config.ClientOptions{Certificate: activation.TLSCertificate(current)})
+			client, err := activation.New(pol, netclient.ClientOptions{Certificate: activation.TLSCertificate(current)})
 			if err != nil {
 				return err
 			}

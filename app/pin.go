@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -63,10 +62,10 @@ func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*wi
 		case c.pin.Text == "":
 			c.info.SetText("")
 		case err != nil:
-			c.info.SetText(u.explain(err).Message)
+			c.info.SetText(u.explain(err).Text)
 			c.info.Importance = widget.WarningImportance
 		case c.again.Text != c.pin.Text:
-			c.info.SetText(u.explain(explain.ErrPINMismatch).Message)
+			c.info.SetText(u.explain(explain.ErrPINMismatch).Text)
 			c.info.Importance = widget.WarningImportance
 		default:
 			c.info.SetText(u.T("app.act.pin_ok"))
@@ -160,9 +159,10 @@ type pinChangeDialog struct {
 	confirm *widget.Button
 }
 
-// closeStore logs a token out (a keychain store has nothing to close).
+// closeStore logs a token out (a keychain store has nothing to close);
+// s may be nil.
 func closeStore(s pkcs.Store) {
-	if c, ok := s.(io.Closer); ok {
-		c.Close()
+	if s != nil {
+		s.Close()
 	}
 }

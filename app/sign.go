@@ -284,7 +284,7 @@ func (s *signScreen) updatePreview() {
 			return // superseded
 		}
 		if err != nil {
-			s.pageInfo.SetText(explain.Sign(u.p, err, filepath.Base(path)).Message)
+			s.pageInfo.SetText(explain.Sign(u.p, err, filepath.Base(path)).Text)
 			s.pageInfo.Importance = widget.WarningImportance
 			s.pageInfo.Refresh()
 			return
@@ -474,7 +474,7 @@ func (s *signScreen) showResult(f *signRow, r pdf.JobResult) {
 	f.bar.Hide()
 	if r.Err != nil {
 		e := explain.Sign(u.p, r.Err, filepath.Base(f.in))
-		f.status.SetText(e.Message + "\n" + e.Hint)
+		f.status.SetText(e.Text + "\n" + e.Hint)
 		f.status.Importance = widget.DangerImportance
 		f.status.Refresh()
 		return

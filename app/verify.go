@@ -106,7 +106,7 @@ func (v *verifyScreen) open(path string) {
 			v.result.Add(widget.NewCard(u.T("verify.unsigned", "File", filepath.Base(path)), "", nil))
 		case err != nil:
 			e := explain.Sign(u.p, err, filepath.Base(path))
-			msg := wrapLabel(e.Message)
+			msg := wrapLabel(e.Text)
 			msg.Importance = widget.DangerImportance
 			v.result.Add(container.NewVBox(msg, wrapLabel(e.Hint)))
 		default:

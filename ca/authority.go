@@ -27,7 +27,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -42,7 +41,6 @@ const (
 	fileTLSCert    = "tls.pem"
 	fileTLSKey     = "tls.key"
 	fileDB         = "ca.db"
-	filePolicy     = "policy.json"
 )
 
 // Config is the CA's own settings, kept in config.json.
@@ -110,7 +108,8 @@ var ErrRootCRLDays = fmt.Errorf("ca: the root CRL must be signed 1 to %d days ah
 var ErrExists = errors.New("ca: the folder already holds a CA")
 
 // Init creates a CA in dir: root and issuing CA, TLS identity for the
-// server, the database and a client policy (policy.json).
+// server and the database. The machine policy that points clients at it
+// is theirs to write (config.PolicyFor, with the root's Fingerprint).
 func Init(dir string, o InitOptions) error {
 	if _, err := os.Stat(filepath.Join(dir, fileConfig)); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
@@ -242,13 +241,6 @@ func Init(dir string, o InitOptions) error {
 	if err := atomicfile.Write(filepath.Join(dir, fileRootCRL), crl, 0o644); err != nil {
 		return fmt.Errorf("ca: %w", err)
 	}
-	pol, err := ClientPolicy(rootCert, cfg.URL)
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(dir, filePolicy), pol, 0o644); err != nil {
-		return fmt.Errorf("ca: %w", err)
-	}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
 	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
 }
@@ -308,18 +300,6 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: %d days", ErrRootCRLDays, c.RootCRLDays)
 	}
 	return nil
-}
-
-// ClientPolicy returns a machine policy (JSON) that points clients at the
-// CA at url and pins root as the TLS anchor.
-func ClientPolicy(root *x509.Certificate, caURL string) ([]byte, error) {
-	p := config.DefaultPolicy()
-	p.CA = config.CA{URL: caURL, Anchors: []string{Fingerprint(root)}}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	data, err := json.MarshalIndent(p, "", "  ")
-	return append(data, '\n'), err
 }
 
 // Fingerprint is the SHA-256 of a certificate, in hex, as policies name anchors.

@@ -235,7 +235,7 @@ func loadRef(q querier, code string) (*ref, error) {
 	var auth sql.NullString
 	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, window_start, window_checks, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`, code).
 		Scan(&r.code, &r.holderID, &expires, &shown, &r.failures, &r.windowStart, &r.windowChecks, &r.used, &r.superseded, &auth, &authExpires)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrUnknownReference
 	}
 	if err != nil {

@@ -1,12 +1,11 @@
 package config
 
 import (
-	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -66,7 +65,7 @@ func TestUnconfiguredPolicy(t *testing.T) {
 		`{"version":1,"ca":{"url":"","anchors":[]}}`,
 		`{"version":1,"ca":{"url":"","anchors":[]},"proxy":"http://proxy:3128","key_stores":["pkcs11"]}`,
 	} {
-		if _, err := ParsePolicy([]byte(js)); err != ErrUnconfigured {
+		if _, err := ParsePolicy([]byte(js)); !errors.Is(err, ErrUnconfigured) {
 			t.Errorf("%s: got %v, want ErrUnconfigured", js, err)
 		}
 	}
@@ -77,7 +76,7 @@ func TestUnconfiguredPolicy(t *testing.T) {
 		t.Fatalf("LoadPolicy of the template: %v", err)
 	}
 	// Half a CA is not the template: it is an invalid policy.
-	if _, err := ParsePolicy([]byte(`{"version":1,"ca":{"url":"https://ca.example"}}`)); err == ErrUnconfigured {
+	if _, err := ParsePolicy([]byte(`{"version":1,"ca":{"url":"https://ca.example"}}`)); errors.Is(err, ErrUnconfigured) {
 		t.Fatal("a CA without anchors passed for the template")
 	}
 }
@@ -109,6 +108,37 @@ func TestPolicyLocation(t *testing.T) {
 	t.Setenv("PARAPHE_POLICY", "")
 	if PolicyPath() != systemPolicyPath() || systemPolicyPath() == "" {
 		t.Fatal("no system policy path")
+	}
+}
+
+// The policy written for a CA reads back as the defaults with that CA,
+// every default written out (so IT sees what it may change); a CA the
+// clients could not reach is refused.
+func TestPolicyFor(t *testing.T) {
+	data, err := PolicyFor("https://ca.example:8443", anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultPolicy()
+	want.CA = CA{URL: "https://ca.example:8443", Anchors: []string{anchor}}
+	if !reflect.DeepEqual(*p, want) {
+		t.Fatalf("read back %+v, want %+v", *p, want)
+	}
+	for _, field := range []string{`"proxy": "system"`, `"key_stores"`, `"pin_policy"`, `"renewal_warning_days": 30`} {
+		if !strings.Contains(string(data), field) {
+			t.Errorf("%s is not written out:\n%s", field, data)
+		}
+	}
+	var fe *FieldError
+	if _, err := PolicyFor("http://ca.example", anchor); !errors.As(err, &fe) || fe.Field != "ca.url" {
+		t.Errorf("http:// CA: %v", err)
+	}
+	if _, err := PolicyFor("https://ca.example"); !errors.As(err, &fe) || fe.Field != "ca.anchors" {
+		t.Errorf("no anchor: %v", err)
 	}
 }
 
@@ -191,21 +221,5 @@ func TestUserMay(t *testing.T) {
 	p, _ = LoadPolicy()
 	if p.Proxy != "none" || p.PKCS11.Module != "" {
 		t.Fatalf("invalid user settings were applied: %+v", p)
-	}
-}
-
-// squid's ntlm_fake_auth sends a target name at a random offset and no
-// target information though its flags announce some: tidyChallenge drops
-// both; a well-formed challenge is left as it is.
-func TestTidyChallenge(t *testing.T) {
-	fake, _ := hex.DecodeString("4e544c4d535350000200000009000900aeaaaaaa019288a04267c06b91b27aff0000000000003a00574f524b47524f5550")
-	got := tidyChallenge(fake)
-	if !bytes.Equal(got[12:20], make([]byte, 8)) || !bytes.Equal(got[40:48], make([]byte, 8)) || !bytes.Equal(got[24:32], fake[24:32]) {
-		t.Fatalf("fake challenge: %x", got)
-	}
-	// Target name "EX" at 48, no target information.
-	good, _ := hex.DecodeString("4e544c4d53535000020000000200020030000000058289a00123456789abcdef0000000000000000000000003000000045005800")
-	if !bytes.Equal(tidyChallenge(good), good) {
-		t.Fatalf("a well-formed challenge was changed: %x", tidyChallenge(good))
 	}
 }

@@ -1,7 +1,7 @@
 // Package config reads the machine policy (set by IT, read-only for users)
-// and the user settings, finds them where each operating system keeps such
-// files, and builds the one http.Client every Paraphe request goes through,
-// so that proxy settings and TLS anchors apply everywhere.
+// and the user settings, and finds them where each operating system keeps
+// such files. The way out to the network that the policy describes (the
+// HTTP client, proxies, PAC files, tunnels) is package netclient's.
 //
 // Every location can be moved with an environment variable, which is how
 // tests and the demo run against temporary folders:

@@ -118,6 +118,20 @@ func DefaultPolicy() Policy {
 	}
 }
 
+// PolicyFor returns the machine policy, as indented JSON with every other
+// field at its default, that points clients at the CA at caURL and pins
+// its TLS chain to anchors (SHA-256 fingerprints): the policy paraphe-ca
+// writes beside a new CA and prints for IT.
+func PolicyFor(caURL string, anchors ...string) ([]byte, error) {
+	p := DefaultPolicy()
+	p.CA = CA{URL: caURL, Anchors: anchors}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(p, "", "  ")
+	return append(data, '\n'), err
+}
+
 // FieldError reports a policy field that fails validation. Reason is one of
 // the Reason constants, so that user interfaces can say it in the user's
 // language; Detail is the offending value or the parser's words.
@@ -194,7 +208,8 @@ func ReadPolicy(path string) (*Policy, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	p, err := ParsePolicy(data)
-	if fe, ok := err.(*FieldError); ok {
+	var fe *FieldError
+	if errors.As(err, &fe) {
 		fe.Path = path
 	}
 	if errors.Is(err, ErrUnconfigured) {

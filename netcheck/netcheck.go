@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 // Severity of a finding.
@@ -273,7 +274,7 @@ func proxyFinding(pu *url.URL, source string) Finding {
 	if pu == nil {
 		return Finding{Check: "proxy", Severity: OK, Code: "direct", Details: map[string]string{"source": source}}
 	}
-	return Finding{Check: "proxy", Severity: Info, Code: "via_proxy", Observed: config.ProxyDisplay(pu), Details: map[string]string{"source": source}}
+	return Finding{Check: "proxy", Severity: Info, Code: "via_proxy", Observed: netclient.ProxyDisplay(pu), Details: map[string]string{"source": source}}
 }
 
 func checkDNS(ctx context.Context, res *net.Resolver, host string) Finding {
@@ -330,7 +331,7 @@ func checkTCP(ctx context.Context, addr string) Finding {
 func checkTLS(ctx context.Context, p *config.Policy, addr string, proxy *url.URL) []Finding {
 	start := time.Now()
 	f := Finding{Check: "tls", Target: addr}
-	hc, err := config.NewHTTPClient(p, config.ClientOptions{Timeout: 0})
+	hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{Timeout: 0})
 	if err != nil {
 		f.Severity, f.Code, f.Fix = Error, "bad_policy", "ask_it"
 		return []Finding{f}
@@ -343,8 +344,8 @@ func checkTLS(ctx context.Context, p *config.Policy, addr string, proxy *url.URL
 		state = resp.TLS
 		resp.Body.Close()
 	}
-	var ae *config.AnchorError
-	var ce *config.CertificateError
+	var ae *netclient.AnchorError
+	var ce *netclient.CertificateError
 	switch {
 	case err == nil:
 		f.Severity, f.Code = OK, "verified"
@@ -354,7 +355,7 @@ func checkTLS(ctx context.Context, p *config.Policy, addr string, proxy *url.URL
 	case errors.As(err, &ae):
 		f.Severity, f.Code, f.Fix = Error, "intercepted", "bypass_inspection"
 		f.Observed = ae.Issuer
-	case errors.As(err, &ce) && ce.Reason == config.CertExpired:
+	case errors.As(err, &ce) && ce.Reason == netclient.CertExpired:
 		f.Severity, f.Code, f.Fix = Error, "expired_or_clock", "sync_clock"
 	case errors.As(err, &ce):
 		f.Severity, f.Code, f.Fix = Error, "wrong_name", "ask_it"
@@ -395,7 +396,7 @@ func resolveProxy(ctx context.Context, p *config.Policy, u *url.URL, timeout tim
 	}
 	done := make(chan result, 1)
 	go func() {
-		pu, source, err := config.ResolveProxy(p, u)
+		pu, source, err := netclient.ResolveProxy(p, u)
 		done <- result{pu, source, err}
 	}()
 	t := time.NewTimer(timeout)
@@ -406,9 +407,9 @@ func resolveProxy(ctx context.Context, p *config.Policy, u *url.URL, timeout tim
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	source := config.SourceOS
+	source := netclient.SourceOS
 	if strings.HasPrefix(p.Proxy, "pac+") {
-		source = config.SourcePAC
+		source = netclient.SourcePAC
 	}
 	return nil, source, errProxyTimeout
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 func find(rep *Report, check string) *Finding {
@@ -292,10 +293,10 @@ func TestProxyCredentials(t *testing.T) {
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	sq := testenv.StartSquid(t, testenv.SquidOptions{BasicAuth: "alice:s3cret"})
 	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = sq.URL })
-	if err := config.SaveProxyCredentials(sq.Addr, "alice", "s3cret"); err != nil {
+	if err := netclient.SaveProxyCredentials(sq.Addr, "alice", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
-	defer config.DeleteProxyCredentials(sq.Addr)
+	defer netclient.DeleteProxyCredentials(sq.Addr)
 	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
 	if rep.Verdict != Works {
 		t.Fatalf("with credentials: %s %+v", rep.Verdict, rep.Findings)
@@ -305,7 +306,7 @@ func TestProxyCredentials(t *testing.T) {
 			t.Fatalf("the password appears in the report: %+v", f)
 		}
 	}
-	config.SaveProxyCredentials(sq.Addr, "alice", "wrong")
+	netclient.SaveProxyCredentials(sq.Addr, "alice", "wrong")
 	rep = Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
 	if rep.Cause == nil || rep.Cause.Code != "proxy_auth_rejected" {
 		t.Fatalf("wrong credentials: %+v", rep.Cause)
@@ -361,15 +362,15 @@ func TestNTLMProxy(t *testing.T) {
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	sq := testenv.StartSquid(t, testenv.SquidOptions{NTLM: true})
 	p := policyFor(t, srv.Policy, func(p *config.Policy) { p.Proxy = sq.URL })
-	config.DeleteProxyCredentials(sq.Addr)
+	netclient.DeleteProxyCredentials(sq.Addr)
 	rep := Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
 	if rep.Cause == nil || rep.Cause.Code != "proxy_auth_required" || rep.Cause.Observed != "NTLM" || rep.Cause.Fix != "proxy_credentials" {
 		t.Fatalf("without credentials: %+v", rep.Cause)
 	}
-	if err := config.SaveProxyCredentials(sq.Addr, `EXAMPLE\alice`, "s3cret"); err != nil {
+	if err := netclient.SaveProxyCredentials(sq.Addr, `EXAMPLE\alice`, "s3cret"); err != nil {
 		t.Fatal(err)
 	}
-	defer config.DeleteProxyCredentials(sq.Addr)
+	defer netclient.DeleteProxyCredentials(sq.Addr)
 	rep = Run(context.Background(), Options{Policy: p, Timeout: 3 * time.Second})
 	if rep.Verdict != Works {
 		t.Fatalf("with NTLM credentials: %s %+v", rep.Verdict, rep.Findings)

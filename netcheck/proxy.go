@@ -9,23 +9,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 // checkConnect asks an HTTP proxy for a tunnel to target, as the suite's
 // requests do, and tells apart: tunnel open, credentials required (with the
 // schemes the proxy offers), target refused by the proxy's rules.
 func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
-	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": config.ProxyDisplay(proxy)}}
+	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": netclient.ProxyDisplay(proxy)}}
 	if proxy.User != nil {
 		f.Details["credentials"] = "keychain"
 	}
 	start := time.Now()
-	conn, err := config.Tunnel(ctx, &net.Dialer{}, proxy, target)
+	conn, err := netclient.Tunnel(ctx, &net.Dialer{}, proxy, target)
 	f.Millis = time.Since(start).Milliseconds()
 	var (
-		auth   *config.ProxyAuthError
-		status *config.ProxyStatusError
+		auth   *netclient.ProxyAuthError
+		status *netclient.ProxyStatusError
 		op     *net.OpError
 	)
 	switch {
@@ -46,7 +46,7 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 			f.Severity, f.Code, f.Fix = Error, "proxy_auth_rejected", "proxy_credentials"
 		default:
 			f.Severity, f.Code, f.Fix = Error, "proxy_auth_required", "proxy_credentials"
-			if err := config.ProxyCredentialsErr(proxy.Host); err != nil && !errors.Is(err, config.ErrNoProxyCredentials) {
+			if err := netclient.ProxyCredentialsErr(proxy.Host); err != nil && !errors.Is(err, netclient.ErrNoProxyCredentials) {
 				f.Code, f.Fix = "proxy_credentials_unreadable", "install_keyring"
 				f.Observed = shortErr(err)
 			}

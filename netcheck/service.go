@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -32,7 +34,7 @@ const (
 // certificates (against the policy anchors), and probes the time-stamping
 // authority and the CRL.
 func checkService(ctx context.Context, p *config.Policy, now func() time.Time) []Finding {
-	hc, err := config.NewHTTPClient(p, config.ClientOptions{})
+	hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{})
 	if err != nil {
 		return []Finding{{Check: "service", Severity: Error, Code: "bad_policy", Fix: "ask_it"}}
 	}
@@ -154,7 +156,8 @@ func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x50
 		return f
 	}
 	r, err := ocsp.ParseResponse(body, nil)
-	re, refusal := err.(ocsp.ResponseError)
+	var re ocsp.ResponseError
+	refusal := errors.As(err, &re)
 	switch {
 	case resp.StatusCode != http.StatusOK || (err != nil && !refusal):
 		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"

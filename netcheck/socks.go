@@ -9,13 +9,13 @@ import (
 
 	"golang.org/x/net/proxy"
 
-	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 // checkSOCKS opens a connection to target through a SOCKS5 proxy and
 // names the proxy's answer when it refuses (RFC 1928 reply codes).
 func checkSOCKS(ctx context.Context, p *url.URL, target string) Finding {
-	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": config.ProxyDisplay(p)}}
+	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": netclient.ProxyDisplay(p)}}
 	start := time.Now()
 	var auth *proxy.Auth
 	if p.User != nil {

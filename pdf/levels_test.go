@@ -20,6 +20,7 @@ import (
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 // caPKI issues a holder certificate from a real paraphe-ca (with its TSA,
@@ -34,7 +35,7 @@ func caPKI(t *testing.T) (*testenv.CA, crypto.Signer, []*x509.Certificate, *http
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, err := config.NewHTTPClient(pol, config.ClientOptions{})
+	hc, err := netclient.NewHTTPClient(pol, netclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

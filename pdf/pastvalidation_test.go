@@ -14,6 +14,7 @@ import (
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 // TestValidAtSigningTime: a certificate that has expired since is valid at
@@ -112,7 +113,7 @@ func caClient(t *testing.T, srv *testenv.CA) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, err := config.NewHTTPClient(pol, config.ClientOptions{})
+	hc, err := netclient.NewHTTPClient(pol, netclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

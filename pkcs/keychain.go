@@ -45,6 +45,9 @@ type KeychainStore struct {
 	MaxAttempts int    // wrong PINs in a row before the key locks; 0 means 5
 }
 
+// Close does nothing: a keychain store keeps nothing open between calls.
+func (s *KeychainStore) Close() error { return nil }
+
 // keychainService is the service name of Paraphe's keychain entries.
 const keychainService = "paraphe"
 

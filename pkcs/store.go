@@ -87,6 +87,10 @@ type Store interface {
 	List() ([]Entry, error)
 	// Delete removes a key and its certificates.
 	Delete(id string) error
+	// Close releases what the store keeps open: a token's sessions (it is
+	// logged out, and keys opened from it sign no more); a keychain store
+	// keeps nothing open.
+	Close() error
 }
 
 // PINChanger is implemented by stores whose keys' PIN can be changed.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole journey, headless, against a demo CA on loopback:
-#   paraphe-ca init → enroll → serve → paraphe activate → paraphe certs
+# The whole journey, headless, against the demo CA on loopback:
+#   paraphe demo → paraphe activate → certs → sign → verify
 # Everything lives in a temporary folder (CA, keys, and a private keychain:
 # a session bus with gnome-keyring) and is removed at the end.
 set -euo pipefail
@@ -17,45 +17,31 @@ exec 2>&1 # one ordered stream for the reader (the outer filter only hides dbus 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 
-# The CA's addresses go into its certificates, so its ports are chosen
-# first: the first free ones from 18443 (or DEMO_PORT) for HTTPS, and the
-# next free one for the plain-HTTP validation data (OCSP, CRLs).
-free() { local p=$1; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; echo "$p"; }
-port=$(free "${DEMO_PORT:-18443}")
-vport=$(free $((port + 1)))
-url=https://127.0.0.1:$port
-
-step "1. The CA operator creates a CA"
-show "$bin/paraphe-ca" init --dir "$work/ca" --name "Paraphe Demo CA" --url "$url" --validation-url "http://127.0.0.1:$vport"
-
-step "2. The CA operator enrols a holder (identity + 3 secret questions)"
-cat > "$work/holder.json" <<'JSON'
-{"name": "Marie Dupont", "title": "Notaire", "member_number": "75-1234",
- "organization": "Chambre des notaires de Paris", "email": "marie.dupont@example.org",
- "questions": [
-   {"question": "Ville de naissance ?", "answer": "Montréal"},
-   {"question": "Nom de votre premier animal ?", "answer": "Rex"},
-   {"question": "Votre école primaire ?", "answer": "Jules Ferry"}]}
-JSON
-printf '$ paraphe-ca enroll --dir %s < holder.json\n' "$work/ca"
-"$bin/paraphe-ca" enroll --dir "$work/ca" < "$work/holder.json" | tee "$work/enroll.out"
-ref=$(tail -n 1 "$work/enroll.out")
-
-step "3. The CA serves on $url"
-"$bin/paraphe-ca" serve --dir "$work/ca" --addr "127.0.0.1:$port" --http-addr "127.0.0.1:$vport" 2> "$work/ca.log" &
+# The demo certification authority, the one the desktop app offers:
+# paraphe demo creates it in the Paraphe folder (a CA with a demo notary
+# enrolled) and serves it on loopback until stopped. A real CA is run with
+# paraphe-ca init, enroll and serve (README, "Running the CA").
+export PARAPHE_HOME=$work/paraphe
+step "1. The demo certification authority, on loopback"
+printf '$ paraphe demo &\n'
+"$bin/paraphe" demo > "$work/demo.out" 2> "$work/ca.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
-# Wait for the line that says it listens.
+# It prints the reference code last, once it serves.
+code='^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$'
 for _ in $(seq 100); do
-  grep -q '"msg":"listening"' "$work/ca.log" 2>/dev/null && break
-  kill -0 $server 2>/dev/null || { cat "$work/ca.log" >&2; exit 1; }
+  tail -n 1 "$work/demo.out" 2>/dev/null | grep -Eq "$code" && break
+  kill -0 $server 2>/dev/null || { cat "$work/demo.out" "$work/ca.log" >&2; exit 1; }
   sleep 0.1
 done
-grep -q '"msg":"listening"' "$work/ca.log" || { echo "demo: the CA did not start" >&2; cat "$work/ca.log" >&2; exit 1; }
-echo "listening; the client's policy is $work/ca/policy.json"
-export PARAPHE_POLICY=$work/ca/policy.json PARAPHE_HOME=$work/paraphe
+tail -n 1 "$work/demo.out" | grep -Eq "$code" || { echo "demo: the demo CA did not start" >&2; cat "$work/ca.log" >&2; exit 1; }
+cat "$work/demo.out"
+ref=$(tail -n 1 "$work/demo.out")
+# The policy that points the commands at it, as it says.
+PARAPHE_POLICY=$(sed -n 's/.*PARAPHE_POLICY=//p' "$work/demo.out")
+export PARAPHE_POLICY
 
-step "4. The holder activates: reference code, answers, new PIN"
+step "2. The holder activates: reference code, answers, new PIN"
 echo "Reference code: $ref"
 echo "Answers (typed as a holder might): montreal / REX / jules ferry"
 printf 'montreal\nREX\njules ferry\n' > "$work/answers.txt"
@@ -63,17 +49,17 @@ export PARAPHE_PIN='Demo-Pin-2026!'
 echo "PIN: $PARAPHE_PIN (from PARAPHE_PIN; on a terminal paraphe asks for it)"
 show "$bin/paraphe" activate --ref "$ref" --answers-file "$work/answers.txt"
 
-step "5. The certificate, on this computer"
+step "3. The certificate, on this computer"
 show "$bin/paraphe" certs
 
-step "6. Sign a deed (visible stamp, time-stamp and validation data) and verify it"
+step "4. Sign a deed (visible stamp, time-stamp and validation data) and verify it"
 cp assets/demo/deed.pdf "$work/deed.pdf"
 show "$bin/paraphe" sign --level B-LT --visible --reason "Acte de vente" --location Paris "$work/deed.pdf"
 show "$bin/paraphe" verify "$work/deed-signed.pdf"
 
-step "7. The same code cannot be used twice"
+step "5. The same code cannot be used twice"
 show "$bin/paraphe" activate --ref "$ref" --answers-file "$work/answers.txt" || echo "(exit code $?, as documented)"
 
 step "Done"
-echo "The CA logged one line per request, with codes redacted:"
+echo "The demo CA logged one line per request, with codes redacted:"
 tail -n 3 "$work/ca.log"

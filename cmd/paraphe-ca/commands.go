@@ -18,6 +18,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/protocol"
@@ -180,9 +182,28 @@ func (c *command) init(args []string) error {
 	if err := ca.Init(*dir, o); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.stdout, c.p.T("ca.init.done", "Dir", *dir, "Policy", filepath.Join(*dir, "policy.json")))
+	policy := filepath.Join(*dir, "policy.json")
+	if err := writeClientPolicy(*dir, policy); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, c.p.T("ca.init.done", "Dir", *dir, "Policy", policy))
 	fmt.Fprintln(c.stdout, c.p.T("ca.init.root", "Root", o.RootDir, "Days", o.RootCRLDays))
 	return nil
+}
+
+// writeClientPolicy writes the machine policy that points clients at the
+// new CA in dir, for its operator to hand to IT.
+func writeClientPolicy(dir, path string) error {
+	a, err := ca.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	data, err := config.PolicyFor(a.Config.URL, ca.Fingerprint(a.Root))
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, data, 0o644)
 }
 
 // rootDirFlag adds --root-dir, the folder of the root CA's key.
@@ -413,7 +434,7 @@ func (c *command) policy(args []string) error {
 	if *u == "" {
 		*u = a.Config.URL
 	}
-	data, err := ca.ClientPolicy(a.Root, *u)
+	data, err := config.PolicyFor(*u, ca.Fingerprint(a.Root))
 	if err != nil {
 		return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.policy_url", "URL", *u), Err: err}
 	}

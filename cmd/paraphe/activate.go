@@ -14,6 +14,7 @@ import (
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -41,9 +42,7 @@ func (a *app) activate(args []string) error {
 		return err
 	}
 	defer func() { clear(pin) }()
-	if ts, ok := store.(*pkcs.TokenStore); ok {
-		defer ts.Close()
-	}
+	defer store.Close()
 	var answers []string
 	if *answersFile != "" {
 		if answers, err = readLines(*answersFile); err != nil {
@@ -60,7 +59,7 @@ func (a *app) activate(args []string) error {
 	if err != nil {
 		return err
 	}
-	client, err := activation.New(pol, config.ClientOptions{})
+	client, err := activation.New(pol, netclient.ClientOptions{})
 	if err != nil {
 		return err
 	}
@@ -177,7 +176,7 @@ func (a *app) newPIN(rules config.PINPolicy) ([]byte, error) {
 			return nil, err
 		}
 		if err := rules.Check(pin); err != nil {
-			fmt.Fprintln(a.stderr, explain.Error(a.p, err).Error())
+			fmt.Fprintln(a.stderr, explain.Error(a.p, err).Text)
 			last = err
 			continue
 		}

@@ -261,7 +261,7 @@ func (a *app) policyWrite(args []string) error {
 	defer func() { a.stdout, a.stderr = stdout, stderr }()
 	err = a.writePolicy(f)
 	if err != nil {
-		cli.Exit(log, "paraphe", explain.Error(a.p, err), a.p.T("hint"))
+		cli.Exit(log, "paraphe", a.exitError(err), a.p.T("hint"))
 	}
 	return err
 }
@@ -326,7 +326,7 @@ func (a *app) policyValidate(args []string) error {
 	case errors.Is(err, config.ErrUnconfigured):
 		return &cli.ExitError{Code: explain.ExitUnconfigured, Message: a.p.T("err.unconfigured", "Path", pos[0]), Hint: a.p.T("hint.unconfigured"), Err: err}
 	case err != nil:
-		return explain.Error(a.p, err)
+		return a.exitError(err)
 	}
 	fmt.Fprintln(a.stdout, a.p.T("admin.valid", "Path", p.Path, "URL", p.CA.URL, "Anchors", len(p.CA.Anchors)))
 	return nil
@@ -360,7 +360,7 @@ func (a *app) policyShow(args []string) error {
 	p, derr := config.DecodePolicy(data)
 	if derr != nil {
 		_, err = config.ReadPolicy(path)
-		return explain.Error(a.p, err)
+		return a.exitError(err)
 	}
 	p.ApplyUser(a.settings) // what user_may lets this user set
 	settings := policySettings(p, data)
@@ -385,7 +385,7 @@ func (a *app) policyShow(args []string) error {
 		if errors.Is(valid, config.ErrUnconfigured) {
 			return &cli.ExitError{Code: explain.ExitUnconfigured, Message: a.p.T("err.unconfigured", "Path", path), Hint: a.p.T("hint.unconfigured"), Err: valid}
 		}
-		return explain.Error(a.p, valid)
+		return a.exitError(valid)
 	}
 	return nil
 }

@@ -69,6 +69,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"admin":    a.admin,
 		"trust":    a.trustCmd,
 		"extend":   a.extend,
+		"demo":     a.demoCmd,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -83,14 +84,29 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, a.p.T("usage"))
 		return explain.ExitUsage
 	}
-	if args[0] != "version" && args[0] != "doctor" && args[0] != "admin" {
+	if args[0] != "version" && args[0] != "doctor" && args[0] != "admin" && args[0] != "demo" {
 		a.warnExpiring()
 	}
 	err := f(args[1:])
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return explain.ExitOK
 	}
-	return cli.Exit(stderr, "paraphe", explain.Error(a.p, err), a.p.T("hint"))
+	return cli.Exit(stderr, "paraphe", a.exitError(err), a.p.T("hint"))
+}
+
+// exitError is err as the command ends with it: an *cli.ExitError a
+// command made stays as it is; any other error is said by explain.
+func (a *app) exitError(err error) *cli.ExitError {
+	var ee *cli.ExitError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return exitOf(explain.Error(a.p, err))
+}
+
+// exitOf is what explain says, as the exit the command line ends with.
+func exitOf(m explain.Message) *cli.ExitError {
+	return &cli.ExitError{Code: m.Code, Message: m.Text, Hint: m.Hint, Err: m.Err}
 }
 
 func (a *app) flags(name string) *flag.FlagSet {

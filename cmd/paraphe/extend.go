@@ -70,7 +70,7 @@ func (a *app) extend(args []string) error {
 		res, err := e.ExtendFile(ctx, f, r.Output)
 		cancel()
 		if err != nil {
-			x := explain.Sign(a.p, err, f)
+			x := exitOf(explain.Sign(a.p, err, f))
 			if errors.Is(err, pdf.ErrNothingToExtend) {
 				x = &cli.ExitError{Code: explain.ExitNotSigned, Message: a.p.T("verify.unsigned", "File", f)}
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,7 +14,9 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	desktop "github.com/paraphe/paraphe/app"
+	"github.com/paraphe/paraphe/internal/demo"
 	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/i18n"
 )
 
 // gui opens the desktop application, with files ready to sign. Without a display it says how to get
@@ -49,8 +52,25 @@ func (a *app) gui(files []string) (code int) {
 		// is up and the event loop has turned once.
 		fa.Lifecycle().SetOnStarted(func() { go fyne.Do(fa.Quit) })
 	}
-	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, RefreshTrustedLists: true}).ShowAndRun()
+	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, StartDemo: startDemo, RefreshTrustedLists: true}).ShowAndRun()
 	return explain.ExitOK
+}
+
+// startDemo starts the demo CA for the desktop app: internal/demo's, in
+// the user's Paraphe folder, the one "paraphe demo" serves.
+func startDemo(p *i18n.Printer) (desktop.DemoCA, error) {
+	dir, err := demo.Dir()
+	if err != nil {
+		return nil, err
+	}
+	c, err := demo.Start(dir, p, nil)
+	if errors.Is(err, demo.ErrBusy) {
+		return nil, fmt.Errorf("%w: %w", desktop.ErrDemoBusy, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // xReachable tells whether the X server of display (":0", "host:1.0",

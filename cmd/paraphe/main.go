@@ -1,6 +1,9 @@
-// Command paraphe is the Paraphe signing suite: activate a signing
-// certificate, list certificates, and (in later versions) sign and verify
-// PDFs and diagnose the connection to the CA.
+// Command paraphe is the Paraphe signing suite. With no arguments, or
+// with PDFs to sign, it opens the desktop application; its subcommands
+// activate, renew, list, import and export certificates, look after PINs,
+// sign and verify PDFs, keep what verification trusts, diagnose the way to
+// the CA and keep the proxy's credentials, serve the demo CA and
+// administer the machine policy.
 package main
 
 import (

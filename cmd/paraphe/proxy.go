@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/netclient"
 )
 
 // proxy keeps the proxy's credentials in the keychain (never in the policy):
@@ -26,7 +28,7 @@ func (a *app) proxy(args []string) error {
 		// PAC file or the OS settings say), named as its credentials are.
 		if pol, err := a.policy(); err == nil {
 			if caURL, err := url.Parse(pol.CA.URL); err == nil {
-				if pu, _, err := config.ResolveProxy(&config.Policy{Proxy: pol.Proxy}, caURL); err == nil && pu != nil {
+				if pu, _, err := netclient.ResolveProxy(&config.Policy{Proxy: pol.Proxy}, caURL); err == nil && pu != nil {
 					*hostPort = pu.Host
 				}
 			}
@@ -36,7 +38,7 @@ func (a *app) proxy(args []string) error {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.proxy_which")}
 	}
 	if args[0] == "logout" {
-		if err := config.DeleteProxyCredentials(*hostPort); err != nil && err != config.ErrNoProxyCredentials {
+		if err := netclient.DeleteProxyCredentials(*hostPort); err != nil && !errors.Is(err, netclient.ErrNoProxyCredentials) {
 			return err
 		}
 		fmt.Fprintln(a.stdout, a.p.T("proxy.forgotten", "Proxy", *hostPort))
@@ -53,7 +55,7 @@ func (a *app) proxy(args []string) error {
 		return err
 	}
 	defer clear(pass)
-	if err := config.SaveProxyCredentials(*hostPort, *user, string(pass)); err != nil {
+	if err := netclient.SaveProxyCredentials(*hostPort, *user, string(pass)); err != nil {
 		return &cli.ExitError{Code: explain.ExitKeychain, Message: a.p.T("err.keychain"), Hint: a.p.T("hint.keychain"), Err: err}
 	}
 	fmt.Fprintln(a.stdout, a.p.T("proxy.saved", "Proxy", *hostPort, "User", *user))

@@ -7,6 +7,7 @@ import (
 	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -28,7 +29,7 @@ func (a *app) renew(args []string) error {
 	}
 	defer clear(pin)
 	h := pkcs.HolderOf(current.Certificate())
-	client, err := activation.New(pol, config.ClientOptions{Certificate: activation.TLSCertificate(current)})
+	client, err := activation.New(pol, netclient.ClientOptions{Certificate: activation.TLSCertificate(current)})
 	if err != nil {
 		return err
 	}

@@ -191,7 +191,7 @@ func (a *app) signResult(job pdf.Job, jr pdf.JobResult) signResult {
 	r := signResult{Input: job.In}
 	if jr.Err != nil {
 		e := explain.Sign(a.p, jr.Err, job.In)
-		r.Error, r.Code, r.hint = e.Message, e.Code, e.Hint
+		r.Error, r.Code, r.hint = e.Text, e.Code, e.Hint
 		return r
 	}
 	res := jr.Result

@@ -121,7 +121,7 @@ func (a *app) verifyFile(ctx context.Context, file string, opts pdf.VerifyOption
 		case errors.Is(err, pdf.ErrPassword):
 			e = &cli.ExitError{Code: explain.ExitPDFEncrypted, Message: a.p.T("err.pdf_password", "File", file), Hint: a.p.T("hint.pdf_password"), Err: err}
 		default:
-			e = explain.Sign(a.p, err, file)
+			e = exitOf(explain.Sign(a.p, err, file))
 		}
 		fj.Code, fj.Error = e.Code, e.Message
 		return fj, e

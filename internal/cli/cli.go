@@ -84,7 +84,7 @@ func (t *Terminal) Line(prompt string) (string, error) {
 		t.r = bufio.NewReader(t.In)
 	}
 	s, err := t.r.ReadString('\n')
-	if err != nil && (err != io.EOF || s == "") {
+	if err != nil && (!errors.Is(err, io.EOF) || s == "") {
 		return "", err
 	}
 	return strings.TrimRight(s, "\r\n"), nil

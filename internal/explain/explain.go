@@ -12,9 +12,9 @@ import (
 
 	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
-	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
@@ -66,41 +66,49 @@ const (
 	ExitTrustNotAllowed = 37 // the machine policy does not let users trust certificates
 	ExitTrustFile       = 38 // a file to trust holds no certificate, or only ones already trusted
 	ExitTrustUpdate     = 39 // some trusted lists could not be updated
+
+	ExitDemoBusy = 40 // paraphe demo: the demo CA already runs (in a window, or another paraphe demo)
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
 var ErrPINMismatch = errors.New("the two PINs differ")
 
+// Message is what an error means for the user, in their language: what
+// happened, what to do next, and the exit code the command line ends
+// with. The command line prints it and exits with Code; the desktop app
+// shows it in a dialog.
+type Message struct {
+	Code int    // the command line's exit code
+	Text string // what happened
+	Hint string // what to do next; may be empty
+	Err  error  // the cause
+}
+
 // Error turns an error from the packages below into a message in p's
-// language, the next step, and the exit code. An *cli.ExitError is returned
-// as it is.
-func Error(p *i18n.Printer, err error) *cli.ExitError {
-	var ee *cli.ExitError
-	if errors.As(err, &ee) {
-		return ee
-	}
-	e := func(code int, msg, hint string) *cli.ExitError {
-		return &cli.ExitError{Code: code, Message: msg, Hint: hint, Err: err}
+// language, the next step, and the exit code.
+func Error(p *i18n.Printer, err error) Message {
+	e := func(code int, msg, hint string) Message {
+		return Message{Code: code, Text: msg, Hint: hint, Err: err}
 	}
 	var (
 		se     *activation.ServerError
-		anchor *config.AnchorError
-		certE  *config.CertificateError
+		anchor *netclient.AnchorError
+		certE  *netclient.CertificateError
 		fe     *config.FieldError
 		pe     *config.PINError
 		wp     *pkcs.WrongPINError
 		locked *pkcs.LockedError
 		amb    *pkcs.AmbiguousTokenError
 		pathE  *fs.PathError
-		pae    *config.ProxyAuthError
-		pse    *config.ProxyStatusError
+		pae    *netclient.ProxyAuthError
+		pse    *netclient.ProxyStatusError
 	)
 	switch {
 	case errors.As(err, &se):
 		return refusal(p, se, err)
 	case errors.As(err, &anchor):
 		return e(ExitTLSAnchor, p.T("err.tls_anchor", "Host", anchor.Host, "Issuer", anchor.Issuer), p.T("hint.tls_anchor"))
-	case errors.As(err, &certE) && certE.Reason == config.CertExpired:
+	case errors.As(err, &certE) && certE.Reason == netclient.CertExpired:
 		return e(ExitTLSAnchor, p.T("err.ca_cert_expired", "Host", certE.Host), p.T("hint.clock"))
 	case errors.As(err, &certE):
 		return e(ExitTLSAnchor, p.T("err.ca_cert_name", "Host", certE.Host), p.T("hint.ask_it"))
@@ -184,9 +192,9 @@ func Error(p *i18n.Printer, err error) *cli.ExitError {
 }
 
 // refusal says what a refusal by the CA means for the holder.
-func refusal(p *i18n.Printer, se *activation.ServerError, err error) *cli.ExitError {
-	e := func(code int, msg, hint string) *cli.ExitError {
-		return &cli.ExitError{Code: code, Message: msg, Hint: hint, Err: err}
+func refusal(p *i18n.Printer, se *activation.ServerError, err error) Message {
+	e := func(code int, msg, hint string) Message {
+		return Message{Code: code, Text: msg, Hint: hint, Err: err}
 	}
 	left := -1
 	if se.AttemptsLeft != nil {
@@ -229,14 +237,14 @@ func refusal(p *i18n.Printer, se *activation.ServerError, err error) *cli.ExitEr
 }
 
 // Sign says what went wrong when signing file.
-func Sign(p *i18n.Printer, err error, file string) *cli.ExitError {
-	e := func(code int, key, hint string) *cli.ExitError {
-		return &cli.ExitError{Code: code, Message: p.T(key, "File", file), Hint: p.T(hint), Err: err}
+func Sign(p *i18n.Printer, err error, file string) Message {
+	e := func(code int, key, hint string) Message {
+		return Message{Code: code, Text: p.T(key, "File", file), Hint: p.T(hint), Err: err}
 	}
 	var damaged *pdf.DamagedError
 	switch {
 	case errors.As(err, &damaged):
-		return &cli.ExitError{Code: ExitPDFNeedsRepair, Message: p.T("err.pdf_needs_repair", "File", file, "What", Damage(p, damaged.Damage)),
+		return Message{Code: ExitPDFNeedsRepair, Text: p.T("err.pdf_needs_repair", "File", file, "What", Damage(p, damaged.Damage)),
 			Hint: p.T("hint.pdf_needs_repair"), Err: err}
 	case errors.Is(err, pdf.ErrEncrypted):
 		return e(ExitPDFEncrypted, "err.pdf_encrypted", "hint.pdf_encrypted")
@@ -265,10 +273,10 @@ func Sign(p *i18n.Printer, err error, file string) *cli.ExitError {
 	case errors.Is(err, os.ErrNotExist):
 		return e(ExitUsage, "err.read_file", "hint.pdf_path")
 	}
-	if ee := Error(p, err); ee.Code != ExitError || ee.Message != err.Error() {
-		return ee
+	if m := Error(p, err); m.Code != ExitError || m.Text != err.Error() {
+		return m
 	}
-	return &cli.ExitError{Code: ExitError, Message: p.T("err.pdf_other", "File", file, "Err", err.Error()), Err: err}
+	return Message{Code: ExitError, Text: p.T("err.pdf_other", "File", file, "Err", err.Error()), Err: err}
 }
 
 // Damage says what is wrong with a damaged PDF (or was rebuilt of it), in

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/trust"
 )
@@ -64,11 +65,11 @@ func TrustedLists(p *config.Policy) (*trust.TrustedLists, error) {
 // system's proxy settings).
 func HTTPClient(p *config.Policy) *http.Client {
 	if p != nil {
-		if hc, err := config.NewHTTPClient(p, config.ClientOptions{}); err == nil {
+		if hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{}); err == nil {
 			return hc
 		}
 	}
-	proxy, _ := config.ProxyFunc("system")
+	proxy, _ := netclient.ProxyFunc("system")
 	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{Proxy: proxy}}
 }
 

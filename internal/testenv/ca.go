@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -108,7 +109,7 @@ func StartCA(t testing.TB, o ca.InitOptions) *CA {
 
 func writePolicy(t testing.TB, a *ca.Authority, url string) string {
 	t.Helper()
-	data, err := ca.ClientPolicy(a.Root, url)
+	data, err := config.PolicyFor(url, ca.Fingerprint(a.Root))
 	if err != nil {
 		t.Fatal(err)
 	}

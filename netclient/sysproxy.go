@@ -1,4 +1,4 @@
-package config
+package netclient
 
 import (
 	"net"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/paraphe/paraphe/config"
 )
 
 // Where an effective proxy setting comes from.
@@ -47,7 +49,7 @@ func envProxySet() bool {
 // ResolveProxy returns the proxy a request to u goes through under policy
 // p, and where that setting comes from: the policy, the environment
 // variables, the operating system's settings, or a PAC file.
-func ResolveProxy(p *Policy, u *url.URL) (*url.URL, string, error) {
+func ResolveProxy(p *config.Policy, u *url.URL) (*url.URL, string, error) {
 	req := &http.Request{URL: u}
 	switch {
 	case p.Proxy == "none":

@@ -1,4 +1,4 @@
-package config
+package netclient
 
 import (
 	"bufio"
@@ -25,7 +25,7 @@ type ProxyAuthError struct {
 }
 
 func (e *ProxyAuthError) Error() string {
-	s := fmt.Sprintf("config: proxy %s requires authentication (%s)", e.Proxy, strings.Join(e.Schemes, ", "))
+	s := fmt.Sprintf("netclient: proxy %s requires authentication (%s)", e.Proxy, strings.Join(e.Schemes, ", "))
 	if e.Tried != "" {
 		s += "; " + e.Tried + " credentials from the keychain were refused"
 	}
@@ -41,7 +41,7 @@ type ProxyStatusError struct {
 }
 
 func (e *ProxyStatusError) Error() string {
-	return fmt.Sprintf("config: proxy %s refused the tunnel: %s", e.Proxy, e.Status)
+	return fmt.Sprintf("netclient: proxy %s refused the tunnel: %s", e.Proxy, e.Status)
 }
 
 // Tunnel opens a TCP tunnel to target (host:port) through the HTTP proxy
@@ -114,7 +114,7 @@ func ntlmConnect(ctx context.Context, dialer *net.Dialer, conn net.Conn, br *buf
 	auth, err := ntlmssp.ProcessChallenge(tidyChallenge(challenge), user, pass, domainNeeded)
 	if err != nil {
 		conn.Close()
-		return nil, nil, nil, fmt.Errorf("config: proxy %s: NTLM challenge: %w", proxy.Host, err)
+		return nil, nil, nil, fmt.Errorf("netclient: proxy %s: NTLM challenge: %w", proxy.Host, err)
 	}
 	return connect(ctx, dialer, conn, br, proxy, target, "NTLM "+base64.StdEncoding.EncodeToString(auth))
 }
@@ -304,7 +304,7 @@ func ntlmRequest(req *http.Request, dialer *net.Dialer, proxy *url.URL) (*http.R
 	pass, _ := proxy.User.Password()
 	auth, err := ntlmssp.ProcessChallenge(tidyChallenge(challenge), user, pass, domainNeeded)
 	if err != nil {
-		return fail(fmt.Errorf("config: proxy %s: NTLM challenge: %w", proxy.Host, err))
+		return fail(fmt.Errorf("netclient: proxy %s: NTLM challenge: %w", proxy.Host, err))
 	}
 	resp, err = send("NTLM " + base64.StdEncoding.EncodeToString(auth))
 	if err != nil {

@@ -1,4 +1,4 @@
-package config
+package netclient
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func loadPAC(ctx context.Context, pacURL string) (*pacScript, error) {
 	if path, ok := strings.CutPrefix(pacURL, "file://"); ok { // OS settings may name a local file
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("config: PAC file: %w", err)
+			return nil, fmt.Errorf("netclient: PAC file: %w", err)
 		}
 		return compilePAC(string(data), pacURL)
 	}
@@ -46,11 +46,11 @@ func loadPAC(ctx context.Context, pacURL string) (*pacScript, error) {
 	hc := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Second}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("config: PAC file %s: %w", redactURL(pacURL), err)
+		return nil, fmt.Errorf("netclient: PAC file %s: %w", redactURL(pacURL), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("config: PAC file %s: %s", redactURL(pacURL), resp.Status)
+		return nil, fmt.Errorf("netclient: PAC file %s: %s", redactURL(pacURL), resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
@@ -67,11 +67,11 @@ func compilePAC(script, src string) (*pacScript, error) {
 		}
 	}
 	if _, err := vm.RunString(script); err != nil {
-		return nil, fmt.Errorf("config: PAC file %s: %w", src, err)
+		return nil, fmt.Errorf("netclient: PAC file %s: %w", src, err)
 	}
 	fn, ok := goja.AssertFunction(vm.Get("FindProxyForURL"))
 	if !ok {
-		return nil, fmt.Errorf("config: PAC file %s has no FindProxyForURL", src)
+		return nil, fmt.Errorf("netclient: PAC file %s has no FindProxyForURL", src)
 	}
 	return &pacScript{vm: vm, fn: fn, src: src}, nil
 }
@@ -94,7 +94,7 @@ func (p *pacScript) find(u *url.URL) (*url.URL, error) {
 	p.vm.ClearInterrupt()
 	p.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("config: PAC FindProxyForURL: %w", err)
+		return nil, fmt.Errorf("netclient: PAC FindProxyForURL: %w", err)
 	}
 	return parsePACResult(v.String())
 }
@@ -118,7 +118,7 @@ func parsePACResult(s string) (*url.URL, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("config: PAC answer %q names no usable proxy", s)
+	return nil, fmt.Errorf("netclient: PAC answer %q names no usable proxy", s)
 }
 
 // pacHelpers are the functions PAC files expect (Netscape's list).

@@ -1,14 +1,16 @@
-package config
+package netclient
 
 import (
 	"net/url"
 	"testing"
+
+	"github.com/paraphe/paraphe/config"
 )
 
 func TestResolveProxySources(t *testing.T) {
 	u, _ := url.Parse("https://ca.example:8443/")
 	for setting, want := range map[string]string{"none": SourceNone, "http://proxy.example:3128": SourcePolicy, "socks5://127.0.0.1:1080": SourcePolicy} {
-		pu, src, err := ResolveProxy(&Policy{Proxy: setting}, u)
+		pu, src, err := ResolveProxy(&config.Policy{Proxy: setting}, u)
 		if err != nil || src != want || (setting != "none" && pu == nil) {
 			t.Errorf("%s: %v %s %v", setting, pu, src, err)
 		}

@@ -1,4 +1,4 @@
-package config
+package netclient
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/paraphe/paraphe/config"
 )
 
 // AnchorError is returned (wrapped in the request's error) when the CA's TLS
@@ -26,7 +28,7 @@ type AnchorError struct {
 }
 
 func (e *AnchorError) Error() string {
-	return fmt.Sprintf("config: TLS chain of %s does not end at a policy anchor (it ends at %q): %v", e.Host, e.Issuer, e.Err)
+	return fmt.Sprintf("netclient: TLS chain of %s does not end at a policy anchor (it ends at %q): %v", e.Host, e.Issuer, e.Err)
 }
 
 func (e *AnchorError) Unwrap() error { return e.Err }
@@ -47,7 +49,7 @@ const (
 )
 
 func (e *CertificateError) Error() string {
-	return fmt.Sprintf("config: certificate of %s: %v", e.Host, e.Err)
+	return fmt.Sprintf("netclient: certificate of %s: %v", e.Host, e.Err)
 }
 
 func (e *CertificateError) Unwrap() error { return e.Err }
@@ -68,14 +70,14 @@ type ClientOptions struct {
 // NewHTTPClient returns the client every request to the CA and its services
 // goes through: the policy's proxy, the policy's TLS anchors (and the
 // system roots only when the policy allows them).
-func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
+func NewHTTPClient(p *config.Policy, opt ClientOptions) (*http.Client, error) {
 	proxy, err := ProxyFunc(p.Proxy)
 	if err != nil {
 		return nil, err
 	}
 	anchors := make([][]byte, 0, len(p.CA.Anchors))
 	for _, a := range p.CA.Anchors {
-		fp, err := ParseFingerprint(a)
+		fp, err := config.ParseFingerprint(a)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +85,7 @@ func NewHTTPClient(p *Policy, opt ClientOptions) (*http.Client, error) {
 	}
 	caURL, err := url.Parse(p.CA.URL)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, fmt.Errorf("netclient: %w", err)
 	}
 	caHost := caURL.Hostname()
 	timeout := opt.Timeout
@@ -221,14 +223,14 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 	switch setting {
 	case "", "system":
 		return func(r *http.Request) (*url.URL, error) {
-			u, _, err := ResolveProxy(&Policy{Proxy: "system"}, r.URL)
+			u, _, err := ResolveProxy(&config.Policy{Proxy: "system"}, r.URL)
 			return u, err
 		}, nil
 	case "none":
 		return nil, nil
 	}
-	if err := CheckProxy(setting); err != nil {
-		return nil, fmt.Errorf("config: proxy: %w", err)
+	if err := config.CheckProxy(setting); err != nil {
+		return nil, fmt.Errorf("netclient: proxy: %w", err)
 	}
 	if pac, ok := strings.CutPrefix(setting, "pac+"); ok {
 		return func(r *http.Request) (*url.URL, error) {
@@ -248,7 +250,7 @@ func ProxyFunc(setting string) (func(*http.Request) (*url.URL, error), error) {
 func verifyChain(cs tls.ConnectionState, host string, anchors [][]byte, system bool) error {
 	certs := cs.PeerCertificates
 	if len(certs) == 0 {
-		return errors.New("config: server sent no certificate")
+		return errors.New("netclient: server sent no certificate")
 	}
 	isAnchor := func(c *x509.Certificate) bool {
 		sum := sha256.Sum256(c.Raw)

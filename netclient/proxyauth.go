@@ -1,4 +1,4 @@
-package config
+package netclient
 
 import (
 	"errors"
@@ -14,15 +14,15 @@ import (
 const proxyKeychainService = "paraphe-proxy"
 
 // ErrNoProxyCredentials means none are stored for that proxy.
-var ErrNoProxyCredentials = errors.New("config: no proxy credentials stored")
+var ErrNoProxyCredentials = errors.New("netclient: no proxy credentials stored")
 
 // SaveProxyCredentials keeps user and password for the proxy at hostPort.
 func SaveProxyCredentials(hostPort, user, password string) error {
 	if strings.Contains(user, ":") {
-		return errors.New("config: a proxy user name cannot contain ':'")
+		return errors.New("netclient: a proxy user name cannot contain ':'")
 	}
 	if err := keyring.Set(proxyKeychainService, hostPort, user+":"+password); err != nil {
-		return fmt.Errorf("config: keychain: %w", err)
+		return fmt.Errorf("netclient: keychain: %w", err)
 	}
 	return nil
 }

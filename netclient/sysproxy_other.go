@@ -1,6 +1,6 @@
 //go:build !linux && !windows && !darwin
 
-package config
+package netclient
 
 // readOSProxy: other systems have no common proxy setting beyond the
 // environment variables.
