@@ -5,13 +5,21 @@ package pdf
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/paraphe/paraphe/pdf/internal/cos"
@@ -418,4 +426,84 @@ func TestCutShortAfterSigning(t *testing.T) {
 	if !r.Intact || r.Valid() || !r.ModifiedAfter || !slices.Contains(r.Changes, ChangeUnreadable) {
 		t.Fatalf("cut-short update: intact=%v %s changes %v problems %v", r.Intact, r.Indication, r.Changes, r.Problems)
 	}
+}
+
+// TestAttackLookAlikeSignerCertificate: the CMS certificate set is not
+// signed; a certificate added with the signer's issuer and serial but
+// another key must not make an intact signature look broken.
+func TestAttackLookAlikeSignerCertificate(t *testing.T) {
+	p := newPKI(t)
+	_, out := signBytes(t, p, makePDF(1, false), Options{})
+	S := mustRead(t, out)
+	br := byteRangeOf(t, S)
+	hexed := S[br[1]+1 : br[2]-1]
+	der := trimDER(mustHex(hexed))
+	// A look-alike: same issuer name and serial as the signer's, another key.
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	fakeIssuer := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: p.issuing.Subject}
+	tmpl := &x509.Certificate{SerialNumber: p.leaf.SerialNumber, Subject: p.leaf.Subject,
+		NotBefore: p.leaf.NotBefore, NotAfter: p.leaf.NotAfter}
+	fake, err := x509.CreateCertificate(rand.Reader, tmpl, fakeIssuer, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The root leaves the set to make room (the test trusts it directly).
+	tampered := prependCert(t, der, fake, p.root.Raw)
+	enc := []byte(strings.ToUpper(hex.EncodeToString(tampered)))
+	if len(enc) > len(hexed) {
+		t.Fatal("no room in the placeholder")
+	}
+	copy(hexed, enc)
+	for i := len(enc); i < len(hexed); i++ {
+		hexed[i] = '0'
+	}
+	path := filepath.Join(t.TempDir(), "lookalike.pdf")
+	os.WriteFile(path, S, 0o644)
+	rep, err := Verify(context.Background(), path, VerifyOptions{Trust: []Anchor{{Cert: p.root, Source: SourcePolicy}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Signatures[0]
+	if !r.Valid() || !r.Certificate.Equal(p.leaf) {
+		t.Fatalf("a look-alike certificate in the set: %s/%s %v", r.Indication, r.SubIndication, r.Problems)
+	}
+}
+
+// prependCert puts cert first in a SignedData's certificate set, and drops
+// the certificate drop from it.
+func prependCert(t *testing.T, contentInfo, cert, drop []byte) []byte {
+	t.Helper()
+	var ci struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(contentInfo, &ci); err != nil {
+		t.Fatal(err)
+	}
+	var sd asn1.RawValue
+	asn1.Unmarshal(ci.Content.Bytes, &sd)
+	var body []byte
+	for rest := sd.Bytes; len(rest) > 0; {
+		var v asn1.RawValue
+		rest, _ = asn1.Unmarshal(rest, &v)
+		if v.Class == asn1.ClassContextSpecific && v.Tag == 0 {
+			set := append([]byte{}, cert...)
+			for certs := v.Bytes; len(certs) > 0; {
+				var c asn1.RawValue
+				certs, _ = asn1.Unmarshal(certs, &c)
+				if !bytes.Equal(c.FullBytes, drop) {
+					set = append(set, c.FullBytes...)
+				}
+			}
+			b, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: set})
+			body = append(body, b...)
+			continue
+		}
+		body = append(body, v.FullBytes...)
+	}
+	sdb, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
+	oid, _ := asn1.Marshal(ci.Type)
+	wrap, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: sdb})
+	out, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: append(oid, wrap...)})
+	return out
 }

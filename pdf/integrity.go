@@ -264,10 +264,19 @@ func (v *verifier) checkCMS(e *examined, contents []byte) {
 			return
 		}
 	}
-	cert := si.Signer(sd.Certificates, v.dss.certs)
-	if cert == nil {
+	candidates := si.Candidates(sd.Certificates, v.dss.certs)
+	if len(candidates) == 0 {
 		e.fail(Indeterminate, NoSigningCertificateFound, ProblemNoCertificate)
 		return
+	}
+	// The one whose key verifies the signature (the certificate set is not
+	// signed: an added look-alike must not make it look broken).
+	cert := candidates[0]
+	for _, c := range candidates {
+		if si.Verify(c, digest) == nil {
+			cert = c
+			break
+		}
 	}
 	r.Certificate, r.KeyBits = cert, cms.KeyBits(cert.PublicKey)
 	v.verifySigner(e, si, cert, digest)
@@ -288,6 +297,11 @@ func (v *verifier) verifySigner(e *examined, si *cms.SignerInfo, cert *x509.Cert
 		return
 	}
 	e.rep.Intact = true
+	if h := si.VerifiedWith(); h.Weak() && e.rep.DigestAlgorithm != h.Name {
+		// Verified under the weaker hash the signature algorithm names.
+		e.rep.Weak = append(e.rep.Weak, h.Name)
+		e.problem(ProblemWeakAlgorithm)
+	}
 	// CAdES binds the signer's certificate into the signed attributes; a
 	// reference to another certificate means the one at hand is not the
 	// signer's (ETSI EN 319 102-1 §5.2.3).

@@ -97,6 +97,8 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 		out(p.T("verify.trusted.qualified", "Anchor", v.TrustAnchor))
 	case v.Trusted:
 		out(p.T("verify.trusted."+string(v.TrustSource), "Anchor", v.TrustAnchor))
+	case v.TrustProblem == pdf.TrustUsage && v.Kind == pdf.KindDocumentTimestamp:
+		out(p.T("verify.untrusted", "Why", p.T("verify.trust.usage_tsa")))
 	case v.TrustProblem != "":
 		out(p.T("verify.untrusted", "Why", p.T("verify.trust."+string(v.TrustProblem))))
 	}

@@ -38,26 +38,28 @@ type berConv struct {
 	count int
 }
 
-// element converts the element at off; it returns its DER and the offset
-// just after it in the input.
-func (c *berConv) element(off, depth int) ([]byte, int, error) {
-	if depth > maxDepth {
-		return nil, 0, fmt.Errorf("%w: nested too deeply", ErrEncoding)
-	}
-	if c.count++; c.count > maxElements {
-		return nil, 0, fmt.Errorf("%w: too many elements", ErrEncoding)
-	}
-	in := c.in
-	start := off
+// header is what precedes an element's content.
+type header struct {
+	tag         []byte
+	constructed bool
+	indefinite  bool
+	length      int  // of the content, when definite
+	minimal     bool // the length is written as DER writes it
+	content     int  // offset of the content
+}
+
+// readHeader reads the identifier and length octets at off.
+func (c *berConv) readHeader(off int) (header, error) {
+	in, start := c.in, off
 	if off >= len(in) {
-		return nil, 0, fmt.Errorf("%w: truncated", ErrEncoding)
+		return header{}, fmt.Errorf("%w: truncated", ErrEncoding)
 	}
 	id := in[off]
 	off++
 	if id&0x1f == 0x1f { // high tag number: base-128 digits
 		for {
 			if off >= len(in) || off-start > 5 {
-				return nil, 0, fmt.Errorf("%w: bad tag", ErrEncoding)
+				return header{}, fmt.Errorf("%w: bad tag", ErrEncoding)
 			}
 			d := in[off]
 			off++
@@ -66,66 +68,72 @@ func (c *berConv) element(off, depth int) ([]byte, int, error) {
 			}
 		}
 	}
-	tag := in[start:off]
-	constructed := id&0x20 != 0
+	h := header{tag: in[start:off], constructed: id&0x20 != 0, minimal: true}
 	if off >= len(in) {
-		return nil, 0, fmt.Errorf("%w: truncated", ErrEncoding)
+		return header{}, fmt.Errorf("%w: truncated", ErrEncoding)
 	}
 	l := int(in[off])
 	off++
-	indefinite := false
 	switch {
 	case l == 0x80:
-		if !constructed {
-			return nil, 0, fmt.Errorf("%w: indefinite primitive", ErrEncoding)
+		if !h.constructed {
+			return header{}, fmt.Errorf("%w: indefinite primitive", ErrEncoding)
 		}
-		indefinite = true
+		h.indefinite, h.minimal = true, false
 	case l > 0x80:
 		n := l & 0x7f
 		if n > 4 || off+n > len(in) {
-			return nil, 0, fmt.Errorf("%w: bad length", ErrEncoding)
+			return header{}, fmt.Errorf("%w: bad length", ErrEncoding)
 		}
 		l = 0
 		for _, d := range in[off : off+n] {
 			l = l<<8 | int(d)
 		}
 		off += n
-		if l < 0 || l > len(in)-off {
-			return nil, 0, fmt.Errorf("%w: length beyond the data", ErrEncoding)
-		}
-	default:
-		if l > len(in)-off {
-			return nil, 0, fmt.Errorf("%w: length beyond the data", ErrEncoding)
-		}
+		// DER: the long form only from 128, and no leading zero octet.
+		h.minimal = l >= 0x80 && in[off-n] != 0
 	}
-	if !constructed {
-		end := off + l
-		return appendElement(nil, tag, in[off:end]), end, nil
+	if !h.indefinite && (l < 0 || l > len(in)-off) {
+		return header{}, fmt.Errorf("%w: length beyond the data", ErrEncoding)
 	}
-	// Constructed: convert the children; their concatenation is the content.
+	h.length, h.content = l, off
+	return h, nil
+}
+
+// element converts the element at off; it returns its DER and the offset
+// just after it in the input. An element already in DER comes back as the
+// input's own bytes, without a copy: converting costs nothing for DER and
+// little for the usual BER (indefinite lengths around DER parts).
+func (c *berConv) element(off, depth int) ([]byte, int, error) {
+	if depth > maxDepth {
+		return nil, 0, fmt.Errorf("%w: nested too deeply", ErrEncoding)
+	}
+	if c.count++; c.count > maxElements {
+		return nil, 0, fmt.Errorf("%w: too many elements", ErrEncoding)
+	}
+	start := off
+	h, err := c.readHeader(off)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !h.constructed {
+		end := h.content + h.length
+		if h.minimal {
+			return c.in[start:end], end, nil
+		}
+		return appendElement(nil, h.tag, c.in[h.content:end]), end, nil
+	}
+	children, next, changed, err := c.children(h, depth)
+	if err != nil {
+		return nil, 0, err
+	}
+	octets := len(h.tag) == 1 && h.tag[0] == 0x24 // constructed OCTET STRING
+	if !changed && !octets {
+		return c.in[start:next], next, nil
+	}
 	var content []byte
-	end := off + l
-	var children [][]byte
-	for {
-		if indefinite {
-			if off+1 < len(in) && in[off] == 0 && in[off+1] == 0 {
-				off += 2
-				break
-			}
-		} else if off >= end {
-			break
-		}
-		child, next, err := c.element(off, depth+1)
-		if err != nil {
-			return nil, 0, err
-		}
-		if !indefinite && next > end {
-			return nil, 0, fmt.Errorf("%w: child beyond its parent", ErrEncoding)
-		}
-		children = append(children, child)
-		off = next
-	}
-	if id == 0x24 { // constructed OCTET STRING: join the segments
+	tag := h.tag
+	if octets { // join the segments into one primitive string
 		tag = []byte{0x04}
 		for _, ch := range children {
 			seg, ok := primitiveContent(ch, 0x04)
@@ -139,7 +147,34 @@ func (c *berConv) element(off, depth int) ([]byte, int, error) {
 			content = append(content, ch...)
 		}
 	}
-	return appendElement(nil, tag, content), off, nil
+	return appendElement(nil, tag, content), next, nil
+}
+
+// children converts the content of a constructed element; changed says
+// whether anything differs from the input (then the element is rebuilt).
+func (c *berConv) children(h header, depth int) (children [][]byte, next int, changed bool, err error) {
+	off, end := h.content, h.content+h.length
+	changed = !h.minimal
+	for {
+		if h.indefinite {
+			if off+1 < len(c.in) && c.in[off] == 0 && c.in[off+1] == 0 {
+				return children, off + 2, changed, nil
+			}
+		} else if off >= end {
+			return children, off, changed, nil
+		}
+		child, n, err := c.element(off, depth+1)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if !h.indefinite && n > end {
+			return nil, 0, false, fmt.Errorf("%w: child beyond its parent", ErrEncoding)
+		}
+		// Unchanged children are the very input bytes.
+		changed = changed || len(child) != n-off || &child[0] != &c.in[off]
+		children = append(children, child)
+		off = n
+	}
 }
 
 // primitiveContent returns the content of a DER element with the given tag.

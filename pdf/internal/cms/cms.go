@@ -77,6 +77,8 @@ type SignerInfo struct {
 	SignedAttrs []byte
 	attrs       []attribute
 	unsigned    []attribute
+	// verifiedWith: see VerifiedWith.
+	verifiedWith Hash
 }
 
 type attribute struct {
@@ -462,20 +464,32 @@ func parseCertRef(v []byte, v2 bool) (*CertRef, error) {
 // Signer returns the certificate si names among certs (by issuer and
 // serial, or by subject key identifier), or nil.
 func (si *SignerInfo) Signer(certs ...[]*x509.Certificate) *x509.Certificate {
+	if all := si.Candidates(certs...); len(all) > 0 {
+		return all[0]
+	}
+	return nil
+}
+
+// Candidates returns every certificate among certs that si names. The
+// certificate set is not signed: someone may add one with the same issuer
+// and serial but another key, which must not make the signature look
+// broken, so a verifier tries each.
+func (si *SignerInfo) Candidates(certs ...[]*x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
 	for _, list := range certs {
 		for _, c := range list {
 			if si.KeyID != nil {
 				if bytes.Equal(c.SubjectKeyId, si.KeyID) || bytes.Equal(keyID(c), si.KeyID) {
-					return c
+					out = append(out, c)
 				}
 				continue
 			}
 			if c.SerialNumber.Cmp(si.Serial) == 0 && bytes.Equal(c.RawIssuer, si.Issuer) {
-				return c
+				out = append(out, c)
 			}
 		}
 	}
-	return nil
+	return out
 }
 
 // keyID is the SHA-1 of the certificate's public key bits (RFC 5280

@@ -80,11 +80,17 @@ func (si *SignerInfo) verifySignedAttrs(pub any, alg Algorithms) error {
 		d := h.New()
 		d.Write(si.SignedAttrs)
 		if err = alg.Scheme.verify(pub, h, d.Sum(nil), si.SignedAttrs, si.Signature); err == nil {
+			si.verifiedWith = h
 			return nil
 		}
 	}
 	return err
 }
+
+// VerifiedWith is the hash the signed attributes were verified under, after
+// a successful Verify: the digest algorithm's, or the one the signature
+// algorithm names when a signer used that one instead (it may be weaker).
+func (si *SignerInfo) VerifiedWith() Hash { return si.verifiedWith }
 
 // KeyBits returns the size of an RSA or DSA key, or of an elliptic curve,
 // in bits (0 for other keys).

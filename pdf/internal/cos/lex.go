@@ -180,6 +180,10 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
+// maxHexString bounds a hex string: a signature's /Contents, revocation
+// data included, stays far below it.
+const maxHexString = 64 << 20
+
 func (l *lexer) hexString(start int64) (token, error) {
 	var out []byte
 	var hi byte
@@ -200,6 +204,9 @@ func (l *lexer) hexString(start int64) (token, error) {
 			return token{}, l.errf("bad hex digit %q", c)
 		}
 		if half {
+			if len(out) >= maxHexString {
+				return token{}, l.errf("hex string longer than %d bytes", maxHexString)
+			}
 			out = append(out, hi<<4|v)
 		} else {
 			hi = v
