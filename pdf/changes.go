@@ -22,23 +22,30 @@ const (
 	ChangePage           = "page_changed"
 	ChangeContent        = "content_changed"
 	ChangeUnreadable     = "unreadable"
-	ChangeMetadata       = "metadata_changed" // the document information or XMP metadata: allowed
+	ChangeMetadata       = "metadata_changed"      // the document information or XMP metadata: allowed
+	ChangeTimestamp      = "timestamp_added"       // a document time-stamp
+	ChangeSignatureField = "signature_field_added" // an empty signature field, for a later signer
+	ChangeAnnotation     = "annotation_changed"    // comments and other annotations: allowed by a certification of level 3
+	ChangeLockedField    = "locked_field_changed"  // a field the signature locks (its name after a colon)
 )
 
 // Changes are every change kind, for the catalogue's tests.
 var Changes = []string{ChangeSignature, ChangeValidationData, ChangeFormField, ChangeCatalog, ChangePageAdded, ChangePage,
-	ChangeContent, ChangeUnreadable, ChangeMetadata}
+	ChangeContent, ChangeUnreadable, ChangeMetadata, ChangeTimestamp, ChangeSignatureField, ChangeAnnotation, ChangeLockedField}
 
 // changeJudge compares the revision a signature covers with the whole file.
 // Every object is compared by content (objects in object streams too), and
 // a change is judged by what the object was in the signed revision, never
 // by what the new version says it is: the catalog may gain a form, a /DSS
 // or extensions; a page may gain annotations that are signature widgets; the
-// form may gain signature fields; an existing field may be filled; an
-// existing /DSS may grow. Anything else — content, fonts, pages, annotations
-// that draw, removed objects, signature dictionaries rewritten — is a change
-// signing does not allow. New objects matter only through what refers to
-// them, so they are judged where they are referenced.
+// form may gain signature fields; an existing field may be filled, unless
+// the signature locks it (FieldMDP); an existing /DSS may grow; under a
+// certification of level 3, annotations may come, change and go; under one
+// of level 1, only validation data, document time-stamps and metadata may
+// be added. Anything else — content, fonts, pages, annotations that draw,
+// removed objects, signature dictionaries rewritten — is a change signing
+// does not allow. New objects matter only through what refers to them, so
+// they are judged where they are referenced.
 type changeJudge struct {
 	old, cur *cos.File
 	changes  []string
@@ -54,6 +61,21 @@ type changeJudge struct {
 	// refers to that the revision does not hold: what the document shows
 	// and does. It is found once, when first needed (documentObjects).
 	document map[int]bool
+	// mdp is the P of the signed revision's certification (0: none);
+	// locks the fields the signature locks.
+	mdp   int64
+	locks *FieldLock
+	form  *form // the signed revision's, found when first needed (oldForm)
+}
+
+// oldForm is the signed revision's form: its fields and who owns which
+// object.
+func (j *changeJudge) oldForm() *form {
+	if j.form == nil {
+		cat, _ := j.old.ResolveDict(j.old.Trailer["Root"])
+		j.form = readForm(j.old, cat)
+	}
+	return j.form
 }
 
 // maxDocumentObjects bounds the walk of documentObjects (ISO 32000-1 C.2
@@ -137,9 +159,9 @@ func (j *changeJudge) note(s string, allowed bool) {
 	}
 }
 
-// laterChanges returns the changes made after the first revEnd bytes and
-// whether any of them is not allowed.
-func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
+// laterChanges returns the changes made after the first revEnd bytes,
+// which signature sig signs, and whether any of them is not allowed.
+func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File, sig sigInfo) ([]string, bool) {
 	old, err := f.OpenRevision(io.NewSectionReader(r, 0, revEnd), revEnd)
 	if err != nil {
 		return []string{ChangeUnreadable}, true
@@ -154,6 +176,18 @@ func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 			j.metadata[r.Num] = true
 		}
 		j.reach(cat["DSS"], j.dss, 0)
+		_, j.mdp = certification(old, cat)
+	}
+	if sig.dict != nil {
+		// What the signature locks, as it signed it: its own /Reference,
+		// and its field's /Lock in the signed revision.
+		var field cos.Dict
+		for _, ff := range j.oldForm().fields {
+			if sig.field != "" && ff.name == sig.field {
+				field = ff.dict
+			}
+		}
+		j.locks = locksOf(old, sig.dict, field)
 	}
 	rootNew, _ := f.Trailer["Root"].(cos.Ref)
 	if rootOld != rootNew {
@@ -198,6 +232,15 @@ func laterChanges(r io.ReaderAt, revEnd int64, f *cos.File) ([]string, bool) {
 			continue
 		}
 		j.judge(n, before, after, n == rootOld.Num)
+	}
+	if j.mdp == MDPNoChanges {
+		// A certification that allows no change still allows what keeps
+		// its signatures verifiable (ISO 32000-2 §12.8.2.2.2, PAdES).
+		for _, c := range j.changes {
+			if c != ChangeValidationData && c != ChangeTimestamp && c != ChangeMetadata {
+				j.bad = true
+			}
+		}
 	}
 	return j.changes, j.bad
 }
@@ -267,7 +310,7 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 	case j.metadata[num] && (plain && !isStream && !afterStream || xmp) && !j.documentObjects()[num]:
 		j.note(ChangeMetadata, true)
 		return
-	case j.dss[num] && !isStream && !afterStream && (isArray && !j.isAnnotsOrFields(num) || plain) && !j.documentObjects()[num]:
+	case j.dss[num] && !isStream && !afterStream && (isArray && !j.isFields(num) && !j.isAnnots(num) || plain) && !j.documentObjects()[num]:
 		j.note(ChangeValidationData, true)
 		return
 	}
@@ -299,7 +342,7 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 			j.note(ChangePage, false)
 			return
 		}
-		j.listGrew(bd["Annots"], ad["Annots"])
+		j.listGrew(bd["Annots"], ad["Annots"], true)
 	case bd["Type"] == cos.Name("Pages"):
 		j.note(ChangePageAdded, false)
 	case bd["Type"] == cos.Name("Sig") || bd["Type"] == cos.Name("DocTimeStamp"):
@@ -308,15 +351,32 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 		j.note(ChangeValidationData, true)
 	case bd["Fields"] != nil && j.isForm(num):
 		j.formChanged(cos.Ref{Num: num}, cos.Ref{Num: num})
-	case isField(bd):
-		j.fieldFilled(bd, ad)
+	case j.oldForm().owner[num] != nil || isField(bd):
+		j.fieldFilled(num, bd, ad)
+	case isAnnotation(bd):
+		// A comment, a highlight, a link…: its own kind of change, allowed
+		// only by a certification of level 3; still an annotation after.
+		j.note(ChangeAnnotation, j.mdp == MDPAnnotations && isAnnotation(ad))
 	default:
-		if _, isArray := before.(cos.Array); isArray && j.isAnnotsOrFields(num) {
-			j.listGrew(before, after)
-			return
+		if _, isArray := before.(cos.Array); isArray {
+			switch {
+			case j.isFields(num):
+				j.listGrew(before, after, false)
+				return
+			case j.isAnnots(num):
+				j.listGrew(before, after, true)
+				return
+			}
 		}
 		j.note(ChangeContent, false)
 	}
+}
+
+// isAnnotation tells an annotation that is not a widget (a field's).
+func isAnnotation(d cos.Dict) bool {
+	st, ok := d["Subtype"].(cos.Name)
+	return ok && st != "Widget" && (d["Type"] == nil || d["Type"] == cos.Name("Annot")) && d["FT"] == nil &&
+		d["Kids"] == nil && d["Fields"] == nil
 }
 
 // isField tells a form field (or its widget) in the signed revision.
@@ -325,37 +385,63 @@ func isField(d cos.Dict) bool {
 		(d["Subtype"] == cos.Name("Widget") && d["Parent"] != nil)
 }
 
-// fieldFilled allows a field's value and appearance to change (form
-// filling), and an empty signature field to receive its signature.
-func (j *changeJudge) fieldFilled(before, after cos.Dict) {
+// fieldFilled judges a change to an object of a field (the field, a
+// widget of it, or a node above it, num): its value and appearance may
+// change (form filling), and an empty signature field may receive its
+// signature; not when the signature locks the field.
+func (j *changeJudge) fieldFilled(num int, before, after cos.Dict) {
+	node := j.oldForm().owner[num]
 	if !onlyKeysDiffer(after, before, "V", "AS", "AP", "MK") {
 		j.note(ChangeContent, false)
 		return
 	}
-	if before["FT"] == cos.Name("Sig") {
-		if before["V"] != nil {
-			j.note(ChangeContent, false) // a signed field's value replaced
-			return
-		}
-		// An empty signature field may receive a signature, and with it
-		// its appearance; an appearance alone, nobody's signature, draws
-		// on the signed page.
-		vr, _ := after["V"].(cos.Ref)
-		if v, _ := j.cur.ResolveDict(vr); v == nil || !isSignatureDict(v) || !j.isNew(vr.Num) {
-			if !sameValue(before["AP"], after["AP"]) && !j.drawsNothing(after) {
-				j.note(ChangeContent, false)
-				return
-			}
-		}
-		j.note(ChangeSignature, true)
+	name := decodeText(toString(before["T"]))
+	var field *formField
+	if node != nil {
+		name, field = node.name, node.field
+	}
+	if name != "" && j.locks.covers(name) {
+		j.note(ChangeLockedField+":"+name, false)
 		return
 	}
-	name := decodeText(toString(before["T"]))
+	if before["FT"] == cos.Name("Sig") || field != nil && field.ft == cos.Name("Sig") {
+		j.signatureFilled(num, before, after, field)
+		return
+	}
 	if name == "" {
 		j.note(ChangeFormField, true)
 		return
 	}
 	j.note(ChangeFormField+":"+name, true)
+}
+
+// signatureFilled judges a change to a signature field or its widget (num):
+// an empty field may receive a new signature, and its widgets the
+// appearance of it; an appearance alone, nobody's signature, draws on the
+// signed page.
+func (j *changeJudge) signatureFilled(num int, before, after cos.Dict, field *formField) {
+	valueBefore, now := before["V"], after
+	if field != nil && field.ref.Num != num {
+		// A widget apart from its field: the field's value says.
+		valueBefore = field.v
+		now, _ = j.cur.ResolveDict(field.ref)
+	}
+	if valueBefore != nil {
+		j.note(ChangeContent, false) // a signed field's value or appearance replaced
+		return
+	}
+	vr, _ := now["V"].(cos.Ref)
+	v, _ := j.cur.ResolveDict(vr)
+	signed := v != nil && isSignatureDict(v) && j.isNew(vr.Num)
+	if !signed && !sameValue(before["AP"], after["AP"]) && !j.drawsNothing(after) {
+		j.note(ChangeContent, false)
+		return
+	}
+	if signed && v["Type"] == cos.Name("DocTimeStamp") {
+		j.note(ChangeTimestamp, true)
+		return
+	}
+	j.note(ChangeSignature, true)
 }
 
 // isForm reports whether num is the signed revision's form dictionary.
@@ -365,14 +451,19 @@ func (j *changeJudge) isForm(num int) bool {
 	return ok && r.Num == num
 }
 
-// isAnnotsOrFields reports whether num is, in the signed revision, a page's
-// /Annots array or the form's /Fields array.
-func (j *changeJudge) isAnnotsOrFields(num int) bool {
+// isFields reports whether num is, in the signed revision, the form's
+// /Fields array.
+func (j *changeJudge) isFields(num int) bool {
 	cat, _ := j.old.ResolveDict(j.old.Trailer["Root"])
 	form, _ := j.old.ResolveDict(cat["AcroForm"])
-	if r, ok := form["Fields"].(cos.Ref); ok && r.Num == num {
-		return true
-	}
+	r, ok := form["Fields"].(cos.Ref)
+	return ok && r.Num == num
+}
+
+// isAnnots reports whether num is, in the signed revision, a page's
+// /Annots array.
+func (j *changeJudge) isAnnots(num int) bool {
+	cat, _ := j.old.ResolveDict(j.old.Trailer["Root"])
 	found := false
 	eachPage(j.old, cat, func(p cos.Dict) {
 		if r, ok := p["Annots"].(cos.Ref); ok && r.Num == num {
@@ -394,41 +485,105 @@ func (j *changeJudge) formChanged(before, after cos.Object) {
 		j.note(ChangeContent, false)
 		return
 	}
-	j.listGrew(bd["Fields"], ad["Fields"])
+	j.listGrew(bd["Fields"], ad["Fields"], false)
 }
 
 // listGrew allows a /Fields or /Annots list to keep all it had and gain
-// signature fields and widgets only.
-func (j *changeJudge) listGrew(before, after cos.Object) {
+// signature fields and widgets only; under a certification of level 3, a
+// page's annotations (annots) may also come and go.
+func (j *changeJudge) listGrew(before, after cos.Object, annots bool) {
 	b, _ := j.old.Resolve(before)
 	a, _ := j.cur.Resolve(after)
 	ba, _ := b.(cos.Array)
 	aa, _ := a.(cos.Array)
-	if len(aa) < len(ba) {
-		j.note(ChangeContent, false)
-		return
-	}
-	for i := range ba {
-		if !sameValue(ba[i], aa[i]) {
+	var added cos.Array
+	if annots && j.mdp == MDPAnnotations {
+		var ok bool
+		if added, ok = j.annotationsChanged(ba, aa); !ok {
+			return
+		}
+	} else {
+		if len(aa) < len(ba) {
 			j.note(ChangeContent, false)
 			return
 		}
+		for i := range ba {
+			if !sameValue(ba[i], aa[i]) {
+				j.note(ChangeContent, false)
+				return
+			}
+		}
+		added = aa[len(ba):]
 	}
-	for _, added := range aa[len(ba):] {
-		d, _ := j.cur.ResolveDict(added)
-		if d == nil || !j.isSignatureField(d) {
+	for _, x := range added {
+		d, _ := j.cur.ResolveDict(x)
+		switch {
+		case d != nil && annots && isAnnotation(d):
+			j.note(ChangeAnnotation, j.mdp == MDPAnnotations)
+			continue
+		case d == nil || !j.isSignatureField(d):
 			j.note(ChangeContent, false) // an annotation or field that is not a signature
 			return
 		}
-		if !j.drawsNothing(d) && !j.newSignedField(added, d) {
+		signed := j.newSignedField(x, d)
+		if !signed && !j.drawsNothing(d) {
 			// A signature field nobody signed (or someone else's widget)
 			// drawing over the page: the "sneaky signature" of Mainka et
 			// al. (2021).
 			j.note(ChangeContent, false)
 			return
 		}
-		j.note(ChangeSignature, true)
+		switch {
+		case !signed:
+			j.note(ChangeSignatureField, true)
+		case j.signatureOf(d)["Type"] == cos.Name("DocTimeStamp"):
+			j.note(ChangeTimestamp, true)
+		default:
+			j.note(ChangeSignature, true)
+		}
 	}
+}
+
+// annotationsChanged compares a page's annotations under a certification
+// of level 3: those removed must have been annotations (not widgets). It
+// returns those added, for listGrew to judge, and false once a removal is
+// not allowed.
+func (j *changeJudge) annotationsChanged(before, after cos.Array) (cos.Array, bool) {
+	key := func(o cos.Object) string { return string(cos.Append(nil, o)) }
+	had := map[string]bool{}
+	for _, x := range before {
+		had[key(x)] = true
+	}
+	has := map[string]bool{}
+	var added cos.Array
+	for _, x := range after {
+		has[key(x)] = true
+		if !had[key(x)] {
+			added = append(added, x)
+		}
+	}
+	for _, x := range before {
+		if has[key(x)] {
+			continue
+		}
+		if d, _ := j.old.ResolveDict(x); d == nil || !isAnnotation(d) {
+			j.note(ChangeContent, false) // a widget, a field's, taken away
+			return nil, false
+		}
+		j.note(ChangeAnnotation, true)
+	}
+	return added, true
+}
+
+// signatureOf returns the signature dictionary of the field of the widget
+// or field d.
+func (j *changeJudge) signatureOf(d cos.Dict) cos.Dict {
+	field := d
+	if d["FT"] != cos.Name("Sig") {
+		field, _ = j.cur.ResolveDict(d["Parent"])
+	}
+	v, _ := j.cur.ResolveDict(field["V"])
+	return v
 }
 
 // newSignedField reports whether the field of the widget or field d (ref

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 	"unicode/utf16"
 
@@ -19,10 +20,11 @@ type document struct {
 	f          *cos.File
 	catalogRef cos.Ref
 	catalog    cos.Dict // a copy, to be rewritten in the update
-	signatures []string // names of signed signature fields
-	emptySigs  map[string]cos.Ref
-	names      map[string]bool // top-level field names in use
-	docMDP     int64           // P of an existing certification, 0 if none
+	form       *form
+	signatures []string              // names of signed signature fields
+	emptySigs  map[string]*formField // empty signature fields by full name
+	names      map[string]bool       // field names in use, full and top-level
+	docMDP     int64                 // P of an existing certification, 0 if none
 }
 
 func copyDict(d cos.Dict) cos.Dict {
@@ -119,51 +121,23 @@ func readDocument(f *cos.File) (*document, error) {
 	if err != nil || cat == nil {
 		return nil, fmt.Errorf("catalog: %v", err)
 	}
-	d := &document{f: f, catalogRef: ref, catalog: copyDict(cat), emptySigs: map[string]cos.Ref{}, names: map[string]bool{}}
-	form, err := f.ResolveDict(cat["AcroForm"])
-	if err != nil {
-		return nil, err
-	}
-	fields, _ := f.Resolve(form["Fields"])
-	arr, _ := fields.(cos.Array)
-	for _, fr := range arr {
-		fd, err := f.ResolveDict(fr)
-		if err != nil || fd == nil {
+	d := &document{f: f, catalogRef: ref, catalog: copyDict(cat), emptySigs: map[string]*formField{}, names: map[string]bool{}}
+	d.form = readForm(f, cat)
+	for _, ff := range d.form.fields {
+		d.names[ff.name] = true
+		if top, _, ok := strings.Cut(ff.name, "."); ok {
+			d.names[top] = true
+		}
+		if ff.ft != cos.Name("Sig") {
 			continue
 		}
-		name := string(toString(fd["T"]))
-		d.names[name] = true
-		if fd["FT"] != cos.Name("Sig") {
-			continue
-		}
-		if fd["V"] != nil {
-			d.signatures = append(d.signatures, name)
-		} else if r, ok := fr.(cos.Ref); ok {
-			d.emptySigs[name] = r
+		if ff.v != nil {
+			d.signatures = append(d.signatures, ff.name)
+		} else if ff.ref != (cos.Ref{}) && d.emptySigs[ff.name] == nil {
+			d.emptySigs[ff.name] = ff
 		}
 	}
-	// Signatures reachable only from page annotations count too.
-	for _, sg := range collectSignatures(f, cat) {
-		if !d.names[sg.field] {
-			d.names[sg.field] = true
-			d.signatures = append(d.signatures, sg.field)
-		}
-	}
-	if perms, _ := f.ResolveDict(cat["Perms"]); perms != nil {
-		if sig, _ := f.ResolveDict(perms["DocMDP"]); sig != nil {
-			refs, _ := f.Resolve(sig["Reference"])
-			ra, _ := refs.(cos.Array)
-			for _, r := range ra {
-				rd, _ := f.ResolveDict(r)
-				params, _ := f.ResolveDict(rd["TransformParams"])
-				if p, ok := cos.Int(params["P"]); ok {
-					d.docMDP = p
-				} else if rd != nil {
-					d.docMDP = 2
-				}
-			}
-		}
-	}
+	_, d.docMDP = certification(f, cat)
 	return d, nil
 }
 
@@ -270,33 +244,9 @@ func (d *document) pageCount() int {
 // /Fields, the form keeps every other entry it had (/DA, /DR, /NeedAppearances…).
 func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf *x509.Certificate, now time.Time) (string, error) {
 	app := o.Appearance
-	// Filling an existing empty field.
 	if app != nil && app.Field != "" {
-		fr, ok := d.emptySigs[app.Field]
-		if !ok {
-			return "", fmt.Errorf("%w: %q", ErrUnknownField, app.Field)
-		}
-		fd, err := d.f.ResolveDict(fr)
-		if err != nil {
-			return "", err
-		}
-		field := copyDict(fd)
-		field["V"] = sigRef
-		if rect, ok := field["Rect"].(cos.Array); ok && len(rect) == 4 {
-			w, h := rectSize(rect)
-			if w > 0 && h > 0 {
-				ap, err := app.render(u, w, h, leaf, o, now)
-				if err != nil {
-					return "", err
-				}
-				field["AP"] = cos.Dict{"N": ap}
-			}
-		}
-		u.set(fr, field)
-		d.setSigFlags(u, nil)
-		return app.Field, nil
+		return app.Field, d.fillSignatureField(u, sigRef, o, leaf, now)
 	}
-
 	name := "Signature1"
 	for i := 2; d.names[name]; i++ {
 		name = fmt.Sprintf("Signature%d", i)
@@ -305,17 +255,17 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 	if app != nil && app.Page > 0 {
 		pageNo = app.Page
 	}
-	pageRef, page, err := d.page(pageNo)
+	pageRef, page, err := d.pageFor(pageNo)
 	if err != nil {
-		if pageNo > 1 && d.pageCount() > 0 {
-			return "", fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, pageNo, d.pageCount())
-		}
-		return "", fmt.Errorf("%w: no page %d found: %v", ErrDamaged, pageNo, err)
+		return "", err
 	}
 	widget := cos.Dict{
 		"Type": cos.Name("Annot"), "Subtype": cos.Name("Widget"), "FT": cos.Name("Sig"),
 		"T": textString(name), "V": sigRef, "F": int64(132), // Print, Locked
 		"P": pageRef, "Rect": cos.Array{int64(0), int64(0), int64(0), int64(0)},
+	}
+	if o.Lock != nil {
+		widget["Lock"] = o.Lock.dict("SigFieldLock")
 	}
 	if app != nil {
 		// The appearance is shared by the files of a batch: the place is
@@ -334,12 +284,31 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 		}
 		widget["AP"] = cos.Dict{"N": ap}
 	}
-	wRef := u.add(widget)
+	if err := d.addWidget(u, widget, pageRef, page); err != nil {
+		return "", err
+	}
+	return name, nil
+}
 
-	// The widget joins its page's annotations.
+// pageFor returns page n, or says why there is none.
+func (d *document) pageFor(n int) (cos.Ref, cos.Dict, error) {
+	pageRef, page, err := d.page(n)
+	if err != nil {
+		if n > 1 && d.pageCount() > 0 {
+			return cos.Ref{}, nil, fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, n, d.pageCount())
+		}
+		return cos.Ref{}, nil, fmt.Errorf("%w: no page %d found: %v", ErrDamaged, n, err)
+	}
+	return pageRef, page, nil
+}
+
+// addWidget adds a new field that is its own widget: to its page's
+// annotations and to the form's fields.
+func (d *document) addWidget(u *update, widget cos.Dict, pageRef cos.Ref, page cos.Dict) error {
+	wRef := u.add(widget)
 	annots, err := d.f.Resolve(page["Annots"])
 	if err != nil {
-		return "", err
+		return err
 	}
 	list, _ := annots.(cos.Array)
 	list = append(append(cos.Array{}, list...), wRef)
@@ -348,18 +317,61 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 	p := copyDict(page)
 	p["Annots"] = list
 	u.set(pageRef, p)
-	d.setSigFlags(u, wRef)
-	return name, nil
+	flags := int64(3) // signatures exist, append only
+	if widget["V"] == nil {
+		flags = 1 // a field, no signature yet
+	}
+	d.setSigFlags(u, wRef, flags)
+	return nil
+}
+
+// fillSignatureField puts the signature sigRef in the empty field named
+// by the appearance, wherever it sits in the form, and draws it on each of
+// the field's widgets that has an area.
+func (d *document) fillSignatureField(u *update, sigRef cos.Ref, o Options, leaf *x509.Certificate, now time.Time) error {
+	app := o.Appearance
+	ff, ok := d.emptySigs[app.Field]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownField, app.Field)
+	}
+	field := copyDict(ff.dict)
+	field["V"] = sigRef
+	for _, w := range ff.widgets {
+		rect, _ := d.f.Resolve(w.dict["Rect"])
+		ra, _ := rect.(cos.Array)
+		if len(ra) != 4 || (w.ref == (cos.Ref{}) && w.ref != ff.ref) {
+			continue // no place, or a direct widget that cannot be replaced alone
+		}
+		wd, ww := field, cos.Dict(nil)
+		if w.ref != ff.ref {
+			ww = copyDict(w.dict)
+			wd = ww
+		}
+		if width, height := rectSize(ra); width > 0 && height > 0 {
+			ap, err := app.render(u, width, height, leaf, o, now)
+			if err != nil {
+				return err
+			}
+			wd["AP"] = cos.Dict{"N": ap}
+			if ww != nil {
+				u.set(w.ref, ww)
+			}
+		}
+	}
+	u.set(ff.ref, field)
+	d.setSigFlags(u, nil, 3)
+	return nil
 }
 
 // setSigFlags adds the field (when not nil) to the form's /Fields and sets
-// SigFlags (signatures exist, append only), keeping the rest of the form.
-func (d *document) setSigFlags(u *update, field cos.Object) {
+// the SigFlags given (1 signature fields exist, 2 append only), keeping the
+// rest of the form.
+func (d *document) setSigFlags(u *update, field cos.Object, set int64) {
 	formObj := d.catalog["AcroForm"]
-	formDict, _ := d.f.ResolveDict(formObj)
+	formDict, _ := u.resolveDict(d.f, formObj)
 	form := copyDict(formDict)
 	if field != nil {
-		fields, _ := d.f.Resolve(form["Fields"])
+		fields, _ := u.resolve(d.f, form["Fields"])
 		arr, _ := fields.(cos.Array)
 		arr = append(append(cos.Array{}, arr...), field)
 		if fr, ok := form["Fields"].(cos.Ref); ok {
@@ -369,13 +381,33 @@ func (d *document) setSigFlags(u *update, field cos.Object) {
 		}
 	}
 	flags, _ := cos.Int(form["SigFlags"])
-	form["SigFlags"] = flags | 3
+	form["SigFlags"] = flags | set
 	if fr, ok := formObj.(cos.Ref); ok {
 		u.set(fr, form)
 		return
 	}
 	d.catalog["AcroForm"] = form
 	u.set(d.catalogRef, d.catalog)
+}
+
+// resolve is o as the update has it, or as the file has it when the update
+// does not replace it.
+func (u *update) resolve(f *cos.File, o cos.Object) (cos.Object, error) {
+	if r, ok := o.(cos.Ref); ok {
+		if x, ok := u.objs[r.Num]; ok {
+			return x, nil
+		}
+	}
+	return f.Resolve(o)
+}
+
+func (u *update) resolveDict(f *cos.File, o cos.Object) (cos.Dict, error) {
+	x, err := u.resolve(f, o)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := cos.AsDict(x)
+	return d, nil
 }
 
 func rectSize(r cos.Array) (float64, float64) {

@@ -22,31 +22,56 @@ const (
 	maxVisited    = 1 << 16
 )
 
-// collectSignatures finds every signature dictionary: through the form's
-// fields (any /Kids hierarchy; /FT and /V inherited from a parent, as ISO
-// 32000-1 §12.7.3.1 allows; field and widget merged or not), through the
-// pages' widgets (some signers leave their field out of /Fields).
-func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
-	var out []sigInfo
-	seen := map[cos.Ref]bool{}
+// formField is a terminal field of the form: one without kids that are
+// fields themselves.
+type formField struct {
+	name string   // fully qualified: the partial names from the root, joined by periods
+	ref  cos.Ref  // the field dictionary; zero when it is direct
+	dict cos.Dict // as found
+	// ft and v are the field's type and value, its own or inherited from
+	// a parent (ISO 32000-1 §12.7.3.1).
+	ft, v cos.Object
+	// widgets are its annotations: the field itself when field and widget
+	// are merged, else its kids.
+	widgets []widget
+}
+
+// widget is one annotation of a field.
+type widget struct {
+	ref  cos.Ref // zero when direct
+	dict cos.Dict
+}
+
+// form is what the walk of a form finds: its terminal fields, in the order
+// met, and for every object of a field (its ancestors, itself, its widgets)
+// the field it belongs to.
+type form struct {
+	fields []*formField
+	// owner maps each object number of a field hierarchy to the full name
+	// of the field it is (or is a widget of); for a field with kids, the
+	// partial name up to it.
+	owner map[int]*fieldNode
+}
+
+// fieldNode is an object of the form's hierarchy.
+type fieldNode struct {
+	name string
+	// field is the terminal field it belongs to: nil for a node with field
+	// kids (an ancestor).
+	field *formField
+}
+
+// readForm walks the form's fields: through /Fields (any /Kids hierarchy;
+// /FT and /V inherited from a parent; field and widget merged or not),
+// then through the pages' widgets (some signers leave their field out of
+// /Fields), naming each field in full as ISO 32000-1 §12.7.3.2 says.
+func readForm(f *cos.File, catalog cos.Dict) *form {
+	fm := &form{owner: map[int]*fieldNode{}}
 	visited := map[cos.Ref]bool{}
-	add := func(field string, v cos.Object) {
-		ref, _ := v.(cos.Ref)
-		if ref != (cos.Ref{}) && seen[ref] {
-			return
-		}
-		d, _ := f.ResolveDict(v)
-		if d == nil || !isSignatureDict(d) {
-			return
-		}
-		if ref != (cos.Ref{}) {
-			seen[ref] = true
-		}
-		out = append(out, sigInfo{field: field, ref: ref, dict: d})
-	}
 	var walk func(o cos.Object, prefix string, ft, v cos.Object, depth int)
 	walk = func(o cos.Object, prefix string, ft, v cos.Object, depth int) {
-		if r, ok := o.(cos.Ref); ok {
+		r, indirect := o.(cos.Ref)
+		if indirect {
 			if visited[r] {
 				return
 			}
@@ -70,28 +95,53 @@ func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 			v = x
 		}
 		kids, _ := f.Resolve(d["Kids"])
-		if ka, ok := kids.(cos.Array); ok && len(ka) > 0 {
-			// Kids that are fields (they have /T) carry on the name; kids
-			// that are only widgets belong to this field.
-			fieldKids := false
+		ka, _ := kids.(cos.Array)
+		// Kids that are fields (they have /T) carry on the name; kids
+		// that are only widgets belong to this field.
+		fieldKids := false
+		for _, k := range ka {
+			if kd, _ := f.ResolveDict(k); kd != nil && kd["T"] != nil {
+				fieldKids = true
+			}
+		}
+		if fieldKids {
+			if indirect {
+				fm.owner[r.Num] = &fieldNode{name: name}
+			}
 			for _, k := range ka {
-				if kd, _ := f.ResolveDict(k); kd != nil && kd["T"] != nil {
-					fieldKids = true
-				}
+				walk(k, name, ft, v, depth+1)
 			}
-			if fieldKids {
-				for _, k := range ka {
-					walk(k, name, ft, v, depth+1)
-				}
-				return
+			return
+		}
+		ff := &formField{name: name, dict: d, ft: ft, v: v}
+		if indirect {
+			ff.ref = r
+			fm.owner[r.Num] = &fieldNode{name: name, field: ff}
+		}
+		if len(ka) == 0 {
+			if d["Subtype"] == cos.Name("Widget") || d["Rect"] != nil {
+				ff.widgets = append(ff.widgets, widget{ref: ff.ref, dict: d})
 			}
 		}
-		if ft == cos.Name("Sig") && v != nil {
-			add(name, v)
+		for _, k := range ka {
+			kd, _ := f.ResolveDict(k)
+			if kd == nil {
+				continue
+			}
+			kr, _ := k.(cos.Ref)
+			if kr != (cos.Ref{}) {
+				if visited[kr] {
+					continue
+				}
+				visited[kr] = true
+				fm.owner[kr.Num] = &fieldNode{name: name, field: ff}
+			}
+			ff.widgets = append(ff.widgets, widget{ref: kr, dict: kd})
 		}
+		fm.fields = append(fm.fields, ff)
 	}
-	form, _ := f.ResolveDict(catalog["AcroForm"])
-	fields, _ := f.Resolve(form["Fields"])
+	acro, _ := f.ResolveDict(catalog["AcroForm"])
+	fields, _ := f.Resolve(acro["Fields"])
 	if arr, ok := fields.(cos.Array); ok {
 		for _, fo := range arr {
 			walk(fo, "", nil, nil, 0)
@@ -101,11 +151,52 @@ func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 		annots, _ := f.Resolve(page["Annots"])
 		arr, _ := annots.(cos.Array)
 		for _, a := range arr {
+			if r, ok := a.(cos.Ref); ok && fm.owner[r.Num] != nil {
+				continue // a widget of a field already met
+			}
 			// A widget whose field is not in /Fields: climb to its field
 			// through /Parent to name it as its form would.
-			walk(topField(f, a), "", nil, nil, 0)
+			if d, _ := f.ResolveDict(a); d != nil && (d["Subtype"] == cos.Name("Widget") || d["FT"] != nil) {
+				walk(topField(f, a), "", nil, nil, 0)
+			}
 		}
 	})
+	return fm
+}
+
+// signatureFields are the form's fields of type /Sig.
+func (fm *form) signatureFields() []*formField {
+	var out []*formField
+	for _, ff := range fm.fields {
+		if ff.ft == cos.Name("Sig") {
+			out = append(out, ff)
+		}
+	}
+	return out
+}
+
+// collectSignatures finds every signature dictionary the form's signature
+// fields hold (readForm says where it looks).
+func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
+	var out []sigInfo
+	seen := map[cos.Ref]bool{}
+	for _, ff := range readForm(f, catalog).signatureFields() {
+		if ff.v == nil {
+			continue
+		}
+		ref, _ := ff.v.(cos.Ref)
+		if ref != (cos.Ref{}) && seen[ref] {
+			continue
+		}
+		d, _ := f.ResolveDict(ff.v)
+		if d == nil || !isSignatureDict(d) {
+			continue
+		}
+		if ref != (cos.Ref{}) {
+			seen[ref] = true
+		}
+		out = append(out, sigInfo{field: ff.name, ref: ref, dict: d})
+	}
 	return out
 }
 

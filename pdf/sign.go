@@ -52,6 +52,9 @@ var (
 	ErrNeedTSA       = errors.New("pdf: this level needs a time-stamping authority")
 	ErrPlaceholder   = errors.New("pdf: the signature does not fit its placeholder")
 	ErrUnknownField  = errors.New("pdf: no empty signature field by that name")
+	ErrFieldLocked   = errors.New("pdf: the field is locked by an earlier signature")
+	ErrLockField     = errors.New("pdf: no form field by that name to lock")
+	ErrMDP           = errors.New("pdf: a certification allows changes at level 1, 2 or 3")
 	ErrPageRange     = errors.New("pdf: no such page")
 	ErrRevocationNet = errors.New("pdf: revocation data cannot be fetched")
 )
@@ -59,10 +62,16 @@ var (
 // Options describe a signature. The zero value makes an invisible B-B
 // approval signature.
 type Options struct {
-	Level    Level
-	TSA      string       // time-stamping authority URL (B-T, B-LT)
-	HTTP     *http.Client // for the TSA, OCSP and CRLs: the policy's client, with its proxy
-	Certify  bool         // a certification signature (DocMDP, form filling and signing allowed)
+	Level   Level
+	TSA     string       // time-stamping authority URL (B-T, B-LT)
+	HTTP    *http.Client // for the TSA, OCSP and CRLs: the policy's client, with its proxy
+	Certify bool         // a certification signature (DocMDP)
+	// MDP is what a certification allows afterwards (MDPNoChanges,
+	// MDPFormFilling, MDPAnnotations); zero is MDPFormFilling.
+	MDP int
+	// Lock names the form fields the signature locks (FieldMDP): a later
+	// change to one of them invalidates it. nil locks none.
+	Lock     *FieldLock
 	Reason   string
 	Location string
 	Contact  string
@@ -236,6 +245,9 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	if doc.docMDP == 1 {
 		return nil, ErrCertified
 	}
+	if err := doc.checkSignature(s.Opts); err != nil {
+		return nil, err
+	}
 	cms := &cmsBuilder{signer: s.Key, chain: s.Chain}
 	var sample []byte
 	if s.timestamped() {
@@ -278,16 +290,7 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	if err != nil {
 		return nil, err
 	}
-	if s.Opts.Certify {
-		ref := cos.Dict{"Type": cos.Name("SigRef"), "TransformMethod": cos.Name("DocMDP"),
-			"TransformParams": cos.Dict{"Type": cos.Name("TransformParams"), "P": int64(2), "V": cos.Name("1.2")}}
-		sig["Reference"] = cos.Array{ref}
-		perms, _ := doc.f.ResolveDict(doc.catalog["Perms"]) // keep /UR3 and the like
-		perms = copyDict(perms)
-		perms["DocMDP"] = sigRef
-		doc.catalog["Perms"] = perms
-		u.set(doc.catalogRef, doc.catalog)
-	}
+	doc.addReferences(u, sig, sigRef, s.Opts)
 
 	// The update stands after the original bytes (and a newline if the
 	// original lacks one at its end).

@@ -15,7 +15,6 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/paraphe/paraphe/pdf/internal/cms"
-	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 
 // TrustProblem says why a chain was not trusted; each has words in the
@@ -410,21 +409,13 @@ func (v *verifier) changesAfter(e *examined) {
 	if r.CoversWholeFile {
 		return
 	}
-	r.Changes, r.ModifiedAfter = laterChanges(v.r, e.revEnd, v.f)
+	r.Changes, r.ModifiedAfter = laterChanges(v.r, e.revEnd, v.f, e.sigInfo)
 	if v.f.Rebuilt || v.f.MissingEOF {
 		// What follows the signature is cut short or broken: nobody can
 		// tell what it changed.
 		r.ModifiedAfter = true
 		if !slices.Contains(r.Changes, ChangeUnreadable) {
 			r.Changes = append(r.Changes, ChangeUnreadable)
-		}
-	}
-	if docMDPLevel(v.f, e.ref) == 1 {
-		// A certification that allows no change still allows validation data.
-		for _, c := range r.Changes {
-			if c != ChangeValidationData {
-				r.ModifiedAfter = true
-			}
 		}
 	}
 }
@@ -533,26 +524,4 @@ func qcCompliant(c *x509.Certificate) bool {
 		}
 	}
 	return false
-}
-
-// docMDPLevel is the P of the certification made by signature ref, or 0
-// when ref does not certify the document.
-func docMDPLevel(f *cos.File, ref cos.Ref) int64 {
-	cat, _ := f.ResolveDict(f.Trailer["Root"])
-	perms, _ := f.ResolveDict(cat["Perms"])
-	if r, ok := perms["DocMDP"].(cos.Ref); !ok || r != ref {
-		return 0
-	}
-	sig, _ := f.ResolveDict(ref)
-	refs, _ := f.Resolve(sig["Reference"])
-	arr, _ := refs.(cos.Array)
-	for _, x := range arr {
-		d, _ := f.ResolveDict(x)
-		params, _ := f.ResolveDict(d["TransformParams"])
-		if p, ok := cos.Int(params["P"]); ok {
-			return p
-		}
-		return 2
-	}
-	return 2
 }
