@@ -30,9 +30,14 @@ type Field struct {
 	// Locks is what signing the field locks (its /Lock), for an empty
 	// field; what its signature locks, for a signed one.
 	Locks *FieldLock `json:"locks,omitempty"`
-	// LockedBy names the signed field whose signature locks this one: it
-	// can no longer be signed without invalidating that signature.
+	// LockedBy names, for an empty field, the signed field whose signature
+	// locks it: it can no longer be signed without invalidating that
+	// signature.
 	LockedBy string `json:"locked_by,omitempty"`
+	// Certification is, when the field's signature certifies the document,
+	// what the certification allows afterwards (MDPNoChanges,
+	// MDPFormFilling, MDPAnnotations).
+	Certification int `json:"certification,omitempty"`
 }
 
 // Widget is where a field shows: its page (from 1; 0 when no page lists
@@ -48,8 +53,9 @@ type Widget struct {
 func Fields(path string) (out []Field, err error) {
 	err = lookAt(path, func(doc *document, _ *Damage) error {
 		pages := widgetPages(doc.f, doc.catalog)
+		certifier, level := certification(doc.f, doc.catalog)
 		for _, ff := range doc.form.signatureFields() {
-			fd := Field{Name: ff.name, LockedBy: doc.lockedBy(ff.name), Locks: readLock(doc.f, ff.dict["Lock"])}
+			fd := Field{Name: ff.name, Locks: readLock(doc.f, ff.dict["Lock"])}
 			for _, w := range ff.widgets {
 				wd := Widget{Page: pages[w.ref]}
 				rect, _ := doc.f.Resolve(w.dict["Rect"])
@@ -65,6 +71,11 @@ func Fields(path string) (out []Field, err error) {
 					fd.SigningTime = &t
 				}
 				fd.Locks = locksOf(doc.f, sig, ff.dict)
+				if r, ok := ff.v.(cos.Ref); ok && r == certifier {
+					fd.Certification = int(level)
+				}
+			} else {
+				fd.LockedBy = doc.lockedBy(ff.name)
 			}
 			out = append(out, fd)
 		}

@@ -31,8 +31,8 @@ const (
 // signature. A name also locks the fields under it in the form's
 // hierarchy ("Acte" locks "Acte.Date").
 type FieldLock struct {
-	Action LockAction
-	Fields []string // full field names, for Include and Exclude
+	Action LockAction `json:"action"`
+	Fields []string   `json:"fields,omitempty"` // full field names, for Include and Exclude
 }
 
 // covers reports whether the lock applies to the field (or the node of the
@@ -246,6 +246,9 @@ func (d *document) hasField(name string) bool {
 // field named name, or "".
 func (d *document) lockedBy(name string) string {
 	for _, ff := range d.form.signatureFields() {
+		if ff.name == name {
+			continue
+		}
 		sig, _ := d.f.ResolveDict(ff.v)
 		if sig == nil || !isSignatureDict(sig) {
 			continue

@@ -69,6 +69,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"admin":    a.admin,
 		"trust":    a.trustCmd,
 		"extend":   a.extend,
+		"fields":   a.fields,
 		"demo":     a.demoCmd,
 	}
 	switch args[0] {
@@ -84,7 +85,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, a.p.T("usage"))
 		return explain.ExitUsage
 	}
-	if args[0] != "version" && args[0] != "doctor" && args[0] != "admin" && args[0] != "demo" {
+	if args[0] != "version" && args[0] != "doctor" && args[0] != "admin" && args[0] != "demo" && args[0] != "fields" {
 		a.warnExpiring()
 	}
 	err := f(args[1:])

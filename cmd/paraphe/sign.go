@@ -51,6 +51,12 @@ func (a *app) sign(args []string) error {
 	level := fs.String("level", "B-T", a.p.T("flag.level"))
 	tsa := fs.String("tsa", "", a.p.T("flag.tsa"))
 	certify := fs.Bool("certify", false, a.p.T("flag.certify"))
+	mdp := fs.Int("mdp", 0, a.p.T("flag.mdp"))
+	var lock *pdf.FieldLock
+	fs.Func("lock", a.p.T("flag.lock"), func(s string) error {
+		lock = addLock(lock, s)
+		return nil
+	})
 	visible := fs.Bool("visible", false, a.p.T("flag.visible"))
 	page := fs.Int("page", 1, a.p.T("flag.page"))
 	rect := fs.String("rect", "", a.p.T("flag.rect"))
@@ -77,12 +83,16 @@ func (a *app) sign(args []string) error {
 		return usage("err.sign_o_one")
 	case *field != "" && *rect != "":
 		return usage("err.sign_field_rect")
+	case *mdp != 0 && !*certify:
+		return usage("err.sign_mdp_certify")
+	case *mdp < 0 || *mdp > pdf.MDPAnnotations:
+		return usage("err.sign_mdp")
 	}
 	lvl := pdf.Level(strings.ToUpper(*level))
 	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT && lvl != pdf.LevelLTA {
 		return usage("err.sign_level")
 	}
-	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, Reason: *reason, Location: *location, Repair: *repair}
+	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, MDP: *mdp, Lock: lock, Reason: *reason, Location: *location, Repair: *repair}
 	if *visible || *field != "" || *rect != "" {
 		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: explain.StampLabels(a.p)}
 		if *rect != "" {

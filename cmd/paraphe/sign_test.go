@@ -15,13 +15,18 @@ import (
 
 // minimalPDF is a one-page PDF with a classic cross-reference table.
 func minimalPDF() []byte {
-	objs := []string{
+	return classicPDF(
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
 		"<< /Length 44 >>\nstream\nBT /F1 24 Tf 72 760 Td (Acte de vente) Tj ET\nendstream",
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
+	)
+}
+
+// classicPDF writes objects 1, 2… with a classic cross-reference table;
+// object 1 is the catalog.
+func classicPDF(objs ...string) []byte {
 	var b strings.Builder
 	b.WriteString("%PDF-1.7\n")
 	var offs []int
@@ -30,12 +35,12 @@ func minimalPDF() []byte {
 		b.WriteString(strings.Join([]string{itoa(i + 1), " 0 obj\n", o, "\nendobj\n"}, ""))
 	}
 	x := b.Len()
-	b.WriteString("xref\n0 6\n0000000000 65535 f \n")
+	b.WriteString("xref\n0 " + itoa(len(objs)+1) + "\n0000000000 65535 f \n")
 	for _, o := range offs {
 		s := itoa(o)
 		b.WriteString(strings.Repeat("0", 10-len(s)) + s + " 00000 n \n")
 	}
-	b.WriteString("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n" + itoa(x) + "\n%%EOF\n")
+	b.WriteString("trailer\n<< /Size " + itoa(len(objs)+1) + " /Root 1 0 R >>\nstartxref\n" + itoa(x) + "\n%%EOF\n")
 	return []byte(b.String())
 }
 

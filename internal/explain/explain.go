@@ -68,6 +68,9 @@ const (
 	ExitTrustUpdate     = 39 // some trusted lists could not be updated
 
 	ExitDemoBusy = 40 // paraphe demo: the demo CA already runs (in a window, or another paraphe demo)
+
+	ExitFieldLocked = 41 // sign --field: an earlier signature locks the field
+	ExitFieldExists = 42 // fields add: the form already has a field by that name
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -241,8 +244,14 @@ func Sign(p *i18n.Printer, err error, file string) Message {
 	e := func(code int, key, hint string) Message {
 		return Message{Code: code, Text: p.T(key, "File", file), Hint: p.T(hint), Err: err}
 	}
-	var damaged *pdf.DamagedError
+	var (
+		damaged *pdf.DamagedError
+		locked  *pdf.FieldLockedError
+	)
 	switch {
+	case errors.As(err, &locked):
+		return Message{Code: ExitFieldLocked, Text: p.T("err.pdf_field_locked", "File", file, "Field", locked.Field, "By", locked.By),
+			Hint: p.T("hint.pdf_field_locked"), Err: err}
 	case errors.As(err, &damaged):
 		return Message{Code: ExitPDFNeedsRepair, Text: p.T("err.pdf_needs_repair", "File", file, "What", Damage(p, damaged.Damage)),
 			Hint: p.T("hint.pdf_needs_repair"), Err: err}
@@ -268,6 +277,14 @@ func Sign(p *i18n.Printer, err error, file string) Message {
 		return e(ExitPDFCertified, "err.pdf_not_first", "hint.pdf_not_first")
 	case errors.Is(err, pdf.ErrUnknownField):
 		return e(ExitUsage, "err.pdf_unknown_field", "hint.pdf_field")
+	case errors.Is(err, pdf.ErrLockField):
+		return e(ExitUsage, "err.pdf_lock_field", "hint.pdf_fields")
+	case errors.Is(err, pdf.ErrFieldExists):
+		return e(ExitFieldExists, "err.pdf_field_exists", "hint.pdf_field_exists")
+	case errors.Is(err, pdf.ErrFieldName):
+		return e(ExitUsage, "err.pdf_field_name", "hint.pdf_field_name")
+	case errors.Is(err, pdf.ErrMDP):
+		return e(ExitUsage, "err.sign_mdp", "hint.pdf_mdp")
 	case errors.Is(err, pdf.ErrPageRange):
 		return e(ExitUsage, "err.pdf_page", "hint.pdf_page")
 	case errors.Is(err, os.ErrNotExist):
