@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -66,6 +67,10 @@ type changeJudge struct {
 	mdp   int64
 	locks *FieldLock
 	form  *form // the signed revision's, found when first needed (oldForm)
+	// refs are, per object of the signed revision, the numbers it refers
+	// to (found with document); referrers the other way round, when first
+	// needed.
+	refs, referrers map[int][]int
 }
 
 // oldForm is the signed revision's form: its fields and who owns which
@@ -104,6 +109,7 @@ func (j *changeJudge) documentObjects() map[int]bool {
 		}
 		refs[n] = refsIn(o, nil, 0)
 	}
+	j.refs = refs
 	j.document = map[int]bool{}
 	root, _ := j.old.Trailer["Root"].(cos.Ref)
 	j.document[root.Num] = true
@@ -356,7 +362,7 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 	case isAnnotation(bd):
 		// A comment, a highlight, a link…: its own kind of change, allowed
 		// only by a certification of level 3; still an annotation after.
-		j.note(ChangeAnnotation, j.mdp == MDPAnnotations && isAnnotation(ad))
+		j.note(ChangeAnnotation, j.mdp == MDPAnnotations && isAnnotation(ad) && j.onlyAnAnnotation(num))
 	default:
 		if _, isArray := before.(cos.Array); isArray {
 			switch {
@@ -370,6 +376,47 @@ func (j *changeJudge) judge(num int, before, after cos.Object, isRoot bool) {
 		}
 		j.note(ChangeContent, false)
 	}
+}
+
+// onlyAnAnnotation reports whether the signed revision's object num is an
+// annotation and nothing else: listed in a page's /Annots, and referred to
+// only from there and from other annotations' /Popup, /IRT or /Parent. A
+// dictionary that only looks like one (a page's resources given a
+// /Subtype) must not make what it really is free to change under P=3.
+func (j *changeJudge) onlyAnAnnotation(num int) bool {
+	j.documentObjects()
+	if j.referrers == nil {
+		j.referrers = map[int][]int{}
+		for n, rs := range j.refs {
+			for _, r := range rs {
+				j.referrers[r] = append(j.referrers[r], n)
+			}
+		}
+	}
+	refersBesides := func(d cos.Dict, keys ...cos.Name) bool {
+		c := copyDict(d)
+		for _, k := range keys {
+			delete(c, k)
+		}
+		return slices.Contains(refsIn(c, nil, 0), num)
+	}
+	listed := false
+	for _, r := range j.referrers[num] {
+		o, _ := j.old.Get(cos.Ref{Num: r})
+		d, isDict := o.(cos.Dict)
+		_, isArray := o.(cos.Array)
+		switch {
+		case isArray && j.isAnnots(r):
+			listed = true
+		case isDict && d["Type"] == cos.Name("Page") && !refersBesides(d, "Annots"):
+			annots, _ := d["Annots"].(cos.Array)
+			listed = listed || slices.Contains(refsIn(annots, nil, 0), num)
+		case isDict && isAnnotation(d) && !refersBesides(d, "Popup", "IRT", "Parent"):
+		default:
+			return false
+		}
+	}
+	return listed
 }
 
 // isAnnotation tells an annotation that is not a widget (a field's).
@@ -566,7 +613,9 @@ func (j *changeJudge) annotationsChanged(before, after cos.Array) (cos.Array, bo
 		if has[key(x)] {
 			continue
 		}
-		if d, _ := j.old.ResolveDict(x); d == nil || !isAnnotation(d) {
+		d, _ := j.old.ResolveDict(x)
+		r, indirect := x.(cos.Ref)
+		if d == nil || !isAnnotation(d) || indirect && !j.onlyAnAnnotation(r.Num) {
 			j.note(ChangeContent, false) // a widget, a field's, taken away
 			return nil, false
 		}

@@ -568,3 +568,140 @@ func TestAddFields(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnotationsUnderP3: a comment already there when the document was
+// certified at level 3 may be changed and removed; a dictionary that only
+// looks like a comment — the page's resources given a /Subtype and listed
+// among its annotations — does not make the page's resources free to
+// change.
+func TestAnnotationsUnderP3(t *testing.T) {
+	p := newPKI(t)
+	commented := textAnnotation(t, makePDF(1, true))
+	_, certified := signBytes(t, p, commented, Options{Certify: true, MDP: MDPAnnotations})
+	data := mustRead(t, certified)
+	f, err := cos.Open(bytes.NewReader(commented), int64(len(commented)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment := f.MaxNum
+	edited := editObjects(t, data, func(f *cos.File) map[int]cos.Object {
+		d, _ := f.ResolveDict(cos.Ref{Num: comment})
+		d = copyDict(d)
+		d["Contents"] = cos.String("Lu et approuvé")
+		return map[int]cos.Object{comment: d}
+	})
+	if r := verifyBytes(t, p, edited); !r.Valid() || !slices.Contains(r.Changes, ChangeAnnotation) {
+		t.Errorf("the comment changed: %v %v", r.Valid(), r.Changes)
+	}
+	removed := editObjects(t, data, func(f *cos.File) map[int]cos.Object {
+		page, _ := f.ResolveDict(cos.Ref{Num: 7})
+		page = copyDict(page)
+		annots, _ := f.Resolve(page["Annots"])
+		var left cos.Array
+		for _, a := range annots.(cos.Array) {
+			if a != (cos.Ref{Num: comment}) {
+				left = append(left, a)
+			}
+		}
+		page["Annots"] = left
+		return map[int]cos.Object{7: page}
+	})
+	if r := verifyBytes(t, p, removed); !r.Valid() {
+		t.Errorf("the comment removed: %v", r.Changes)
+	}
+	// The comment turned into something else: not allowed.
+	turned := editObjects(t, data, func(f *cos.File) map[int]cos.Object {
+		return map[int]cos.Object{comment: cos.Dict{"Font": cos.Dict{"F1": cos.Ref{Num: 5}}}}
+	})
+	if r := verifyBytes(t, p, turned); r.Valid() {
+		t.Errorf("the comment turned into resources: %v", r.Changes)
+	}
+
+	// The disguise: the page's resources, indirect, with a /Subtype, and
+	// listed among its annotations.
+	disguised := editObjects(t, makePDF(1, true), func(f *cos.File) map[int]cos.Object {
+		page, _ := f.ResolveDict(cos.Ref{Num: 7})
+		page = copyDict(page)
+		n := f.MaxNum + 1
+		page["Resources"] = cos.Ref{Num: n}
+		page["Annots"] = cos.Array{cos.Ref{Num: 6}, cos.Ref{Num: n}}
+		return map[int]cos.Object{7: page, n: cos.Dict{"Font": cos.Dict{"F1": cos.Ref{Num: 5}}, "Subtype": cos.Name("Text"),
+			"Rect": cos.Array{int64(0), int64(0), int64(0), int64(0)}}}
+	})
+	_, certified = signBytes(t, p, disguised, Options{Certify: true, MDP: MDPAnnotations})
+	data = mustRead(t, certified)
+	swapped := editObjects(t, data, func(f *cos.File) map[int]cos.Object {
+		page, _ := f.ResolveDict(cos.Ref{Num: 7})
+		res := page["Resources"].(cos.Ref)
+		n := f.MaxNum + 1
+		return map[int]cos.Object{
+			res.Num: cos.Dict{"Font": cos.Dict{"F1": cos.Ref{Num: n}}, "Subtype": cos.Name("Text"), "Rect": cos.Array{int64(0), int64(0), int64(0), int64(0)}},
+			n:       cos.Dict{"Type": cos.Name("Font"), "Subtype": cos.Name("Type1"), "BaseFont": cos.Name("Courier")},
+		}
+	})
+	if r := verifyBytes(t, p, swapped); r.Valid() || !r.ModifiedAfter {
+		t.Errorf("the page's font swapped through a disguised comment: valid %v, changes %v", r.Valid(), r.Changes)
+	}
+}
+
+// TestNoChangesKeepsArchiving: a certification that allows no change (P=1)
+// still lets validation data and a document time-stamp in (ISO 32000-2
+// §12.8.2.2.2): signed at B-LTA it stays valid, its time-stamp too; a
+// comment afterwards is not allowed.
+func TestNoChangesKeepsArchiving(t *testing.T) {
+	srv, key, chain, hc := caPKI(t)
+	s := &Signer{Key: key, Chain: chain, Opts: Options{Level: LevelLTA, TSA: srv.URL + "/tsa", HTTP: hc, Certify: true, MDP: MDPNoChanges}}
+	out := signWith(t, s, makePDF(1, false))
+	o := VerifyOptions{Trust: []Anchor{{Cert: srv.Root, Source: SourcePolicy, Name: "root"}}}
+	rep, err := Verify(context.Background(), out, o)
+	if err != nil || len(rep.Signatures) != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	for _, r := range rep.Signatures {
+		if !r.Valid() {
+			t.Errorf("%s %s: %s %s %v", r.Kind, r.Field, r.Indication, r.SubIndication, r.Changes)
+		}
+	}
+	if c := rep.Signatures[0].Changes; !slices.Contains(c, ChangeTimestamp) || !slices.Contains(c, ChangeValidationData) {
+		t.Errorf("the certification's later changes: %v", c)
+	}
+	if r := pdfsig(t, nssDB(t, srv.Root), out); !strings.Contains(r, "Signature is Valid") {
+		t.Errorf("pdfsig:\n%s", r)
+	}
+	path := writeTemp(t, textAnnotation(t, mustRead(t, out)))
+	rep, err = Verify(context.Background(), path, o)
+	if err != nil || rep.Signatures[0].Valid() || !slices.Contains(rep.Signatures[0].Changes, ChangeAnnotation) {
+		t.Errorf("a comment after a P=1 certification: %v %+v", err, rep.Signatures[0].Changes)
+	}
+}
+
+// TestLockThroughParent: a locked field inside a hierarchy cannot be
+// changed through its parent, whose value it inherits; a sibling the lock
+// does not name can.
+func TestLockThroughParent(t *testing.T) {
+	p := newPKI(t)
+	in := buildPDF("7 0 R", "8 0 R 9 0 R", "", "",
+		"<< /T (Acte) /FT /Tx /V (1er mars) /Kids [8 0 R 9 0 R] >>",
+		"<< /Type /Annot /Subtype /Widget /T (Date) /Parent 7 0 R /Rect [50 700 300 720] /P 3 0 R /F 4 >>",
+		"<< /Type /Annot /Subtype /Widget /T (Lieu) /FT /Tx /Parent 7 0 R /Rect [50 650 300 670] /P 3 0 R /F 4 >>")
+	_, signed := signBytes(t, p, in, Options{Lock: &FieldLock{Action: LockInclude, Fields: []string{"Acte.Date"}}})
+	data := mustRead(t, signed)
+	parent := editObjects(t, data, func(f *cos.File) map[int]cos.Object {
+		d, _ := f.ResolveDict(cos.Ref{Num: 7})
+		d = copyDict(d)
+		d["V"] = cos.String("2 avril")
+		return map[int]cos.Object{7: d}
+	})
+	if r := verifyBytes(t, p, parent); r.Valid() || !slices.Contains(r.Changes, ChangeLockedField+":Acte") {
+		t.Errorf("the parent's value changed: %v %v", r.Valid(), r.Changes)
+	}
+	sibling := editObjects(t, data, func(f *cos.File) map[int]cos.Object {
+		d, _ := f.ResolveDict(cos.Ref{Num: 9})
+		d = copyDict(d)
+		d["V"] = cos.String("Lyon")
+		return map[int]cos.Object{9: d}
+	})
+	if r := verifyBytes(t, p, sibling); !r.Valid() || !slices.Contains(r.Changes, ChangeFormField+":Acte.Lieu") {
+		t.Errorf("the sibling filled: %v %v", r.Valid(), r.Changes)
+	}
+}
