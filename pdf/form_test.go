@@ -705,3 +705,32 @@ func TestLockThroughParent(t *testing.T) {
 		t.Errorf("the sibling filled: %v %v", r.Valid(), r.Changes)
 	}
 }
+
+// TestAddFieldsObjectStreams: a document whose objects sit in object
+// streams, with a cross-reference stream, takes fields and then their
+// signatures; qpdf and pdfsig accept each step.
+func TestAddFieldsObjectStreams(t *testing.T) {
+	p := newPKI(t)
+	db := nssDB(t, p.root)
+	in := writeTemp(t, qpdfTransform(t, makePDF(2, true), "--object-streams=generate"))
+	prepared := filepath.Join(t.TempDir(), "prepared.pdf")
+	if err := AddFields(in, prepared, NewField{Name: "Un", Page: 1, Rect: [4]float64{40, 60, 200, 50}},
+		NewField{Name: "Deux", Page: 2, Rect: [4]float64{40, 60, 200, 50}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := qpdfCheck(t, prepared); code != 0 {
+		t.Fatalf("qpdf --check %d\n%s", code, msg)
+	}
+	first := signInto(t, p, prepared, Options{Certify: true, Appearance: &Appearance{Field: "Un"}})
+	second := signInto(t, p, first, Options{Lock: &FieldLock{Action: LockAll}, Appearance: &Appearance{Field: "Deux"}})
+	if code, msg := qpdfCheck(t, second); code != 0 {
+		t.Fatalf("qpdf --check %d\n%s", code, msg)
+	}
+	if r := pdfsig(t, db, second); strings.Count(r, "Signature is Valid") != 2 {
+		t.Fatalf("pdfsig:\n%s", r)
+	}
+	rep := verifyReport(t, p, mustRead(t, second))
+	if len(rep.Signatures) != 2 || !rep.Signatures[0].Valid() || !rep.Signatures[1].Valid() {
+		t.Fatalf("%+v", rep.Signatures)
+	}
+}
