@@ -394,6 +394,17 @@ func TestFieldMDP(t *testing.T) {
 		if len(rep.Signatures) != 2 || !rep.Signatures[0].Valid() || !rep.Signatures[1].Valid() {
 			t.Fatalf("%+v", rep.Signatures)
 		}
+		// A field prepared after the lock is not under it: it can be
+		// signed by name, as the verifier accepts.
+		prepared := filepath.Join(t.TempDir(), "prepared.pdf")
+		if err := AddFields(signed, prepared, NewField{Name: "Temoin", Page: 1, Rect: [4]float64{40, 200, 200, 50}}); err != nil {
+			t.Fatal(err)
+		}
+		third := signInto(t, p, prepared, Options{Appearance: &Appearance{Field: "Temoin"}})
+		rep = verifyReport(t, p, mustRead(t, third))
+		if len(rep.Signatures) != 2 || !rep.Signatures[0].Valid() || !rep.Signatures[1].Valid() {
+			t.Fatalf("a field prepared after the lock: %+v", rep.Signatures)
+		}
 	})
 }
 

@@ -253,7 +253,7 @@ func (d *document) lockedBy(name string) string {
 		if sig == nil || !isSignatureDict(sig) {
 			continue
 		}
-		if locksOf(d.f, sig, ff.dict).covers(name) {
+		if locksOf(d.f, sig, ff.dict).covers(name) && fieldExistedWhenSigned(d.f, sig, name) {
 			return ff.name
 		}
 	}
@@ -296,4 +296,30 @@ func (d *document) addReferences(u *update, sig cos.Dict, sigRef cos.Ref, o Opti
 	if len(refs) > 0 {
 		sig["Reference"] = refs
 	}
+}
+
+// fieldExistedWhenSigned reports whether the field named name was in the
+// form the signature sig signed: a lock covers the fields there were then
+// (the verifier judges so; a field added afterwards may still be signed).
+func fieldExistedWhenSigned(f *cos.File, sig cos.Dict, name string) bool {
+	arr, _ := sig["ByteRange"].(cos.Array)
+	if len(arr) != 4 {
+		return true
+	}
+	a, _ := cos.Int(arr[2])
+	b, _ := cos.Int(arr[3])
+	old, err := f.Revision(a + b)
+	if err != nil {
+		return true
+	}
+	doc, err := readDocument(old)
+	if err != nil {
+		return true
+	}
+	for _, ff := range readForm(old, doc.catalog).fields {
+		if ff.name == name || strings.HasPrefix(ff.name, name+".") {
+			return true
+		}
+	}
+	return false
 }

@@ -59,6 +59,12 @@ func (f *File) OpenRevision(r io.ReaderAt, size int64) (*File, error) {
 	return Open(r, size)
 }
 
+// Revision opens the first size bytes of the file f reads (an earlier
+// revision), as OpenRevision does.
+func (f *File) Revision(size int64) (*File, error) {
+	return f.OpenRevision(io.NewSectionReader(f.r, 0, size), size)
+}
+
 // ErrUnsupportedEncryption is returned for a security handler other than
 // the standard one, or a revision of it not implemented.
 var ErrUnsupportedEncryption = errors.New("cos: unsupported encryption")
