@@ -5,12 +5,15 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/rc4" //nolint:staticcheck // PDF's standard security handler, revisions 2-4
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // ErrPassword is returned when the password given does not open an
@@ -84,6 +87,29 @@ type crypt struct {
 	rev             int
 	strings, stream cryptMethod
 	encryptMetadata bool
+	perms           Permissions
+}
+
+// Permissions is what an encrypted document allows (its /P, ISO 32000-2
+// §7.6.4.2 table 22), and whether it was opened with the owner password,
+// which lifts every restriction.
+type Permissions struct {
+	P        uint32 // bit n of table 22 is 1<<(n-1)
+	Revision int    // of the standard security handler
+	Owner    bool
+}
+
+// Allows reports whether bit n of table 22 (numbered from 1, as the table
+// does) grants its permission, or the owner password opened the document.
+func (p Permissions) Allows(bit int) bool { return p.Owner || p.P&(1<<(bit-1)) != 0 }
+
+// Permissions says what the password that opened f allows; ok is false
+// for a document that is not encrypted.
+func (f *File) Permissions() (p Permissions, ok bool) {
+	if f.crypt == nil {
+		return Permissions{}, false
+	}
+	return f.crypt.perms, true
 }
 
 func str(o Object) []byte {
@@ -116,7 +142,8 @@ func newCrypt(enc Dict, id0, password []byte) (*crypt, error) {
 			if name == Name("Identity") || name == nil {
 				return methodNone
 			}
-			d, _ := cf[name.(Name)].(Dict)
+			n, _ := name.(Name)
+			d, _ := cf[n].(Dict)
 			switch d["CFM"] {
 			case Name("V2"):
 				return methodRC4
@@ -131,6 +158,8 @@ func newCrypt(enc Dict, id0, password []byte) (*crypt, error) {
 	default:
 		return nil, fmt.Errorf("%w: /V %d", ErrUnsupportedEncryption, v)
 	}
+	p, _ := Int(enc["P"])
+	c.perms = Permissions{P: uint32(p), Revision: int(r)}
 	o, u := str(enc["O"]), str(enc["U"])
 	switch r {
 	case 2, 3, 4:
@@ -148,30 +177,133 @@ func newCrypt(enc Dict, id0, password []byte) (*crypt, error) {
 		if length < 40 || length > 128 || length%8 != 0 {
 			return nil, fmt.Errorf("%w: key length %d", ErrUnsupportedEncryption, length)
 		}
-		p, _ := Int(enc["P"])
-		c.key = legacyKey(password, o[:32], uint32(p), id0, int(r), int(length/8), c.encryptMetadata)
-		if !c.legacyUserOK(u, id0) {
-			return nil, ErrPassword
+		n := int(length / 8)
+		if !c.legacyOpen(password, o[:32], u, id0, uint32(p), n) {
+			// Passwords of these revisions are PDFDocEncoding (§7.6.4.3.1),
+			// as Acrobat and qpdf write them: what was typed is UTF-8.
+			latin, ok := pdfDocEncoding(password)
+			if !ok || !c.legacyOpen(latin, o[:32], u, id0, uint32(p), n) {
+				return nil, ErrPassword
+			}
 		}
 	case 5, 6:
-		ue := str(enc["UE"])
+		ue, oe := str(enc["UE"]), str(enc["OE"])
 		if len(u) < 48 || len(ue) < 32 {
 			return nil, fmt.Errorf("%w: bad /U or /UE", ErrSyntax)
 		}
 		if len(password) > 127 {
 			password = password[:127]
 		}
-		if !bytes.Equal(hash2B(password, u[32:40], nil, int(r)), u[:32]) {
+		var ik, wrapped []byte
+		switch {
+		case len(o) >= 48 && len(oe) >= 32 && bytes.Equal(hash2B(password, o[32:40], u[:48], int(r)), o[:32]):
+			// The owner password (Algorithm 2.A, steps b and c).
+			c.perms.Owner = true
+			ik, wrapped = hash2B(password, o[40:48], u[:48], int(r)), oe[:32]
+		case bytes.Equal(hash2B(password, u[32:40], nil, int(r)), u[:32]):
+			ik, wrapped = hash2B(password, u[40:48], nil, int(r)), ue[:32]
+		default:
 			return nil, ErrPassword
 		}
-		ik := hash2B(password, u[40:48], nil, int(r))
 		block, _ := aes.NewCipher(ik)
 		c.key = make([]byte, 32)
-		cipher.NewCBCDecrypter(block, make([]byte, 16)).CryptBlocks(c.key, ue[:32])
+		cipher.NewCBCDecrypter(block, make([]byte, 16)).CryptBlocks(c.key, wrapped)
+		c.checkPerms(str(enc["Perms"]))
 	default:
 		return nil, fmt.Errorf("%w: revision %d", ErrUnsupportedEncryption, r)
 	}
 	return c, nil
+}
+
+// checkPerms is Algorithm 13: for revisions 5 and 6, /P is not part of the
+// key, so /Perms holds a copy of it encrypted with the key. Permissions
+// that do not match it were changed by someone without the key: none is
+// granted then (the owner password still opens with all of them).
+func (c *crypt) checkPerms(perms []byte) {
+	if len(perms) >= 16 {
+		block, _ := aes.NewCipher(c.key)
+		plain := make([]byte, 16)
+		block.Decrypt(plain, perms[:16])
+		if string(plain[9:12]) == "adb" && binary.LittleEndian.Uint32(plain) == c.perms.P {
+			return
+		}
+	}
+	c.perms.P = 0
+}
+
+// legacyOpen sets the key from password, the owner password first
+// (Algorithm 7: it opens with every permission, also where it is the user
+// password too), then the user password (Algorithm 6).
+func (c *crypt) legacyOpen(password, o, u, id0 []byte, p uint32, n int) bool {
+	user := legacyUserPassword(password, o, c.rev, n)
+	c.key = legacyKey(user, o, p, id0, c.rev, n, c.encryptMetadata)
+	if c.legacyUserOK(u, id0) {
+		c.perms.Owner = true
+		return true
+	}
+	c.key = legacyKey(password, o, p, id0, c.rev, n, c.encryptMetadata)
+	return c.legacyUserOK(u, id0)
+}
+
+// pdfDocEncoding is the UTF-8 text s in PDFDocEncoding (ISO 32000-2
+// annex D.2); ok is false when s is plain ASCII (the same bytes) or holds
+// a character the encoding lacks.
+func pdfDocEncoding(s []byte) (out []byte, ok bool) {
+	if !utf8.Valid(s) {
+		return nil, false
+	}
+	for _, r := range string(s) {
+		switch b, found := pdfDocSpecial[r]; {
+		case r < 0x80:
+			out = append(out, byte(r))
+		case found:
+			out = append(out, b)
+			ok = true
+		case r >= 0xA1 && r <= 0xFF && r != 0xAD:
+			out = append(out, byte(r))
+			ok = true
+		default:
+			return nil, false
+		}
+	}
+	return out, ok
+}
+
+// pdfDocSpecial is where PDFDocEncoding differs from Latin-1 above 0x7F.
+var pdfDocSpecial = map[rune]byte{
+	'•': 0x80, '†': 0x81, '‡': 0x82, '…': 0x83, '—': 0x84, '–': 0x85, 'ƒ': 0x86, '⁄': 0x87,
+	'‹': 0x88, '›': 0x89, '−': 0x8A, '‰': 0x8B, '„': 0x8C, '“': 0x8D, '”': 0x8E, '‘': 0x8F,
+	'’': 0x90, '‚': 0x91, '™': 0x92, 'ﬁ': 0x93, 'ﬂ': 0x94, 'Ł': 0x95, 'Œ': 0x96, 'Š': 0x97,
+	'Ÿ': 0x98, 'Ž': 0x99, 'ı': 0x9A, 'ł': 0x9B, 'œ': 0x9C, 'š': 0x9D, 'ž': 0x9E, '€': 0xA0,
+}
+
+// legacyUserPassword is Algorithm 7, steps a and b: the (padded) user
+// password, as the owner password given decrypts it from /O.
+func legacyUserPassword(owner, o []byte, rev, n int) []byte {
+	sum := md5.Sum(append(append([]byte{}, owner...), padding...)[:32])
+	key := sum[:]
+	if rev >= 3 {
+		for range 50 {
+			s := md5.Sum(key)
+			key = s[:]
+		}
+	}
+	key = key[:n]
+	user := append([]byte{}, o...)
+	if rev == 2 {
+		rc, _ := rc4.NewCipher(key)
+		rc.XORKeyStream(user, user)
+		return user
+	}
+	k := make([]byte, n)
+	for i := 19; i >= 0; i-- {
+		for j := range k {
+			k[j] = key[j] ^ byte(i)
+		}
+		rc, _ := rc4.NewCipher(k)
+		rc.XORKeyStream(user, user)
+	}
+	return user
 }
 
 // legacyKey is Algorithm 2 (ISO 32000-2 §7.6.4.3.2).
@@ -228,7 +360,7 @@ func hash2B(password, salt, udata []byte, rev int) []byte {
 	if rev == 5 {
 		return k
 	}
-	for round := 0; ; round++ {
+	for rounds := 1; ; rounds++ {
 		var k1 []byte
 		for range 64 {
 			k1 = append(append(append(k1, password...), k...), udata...)
@@ -251,31 +383,37 @@ func hash2B(password, salt, udata []byte, rev int) []byte {
 			s := sha512.Sum512(e)
 			k = s[:]
 		}
-		if round >= 63 && int(e[len(e)-1]) <= round-32 {
+		// Steps e and f: 64 rounds at least, then until the last byte of
+		// E is at most the number of rounds done less 32 (as qpdf and
+		// pdf.js count them).
+		if rounds >= 64 && int(e[len(e)-1]) <= rounds-32 {
 			break
 		}
 	}
 	return k[:32]
 }
 
+// objectKey is the key of object ref's strings and streams (Algorithm 1;
+// AES-256 uses the file key itself).
+func (c *crypt) objectKey(ref Ref, m cryptMethod) []byte {
+	if m != methodRC4 && m != methodAES128 {
+		return c.key
+	}
+	h := md5.New()
+	h.Write(c.key)
+	h.Write([]byte{byte(ref.Num), byte(ref.Num >> 8), byte(ref.Num >> 16), byte(ref.Gen), byte(ref.Gen >> 8)})
+	if m == methodAES128 {
+		h.Write([]byte("sAlT"))
+	}
+	return h.Sum(nil)[:min(len(c.key)+5, 16)]
+}
+
 // decrypt decrypts data of object ref with method m.
 func (c *crypt) decrypt(ref Ref, data []byte, m cryptMethod) []byte {
-	key := c.key
-	if m == methodRC4 || m == methodAES128 {
-		h := md5.New()
-		h.Write(c.key)
-		h.Write([]byte{byte(ref.Num), byte(ref.Num >> 8), byte(ref.Num >> 16), byte(ref.Gen), byte(ref.Gen >> 8)})
-		if m == methodAES128 {
-			h.Write([]byte("sAlT"))
-		}
-		key = h.Sum(nil)[:min(len(c.key)+5, 16)]
-	}
+	key := c.objectKey(ref, m)
 	switch m {
 	case methodRC4:
-		out := make([]byte, len(data))
-		rc, _ := rc4.NewCipher(key)
-		rc.XORKeyStream(out, data)
-		return out
+		return rc4XOR(key, data)
 	case methodAES128, methodAES256:
 		if len(data) < 32 || len(data)%16 != 0 {
 			return data[:0]
@@ -291,10 +429,71 @@ func (c *crypt) decrypt(ref Ref, data []byte, m cryptMethod) []byte {
 	return data
 }
 
+// rc4XOR is data through RC4 with key, which encrypts and decrypts alike.
+func rc4XOR(key, data []byte) []byte {
+	out := make([]byte, len(data))
+	rc, _ := rc4.NewCipher(key)
+	rc.XORKeyStream(out, data)
+	return out
+}
+
+// encrypt encrypts data of object ref with method m: AES with a random
+// initialisation vector before the data, and the padding of RFC 8018
+// §6.1.1 (ISO 32000-2 §7.6.3).
+func (c *crypt) encrypt(ref Ref, data []byte, m cryptMethod) []byte {
+	key := c.objectKey(ref, m)
+	switch m {
+	case methodRC4:
+		return rc4XOR(key, data)
+	case methodAES128, methodAES256:
+		n := 16 - len(data)%16
+		out := make([]byte, 16+len(data)+n)
+		rand.Read(out[:16])
+		copy(out[16:], data)
+		for i := 16 + len(data); i < len(out); i++ {
+			out[i] = byte(n)
+		}
+		block, _ := aes.NewCipher(key)
+		cipher.NewCBCEncrypter(block, out[:16]).CryptBlocks(out[16:], out[16:])
+		return out
+	}
+	return append([]byte{}, data...)
+}
+
 // decryptObject decrypts the strings of object ref, and marks its stream
-// for decryption. A signature dictionary's /Contents stays as it is: the
-// standard does not encrypt it, so that the signature covers plain bytes.
+// for decryption.
 func (c *crypt) decryptObject(o Object, ref Ref) Object {
+	return c.mapStrings(o, func(b []byte) []byte { return c.decrypt(ref, b, c.strings) }, func(s *Stream) *Stream {
+		if c.streamEncrypted(s.Dict) {
+			s.decrypt = func(b []byte) []byte { return c.decrypt(ref, b, c.stream) }
+		}
+		return s
+	})
+}
+
+// Encrypt returns o as it is to be written as object ref of f, encrypted as
+// f is (ISO 32000-2 §7.6.2): its strings, and the data (Raw) of a stream,
+// except what the standard leaves in clear (see OpenDecrypted). o itself
+// is not changed; a Raw value (a placeholder) is written as it is. For a
+// document that is not encrypted, o comes back as it is.
+func (f *File) Encrypt(o Object, ref Ref) Object {
+	c := f.crypt
+	if c == nil || (ref.Num == f.encryptRef.Num && f.encryptRef.Num != 0) {
+		return o
+	}
+	return c.mapStrings(o, func(b []byte) []byte { return c.encrypt(ref, b, c.strings) }, func(s *Stream) *Stream {
+		if c.streamEncrypted(s.Dict) && s.Raw != nil {
+			s.Raw = c.encrypt(ref, s.Raw, c.stream)
+		}
+		return s
+	})
+}
+
+// mapStrings returns a copy of o with every string passed through code,
+// except a signature dictionary's /Contents: the standard does not encrypt
+// it, so that the signature covers plain bytes. A stream's copy (its
+// dictionary mapped) is handed to stream.
+func (c *crypt) mapStrings(o Object, code func([]byte) []byte, stream func(*Stream) *Stream) Object {
 	var walk func(o Object, depth int) Object
 	walk = func(o Object, depth int) Object {
 		if depth > 64 {
@@ -302,9 +501,9 @@ func (c *crypt) decryptObject(o Object, ref Ref) Object {
 		}
 		switch v := o.(type) {
 		case String:
-			return String(c.decrypt(ref, v, c.strings))
+			return String(code(v))
 		case HexString:
-			return HexString(c.decrypt(ref, v, c.strings))
+			return HexString(code(v))
 		case Array:
 			out := make(Array, len(v))
 			for i, x := range v {
@@ -323,15 +522,18 @@ func (c *crypt) decryptObject(o Object, ref Ref) Object {
 			}
 			return out
 		case *Stream:
-			s := &Stream{Dict: walk(v.Dict, depth+1).(Dict), Offset: v.Offset, Raw: v.Raw}
-			if v.Dict["Type"] != Name("XRef") && (c.encryptMetadata || v.Dict["Type"] != Name("Metadata")) && !identityFilter(v.Dict) {
-				s.decrypt = func(b []byte) []byte { return c.decrypt(ref, b, c.stream) }
-			}
-			return s
+			return stream(&Stream{Dict: walk(v.Dict, depth+1).(Dict), Offset: v.Offset, Raw: v.Raw})
 		}
 		return o
 	}
 	return walk(o, 0)
+}
+
+// streamEncrypted reports whether a stream's data is encrypted: not a
+// cross-reference stream, nor metadata the document leaves in clear
+// (/EncryptMetadata false), nor one whose Crypt filter opts out.
+func (c *crypt) streamEncrypted(d Dict) bool {
+	return d["Type"] != Name("XRef") && (c.encryptMetadata || d["Type"] != Name("Metadata")) && !identityFilter(d)
 }
 
 // identityFilter reports a stream that opts out of encryption with the
