@@ -356,7 +356,7 @@ func (s *signScreen) sign() {
 	var damaged []string
 	u.task(nil, func(context.Context) error {
 		for _, p := range paths {
-			if d, _ := pdf.Inspect(p); d != nil {
+			if d, _ := pdf.Inspect(p, pdf.Options{}); d != nil {
 				damaged = append(damaged, u.T("app.sign.repair_file", "File", filepath.Base(p), "What", explain.Damage(u.p, *d)))
 			}
 		}

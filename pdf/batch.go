@@ -7,8 +7,12 @@ import (
 	"time"
 )
 
-// Job is one file of a batch: In is signed into Out.
-type Job struct{ In, Out string }
+// Job is one file of a batch: In is signed into Out. Password, when not
+// nil, replaces Options.Password for this file.
+type Job struct {
+	In, Out  string
+	Password []byte
+}
 
 // JobResult is how one file of a batch went: Result when it was signed,
 // Err otherwise (the context's error for a file a cancelled batch did not
@@ -82,6 +86,10 @@ func (s *Signer) signJob(ctx context.Context, job Job, i int, p Progress) JobRes
 		ctx, cancel = context.WithTimeout(ctx, p.FileTimeout)
 		defer cancel()
 	}
-	res, err := s.SignFile(ctx, job.In, job.Out)
+	password := s.Opts.Password
+	if job.Password != nil {
+		password = job.Password
+	}
+	res, err := s.signFile(ctx, job.In, job.Out, password)
 	return JobResult{Result: res, Err: err}
 }

@@ -25,6 +25,9 @@ type document struct {
 	emptySigs  map[string]*formField // empty signature fields by full name
 	names      map[string]bool       // field names in use, full and top-level
 	docMDP     int64                 // P of an existing certification, 0 if none
+	// wrongPassword: the password given did not open the (encrypted)
+	// document; the empty one did.
+	wrongPassword bool
 }
 
 func copyDict(d cos.Dict) cos.Dict {
@@ -35,16 +38,19 @@ func copyDict(d cos.Dict) cos.Dict {
 	return c
 }
 
-// openDocument reads the document in src (named name in errors). A file
-// whose structure is damaged (see Damage) is read only with repair, and
-// its damage returned; without, the error is a *DamagedError.
-func openDocument(src io.ReaderAt, size int64, name string, repair bool) (*cos.File, *document, *Damage, error) {
-	f, err := cos.Open(src, size)
+// openDocument reads the document in src (named name in errors), an
+// encrypted one with password (see openFile). A file whose structure is
+// damaged (see Damage) is read only with repair, and its damage returned;
+// without, the error is a *DamagedError.
+func openDocument(src io.ReaderAt, size int64, name string, repair bool, password []byte) (*cos.File, *document, *Damage, error) {
+	f, wrongPassword, err := openFile(src, size, password)
 	switch {
 	case errors.Is(err, cos.ErrNotPDF):
 		return nil, nil, nil, fmt.Errorf("%w: %s", ErrNotPDF, name)
-	case errors.Is(err, cos.ErrEncrypted):
-		return nil, nil, nil, fmt.Errorf("%w: %s", ErrEncrypted, name)
+	case errors.Is(err, ErrPassword), errors.Is(err, ErrWrongPassword):
+		return nil, nil, nil, fmt.Errorf("%w: %s", err, name)
+	case errors.Is(err, cos.ErrUnsupportedEncryption):
+		return nil, nil, nil, fmt.Errorf("%w: %s: %v", ErrEncrypted, name, err)
 	case err != nil:
 		return nil, nil, nil, pastRepair(src, size, name, err)
 	}
@@ -54,6 +60,7 @@ func openDocument(src io.ReaderAt, size int64, name string, repair bool) (*cos.F
 	if err != nil {
 		return nil, nil, nil, pastRepair(src, size, name, err)
 	}
+	doc.wrongPassword = wrongPassword
 	var damage *Damage
 	if f.Rebuilt || f.MissingEOF {
 		if _, _, err := doc.page(1); err != nil {
@@ -81,7 +88,7 @@ type PageGeometry struct {
 // visible signature on it.
 func Page(path string, n int) (g PageGeometry, err error) {
 	// A preview: a damaged file shows what signing it with repair would.
-	err = lookAt(path, func(doc *document, _ *Damage) error {
+	err = lookAt(path, nil, func(doc *document, _ *Damage) error {
 		g.Pages = doc.pageCount()
 		_, page, err := doc.page(n)
 		if err != nil {
@@ -93,9 +100,9 @@ func Page(path string, n int) (g PageGeometry, err error) {
 	return g, err
 }
 
-// lookAt reads the PDF at path, a damaged one as with repair, and hands it
-// to fn while the file is open.
-func lookAt(path string, fn func(*document, *Damage) error) error {
+// lookAt reads the PDF at path, a damaged one as with repair, an
+// encrypted one with password, and hands it to fn while the file is open.
+func lookAt(path string, password []byte, fn func(*document, *Damage) error) error {
 	src, err := os.Open(path)
 	if err != nil {
 		return err
@@ -105,7 +112,7 @@ func lookAt(path string, fn func(*document, *Damage) error) error {
 	if err != nil {
 		return err
 	}
-	_, doc, damage, err := openDocument(src, fi.Size(), path, true)
+	_, doc, damage, err := openDocument(src, fi.Size(), path, true, password)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,8 @@ func (s *Signer) appendDSS(first *update, doc *document, prevXref, base int64, c
 	s.mu.Lock()
 	d := s.dss
 	s.mu.Unlock()
-	u := &update{next: first.next, objs: map[int]cos.Object{}, gens: first.gens, trailer: first.trailer, prev: prevXref, stream: first.stream}
+	u := first.following(prevXref)
+	u.gens = first.gens
 	streams := func(items [][]byte) cos.Array {
 		var a cos.Array
 		for _, it := range items {

@@ -38,6 +38,8 @@ type Extender struct {
 	TSA   string       // the time-stamping authority, for B-LTA
 	HTTP  *http.Client // for OCSP, CRLs, missing issuers and the TSA: the policy's client
 	Now   func() time.Time
+	// Password opens encrypted documents, as Options.Password does.
+	Password []byte
 }
 
 // ExtendResult says what extending a document did.
@@ -135,9 +137,14 @@ func (e *Extender) now() time.Time {
 }
 
 func (e *Extender) extend(ctx context.Context, src io.ReaderAt, size int64, out io.Writer, res *ExtendResult) error {
-	f, doc, _, err := openDocument(src, size, res.Input, false)
+	f, doc, _, err := openDocument(src, size, res.Input, false, e.Password)
 	if err != nil {
 		return err
+	}
+	// The validation data serves signatures already there; a document
+	// time-stamp is a field of its own.
+	if err := doc.allow(e.Level == LevelLTA, false); err != nil {
+		return fmt.Errorf("%w: %s", err, res.Input)
 	}
 	sigs := collectSignatures(f, doc.catalog)
 	if len(sigs) == 0 {
@@ -482,7 +489,7 @@ func (e *Extender) appendDocTimestamp(ctx context.Context, prev *update, doc *do
 		return time.Time{}, err
 	}
 	placeholder := len(sample) + 512
-	u := &update{next: prev.next, objs: map[int]cos.Object{}, gens: map[int]int{}, trailer: prev.trailer, prev: prevXref, stream: prev.stream}
+	u := prev.following(prevXref)
 	sig := cos.Dict{
 		"Type":      cos.Name("DocTimeStamp"),
 		"Filter":    cos.Name("Adobe.PPKLite"),

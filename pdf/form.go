@@ -51,7 +51,7 @@ type Widget struct {
 // Fields lists the signature fields of the PDF at path, in the form's
 // order, wherever they sit in its hierarchy.
 func Fields(path string) (out []Field, err error) {
-	err = lookAt(path, func(doc *document, _ *Damage) error {
+	err = lookAt(path, nil, func(doc *document, _ *Damage) error {
 		pages := widgetPages(doc.f, doc.catalog)
 		certifier, level := certification(doc.f, doc.catalog)
 		for _, ff := range doc.form.signatureFields() {
@@ -167,12 +167,17 @@ var (
 // name and renamed when complete; it must not exist, and must not be in.
 func AddFields(in, out string, fields ...NewField) error {
 	return writeAtomically(in, out, func(src *os.File, size int64, w io.Writer) error {
-		f, doc, _, err := openDocument(src, size, in, false)
+		f, doc, _, err := openDocument(src, size, in, false, nil)
 		if err != nil {
 			return err
 		}
 		if doc.docMDP == MDPNoChanges {
 			return ErrCertified
+		}
+		// An encrypted document (opened by the empty password) gets its
+		// fields encrypted, if its permissions allow new ones.
+		if err := doc.allow(true, false); err != nil {
+			return fmt.Errorf("%w: %s", err, in)
 		}
 		u := newUpdate(f)
 		if err := doc.addEmptyFields(u, fields); err != nil {

@@ -72,14 +72,16 @@ func (e *DamagedError) Error() string {
 
 func (e *DamagedError) Unwrap() error { return ErrNeedsRepair }
 
-// Inspect reads the PDF at path as signing would, and returns its damage:
-// nil for a sound file; for a damaged one, what signing it with
-// Options.Repair would rebuild. A file that cannot be read at all (not a
-// PDF, encrypted, damaged past repairing) returns the error signing would.
-func Inspect(path string) (damage *Damage, err error) {
-	err = lookAt(path, func(_ *document, d *Damage) error {
+// Inspect reads the PDF at path as signing it with o would, and returns
+// its damage: nil for a sound file; for a damaged one, what signing it
+// with Options.Repair would rebuild. A file that cannot be read at all
+// (not a PDF, damaged past repairing), or not signed as o says (an
+// encrypted one that o.Password does not open, or whose permissions
+// forbid that signature), returns the error signing would.
+func Inspect(path string, o Options) (damage *Damage, err error) {
+	err = lookAt(path, o.Password, func(doc *document, d *Damage) error {
 		damage = d
-		return nil
+		return doc.maySign(o)
 	})
 	return damage, err
 }

@@ -51,7 +51,7 @@ func TestDamagedRefusedUnlessRepaired(t *testing.T) {
 			if _, text := qpdfCheck(t, in); strings.Contains(text, "file is damaged") != tc.qpdfDamaged {
 				t.Fatalf("qpdf --check of the input:\n%s", text)
 			}
-			if d, err := Inspect(in); err != nil || d == nil || !sameDamage(*d, tc.want) {
+			if d, err := Inspect(in, Options{}); err != nil || d == nil || !sameDamage(*d, tc.want) {
 				t.Fatalf("Inspect: %+v, %v", d, err)
 			}
 

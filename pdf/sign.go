@@ -83,6 +83,12 @@ type Options struct {
 	// after rebuilding it; Result.Repaired says what was rebuilt. Without
 	// it such a file is refused.
 	Repair bool
+	// Password opens encrypted documents (see protected.go): the user
+	// password, or the owner password where the document's permissions
+	// forbid the signature (ErrPermission). A document it does not open is
+	// opened with the empty password, if that one does. Job.Password
+	// replaces it for one file of a batch.
+	Password []byte
 }
 
 // Result tells what a signature became.
@@ -134,6 +140,10 @@ func OutputName(in string) string {
 // SignFile signs in and writes out. out is written under a temporary name
 // and renamed only when complete; it must not exist, and must not be in.
 func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) {
+	return s.signFile(ctx, in, out, s.Opts.Password)
+}
+
+func (s *Signer) signFile(ctx context.Context, in, out string, password []byte) (*Result, error) {
 	if len(s.Chain) == 0 {
 		return nil, errChain
 	}
@@ -155,12 +165,20 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 		}
 		return nil, fmt.Errorf("%w: %s", ErrOutputExists, out)
 	}
-	f, doc, damage, err := openDocument(src, fi.Size(), in, s.Opts.Repair)
+	// Read as with repair: a document that may not be signed says so
+	// before its damage does.
+	f, doc, damage, err := openDocument(src, fi.Size(), in, true, password)
 	if err != nil {
 		return nil, err
 	}
+	if err := doc.maySign(s.Opts); err != nil {
+		return nil, fmt.Errorf("%w: %s", err, in)
+	}
+	if damage != nil && !s.Opts.Repair {
+		return nil, &DamagedError{File: in, Damage: *damage}
+	}
 	if s.Opts.Level == LevelLTA {
-		return s.signLTA(ctx, f, doc, src, fi.Size(), in, out, damage)
+		return s.signLTA(ctx, f, doc, src, fi.Size(), in, out, damage, password)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
 	if err != nil {
@@ -196,7 +214,7 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*Result, error) 
 
 // signLTA signs as B-LT into a temporary file beside out, then adds the
 // document time-stamp over its validation data (Extender) into out.
-func (s *Signer) signLTA(ctx context.Context, f *cos.File, doc *document, src io.ReaderAt, size int64, in, out string, damage *Damage) (*Result, error) {
+func (s *Signer) signLTA(ctx context.Context, f *cos.File, doc *document, src io.ReaderAt, size int64, in, out string, damage *Damage, password []byte) (*Result, error) {
 	lt, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.lt")
 	if err != nil {
 		return nil, err
@@ -212,7 +230,7 @@ func (s *Signer) signLTA(ctx context.Context, f *cos.File, doc *document, src io
 	if err != nil {
 		return nil, err
 	}
-	e := &Extender{Level: LevelLTA, TSA: s.Opts.TSA, HTTP: s.Opts.HTTP, Now: s.Opts.Now}
+	e := &Extender{Level: LevelLTA, TSA: s.Opts.TSA, HTTP: s.Opts.HTTP, Now: s.Opts.Now, Password: password}
 	ext, err := e.ExtendFile(ctx, lt.Name(), out)
 	if err != nil {
 		return nil, err

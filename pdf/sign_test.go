@@ -186,7 +186,8 @@ func TestBadInputs(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"encrypted", qpdfTransform(t, good, "--encrypt", "user", "owner", "256", "--"), ErrEncrypted},
+		{"encrypted", qpdfTransform(t, good, "--encrypt", "user", "owner", "256", "--"), ErrPassword},
+		{"another security handler", bytes.Replace(qpdfTransform(t, good, "--encrypt", "", "owner", "256", "--"), []byte("/Filter /Standard"), []byte("/Filter /Unknown1"), 1), ErrEncrypted},
 		{"not a pdf", []byte("PK\x03\x04 a zip file, not a PDF"), ErrNotPDF},
 		{"truncated", good[:len(good)/3], ErrDamaged},
 		{"empty", nil, ErrNotPDF},

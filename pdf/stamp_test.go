@@ -98,13 +98,7 @@ func TestVisibleSignature(t *testing.T) {
 
 func TestVisibleInExistingField(t *testing.T) {
 	p := newPKI(t)
-	// A document with an empty signature field "Notaire" on page 1.
-	base := string(makePDF(1, false))
-	field := "<< /FT /Sig /T (Notaire) /Type /Annot /Subtype /Widget /Rect [300 50 520 120] /P 7 0 R /F 4 >>"
-	base = strings.Replace(base, "<< /FT /Tx /T (Client) /V (Dupont SA) /Rect [50 700 300 720] /Type /Annot /Subtype /Widget /P 7 0 R /F 4 >>", field, 1)
-	base = strings.Replace(base, "/Type /Catalog /Pages 2 0 R", "/Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] >>", 1)
-	base = strings.Replace(base, "/Resources << /Font << /F1 5 0 R >> >> >>", "/Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R] >>", 1)
-	in := fixXref(t, []byte(base))
+	in := withEmptyField(t)
 	_, out := signBytes(t, p, in, Options{Appearance: &Appearance{Field: "Notaire"}})
 	rep, err := Verify(context.Background(), out, VerifyOptions{Anchors: anchorsOf(p.root.Raw)})
 	if err != nil || len(rep.Signatures) != 1 || rep.Signatures[0].Field != "Notaire" || !rep.Signatures[0].Valid() {
@@ -116,6 +110,17 @@ func TestVisibleInExistingField(t *testing.T) {
 	if _, err := (&Signer{Key: p.key, Chain: p.chain(), Opts: Options{Appearance: &Appearance{Field: "Nobody"}}}).SignFile(context.Background(), out, out+".2.pdf"); !errorsIs(err, ErrUnknownField) {
 		t.Fatalf("unknown field: %v", err)
 	}
+}
+
+// withEmptyField is a one-page document with an empty signature field
+// "Notaire" on its page.
+func withEmptyField(t *testing.T) []byte {
+	base := string(makePDF(1, false))
+	field := "<< /FT /Sig /T (Notaire) /Type /Annot /Subtype /Widget /Rect [300 50 520 120] /P 7 0 R /F 4 >>"
+	base = strings.Replace(base, "<< /FT /Tx /T (Client) /V (Dupont SA) /Rect [50 700 300 720] /Type /Annot /Subtype /Widget /P 7 0 R /F 4 >>", field, 1)
+	base = strings.Replace(base, "/Type /Catalog /Pages 2 0 R", "/Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] >>", 1)
+	base = strings.Replace(base, "/Resources << /Font << /F1 5 0 R >> >> >>", "/Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R] >>", 1)
+	return fixXref(t, []byte(base))
 }
 
 // fixXref rewrites the offsets of a hand-edited classic file through qpdf.

@@ -22,14 +22,20 @@ type update struct {
 	// full lists every object of a file whose cross-reference was rebuilt,
 	// so the update can carry a complete section instead of /Prev.
 	full map[int]cos.Entry
+	// encrypt, for an encrypted document, encrypts each object with the
+	// document's key as it is written (cos.File.Encrypt).
+	encrypt func(cos.Object, cos.Ref) cos.Object
 }
 
 func newUpdate(f *cos.File) *update {
 	u := &update{next: f.MaxNum + 1, objs: map[int]cos.Object{}, gens: map[int]int{}, trailer: cos.Dict{}, prev: f.StartXRef, stream: f.XRefStream}
-	for _, k := range []cos.Name{"Root", "Info", "ID"} {
+	for _, k := range []cos.Name{"Root", "Info", "ID", "Encrypt"} {
 		if v, ok := f.Trailer[k]; ok {
 			u.trailer[k] = v
 		}
+	}
+	if f.Encrypted() {
+		u.encrypt = f.Encrypt
 	}
 	if f.Rebuilt {
 		u.full = f.Entries()
@@ -41,13 +47,20 @@ func newUpdate(f *cos.File) *update {
 			}
 		}
 	}
-	// A new second ID half: this is a new version of the same document.
+	// A new second ID half: this is a new version of the same document
+	// (the first half, from which an encrypted one's key is made, stays).
 	if id, ok := u.trailer["ID"].(cos.Array); ok && len(id) == 2 {
 		fresh := make([]byte, 16)
 		rand.Read(fresh)
 		u.trailer["ID"] = cos.Array{id[0], cos.HexString(fresh)}
 	}
 	return u
+}
+
+// following is an empty update to be written after u, whose
+// cross-reference section is at prevXref.
+func (u *update) following(prevXref int64) *update {
+	return &update{next: u.next, objs: map[int]cos.Object{}, gens: map[int]int{}, trailer: u.trailer, prev: prevXref, stream: u.stream, encrypt: u.encrypt}
 }
 
 // add stores a new object and returns its reference.
@@ -79,7 +92,11 @@ func (u *update) serialize(base int64) (data []byte, at map[int]int, xrefAt int)
 	for _, n := range u.order {
 		at[n] = len(data)
 		data = fmt.Appendf(data, "%d %d obj\n", n, u.gens[n])
-		switch o := u.objs[n].(type) {
+		obj := u.objs[n]
+		if u.encrypt != nil {
+			obj = u.encrypt(obj, cos.Ref{Num: n, Gen: u.gens[n]})
+		}
+		switch o := obj.(type) {
 		case *cos.Stream:
 			o.Dict["Length"] = int64(len(o.Raw))
 			data = cos.Append(data, o.Dict)

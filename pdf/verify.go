@@ -37,8 +37,8 @@ type VerifyOptions struct {
 	Password []byte
 }
 
-// ErrPassword is returned for an encrypted document the password given
-// (or the empty one) does not open.
+// ErrPassword is returned for an encrypted document the empty password
+// does not open, when no other is given (ErrWrongPassword when one is).
 var ErrPassword = errors.New("pdf: the document needs a password to open")
 
 // Revocation states of a signer's certificate.
@@ -176,6 +176,8 @@ func VerifyReader(ctx context.Context, r io.ReaderAt, size int64, name string, o
 	switch {
 	case errors.Is(err, cos.ErrNotPDF):
 		return nil, ErrNotPDF
+	case errors.Is(err, cos.ErrPassword) && len(o.Password) > 0:
+		return nil, ErrWrongPassword
 	case errors.Is(err, cos.ErrPassword):
 		return nil, ErrPassword
 	case errors.Is(err, cos.ErrUnsupportedEncryption):

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 )
@@ -388,6 +389,10 @@ func (f *File) readXRefStream(l *lexer) (Dict, error) {
 
 // reconstruct rebuilds the cross-reference by scanning the file for
 // "n g obj", and takes the last trailer (or the catalog) it finds.
+// encryptionMark is what shows a file encrypted: a trailer's /Encrypt, or
+// the standard security handler's dictionary.
+var encryptionMark = regexp.MustCompile(`/Encrypt\s*(\d+\s+\d+\s+R|<<)|/Filter\s*/Standard[\s/>]`)
+
 func (f *File) reconstruct() error {
 	f.xref = map[int]xrefEntry{}
 	const chunk, lap = 1 << 20, 64
@@ -399,6 +404,7 @@ func (f *File) reconstruct() error {
 	}
 	var headers []header // in file order
 	var catalogs, objStms []int64
+	encrypted := false
 	for off := int64(0); off < f.Size; off += chunk {
 		// Each chunk is read with a little of its neighbours, so that a
 		// header cut at a boundary is still seen whole (and only once).
@@ -457,6 +463,7 @@ func (f *File) reconstruct() error {
 				i += j + len(m.word)
 			}
 		}
+		encrypted = encrypted || encryptionMark.Match(data)
 		for i := 0; ; {
 			j := bytes.Index(data[i:], []byte("trailer"))
 			if j < 0 {
@@ -514,6 +521,12 @@ func (f *File) reconstruct() error {
 		if trailer == nil {
 			return fmt.Errorf("%w: no catalog found", ErrSyntax)
 		}
+	}
+	if trailer["Encrypt"] == nil && encrypted {
+		// An encrypted file whose trailers are lost: read as plain, its
+		// strings and streams would be noise, and an update would be
+		// written in clear.
+		return fmt.Errorf("%w: encrypted, and its encryption dictionary is lost", ErrSyntax)
 	}
 	delete(trailer, "Prev")
 	delete(trailer, "XRefStm")
