@@ -35,10 +35,16 @@ func (a *app) extend(args []string) error {
 	out := fs.String("o", "", a.p.T("flag.extend_out"))
 	outDir := fs.String("out-dir", "", a.p.T("flag.extend_out_dir"))
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
+	passwordFile := fs.String("password-file", "", a.p.T("flag.password_file"))
 	files, err := cli.Parse(fs, args)
 	if err != nil {
 		return a.usageErr(err)
 	}
+	password, err := a.givenPDFPassword(*passwordFile)
+	if err != nil {
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", *passwordFile), Err: err}
+	}
+	defer clear(password)
 	lvl := pdf.Level(strings.ToUpper(*level))
 	if len(files) == 0 || (*out != "" && len(files) > 1) || (lvl != pdf.LevelLT && lvl != pdf.LevelLTA) {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.extend")}
@@ -61,7 +67,7 @@ func (a *app) extend(args []string) error {
 	if lvl == pdf.LevelLTA && *tsa == "" {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.extend_tsa")}
 	}
-	e := &pdf.Extender{Level: lvl, TSA: *tsa, HTTP: hc}
+	e := &pdf.Extender{Level: lvl, TSA: *tsa, HTTP: hc, Password: password}
 	var results []extendResult
 	failed := 0
 	for _, f := range files {

@@ -69,6 +69,7 @@ func (a *app) sign(args []string) error {
 	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
 	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
 	repair := fs.Bool("repair", false, a.p.T("flag.repair"))
+	passwordFile := fs.String("password-file", "", a.p.T("flag.password_file"))
 	files, err := cli.Parse(fs, args)
 	if err != nil {
 		return a.usageErr(err)
@@ -126,17 +127,33 @@ func (a *app) sign(args []string) error {
 		opts.TSA = caTSA
 	}
 
+	// An encrypted document's password: the one given for the batch, or
+	// asked for each document that needs one, before the PIN.
+	if opts.Password, err = a.givenPDFPassword(*passwordFile); err != nil {
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", *passwordFile), Err: err}
+	}
+	jobs := make([]pdf.Job, len(files))
+	for i, f := range files {
+		jobs[i] = pdf.Job{In: f, Out: outputFor(f, *out, *outDir)}
+		if opts.Password == nil {
+			if _, err := pdf.Inspect(f, opts); err != nil {
+				jobs[i].Password = a.askPDFPassword(f, err)
+			}
+		}
+	}
+	defer func() {
+		clear(opts.Password)
+		for _, j := range jobs {
+			clear(j.Password)
+		}
+	}()
+
 	_, key, pin, err := a.openCert(pol, *certID, *pinFile)
 	if err != nil {
 		return err
 	}
 	clear(pin)
 	signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
-
-	jobs := make([]pdf.Job, len(files))
-	for i, f := range files {
-		jobs[i] = pdf.Job{In: f, Out: outputFor(f, *out, *outDir)}
-	}
 	progress := a.progress(len(files), *asJSON)
 	done := signer.SignFiles(context.Background(), jobs, pdf.Progress{
 		FileTimeout: networkTimeout,

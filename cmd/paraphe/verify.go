@@ -169,6 +169,37 @@ func writeReport(path, file string, rep *pdf.Report, password []byte) error {
 	return atomicfile.Write(path, b.Bytes(), 0o644)
 }
 
+// givenPDFPassword is the password of encrypted documents given in a file
+// or the environment (never an argument); nil when neither gives one.
+func (a *app) givenPDFPassword(file string) ([]byte, error) {
+	if file == "" && os.Getenv("PARAPHE_PDF_PASSWORD") == "" {
+		return nil, nil
+	}
+	return a.secret(file, "PARAPHE_PDF_PASSWORD", "")
+}
+
+// askPDFPassword asks on the terminal for the password a document needs
+// to be signed, as err says: the one that opens it (pdf.ErrPassword), or
+// its owner password (pdf.ErrPermission). It is nil off a terminal, for
+// another error, or when nothing is typed.
+func (a *app) askPDFPassword(file string, err error) []byte {
+	key := "prompt.pdf_password"
+	switch {
+	case errors.Is(err, pdf.ErrPermission):
+		key = "prompt.pdf_owner_password"
+	case !errors.Is(err, pdf.ErrPassword):
+		return nil
+	}
+	if !a.term.IsTerminal() {
+		return nil
+	}
+	pw, err := a.term.Secret(a.p.T(key, "File", file))
+	if err != nil || len(pw) == 0 {
+		return nil
+	}
+	return pw
+}
+
 // pdfPassword reads a document's password from a file, the environment or
 // the terminal (never an argument).
 func (a *app) pdfPassword(file, pdfName string) ([]byte, error) {

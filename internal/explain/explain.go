@@ -71,6 +71,9 @@ const (
 
 	ExitFieldLocked = 41 // sign --field: an earlier signature locks the field
 	ExitFieldExists = 42 // fields add: the form already has a field by that name
+
+	ExitPDFWrongPassword = 43 // the password given does not open the encrypted PDF
+	ExitPDFPermission    = 44 // the encrypted PDF's permissions forbid signing it (its owner password lifts them)
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -255,6 +258,12 @@ func Sign(p *i18n.Printer, err error, file string) Message {
 	case errors.As(err, &damaged):
 		return Message{Code: ExitPDFNeedsRepair, Text: p.T("err.pdf_needs_repair", "File", file, "What", Damage(p, damaged.Damage)),
 			Hint: p.T("hint.pdf_needs_repair"), Err: err}
+	case errors.Is(err, pdf.ErrWrongPassword):
+		return e(ExitPDFWrongPassword, "err.pdf_wrong_password", "hint.pdf_wrong_password")
+	case errors.Is(err, pdf.ErrPassword):
+		return e(ExitPDFEncrypted, "err.pdf_password", "hint.pdf_password")
+	case errors.Is(err, pdf.ErrPermission):
+		return e(ExitPDFPermission, "err.pdf_permission", "hint.pdf_permission")
 	case errors.Is(err, pdf.ErrEncrypted):
 		return e(ExitPDFEncrypted, "err.pdf_encrypted", "hint.pdf_encrypted")
 	case errors.Is(err, pdf.ErrNotPDF):
