@@ -56,6 +56,11 @@ type signScreen struct {
 	// repairInfo lists.
 	repair     *dialog.ConfirmDialog
 	repairInfo *widget.Label
+	// The last password question (tests drive it): its dialog, entry, and
+	// why an earlier password was refused.
+	passwordDialog *dialog.FormDialog
+	passwordEntry  *widget.Entry
+	passwordWhy    *widget.Label
 }
 
 // signRow is one file of the batch.
@@ -65,6 +70,9 @@ type signRow struct {
 	bar     *widget.ProgressBarInfinite
 	actions *fyne.Container
 	ok      bool
+	// password opens an encrypted document (or lifts its restrictions),
+	// as typed for this batch; cleared when the batch ends.
+	password []byte
 }
 
 var levels = []pdf.Level{pdf.LevelB, pdf.LevelT, pdf.LevelLT, pdf.LevelLTA}
@@ -347,31 +355,46 @@ func (s *signScreen) sign() {
 			opts.Appearance.Rect = *s.custom
 		}
 	}
-	// Damaged files are named, and repaired only if the user says so,
-	// before the PIN is asked: one PIN for the whole batch.
-	paths := make([]string, len(s.files))
-	for i, f := range s.files {
-		paths[i] = f.in
+	// Encrypted files get their passwords, and damaged files are named
+	// and repaired only if the user says so, before the PIN is asked: one
+	// PIN for the whole batch.
+	files := append([]*signRow(nil), s.files...)
+	for _, f := range files {
+		clear(f.password)
+		f.password = nil
 	}
 	var damaged []string
+	var locked []lockedFile
 	u.task(nil, func(context.Context) error {
-		for _, p := range paths {
-			if d, _ := pdf.Inspect(p, pdf.Options{}); d != nil {
-				damaged = append(damaged, u.T("app.sign.repair_file", "File", filepath.Base(p), "What", explain.Damage(u.p, *d)))
+		for _, f := range files {
+			d, err := pdf.Inspect(f.in, opts)
+			if d != nil {
+				damaged = append(damaged, s.damageLine(f.in, d))
+			}
+			if errors.Is(err, pdf.ErrPassword) || errors.Is(err, pdf.ErrPermission) {
+				locked = append(locked, lockedFile{f, err})
 			}
 		}
 		return nil
 	}, func(error) {
-		sign := func() { u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) }) }
-		if len(damaged) == 0 {
-			sign()
-			return
-		}
-		s.confirmRepair(damaged, func(repair bool) {
-			opts.Repair = repair
-			sign()
+		s.unlock(locked, opts, func(more []string) {
+			damaged = append(damaged, more...)
+			sign := func() { u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) }) }
+			if len(damaged) == 0 {
+				sign()
+				return
+			}
+			s.confirmRepair(damaged, func(repair bool) {
+				opts.Repair = repair
+				sign()
+			})
 		})
 	})
+}
+
+// damageLine names a damaged file and what is wrong with it.
+func (s *signScreen) damageLine(path string, d *pdf.Damage) string {
+	return s.u.T("app.sign.repair_file", "File", filepath.Base(path), "What", explain.Damage(s.u.p, *d))
 }
 
 // confirmRepair lists the damaged files of a batch and asks whether to
@@ -418,8 +441,13 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 		signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
 		jobs := make([]pdf.Job, len(files))
 		for i, f := range files {
-			jobs[i] = pdf.Job{In: f.in, Out: pdf.OutputName(f.in)}
+			jobs[i] = pdf.Job{In: f.in, Out: pdf.OutputName(f.in), Password: f.password}
 		}
+		defer func() {
+			for _, f := range files {
+				clear(f.password)
+			}
+		}()
 		// The batch reports from its goroutines. fyne.Do runs each report
 		// on the window's goroutine, one after another, but fyne's test
 		// driver runs it on the caller's: the lock keeps them apart there.

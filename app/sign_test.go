@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,12 +14,10 @@ import (
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
-// A batch with a damaged file (the demo deed cut in half): before the PIN
-// is asked, a dialog names it and what is wrong with it. Left out, it is
-// refused with what to do while the sound file is signed; confirmed, it is
-// repaired and signed, and its row says what was rebuilt. The inputs never
-// change.
-func TestSignDamagedFileAsksFirst(t *testing.T) {
+// readyToSign is the app with a holder activated from a CA of its own,
+// on the signing screen.
+func readyToSign(t *testing.T) (*UI, *testenv.CA) {
+	t.Helper()
 	c := testenv.StartCA(t, ca.InitOptions{})
 	u := newUI(t, c.Policy)
 	w := activate(t, u, c.Enroll(t), testenv.Answers)
@@ -26,6 +25,16 @@ func TestSignDamagedFileAsksFirst(t *testing.T) {
 		t.Fatalf("activation failed: %+v", w.failed)
 	}
 	test.Tap(w.primary) // "Sign a document"
+	return u, c
+}
+
+// A batch with a damaged file (the demo deed cut in half): before the PIN
+// is asked, a dialog names it and what is wrong with it. Left out, it is
+// refused with what to do while the sound file is signed; confirmed, it is
+// repaired and signed, and its row says what was rebuilt. The inputs never
+// change.
+func TestSignDamagedFileAsksFirst(t *testing.T) {
+	u, _ := readyToSign(t)
 	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +89,112 @@ func TestSignDamagedFileAsksFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	for p, want := range map[string][]byte{sound: deed, cut: deed[:len(deed)/2]} {
+		if got, _ := os.ReadFile(p); !bytes.Equal(got, want) {
+			t.Fatalf("%s changed", p)
+		}
+	}
+}
+
+// A batch with encrypted files: before the PIN, a dialog asks for each
+// one's password, in turn, saying which password it needs (the one that
+// opens it, or the owner password of one whose permissions forbid
+// signing) and asking again, saying why, when the one typed is refused.
+// Each is signed, and stays encrypted; a question cancelled leaves its file
+// unsigned, with what to do. The inputs never change.
+func TestSignEncryptedAsksPassword(t *testing.T) {
+	testenv.Require(t, "qpdf", "pdfsig", "certutil")
+	u, c := readyToSign(t)
+	dir := t.TempDir()
+	deed := filepath.Join("..", "assets", "demo", "deed.pdf")
+	protect := func(name string, args ...string) string {
+		p := filepath.Join(dir, name)
+		if out, err := exec.Command("qpdf", append(append([]string{"--encrypt"}, args...), "--", deed, p)...).CombinedOutput(); err != nil {
+			t.Fatalf("qpdf: %v\n%s", err, out)
+		}
+		return p
+	}
+	locked := protect("locked.pdf", "Utilisateur 1", "Propriétaire", "256")
+	restricted := protect("restricted.pdf", "", "Propriétaire", "128", "--use-aes=y", "--modify=none")
+	inputs := map[string][]byte{}
+	for _, p := range []string{locked, restricted} {
+		inputs[p], _ = os.ReadFile(p)
+	}
+	s := u.signer
+	s.add(locked, restricted)
+	s.level.SetSelectedIndex(0) // B-B
+
+	answer := func(password string) {
+		t.Helper()
+		test.Type(s.passwordEntry, password)
+		s.passwordDialog.Submit()
+		u.tasks.Wait()
+	}
+	s.passwordDialog = nil
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	if s.passwordDialog == nil {
+		t.Fatalf("no password asked (shown: %q)", u.shown)
+	}
+	first := s.passwordDialog
+	answer("utilisateur 1")
+	if s.passwordDialog == first || !s.passwordWhy.Visible() || !strings.Contains(s.passwordWhy.Text, "does not open the document") {
+		t.Fatalf("a wrong password: asked again? %q", s.passwordWhy.Text)
+	}
+	answer("Utilisateur 1")
+	// The restricted one: its user password (empty) opens it; another is
+	// not its owner password.
+	answer("Utilisateur 1")
+	if !strings.Contains(s.passwordWhy.Text, "does not open the document") {
+		t.Fatalf("not the owner password: %q", s.passwordWhy.Text)
+	}
+	answer("Propriétaire")
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+
+	db := testenv.NewNSSDB(t)
+	db.Trust(t, c.Root)
+	for _, f := range s.files {
+		if !f.ok {
+			t.Fatalf("%s: %q", f.in, f.status.Text)
+		}
+		if f.password != nil && len(bytes.Trim(f.password, "\x00")) > 0 {
+			t.Errorf("%s: the password is kept after the batch", f.in)
+		}
+		user := ""
+		if f.in == locked {
+			user = "Utilisateur 1"
+		}
+		if out, err := exec.Command("qpdf", "--check", "--password="+user, f.out).CombinedOutput(); err != nil {
+			t.Errorf("qpdf --check %s: %v\n%s", f.out, err, out)
+		}
+		if out, _ := exec.Command("pdfsig", "-nssdir", "sql:"+db.Dir, "-nss-pwd", db.Password, "-upw", user, f.out).CombinedOutput(); !strings.Contains(string(out), "Signature is Valid") ||
+			!strings.Contains(string(out), "Certificate is Trusted") {
+			t.Errorf("pdfsig %s:\n%s", f.out, out)
+		}
+	}
+	if err := exec.Command("qpdf", "--requires-password", s.files[0].out).Run(); err != nil {
+		t.Errorf("the signed copy of %s opens without its password", locked)
+	}
+
+	// Cancelled: not signed, and the row says what to do.
+	for _, f := range s.files {
+		os.Remove(f.out)
+	}
+	s.files = s.files[:1]
+	s.redraw()
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	s.passwordDialog.Dismiss()
+	u.tasks.Wait()
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	if f := s.files[0]; f.ok || !strings.Contains(f.status.Text, "is protected by a password that opens it") ||
+		!strings.Contains(f.status.Text, "type its password when Paraphe asks for it") {
+		t.Fatalf("cancelled: %q", f.status.Text)
+	}
+	for p, want := range inputs {
 		if got, _ := os.ReadFile(p); !bytes.Equal(got, want) {
 			t.Fatalf("%s changed", p)
 		}
