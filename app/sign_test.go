@@ -191,7 +191,7 @@ func TestSignEncryptedAsksPassword(t *testing.T) {
 	u.pinDialog.Submit()
 	u.tasks.Wait()
 	if f := s.files[0]; f.ok || !strings.Contains(f.status.Text, "is protected by a password that opens it") ||
-		!strings.Contains(f.status.Text, "type its password when Paraphe asks for it") {
+		!strings.Contains(f.status.Text, "Paraphe asks for its password when you sign it") {
 		t.Fatalf("cancelled: %q", f.status.Text)
 	}
 	for p, want := range inputs {

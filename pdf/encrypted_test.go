@@ -279,7 +279,13 @@ func TestSignEncryptedPermissions(t *testing.T) {
 		}
 	}
 
-	// /P edited to allow everything, in a document that forbids changes.
+	// /P edited to allow everything, in a document that forbids changes:
+	// revisions 2-4 make the key from /P (the empty password no longer
+	// opens it), AES-256 checks it against /Perms (nothing is allowed).
+	rc := qpdfEncrypt(t, makePDF(1, false), nil, []string{"", ownerPW, "128", "--use-aes=y", "--modify=none"})
+	if _, _, err := signFile(t, p, bytes.Replace(rc, []byte("/P -1324"), []byte("/P -0004"), 1), Options{}); !errorsIs(err, ErrPassword) {
+		t.Fatalf("tampered permissions, AES-128: %v", err)
+	}
 	orig := qpdfEncrypt(t, makePDF(1, false), nil, []string{"", ownerPW, "256", "--modify=none"})
 	tampered := bytes.Replace(orig, []byte("/P -1324"), []byte("/P -0004"), 1)
 	if bytes.Equal(tampered, orig) {

@@ -136,6 +136,25 @@ func TestSignEncryptedCLI(t *testing.T) {
 		})
 	}
 
+	// On a terminal (script(1) gives paraphe one), the password of each
+	// file that needs one is asked before the PIN, saying which.
+	t.Run("terminal", func(t *testing.T) {
+		testenv.Require(t, "script")
+		locked := keep(protectPDF(t, dir, "asked.pdf", "--encrypt", "Utilisateur 1", "Propriétaire", "256"))
+		restricted := keep(protectPDF(t, dir, "asked-restricted.pdf", "--encrypt", "", "Propriétaire", "128", "--use-aes=y", "--modify=none"))
+		cmd := exec.Command("script", "--quiet", "--return", "--echo", "never", "--command",
+			filepath.Join(binDir, "paraphe")+" sign --level B-B "+locked+" "+restricted, "/dev/null")
+		cmd.Env = append(append(os.Environ(), "PARAPHE_LANG=en"), env...)
+		cmd.Stdin = strings.NewReader("Utilisateur 1\nPropriétaire\n")
+		b, err := cmd.CombinedOutput()
+		out := string(b)
+		if err != nil || !strings.Contains(out, "Password of "+locked) || !strings.Contains(out, "Owner password of "+restricted) {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		verified(t, strings.TrimSuffix(locked, ".pdf")+"-signed.pdf", "Utilisateur 1")
+		verified(t, strings.TrimSuffix(restricted, ".pdf")+"-signed.pdf", "")
+	})
+
 	t.Run("permissions", func(t *testing.T) {
 		// Opened by the empty password, protected against changes.
 		in := keep(protectPDF(t, dir, "restricted.pdf", "--encrypt", "", "Propriétaire", "256", "--modify=none"))

@@ -132,10 +132,11 @@ func (a *app) sign(args []string) error {
 	if opts.Password, err = a.givenPDFPassword(*passwordFile); err != nil {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", *passwordFile), Err: err}
 	}
+	ask := opts.Password == nil && a.term.IsTerminal()
 	jobs := make([]pdf.Job, len(files))
 	for i, f := range files {
 		jobs[i] = pdf.Job{In: f, Out: outputFor(f, *out, *outDir)}
-		if opts.Password == nil {
+		if ask {
 			if _, err := pdf.Inspect(f, opts); err != nil {
 				jobs[i].Password = a.askPDFPassword(f, err)
 			}

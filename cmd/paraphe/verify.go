@@ -180,17 +180,14 @@ func (a *app) givenPDFPassword(file string) ([]byte, error) {
 
 // askPDFPassword asks on the terminal for the password a document needs
 // to be signed, as err says: the one that opens it (pdf.ErrPassword), or
-// its owner password (pdf.ErrPermission). It is nil off a terminal, for
-// another error, or when nothing is typed.
+// its owner password (pdf.ErrPermission). It is nil for another error, or
+// when nothing is typed.
 func (a *app) askPDFPassword(file string, err error) []byte {
 	key := "prompt.pdf_password"
 	switch {
 	case errors.Is(err, pdf.ErrPermission):
 		key = "prompt.pdf_owner_password"
 	case !errors.Is(err, pdf.ErrPassword):
-		return nil
-	}
-	if !a.term.IsTerminal() {
 		return nil
 	}
 	pw, err := a.term.Secret(a.p.T(key, "File", file))
