@@ -435,3 +435,40 @@ func TestSignEncryptedDamaged(t *testing.T) {
 		t.Fatalf("cut before its trailer: %v", err)
 	}
 }
+
+// Fields prepared in an encrypted document (opened by its empty user
+// password) are encrypted like a signature's update, and signed into
+// afterwards; a document whose permissions forbid new fields gets none.
+func TestAddFieldsEncrypted(t *testing.T) {
+	testenv.Require(t, "qpdf", "pdfsig")
+	p := newPKI(t)
+	dir := t.TempDir()
+	nf := NewField{Name: "Vendeur", Page: 1, Rect: [4]float64{40, 60, 220, 70}}
+	for _, modify := range []string{"all", "form"} {
+		in := filepath.Join(dir, modify+".pdf")
+		os.WriteFile(in, qpdfEncrypt(t, makePDF(1, false), nil, []string{"", ownerPW, "256", "--modify=" + modify}), 0o644)
+		prepared := filepath.Join(dir, modify+"-prepared.pdf")
+		err := AddFields(in, prepared, nf)
+		if modify == "form" {
+			if !errorsIs(err, ErrPermission) {
+				t.Fatalf("fields added where the permissions forbid it: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clear := cos.Append(nil, textString("Vendeur")); bytes.Contains(mustRead(t, prepared)[len(mustRead(t, in)):], clear) {
+			t.Fatal("the field's name is in clear")
+		}
+		if fields, err := Fields(prepared); err != nil || len(fields) != 1 || fields[0].Name != "Vendeur" || fields[0].Signed {
+			t.Fatalf("%v %+v", err, fields)
+		}
+		s := &Signer{Key: p.key, Chain: p.chain(), Opts: Options{Appearance: &Appearance{Field: "Vendeur"}}}
+		res, err := s.SignFile(context.Background(), prepared, filepath.Join(dir, modify+"-signed.pdf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSigned(t, res.Output, "", 1, 0, p.root)
+	}
+}
