@@ -24,7 +24,7 @@ const module = "github.com/paraphe/paraphe"
 // other code imports them.
 var (
 	layers = [][]string{
-		{"internal/atomicfile", "internal/clocale", "assets"},
+		{"internal/atomicfile", "internal/clocale", "assets", "cms"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli"},
 		{"netclient", "trust", "ca"},
 		{"activation", "netcheck"},
@@ -40,8 +40,10 @@ var (
 // importsOnly: these import nothing of the project but what is listed
 // (their own internal packages aside).
 var importsOnly = map[string][]string{
-	"pkcs":     helpers,
-	"pdf":      helpers,
+	"pkcs": helpers,
+	"pdf":  {"internal/atomicfile", "cms"},
+	// CMS reading, verifying and building is anyone's: PAdES, CAdES.
+	"cms":      {},
 	"protocol": helpers,
 	// The CA never imports the client side (policy, the way out,
 	// activation, the doctor, this computer, the screens): its clients'
@@ -73,6 +75,7 @@ var neverDependsOn = map[string][]string{
 	"ca":             {module + "/config", module + "/netclient"},
 	"pkcs":           {"fyne.io/fyne/v2"},
 	"pdf":            {"fyne.io/fyne/v2"},
+	"cms":            {"fyne.io/fyne/v2"},
 	"activation":     {"fyne.io/fyne/v2"},
 	"netcheck":       {"fyne.io/fyne/v2"},
 }

@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
-	"github.com/paraphe/paraphe/pdf/internal/cms"
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 

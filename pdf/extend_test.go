@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/internal/testenv"
-	"github.com/paraphe/paraphe/pdf/internal/cms"
 )
 
 // dssCerts reads every certificate of the file's /DSS (qpdf walks it, not

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paraphe/paraphe/pdf/internal/cms"
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paraphe/paraphe/pdf/internal/cms"
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 

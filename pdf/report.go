@@ -4,7 +4,7 @@ import (
 	"crypto/x509"
 	"time"
 
-	"github.com/paraphe/paraphe/pdf/internal/cms"
+	"github.com/paraphe/paraphe/cms"
 )
 
 // Indication is a signature's overall result in the words of ETSI EN 319

@@ -12,7 +12,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
 
-	"github.com/paraphe/paraphe/pdf/internal/cms"
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/paraphe/paraphe/pdf/internal/cms"
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 

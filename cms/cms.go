@@ -1,6 +1,7 @@
-// Package cms reads and verifies CMS SignedData (RFC 5652) as PDF signers
-// everywhere write it: DER or BER, signer named by issuer and serial number
-// or by subject key identifier, with or without signed attributes, RSA
+// Package cms reads and verifies CMS SignedData (RFC 5652) as signers
+// everywhere write it, in PDFs (PAdES) and around any file (CAdES): DER or
+// BER, signer named by issuer and serial number or by subject key
+// identifier, with or without signed attributes, RSA
 // (PKCS#1 v1.5 and PSS), ECDSA (NIST and Brainpool curves, DER or plain
 // r‖s), Ed25519 and DSA, SHA-1 to SHA-512 and SHA-3; and RFC 3161
 // time-stamp tokens, which are SignedData too.
