@@ -1,0 +1,132 @@
+package cms
+
+import (
+	"crypto/sha256"
+	"errors"
+	"hash"
+	"io"
+)
+
+// AttachedWriter writes a ContentInfo whose SignedData holds its content
+// (a .p7m), streaming: the content goes out as it is written, hashed on
+// the way, in segments of a constructed OCTET STRING, and the SignedData's
+// lengths are BER's indefinite ones, as streaming signers write them
+// (openssl cms -stream, RFC 5652 §4 allows BER). Only the signer info,
+// certificates and revocation data, which follow the content, are held in
+// memory.
+type AttachedWriter struct {
+	b   *Builder
+	w   io.Writer
+	v   *Validation
+	h   hash.Hash
+	buf []byte
+	// wrote: some segment went out (an empty content still gets one).
+	wrote bool
+	err   error
+}
+
+// segmentSize is the size of the OCTET STRING segments the content is cut
+// into.
+const segmentSize = 64 << 10
+
+// eoc is BER's end-of-contents: it closes an indefinite length.
+var eoc = []byte{0, 0}
+
+// NewAttached writes the opening of the ContentInfo to w, up to where the
+// content goes. v is the validation data the SignedData will carry (it
+// decides its version), nil for none.
+func (b *Builder) NewAttached(w io.Writer, v *Validation) (*AttachedWriter, error) {
+	if len(b.Chain) == 0 {
+		return nil, ErrNoCertificate
+	}
+	a := &AttachedWriter{b: b, w: w, v: v, h: sha256.New(), buf: make([]byte, 0, segmentSize)}
+	var head []byte
+	head = append(head, 0x30, 0x80) // ContentInfo
+	head = append(head, mustMarshal(OIDSignedData)...)
+	head = append(head, 0xa0, 0x80) // [0] EXPLICIT content
+	head = append(head, 0x30, 0x80) // SignedData
+	head = append(head, mustMarshal(versionFor(v))...)
+	head = append(head, digestAlgorithms...)
+	head = append(head, 0x30, 0x80) // EncapsulatedContentInfo
+	head = append(head, mustMarshal(OIDData)...)
+	head = append(head, 0xa0, 0x80) // [0] EXPLICIT eContent
+	head = append(head, 0x24, 0x80) // OCTET STRING, constructed
+	if _, err := w.Write(head); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// versionFor is the SignedData's version with v's revocation data: 5 when
+// OCSP responses go in the crls field as an "other" format, 1 otherwise
+// (RFC 5652 §5.1).
+func versionFor(v *Validation) int {
+	if v != nil && len(v.OCSPs) > 0 {
+		return 5
+	}
+	return 1
+}
+
+// Write writes content.
+func (a *AttachedWriter) Write(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	a.h.Write(p)
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), segmentSize-len(a.buf))
+		a.buf = append(a.buf, p[:k]...)
+		p, n = p[k:], n+k
+		if len(a.buf) == segmentSize {
+			if a.err = a.flush(); a.err != nil {
+				return n, a.err
+			}
+		}
+	}
+	return n, nil
+}
+
+// flush writes the buffered content as one primitive segment.
+func (a *AttachedWriter) flush() error {
+	a.wrote = true
+	seg := appendElement(nil, []byte{0x04}, a.buf)
+	a.buf = a.buf[:0]
+	_, err := a.w.Write(seg)
+	return err
+}
+
+// Digest is the SHA-256 of the content written so far: what Builder.Sign
+// signs once it is all written.
+func (a *AttachedWriter) Digest() []byte { return a.h.Sum(nil) }
+
+// Close writes the rest of the ContentInfo: the end of the content, the
+// certificates, the validation data given to NewAttached and s's signer
+// info. It does not close the underlying writer.
+func (a *AttachedWriter) Close(s *Signature) error {
+	if a.err != nil {
+		return a.err
+	}
+	if len(a.buf) > 0 || !a.wrote {
+		if err := a.flush(); err != nil {
+			return err
+		}
+	}
+	_, fields, err := a.b.fields(s, a.v)
+	if err != nil {
+		return err
+	}
+	var tail []byte
+	tail = append(tail, eoc...) // the OCTET STRING
+	tail = append(tail, eoc...) // eContent
+	tail = append(tail, eoc...) // EncapsulatedContentInfo
+	tail = append(tail, fields...)
+	tail = append(tail, eoc...) // SignedData
+	tail = append(tail, eoc...) // [0]
+	tail = append(tail, eoc...) // ContentInfo
+	a.err = errClosed
+	_, err = a.w.Write(tail)
+	return err
+}
+
+var errClosed = errors.New("cms: the SignedData is already closed")
