@@ -87,12 +87,17 @@ func (a *AttachedWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// flush writes the buffered content as one primitive segment.
+// flush writes the buffered content as one primitive segment: its
+// header, then the buffer itself (not a copy).
 func (a *AttachedWriter) flush() error {
 	a.wrote = true
-	seg := appendElement(nil, []byte{0x04}, a.buf)
+	var hdr [8]byte
+	h := appendLength(append(hdr[:0], 0x04), len(a.buf))
+	if _, err := a.w.Write(h); err != nil {
+		return err
+	}
+	_, err := a.w.Write(a.buf)
 	a.buf = a.buf[:0]
-	_, err := a.w.Write(seg)
 	return err
 }
 

@@ -198,7 +198,11 @@ func primitiveContent(der []byte, tag byte) ([]byte, bool) {
 // appendElement appends tag, the minimal DER length of content, and content.
 func appendElement(b, tag, content []byte) []byte {
 	b = append(b, tag...)
-	n := len(content)
+	return append(appendLength(b, len(content)), content...)
+}
+
+// appendLength appends n as a minimal DER length.
+func appendLength(b []byte, n int) []byte {
 	switch {
 	case n < 0x80:
 		b = append(b, byte(n))
@@ -211,5 +215,5 @@ func appendElement(b, tag, content []byte) []byte {
 	default:
 		b = append(b, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
-	return append(b, content...)
+	return b
 }

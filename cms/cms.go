@@ -39,6 +39,9 @@ var (
 	OIDAdbeRevocationInfo    = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}
 	OIDRevocationOCSP        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 16, 2}
 	OIDSignaturePolicy       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 15}
+	OIDCertificateValues     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 23}
+	OIDRevocationValues      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 24}
+	oidOCSPBasic             = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
 	oidSHA256AlgorithmDefult = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 )
 
@@ -339,7 +342,65 @@ func (si *SignerInfo) TimestampTokens() [][]byte { return si.UnsignedAttr(OIDTim
 // revocation attribute (adbe-revocationInfoArchival, 1.2.840.113583.1.1.8),
 // which signers wrote before PAdES had a /DSS.
 func (si *SignerInfo) RevocationInfo() (crls, ocsps [][]byte) {
-	for _, v := range si.SignedAttr(OIDAdbeRevocationInfo) {
+	return revocationLists(si.SignedAttr(OIDAdbeRevocationInfo))
+}
+
+// RevocationValues returns the CRLs and OCSP responses (as OCSPResponse,
+// which is what OCSP readers take) of the unsigned attribute
+// revocation-values (RFC 5126 §6.3.4), where CAdES-X-L and -A signers put
+// them.
+func (si *SignerInfo) RevocationValues() (crls, ocsps [][]byte) {
+	crls, basic := revocationLists(si.UnsignedAttr(OIDRevocationValues))
+	for _, b := range basic {
+		// OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED
+		// successful(0), responseBytes [0] EXPLICIT SEQUENCE {
+		// id-pkix-ocsp-basic, OCTET STRING BasicOCSPResponse } }
+		var rb cryptobyte.Builder
+		rb.AddASN1(cbasn1.SEQUENCE, func(b1 *cryptobyte.Builder) {
+			b1.AddASN1Enum(0)
+			b1.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b2 *cryptobyte.Builder) {
+				b2.AddASN1(cbasn1.SEQUENCE, func(b3 *cryptobyte.Builder) {
+					b3.AddASN1ObjectIdentifier(oidOCSPBasic)
+					b3.AddASN1OctetString(b)
+				})
+			})
+		})
+		if der, err := rb.Bytes(); err == nil {
+			ocsps = append(ocsps, der)
+		}
+	}
+	return crls, ocsps
+}
+
+// CertificateValues returns the certificates of the unsigned attribute
+// certificate-values (RFC 5126 §6.3.3), where CAdES-X-L and -A signers
+// put the chain's.
+func (si *SignerInfo) CertificateValues() []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, v := range si.UnsignedAttr(OIDCertificateValues) {
+		in := cryptobyte.String(v)
+		var seq cryptobyte.String
+		if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
+			continue
+		}
+		for !seq.Empty() {
+			var elem cryptobyte.String
+			if !seq.ReadASN1Element(&elem, cbasn1.SEQUENCE) {
+				break
+			}
+			if c, err := ParseCertificate(elem); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// revocationLists reads values shaped SEQUENCE { [0] EXPLICIT SEQUENCE OF
+// CRLs, [1] EXPLICIT SEQUENCE OF OCSP responses, … }, as both Adobe's
+// attribute and CAdES's revocation-values are.
+func revocationLists(values [][]byte) (crls, ocsps [][]byte) {
+	for _, v := range values {
 		in := cryptobyte.String(v)
 		var seq cryptobyte.String
 		if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {

@@ -26,7 +26,7 @@ var (
 	layers = [][]string{
 		{"internal/atomicfile", "internal/clocale", "assets", "cms"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli"},
-		{"netclient", "trust", "ca"},
+		{"netclient", "trust", "ca", "cades"},
 		{"activation", "netcheck"},
 		{"internal/local", "internal/demo"},
 		{"internal/explain"},
@@ -49,6 +49,8 @@ var importsOnly = map[string][]string{
 	// activation, the doctor, this computer, the screens): its clients'
 	// policy is theirs to write (config.PolicyFor).
 	"ca": {"protocol", "pkcs", "internal/atomicfile"},
+	// CAdES files are judged and signed by pdf's machinery, over cms.
+	"cades": {"pdf", "cms", "internal/atomicfile"},
 }
 
 // importedOnlyBy: a package (or, ending in "/", every package under a
@@ -76,6 +78,7 @@ var neverDependsOn = map[string][]string{
 	"pkcs":           {"fyne.io/fyne/v2"},
 	"pdf":            {"fyne.io/fyne/v2"},
 	"cms":            {"fyne.io/fyne/v2"},
+	"cades":          {"fyne.io/fyne/v2"},
 	"activation":     {"fyne.io/fyne/v2"},
 	"netcheck":       {"fyne.io/fyne/v2"},
 }

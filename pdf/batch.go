@@ -7,11 +7,19 @@ import (
 	"time"
 )
 
-// Job is one file of a batch: In is signed into Out. Password, when not
-// nil, replaces Options.Password for this file.
+// Job is one file of a batch: In is signed into Out, by Signer when it is
+// not nil (a file that is not a PDF: a CAdES signer), as a PDF by the
+// batch's Signer otherwise. Password, when not nil, replaces
+// Options.Password for this file (a PDF's).
 type Job struct {
 	In, Out  string
 	Password []byte
+	Signer   FileSigner
+}
+
+// FileSigner signs a file into another.
+type FileSigner interface {
+	SignFile(ctx context.Context, in, out string) (*Result, error)
 }
 
 // JobResult is how one file of a batch went: Result when it was signed,
@@ -85,6 +93,10 @@ func (s *Signer) signJob(ctx context.Context, job Job, i int, p Progress) JobRes
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.FileTimeout)
 		defer cancel()
+	}
+	if job.Signer != nil {
+		res, err := job.Signer.SignFile(ctx, job.In, job.Out)
+		return JobResult{Result: res, Err: err}
 	}
 	password := s.Opts.Password
 	if job.Password != nil {

@@ -12,15 +12,16 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/paraphe/paraphe/cms"
+	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 
@@ -87,40 +88,14 @@ func writeAtomically(in, out string, write func(src *os.File, size int64, w io.W
 	if err != nil {
 		return err
 	}
-	if ofi, err := os.Stat(out); err == nil {
-		if os.SameFile(fi, ofi) {
-			return fmt.Errorf("%w: %s", ErrSameFile, out)
-		}
+	if ofi, err := os.Stat(out); err == nil && os.SameFile(fi, ofi) {
+		return fmt.Errorf("%w: %s", ErrSameFile, out)
+	}
+	err = atomicfile.Create(out, 0o600, func(w io.Writer) error { return write(src, fi.Size(), w) })
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", ErrOutputExists, out)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(src, fi.Size(), tmp); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if _, err := os.Stat(out); err == nil {
-		return fmt.Errorf("%w: %s", ErrOutputExists, out)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return err
 }
 
 // evidence is what one signature or time-stamp needs validated.

@@ -204,7 +204,6 @@ func (c *eofCounter) Write(p []byte) (int, error) {
 // ETSI.CAdES.detached (the signed bytes are detached content), and
 // adbe.pkcs7.sha1 (their SHA-1 is the encapsulated content).
 func (v *verifier) checkCMS(e *examined, contents []byte) {
-	r := &e.rep
 	sd, err := cms.Parse(contents)
 	if err != nil {
 		e.fail(TotalFailed, FormatFailure, ProblemCMS)
@@ -215,7 +214,31 @@ func (v *verifier) checkCMS(e *examined, contents []byte) {
 	if len(sd.Signers) > 1 {
 		e.problem(ProblemSeveralSigners)
 	}
-	si := sd.Signers[0]
+	v.checkSigner(e, sd.Signers[0], func(alg cms.Algorithms) []byte {
+		// What was signed: the signed bytes' digest (detached), or for
+		// adbe.pkcs7.sha1 the encapsulated SHA-1 of them.
+		r := &e.rep
+		if r.SubFilter == subPKCS7SHA1 || (sd.Content != nil && len(sd.Content) == sha1.Size && r.SubFilter != subCAdES) {
+			sum := v.rangeDigests(e, cms.SHA1)[cms.SHA1]
+			if !bytes.Equal(sum, sd.Content) {
+				e.fail(TotalFailed, HashFailure, ProblemDigestMismatch)
+				return nil
+			}
+			h := alg.Digest.New()
+			h.Write(sd.Content)
+			e.problem(ProblemWeakAlgorithm)
+			r.Weak = append(r.Weak, cms.SHA1.Name)
+			return h.Sum(nil)
+		}
+		return v.rangeDigests(e, alg.Digest)[alg.Digest]
+	})
+}
+
+// checkSigner verifies one signer of e.sd: its algorithms, claimed time
+// and time-stamps, the digest of what it signed (digest returns it, or
+// nil once it has failed e), its certificate and signature value.
+func (v *verifier) checkSigner(e *examined, si *cms.SignerInfo, digest func(cms.Algorithms) []byte) {
+	r := &e.rep
 	e.si = si
 	alg, err := si.Algorithms()
 	if err != nil {
@@ -236,35 +259,24 @@ func (v *verifier) checkCMS(e *examined, contents []byte) {
 		v.certs = append(v.certs, ts.SignedData.Certificates...)
 		e.tokens = append(e.tokens, ts)
 	}
-	// What was signed: the signed bytes' digest (detached), or for
-	// adbe.pkcs7.sha1 the encapsulated SHA-1 of them.
-	var digest []byte
-	if r.SubFilter == subPKCS7SHA1 || (sd.Content != nil && len(sd.Content) == sha1.Size && r.SubFilter != subCAdES) {
-		sum := v.rangeDigests(e, cms.SHA1)[cms.SHA1]
-		if !bytes.Equal(sum, sd.Content) {
-			e.fail(TotalFailed, HashFailure, ProblemDigestMismatch)
-			return
-		}
-		h := alg.Digest.New()
-		h.Write(sd.Content)
-		digest = h.Sum(nil)
-		e.problem(ProblemWeakAlgorithm)
-		r.Weak = append(r.Weak, cms.SHA1.Name)
-	} else {
-		digest = v.rangeDigests(e, alg.Digest)[alg.Digest]
+	d := digest(alg)
+	if d == nil {
+		return
 	}
 	if si.SignedAttrs != nil {
 		switch md := si.MessageDigest(); {
 		case md == nil:
 			e.fail(TotalFailed, FormatFailure, ProblemCMS)
 			return
-		case !bytes.Equal(md, digest):
+		case !bytes.Equal(md, d):
 			// Whatever the certificate, the signed bytes are not those signed.
 			e.fail(TotalFailed, HashFailure, ProblemDigestMismatch)
 			return
 		}
 	}
-	candidates := si.Candidates(sd.Certificates, v.dss.certs)
+	values := si.CertificateValues()
+	v.certs = append(v.certs, values...)
+	candidates := si.Candidates(e.sd.Certificates, v.dss.certs, values)
 	if len(candidates) == 0 {
 		e.fail(Indeterminate, NoSigningCertificateFound, ProblemNoCertificate)
 		return
@@ -273,13 +285,13 @@ func (v *verifier) checkCMS(e *examined, contents []byte) {
 	// signed: an added look-alike must not make it look broken).
 	cert := candidates[0]
 	for _, c := range candidates {
-		if si.Verify(c, digest) == nil {
+		if si.Verify(c, d) == nil {
 			cert = c
 			break
 		}
 	}
 	r.Certificate, r.KeyBits = cert, cms.KeyBits(cert.PublicKey)
-	v.verifySigner(e, si, cert, digest)
+	v.verifySigner(e, si, cert, d)
 }
 
 // verifySigner checks the signature value and the signing-certificate

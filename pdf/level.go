@@ -15,7 +15,8 @@ const (
 // levelOf is the level a signature's structure reaches (ETSI EN 319 142-1
 // §6): B-B, plus a time-stamp over it (its own, or a document time-stamp
 // after it) for B-T, plus revocation data for its certificate in the /DSS
-// for B-LT, plus a document time-stamp over that /DSS for B-LTA. A
+// (in a CAdES file: in the SignedData) for B-LT, plus a document
+// time-stamp over that /DSS for B-LTA. A
 // signature that is not CAdES with a signing-certificate attribute gets
 // the PKCS7 names. Document time-stamps and unreadable signatures have no
 // level.
@@ -24,7 +25,7 @@ func levelOf(e *examined, all []*examined, v *verifier) Level {
 		return ""
 	}
 	cades := false
-	if e.rep.SubFilter == subCAdES && e.si != nil {
+	if (e.rep.SubFilter == subCAdES || e.outside) && e.si != nil {
 		_, cades, _ = e.si.SigningCertificate()
 	}
 	name := func(b, p Level) Level {
@@ -72,7 +73,12 @@ func (v *verifier) hasValidationData(e *examined) bool {
 		return false
 	}
 	ocsps, crls := v.dss.ocsps, v.dss.crls
-	if e.rep.SubFilter != subCAdES && e.si != nil {
+	switch {
+	case e.outside:
+		// A CAdES file's own: the SignedData's crls field, or its
+		// revocation-values attribute.
+		ocsps, crls = v.revocationData(e)
+	case e.rep.SubFilter != subCAdES && e.si != nil:
 		c, o := e.si.RevocationInfo()
 		crls, ocsps = append(append([][]byte{}, crls...), c...), append(append([][]byte{}, ocsps...), o...)
 	}

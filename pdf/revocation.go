@@ -101,7 +101,8 @@ func readDSS(f *cos.File, catalog cos.Dict) *dssContent {
 
 // revocationData gathers what speaks for the revocation status of e's
 // certificates: the /DSS, the SignedData's own crls field, Adobe's signed
-// revocation attribute, and the time-stamp tokens' data.
+// revocation attribute, CAdES's revocation-values, and the time-stamp
+// tokens' data.
 func (v *verifier) revocationData(e *examined) (ocsps, crls [][]byte) {
 	ocsps = append(ocsps, v.dss.ocsps...)
 	crls = append(crls, v.dss.crls...)
@@ -111,6 +112,8 @@ func (v *verifier) revocationData(e *examined) (ocsps, crls [][]byte) {
 	}
 	if e.si != nil {
 		c, o := e.si.RevocationInfo()
+		crls, ocsps = append(crls, c...), append(ocsps, o...)
+		c, o = e.si.RevocationValues()
 		crls, ocsps = append(crls, c...), append(ocsps, o...)
 	}
 	for _, t := range e.tokens {

@@ -406,7 +406,7 @@ func issuerIn(cert *x509.Certificate, chain, met []*x509.Certificate) *x509.Cert
 // changesAfter judges the updates made after the signature.
 func (v *verifier) changesAfter(e *examined) {
 	r := &e.rep
-	if r.CoversWholeFile {
+	if r.CoversWholeFile || e.outside {
 		return
 	}
 	r.Changes, r.ModifiedAfter = laterChanges(v.r, e.revEnd, v.f, e.sigInfo)

@@ -239,6 +239,9 @@ type examined struct {
 	// proves is, for a trusted and intact document time-stamp, the time it
 	// proves what it covers existed.
 	proves *time.Time
+	// outside: a signer of a SignedData over content outside any PDF
+	// (VerifySignedData): no byte range, no revisions, no later changes.
+	outside bool
 }
 
 // verifyAll checks integrity of every signature first (gathering their

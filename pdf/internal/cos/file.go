@@ -85,11 +85,17 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 	return f, nil
 }
 
-func open(r io.ReaderAt, size int64) (*File, error) {
-	f := &File{r: r, Size: size, xref: map[int]xrefEntry{}, objStms: map[int]*objStm{}, sectionOf: map[int]int{}}
+// IsPDF reports whether r opens as a PDF does: "%PDF-" within its first
+// 1,024 bytes, where readers look for it.
+func IsPDF(r io.ReaderAt) bool {
 	head := make([]byte, 1024)
 	n, _ := r.ReadAt(head, 0)
-	if !bytes.Contains(head[:n], []byte("%PDF-")) {
+	return bytes.Contains(head[:n], []byte("%PDF-"))
+}
+
+func open(r io.ReaderAt, size int64) (*File, error) {
+	f := &File{r: r, Size: size, xref: map[int]xrefEntry{}, objStms: map[int]*objStm{}, sectionOf: map[int]int{}}
+	if !IsPDF(r) {
 		return nil, ErrNotPDF
 	}
 	f.MissingEOF = !EndsWithEOF(r, size)
