@@ -45,16 +45,33 @@ func ContentName(sig string) string {
 	return ""
 }
 
-// IsSignature reports whether the file at path opens as a CMS signature
-// does (DER or BER, or their PEM or base64 text).
-func IsSignature(path string) bool {
+// Form is what a file is to this package.
+type Form int
+
+// Forms of files.
+const (
+	NotSignature Form = iota // not a CMS signature (or not readable)
+	Attached                 // a signature that holds its content (.p7m)
+	Detached                 // a signature beside its content (.p7s)
+)
+
+// Sniff tells from its opening whether the file at path is a CMS
+// signature (DER or BER, or their PEM or base64 text), attached or
+// detached.
+func Sniff(path string) Form {
 	f, err := os.Open(path)
 	if err != nil {
-		return false
+		return NotSignature
 	}
 	defer f.Close()
-	_, err = openSignature(f)
-	return err == nil
+	r, err := openSignature(f)
+	switch {
+	case err != nil:
+		return NotSignature
+	case r.Attached():
+		return Attached
+	}
+	return Detached
 }
 
 // openSignature reads the opening of a SignedData from r, unwrapping PEM

@@ -34,7 +34,7 @@ func VerifySignedData(ctx context.Context, sd *cms.SignedData, digest func(cms.H
 	var readErr error
 	for _, si := range sd.Signers {
 		e := &examined{outside: true, sd: sd}
-		e.rep.Kind, e.rep.Revocation, e.rep.ValidationTime = KindSignature, RevocationNotChecked, v.now
+		e.rep.Kind, e.rep.Revocation, e.rep.ValidationTime, e.rep.CAdES = KindSignature, RevocationNotChecked, v.now, true
 		v.checkSigner(e, si, func(alg cms.Algorithms) []byte {
 			d, err := digest(alg.Digest)
 			if err != nil {

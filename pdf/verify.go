@@ -127,6 +127,9 @@ type SignatureReport struct {
 	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
 
 	Level Level `json:"level,omitempty"`
+	// CAdES: a signer of a CAdES file (.p7m, .p7s), not of a PDF; its
+	// level is CAdES's (ETSI EN 319 122-1).
+	CAdES bool `json:"cades,omitempty"`
 	// Weak lists algorithms no longer considered safe ("SHA-1", "RSA-1024").
 	Weak     []string  `json:"weak,omitempty"`
 	Problems []Problem `json:"problems,omitempty"`

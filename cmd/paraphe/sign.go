@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paraphe/paraphe/activation"
+	"github.com/paraphe/paraphe/cades"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/pdf"
@@ -70,6 +73,7 @@ func (a *app) sign(args []string) error {
 	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
 	repair := fs.Bool("repair", false, a.p.T("flag.repair"))
 	passwordFile := fs.String("password-file", "", a.p.T("flag.password_file"))
+	detached := fs.Bool("detached", false, a.p.T("flag.detached"))
 	files, err := cli.Parse(fs, args)
 	if err != nil {
 		return a.usageErr(err)
@@ -92,6 +96,10 @@ func (a *app) sign(args []string) error {
 	lvl := pdf.Level(strings.ToUpper(*level))
 	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT && lvl != pdf.LevelLTA {
 		return usage("err.sign_level")
+	}
+	others := notPDFs(files)
+	if err := a.checkCAdES(fs, others, lvl, *detached); err != nil {
+		return err
 	}
 	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, MDP: *mdp, Lock: lock, Reason: *reason, Location: *location, Repair: *repair}
 	if *visible || *field != "" || *rect != "" {
@@ -136,6 +144,10 @@ func (a *app) sign(args []string) error {
 	jobs := make([]pdf.Job, len(files))
 	for i, f := range files {
 		jobs[i] = pdf.Job{In: f, Out: outputFor(f, *out, *outDir)}
+		if others[f] {
+			jobs[i].Out = cadesOutput(f, *out, *outDir, *detached)
+			continue
+		}
 		if ask {
 			if _, err := pdf.Inspect(f, opts); err != nil {
 				jobs[i].Password = a.askPDFPassword(f, err)
@@ -155,6 +167,14 @@ func (a *app) sign(args []string) error {
 	}
 	clear(pin)
 	signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
+	// Files that are not PDFs get a CAdES signature of the same key and
+	// level, in the same batch.
+	other := &cades.Signer{PDF: signer, Detached: *detached}
+	for i, f := range files {
+		if others[f] {
+			jobs[i].Signer = other
+		}
+	}
 	progress := a.progress(len(files), *asJSON)
 	done := signer.SignFiles(context.Background(), jobs, pdf.Progress{
 		FileTimeout: networkTimeout,
@@ -193,6 +213,71 @@ func outputFor(in, out, outDir string) string {
 		return filepath.Join(outDir, filepath.Base(pdf.OutputName(in)))
 	}
 	return pdf.OutputName(in)
+}
+
+// cadesOutput is where the signature of a file that is not a PDF goes:
+// FILE.p7m (or .p7s) beside it or in outDir, or out.
+func cadesOutput(in, out, outDir string, detached bool) string {
+	switch {
+	case out != "":
+		return out
+	case outDir != "":
+		return filepath.Join(outDir, filepath.Base(cades.OutputName(in, detached)))
+	}
+	return cades.OutputName(in, detached)
+}
+
+// notPDFs are the files signed as CAdES: those whose content is not a
+// PDF's, whatever their name, unless it ends in .pdf (such a file is meant
+// to be a PDF, and signing it says it is not one). A file that cannot be
+// read stays with the PDFs, whose signer says why.
+func notPDFs(files []string) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range files {
+		if ok, err := pdf.IsPDF(f); err == nil && !ok && !strings.EqualFold(filepath.Ext(f), ".pdf") {
+			out[f] = true
+		}
+	}
+	return out
+}
+
+// pdfOnlyFlags are the sign flags that describe a PDF signature: a file
+// that is not a PDF has no page, field, picture or certification, and a
+// CAdES signature here carries no reason or place.
+var pdfOnlyFlags = []string{"certify", "mdp", "lock", "visible", "page", "rect", "field", "image", "reason", "location", "repair"}
+
+// checkCAdES refuses, before any PIN is asked, what files that are not
+// PDFs cannot have: B-LTA (archive time-stamps are PDFs' here), PDF-only
+// flags; and --detached when every file is a PDF.
+func (a *app) checkCAdES(fs *flag.FlagSet, others map[string]bool, lvl pdf.Level, detached bool) error {
+	usage := func(key string, args ...any) error {
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T(key, args...), Hint: a.p.T("usage.sign")}
+	}
+	if len(others) == 0 {
+		if detached {
+			return usage("err.sign_detached_pdf")
+		}
+		return nil
+	}
+	var first string
+	for f := range others {
+		if first == "" || f < first {
+			first = f
+		}
+	}
+	if lvl == pdf.LevelLTA {
+		return usage("err.sign_lta_cades", "File", first)
+	}
+	var bad string
+	fs.Visit(func(f *flag.Flag) {
+		if bad == "" && slices.Contains(pdfOnlyFlags, f.Name) {
+			bad = f.Name
+		}
+	})
+	if bad != "" {
+		return usage("err.sign_pdf_only", "File", first, "Flag", "--"+bad)
+	}
+	return nil
 }
 
 func parseRect(s string) ([4]float64, error) {

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
+	"github.com/paraphe/paraphe/cades"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
@@ -26,12 +29,51 @@ type verifyJSON struct {
 
 // fileJSON is one file in "paraphe verify --json".
 type fileJSON struct {
-	File           string       `json:"file"`
-	Valid          bool         `json:"valid"`
-	Code           int          `json:"code"`
-	Error          string       `json:"error,omitempty"`
+	File  string `json:"file"`
+	Valid bool   `json:"valid"`
+	Code  int    `json:"code"`
+	Error string `json:"error,omitempty"`
+	// CAdES is, for a signature file, "attached" (a .p7m) or "detached"
+	// (a .p7s); Content the file a detached one signs; Extracted where
+	// --extract wrote an attached one's.
+	CAdES          string       `json:"cades,omitempty"`
+	Content        string       `json:"content,omitempty"`
+	Extracted      string       `json:"extracted,omitempty"`
 	ValidationTime string       `json:"validation_time,omitempty"`
 	Signatures     []verifyJSON `json:"signatures,omitempty"`
+}
+
+// verifyItem is a file to verify: a PDF, or a CAdES signature with, for a
+// detached one, the file it signs when named after it.
+type verifyItem struct {
+	file, content string
+	cades         bool
+}
+
+// verifyItems reads the command line's files: a detached signature takes
+// the next file as its content, unless that one is a signature too, or a
+// PDF not named after it (FILE.pdf.p7s FILE.pdf: the PDF is its content;
+// SIG.p7s OTHER.pdf: two files to verify).
+func verifyItems(files []string) []verifyItem {
+	var items []verifyItem
+	for i := 0; i < len(files); i++ {
+		f := files[i]
+		if ok, err := pdf.IsPDF(f); err != nil || ok || strings.EqualFold(filepath.Ext(f), ".pdf") {
+			items = append(items, verifyItem{file: f})
+			continue
+		}
+		it := verifyItem{file: f, cades: true}
+		if cades.Sniff(f) == cades.Detached && i+1 < len(files) {
+			next := files[i+1]
+			isPDF, _ := pdf.IsPDF(next)
+			if cades.Sniff(next) == cades.NotSignature && (!isPDF || next == cades.ContentName(f)) {
+				it.content = next
+				i++
+			}
+		}
+		items = append(items, it)
+	}
+	return items
 }
 
 func (a *app) verify(args []string) error {
@@ -40,12 +82,19 @@ func (a *app) verify(args []string) error {
 	online := fs.Bool("online", false, a.p.T("flag.online"))
 	report := fs.String("report", "", a.p.T("flag.report"))
 	passwordFile := fs.String("password-file", "", a.p.T("flag.password_file"))
+	extract := fs.String("extract", "", a.p.T("flag.extract"))
 	files, err := cli.Parse(fs, args)
 	if err != nil {
 		return a.usageErr(err)
 	}
-	if len(files) == 0 || (*report != "" && len(files) != 1) {
+	items := verifyItems(files)
+	switch {
+	case len(files) == 0 || (*report != "" && len(items) != 1) || (*extract != "" && len(items) != 1):
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.verify")}
+	case *report != "" && items[0].cades:
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.verify_report_pdf"), Hint: a.p.T("usage.verify")}
+	case *extract != "" && !items[0].cades:
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.verify_extract_pdf"), Hint: a.p.T("usage.verify")}
 	}
 	// Without a machine policy (or with the template no CA was set in) the
 	// user decides what to trust; a policy that cannot be read is said so,
@@ -60,19 +109,25 @@ func (a *app) verify(args []string) error {
 	code := explain.ExitOK
 	var first *cli.ExitError
 	var all []fileJSON
-	for i, file := range files {
-		if len(files) > 1 && !*asJSON {
+	for i, it := range items {
+		if len(items) > 1 && !*asJSON {
 			if i > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			fmt.Fprintln(a.stdout, a.p.T("verify.file", "File", file))
+			fmt.Fprintln(a.stdout, a.p.T("verify.file", "File", it.file))
 		}
-		fj, ferr := a.verifyFile(ctx, file, opts, *passwordFile, *report, !*asJSON)
+		var fj fileJSON
+		var ferr *cli.ExitError
+		if it.cades {
+			fj, ferr = a.verifyCAdES(ctx, it, opts, *extract, !*asJSON)
+		} else {
+			fj, ferr = a.verifyFile(ctx, it.file, opts, *passwordFile, *report, !*asJSON)
+		}
 		if ferr != nil {
 			if first == nil {
 				first = ferr
 			}
-			if len(files) > 1 && !*asJSON {
+			if len(items) > 1 && !*asJSON {
 				fmt.Fprintln(a.stdout, "  "+ferr.Message)
 			}
 		}
@@ -81,14 +136,14 @@ func (a *app) verify(args []string) error {
 	}
 	a.trustWarnings(warnings, all)
 	if *asJSON {
-		if len(files) == 1 {
+		if len(items) == 1 {
 			cli.WriteJSON(a.stdout, all[0])
 		} else {
 			cli.WriteJSON(a.stdout, all)
 		}
 	}
 	switch {
-	case len(files) == 1 && first != nil:
+	case len(items) == 1 && first != nil:
 		return first
 	case code == explain.ExitOK:
 		return nil
@@ -126,6 +181,20 @@ func (a *app) verifyFile(ctx context.Context, file string, opts pdf.VerifyOption
 		fj.Code, fj.Error = e.Code, e.Message
 		return fj, e
 	}
+	a.signatures(&fj, rep, "", print)
+	if report != "" {
+		if err := writeReport(report, file, rep, opts.Password); err != nil {
+			e := &cli.ExitError{Code: explain.ExitError, Message: a.p.T("verify.report_failed", "File", report, "Err", err.Error()), Err: err}
+			fj.Code, fj.Error = e.Code, e.Message
+			return fj, e
+		}
+	}
+	return fj, nil
+}
+
+// signatures adds rep's signatures to fj, with their exit code, and
+// prints them unless quiet; label names a signature without a field.
+func (a *app) signatures(fj *fileJSON, rep *pdf.Report, label string, print bool) {
 	fj.ValidationTime = rep.ValidationTime.UTC().Format("2006-01-02T15:04:05Z")
 	for i, s := range rep.Signatures {
 		v := verifyJSON{SignatureReport: s, Valid: s.Valid()}
@@ -136,16 +205,38 @@ func (a *app) verifyFile(ctx context.Context, file string, opts pdf.VerifyOption
 		fj.Signatures = append(fj.Signatures, v)
 		fj.Code = worstExit(fj.Code, verifyExit(s))
 		if print {
-			a.printSignature(i+1, v)
+			a.printSignature(i+1, v, label)
 		}
 	}
 	fj.Valid = fj.Code == explain.ExitOK
-	if report != "" {
-		if err := writeReport(report, file, rep, opts.Password); err != nil {
-			e := &cli.ExitError{Code: explain.ExitError, Message: a.p.T("verify.report_failed", "File", report, "Err", err.Error()), Err: err}
-			fj.Code, fj.Error = e.Code, e.Message
-			return fj, e
+}
+
+// verifyCAdES verifies a .p7m (writing its content to extract when asked)
+// or a .p7s against the file it signs.
+func (a *app) verifyCAdES(ctx context.Context, it verifyItem, opts pdf.VerifyOptions, extract string, print bool) (fileJSON, *cli.ExitError) {
+	fj := fileJSON{File: it.file}
+	rep, err := cades.Verify(ctx, it.file, cades.VerifyOptions{VerifyOptions: opts, Content: it.content, Extract: extract})
+	if err != nil {
+		var e *cli.ExitError
+		switch {
+		case extract != "" && errors.Is(err, pdf.ErrOutputExists):
+			e = &cli.ExitError{Code: explain.ExitOutput, Message: a.p.T("err.extract_exists", "File", extract), Hint: a.p.T("hint.extract_exists"), Err: err}
+		default:
+			e = exitOf(explain.Sign(a.p, err, it.file))
 		}
+		fj.Code, fj.Error = e.Code, e.Message
+		return fj, e
+	}
+	fj.CAdES, fj.Content = "detached", rep.Content
+	if rep.Attached {
+		fj.CAdES, fj.Extracted = "attached", extract
+	}
+	if print && fj.Content != "" {
+		fmt.Fprintln(a.stdout, a.p.T("verify.cades.content", "File", fj.Content))
+	}
+	a.signatures(&fj, rep.Report, a.p.T("verify.cades."+fj.CAdES), print)
+	if print && fj.Extracted != "" {
+		fmt.Fprintln(a.stdout, a.p.T("verify.cades.extracted", "File", fj.Extracted))
 	}
 	return fj, nil
 }
@@ -260,10 +351,14 @@ func worstExit(a, b int) int {
 	return a
 }
 
-func (a *app) printSignature(n int, v verifyJSON) {
+func (a *app) printSignature(n int, v verifyJSON, label string) {
 	state, lines := explain.Signature(a.p, v.SignatureReport)
 	field := v.Field
-	if field == "" {
+	switch {
+	case field != "":
+	case label != "":
+		field = label
+	default:
 		field = a.p.T("verify.no_field")
 	}
 	fmt.Fprintln(a.stdout, a.p.T("verify.header", "N", n, "Field", field, "State", state))

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/paraphe/paraphe/activation"
+	"github.com/paraphe/paraphe/cades"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
@@ -74,6 +75,9 @@ const (
 
 	ExitPDFWrongPassword = 43 // the password given does not open the encrypted PDF
 	ExitPDFPermission    = 44 // the encrypted PDF's permissions forbid signing it (its owner password lifts them)
+
+	ExitNotSignatureFile = 45 // verify: neither a PDF nor a CMS signature (.p7m, .p7s)
+	ExitNoContent        = 46 // verify: the file a detached signature (.p7s) signs is missing
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -296,6 +300,16 @@ func Sign(p *i18n.Printer, err error, file string) Message {
 		return e(ExitUsage, "err.sign_mdp", "hint.pdf_mdp")
 	case errors.Is(err, pdf.ErrPageRange):
 		return e(ExitUsage, "err.pdf_page", "hint.pdf_page")
+	case errors.Is(err, cades.ErrNoContent):
+		return e(ExitNoContent, "err.cades_no_content", "hint.cades_content")
+	case errors.Is(err, cades.ErrNotSignature):
+		return e(ExitNotSignatureFile, "err.cades_not_signature", "hint.cades_not_signature")
+	case errors.Is(err, cades.ErrHasContent):
+		return e(ExitUsage, "err.cades_has_content", "hint.cades_extract")
+	case errors.Is(err, cades.ErrNothingToExtract):
+		return e(ExitUsage, "err.cades_nothing_to_extract", "hint.cades_content")
+	case errors.Is(err, cades.ErrLevel):
+		return e(ExitUsage, "err.sign_lta_cades", "hint.sign_lta_cades")
 	case errors.Is(err, os.ErrNotExist):
 		return e(ExitUsage, "err.read_file", "hint.pdf_path")
 	}

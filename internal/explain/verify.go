@@ -106,8 +106,12 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 		out(revocation(p, v))
 	}
 	switch {
+	case strings.HasPrefix(string(v.Level), "PKCS7") && v.CAdES:
+		out(p.T("verify.level.cms", "Level", strings.TrimPrefix(string(v.Level), "PKCS7-")))
 	case strings.HasPrefix(string(v.Level), "PKCS7"):
 		out(p.T("verify.level.pkcs7", "Level", string(v.Level)))
+	case v.Level != "" && v.CAdES:
+		out(p.T("verify.level.cades", "Level", string(v.Level)))
 	case v.Level != "":
 		out(p.T("verify.level", "Level", string(v.Level)))
 	}
