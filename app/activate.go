@@ -452,7 +452,6 @@ func (w *activateWizard) done() {
 			u.showError(err)
 		}
 	}
-	h := pkcs.HolderOf(w.key.Chain[0])
 	sign := widget.NewButtonWithIcon(u.T("app.act.sign_now"), theme.DocumentCreateIcon(), func() {
 		w.close()
 		u.show(u.signer.content)
@@ -461,8 +460,7 @@ func (w *activateWizard) done() {
 	w.primary = sign
 	w.step(u.T("app.act.title_done"),
 		widget.NewIcon(theme.ConfirmIcon()),
-		wrapLabel(u.T("activate.done", "Name", h.Name, "Title", h.Title, "Member", h.MemberNumber, "Org", h.Organization,
-			"Until", u.p.Date(w.key.Chain[0].NotAfter.Local()))),
+		wrapLabel(explain.Activated(u.p, w.key.Chain[0])),
 		wrapLabel(u.T("activate.kept."+w.store.Name(), "ID", w.key.ID)),
 		container.NewHBox(sign, widget.NewButton(u.T("app.close"), w.close)))
 	w.stop.Hide()

@@ -201,7 +201,11 @@ func (s *signScreen) loadCerts() {
 	selected := 0
 	for i, c := range s.certs {
 		h := pkcs.HolderOf(c.Certificate())
-		names = append(names, h.Name+" — "+h.Title+" ("+u.T("store."+c.Store.Name())+", "+c.ID[:8]+")")
+		name := h.Name
+		if h.Title != "" {
+			name += " — " + h.Title // a seal has none
+		}
+		names = append(names, name+" ("+u.T("store."+c.Store.Name())+", "+c.ID[:8]+")")
 		if c.ID == u.settings.DefaultCert {
 			selected = i
 		}

@@ -358,8 +358,10 @@ func pemKey(k crypto.Signer) []byte {
 
 // OIDs of the holder certificate.
 var (
-	oidTitle           = asn1.ObjectIdentifier{2, 5, 4, 12}
-	oidDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36} // RFC 9336
+	oidTitle = asn1.ObjectIdentifier{2, 5, 4, 12}
+	// organizationIdentifier (X.520), as ETSI EN 319 412-1 uses it.
+	oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
+	oidDocumentSigning        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36} // RFC 9336
 )
 
 // Authority is an opened CA folder.
@@ -493,6 +495,14 @@ func (a *Authority) issue(h *Holder, pub crypto.PublicKey, now time.Time) (*x509
 	}
 	if h.Organization != "" {
 		subject.Organization = []string{h.Organization}
+	}
+	if h.Seal {
+		// ETSI EN 319 412-3 §4.2.1: the organisation's name (as its
+		// common name too), identifier and country; no person.
+		subject = pkix.Name{CommonName: h.Organization, Organization: []string{h.Organization}, Country: []string{h.Country}}
+		if h.OrganizationID != "" {
+			subject.ExtraNames = []pkix.AttributeTypeAndValue{{Type: oidOrganizationIdentifier, Value: h.OrganizationID}}
+		}
 	}
 	tmpl := &x509.Certificate{
 		Subject:               subject,

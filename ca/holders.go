@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,15 +17,26 @@ import (
 	"github.com/paraphe/paraphe/protocol"
 )
 
-// Holder is a professional known to the CA.
+// Holder is a professional known to the CA, or an organisation (Seal).
 type Holder struct {
-	ID           int64      `json:"id"`
-	Name         string     `json:"name"`
-	Title        string     `json:"title"`
-	MemberNumber string     `json:"member_number"`
-	Organization string     `json:"organization"` // the professional order
-	Email        string     `json:"email"`
-	Questions    []Question `json:"questions,omitempty"`
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	Title        string `json:"title"`
+	MemberNumber string `json:"member_number"`
+	// Organization is the professional order, or a seal's organisation.
+	Organization string `json:"organization"`
+	Email        string `json:"email"`
+	// Seal: the holder is an organisation, not a person, and its
+	// certificate an electronic seal's (ETSI EN 319 412-3): it names the
+	// organisation, its identifier and its country, and no one in it.
+	Seal bool `json:"seal,omitempty"`
+	// OrganizationID is a seal's organizationIdentifier (2.5.4.97), as
+	// ETSI EN 319 412-1 §5.1.4 writes it: VATIT-01234567890,
+	// NTRFR-552100554, LEIXG-…; optional.
+	OrganizationID string `json:"organization_identifier,omitempty"`
+	// Country is a seal's country (ISO 3166, two letters).
+	Country   string     `json:"country,omitempty"`
+	Questions []Question `json:"questions,omitempty"`
 }
 
 // Question is a secret question with its answer as the holder gave it; the
@@ -50,16 +62,45 @@ type InputError struct{ Field, Problem string }
 
 func (e *InputError) Error() string { return fmt.Sprintf("ca: %s: %s", e.Field, e.Problem) }
 
+// orgIDPattern is an organizationIdentifier (ETSI EN 319 412-1 §5.1.4):
+// the identity type (VAT, NTR, PSD, LEI, or a country's own as "XX:"), the
+// country, a hyphen, the identifier.
+var orgIDPattern = regexp.MustCompile(`^(VAT|NTR|PSD|LEI|[A-Z]{2}:[A-Z0-9]+)[A-Z]{2}-[\x21-\x7e]+$`)
+
 func (h *Holder) validate() error {
-	for _, f := range []struct{ name, v string }{
+	required := []struct{ name, v string }{
 		{"name", h.Name}, {"title", h.Title}, {"member_number", h.MemberNumber}, {"organization", h.Organization},
-	} {
+	}
+	if h.Seal {
+		for _, f := range required[:3] {
+			if f.v != "" {
+				return &InputError{f.name, "names a person: a seal names only its organization (leave it out)"}
+			}
+		}
+		required = []struct{ name, v string }{{"organization", h.Organization}, {"country", h.Country}}
+		if h.Country = strings.ToUpper(strings.TrimSpace(h.Country)); h.Country != "" && !isCountry(h.Country) {
+			return &InputError{"country", "is not a country code of two letters (IT, FR, DE…)"}
+		}
+		if h.OrganizationID = strings.TrimSpace(h.OrganizationID); h.OrganizationID != "" && !orgIDPattern.MatchString(h.OrganizationID) {
+			return &InputError{"organization_identifier", "is not written as ETSI EN 319 412-1 wants it (VATIT-01234567890, NTRFR-552100554…)"}
+		}
+	} else {
+		for _, f := range []struct{ name, v string }{{"organization_identifier", h.OrganizationID}, {"country", h.Country}} {
+			if f.v != "" {
+				return &InputError{f.name, "is for seals only (enroll --seal)"}
+			}
+		}
+	}
+	for _, f := range required {
 		if strings.TrimSpace(f.v) == "" {
 			return &InputError{f.name, "is required"}
 		}
 		if len(f.v) > 128 {
 			return &InputError{f.name, "is longer than 128 characters"}
 		}
+	}
+	if len(h.OrganizationID) > 128 {
+		return &InputError{"organization_identifier", "is longer than 128 characters"}
 	}
 	if h.Email != "" {
 		if a, err := mail.ParseAddress(h.Email); err != nil || a.Address != h.Email {
@@ -86,6 +127,19 @@ func (h *Holder) validate() error {
 	return nil
 }
 
+func isCountry(c string) bool {
+	return len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'
+}
+
+// DisplayName is who the holder is in a word: the person's name, or a
+// seal's organisation.
+func (h *Holder) DisplayName() string {
+	if h.Seal {
+		return h.Organization
+	}
+	return h.Name
+}
+
 // Enroll registers a holder and returns their first reference code.
 func (a *Authority) Enroll(ctx context.Context, h Holder) (string, error) {
 	_, code, err := a.EnrollHolder(ctx, h)
@@ -102,8 +156,8 @@ func (a *Authority) EnrollHolder(ctx context.Context, h Holder) (id int64, ref s
 		hashes[i] = hashAnswer(q.Answer)
 	}
 	err = a.db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO holders(name, title, member_number, organization, email, created) VALUES (?,?,?,?,?,?)`,
-			h.Name, h.Title, h.MemberNumber, h.Organization, h.Email, time.Now().Unix())
+		res, err := tx.Exec(`INSERT INTO holders(name, title, member_number, organization, email, seal, org_id, country, created) VALUES (?,?,?,?,?,?,?,?,?)`,
+			h.Name, h.Title, h.MemberNumber, h.Organization, h.Email, h.Seal, h.OrganizationID, h.Country, time.Now().Unix())
 		if err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
@@ -253,8 +307,8 @@ func loadRef(q querier, code string) (*ref, error) {
 
 func loadHolder(q querier, id int64) (*Holder, error) {
 	h := &Holder{ID: id}
-	err := q.QueryRow(`SELECT name, title, member_number, organization, email FROM holders WHERE id = ?`, id).
-		Scan(&h.Name, &h.Title, &h.MemberNumber, &h.Organization, &h.Email)
+	err := q.QueryRow(`SELECT name, title, member_number, organization, email, seal, org_id, country FROM holders WHERE id = ?`, id).
+		Scan(&h.Name, &h.Title, &h.MemberNumber, &h.Organization, &h.Email, &h.Seal, &h.OrganizationID, &h.Country)
 	if err != nil {
 		return nil, fmt.Errorf("ca: database: holder %d: %w", id, err)
 	}

@@ -22,7 +22,10 @@ CREATE TABLE IF NOT EXISTS holders (
 	member_number TEXT NOT NULL,
 	organization  TEXT NOT NULL,
 	email         TEXT NOT NULL,
-	created       INTEGER NOT NULL
+	created       INTEGER NOT NULL,
+	seal          INTEGER NOT NULL DEFAULT 0, -- an organisation's seal, not a person
+	org_id        TEXT NOT NULL DEFAULT '',   -- a seal's organizationIdentifier
+	country       TEXT NOT NULL DEFAULT ''    -- a seal's country
 );
 CREATE TABLE IF NOT EXISTS questions (
 	holder_id   INTEGER NOT NULL REFERENCES holders(id),
@@ -93,6 +96,9 @@ func openDB(path string) (*store, error) {
 var columns = []struct{ table, column, decl string }{
 	{"refs", "window_start", "INTEGER NOT NULL DEFAULT 0"},
 	{"refs", "window_checks", "INTEGER NOT NULL DEFAULT 0"},
+	{"holders", "seal", "INTEGER NOT NULL DEFAULT 0"},
+	{"holders", "org_id", "TEXT NOT NULL DEFAULT ''"},
+	{"holders", "country", "TEXT NOT NULL DEFAULT ''"},
 }
 
 func migrate(db *sql.DB) error {

@@ -60,6 +60,7 @@ func CornerRect(c Corner, w, h float64) [4]float64 {
 // Labels are the words around the values in a visible signature.
 type Labels struct {
 	SignedBy, Member, Date, Reason, Location string
+	SealedBy                                 string // SignedBy for an organisation's seal (IsSeal)
 	DateLayout                               string // Go time layout
 }
 

@@ -19,18 +19,53 @@ import (
 var ErrImage = errors.New("pdf: the picture is not a JPEG or PNG image")
 
 // holderOf reads the stamp's identity from the certificate (the same
-// fields as pkcs.HolderOf, without importing the key stores).
+// fields as pkcs.HolderOf, without importing the key stores). A seal's is
+// its organisation, named once, and its identifier.
 func holderOf(c *x509.Certificate) (name, title, member, org string) {
 	name, member = c.Subject.CommonName, c.Subject.SerialNumber
 	if len(c.Subject.Organization) > 0 {
 		org = c.Subject.Organization[0]
 	}
-	for _, n := range c.Subject.Names {
-		if n.Type.String() == "2.5.4.12" {
-			title = fmt.Sprint(n.Value)
+	title = subjectAttr(c, "2.5.4.12")
+	if IsSeal(c) {
+		if name == "" {
+			name = org
 		}
+		if org == name {
+			org = ""
+		}
+		title = subjectAttr(c, "2.5.4.97")
 	}
 	return
+}
+
+func subjectAttr(c *x509.Certificate, oid string) string {
+	for _, n := range c.Subject.Names {
+		if n.Type.String() == oid {
+			return fmt.Sprint(n.Value)
+		}
+	}
+	return ""
+}
+
+// IsSeal reports whether a certificate is an electronic seal's, an
+// organisation's rather than a person's: it says so (the ETSI EN 319
+// 412-5 QcType eseal), or it names an organisation by its identifier
+// (organizationIdentifier, ETSI EN 319 412-3) or only by its name, and
+// no person (no given name, surname, pseudonym or title).
+func IsSeal(c *x509.Certificate) bool {
+	if hasQcType(c, oidQcTypeESeal) {
+		return true
+	}
+	if len(c.Subject.Organization) == 0 {
+		return false
+	}
+	for _, oid := range []string{"2.5.4.42", "2.5.4.4", "2.5.4.65", "2.5.4.12"} {
+		if subjectAttr(c, oid) != "" {
+			return false
+		}
+	}
+	return subjectAttr(c, "2.5.4.97") != "" || c.Subject.CommonName == "" || c.Subject.CommonName == c.Subject.Organization[0]
 }
 
 type stampLine struct {
@@ -40,11 +75,11 @@ type stampLine struct {
 }
 
 func defaultLabels(l Labels) Labels {
-	def := Labels{SignedBy: "Digitally signed by", Member: "Member no.", Date: "Date", Reason: "Reason", Location: "Location", DateLayout: "2006-01-02 15:04 MST"}
+	def := Labels{SignedBy: "Digitally signed by", SealedBy: "Electronic seal of", Member: "Member no.", Date: "Date", Reason: "Reason", Location: "Location", DateLayout: "2006-01-02 15:04 MST"}
 	for _, p := range []struct {
 		v *string
 		d string
-	}{{&l.SignedBy, def.SignedBy}, {&l.Member, def.Member}, {&l.Date, def.Date},
+	}{{&l.SignedBy, def.SignedBy}, {&l.SealedBy, def.SealedBy}, {&l.Member, def.Member}, {&l.Date, def.Date},
 		{&l.Reason, def.Reason}, {&l.Location, def.Location}, {&l.DateLayout, def.DateLayout}} {
 		if *p.v == "" {
 			*p.v = p.d
@@ -64,7 +99,11 @@ func renderStamp(u *update, a *Appearance, w, h float64, leaf *x509.Certificate,
 		zone = time.Local
 	}
 	name, title, member, org := holderOf(leaf)
-	lines := []stampLine{{l.SignedBy, false, 0.8}, {name, true, 1.25}}
+	by := l.SignedBy
+	if IsSeal(leaf) {
+		by = l.SealedBy
+	}
+	lines := []stampLine{{by, false, 0.8}, {name, true, 1.25}}
 	if title != "" || org != "" {
 		lines = append(lines, stampLine{strings.Trim(title+" · "+org, " ·"), false, 1})
 	}

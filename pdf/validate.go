@@ -503,6 +503,45 @@ var (
 // qcCompliant reports whether the certificate states it is qualified (the
 // ETSI EN 319 412-5 QcCompliance statement).
 func qcCompliant(c *x509.Certificate) bool {
+	found := false
+	qcStatements(c, func(id asn1.ObjectIdentifier, _ cryptobyte.String) {
+		found = found || id.Equal(oidQcCompliance)
+	})
+	return found
+}
+
+// QcType eseal (ETSI EN 319 412-5 §4.2.3): issued as an electronic seal's.
+var (
+	oidQcType      = asn1.ObjectIdentifier{0, 4, 0, 1862, 1, 6}
+	oidQcTypeESeal = asn1.ObjectIdentifier{0, 4, 0, 1862, 1, 6, 2}
+)
+
+// hasQcType reports whether the certificate's QcType statement names typ.
+func hasQcType(c *x509.Certificate, typ asn1.ObjectIdentifier) bool {
+	found := false
+	qcStatements(c, func(id asn1.ObjectIdentifier, info cryptobyte.String) {
+		if !id.Equal(oidQcType) {
+			return
+		}
+		// QcType-statementInfo ::= SEQUENCE OF OBJECT IDENTIFIER
+		var types cryptobyte.String
+		if !info.ReadASN1(&types, cbasn1.SEQUENCE) {
+			return
+		}
+		for !types.Empty() {
+			var t asn1.ObjectIdentifier
+			if !types.ReadASN1ObjectIdentifier(&t) {
+				return
+			}
+			found = found || t.Equal(typ)
+		}
+	})
+	return found
+}
+
+// qcStatements calls f with each QCStatement of the certificate: its id
+// and what follows it (the statementInfo, when there is one).
+func qcStatements(c *x509.Certificate, f func(id asn1.ObjectIdentifier, info cryptobyte.String)) {
 	for _, ext := range c.Extensions {
 		if !ext.Id.Equal(oidQCStatements) {
 			continue
@@ -510,18 +549,15 @@ func qcCompliant(c *x509.Certificate) bool {
 		in := cryptobyte.String(ext.Value)
 		var seq cryptobyte.String
 		if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
-			return false
+			return
 		}
 		for !seq.Empty() {
 			var st cryptobyte.String
 			var id asn1.ObjectIdentifier
 			if !seq.ReadASN1(&st, cbasn1.SEQUENCE) || !st.ReadASN1ObjectIdentifier(&id) {
-				return false
+				return
 			}
-			if id.Equal(oidQcCompliance) {
-				return true
-			}
+			f(id, st)
 		}
 	}
-	return false
 }

@@ -245,6 +245,7 @@ func (c *command) enroll(args []string) error {
 	dir := c.dirFlag(fs)
 	asJSON := fs.Bool("json", false, c.p.T("ca.flag.json"))
 	file := fs.String("file", "", c.p.T("ca.flag.file"))
+	seal := fs.Bool("seal", false, c.p.T("ca.flag.seal"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
@@ -263,6 +264,7 @@ func (c *command) enroll(args []string) error {
 	if err := dec.Decode(&h); err != nil {
 		return &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.record_json", "Err", err.Error()), Hint: c.p.T("ca.hint.record_json")}
 	}
+	h.Seal = h.Seal || *seal
 	a, err := c.open(*dir)
 	if err != nil {
 		return err
@@ -280,7 +282,11 @@ func (c *command) enroll(args []string) error {
 		}{h, code})
 		return nil
 	}
-	fmt.Fprintln(c.stdout, c.p.T("ca.enroll.done", "Name", h.Name))
+	if h.Seal {
+		fmt.Fprintln(c.stdout, c.p.T("ca.enroll.done_seal", "Name", h.Organization))
+	} else {
+		fmt.Fprintln(c.stdout, c.p.T("ca.enroll.done", "Name", h.Name))
+	}
 	fmt.Fprintln(c.stdout, code)
 	return nil
 }
@@ -333,7 +339,11 @@ func (c *command) list(args []string) error {
 			}
 			certs = append(certs, s)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Name, h.MemberNumber, ref, state, strings.Join(certs, ", "))
+		name, number := h.Name, h.MemberNumber
+		if h.Seal {
+			name, number = c.p.T("ca.list.seal", "Name", h.Organization), h.OrganizationID
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", h.ID, name, number, ref, state, strings.Join(certs, ", "))
 	}
 	return tw.Flush()
 }

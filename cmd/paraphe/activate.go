@@ -105,9 +105,7 @@ func (a *app) activate(args []string) error {
 			fmt.Fprintln(a.stderr, a.p.T("warn.settings", "Err", err.Error()))
 		}
 	}
-	h := pkcs.HolderOf(key.Chain[0])
-	fmt.Fprintln(a.stdout, a.p.T("activate.done", "Name", h.Name, "Title", h.Title, "Member", h.MemberNumber,
-		"Org", h.Organization, "Until", a.p.Date(key.Chain[0].NotAfter.Local()), "ID", key.ID))
+	fmt.Fprintln(a.stdout, explain.Activated(a.p, key.Chain[0]))
 	fmt.Fprintln(a.stdout, a.p.T("activate.kept."+store.Name(), "ID", key.ID))
 	return nil
 }

@@ -169,3 +169,97 @@ func TestSignAnyFileCLI(t *testing.T) {
 		}
 	}
 }
+
+const sealJSON = `{"organization": "ACME S.p.A.", "organization_identifier": "VATIT-01234567890", "country": "IT",
+ "email": "firma@acme.example", "questions": [
+  {"question": "Ville de naissance ?", "answer": "Montréal"},
+  {"question": "Nom de votre premier animal ?", "answer": "Rex"},
+  {"question": "Votre école primaire ?", "answer": "Jules  Ferry"}]}`
+
+// An organisation's seal: paraphe-ca enroll --seal issues a certificate
+// that names the organisation and no person, with a signature's key
+// usages and no qualified claim (this CA issues none); it activates like
+// any, and signs a batch of PDFs and other files unattended, the PIN from
+// a file; what it signs shows the organisation.
+func TestSealCLI(t *testing.T) {
+	testenv.NeedSecretService(t)
+	testenv.Require(t, "openssl", "pdftotext")
+	w := newWorld(t)
+	if r := runBin(t, `{"organization": "ACME", "country": "IT", "name": "Mario Rossi", "questions": []}`, nil, "paraphe-ca", "enroll", "--seal", "--dir", w.caDir); r.code == 0 || !strings.Contains(r.stderr, "name") {
+		t.Fatalf("a seal that names a person: %+v", r)
+	}
+	r := runBin(t, sealJSON, nil, "paraphe-ca", "enroll", "--seal", "--dir", w.caDir)
+	if r.code != 0 || !strings.Contains(r.stdout, "Seal of ACME S.p.A. enrolled") {
+		t.Fatalf("enroll --seal: %+v", r)
+	}
+	ref := testenv.LastLine(r.stdout)
+	if r := runBin(t, "", nil, "paraphe-ca", "list", "--dir", w.caDir); !strings.Contains(r.stdout, "ACME S.p.A. (seal)") || !strings.Contains(r.stdout, "VATIT-01234567890") {
+		t.Fatalf("list: %+v", r)
+	}
+	if r := w.activate(t, ref, w.answersFile(t, testenv.Answers...)); r.code != 0 || !strings.Contains(r.stdout, "Seal certificate activated: ACME S.p.A., VATIT-01234567890, Italy") {
+		t.Fatalf("activate: %+v", r)
+	}
+	dir := t.TempDir()
+	pem := filepath.Join(dir, "seal.pem")
+	if r := runBin(t, "", w.env, "paraphe", "export", "-o", pem); r.code != 0 {
+		t.Fatalf("export: %+v", r)
+	}
+	text, err := exec.Command("openssl", "x509", "-in", pem, "-noout", "-text", "-nameopt", "sep_comma_plus_space,sname,utf8").CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl x509: %v\n%s", err, text)
+	}
+	cert := string(text)
+	for _, want := range []string{"Subject: C=IT, O=ACME S.p.A., CN=ACME S.p.A., organizationIdentifier=VATIT-01234567890",
+		"X509v3 Key Usage: critical\n                Digital Signature, Non Repudiation"} {
+		if !strings.Contains(cert, want) {
+			t.Errorf("openssl x509 -text does not show %q:\n%s", want, cert)
+		}
+	}
+	for _, not := range []string{"title=", "serialNumber=", "GN=", "SN=", "qcStatements", "1.3.6.1.5.5.7.1.3"} {
+		if strings.Contains(cert, not) {
+			t.Errorf("openssl x509 -text shows %q:\n%s", not, cert)
+		}
+	}
+
+	// A batch, unattended: no terminal, no PIN in the environment, the
+	// PIN in a file readable by its owner only.
+	pinFile := filepath.Join(dir, "pin")
+	os.WriteFile(pinFile, []byte(testPIN+"\n"), 0o600)
+	var files []string
+	for _, n := range []string{"a.pdf", "b.pdf", "c.pdf"} {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, minimalPDF(), 0o644)
+		files = append(files, p)
+	}
+	for _, n := range []string{"fattura-1.xml", "fattura-2.xml"} {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, []byte(`<?xml version="1.0"?><p:FatturaElettronica versione="FPR12"><n>`+n+`</n></p:FatturaElettronica>`), 0o644)
+		files = append(files, p)
+	}
+	out := filepath.Join(dir, "signed")
+	os.Mkdir(out, 0o755)
+	r = runBin(t, "", w.env, "paraphe", append([]string{"sign", "--pin-file", pinFile, "--level", "B-T", "--out-dir", out, "--json"}, files...)...)
+	if r.code != 0 || strings.Count(r.stdout, `"ok": true`) != len(files) {
+		t.Fatalf("batch with --pin-file: %+v", r)
+	}
+	r = runBin(t, "", w.env, "paraphe", "verify", filepath.Join(out, "a-signed.pdf"), filepath.Join(out, "fattura-2.xml.p7m"))
+	if r.code != 0 || strings.Count(r.stdout, "Sealed by ACME S.p.A., VATIT-01234567890, Italy (an organization's electronic seal)") != 2 {
+		t.Fatalf("verify the seal's signatures: %+v", r)
+	}
+	// A visible stamp says the organisation, once, and no person.
+	if r := runBin(t, "", w.env, "paraphe", "sign", "--pin-file", pinFile, "--level", "B-B", "--visible", "-o", filepath.Join(dir, "visible.pdf"), files[0]); r.code != 0 {
+		t.Fatalf("visible: %+v", r)
+	}
+	stamp, err := exec.Command("pdftotext", filepath.Join(dir, "visible.pdf"), "-").CombinedOutput()
+	if err != nil || !strings.Contains(string(stamp), "Electronic seal of") || strings.Count(string(stamp), "ACME S.p.A.") != 1 || !strings.Contains(string(stamp), "VATIT-01234567890") {
+		t.Fatalf("the stamp reads: %v\n%s", err, stamp)
+	}
+	// A wrong PIN in the file: refused, nothing signed.
+	os.WriteFile(pinFile, []byte("Wr0ng-Horse!\n"), 0o600)
+	if r := runBin(t, "", w.env, "paraphe", "sign", "--pin-file", pinFile, "--level", "B-B", "-o", filepath.Join(dir, "never.pdf"), files[1]); r.code != explain.ExitWrongPIN {
+		t.Fatalf("a wrong PIN in the file: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never.pdf")); err == nil {
+		t.Fatal("signed with a wrong PIN")
+	}
+}

@@ -338,7 +338,7 @@ func Damage(p *i18n.Printer, d pdf.Damage) string {
 // StampLabels are the words of a visible signature in p's language.
 func StampLabels(p *i18n.Printer) pdf.Labels {
 	return pdf.Labels{
-		SignedBy: p.T("stamp.signed_by"), Member: p.T("stamp.member"), Date: p.T("stamp.date"),
+		SignedBy: p.T("stamp.signed_by"), SealedBy: p.T("stamp.sealed_by"), Member: p.T("stamp.member"), Date: p.T("stamp.date"),
 		Reason: p.T("stamp.reason"), Location: p.T("stamp.location"), DateLayout: p.T("format.datetime"),
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/pdf"
+	"github.com/paraphe/paraphe/pkcs"
 )
 
 // Severity ranks a signature's state for the eye: passed, not decidable,
@@ -44,9 +45,12 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 	state = p.T(stateKey(v))
 	out(p.T("verify.etsi", "Indication", string(v.Indication), "Sub", subText(v)))
 	if v.Certificate != nil {
-		if v.Kind == pdf.KindDocumentTimestamp {
+		switch {
+		case v.Kind == pdf.KindDocumentTimestamp:
 			out(p.T("verify.stamped_by", "Who", Who(p, v.Certificate)))
-		} else {
+		case pdf.IsSeal(v.Certificate):
+			out(p.T("verify.sealed_by", "Who", Who(p, v.Certificate)))
+		default:
 			out(p.T("verify.signer", "Who", Who(p, v.Certificate)))
 		}
 	}
@@ -245,8 +249,11 @@ func Who(p *i18n.Printer, c *x509.Certificate) string {
 		}
 		return strings.Join(parts, ", ")
 	}
-	if org != "" {
+	if org != "" && org != name {
 		parts = append(parts, org)
+	}
+	if id := attr(c, oidOrganizationID); id != "" {
+		parts = append(parts, id)
 	}
 	if len(s.Country) > 0 {
 		parts = append(parts, countryName(p.Lang, s.Country[0]))
@@ -254,10 +261,23 @@ func Who(p *i18n.Printer, c *x509.Certificate) string {
 	return strings.Join(parts, ", ")
 }
 
+// Activated says which certificate was activated and until when: a
+// person's name, title, number and order, or a seal's organisation.
+func Activated(p *i18n.Printer, c *x509.Certificate) string {
+	until := p.Date(c.NotAfter.Local())
+	if pdf.IsSeal(c) {
+		return p.T("activate.done_seal", "Who", Who(p, c), "Until", until)
+	}
+	h := pkcs.HolderOf(c)
+	return p.T("activate.done", "Name", h.Name, "Title", h.Title, "Member", h.MemberNumber, "Org", h.Organization, "Until", until)
+}
+
 var (
 	oidTitle     = []int{2, 5, 4, 12}
 	oidGivenName = []int{2, 5, 4, 42}
 	oidSurname   = []int{2, 5, 4, 4}
+	// organizationIdentifier: a seal's organisation (VATIT-01234567890).
+	oidOrganizationID = []int{2, 5, 4, 97}
 )
 
 func attr(c *x509.Certificate, oid []int) string {
