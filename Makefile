@@ -132,14 +132,16 @@ test: deps vet
 	@# batch signing shares one signer between goroutines
 	GOFLAGS=-trimpath $(GO) test -race -count=1 -run Batch ./pdf
 	@# the Windows and macOS files (proxy settings, keychain, paths) at least build and vet
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./internal/...
-	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./internal/...
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./cms ./cades ./internal/...
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./cms ./cades ./internal/...
 	@# the build without cgo (no PKCS#11) must still say why tokens are missing
 	CGO_ENABLED=0 $(GO) test -count=1 -run NoCgo ./pkcs
 	@# short fuzzing runs of the PDF reader, the signer and the verifier
 	@# (seeded with the DSS corpus): no panic, no hang
 	$(GO) test -run '^$$' -fuzz FuzzSign -fuzztime 15s -fuzzminimizetime 1s ./pdf
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 20s -fuzzminimizetime 1s ./pdf
+	@# and of the streaming CMS reader (.p7m, .p7s)
+	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 10s -fuzzminimizetime 1s ./cms
 	$(MAKE) package-test
 
 # The packages' acceptance: build them, signed with a throw-away code-signing

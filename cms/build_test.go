@@ -365,6 +365,21 @@ func TestReaderMalformed(t *testing.T) {
 
 func FuzzReader(f *testing.F) {
 	f.Add([]byte{0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0x01, 0x31, 0x00, 0x30, 0x80})
+	// Real ones, attached (BER, segments) and detached (DER).
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Fuzz"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	cert, _ := x509.ParseCertificate(der)
+	b := &Builder{Key: key, Chain: []*x509.Certificate{cert}, SigningTime: time.Now()}
+	var p7m bytes.Buffer
+	w, _ := b.NewAttached(&p7m, nil)
+	w.Write([]byte("fuzz me"))
+	s, _ := b.Sign(w.Digest())
+	w.Close(s)
+	f.Add(p7m.Bytes())
+	if p7s, err := b.Detached(s, nil); err == nil {
+		f.Add(p7s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := NewReader(bytes.NewReader(b))
 		if err != nil {
