@@ -9,7 +9,9 @@
 // It parses with golang.org/x/crypto/cryptobyte after converting BER's
 // length forms to DER (toDER), verifies with the standard library, and
 // reads Brainpool keys through github.com/ProtonMail/go-crypto/brainpool.
-// Judging what a signature means (trust, time, revocation) is the caller's.
+// Reader streams the content of an attached SignedData; Builder and
+// AttachedWriter make ETSI baseline SignedData (build.go). Judging what a
+// signature means (trust, time, revocation) is the caller's.
 package cms
 
 import (
