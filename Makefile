@@ -130,7 +130,7 @@ test: deps vet
 	@# goroutines; -race does not build PIE, and these tests need no cgo)
 	GOFLAGS=-trimpath $(GO) test -race -count=1 ./app
 	@# batch signing shares one signer between goroutines
-	GOFLAGS=-trimpath $(GO) test -race -count=1 -run Batch ./pdf
+	GOFLAGS=-trimpath $(GO) test -race -count=1 -run Batch ./pdf ./cades
 	@# the Windows and macOS files (proxy settings, keychain, paths) at least build and vet
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./cms ./cades ./internal/...
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./config ./netclient ./netcheck ./pkcs ./activation ./pdf ./cms ./cades ./internal/...

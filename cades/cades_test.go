@@ -474,3 +474,31 @@ func TestOpenSSLSignatures(t *testing.T) {
 		}
 	}
 }
+
+// A batch signs its files in parallel with one pdf.Signer: the CAdES
+// signer shares its time-stamp sample and validation data (fetched once),
+// each file gets its own time-stamp, and every signature verifies.
+func TestBatch(t *testing.T) {
+	e := newEnv(t)
+	s := e.signer(pdf.LevelLT, false)
+	var jobs []pdf.Job
+	for i := range 6 {
+		in := e.write(t, fmt.Sprintf("fattura-%d.xml", i), []byte(fmt.Sprintf("<fattura n=%q/>", fmt.Sprint(i))))
+		detached := i%2 == 1
+		fs := &Signer{PDF: s.PDF, Detached: detached}
+		jobs = append(jobs, pdf.Job{In: in, Out: OutputName(in, detached), Signer: fs})
+	}
+	results := s.PDF.SignFiles(context.Background(), jobs, pdf.Progress{})
+	for i, r := range results {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", jobs[i].In, r.Err)
+		}
+		rep, err := Verify(context.Background(), r.Output, e.trusting())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := verdict(t, rep); s.Indication != pdf.TotalPassed || s.Level != pdf.LevelLT {
+			t.Fatalf("%s: %s/%s %s", r.Output, s.Indication, s.SubIndication, s.Level)
+		}
+	}
+}

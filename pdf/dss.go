@@ -12,9 +12,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/digitorus/timestamp"
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 
@@ -51,8 +51,8 @@ func (s *Signer) validationData(ctx context.Context, token []byte) (*dssData, er
 		add(c)
 	}
 	if token != nil {
-		if ts, err := timestamp.Parse(token); err == nil {
-			for _, c := range ts.Certificates {
+		if ts, err := cms.ParseTimestamp(token); err == nil {
+			for _, c := range ts.SignedData.Certificates {
 				add(c)
 			}
 		}

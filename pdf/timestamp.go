@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"github.com/digitorus/timestamp"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/paraphe/paraphe/cms"
 )
 
 // ErrTimestamp wraps every failure to obtain a time-stamp: a signature that
@@ -59,12 +63,45 @@ func (c *tsaClient) stampDigest(ctx context.Context, digest []byte) ([]byte, tim
 	if resp.StatusCode != http.StatusOK || ct != "application/timestamp-reply" {
 		return nil, time.Time{}, fmt.Errorf("%w: %s answered %s (%s)", ErrTimestamp, c.url, resp.Status, ct)
 	}
-	ts, err := timestamp.ParseResponse(body)
+	token, err := replyToken(body)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrTimestamp, err)
 	}
-	if ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, digest) || ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
+	ts, err := cms.ParseTimestamp(token)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrTimestamp, err)
+	}
+	if ts.Hash != cms.SHA256 || !bytes.Equal(ts.Imprint, digest) || ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
 		return nil, time.Time{}, fmt.Errorf("%w: the reply is not for this request (imprint or nonce differ)", ErrTimestamp)
 	}
-	return ts.RawToken, ts.Time, nil
+	// The unit's certificate was asked for (RFC 3161 says it must then be
+	// there): its signature over the token must hold.
+	if tsa := ts.Signer(); tsa != nil {
+		if err := ts.Verify(tsa); err != nil {
+			return nil, time.Time{}, fmt.Errorf("%w: the token's signature: %v", ErrTimestamp, err)
+		}
+	}
+	return token, ts.Time, nil
+}
+
+// replyToken returns the token of a TimeStampResp (RFC 3161 §2.4.2) that
+// grants it: SEQUENCE { status PKIStatusInfo, timeStampToken }. It is read
+// here, with the reader verification uses, rather than by
+// github.com/digitorus/timestamp, whose BER reader keeps a global counter
+// that parallel signing would race on.
+func replyToken(body []byte) ([]byte, error) {
+	in := cryptobyte.String(body)
+	var resp, status cryptobyte.String
+	var code int64
+	if !in.ReadASN1(&resp, cbasn1.SEQUENCE) || !resp.ReadASN1(&status, cbasn1.SEQUENCE) || !status.ReadASN1Integer(&code) {
+		return nil, errors.New("not a time-stamp reply")
+	}
+	if code != 0 && code != 1 { // granted, grantedWithMods
+		return nil, fmt.Errorf("the authority refused the request (status %d)", code)
+	}
+	var token cryptobyte.String
+	if !resp.ReadASN1Element(&token, cbasn1.SEQUENCE) {
+		return nil, errors.New("the reply holds no token")
+	}
+	return token, nil
 }
