@@ -254,11 +254,11 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 	if rep == nil || rep.Verdict == netcheck.Blocked || len(rep.Findings) < 5 {
 		t.Fatalf("doctor: %+v", rep)
 	}
-	if u.doctor.verdict.Text != u.T("doctor.verdict."+rep.Verdict) || !u.doctor.exports.Visible() {
+	if u.doctor.verdict.Text != u.T("doctor.verdict."+string(rep.Verdict)) || !u.doctor.exports.Visible() {
 		t.Fatalf("verdict %q, exports visible %v", u.doctor.verdict.Text, u.doctor.exports.Visible())
 	}
 	u.doctor.copy()
-	if clip := u.app.Clipboard().Content(); !strings.Contains(clip, u.T("doctor.verdict."+rep.Verdict)) {
+	if clip := u.app.Clipboard().Content(); !strings.Contains(clip, u.T("doctor.verdict."+string(rep.Verdict))) {
 		t.Fatalf("clipboard: %q", clip)
 	}
 }

@@ -124,14 +124,14 @@ func severityIcon(s netcheck.Severity) fyne.Resource {
 func (d *doctorScreen) show(rep *netcheck.Report) {
 	u := d.u
 	d.report = rep
-	d.verdict.SetText(u.T("doctor.verdict." + rep.Verdict))
-	d.verdict.Importance = map[string]widget.Importance{netcheck.Works: widget.SuccessImportance,
+	d.verdict.SetText(u.T("doctor.verdict." + string(rep.Verdict)))
+	d.verdict.Importance = map[netcheck.Verdict]widget.Importance{netcheck.Works: widget.SuccessImportance,
 		netcheck.WorksWarning: widget.WarningImportance, netcheck.Blocked: widget.DangerImportance}[rep.Verdict]
 	d.verdict.Refresh()
 	if rep.Cause != nil {
 		text := u.T("doctor.cause", "What", explain.Finding(u.p, *rep.Cause))
 		if rep.Cause.Fix != "" {
-			text += "\n" + u.T("doctor.fix", "Fix", u.T("doctor.fix."+rep.Cause.Fix, "Target", rep.Cause.Target))
+			text += "\n" + u.T("doctor.fix", "Fix", u.T("doctor.fix."+string(rep.Cause.Fix), "Target", rep.Cause.Target))
 		}
 		d.cause.SetText(text)
 	}
@@ -150,7 +150,7 @@ func (d *doctorScreen) addFinding(f netcheck.Finding) {
 	u := d.u
 	row := container.NewVBox(wrapLabel(explain.Finding(u.p, f)))
 	if f.Fix != "" && (f.Severity == netcheck.Error || f.Severity == netcheck.Warning) {
-		fix := wrapLabel(u.T("doctor.fix", "Fix", u.T("doctor.fix."+f.Fix, "Target", f.Target)))
+		fix := wrapLabel(u.T("doctor.fix", "Fix", u.T("doctor.fix."+string(f.Fix), "Target", f.Target)))
 		fix.Importance = widget.LowImportance
 		row.Add(fix)
 	}
@@ -161,7 +161,7 @@ func (d *doctorScreen) addFinding(f netcheck.Finding) {
 func (d *doctorScreen) summary() string {
 	u := d.u
 	var b strings.Builder
-	fmt.Fprintln(&b, u.T("doctor.verdict."+d.report.Verdict))
+	fmt.Fprintln(&b, u.T("doctor.verdict."+string(d.report.Verdict)))
 	if d.cause.Text != "" {
 		fmt.Fprintln(&b, d.cause.Text)
 	}

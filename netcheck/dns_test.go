@@ -74,7 +74,7 @@ func dnsServerB(t testing.TB) *net.Resolver {
 func TestDNSNotFoundAndNoAnswer(t *testing.T) {
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	res := dnsServer(t)
-	for host, want := range map[string]string{"ca.missing.test": "not_found", "ca.silent.test": "dns_timeout"} {
+	for host, want := range map[string]Code{"ca.missing.test": "not_found", "ca.silent.test": "dns_timeout"} {
 		p := policyFor(t, srv.Policy, func(p *config.Policy) { p.CA.URL = "https://" + host + ":8443" })
 		rep := Run(context.Background(), Options{Policy: p, Timeout: 2 * time.Second, Resolver: res})
 		f := find(rep, "dns")

@@ -37,22 +37,15 @@ const (
 	Error   Severity = "error"
 )
 
-// Verdicts of a report.
-const (
-	Works        = "works"
-	WorksWarning = "works_with_warnings"
-	Blocked      = "blocked"
-)
-
 // Finding is the result of one check.
 type Finding struct {
-	Check    string            `json:"check"`  // dns, tcp, tls, service, clock…
+	Check    Check             `json:"check"`
 	Target   string            `json:"target"` // host:port, URL, or ""
 	Severity Severity          `json:"severity"`
-	Code     string            `json:"code"` // what was observed, as a code: "refused", "timeout", "intercepted"…
+	Code     Code              `json:"code"` // what was observed
 	Observed string            `json:"observed,omitempty"`
 	Expected string            `json:"expected,omitempty"`
-	Fix      string            `json:"fix,omitempty"` // a fix code, e.g. "open_port"
+	Fix      Fix               `json:"fix,omitempty"`
 	Details  map[string]string `json:"details,omitempty"`
 	Millis   int64             `json:"ms"`
 }
@@ -61,7 +54,7 @@ type Finding struct {
 type Report struct {
 	Version  int       `json:"version"` // of this JSON schema
 	Time     time.Time `json:"time"`
-	Verdict  string    `json:"verdict"`
+	Verdict  Verdict   `json:"verdict"`
 	Cause    *Finding  `json:"cause,omitempty"` // the most likely cause when not working
 	Findings []Finding `json:"findings"`
 }
@@ -119,8 +112,8 @@ func Run(ctx context.Context, o Options) *Report {
 	add(environment(o)...)
 
 	var wg sync.WaitGroup
-	pending := map[string]int{} // check name → runs not finished, under mu
-	run := func(check string, f func(ctx context.Context) []Finding) {
+	pending := map[Check]int{} // runs not finished, under mu
+	run := func(check Check, f func(ctx context.Context) []Finding) {
 		wg.Add(1)
 		mu.Lock()
 		pending[check]++
@@ -142,7 +135,7 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	// This computer is checked even when the policy says nothing of the CA.
 	if o.Local != nil {
-		run("keystore", o.Local)
+		run(CheckKeystore, o.Local)
 	}
 	// Each check has the timeout; one that does not honour it (a hung
 	// D-Bus call in the keychain, say) must not hold the whole report: a
@@ -157,7 +150,7 @@ func Run(ctx context.Context, o Options) *Report {
 		mu.Lock()
 		for _, check := range slices.Sorted(maps.Keys(pending)) {
 			if pending[check] > 0 {
-				rep.Findings = append(rep.Findings, Finding{Check: check, Severity: Warning, Code: "check_timed_out", Fix: "retry_longer"})
+				rep.Findings = append(rep.Findings, Finding{Check: check, Severity: Warning, Code: CodeCheckTimedOut, Fix: FixRetryLonger})
 			}
 		}
 		closed = true
@@ -168,10 +161,10 @@ func Run(ctx context.Context, o Options) *Report {
 }
 
 // checkNetwork starts the checks of the path to the CA the policy names.
-func checkNetwork(ctx context.Context, o Options, now func() time.Time, add func(...Finding), run func(string, func(context.Context) []Finding)) {
+func checkNetwork(ctx context.Context, o Options, now func() time.Time, add func(...Finding), run func(Check, func(context.Context) []Finding)) {
 	u, err := url.Parse(o.Policy.CA.URL)
 	if err != nil {
-		add(Finding{Check: "policy", Severity: Error, Code: "bad_url", Fix: "ask_it"})
+		add(Finding{Check: CheckPolicy, Severity: Error, Code: CodeBadURL, Fix: FixAskIT})
 		return
 	}
 	host, port := u.Hostname(), u.Port()
@@ -180,10 +173,10 @@ func checkNetwork(ctx context.Context, o Options, now func() time.Time, add func
 	}
 	proxyURL, proxySource, perr := resolveProxy(ctx, o.Policy, u, o.timeout())
 	if perr != nil {
-		f := Finding{Check: "proxy", Severity: Error, Code: "pac_failed", Observed: shortErr(perr), Fix: "check_network",
+		f := Finding{Check: CheckProxy, Severity: Error, Code: CodePACFailed, Observed: shortErr(perr), Fix: FixCheckNetwork,
 			Details: map[string]string{"source": proxySource}}
 		if pac, ok := strings.CutPrefix(o.Policy.Proxy, "pac+"); ok {
-			f.Fix, f.Target = "check_pac", redactURL(pac)
+			f.Fix, f.Target = FixCheckPAC, redactURL(pac)
 		}
 		add(f)
 		return
@@ -192,34 +185,32 @@ func checkNetwork(ctx context.Context, o Options, now func() time.Time, add func
 
 	// The network path, step by step, so that the first broken step shows.
 	if proxyURL == nil {
-		run("dns", func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
-		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
+		run(CheckDNS, func(ctx context.Context) []Finding { return []Finding{checkDNS(ctx, o.Resolver, host)} })
+		run(CheckTCP, func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, net.JoinHostPort(host, port))} })
 	} else {
-		run("tcp", func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
+		run(CheckTCP, func(ctx context.Context) []Finding { return []Finding{checkTCP(ctx, proxyURL.Host)} })
 		target := net.JoinHostPort(host, port)
 		switch proxyURL.Scheme {
 		case "http":
-			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
+			run(CheckProxy, func(ctx context.Context) []Finding { return []Finding{checkConnect(ctx, proxyURL, target)} })
 		case "socks5", "socks5h":
-			run("proxy", func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
+			run(CheckProxy, func(ctx context.Context) []Finding { return []Finding{checkSOCKS(ctx, proxyURL, target)} })
 		}
 	}
-	run("tls", func(ctx context.Context) []Finding {
+	run(CheckTLS, func(ctx context.Context) []Finding {
 		return checkTLS(ctx, o.Policy, net.JoinHostPort(host, port), proxyURL)
 	})
-	run("service", func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
+	run(CheckService, func(ctx context.Context) []Finding { return checkService(ctx, o.Policy, now) })
 }
 
 // testHookStart is called as each concurrent check starts (tests use it to
 // prove the checks run side by side).
 var testHookStart = func() {}
 
-// causeOrder ranks checks: an earlier step's failure explains later ones.
-var causeOrder = map[string]int{"policy": 0, "proxy": 1, "dns": 2, "tcp": 3, "tls": 4, "service": 5, "clock": 6, "tsa": 7, "crl": 8, "ocsp": 9, "keystore": 10, "certificate": 11, "environment": 12}
-
 func finish(rep *Report) {
+	// Checks lists an earlier step first: its failure explains later ones.
 	sort.SliceStable(rep.Findings, func(i, j int) bool {
-		return causeOrder[rep.Findings[i].Check] < causeOrder[rep.Findings[j].Check]
+		return slices.Index(Checks, rep.Findings[i].Check) < slices.Index(Checks, rep.Findings[j].Check)
 	})
 	rep.Verdict = Works
 	for i, f := range rep.Findings {
@@ -249,32 +240,32 @@ func environment(o Options) []Finding {
 	}
 	if o.Policy == nil {
 		if errors.Is(o.PolicyErr, config.ErrUnconfigured) {
-			return []Finding{{Check: "policy", Severity: Error, Code: "policy_unconfigured", Observed: config.PolicyPath(), Fix: "set_ca", Details: d}}
+			return []Finding{{Check: CheckPolicy, Severity: Error, Code: CodePolicyUnconfigured, Observed: config.PolicyPath(), Fix: FixSetCA, Details: d}}
 		}
 		if o.PolicyErr != nil && !errors.Is(o.PolicyErr, config.ErrNoPolicy) {
-			return []Finding{{Check: "policy", Severity: Error, Code: "policy_invalid", Observed: shortErr(o.PolicyErr), Fix: "ask_it", Details: d}}
+			return []Finding{{Check: CheckPolicy, Severity: Error, Code: CodePolicyInvalid, Observed: shortErr(o.PolicyErr), Fix: FixAskIT, Details: d}}
 		}
 		if d["install"] != "machine" {
 			// The onboarding guides' "suite not installed / no admin
 			// rights": a copy run from the user's folder (or a build)
 			// with no machine policy is not an installation; only an
 			// administrator can make one.
-			fix := "install_admin_package"
+			fix := FixInstallAdminPackage
 			if d["admin"] == "false" {
-				fix = "ask_it_install"
+				fix = FixAskITInstall
 			}
-			return []Finding{{Check: "policy", Severity: Error, Code: "not_installed", Observed: config.PolicyPath(), Fix: fix, Details: d}}
+			return []Finding{{Check: CheckPolicy, Severity: Error, Code: CodeNotInstalled, Observed: config.PolicyPath(), Fix: fix, Details: d}}
 		}
-		return []Finding{{Check: "policy", Severity: Error, Code: "no_policy", Observed: config.PolicyPath(), Fix: "install_policy", Details: d}}
+		return []Finding{{Check: CheckPolicy, Severity: Error, Code: CodeNoPolicy, Observed: config.PolicyPath(), Fix: FixInstallPolicy, Details: d}}
 	}
-	return []Finding{{Check: "environment", Severity: OK, Code: "policy_valid", Observed: o.Policy.Path, Details: d}}
+	return []Finding{{Check: CheckEnvironment, Severity: OK, Code: CodePolicyValid, Observed: o.Policy.Path, Details: d}}
 }
 
 func proxyFinding(pu *url.URL, source string) Finding {
 	if pu == nil {
-		return Finding{Check: "proxy", Severity: OK, Code: "direct", Details: map[string]string{"source": source}}
+		return Finding{Check: CheckProxy, Severity: OK, Code: CodeDirect, Details: map[string]string{"source": source}}
 	}
-	return Finding{Check: "proxy", Severity: Info, Code: "via_proxy", Observed: netclient.ProxyDisplay(pu), Details: map[string]string{"source": source}}
+	return Finding{Check: CheckProxy, Severity: Info, Code: CodeViaProxy, Observed: netclient.ProxyDisplay(pu), Details: map[string]string{"source": source}}
 }
 
 func checkDNS(ctx context.Context, res *net.Resolver, host string) Finding {
@@ -282,9 +273,9 @@ func checkDNS(ctx context.Context, res *net.Resolver, host string) Finding {
 		res = net.DefaultResolver
 	}
 	start := time.Now()
-	f := Finding{Check: "dns", Target: host}
+	f := Finding{Check: CheckDNS, Target: host}
 	if net.ParseIP(host) != nil {
-		f.Severity, f.Code = OK, "ip_address"
+		f.Severity, f.Code = OK, CodeIPAddress
 		return f
 	}
 	addrs, err := res.LookupHost(ctx, host)
@@ -292,36 +283,36 @@ func checkDNS(ctx context.Context, res *net.Resolver, host string) Finding {
 	var de *net.DNSError
 	switch {
 	case err == nil:
-		f.Severity, f.Code, f.Observed = OK, "resolved", strings.Join(addrs, " ")
+		f.Severity, f.Code, f.Observed = OK, CodeResolved, strings.Join(addrs, " ")
 	case errors.As(err, &de) && de.IsNotFound:
-		f.Severity, f.Code, f.Fix = Error, "not_found", "check_name"
+		f.Severity, f.Code, f.Fix = Error, CodeNotFound, FixCheckName
 	case errors.As(err, &de) && de.IsTimeout, errors.Is(err, context.DeadlineExceeded):
-		f.Severity, f.Code, f.Fix = Error, "dns_timeout", "check_dns"
+		f.Severity, f.Code, f.Fix = Error, CodeDNSTimeout, FixCheckDNS
 	default:
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "dns_failed", "check_dns", err.Error()
+		f.Severity, f.Code, f.Fix, f.Observed = Error, CodeDNSFailed, FixCheckDNS, err.Error()
 	}
 	return f
 }
 
 func checkTCP(ctx context.Context, addr string) Finding {
 	start := time.Now()
-	f := Finding{Check: "tcp", Target: addr}
+	f := Finding{Check: CheckTCP, Target: addr}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	f.Millis = time.Since(start).Milliseconds()
 	if err == nil {
 		conn.Close()
-		f.Severity, f.Code = OK, "open"
+		f.Severity, f.Code = OK, CodeOpen
 		return f
 	}
 	var oe *net.OpError
 	switch {
 	case isRefused(err):
-		f.Severity, f.Code, f.Fix = Error, "refused", "server_down_or_port"
+		f.Severity, f.Code, f.Fix = Error, CodeRefused, FixServerDownOrPort
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &oe) && oe.Timeout()):
-		f.Severity, f.Code, f.Fix = Error, "filtered", "open_port"
+		f.Severity, f.Code, f.Fix = Error, CodeFiltered, FixOpenPort
 	default:
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "unreachable", "open_port", err.Error()
+		f.Severity, f.Code, f.Fix, f.Observed = Error, CodeUnreachable, FixOpenPort, err.Error()
 	}
 	return f
 }
@@ -330,10 +321,10 @@ func checkTCP(ctx context.Context, addr string) Finding {
 // proxy when there is one) and names an interceptor.
 func checkTLS(ctx context.Context, p *config.Policy, addr string, proxy *url.URL) []Finding {
 	start := time.Now()
-	f := Finding{Check: "tls", Target: addr}
+	f := Finding{Check: CheckTLS, Target: addr}
 	hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{Timeout: 0})
 	if err != nil {
-		f.Severity, f.Code, f.Fix = Error, "bad_policy", "ask_it"
+		f.Severity, f.Code, f.Fix = Error, CodeBadPolicy, FixAskIT
 		return []Finding{f}
 	}
 	var state *tls.ConnectionState
@@ -348,22 +339,22 @@ func checkTLS(ctx context.Context, p *config.Policy, addr string, proxy *url.URL
 	var ce *netclient.CertificateError
 	switch {
 	case err == nil:
-		f.Severity, f.Code = OK, "verified"
+		f.Severity, f.Code = OK, CodeVerified
 		if state != nil {
 			f.Observed = tls.VersionName(state.Version) + " " + tls.CipherSuiteName(state.CipherSuite)
 		}
 	case errors.As(err, &ae):
-		f.Severity, f.Code, f.Fix = Error, "intercepted", "bypass_inspection"
+		f.Severity, f.Code, f.Fix = Error, CodeIntercepted, FixBypassInspection
 		f.Observed = ae.Issuer
 	case errors.As(err, &ce) && ce.Reason == netclient.CertExpired:
-		f.Severity, f.Code, f.Fix = Error, "expired_or_clock", "sync_clock"
+		f.Severity, f.Code, f.Fix = Error, CodeExpiredOrClock, FixSyncClock
 	case errors.As(err, &ce):
-		f.Severity, f.Code, f.Fix = Error, "wrong_name", "ask_it"
+		f.Severity, f.Code, f.Fix = Error, CodeWrongName, FixAskIT
 	default:
 		// The network steps report the cause; here only the handshake.
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "handshake_failed", "check_network", shortErr(err)
+		f.Severity, f.Code, f.Fix, f.Observed = Error, CodeHandshakeFailed, FixCheckNetwork, shortErr(err)
 		if proxy != nil {
-			f.Fix = "configure_proxy"
+			f.Fix = FixConfigureProxy
 		}
 	}
 	return []Finding{f}

@@ -26,7 +26,7 @@ import (
 	"github.com/paraphe/paraphe/netclient"
 )
 
-func find(rep *Report, check string) *Finding {
+func find(rep *Report, check Check) *Finding {
 	for i := range rep.Findings {
 		if rep.Findings[i].Check == check {
 			return &rep.Findings[i]
@@ -50,7 +50,7 @@ func policyFor(t *testing.T, path string, edit func(*config.Policy)) *config.Pol
 func TestHealthy(t *testing.T) {
 	srv := testenv.StartCA(t, ca.InitOptions{})
 	var mu sync.Mutex
-	live := map[string]int{}
+	live := map[Check]int{}
 	rep := Run(context.Background(), Options{Policy: policyFor(t, srv.Policy, nil), Timeout: 3 * time.Second,
 		Found: func(f Finding) { mu.Lock(); live[f.Check]++; mu.Unlock() }})
 	if rep.Verdict != Works || rep.Cause != nil {
@@ -65,7 +65,7 @@ func TestHealthy(t *testing.T) {
 			t.Errorf("%s told %+d times more than reported", check, n)
 		}
 	}
-	for _, check := range []string{"proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl", "ocsp"} {
+	for _, check := range []Check{"proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl", "ocsp"} {
 		f := find(rep, check)
 		if f == nil || f.Severity == Error || f.Severity == Warning {
 			t.Errorf("%s: %+v", check, f)
@@ -136,8 +136,8 @@ func TestThroughSquid(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    testenv.SquidOptions
-		verdict string
-		code    string
+		verdict Verdict
+		code    Code
 	}{
 		{"open", testenv.SquidOptions{}, Works, "tunnel_open"},
 		{"basic auth", testenv.SquidOptions{BasicAuth: "alice:s3cret"}, Blocked, "proxy_auth_required"},
@@ -375,7 +375,7 @@ func TestNTLMProxy(t *testing.T) {
 	if rep.Verdict != Works {
 		t.Fatalf("with NTLM credentials: %s %+v", rep.Verdict, rep.Findings)
 	}
-	for _, check := range []string{"tls", "service", "tsa"} {
+	for _, check := range []Check{"tls", "service", "tsa"} {
 		if f := find(rep, check); f == nil || f.Severity != OK {
 			t.Fatalf("%s through the NTLM proxy: %+v", check, f)
 		}

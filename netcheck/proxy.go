@@ -16,7 +16,7 @@ import (
 // requests do, and tells apart: tunnel open, credentials required (with the
 // schemes the proxy offers), target refused by the proxy's rules.
 func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
-	f := Finding{Check: "proxy", Target: target, Details: map[string]string{"proxy": netclient.ProxyDisplay(proxy)}}
+	f := Finding{Check: CheckProxy, Target: target, Details: map[string]string{"proxy": netclient.ProxyDisplay(proxy)}}
 	if proxy.User != nil {
 		f.Details["credentials"] = "keychain"
 	}
@@ -31,7 +31,7 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 	switch {
 	case err == nil:
 		conn.Close()
-		f.Severity, f.Code = OK, "tunnel_open"
+		f.Severity, f.Code = OK, CodeTunnelOpen
 	case errors.As(err, &auth):
 		f.Observed = strings.Join(auth.Schemes, ", ")
 		answerable := false
@@ -41,25 +41,25 @@ func checkConnect(ctx context.Context, proxy *url.URL, target string) Finding {
 		switch {
 		case !answerable:
 			// Negotiate (Kerberos) only: not a password problem.
-			f.Severity, f.Code, f.Fix = Error, "proxy_auth_unsupported", "exempt_ca_from_proxy_auth"
+			f.Severity, f.Code, f.Fix = Error, CodeProxyAuthUnsupported, FixExemptCAFromProxyAuth
 		case auth.Tried != "":
-			f.Severity, f.Code, f.Fix = Error, "proxy_auth_rejected", "proxy_credentials"
+			f.Severity, f.Code, f.Fix = Error, CodeProxyAuthRejected, FixProxyCredentials
 		default:
-			f.Severity, f.Code, f.Fix = Error, "proxy_auth_required", "proxy_credentials"
+			f.Severity, f.Code, f.Fix = Error, CodeProxyAuthRequired, FixProxyCredentials
 			if err := netclient.ProxyCredentialsErr(proxy.Host); err != nil && !errors.Is(err, netclient.ErrNoProxyCredentials) {
-				f.Code, f.Fix = "proxy_credentials_unreadable", "install_keyring"
+				f.Code, f.Fix = CodeProxyCredentialsUnreadable, FixInstallKeyring
 				f.Observed = shortErr(err)
 			}
 		}
 	case errors.As(err, &status) && status.Code == http.StatusForbidden:
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "proxy_denied", "allow_ca_on_proxy", status.Status
+		f.Severity, f.Code, f.Fix, f.Observed = Error, CodeProxyDenied, FixAllowCAOnProxy, status.Status
 	case errors.As(err, &status):
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "proxy_refused", "configure_proxy", status.Status
+		f.Severity, f.Code, f.Fix, f.Observed = Error, CodeProxyRefused, FixConfigureProxy, status.Status
 	case errors.As(err, &op) && op.Op == "dial":
-		f.Severity, f.Code, f.Fix = Error, "proxy_unreachable", "configure_proxy"
+		f.Severity, f.Code, f.Fix = Error, CodeProxyUnreachable, FixConfigureProxy
 		f.Target = proxy.Host
 	default:
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "proxy_no_answer", "configure_proxy", shortErr(err)
+		f.Severity, f.Code, f.Fix, f.Observed = Error, CodeProxyNoAnswer, FixConfigureProxy, shortErr(err)
 	}
 	return f
 }

@@ -36,23 +36,23 @@ const (
 func checkService(ctx context.Context, p *config.Policy, now func() time.Time) []Finding {
 	hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{})
 	if err != nil {
-		return []Finding{{Check: "service", Severity: Error, Code: "bad_policy", Fix: "ask_it"}}
+		return []Finding{{Check: CheckService, Severity: Error, Code: CodeBadPolicy, Fix: FixAskIT}}
 	}
 	base := strings.TrimRight(p.CA.URL, "/")
-	svc := Finding{Check: "service", Target: base + protocol.ServicePath}
+	svc := Finding{Check: CheckService, Target: base + protocol.ServicePath}
 	resp, body, err := fetch(ctx, hc, &svc, "", nil, 1<<20)
 	if err != nil {
-		svc.Severity, svc.Code = Error, "unreachable"
+		svc.Severity, svc.Code = Error, CodeUnreachable
 		svc.Observed = shortErr(err)
 		return []Finding{svc} // the network findings say why
 	}
 	var doc protocol.ServiceDocument
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &doc) != nil || doc.EST == "" {
-		svc.Severity, svc.Code, svc.Fix = Error, "not_paraphe", "check_url_or_proxy"
+		svc.Severity, svc.Code, svc.Fix = Error, CodeNotParaphe, FixCheckURLOrProxy
 		svc.Observed = fmt.Sprintf("HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		return []Finding{svc}
 	}
-	svc.Severity, svc.Code, svc.Observed = OK, "answered", doc.Name
+	svc.Severity, svc.Code, svc.Observed = OK, CodeAnswered, doc.Name
 	out := []Finding{svc, clockFinding(resp.Header.Get("Date"), now())}
 
 	// The CA certificates must include a policy anchor.
@@ -88,10 +88,10 @@ func checkService(ctx context.Context, p *config.Policy, now func() time.Time) [
 }
 
 func clockFinding(date string, now time.Time) Finding {
-	f := Finding{Check: "clock"}
+	f := Finding{Check: CheckClock}
 	t, err := http.ParseTime(date)
 	if err != nil {
-		f.Severity, f.Code = Info, "no_date"
+		f.Severity, f.Code = Info, CodeNoDate
 		return f
 	}
 	skew := now.Sub(t)
@@ -103,20 +103,20 @@ func clockFinding(date string, now time.Time) Finding {
 	f.Details = map[string]string{"skew_seconds": fmt.Sprint(int(skew.Seconds()))}
 	switch {
 	case skew > skewFail:
-		f.Severity, f.Code, f.Fix = Error, "skew", "sync_clock"
+		f.Severity, f.Code, f.Fix = Error, CodeSkew, FixSyncClock
 	case skew > skewWarn:
-		f.Severity, f.Code, f.Fix = Warning, "skew", "sync_clock"
+		f.Severity, f.Code, f.Fix = Warning, CodeSkew, FixSyncClock
 	default:
-		f.Severity, f.Code = OK, "in_sync"
+		f.Severity, f.Code = OK, CodeInSync
 	}
 	return f
 }
 
 func checkCACerts(ctx context.Context, hc *http.Client, p *config.Policy, u string) (Finding, []*x509.Certificate) {
-	f := Finding{Check: "service", Target: u}
+	f := Finding{Check: CheckService, Target: u}
 	_, body, err := fetch(ctx, hc, &f, "", nil, 1<<20)
 	if err != nil {
-		f.Severity, f.Code, f.Observed = Error, "unreachable", shortErr(err)
+		f.Severity, f.Code, f.Observed = Error, CodeUnreachable, shortErr(err)
 		return f, nil
 	}
 	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), ""))
@@ -125,34 +125,34 @@ func checkCACerts(ctx context.Context, hc *http.Client, p *config.Policy, u stri
 		certs, err = protocol.ParseCertsOnly(der)
 	}
 	if err != nil {
-		f.Severity, f.Code, f.Fix = Error, "cacerts_unreadable", "check_url_or_proxy"
+		f.Severity, f.Code, f.Fix = Error, CodeCACertsUnreadable, FixCheckURLOrProxy
 		return f, nil
 	}
 	for _, c := range certs {
 		sum := sha256.Sum256(c.Raw)
 		for _, a := range p.CA.Anchors {
 			if fp, _ := config.ParseFingerprint(a); bytes.Equal(fp, sum[:]) {
-				f.Severity, f.Code, f.Observed = OK, "anchor_matches", c.Subject.CommonName
+				f.Severity, f.Code, f.Observed = OK, CodeAnchorMatches, c.Subject.CommonName
 				return f, certs
 			}
 		}
 	}
-	f.Severity, f.Code, f.Fix = Error, "anchor_mismatch", "ask_it"
+	f.Severity, f.Code, f.Fix = Error, CodeAnchorMismatch, FixAskIT
 	return f, nil
 }
 
 // checkOCSP asks the responder about the issuing CA: any well-formed answer
 // shows it is reachable (validators ask it about holders' certificates).
 func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x509.Certificate) Finding {
-	f := Finding{Check: "ocsp", Target: u}
+	f := Finding{Check: CheckOCSP, Target: u}
 	q, err := ocsp.CreateRequest(cert, issuer, nil)
 	if err != nil {
-		f.Severity, f.Code = Info, "not_checked"
+		f.Severity, f.Code = Info, CodeNotChecked
 		return f
 	}
 	resp, body, err := fetch(ctx, hc, &f, "application/ocsp-request", q, 1<<20)
 	if err != nil {
-		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(err)
+		f.Severity, f.Code, f.Fix, f.Observed = Warning, CodeUnreachable, FixOpenPort, shortErr(err)
 		return f
 	}
 	r, err := ocsp.ParseResponse(body, nil)
@@ -160,7 +160,7 @@ func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x50
 	refusal := errors.As(err, &re)
 	switch {
 	case resp.StatusCode != http.StatusOK || (err != nil && !refusal):
-		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
+		f.Severity, f.Code, f.Fix = Warning, CodeBadReply, FixCheckURLOrProxy
 		f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
 		return f
 	case refusal:
@@ -168,44 +168,44 @@ func checkOCSP(ctx context.Context, hc *http.Client, u string, cert, issuer *x50
 	default:
 		f.Observed = "OCSP " + map[int]string{ocsp.Good: "good", ocsp.Revoked: "revoked", ocsp.Unknown: "unknown"}[r.Status]
 	}
-	f.Severity, f.Code = OK, "answered"
+	f.Severity, f.Code = OK, CodeAnswered
 	return f
 }
 
 func checkTSA(ctx context.Context, hc *http.Client, u string) Finding {
-	f := Finding{Check: "tsa", Target: u}
+	f := Finding{Check: CheckTSA, Target: u}
 	q, _ := timestamp.CreateRequest(strings.NewReader("paraphe doctor"), &timestamp.RequestOptions{Hash: crypto.SHA256})
 	resp, body, err := fetch(ctx, hc, &f, "application/timestamp-query", q, 1<<20)
 	if err != nil {
-		f.Severity, f.Code, f.Fix, f.Observed = Error, "unreachable", "open_port", shortErr(err)
+		f.Severity, f.Code, f.Fix, f.Observed = Error, CodeUnreachable, FixOpenPort, shortErr(err)
 		return f
 	}
 	ts, err := timestamp.ParseResponse(body)
 	if resp.StatusCode != http.StatusOK || err != nil {
-		f.Severity, f.Code, f.Fix = Error, "bad_reply", "check_url_or_proxy"
+		f.Severity, f.Code, f.Fix = Error, CodeBadReply, FixCheckURLOrProxy
 		f.Observed = fmt.Sprintf("HTTP %d", resp.StatusCode)
 		return f
 	}
-	f.Severity, f.Code = OK, "answered"
+	f.Severity, f.Code = OK, CodeAnswered
 	f.Observed = ts.Time.UTC().Format("2006-01-02 15:04:05 UTC")
 	return f
 }
 
 func checkCRL(ctx context.Context, hc *http.Client, u string, now time.Time) Finding {
-	f := Finding{Check: "crl", Target: u}
+	f := Finding{Check: CheckCRL, Target: u}
 	resp, body, err := fetch(ctx, hc, &f, "", nil, 32<<20)
 	if err != nil {
-		f.Severity, f.Code, f.Fix, f.Observed = Warning, "unreachable", "open_port", shortErr(err)
+		f.Severity, f.Code, f.Fix, f.Observed = Warning, CodeUnreachable, FixOpenPort, shortErr(err)
 		return f
 	}
 	crl, err := x509.ParseRevocationList(body)
 	switch {
 	case resp.StatusCode != http.StatusOK || err != nil:
-		f.Severity, f.Code, f.Fix = Warning, "bad_reply", "check_url_or_proxy"
+		f.Severity, f.Code, f.Fix = Warning, CodeBadReply, FixCheckURLOrProxy
 	case !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate):
-		f.Severity, f.Code, f.Fix = Warning, "stale", "ask_ca"
+		f.Severity, f.Code, f.Fix = Warning, CodeStale, FixAskCA
 	default:
-		f.Severity, f.Code = OK, "current"
+		f.Severity, f.Code = OK, CodeCurrent
 	}
 	return f
 }

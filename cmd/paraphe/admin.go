@@ -447,7 +447,7 @@ func flatten(prefix string, m map[string]any, leaf func(string, any)) {
 func (a *app) installationChecks(pol *config.Policy) func(context.Context) []netcheck.Finding {
 	return func(context.Context) []netcheck.Finding {
 		exe, _ := os.Executable()
-		out := []netcheck.Finding{{Check: "environment", Severity: netcheck.OK, Code: "installed", Observed: paraphVersion(), Target: exe}}
+		out := []netcheck.Finding{{Check: netcheck.CheckEnvironment, Severity: netcheck.OK, Code: netcheck.CodeInstalled, Observed: paraphVersion(), Target: exe}}
 		if f := policyModeFinding(config.PolicyPath()); f != nil {
 			out = append(out, *f)
 		}
@@ -469,14 +469,14 @@ func policyModeFinding(path string) *netcheck.Finding {
 	if err != nil || runtime.GOOS == "windows" {
 		return nil
 	}
-	f := &netcheck.Finding{Check: "policy", Target: path, Observed: st.Mode().Perm().String()}
+	f := &netcheck.Finding{Check: netcheck.CheckPolicy, Target: path, Observed: st.Mode().Perm().String()}
 	switch {
 	case st.Mode().Perm()&0o004 == 0:
-		f.Severity, f.Code, f.Fix = netcheck.Error, "policy_unreadable", "policy_mode"
+		f.Severity, f.Code, f.Fix = netcheck.Error, netcheck.CodePolicyUnreadable, netcheck.FixPolicyMode
 	case st.Mode().Perm()&0o022 != 0:
-		f.Severity, f.Code, f.Fix = netcheck.Warning, "policy_writable", "policy_mode"
+		f.Severity, f.Code, f.Fix = netcheck.Warning, netcheck.CodePolicyWritable, netcheck.FixPolicyMode
 	default:
-		f.Severity, f.Code = netcheck.OK, "policy_protected"
+		f.Severity, f.Code = netcheck.OK, netcheck.CodePolicyProtected
 	}
 	return f
 }
@@ -485,7 +485,7 @@ func policyModeFinding(path string) *netcheck.Finding {
 // module that cannot be loaded blocks when tokens are the only store.
 func pkcs11Finding(pol *config.Policy) netcheck.Finding {
 	module := pol.PKCS11Module()
-	f := netcheck.Finding{Check: "keystore", Target: module}
+	f := netcheck.Finding{Check: netcheck.CheckKeystore, Target: module}
 	tokens, err := pkcs.ListTokens(module)
 	sev := netcheck.Warning
 	if len(pol.KeyStores) == 1 {
@@ -493,11 +493,11 @@ func pkcs11Finding(pol *config.Policy) netcheck.Finding {
 	}
 	switch {
 	case errors.Is(err, pkcs.ErrNoPKCS11):
-		f.Severity, f.Code, f.Fix = sev, "pkcs11_unsupported", "use_keychain"
+		f.Severity, f.Code, f.Fix = sev, netcheck.CodePKCS11Unsupported, netcheck.FixUseKeychain
 	case err != nil:
-		f.Severity, f.Code, f.Fix = sev, "pkcs11_module_missing", "install_module"
+		f.Severity, f.Code, f.Fix = sev, netcheck.CodePKCS11ModuleMissing, netcheck.FixInstallModule
 	default:
-		f.Severity, f.Code, f.Observed = netcheck.OK, "pkcs11_ok", strconv.Itoa(len(tokens))
+		f.Severity, f.Code, f.Observed = netcheck.OK, netcheck.CodePKCS11OK, strconv.Itoa(len(tokens))
 	}
 	return f
 }

@@ -67,12 +67,12 @@ func (a *app) printReport(rep *netcheck.Report) {
 		codes := map[netcheck.Severity]string{netcheck.OK: "32", netcheck.Info: "36", netcheck.Warning: "33", netcheck.Error: "31"}
 		color = func(s netcheck.Severity, text string) string { return "\033[" + codes[s] + "m" + text + "\033[0m" }
 	}
-	verdictSev := map[string]netcheck.Severity{netcheck.Works: netcheck.OK, netcheck.WorksWarning: netcheck.Warning, netcheck.Blocked: netcheck.Error}
-	fmt.Fprintln(a.stdout, color(verdictSev[rep.Verdict], p.T("doctor.verdict."+rep.Verdict)))
+	verdictSev := map[netcheck.Verdict]netcheck.Severity{netcheck.Works: netcheck.OK, netcheck.WorksWarning: netcheck.Warning, netcheck.Blocked: netcheck.Error}
+	fmt.Fprintln(a.stdout, color(verdictSev[rep.Verdict], p.T("doctor.verdict."+string(rep.Verdict))))
 	if rep.Cause != nil {
 		fmt.Fprintln(a.stdout, p.T("doctor.cause", "What", explain.Finding(a.p, *rep.Cause)))
 		if rep.Cause.Fix != "" {
-			fmt.Fprintln(a.stdout, p.T("doctor.fix", "Fix", p.T("doctor.fix."+rep.Cause.Fix, "Target", rep.Cause.Target)))
+			fmt.Fprintln(a.stdout, p.T("doctor.fix", "Fix", p.T("doctor.fix."+string(rep.Cause.Fix), "Target", rep.Cause.Target)))
 		}
 	}
 	fmt.Fprintln(a.stdout)
@@ -81,7 +81,7 @@ func (a *app) printReport(rep *netcheck.Report) {
 		fmt.Fprintf(a.stdout, "%s %s\n", color(f.Severity, "["+mark+"]"), explain.Finding(a.p, f))
 		if f.Severity == netcheck.Error || f.Severity == netcheck.Warning {
 			if f.Fix != "" && (rep.Cause == nil || f.Fix != rep.Cause.Fix || f.Target != rep.Cause.Target) {
-				fmt.Fprintln(a.stdout, "    "+p.T("doctor.fix", "Fix", p.T("doctor.fix."+f.Fix, "Target", f.Target)))
+				fmt.Fprintln(a.stdout, "    "+p.T("doctor.fix", "Fix", p.T("doctor.fix."+string(f.Fix), "Target", f.Target)))
 			}
 		}
 	}

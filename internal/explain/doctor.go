@@ -74,22 +74,22 @@ func DoctorHTML(p *i18n.Printer, rep *netcheck.Report, version string) ([]byte, 
 	}{
 		Lang: p.Lang, Title: p.T("doctor.html.title"),
 		Generated: p.T("doctor.html.generated", "Time", rep.Time.Local().Format(p.T("format.datetime")), "Version", version),
-		Verdict:   rep.Verdict, VerdictText: p.T("doctor.verdict." + rep.Verdict),
+		Verdict:   string(rep.Verdict), VerdictText: p.T("doctor.verdict." + string(rep.Verdict)),
 		ColCheck: p.T("doctor.html.check"), ColFound: p.T("doctor.html.found"), ColFix: p.T("doctor.html.fix"),
 	}
 	if rep.Cause != nil {
 		data.Cause = true
 		data.CauseText = p.T("doctor.cause", "What", Finding(p, *rep.Cause))
 		if rep.Cause.Fix != "" {
-			data.FixText = p.T("doctor.fix", "Fix", p.T("doctor.fix."+rep.Cause.Fix, "Target", rep.Cause.Target))
+			data.FixText = p.T("doctor.fix", "Fix", p.T("doctor.fix."+string(rep.Cause.Fix), "Target", rep.Cause.Target))
 		}
 	}
 	marks := map[netcheck.Severity]string{netcheck.OK: "✓", netcheck.Info: "i", netcheck.Warning: "!", netcheck.Error: "✗"}
 	for _, f := range rep.Findings {
-		row := reportRow{Severity: string(f.Severity), Mark: marks[f.Severity], Check: p.T("doctor.check." + f.Check),
-			Text: p.T("doctor.code."+f.Code, "Observed", f.Observed, "Expected", f.Expected), Target: f.Target, Millis: f.Millis}
+		row := reportRow{Severity: string(f.Severity), Mark: marks[f.Severity], Check: p.T("doctor.check." + string(f.Check)),
+			Text: p.T("doctor.code."+string(f.Code), "Observed", f.Observed, "Expected", f.Expected), Target: f.Target, Millis: f.Millis}
 		if f.Fix != "" && f.Severity != netcheck.OK {
-			row.Fix = p.T("doctor.fix."+f.Fix, "Target", f.Target)
+			row.Fix = p.T("doctor.fix."+string(f.Fix), "Target", f.Target)
 		}
 		data.Rows = append(data.Rows, row)
 	}
@@ -102,7 +102,7 @@ func DoctorHTML(p *i18n.Printer, rep *netcheck.Report, version string) ([]byte, 
 
 // Finding says a finding in one line: the check, its target, what was seen.
 func Finding(p *i18n.Printer, f netcheck.Finding) string {
-	s := p.T("doctor.check."+f.Check) + ": " + p.T("doctor.code."+f.Code, "Observed", f.Observed, "Expected", f.Expected)
+	s := p.T("doctor.check."+string(f.Check)) + ": " + p.T("doctor.code."+string(f.Code), "Observed", f.Observed, "Expected", f.Expected)
 	if f.Target != "" {
 		s += " (" + f.Target + ")"
 	}
@@ -111,7 +111,7 @@ func Finding(p *i18n.Printer, f netcheck.Finding) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if f.Check == "environment" || f.Check == "policy" {
+	if f.Check == netcheck.CheckEnvironment || f.Check == netcheck.CheckPolicy {
 		var kv []string
 		for _, k := range keys {
 			kv = append(kv, k+"="+f.Details[k])

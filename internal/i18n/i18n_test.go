@@ -12,6 +12,7 @@ import (
 
 	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/netcheck"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -96,11 +97,17 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, c := range pdf.Changes {
 		used = append(used, "verify.change."+c)
 	}
-	for _, c := range []string{"policy", "environment", "proxy", "dns", "tcp", "tls", "service", "clock", "tsa", "crl", "ocsp", "keystore", "certificate"} {
-		used = append(used, "doctor.check."+c)
+	for _, c := range netcheck.Checks {
+		used = append(used, "doctor.check."+string(c))
 	}
-	for _, v := range []string{"works", "works_with_warnings", "blocked"} {
-		used = append(used, "doctor.verdict."+v)
+	for _, c := range netcheck.Codes {
+		used = append(used, "doctor.code."+string(c))
+	}
+	for _, f := range netcheck.Fixes {
+		used = append(used, "doctor.fix."+string(f))
+	}
+	for _, v := range netcheck.Verdicts {
+		used = append(used, "doctor.verdict."+string(v))
 	}
 	for _, r := range pdf.TrustProblems {
 		used = append(used, "verify.trust."+string(r))

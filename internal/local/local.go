@@ -134,13 +134,13 @@ func WarningDays(p *config.Policy) int {
 
 // KeychainFinding says whether the operating system's keychain answers.
 func KeychainFinding(p *config.Policy) netcheck.Finding {
-	f := netcheck.Finding{Check: "keystore", Target: "keychain", Severity: netcheck.OK, Code: "keychain_ok"}
+	f := netcheck.Finding{Check: netcheck.CheckKeystore, Target: "keychain", Severity: netcheck.OK, Code: netcheck.CodeKeychainOK}
 	ks, err := Keychain(p)
 	if err == nil {
 		err = ks.Check()
 	}
 	if err != nil {
-		f.Severity, f.Code, f.Fix = netcheck.Warning, "keychain_unavailable", "install_keyring"
+		f.Severity, f.Code, f.Fix = netcheck.Warning, netcheck.CodeKeychainUnavailable, netcheck.FixInstallKeyring
 	}
 	return f
 }
@@ -155,20 +155,20 @@ func Checks(p *config.Policy, now func() time.Time) func(context.Context) []netc
 		t := now()
 		for _, c := range certs {
 			cert := c.Certificate()
-			f := netcheck.Finding{Check: "certificate", Target: c.ID, Observed: cert.Subject.CommonName,
+			f := netcheck.Finding{Check: netcheck.CheckCertificate, Target: c.ID, Observed: cert.Subject.CommonName,
 				Details: map[string]string{"days_left": fmt.Sprint(c.DaysLeft(t))}}
 			switch left := c.DaysLeft(t); {
 			case t.After(cert.NotAfter):
-				f.Severity, f.Code, f.Fix = netcheck.Warning, "cert_expired", "activate"
+				f.Severity, f.Code, f.Fix = netcheck.Warning, netcheck.CodeCertExpired, netcheck.FixActivate
 			case left <= days:
-				f.Severity, f.Code, f.Fix = netcheck.Warning, "cert_expiring", "renew"
+				f.Severity, f.Code, f.Fix = netcheck.Warning, netcheck.CodeCertExpiring, netcheck.FixRenew
 			default:
-				f.Severity, f.Code = netcheck.OK, "cert_ok"
+				f.Severity, f.Code = netcheck.OK, netcheck.CodeCertOK
 			}
 			out = append(out, f)
 		}
 		if len(certs) == 0 {
-			out = append(out, netcheck.Finding{Check: "certificate", Severity: netcheck.Info, Code: "no_cert", Fix: "activate"})
+			out = append(out, netcheck.Finding{Check: netcheck.CheckCertificate, Severity: netcheck.Info, Code: netcheck.CodeNoCert, Fix: netcheck.FixActivate})
 		}
 		return out
 	}
