@@ -254,9 +254,9 @@ func (w *activateWizard) stepQuestions(problem string) {
 func (w *activateWizard) stepStore() {
 	u := w.u
 	var options []string
-	names := map[string]string{}
+	names := map[string]config.Store{}
 	for _, s := range w.pol.KeyStores {
-		label := u.T("app.act.store." + s)
+		label := u.T("app.act.store." + string(s))
 		options = append(options, label)
 		names[label] = s
 	}
@@ -311,7 +311,7 @@ func (w *activateWizard) listTokens() {
 }
 
 // openStore checks the chosen store before anything is sent to the CA.
-func (w *activateWizard) openStore(name string) {
+func (w *activateWizard) openStore(name config.Store) {
 	u := w.u
 	switch name {
 	case config.StoreKeychain:

@@ -102,7 +102,7 @@ func (u *UI) changePIN(c local.Cert, puk bool) {
 	var d *dialog.CustomDialog
 	confirm := widget.NewButtonWithIcon(u.T("app.pin.change"), theme.ConfirmIcon(), nil)
 	confirm.Importance = widget.HighImportance
-	chooser := u.newPINChooser(pol.PINPolicyFor(c.Store.Name()), confirm.Enable, confirm.Disable, widget.NewFormItem(label, current))
+	chooser := u.newPINChooser(pol.PINPolicyFor(config.Store(c.Store.Name())), confirm.Enable, confirm.Disable, widget.NewFormItem(label, current))
 	forget := func() {
 		current.SetText("")
 		chooser.pin.SetText("")

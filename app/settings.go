@@ -91,7 +91,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		proxy = pol.Proxy
 		var st []string
 		for _, k := range pol.KeyStores {
-			st = append(st, u.T("store."+k))
+			st = append(st, u.T("store."+string(k)))
 		}
 		stores = strings.Join(st, ", ")
 		module = or(pol.PKCS11Module())

@@ -60,6 +60,21 @@ func TestParsePolicy(t *testing.T) {
 	}
 }
 
+// A wrong store is answered with the JSON's words: the stores there are,
+// or the type the file must give.
+func TestStoreErrorsSayWhatIsExpected(t *testing.T) {
+	for js, detail := range map[string]string{
+		`["file"]`: `file (use "keychain" or "pkcs11")`,
+		`[1]`:      "expected string",
+	} {
+		_, err := ParsePolicy([]byte(`{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"key_stores":` + js + `}`))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Reason != ReasonValue || fe.Detail != detail {
+			t.Errorf("key_stores %s: %v, want the detail %q", js, err, detail)
+		}
+	}
+}
+
 func TestUnconfiguredPolicy(t *testing.T) {
 	for _, js := range []string{
 		`{"version":1,"ca":{"url":"","anchors":[]}}`,

@@ -10,7 +10,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -21,7 +24,7 @@ type Policy struct {
 	Version   int      `json:"version"`
 	CA        CA       `json:"ca"`
 	Proxy     string   `json:"proxy,omitempty"`      // "system" (default), "none", "http://host:port", "socks5://host:port", "pac+https://host/proxy.pac"
-	KeyStores []string `json:"key_stores,omitempty"` // allowed stores, first is the default: "keychain", "pkcs11"
+	KeyStores []Store  `json:"key_stores,omitempty"` // allowed stores, first is the default
 	PKCS11    PKCS11   `json:"pkcs11,omitzero"`
 	PIN       PINRules `json:"pin_policy,omitzero"`
 	// RenewalWarningDays is how long before expiry the suite starts warning (default 30).
@@ -101,18 +104,25 @@ type PINRules struct {
 	Token    PINPolicy `json:"token,omitzero"`
 }
 
-// Store names used in Policy.KeyStores.
+// Store names a kind of key store, as Policy.KeyStores lists them and
+// pkcs.Store.Name says them.
+type Store string
+
+// Kinds of key store.
 const (
-	StoreKeychain = "keychain"
-	StorePKCS11   = "pkcs11"
+	StoreKeychain Store = "keychain" // the operating system's keychain
+	StorePKCS11   Store = "pkcs11"   // a PKCS#11 token
 )
+
+// Stores are every Store, in the order the policy allows them by default.
+var Stores = []Store{StoreKeychain, StorePKCS11}
 
 // DefaultPolicy returns the values a policy field takes when left out.
 func DefaultPolicy() Policy {
 	return Policy{
 		Version:            1,
 		Proxy:              "system",
-		KeyStores:          []string{StoreKeychain, StorePKCS11},
+		KeyStores:          slices.Clone(Stores),
 		PIN:                PINRules{Keychain: DefaultPasswordPolicy(), Token: DefaultTokenPolicy()},
 		RenewalWarningDays: 30,
 	}
@@ -260,7 +270,11 @@ func DecodePolicy(data []byte) (*Policy, error) {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, &FieldError{Field: te.Field, Reason: ReasonValue, Detail: "expected " + te.Type.String()}
+			want := te.Type.String()
+			if te.Type.Kind() == reflect.String {
+				want = "string" // a Store, say, is a string in the file
+			}
+			return nil, &FieldError{Field: te.Field, Reason: ReasonValue, Detail: "expected " + want}
 		}
 		return nil, &FieldError{Field: "(file)", Reason: ReasonSyntax, Detail: err.Error()}
 	}
@@ -302,8 +316,8 @@ func (p *Policy) Validate() error {
 		return bad("proxy", ReasonValue, err.Error())
 	}
 	for i, s := range p.KeyStores {
-		if s != StoreKeychain && s != StorePKCS11 {
-			return bad(fmt.Sprintf("key_stores[%d]", i), ReasonValue, s+` (use "keychain" or "pkcs11")`)
+		if !slices.Contains(Stores, s) {
+			return bad(fmt.Sprintf("key_stores[%d]", i), ReasonValue, string(s)+" (use "+storeNames()+")")
 		}
 	}
 	if p.RenewalWarningDays < 0 || p.RenewalWarningDays > 365 {
@@ -380,18 +394,22 @@ func ParseFingerprint(s string) ([]byte, error) {
 	return b, nil
 }
 
-// Allows reports whether the policy allows a key store.
-func (p *Policy) Allows(store string) bool {
-	for _, s := range p.KeyStores {
-		if s == store {
-			return true
-		}
+// storeNames says the Stores for a message: "keychain" or "pkcs11".
+func storeNames() string {
+	var q []string
+	for _, s := range Stores {
+		q = append(q, strconv.Quote(string(s)))
 	}
-	return false
+	return strings.Join(q, " or ")
+}
+
+// Allows reports whether the policy allows a key store.
+func (p *Policy) Allows(store Store) bool {
+	return slices.Contains(p.KeyStores, store)
 }
 
 // PINPolicyFor returns the PIN rules of a store.
-func (p *Policy) PINPolicyFor(store string) PINPolicy {
+func (p *Policy) PINPolicyFor(store Store) PINPolicy {
 	if store == StorePKCS11 {
 		return p.PIN.Token
 	}

@@ -56,7 +56,7 @@ func NewKeychainStore(dir string, maxAttempts int) *KeychainStore {
 	return &KeychainStore{Dir: dir, MaxAttempts: maxAttempts}
 }
 
-func (s *KeychainStore) Name() string { return "keychain" }
+func (s *KeychainStore) Name() string { return KeychainName }
 
 // Argon2id parameters for the PIN: RFC 9106's second recommendation, about
 // 0.1 s on one core. They are stored with each key so they can change.

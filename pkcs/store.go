@@ -21,6 +21,13 @@ const (
 	RSA3072   = "rsa-3072"
 )
 
+// The stores' names, as Store.Name, Entry.Store and the errors' Store
+// fields give them: the policy's names for them (config.Stores).
+const (
+	KeychainName = "keychain"
+	TokenName    = "pkcs11"
+)
+
 // Errors a caller branches on.
 var (
 	ErrWrongPIN            = errors.New("pkcs: wrong PIN")
@@ -35,7 +42,7 @@ var (
 // WrongPINError is returned for a wrong PIN; it wraps ErrWrongPIN, and
 // ErrLocked as well when that was the last try.
 type WrongPINError struct {
-	Store     string // "keychain" or "pkcs11"
+	Store     string // KeychainName or TokenName
 	TriesLeft int    // -1 when the store does not know
 	Low       bool   // the token says few tries are left, not how many
 }
@@ -46,7 +53,7 @@ type WrongPINError struct {
 type LockedError struct{ Store string }
 
 func (e *LockedError) Error() string {
-	if e.Store == "pkcs11" {
+	if e.Store == TokenName {
 		return "pkcs: the token's PIN is blocked (unlock it with the PUK)"
 	}
 	return "pkcs: the key is locked after too many wrong PINs"
@@ -74,7 +81,7 @@ func (e *WrongPINError) Is(target error) bool {
 // A Store holds private keys behind a PIN and the certificate chains issued
 // for them.
 type Store interface {
-	// Name is the store's name in the policy ("keychain", "pkcs11").
+	// Name is the store's name in the policy (KeychainName, TokenName).
 	Name() string
 	// Generate creates a key of the given type protected by pin. It has no
 	// certificate until SetChain.

@@ -161,7 +161,7 @@ func OpenToken(module, token string) (*TokenStore, error) {
 	return &TokenStore{Module: module, Info: match[0], ctx: ctx}, nil
 }
 
-func (s *TokenStore) Name() string { return "pkcs11" }
+func (s *TokenStore) Name() string { return TokenName }
 
 const poolSize = 4
 

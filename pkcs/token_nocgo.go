@@ -20,7 +20,7 @@ func ListTokens(module string) ([]TokenInfo, error) { return nil, ErrNoPKCS11 }
 // OpenToken reports that tokens need a cgo build.
 func OpenToken(module, token string) (*TokenStore, error) { return nil, ErrNoPKCS11 }
 
-func (s *TokenStore) Name() string                               { return "pkcs11" }
+func (s *TokenStore) Name() string                               { return TokenName }
 func (s *TokenStore) Login(pin []byte) error                     { return ErrNoPKCS11 }
 func (s *TokenStore) Close() error                               { return nil }
 func (s *TokenStore) Generate(string, []byte) (*Key, error)      { return nil, ErrNoPKCS11 }

@@ -37,7 +37,7 @@ func (a *app) activate(args []string) error {
 	if err != nil {
 		return err
 	}
-	store, pin, err := a.storeForNewKey(pol, *storeName, *tokenLabel, *pinFile, false)
+	store, pin, err := a.storeForNewKey(pol, config.Store(*storeName), *tokenLabel, *pinFile, false)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func withTimeout[T any](f func(context.Context) (T, error)) (T, error) {
 // and takes its PIN. For the keychain the PIN is a new one, checked against
 // the policy; asked on the terminal now when askNow, else left nil for the
 // caller to ask later.
-func (a *app) storeForNewKey(pol *config.Policy, name, token, pinFile string, askNow bool) (pkcs.Store, []byte, error) {
+func (a *app) storeForNewKey(pol *config.Policy, name config.Store, token, pinFile string, askNow bool) (pkcs.Store, []byte, error) {
 	if name == "" {
 		name = pol.KeyStores[0]
 	}

@@ -94,7 +94,7 @@ func (a *app) apply(p *config.Policy, f *policyFlags, discover bool) (*activatio
 	if f.keyStores != "" {
 		p.KeyStores = nil
 		for _, s := range strings.Split(f.keyStores, ",") {
-			p.KeyStores = append(p.KeyStores, strings.TrimSpace(s))
+			p.KeyStores = append(p.KeyStores, config.Store(strings.TrimSpace(s)))
 		}
 	}
 	if f.module != "" {

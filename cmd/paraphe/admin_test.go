@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,7 +112,7 @@ func TestAdminPolicyWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.CA.URL != "https://ca.example.invalid:8443" || p.CA.Anchors[0] != fp || p.Proxy != "http://proxy.example:3128" ||
-		strings.Join(p.KeyStores, ",") != "pkcs11,keychain" || !strings.HasSuffix(p.PKCS11.Module, `opensc-pkcs11.dll`) ||
+		!slices.Equal(p.KeyStores, []config.Store{config.StorePKCS11, config.StoreKeychain}) || !strings.HasSuffix(p.PKCS11.Module, `opensc-pkcs11.dll`) ||
 		p.PIN.Token.MinLength != 6 || p.PIN.Token.MaxLength != 6 || !p.PIN.Token.DigitsOnly ||
 		p.PIN.Keychain.MaxAttempts != 3 || p.PIN.Keychain.RequireSpecial || !p.PIN.Keychain.RequireUpper {
 		t.Fatalf("policy written: %+v", p)
@@ -162,7 +163,7 @@ func TestAdminPolicyWrite(t *testing.T) {
 	if r := write("--ca", "https://ca.example.invalid", "--ca-fingerprint", fp); r.code != 0 {
 		t.Fatalf("filling the template: %+v", r)
 	}
-	if p, err := config.ReadPolicy(path); err != nil || p.CA.URL != "https://ca.example.invalid" || strings.Join(p.KeyStores, ",") != "keychain,pkcs11" {
+	if p, err := config.ReadPolicy(path); err != nil || p.CA.URL != "https://ca.example.invalid" || !slices.Equal(p.KeyStores, []config.Store{config.StoreKeychain, config.StorePKCS11}) {
 		t.Fatalf("filled template: %+v %v", p, err)
 	}
 }

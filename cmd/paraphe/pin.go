@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
@@ -40,7 +41,7 @@ func (a *app) pin(args []string) error {
 		}
 		store, id = c.Store, c.ID
 	}
-	rules := pol.PINPolicyFor(store.Name())
+	rules := pol.PINPolicyFor(config.Store(store.Name()))
 	if args[0] == "unlock" {
 		unlocker, ok := store.(pkcs.PINUnlocker)
 		if !ok {

@@ -10,6 +10,7 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
@@ -56,7 +57,7 @@ func (a *app) importP12(args []string) error {
 		return &cli.ExitError{Code: explain.ExitBadFile, Message: a.p.T("err.p12_format", "File", pos[0])}
 	}
 	chain := append([]*x509.Certificate{leaf}, cas...)
-	store, pin, err := a.storeForNewKey(pol, *storeName, *tokenLabel, *pinFile, true)
+	store, pin, err := a.storeForNewKey(pol, config.Store(*storeName), *tokenLabel, *pinFile, true)
 	if err != nil {
 		return err
 	}

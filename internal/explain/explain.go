@@ -157,7 +157,7 @@ func Error(p *i18n.Printer, err error) Message {
 	case errors.Is(err, pkcs.ErrKeyFileStale):
 		return e(ExitKeyFileStale, p.T("err.key_file_stale"), p.T("hint.key_file_stale"))
 	case errors.As(err, &locked), errors.As(err, &wp) && wp.TriesLeft == 0:
-		if (locked != nil && locked.Store == "pkcs11") || (wp != nil && wp.Store == "pkcs11") {
+		if (locked != nil && locked.Store == pkcs.TokenName) || (wp != nil && wp.Store == pkcs.TokenName) {
 			return e(ExitPINLocked, p.T("err.token_locked"), p.T("hint.token_locked"))
 		}
 		return e(ExitPINLocked, p.T("err.pin_locked"), p.T("hint.pin_locked"))

@@ -93,7 +93,11 @@ func TestKeysUsedExist(t *testing.T) {
 		config.ReasonFingerprint, config.ReasonValue, config.ReasonRange} {
 		used = append(used, "policy."+r)
 	}
-	used = append(used, "store."+config.StoreKeychain, "store."+config.StorePKCS11)
+	for _, s := range config.Stores {
+		for _, family := range []string{"store.", "app.act.store.", "activate.kept.", "pin.changed."} {
+			used = append(used, family+string(s))
+		}
+	}
 	for _, c := range pdf.Changes {
 		used = append(used, "verify.change."+c)
 	}

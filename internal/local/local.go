@@ -134,7 +134,7 @@ func WarningDays(p *config.Policy) int {
 
 // KeychainFinding says whether the operating system's keychain answers.
 func KeychainFinding(p *config.Policy) netcheck.Finding {
-	f := netcheck.Finding{Check: netcheck.CheckKeystore, Target: "keychain", Severity: netcheck.OK, Code: netcheck.CodeKeychainOK}
+	f := netcheck.Finding{Check: netcheck.CheckKeystore, Target: pkcs.KeychainName, Severity: netcheck.OK, Code: netcheck.CodeKeychainOK}
 	ks, err := Keychain(p)
 	if err == nil {
 		err = ks.Check()
