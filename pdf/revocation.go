@@ -129,7 +129,7 @@ const maxRevocationAge = 7 * 24 * time.Hour
 
 // status is what revocation data says about a certificate.
 type status struct {
-	state     string // a Revocation… constant
+	state     Revocation
 	source    string
 	revokedAt time.Time
 	// found: data about the certificate was there, but none fresh enough.

@@ -41,17 +41,20 @@ type VerifyOptions struct {
 // does not open, when no other is given (ErrWrongPassword when one is).
 var ErrPassword = errors.New("pdf: the document needs a password to open")
 
-// Revocation states of a signer's certificate.
+// Revocation is the revocation state of a signer's certificate.
+type Revocation string
+
+// Revocation states.
 const (
-	RevocationGood       = "good"
-	RevocationRevoked    = "revoked"
-	RevocationUnknown    = "unknown"     // asked online, no answer
-	RevocationNotChecked = "not_checked" // no data in the file, not asked online
-	RevocationStale      = "stale"       // data in the file, but from too long before the time judged
+	RevocationGood       Revocation = "good"
+	RevocationRevoked    Revocation = "revoked"
+	RevocationUnknown    Revocation = "unknown"     // asked online, no answer
+	RevocationNotChecked Revocation = "not_checked" // no data in the file, not asked online
+	RevocationStale      Revocation = "stale"       // data in the file, but from too long before the time judged
 )
 
 // Revocations are every revocation state, for the catalogue's tests.
-var Revocations = []string{RevocationGood, RevocationRevoked, RevocationUnknown, RevocationNotChecked, RevocationStale}
+var Revocations = []Revocation{RevocationGood, RevocationRevoked, RevocationUnknown, RevocationNotChecked, RevocationStale}
 
 // Where revocation data came from.
 const (
@@ -122,7 +125,7 @@ type SignatureReport struct {
 	// granted at the signing time.
 	Qualified bool `json:"qualified,omitempty"`
 
-	Revocation    string     `json:"revocation"`
+	Revocation    Revocation `json:"revocation"`
 	RevocationSrc string     `json:"revocation_source,omitempty"`
 	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
 

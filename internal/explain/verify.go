@@ -215,7 +215,7 @@ func revocation(p *i18n.Printer, v pdf.SignatureReport) string {
 		}
 		return p.T("verify.revocation.revoked_at", "Time", at)
 	}
-	return p.T("verify.revocation." + v.Revocation)
+	return p.T("verify.revocation." + string(v.Revocation))
 }
 
 // Who names a certificate's holder in words, from any subject: the name

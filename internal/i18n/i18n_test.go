@@ -1,6 +1,9 @@
 package i18n
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -117,13 +120,13 @@ func TestKeysUsedExist(t *testing.T) {
 		used = append(used, "verify.trust."+string(r))
 	}
 	for _, r := range pdf.AnchorSources {
-		used = append(used, "verify.trusted."+string(r))
+		used = append(used, "verify.trusted."+string(r), "trust.source."+string(r))
 	}
 	for _, r := range pdf.Problems {
 		used = append(used, "verify.problem."+string(r))
 	}
 	for _, r := range pdf.Revocations {
-		used = append(used, "verify.revocation."+r)
+		used = append(used, "verify.revocation."+string(r))
 	}
 	for _, k := range used {
 		if _, ok := en[k]; !ok {
@@ -201,4 +204,85 @@ func TestGUIVariants(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no .gui variants")
 	}
+}
+
+// The lists TestKeysUsedExist goes through are whole: every constant of
+// the list's type (or, for an untyped family, of its name's prefix) in the
+// package's source is in the list, so that a new one is checked too.
+func TestListsAreWhole(t *testing.T) {
+	for _, l := range []struct {
+		dir, list, typ, prefix string
+	}{
+		{"netcheck", "Checks", "Check", ""},
+		{"netcheck", "Codes", "Code", ""},
+		{"netcheck", "Fixes", "Fix", ""},
+		{"netcheck", "Verdicts", "Verdict", ""},
+		{"config", "Stores", "Store", ""},
+		{"pdf", "Problems", "Problem", ""},
+		{"pdf", "TrustProblems", "TrustProblem", ""},
+		{"pdf", "AnchorSources", "AnchorSource", ""},
+		{"pdf", "Revocations", "Revocation", ""},
+		{"pdf", "Changes", "", "Change"},
+	} {
+		consts, listed := declared(t, filepath.Join("..", "..", l.dir), l.list, l.typ, l.prefix)
+		if len(consts) < 2 || len(listed) < 2 {
+			t.Errorf("%s: found %d constants and %d listed in %s: the scan is broken", l.dir, len(consts), len(listed), l.list)
+		}
+		for _, c := range consts {
+			if !slices.Contains(listed, c) {
+				t.Errorf("%s.%s is not in %s.%s", l.dir, c, l.dir, l.list)
+			}
+		}
+	}
+}
+
+// declared returns the constants of package dir of type typ (or, with typ
+// empty, named prefix…), and the names listed in its variable list.
+func declared(t *testing.T, dir, list, typ, prefix string) (consts, listed []string) {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || (g.Tok != token.CONST && g.Tok != token.VAR) {
+				continue
+			}
+			typed := false // a block of typ's constants, where one without a type is untyped
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				id, _ := vs.Type.(*ast.Ident)
+				typed = typed || (typ != "" && id != nil && id.Name == typ)
+				if g.Tok == token.CONST && typed && vs.Type == nil && len(vs.Values) > 0 {
+					t.Errorf("%s: %s is untyped among the %s constants", dir, vs.Names[0].Name, typ)
+				}
+				for i, name := range vs.Names {
+					switch {
+					case g.Tok == token.CONST && typ != "" && id != nil && id.Name == typ,
+						g.Tok == token.CONST && typ == "" && strings.HasPrefix(name.Name, prefix) && vs.Type == nil:
+						consts = append(consts, name.Name)
+					case g.Tok == token.VAR && name.Name == list && i < len(vs.Values):
+						if cl, ok := vs.Values[i].(*ast.CompositeLit); ok {
+							for _, e := range cl.Elts {
+								if id, ok := e.(*ast.Ident); ok {
+									listed = append(listed, id.Name)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return consts, listed
 }
