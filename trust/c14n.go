@@ -140,34 +140,15 @@ func scanList(data []byte) (*scanned, error) {
 // canonicalization's InclusiveNamespaces PrefixList. For a whole document,
 // C14N 1.0 and 1.1 are the same.
 func canonicalDocument(w io.Writer, data []byte, s *scanned, alg, prefixes string) error {
-	exclusive := false
-	switch dsig.AlgorithmID(strings.TrimSuffix(alg, "#WithComments")) {
-	case dsig.CanonicalXML10ExclusiveAlgorithmId:
-		exclusive = true
-	case dsig.CanonicalXML10RecAlgorithmId, dsig.CanonicalXML11AlgorithmId:
-	default:
-		return &SignatureError{Problem: SigUnsupported, Detail: alg}
+	c, err := newCanonicalizer(w, alg, prefixes)
+	if err != nil {
+		return err
 	}
-	inclusive := map[string]bool{}
-	for _, p := range strings.Fields(prefixes) {
-		if p == "#default" {
-			p = ""
-		}
-		inclusive[p] = true
-	}
-
-	bw := bufio.NewWriterSize(w, 64<<10)
 	for _, pi := range s.before {
-		writePI(bw, pi)
-		bw.WriteByte('\n')
+		writePI(c.w, pi)
+		c.w.WriteByte('\n')
 	}
 	dec := xml.NewDecoder(bytes.NewReader(data))
-	var ns nsStack
-	// rendered[i] are the namespaces the i-th open element's output
-	// declares or inherits, as prefix → URI.
-	rendered := []map[string]string{{"": ""}}
-	var names []string
-	depth := 0
 	for {
 		off := dec.InputOffset()
 		tok, err := dec.RawToken()
@@ -189,109 +170,177 @@ func canonicalDocument(w io.Writer, data []byte, s *scanned, alg, prefixes strin
 				}
 				continue
 			}
-			if err := ns.push(t.Attr); err != nil {
+			if err := c.start(t); err != nil {
 				return err
 			}
-			parent := rendered[len(rendered)-1]
-			mine := parent
-			var decls []xml.Attr
-			render := func(prefix, uri string) {
-				if prefix == "xml" {
-					return // never declared (C14N §4.7)
-				}
-				if v, ok := mine[prefix]; ok && v == uri {
-					return
-				}
-				if len(decls) == 0 {
-					mine = copyMap(parent)
-				}
-				mine[prefix] = uri
-				if prefix == "" {
-					decls = append(decls, xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: uri})
-				} else {
-					decls = append(decls, xml.Attr{Name: xml.Name{Space: "xmlns", Local: prefix}, Value: uri})
-				}
-			}
-			if exclusive {
-				used := map[string]bool{t.Name.Space: true}
-				for _, a := range t.Attr {
-					if a.Name.Space != "" && a.Name.Space != "xmlns" {
-						used[a.Name.Space] = true
-					}
-				}
-				for p := range inclusive {
-					if _, ok := ns.lookup(p); ok {
-						used[p] = true
-					}
-				}
-				for p := range used {
-					uri, err := ns.resolve(p, true)
-					if err != nil {
-						return err
-					}
-					render(p, uri)
-				}
-			} else {
-				for p, uri := range ns.scope() {
-					render(p, uri)
-				}
-			}
-			sortDecls(decls)
-			attrs := make([]nsAttr, 0, len(t.Attr))
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-					continue
-				}
-				uri := ""
-				if a.Name.Space != "" {
-					if uri, err = ns.resolve(a.Name.Space, false); err != nil {
-						return err
-					}
-				}
-				attrs = append(attrs, nsAttr{uri: uri, Attr: a})
-			}
-			sort.Slice(attrs, func(i, j int) bool {
-				if attrs[i].uri != attrs[j].uri {
-					return attrs[i].uri < attrs[j].uri
-				}
-				return attrs[i].Name.Local < attrs[j].Name.Local
-			})
-			name := qname(t.Name)
-			bw.WriteByte('<')
-			bw.WriteString(name)
-			for _, d := range decls {
-				writeAttr(bw, d)
-			}
-			for _, a := range attrs {
-				writeAttr(bw, a.Attr)
-			}
-			bw.WriteByte('>')
-			rendered = append(rendered, mine)
-			names = append(names, name)
-			depth++
 		case xml.EndElement:
-			depth--
-			ns.pop()
-			bw.WriteString("</")
-			bw.WriteString(names[len(names)-1])
-			bw.WriteByte('>')
-			names = names[:len(names)-1]
-			rendered = rendered[:len(rendered)-1]
+			c.end()
 		case xml.CharData:
-			if depth > 0 {
-				escapeText(bw, t)
+			if len(c.names) > 0 {
+				escapeText(c.w, t)
 			}
 		case xml.ProcInst:
-			if depth > 0 {
-				writePI(bw, t)
+			if len(c.names) > 0 {
+				writePI(c.w, t)
 			}
 		}
 	}
 	for _, pi := range s.after {
-		bw.WriteByte('\n')
-		writePI(bw, pi)
+		c.w.WriteByte('\n')
+		writePI(c.w, pi)
 	}
-	return bw.Flush()
+	return c.w.Flush()
+}
+
+// canonicalizer writes a document's elements in canonical form as their
+// raw tokens come.
+type canonicalizer struct {
+	w         *bufio.Writer
+	exclusive bool
+	inclusive map[string]bool // an exclusive canonicalization's PrefixList ("" for #default)
+	ns        nsStack
+	// rendered[i] are the namespaces the i-th open element's output
+	// declares or inherits, as prefix → URI.
+	rendered []map[string]string
+	names    []string // the open elements' qualified names
+}
+
+func newCanonicalizer(w io.Writer, alg, prefixes string) (*canonicalizer, error) {
+	c := &canonicalizer{w: bufio.NewWriterSize(w, 64<<10), inclusive: map[string]bool{},
+		rendered: []map[string]string{{"": ""}}}
+	switch dsig.AlgorithmID(strings.TrimSuffix(alg, "#WithComments")) {
+	case dsig.CanonicalXML10ExclusiveAlgorithmId:
+		c.exclusive = true
+	case dsig.CanonicalXML10RecAlgorithmId, dsig.CanonicalXML11AlgorithmId:
+	default:
+		return nil, &SignatureError{Problem: SigUnsupported, Detail: alg}
+	}
+	for _, p := range strings.Fields(prefixes) {
+		if p == "#default" {
+			p = ""
+		}
+		c.inclusive[p] = true
+	}
+	return c, nil
+}
+
+// start writes a start tag: its namespace declarations, then its
+// attributes, each in canonical order.
+func (c *canonicalizer) start(t xml.StartElement) error {
+	if err := c.ns.push(t.Attr); err != nil {
+		return err
+	}
+	mine, decls, err := c.declarations(t)
+	if err != nil {
+		return err
+	}
+	attrs, err := c.attributes(t)
+	if err != nil {
+		return err
+	}
+	name := qname(t.Name)
+	c.w.WriteByte('<')
+	c.w.WriteString(name)
+	for _, d := range decls {
+		writeAttr(c.w, d)
+	}
+	for _, a := range attrs {
+		writeAttr(c.w, a.Attr)
+	}
+	c.w.WriteByte('>')
+	c.rendered = append(c.rendered, mine)
+	c.names = append(c.names, name)
+	return nil
+}
+
+// end writes the end tag of the innermost open element.
+func (c *canonicalizer) end() {
+	c.ns.pop()
+	c.w.WriteString("</")
+	c.w.WriteString(c.names[len(c.names)-1])
+	c.w.WriteByte('>')
+	c.names = c.names[:len(c.names)-1]
+	c.rendered = c.rendered[:len(c.rendered)-1]
+}
+
+// declarations returns the namespace declarations element t's start tag
+// writes, sorted, and the namespaces its output then has: those it uses
+// (exclusive canonicalization, with the PrefixList's), or all in scope,
+// less what the parent's output already declares.
+func (c *canonicalizer) declarations(t xml.StartElement) (map[string]string, []xml.Attr, error) {
+	parent := c.rendered[len(c.rendered)-1]
+	mine := parent
+	var decls []xml.Attr
+	render := func(prefix, uri string) {
+		if prefix == "xml" {
+			return // never declared (C14N §4.7)
+		}
+		if v, ok := mine[prefix]; ok && v == uri {
+			return
+		}
+		if len(decls) == 0 {
+			mine = copyMap(parent)
+		}
+		mine[prefix] = uri
+		if prefix == "" {
+			decls = append(decls, xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: uri})
+		} else {
+			decls = append(decls, xml.Attr{Name: xml.Name{Space: "xmlns", Local: prefix}, Value: uri})
+		}
+	}
+	if !c.exclusive {
+		for p, uri := range c.ns.scope() {
+			render(p, uri)
+		}
+		sortDecls(decls)
+		return mine, decls, nil
+	}
+	used := map[string]bool{t.Name.Space: true}
+	for _, a := range t.Attr {
+		if a.Name.Space != "" && a.Name.Space != "xmlns" {
+			used[a.Name.Space] = true
+		}
+	}
+	for p := range c.inclusive {
+		if _, ok := c.ns.lookup(p); ok {
+			used[p] = true
+		}
+	}
+	for p := range used {
+		uri, err := c.ns.resolve(p, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		render(p, uri)
+	}
+	sortDecls(decls)
+	return mine, decls, nil
+}
+
+// attributes returns element t's attributes but namespace declarations,
+// in canonical order: by namespace URI, then local name.
+func (c *canonicalizer) attributes(t xml.StartElement) ([]nsAttr, error) {
+	attrs := make([]nsAttr, 0, len(t.Attr))
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+			continue
+		}
+		uri := ""
+		if a.Name.Space != "" {
+			var err error
+			if uri, err = c.ns.resolve(a.Name.Space, false); err != nil {
+				return nil, err
+			}
+		}
+		attrs = append(attrs, nsAttr{uri: uri, Attr: a})
+	}
+	sort.Slice(attrs, func(i, j int) bool {
+		if attrs[i].uri != attrs[j].uri {
+			return attrs[i].uri < attrs[j].uri
+		}
+		return attrs[i].Name.Local < attrs[j].Name.Local
+	})
+	return attrs, nil
 }
 
 // skipElement reads raw tokens through the end of the element whose start
