@@ -393,24 +393,17 @@ func (f *File) readXRefStream(l *lexer) (Dict, error) {
 	return s.Dict, nil
 }
 
-// reconstruct rebuilds the cross-reference by scanning the file for
-// "n g obj", and takes the last trailer (or the catalog) it finds.
 // encryptionMark is what shows a file encrypted: a trailer's /Encrypt, or
 // the standard security handler's dictionary.
 var encryptionMark = regexp.MustCompile(`/Encrypt\s*(\d+\s+\d+\s+R|<<)|/Filter\s*/Standard[\s/>]`)
 
+// reconstruct rebuilds the cross-reference by scanning the file for
+// "n g obj", and takes the last trailer (or the catalog) it finds.
 func (f *File) reconstruct() error {
 	f.xref = map[int]xrefEntry{}
+	var sc rebuildScan
 	const chunk, lap = 1 << 20, 64
 	buf := make([]byte, lap+chunk+lap)
-	var trailer Dict
-	type header struct {
-		at  int64
-		num int
-	}
-	var headers []header // in file order
-	var catalogs, objStms []int64
-	encrypted := false
 	for off := int64(0); off < f.Size; off += chunk {
 		// Each chunk is read with a little of its neighbours, so that a
 		// header cut at a boundary is still seen whole (and only once).
@@ -418,117 +411,19 @@ func (f *File) reconstruct() error {
 		n, _ := f.r.ReadAt(buf, base)
 		data := buf[:n]
 		inChunk := func(i int) bool { a := base + int64(i); return a >= off && a < off+chunk }
-		for i := 0; ; {
-			j := bytes.Index(data[i:], []byte(" obj"))
-			if j < 0 {
-				break
-			}
-			at := i + j
-			i = at + 4
-			if !inChunk(at) {
-				continue
-			}
-			// walk back over "n g"
-			k := at
-			for k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
-				k--
-			}
-			if k == at || k == 0 || data[k-1] != ' ' {
-				continue
-			}
-			genEnd := k - 1
-			k = genEnd
-			for k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
-				k--
-			}
-			if k == genEnd || (k > 0 && !isSpace(data[k-1])) {
-				continue
-			}
-			num, err1 := strconv.Atoi(string(data[k:genEnd]))
-			gen, err2 := strconv.Atoi(string(data[genEnd+1 : at]))
-			if err1 != nil || err2 != nil || num <= 0 || num >= 1<<23 {
-				continue
-			}
-			f.xref[num] = xrefEntry{kind: 'n', offset: base + int64(k), gen: gen}
-			headers = append(headers, header{base + int64(k), num})
-		}
-		// Markers, found as text rather than by parsing every object (which
-		// a hostile file can make quadratic).
-		for _, m := range []struct {
-			word string
-			list *[]int64
-		}{{"/Catalog", &catalogs}, {"/ObjStm", &objStms}} {
-			for i := 0; ; {
-				j := bytes.Index(data[i:], []byte(m.word))
-				if j < 0 {
-					break
-				}
-				if inChunk(i + j) {
-					*m.list = append(*m.list, base+int64(i+j))
-				}
-				i += j + len(m.word)
-			}
-		}
-		encrypted = encrypted || encryptionMark.Match(data)
-		for i := 0; ; {
-			j := bytes.Index(data[i:], []byte("trailer"))
-			if j < 0 {
-				break
-			}
-			if inChunk(i + j) {
-				l := newLexerBytes(data[i+j+7:])
-				if o, err := l.object(0); err == nil {
-					if d, ok := o.(Dict); ok && d["Root"] != nil {
-						trailer = d
-					}
-				}
-			}
-			i += j + 7
-		}
+		sc.headers(f, data, base, inChunk)
+		sc.markers(data, base, inChunk)
+		sc.encrypted = sc.encrypted || encryptionMark.Match(data)
+		sc.trailers(data, inChunk)
 	}
-	owner := func(at int64) int { // the object whose header precedes at
-		k := sort.Search(len(headers), func(i int) bool { return headers[i].at > at }) - 1
-		if k < 0 {
-			return 0
-		}
-		return headers[k].num
-	}
-	// Objects inside object streams: read each stream's table of contents.
-	for _, at := range objStms {
-		stm := owner(at)
-		if _, err := f.fromObjStm(stm, -1); err != nil {
-			continue
-		}
-		for num, idx := range f.objStms[stm].index {
-			if _, ok := f.xref[num]; !ok {
-				f.xref[num] = xrefEntry{kind: 'c', offset: int64(stm), gen: idx}
-			}
-		}
-	}
+	f.indexObjStms(&sc)
+	trailer := sc.trailer
 	if trailer == nil {
-		for i := len(catalogs) - 1; i >= 0 && trailer == nil; i-- {
-			num := owner(catalogs[i])
-			if d, _ := f.ResolveDict(Ref{Num: num, Gen: f.xref[num].gen}); d != nil && d["Type"] == Name("Catalog") {
-				trailer = Dict{"Root": Ref{Num: num, Gen: f.xref[num].gen}}
-			}
-		}
-		// A catalog inside an object stream is compressed: no marker shows.
-		for num, e := range f.xref {
-			if trailer != nil {
-				break
-			}
-			if e.kind != 'c' {
-				continue
-			}
-			if d, _ := f.ResolveDict(Ref{Num: num}); d != nil && d["Type"] == Name("Catalog") {
-				trailer = Dict{"Root": Ref{Num: num}}
-			}
-		}
-		if trailer == nil {
+		if trailer = f.findCatalog(&sc); trailer == nil {
 			return fmt.Errorf("%w: no catalog found", ErrSyntax)
 		}
 	}
-	if trailer["Encrypt"] == nil && encrypted {
+	if trailer["Encrypt"] == nil && sc.encrypted {
 		// An encrypted file whose trailers are lost: read as plain, its
 		// strings and streams would be noise, and an update would be
 		// written in clear.
@@ -540,6 +435,144 @@ func (f *File) reconstruct() error {
 	f.XRefStream = false
 	f.StartXRef = 0
 	f.Rebuilt = true
+	return nil
+}
+
+// rebuildScan is what reconstruct finds in the file, chunk by chunk.
+type rebuildScan struct {
+	objects           []objectHeader // in file order
+	catalogs, objStms []int64        // where "/Catalog" and "/ObjStm" stand
+	trailer           Dict           // the last trailer with a /Root
+	encrypted         bool           // an encryption dictionary shows
+}
+
+type objectHeader struct {
+	at  int64
+	num int
+}
+
+// headers enters in f's cross-reference every "n g obj" header that
+// starts in the chunk data (read at base).
+func (sc *rebuildScan) headers(f *File, data []byte, base int64, inChunk func(int) bool) {
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte(" obj"))
+		if j < 0 {
+			return
+		}
+		at := i + j
+		i = at + 4
+		if !inChunk(at) {
+			continue
+		}
+		// walk back over "n g"
+		k := at
+		for k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
+			k--
+		}
+		if k == at || k == 0 || data[k-1] != ' ' {
+			continue
+		}
+		genEnd := k - 1
+		k = genEnd
+		for k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
+			k--
+		}
+		if k == genEnd || (k > 0 && !isSpace(data[k-1])) {
+			continue
+		}
+		num, err1 := strconv.Atoi(string(data[k:genEnd]))
+		gen, err2 := strconv.Atoi(string(data[genEnd+1 : at]))
+		if err1 != nil || err2 != nil || num <= 0 || num >= 1<<23 {
+			continue
+		}
+		f.xref[num] = xrefEntry{kind: 'n', offset: base + int64(k), gen: gen}
+		sc.objects = append(sc.objects, objectHeader{base + int64(k), num})
+	}
+}
+
+// markers notes where the chunk says /Catalog and /ObjStm, found as text
+// rather than by parsing every object (which a hostile file can make
+// quadratic).
+func (sc *rebuildScan) markers(data []byte, base int64, inChunk func(int) bool) {
+	for _, m := range []struct {
+		word string
+		list *[]int64
+	}{{"/Catalog", &sc.catalogs}, {"/ObjStm", &sc.objStms}} {
+		for i := 0; ; {
+			j := bytes.Index(data[i:], []byte(m.word))
+			if j < 0 {
+				break
+			}
+			if inChunk(i + j) {
+				*m.list = append(*m.list, base+int64(i+j))
+			}
+			i += j + len(m.word)
+		}
+	}
+}
+
+// trailers keeps the chunk's last trailer dictionary that names a /Root.
+func (sc *rebuildScan) trailers(data []byte, inChunk func(int) bool) {
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte("trailer"))
+		if j < 0 {
+			return
+		}
+		if inChunk(i + j) {
+			l := newLexerBytes(data[i+j+7:])
+			if o, err := l.object(0); err == nil {
+				if d, ok := o.(Dict); ok && d["Root"] != nil {
+					sc.trailer = d
+				}
+			}
+		}
+		i += j + 7
+	}
+}
+
+// owner is the object whose header precedes offset at (0 for none).
+func (sc *rebuildScan) owner(at int64) int {
+	k := sort.Search(len(sc.objects), func(i int) bool { return sc.objects[i].at > at }) - 1
+	if k < 0 {
+		return 0
+	}
+	return sc.objects[k].num
+}
+
+// indexObjStms enters the objects inside object streams, from each
+// stream's table of contents, where no header of their own was found.
+func (f *File) indexObjStms(sc *rebuildScan) {
+	for _, at := range sc.objStms {
+		stm := sc.owner(at)
+		if _, err := f.fromObjStm(stm, -1); err != nil {
+			continue
+		}
+		for num, idx := range f.objStms[stm].index {
+			if _, ok := f.xref[num]; !ok {
+				f.xref[num] = xrefEntry{kind: 'c', offset: int64(stm), gen: idx}
+			}
+		}
+	}
+}
+
+// findCatalog makes a trailer for a file that has none left: the last
+// object marked /Catalog that is one, else a catalog inside an object
+// stream (compressed: no marker shows). It returns nil when there is none.
+func (f *File) findCatalog(sc *rebuildScan) Dict {
+	for i := len(sc.catalogs) - 1; i >= 0; i-- {
+		num := sc.owner(sc.catalogs[i])
+		if d, _ := f.ResolveDict(Ref{Num: num, Gen: f.xref[num].gen}); d != nil && d["Type"] == Name("Catalog") {
+			return Dict{"Root": Ref{Num: num, Gen: f.xref[num].gen}}
+		}
+	}
+	for num, e := range f.xref {
+		if e.kind != 'c' {
+			continue
+		}
+		if d, _ := f.ResolveDict(Ref{Num: num}); d != nil && d["Type"] == Name("Catalog") {
+			return Dict{"Root": Ref{Num: num}}
+		}
+	}
 	return nil
 }
 
