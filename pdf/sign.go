@@ -256,6 +256,9 @@ func pdfDate(t time.Time) string {
 // Placeholders, patched once their values are known: widths never change.
 const byteRangePlaceholder = "[0 0000000000 0000000000 0000000000]"
 
+// write signs the document: the original bytes copied to out, then an
+// incremental update with the signature (and, for B-LT, the validation
+// data after it).
 func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.ReaderAt, size int64, out io.Writer) (*Result, error) {
 	if s.Opts.Certify && len(doc.signatures) > 0 {
 		return nil, ErrNotFirst
@@ -267,29 +270,83 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 		return nil, err
 	}
 	cms := &cmsBuilder{signer: s.Key, chain: s.Chain}
-	var sample []byte
-	if s.timestamped() {
-		var err error
-		if sample, err = s.tokenSample(ctx); err != nil {
+	sample, placeholder, err := s.prepare(ctx, cms)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := newUpdate(f)
+	sigRef, field, err := s.addSignature(u, doc, placeholder, now)
+	if err != nil {
+		return nil, err
+	}
+	l, err := layOut(u, sigRef, src, size, placeholder)
+	if err != nil {
+		return nil, err
+	}
+	// One pass over the original: copied and hashed together.
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), io.NewSectionReader(src, 0, size)); err != nil {
+		return nil, err
+	}
+	h.Write(l.lead)
+	h.Write(l.data[:l.cAt])
+	h.Write(l.data[l.cEnd:])
+	der, tsTime, err := s.signDigest(ctx, cms, h.Sum(nil), sample)
+	if err != nil {
+		return nil, err
+	}
+	if len(der) > placeholder {
+		return nil, fmt.Errorf("%w (%d bytes for %d)", ErrPlaceholder, len(der), placeholder)
+	}
+	hex.Encode(l.data[l.cAt+1:], der)
+	if _, err := out.Write(l.lead); err != nil {
+		return nil, err
+	}
+	if _, err := out.Write(l.data); err != nil {
+		return nil, err
+	}
+	written := l.total
+	if s.longTerm() {
+		// The /VRI key: the SHA-1 of the whole /Contents string.
+		contents := make([]byte, placeholder)
+		copy(contents, der)
+		n, err := s.appendDSS(u, doc, l.base+int64(l.xrefAt), l.total, contents, out)
+		if err != nil {
 			return nil, err
+		}
+		written += n
+	}
+	return &Result{Field: field, Level: s.levelOrB(), SigningTime: now, TimestampTime: tsTime, Bytes: written}, nil
+}
+
+// prepare gets what the signature needs before anything is written: a
+// sample time-stamp token (its size, and the TSA's certificates) and the
+// validation data for the levels that have them, so that a network
+// failure costs no signature; and the size of the /Contents placeholder.
+func (s *Signer) prepare(ctx context.Context, cms *cmsBuilder) (sample []byte, placeholder int, err error) {
+	if s.timestamped() {
+		if sample, err = s.tokenSample(ctx); err != nil {
+			return nil, 0, err
 		}
 	}
 	if s.longTerm() {
-		// Validation data first: a network failure costs no signature.
-		// The sample token carries the TSA's certificates too.
 		if _, err := s.validationData(ctx, sample); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	cmsSize, err := cms.size(sample)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// Tokens vary by a few bytes (serial, nonce, time fraction): leave room.
-	placeholder := cmsSize + 256
+	return sample, cmsSize + 256, nil
+}
 
-	now := s.now()
-	u := newUpdate(f)
+// addSignature adds to u the signature dictionary, with placeholders for
+// its byte range and contents, the field and widget that hold it, and its
+// references (DocMDP, FieldMDP) with the permissions they set.
+func (s *Signer) addSignature(u *update, doc *document, placeholder int, now time.Time) (cos.Ref, string, error) {
 	sig := cos.Dict{
 		"Type":      cos.Name("Sig"),
 		"Filter":    cos.Name("Adobe.PPKLite"),
@@ -306,42 +363,52 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	sigRef := u.add(sig)
 	field, err := doc.addSignatureField(u, sigRef, s.Opts, s.Chain[0], now)
 	if err != nil {
-		return nil, err
+		return cos.Ref{}, "", err
 	}
 	doc.addReferences(u, sig, sigRef, s.Opts)
+	return sigRef, field, nil
+}
 
-	// The update stands after the original bytes (and a newline if the
-	// original lacks one at its end).
-	var lead []byte
+// laidOut is a signature's update serialized where it goes in the output,
+// its byte range written and its /Contents still a placeholder.
+type laidOut struct {
+	lead      []byte // a newline, when the original lacks one at its end
+	data      []byte // the update, at base in the output
+	base      int64
+	xrefAt    int   // the update's cross-reference, in data
+	cAt, cEnd int   // the /Contents string in data, < and > included
+	total     int64 // the output's size
+}
+
+// layOut serializes u after the size bytes of src (and a newline if the
+// original lacks one at its end) and writes the byte range of signature
+// sigRef: all but its /Contents.
+func layOut(u *update, sigRef cos.Ref, src io.ReaderAt, size int64, placeholder int) (*laidOut, error) {
+	l := &laidOut{}
 	last := make([]byte, 1)
 	if _, err := src.ReadAt(last, size-1); err == nil && last[0] != '\n' && last[0] != '\r' {
-		lead = []byte{'\n'}
+		l.lead = []byte{'\n'}
 	}
-	base := size + int64(len(lead))
-	data, at, xrefAt := u.serialize(base)
-	data = finish(data, base+int64(xrefAt))
+	l.base = size + int64(len(l.lead))
+	data, at, xrefAt := u.serialize(l.base)
+	l.data, l.xrefAt = finish(data, l.base+int64(xrefAt)), xrefAt
 
 	sigAt := at[sigRef.Num]
-	brAt := sigAt + bytes.Index(data[sigAt:], []byte(byteRangePlaceholder))
-	cAt := sigAt + bytes.Index(data[sigAt:], []byte("/Contents <")) + len("/Contents ")
-	cEnd := cAt + 2 + 2*placeholder
-	total := base + int64(len(data))
-	if total >= 1e10 {
+	brAt := sigAt + bytes.Index(l.data[sigAt:], []byte(byteRangePlaceholder))
+	l.cAt = sigAt + bytes.Index(l.data[sigAt:], []byte("/Contents <")) + len("/Contents ")
+	l.cEnd = l.cAt + 2 + 2*placeholder
+	l.total = l.base + int64(len(l.data))
+	if l.total >= 1e10 {
 		return nil, fmt.Errorf("%w: files of 10 GB and more are not supported", ErrDamaged)
 	}
-	br := fmt.Sprintf("[0 %010d %010d %010d]", base+int64(cAt), base+int64(cEnd), total-(base+int64(cEnd)))
-	copy(data[brAt:], br)
+	br := fmt.Sprintf("[0 %010d %010d %010d]", l.base+int64(l.cAt), l.base+int64(l.cEnd), l.total-(l.base+int64(l.cEnd)))
+	copy(l.data[brAt:], br)
+	return l, nil
+}
 
-	// One pass over the original: copied and hashed together.
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(out, h), io.NewSectionReader(src, 0, size)); err != nil {
-		return nil, err
-	}
-	h.Write(lead)
-	h.Write(data[:cAt])
-	h.Write(data[cEnd:])
-	digest := h.Sum(nil)
-
+// signDigest makes the CMS signature of digest, time-stamped when the
+// level asks (sample is then the sample token), and the token's time.
+func (s *Signer) signDigest(ctx context.Context, cms *cmsBuilder, digest, sample []byte) ([]byte, time.Time, error) {
 	var tsTime time.Time
 	var stamp func([]byte) ([]byte, error)
 	if sample != nil {
@@ -353,31 +420,7 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 		}
 	}
 	der, err := cms.build(digest, stamp)
-	if err != nil {
-		return nil, err
-	}
-	if len(der) > placeholder {
-		return nil, fmt.Errorf("%w (%d bytes for %d)", ErrPlaceholder, len(der), placeholder)
-	}
-	hex.Encode(data[cAt+1:], der)
-	if _, err := out.Write(lead); err != nil {
-		return nil, err
-	}
-	if _, err := out.Write(data); err != nil {
-		return nil, err
-	}
-	written := total
-	if s.longTerm() {
-		// The /VRI key: the SHA-1 of the whole /Contents string.
-		contents := make([]byte, placeholder)
-		copy(contents, der)
-		n, err := s.appendDSS(u, doc, base+int64(xrefAt), total, contents, out)
-		if err != nil {
-			return nil, err
-		}
-		written += n
-	}
-	return &Result{Field: field, Level: s.levelOrB(), SigningTime: now, TimestampTime: tsTime, Bytes: written}, nil
+	return der, tsTime, err
 }
 
 // timestamped: the level has a signature time-stamp; longTerm: and the
