@@ -45,14 +45,53 @@ func streamObj(extra, data string) string {
 // visible content change after signing.
 func TestAttackUntypedDisguise(t *testing.T) {
 	p := newPKI(t)
+	for _, c := range untypedDisguises() {
+		t.Run(c.name, func(t *testing.T) {
+			_, out := signBytes(t, p, pdfOf(c.trailer, c.bodies...), Options{})
+			S := mustRead(t, out)
+			_, f := sigRefOf(t, S)
+			if r := verifyBytes(t, p, S); !r.Valid() {
+				t.Fatalf("the prepared document, just signed: %s %s %v", r.Indication, r.SubIndication, r.Problems)
+			}
+			later := map[int]string{}
+			for n, body := range c.later {
+				if n >= 10 && n < 40 {
+					n += f.MaxNum // new objects above the signer's
+				}
+				later[n] = shiftRefs(body, f.MaxNum)
+			}
+			tr := fmt.Sprintf("<< /Size %d %s /Prev %d >>", f.MaxNum+50, c.trailer, lastStartXRef(S))
+			data := appendUpdate(S, later, tr)
+			if c.later[10] != "" && bytes.Contains([]byte(c.later[10]), []byte("1000000")) || c.later[40] != "" {
+				// poppler shows the forged text: the change is visible.
+				testenv.Require(t, "pdftotext")
+				txt, err := exec.Command("pdftotext", writeTemp(t, data), "-").Output()
+				if err != nil || !bytes.Contains(txt, []byte("1000000")) {
+					t.Fatalf("pdftotext does not show the forged text: %v %q", err, txt)
+				}
+			}
+			r := verifyBytes(t, p, data)
+			if r.Valid() || !r.ModifiedAfter {
+				t.Fatalf("visible content changed after signing reported %s (changes %v)", r.Indication, r.Changes)
+			}
+		})
+	}
+}
+
+// disguise is a document prepared for TestAttackUntypedDisguise.
+type disguise struct {
+	name    string
+	trailer string
+	bodies  []string
+	later   map[int]string // objects rewritten after signing (10 and up are new)
+}
+
+// untypedDisguises are documents whose /Info or /DSS names an untyped
+// object the page uses, with the change made through it after signing.
+func untypedDisguises() []disguise {
 	page := "BT /F1 24 Tf 72 760 Td (Price: 100 EUR) Tj ET"
 	forged := "BT /F1 24 Tf 72 700 Td (Price: 1000000 EUR) Tj ET"
-	cases := []struct {
-		name    string
-		trailer string
-		bodies  []string
-		later   map[int]string // objects rewritten after signing (10 and up are new)
-	}{
+	return []disguise{
 		{
 			// The page's resources are the "information dictionary": its
 			// font is swapped afterwards.
@@ -113,37 +152,6 @@ func TestAttackUntypedDisguise(t *testing.T) {
 			},
 			later: map[int]string{40: streamObj("", forged)},
 		},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, out := signBytes(t, p, pdfOf(c.trailer, c.bodies...), Options{})
-			S := mustRead(t, out)
-			_, f := sigRefOf(t, S)
-			if r := verifyBytes(t, p, S); !r.Valid() {
-				t.Fatalf("the prepared document, just signed: %s %s %v", r.Indication, r.SubIndication, r.Problems)
-			}
-			later := map[int]string{}
-			for n, body := range c.later {
-				if n >= 10 && n < 40 {
-					n += f.MaxNum // new objects above the signer's
-				}
-				later[n] = shiftRefs(body, f.MaxNum)
-			}
-			tr := fmt.Sprintf("<< /Size %d %s /Prev %d >>", f.MaxNum+50, c.trailer, lastStartXRef(S))
-			data := appendUpdate(S, later, tr)
-			if c.later[10] != "" && bytes.Contains([]byte(c.later[10]), []byte("1000000")) || c.later[40] != "" {
-				// poppler shows the forged text: the change is visible.
-				testenv.Require(t, "pdftotext")
-				txt, err := exec.Command("pdftotext", writeTemp(t, data), "-").Output()
-				if err != nil || !bytes.Contains(txt, []byte("1000000")) {
-					t.Fatalf("pdftotext does not show the forged text: %v %q", err, txt)
-				}
-			}
-			r := verifyBytes(t, p, data)
-			if r.Valid() || !r.ModifiedAfter {
-				t.Fatalf("visible content changed after signing reported %s (changes %v)", r.Indication, r.Changes)
-			}
-		})
 	}
 }
 

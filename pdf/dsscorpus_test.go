@@ -93,87 +93,98 @@ func TestDSSCorpus(t *testing.T) {
 	sort.Strings(files)
 	signed := 0
 	for _, name := range files {
-		rows := byFile[name]
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dssCorpus, name)
-			if _, err := os.Stat(path); err != nil {
-				t.Fatalf("the corpus lacks a recorded file: %v", err)
-			}
-			var want []dssVerdict
-			for _, r := range rows {
-				if r.kind != "-" {
-					want = append(want, r)
-				}
-			}
-			rep, err := Verify(context.Background(), path, VerifyOptions{})
-			if len(want) == 0 {
-				// No signature, by every independent account: an error is
-				// fine (not a PDF, encrypted, not signed), a signature is not.
-				if err == nil && len(rep.Signatures) > 0 {
-					t.Fatalf("%s has no signature (%s), we report %d: %+v", name, rows[0].integrity, len(rep.Signatures), rep.Signatures)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("verify: %v", err)
-			}
-			got := map[string]SignatureReport{}
-			for _, s := range rep.Signatures {
-				if _, dup := got[s.Field]; dup {
-					t.Errorf("field %q reported twice", s.Field)
-				}
-				got[s.Field] = s
-			}
-			for _, w := range want {
-				signed++
-				s, ok := got[w.field]
-				if !ok {
-					t.Errorf("%s: signature %q not reported (we report %d)", name, w.field, len(rep.Signatures))
-					continue
-				}
-				delete(got, w.field)
-				wantKind := KindSignature
-				if w.kind == "document_timestamp" {
-					wantKind = KindDocumentTimestamp
-				}
-				if s.Kind != wantKind {
-					t.Errorf("%s: %q is a %s, we say %q", name, w.field, w.kind, s.Kind)
-				}
-				if w.level != "-" && string(s.Level) != w.level {
-					t.Errorf("%s: %q is %s (signature time-stamp %s, /DSS %s), we say %q",
-						name, w.field, w.level, w.sigTimestamp, w.dss, s.Level)
-				}
-				switch w.integrity {
-				case "valid":
-					if !intact(s) {
-						t.Errorf("%s: %q is intact (pdfsig %s, iText %s, openssl %s), we say %s/%s %v",
-							name, w.field, w.pdfsig, w.itext, w.openssl, s.Indication, s.SubIndication, s.Problems)
-					} else if s.Indication != Indeterminate {
-						t.Errorf("%s: %q is intact but its root is not trusted here: want INDETERMINATE, got %s/%s",
-							name, w.field, s.Indication, s.SubIndication)
-					}
-				case "broken":
-					if intact(s) {
-						t.Errorf("%s: %q is broken (pdfsig %s, iText %s, openssl %s), we say %s/%s",
-							name, w.field, w.pdfsig, w.itext, w.openssl, s.Indication, s.SubIndication)
-					}
-				default:
-					t.Logf("%s: %q: no independent integrity verdict (%s); we say %s/%s",
-						name, w.field, w.integrity, s.Indication, s.SubIndication)
-				}
-			}
-			for f, s := range got {
-				what := "which no independent tool sees as a signature"
-				for _, r := range rows {
-					if r.field == f {
-						what = "an empty field (" + r.integrity + ")"
-					}
-				}
-				t.Errorf("%s: we report %q (%s %s), %s", name, f, s.Kind, s.Indication, what)
-			}
-		})
+		t.Run(name, func(t *testing.T) { signed += checkDSSFile(t, name, byFile[name]) })
 	}
 	if signed < 60 {
 		t.Errorf("only %d signatures checked", signed)
+	}
+}
+
+// checkDSSFile verifies one file of the corpus and compares each field
+// with its recorded verdicts (rows); it returns how many signatures it
+// compared.
+func checkDSSFile(t *testing.T, name string, rows []dssVerdict) int {
+	path := filepath.Join(dssCorpus, name)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the corpus lacks a recorded file: %v", err)
+	}
+	var want []dssVerdict
+	for _, r := range rows {
+		if r.kind != "-" {
+			want = append(want, r)
+		}
+	}
+	rep, err := Verify(context.Background(), path, VerifyOptions{})
+	if len(want) == 0 {
+		// No signature, by every independent account: an error is
+		// fine (not a PDF, encrypted, not signed), a signature is not.
+		if err == nil && len(rep.Signatures) > 0 {
+			t.Fatalf("%s has no signature (%s), we report %d: %+v", name, rows[0].integrity, len(rep.Signatures), rep.Signatures)
+		}
+		return 0
+	}
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	got := map[string]SignatureReport{}
+	for _, s := range rep.Signatures {
+		if _, dup := got[s.Field]; dup {
+			t.Errorf("field %q reported twice", s.Field)
+		}
+		got[s.Field] = s
+	}
+	for _, w := range want {
+		s, ok := got[w.field]
+		if !ok {
+			t.Errorf("%s: signature %q not reported (we report %d)", name, w.field, len(rep.Signatures))
+			continue
+		}
+		delete(got, w.field)
+		checkDSSVerdict(t, name, w, s)
+	}
+	for f, s := range got {
+		what := "which no independent tool sees as a signature"
+		for _, r := range rows {
+			if r.field == f {
+				what = "an empty field (" + r.integrity + ")"
+			}
+		}
+		t.Errorf("%s: we report %q (%s %s), %s", name, f, s.Kind, s.Indication, what)
+	}
+	return len(want)
+}
+
+// checkDSSVerdict compares our report of a field with its recorded
+// verdict: kind, level and integrity.
+func checkDSSVerdict(t *testing.T, name string, w dssVerdict, s SignatureReport) {
+	t.Helper()
+	wantKind := KindSignature
+	if w.kind == "document_timestamp" {
+		wantKind = KindDocumentTimestamp
+	}
+	if s.Kind != wantKind {
+		t.Errorf("%s: %q is a %s, we say %q", name, w.field, w.kind, s.Kind)
+	}
+	if w.level != "-" && string(s.Level) != w.level {
+		t.Errorf("%s: %q is %s (signature time-stamp %s, /DSS %s), we say %q",
+			name, w.field, w.level, w.sigTimestamp, w.dss, s.Level)
+	}
+	switch w.integrity {
+	case "valid":
+		if !intact(s) {
+			t.Errorf("%s: %q is intact (pdfsig %s, iText %s, openssl %s), we say %s/%s %v",
+				name, w.field, w.pdfsig, w.itext, w.openssl, s.Indication, s.SubIndication, s.Problems)
+		} else if s.Indication != Indeterminate {
+			t.Errorf("%s: %q is intact but its root is not trusted here: want INDETERMINATE, got %s/%s",
+				name, w.field, s.Indication, s.SubIndication)
+		}
+	case "broken":
+		if intact(s) {
+			t.Errorf("%s: %q is broken (pdfsig %s, iText %s, openssl %s), we say %s/%s",
+				name, w.field, w.pdfsig, w.itext, w.openssl, s.Indication, s.SubIndication)
+		}
+	default:
+		t.Logf("%s: %q: no independent integrity verdict (%s); we say %s/%s",
+			name, w.field, w.integrity, s.Indication, s.SubIndication)
 	}
 }

@@ -383,34 +383,8 @@ func opensslCMSVerify(t *testing.T, file string, n int, rootPEM string) {
 func TestJavaLevels(t *testing.T) {
 	j := testenv.Java(t)
 	srv := testenv.StartCA(t, ca.InitOptions{})
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := srv.Issue(t, key)
-	p12, pw := testenv.WritePKCS12(t, key, []*x509.Certificate{leaf, srv.Issuer, srv.Root})
 	rootPEM := testenv.WriteCertsPEM(t, srv.Root)
-	tsa := srv.URL + "/tsa"
-	dir := t.TempDir()
-	in := filepath.Join(dir, "deed.pdf")
-	if err := os.WriteFile(in, makePDF(1, false), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f := func(name string) string { return filepath.Join(dir, name) }
-	sign := func(producer, out string) testenv.JavaJob {
-		return testenv.JavaJob{Op: "sign", Producer: producer, In: in, Out: out, PKCS12: p12, Password: pw,
-			SubFilter: "ETSI.CAdES.detached", TSA: tsa, TLSRoot: rootPEM, Field: "Notary"}
-	}
-	jobs := []testenv.JavaJob{
-		sign("itext", f("bt-itext.pdf")),
-		sign("pdfbox", f("bt-pdfbox.pdf")),
-		{Op: "ltv", Producer: "itext", In: f("bt-itext.pdf"), Out: f("blt.pdf")},
-		{Op: "timestamp", Producer: "itext", In: f("blt.pdf"), Out: f("blta.pdf"), TSA: tsa, TLSRoot: rootPEM, Field: "Archive1"},
-		{Op: "ltv", Producer: "itext", In: f("blta.pdf"), Out: f("blta-ltv.pdf")},
-		{Op: "timestamp", Producer: "pdfbox", In: f("blta-ltv.pdf"), Out: f("chain.pdf"), TSA: tsa, TLSRoot: rootPEM, Field: "Archive2"},
-	}
-	for i, r := range j.Run(t, jobs...) {
-		if err := r.Err(); err != nil {
-			t.Fatalf("job %d (%s by %s): %v", i, jobs[i].Op, jobs[i].Producer, err)
-		}
-	}
+	f := javaLevelFiles(t, j, srv, rootPEM)
 	db := nssDB(t, srv.Root)
 	o := VerifyOptions{Trust: []Anchor{{Cert: srv.Root, Source: SourcePolicy, Name: "test CA"}}}
 	sig := func(level string) javaWant {
@@ -440,46 +414,87 @@ func TestJavaLevels(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			file := f(c.file)
-			data := mustRead(t, file)
-			// What the producer made, as independent tools see it.
-			if rep := pdfsig(t, db, file); !strings.Contains(rep, "Signature is Valid") || !strings.Contains(rep, "Certificate is Trusted") {
-				t.Fatalf("pdfsig:\n%s", rep)
-			}
-			if p := opensslCMSPrint(t, data, 0); !strings.Contains(p, "id-smime-aa-timeStampToken") {
-				t.Fatal("the signature carries no signature time-stamp")
-			}
-			for i, w := range c.want[1:] {
-				n := i + 1
-				d := sigDictOf(t, file, w.field)
-				if d["/Type"] != "/DocTimeStamp" || d["/SubFilter"] != "/ETSI.RFC3161" {
-					t.Fatalf("%s is not a document time-stamp: %v", w.field, d)
-				}
-				opensslTSVerify(t, data, n, rootPEM)
-				// The time-stamped revision holds the validation data.
-				if !catalogHas(t, revisionOf(t, data, n), "/DSS") {
-					t.Fatalf("%s does not cover a /DSS", w.field)
-				}
-			}
-			if strings.HasPrefix(c.file, "blt") || c.file == "chain.pdf" {
-				dss := dssOf(t, file)
-				// OCSP for the signer, CRLs for the CAs (the issuing CA's
-				// responder answers for its own certificates only).
-				for _, k := range []string{"/Certs", "/OCSPs", "/CRLs", "/VRI"} {
-					if dss[k] == nil {
-						t.Fatalf("/DSS lacks %s: %v", k, dss)
-					}
-				}
-			}
-			if len(itext[file]) != len(c.want) {
-				t.Fatalf("iText sees %d signatures, want %d: %+v", len(itext[file]), len(c.want), itext[file])
-			}
-			for _, v := range itext[file] {
-				if v.Integrity != "true" {
-					t.Fatalf("iText: %+v", v)
-				}
-			}
+			checkJavaLevelMade(t, file, c.want, db, rootPEM, itext[file])
 			checkJava(t, file, o, c.want)
 		})
+	}
+}
+
+// javaLevelFiles has iText and PDFBox sign a document at B-T, then iText
+// extend it to B-LT and both add archive time-stamps (B-LTA, a chain of
+// two); it returns the path of a file made by name.
+func javaLevelFiles(t *testing.T, j *testenv.JavaTools, srv *testenv.CA, rootPEM string) func(name string) string {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := srv.Issue(t, key)
+	p12, pw := testenv.WritePKCS12(t, key, []*x509.Certificate{leaf, srv.Issuer, srv.Root})
+	tsa := srv.URL + "/tsa"
+	dir := t.TempDir()
+	in := filepath.Join(dir, "deed.pdf")
+	if err := os.WriteFile(in, makePDF(1, false), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := func(name string) string { return filepath.Join(dir, name) }
+	sign := func(producer, out string) testenv.JavaJob {
+		return testenv.JavaJob{Op: "sign", Producer: producer, In: in, Out: out, PKCS12: p12, Password: pw,
+			SubFilter: "ETSI.CAdES.detached", TSA: tsa, TLSRoot: rootPEM, Field: "Notary"}
+	}
+	jobs := []testenv.JavaJob{
+		sign("itext", f("bt-itext.pdf")),
+		sign("pdfbox", f("bt-pdfbox.pdf")),
+		{Op: "ltv", Producer: "itext", In: f("bt-itext.pdf"), Out: f("blt.pdf")},
+		{Op: "timestamp", Producer: "itext", In: f("blt.pdf"), Out: f("blta.pdf"), TSA: tsa, TLSRoot: rootPEM, Field: "Archive1"},
+		{Op: "ltv", Producer: "itext", In: f("blta.pdf"), Out: f("blta-ltv.pdf")},
+		{Op: "timestamp", Producer: "pdfbox", In: f("blta-ltv.pdf"), Out: f("chain.pdf"), TSA: tsa, TLSRoot: rootPEM, Field: "Archive2"},
+	}
+	for i, r := range j.Run(t, jobs...) {
+		if err := r.Err(); err != nil {
+			t.Fatalf("job %d (%s by %s): %v", i, jobs[i].Op, jobs[i].Producer, err)
+		}
+	}
+	return f
+}
+
+// checkJavaLevelMade checks what the Java producers made as independent
+// tools see it: pdfsig, openssl (the signature and document time-stamps,
+// each covering the validation data before it), the /DSS, iText.
+func checkJavaLevelMade(t *testing.T, file string, want []javaWant, db, rootPEM string, itext []testenv.ITextVerdict) {
+	t.Helper()
+	data := mustRead(t, file)
+	if rep := pdfsig(t, db, file); !strings.Contains(rep, "Signature is Valid") || !strings.Contains(rep, "Certificate is Trusted") {
+		t.Fatalf("pdfsig:\n%s", rep)
+	}
+	if p := opensslCMSPrint(t, data, 0); !strings.Contains(p, "id-smime-aa-timeStampToken") {
+		t.Fatal("the signature carries no signature time-stamp")
+	}
+	for i, w := range want[1:] {
+		n := i + 1
+		d := sigDictOf(t, file, w.field)
+		if d["/Type"] != "/DocTimeStamp" || d["/SubFilter"] != "/ETSI.RFC3161" {
+			t.Fatalf("%s is not a document time-stamp: %v", w.field, d)
+		}
+		opensslTSVerify(t, data, n, rootPEM)
+		// The time-stamped revision holds the validation data.
+		if !catalogHas(t, revisionOf(t, data, n), "/DSS") {
+			t.Fatalf("%s does not cover a /DSS", w.field)
+		}
+	}
+	if name := filepath.Base(file); strings.HasPrefix(name, "blt") || name == "chain.pdf" {
+		dss := dssOf(t, file)
+		// OCSP for the signer, CRLs for the CAs (the issuing CA's
+		// responder answers for its own certificates only).
+		for _, k := range []string{"/Certs", "/OCSPs", "/CRLs", "/VRI"} {
+			if dss[k] == nil {
+				t.Fatalf("/DSS lacks %s: %v", k, dss)
+			}
+		}
+	}
+	if len(itext) != len(want) {
+		t.Fatalf("iText sees %d signatures, want %d: %+v", len(itext), len(want), itext)
+	}
+	for _, v := range itext {
+		if v.Integrity != "true" {
+			t.Fatalf("iText: %+v", v)
+		}
 	}
 }
 
