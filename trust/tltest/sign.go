@@ -74,31 +74,46 @@ func (s *Signer) SignWith(t testing.TB, unsigned []byte, o SignOptions) []byte {
 		t.Fatal(err)
 	}
 	root := doc.Root()
+	docDigest := documentDigest(t, doc, c14n)
+	id := "id-" + randomHex(t)
+	sig, value, sp := s.signatureElement(root, id, when)
+	spSum := sha256.Sum256(canonical(t, sp, c14n))
+	si := s.signedInfo(root, id, c14n, o, docDigest, spSum[:])
+	sig.InsertChildAt(0, si)
+	value.SetText(s.signatureValue(t, si, c14n, o.PSS))
+	return insertSignature(t, unsigned, root, sig)
+}
 
-	// The digest of the document: processing instructions outside the
-	// root, each on its line, then the canonical root (the signature is
-	// not there yet: the enveloped-signature transform's result).
+// documentDigest is the digest of the document: processing instructions
+// outside the root, each on its line, then the canonical root (the
+// signature is not there yet: the enveloped-signature transform's result).
+func documentDigest(t testing.TB, doc *etree.Document, c14n string) []byte {
 	h := sha256.New()
 	for _, tok := range doc.Child {
 		if pi, ok := tok.(*etree.ProcInst); ok && pi.Target != "xml" {
 			h.Write([]byte("<?" + pi.Target + " " + pi.Inst + "?>\n"))
 		}
 	}
-	h.Write(canonical(t, root.Copy(), c14n))
-	docDigest := h.Sum(nil)
+	h.Write(canonical(t, doc.Root().Copy(), c14n))
+	return h.Sum(nil)
+}
 
-	id := "id-" + randomHex(t)
-	sig := root.CreateElement("ds:Signature")
+// signatureElement adds to root a ds:Signature with the signer's
+// certificate and the XAdES SignedProperties (signing time, certificate
+// digest, data object format); it returns it, its still empty
+// SignatureValue and the SignedProperties.
+func (s *Signer) signatureElement(root *etree.Element, id string, when time.Time) (sig, value, sp *etree.Element) {
+	sig = root.CreateElement("ds:Signature")
 	sig.CreateAttr("xmlns:ds", nsDSig)
 	sig.CreateAttr("Id", id)
-	value := sig.CreateElement("ds:SignatureValue")
+	value = sig.CreateElement("ds:SignatureValue")
 	value.CreateAttr("Id", "value-"+id)
 	x509Data := sig.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data")
 	x509Data.CreateElement("ds:X509Certificate").SetText(base64.StdEncoding.EncodeToString(s.Cert.Raw))
 	qp := sig.CreateElement("ds:Object").CreateElement("xades:QualifyingProperties")
 	qp.CreateAttr("xmlns:xades", nsXAdES)
 	qp.CreateAttr("Target", "#"+id)
-	sp := qp.CreateElement("xades:SignedProperties")
+	sp = qp.CreateElement("xades:SignedProperties")
 	sp.CreateAttr("Id", "xades-"+id)
 	ssp := sp.CreateElement("xades:SignedSignatureProperties")
 	ssp.CreateElement("xades:SigningTime").SetText(when.UTC().Format(time.RFC3339))
@@ -109,9 +124,13 @@ func (s *Signer) SignWith(t testing.TB, unsigned []byte, o SignOptions) []byte {
 	dof := sp.CreateElement("xades:SignedDataObjectProperties").CreateElement("xades:DataObjectFormat")
 	dof.CreateAttr("ObjectReference", "#ref-"+id)
 	dof.CreateElement("xades:MimeType").SetText("text/xml")
+	return sig, value, sp
+}
 
-	spSum := sha256.Sum256(canonical(t, sp, c14n))
-
+// signedInfo is the ds:SignedInfo: the signature method, the reference to
+// the document (unless o leaves it out) and the one to the
+// SignedProperties, with their digests.
+func (s *Signer) signedInfo(root *etree.Element, id, c14n string, o SignOptions, docDigest, spDigest []byte) *etree.Element {
 	si := etree.NewElement("ds:SignedInfo")
 	si.CreateElement("ds:CanonicalizationMethod").CreateAttr("Algorithm", c14n)
 	method := ""
@@ -145,12 +164,17 @@ func (s *Signer) SignWith(t testing.TB, unsigned []byte, o SignOptions) []byte {
 	ref.CreateAttr("URI", "#xades-"+id)
 	ref.CreateElement("ds:Transforms").CreateElement("ds:Transform").CreateAttr("Algorithm", c14n)
 	ref.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", sha256ID)
-	ref.CreateElement("ds:DigestValue").SetText(base64.StdEncoding.EncodeToString(spSum[:]))
-	sig.InsertChildAt(0, si)
+	ref.CreateElement("ds:DigestValue").SetText(base64.StdEncoding.EncodeToString(spDigest))
+	return si
+}
 
+// signatureValue signs the canonical SignedInfo si (in place in its
+// signature) and returns the value in base64; ECDSA values are r‖s, as
+// XML signatures write them.
+func (s *Signer) signatureValue(t testing.TB, si *etree.Element, c14n string, pss bool) string {
 	digest := sha256.Sum256(canonical(t, si, c14n))
 	var opts crypto.SignerOpts = crypto.SHA256
-	if o.PSS {
+	if pss {
 		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
 	}
 	sv, err := s.Key.Sign(rand.Reader, digest[:], opts)
@@ -160,12 +184,14 @@ func (s *Signer) SignWith(t testing.TB, unsigned []byte, o SignOptions) []byte {
 	if pub, ok := s.Key.Public().(*ecdsa.PublicKey); ok {
 		sv = rawECDSA(t, sv, (pub.Curve.Params().N.BitLen()+7)/8)
 	}
-	value.SetText(base64.StdEncoding.EncodeToString(sv))
+	return base64.StdEncoding.EncodeToString(sv)
+}
 
-	// The signature goes into the list's own bytes, before the root's end
-	// tag, as signers do: serializing the whole tree again would not give
-	// back the same document (etree writes a &#13; or an attribute's tab as
-	// the character, which parsers then normalize).
+// insertSignature puts sig into the list's own bytes, before the root's
+// end tag, as signers do: serializing the whole tree again would not give
+// back the same document (etree writes a &#13; or an attribute's tab as
+// the character, which parsers then normalize).
+func insertSignature(t testing.TB, unsigned []byte, root, sig *etree.Element) []byte {
 	one := etree.NewDocument()
 	one.SetRoot(sig.Copy())
 	sigXML, err := one.WriteToBytes()

@@ -160,32 +160,7 @@ func (l *List) XML() []byte {
 	w("    <StatusDeterminationApproach>http://uri.etsi.org/TrstSvc/TrustedList/StatusDetn/EUappropriate</StatusDeterminationApproach>\n")
 	w("    <SchemeTerritory>%s</SchemeTerritory>\n", esc(l.Territory))
 	w("    <HistoricalInformationPeriod>65535</HistoricalInformationPeriod>\n")
-	if len(l.Pointers) > 0 {
-		w("    <PointersToOtherTSL>\n")
-		for _, p := range l.Pointers {
-			w("      <OtherTSLPointer>\n        <ServiceDigitalIdentities>\n")
-			for _, c := range p.Signers {
-				w("          <ServiceDigitalIdentity>\n            <DigitalId>\n")
-				w("              <X509Certificate>%s</X509Certificate>\n", base64.StdEncoding.EncodeToString(c.Raw))
-				w("            </DigitalId>\n          </ServiceDigitalIdentity>\n")
-			}
-			w("        </ServiceDigitalIdentities>\n")
-			w("        <TSLLocation>%s</TSLLocation>\n", esc(p.Location))
-			ptype, mime := typeGeneric, p.MimeType
-			if p.LOTL {
-				ptype = typeLOTL
-			}
-			if mime == "" {
-				mime = TSLXML
-			}
-			w("        <AdditionalInformation>\n")
-			w("          <OtherInformation>\n            <TSLType>%s</TSLType>\n          </OtherInformation>\n", ptype)
-			w("          <OtherInformation>\n            <SchemeTerritory>%s</SchemeTerritory>\n          </OtherInformation>\n", esc(p.Territory))
-			w("          <OtherInformation>\n            <ns3:MimeType>%s</ns3:MimeType>\n          </OtherInformation>\n", esc(mime))
-			w("        </AdditionalInformation>\n      </OtherTSLPointer>\n")
-		}
-		w("    </PointersToOtherTSL>\n")
-	}
+	writePointers(&b, l.Pointers)
 	w("    <ListIssueDateTime>%s</ListIssueDateTime>\n", issued.UTC().Format(time.RFC3339))
 	if l.NoNextUpdate {
 		w("    <NextUpdate/>\n")
@@ -193,37 +168,77 @@ func (l *List) XML() []byte {
 		w("    <NextUpdate>\n      <dateTime>%s</dateTime>\n    </NextUpdate>\n", next.UTC().Format(time.RFC3339))
 	}
 	w("  </SchemeInformation>\n")
-	if len(l.Providers) > 0 {
-		w("  <TrustServiceProviderList>\n")
-		for _, p := range l.Providers {
-			w("    <TrustServiceProvider>\n      <TSPInformation>\n")
-			w("        <TSPName>\n          <Name xml:lang=\"en\">%s</Name>\n        </TSPName>\n", esc(p.Name))
-			w("      </TSPInformation>\n      <TSPServices>\n")
-			for _, s := range p.Services {
-				w("        <TSPService>\n          <ServiceInformation>\n")
-				writeServiceInformation(&b, "            ", s.Type, s.Name, s.Status, s.Start, s.Certs, s.Additional)
-				w("          </ServiceInformation>\n")
-				if len(s.History) > 0 {
-					w("          <ServiceHistory>\n")
-					for _, h := range s.History {
-						typ := h.Type
-						if typ == "" {
-							typ = s.Type
-						}
-						w("            <ServiceHistoryInstance>\n")
-						writeServiceInformation(&b, "              ", typ, s.Name, h.Status, h.Start, nil, h.Additional)
-						w("            </ServiceHistoryInstance>\n")
-					}
-					w("          </ServiceHistory>\n")
-				}
-				w("        </TSPService>\n")
-			}
-			w("      </TSPServices>\n    </TrustServiceProvider>\n")
-		}
-		w("  </TrustServiceProviderList>\n")
-	}
+	writeProviders(&b, l.Providers)
 	w("</TrustServiceStatusList>\n")
 	return b.Bytes()
+}
+
+// writePointers writes a list of lists' pointers to the lists.
+func writePointers(b *bytes.Buffer, pointers []Pointer) {
+	if len(pointers) == 0 {
+		return
+	}
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	w("    <PointersToOtherTSL>\n")
+	for _, p := range pointers {
+		w("      <OtherTSLPointer>\n        <ServiceDigitalIdentities>\n")
+		for _, c := range p.Signers {
+			w("          <ServiceDigitalIdentity>\n            <DigitalId>\n")
+			w("              <X509Certificate>%s</X509Certificate>\n", base64.StdEncoding.EncodeToString(c.Raw))
+			w("            </DigitalId>\n          </ServiceDigitalIdentity>\n")
+		}
+		w("        </ServiceDigitalIdentities>\n")
+		w("        <TSLLocation>%s</TSLLocation>\n", esc(p.Location))
+		ptype, mime := typeGeneric, p.MimeType
+		if p.LOTL {
+			ptype = typeLOTL
+		}
+		if mime == "" {
+			mime = TSLXML
+		}
+		w("        <AdditionalInformation>\n")
+		w("          <OtherInformation>\n            <TSLType>%s</TSLType>\n          </OtherInformation>\n", ptype)
+		w("          <OtherInformation>\n            <SchemeTerritory>%s</SchemeTerritory>\n          </OtherInformation>\n", esc(p.Territory))
+		w("          <OtherInformation>\n            <ns3:MimeType>%s</ns3:MimeType>\n          </OtherInformation>\n", esc(mime))
+		w("        </AdditionalInformation>\n      </OtherTSLPointer>\n")
+	}
+	w("    </PointersToOtherTSL>\n")
+}
+
+// writeProviders writes the trust service providers and their services,
+// with the services' history.
+func writeProviders(b *bytes.Buffer, providers []Provider) {
+	if len(providers) == 0 {
+		return
+	}
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	w("  <TrustServiceProviderList>\n")
+	for _, p := range providers {
+		w("    <TrustServiceProvider>\n      <TSPInformation>\n")
+		w("        <TSPName>\n          <Name xml:lang=\"en\">%s</Name>\n        </TSPName>\n", esc(p.Name))
+		w("      </TSPInformation>\n      <TSPServices>\n")
+		for _, s := range p.Services {
+			w("        <TSPService>\n          <ServiceInformation>\n")
+			writeServiceInformation(b, "            ", s.Type, s.Name, s.Status, s.Start, s.Certs, s.Additional)
+			w("          </ServiceInformation>\n")
+			if len(s.History) > 0 {
+				w("          <ServiceHistory>\n")
+				for _, h := range s.History {
+					typ := h.Type
+					if typ == "" {
+						typ = s.Type
+					}
+					w("            <ServiceHistoryInstance>\n")
+					writeServiceInformation(b, "              ", typ, s.Name, h.Status, h.Start, nil, h.Additional)
+					w("            </ServiceHistoryInstance>\n")
+				}
+				w("          </ServiceHistory>\n")
+			}
+			w("        </TSPService>\n")
+		}
+		w("      </TSPServices>\n    </TrustServiceProvider>\n")
+	}
+	w("  </TrustServiceProviderList>\n")
 }
 
 func writeServiceInformation(b *bytes.Buffer, in, typ, name, status string, start time.Time, certs []*x509.Certificate, additional []string) {
