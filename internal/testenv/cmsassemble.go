@@ -61,12 +61,29 @@ var (
 func AssembleCMS(t testing.TB, p *SignerPKI, content []byte, s AssembledSpec) ([]byte, error) {
 	t.Helper()
 	Require(t, "openssl")
+	digestOID, sigAlg, md, err := assembledAlgorithms(p, s)
+	if err != nil {
+		return nil, err
+	}
+	h := s.Digest.New()
+	h.Write(content)
+	signedAttrs := assembledSignedAttrs(p, s, h.Sum(nil))
+	sig, err := opensslSign(t, p, md, signedAttrs) // over the SET OF, tag 0x31 (RFC 5652, 5.4)
+	if err != nil {
+		return nil, err
+	}
+	return assembledSignedData(p, digestOID, sigAlg, signedAttrs, sig)
+}
+
+// assembledAlgorithms are the digest and signature algorithms of spec s
+// for the PKI's key, and openssl's name of the digest ("" for Ed25519,
+// which hashes itself).
+func assembledAlgorithms(p *SignerPKI, s AssembledSpec) (digestOID, sigAlg asn1.ObjectIdentifier, md string, err error) {
 	digestOID, ok := oidDigests[s.Digest]
 	if !ok {
-		return nil, fmt.Errorf("testenv: no assembled CMS with digest %v", s.Digest)
+		return nil, nil, "", fmt.Errorf("testenv: no assembled CMS with digest %v", s.Digest)
 	}
-	var sigAlg asn1.ObjectIdentifier
-	md := opensslDigest[s.Digest]
+	md = opensslDigest[s.Digest]
 	switch p.Key.(type) {
 	case *rsa.PrivateKey:
 		sigAlg = oidRSA
@@ -74,16 +91,19 @@ func AssembleCMS(t testing.TB, p *SignerPKI, content []byte, s AssembledSpec) ([
 		sigAlg = oidECDSAWith[s.Digest]
 	case ed25519.PrivateKey:
 		if s.Digest != crypto.SHA512 {
-			return nil, fmt.Errorf("testenv: Ed25519 in CMS digests with SHA-512 (RFC 8419, 3.1)")
+			return nil, nil, "", fmt.Errorf("testenv: Ed25519 in CMS digests with SHA-512 (RFC 8419, 3.1)")
 		}
 		sigAlg, md = oidEd25519, ""
 	default:
-		return nil, fmt.Errorf("testenv: no assembled CMS for a %T", p.Key)
+		return nil, nil, "", fmt.Errorf("testenv: no assembled CMS for a %T", p.Key)
 	}
-	h := s.Digest.New()
-	h.Write(content)
-	digest := h.Sum(nil)
+	return digestOID, sigAlg, md, nil
+}
 
+// assembledSignedAttrs is the DER SET OF the signed attributes: content
+// type, message digest, and the signing time and ESS signing-certificate
+// when s asks.
+func assembledSignedAttrs(p *SignerPKI, s AssembledSpec, digest []byte) []byte {
 	var attrs [][]byte
 	attr := func(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) {
 		var b cryptobyte.Builder
@@ -99,26 +119,7 @@ func AssembleCMS(t testing.TB, p *SignerPKI, content []byte, s AssembledSpec) ([
 	}
 	attr(oidMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest) })
 	if s.SigningCertV1 {
-		certHash := sha1.Sum(p.Leaf.Raw)
-		attr(oidSigningCertV1, func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificate
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ESSCertID
-						b.AddASN1OctetString(certHash[:])
-						if s.IssuerSerial {
-							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerSerial
-								b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // GeneralNames
-									b.AddASN1(cbasn1.Tag(4).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
-										b.AddBytes(p.Leaf.RawIssuer) // directoryName
-									})
-								})
-								b.AddASN1BigInt(p.Leaf.SerialNumber)
-							})
-						}
-					})
-				})
-			})
-		})
+		attr(oidSigningCertV1, func(b *cryptobyte.Builder) { signingCertificateV1(b, p, s.IssuerSerial) })
 	}
 	// DER orders a SET OF by the encodings of its elements (X.690, 11.6).
 	slices.SortFunc(attrs, bytes.Compare)
@@ -128,12 +129,37 @@ func AssembleCMS(t testing.TB, p *SignerPKI, content []byte, s AssembledSpec) ([
 			b.AddBytes(a)
 		}
 	})
-	signedAttrs := set.BytesOrPanic()
-	sig, err := opensslSign(t, p, md, signedAttrs) // over the SET OF, tag 0x31 (RFC 5652, 5.4)
-	if err != nil {
-		return nil, err
-	}
+	return set.BytesOrPanic()
+}
 
+// signingCertificateV1 adds an ESS SigningCertificate (RFC 2634, 5.4) for
+// the PKI's signer: the SHA-1 of its certificate, and its issuer and
+// serial number when issuerSerial.
+func signingCertificateV1(b *cryptobyte.Builder, p *SignerPKI, issuerSerial bool) {
+	certHash := sha1.Sum(p.Leaf.Raw)
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificate
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ESSCertID
+				b.AddASN1OctetString(certHash[:])
+				if !issuerSerial {
+					return
+				}
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerSerial
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // GeneralNames
+						b.AddASN1(cbasn1.Tag(4).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+							b.AddBytes(p.Leaf.RawIssuer) // directoryName
+						})
+					})
+					b.AddASN1BigInt(p.Leaf.SerialNumber)
+				})
+			})
+		})
+	})
+}
+
+// assembledSignedData is the ContentInfo of a detached SignedData with
+// the signer's and the issuing CA's certificates and one SignerInfo.
+func assembledSignedData(p *SignerPKI, digestOID, sigAlg asn1.ObjectIdentifier, signedAttrs, sig []byte) ([]byte, error) {
 	algID := func(b *cryptobyte.Builder, oid asn1.ObjectIdentifier, null bool) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 			b.AddASN1ObjectIdentifier(oid)
