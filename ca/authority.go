@@ -114,6 +114,46 @@ func Init(dir string, o InitOptions) error {
 	if _, err := os.Stat(filepath.Join(dir, fileConfig)); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}
+	cfg, err := initConfig(o)
+	if err != nil {
+		return err
+	}
+	rootDir := o.RootDir
+	if rootDir == "" {
+		rootDir = filepath.Join(dir, "root")
+	}
+	if _, err := os.Stat(filepath.Join(rootDir, fileRootKey)); err == nil {
+		return fmt.Errorf("%w: %s", ErrRootExists, rootDir)
+	}
+	// The folders hold keys and live authorization codes: the operator's only.
+	for _, d := range []string{dir, rootDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return fmt.Errorf("ca: %w", err)
+		}
+	}
+	u, _ := url.Parse(cfg.URL)
+	hosts := append([]string{"localhost", "127.0.0.1", "::1", u.Hostname()}, o.Hosts...)
+	now := time.Now()
+	h, err := newHierarchy(cfg, rootDir, hosts, now)
+	if err != nil {
+		return err
+	}
+	if err := h.write(dir); err != nil {
+		return err
+	}
+	if err := h.record(dir, cfg, now); err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
+}
+
+// initConfig is the configuration Init writes: o, with defaults for what
+// it leaves out, validated.
+func initConfig(o InitOptions) (Config, error) {
 	cfg := Config{Name: o.Name, URL: o.URL, ValidationURL: o.ValidationURL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
 		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon,
 		RenewalOverlapDays: o.RenewalOverlap, RootCRLDays: o.RootCRLDays}
@@ -143,31 +183,22 @@ func Init(dir string, o InitOptions) error {
 	if cfg.RootCRLDays == 0 {
 		cfg.RootCRLDays = defaultRootCRLDays
 	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	u, _ := url.Parse(cfg.URL)
-	hosts := append([]string{"localhost", "127.0.0.1", "::1", u.Hostname()}, o.Hosts...)
-	rootDir := o.RootDir
-	if rootDir == "" {
-		rootDir = filepath.Join(dir, "root")
-	}
-	if _, err := os.Stat(filepath.Join(rootDir, fileRootKey)); err == nil {
-		return fmt.Errorf("%w: %s", ErrRootExists, rootDir)
-	}
-	// The folders hold keys and live authorization codes: the operator's only.
-	for _, d := range []string{dir, rootDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("ca: %w", err)
-		}
-		if err := os.Chmod(d, 0o700); err != nil {
-			return fmt.Errorf("ca: %w", err)
-		}
-	}
-	now := time.Now()
+	return cfg, cfg.validate()
+}
+
+// hierarchy is a new CA's certificates and keys: the root (whose key goes
+// offline in its own folder), the issuing CA, the server's TLS identity
+// and the time-stamping unit, each issued by the root.
+type hierarchy struct {
+	root                      *Root
+	issuer, tls, tsa          *x509.Certificate
+	issuerKey, tlsKey, tsaKey crypto.Signer
+}
+
+func newHierarchy(cfg Config, rootDir string, hosts []string, now time.Time) (*hierarchy, error) {
 	rootKey, err := newKey(cfg.KeyType)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rootCert, err := sign(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: cfg.Name + " Root", Organization: []string{cfg.Name}},
@@ -177,14 +208,13 @@ func Init(dir string, o InitOptions) error {
 		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 1,
 	}, nil, rootKey.Public(), rootKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	root := &Root{Dir: rootDir, Cert: rootCert, key: rootKey}
-	issKey, err := newKey(cfg.KeyType)
-	if err != nil {
-		return err
+	h := &hierarchy{root: &Root{Dir: rootDir, Cert: rootCert, key: rootKey}}
+	if h.issuerKey, err = newKey(cfg.KeyType); err != nil {
+		return nil, err
 	}
-	iss, err := sign(&x509.Certificate{
+	h.issuer, err = sign(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: cfg.Name + " Issuing CA", Organization: []string{cfg.Name}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(10, 0, 0),
@@ -192,57 +222,66 @@ func Init(dir string, o InitOptions) error {
 		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
 		CRLDistributionPoints: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCRL},
 		IssuingCertificateURL: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCer},
-	}, rootCert, issKey.Public(), rootKey)
+	}, rootCert, h.issuerKey.Public(), rootKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tlsCert, tlsKey, err := newTLS(cfg, hosts, root)
-	if err != nil {
-		return err
+	if h.tls, h.tlsKey, err = newTLS(cfg, hosts, h.root); err != nil {
+		return nil, err
 	}
-	tsaCert, tsaKey, err := newTSA(cfg, root)
-	if err != nil {
-		return err
+	if h.tsa, h.tsaKey, err = newTSA(cfg, h.root); err != nil {
+		return nil, err
 	}
+	return h, nil
+}
+
+// write puts the hierarchy's files in dir, and the root's key and
+// certificate in the root's folder.
+func (h *hierarchy) write(dir string) error {
+	rootDir, rootCert := h.root.Dir, h.root.Cert
 	for _, f := range []struct {
 		dir, name string
 		data      []byte
 		perm      os.FileMode
 	}{
 		{rootDir, fileRootCert, pemCert(rootCert), 0o644},
-		{rootDir, fileRootKey, pemKey(rootKey), 0o600},
+		{rootDir, fileRootKey, pemKey(h.root.key), 0o600},
 		{dir, fileRootCert, pemCert(rootCert), 0o644},
-		{dir, fileIssuerCert, pemCert(iss), 0o644},
-		{dir, fileIssuerKey, pemKey(issKey), 0o600},
-		{dir, fileTLSCert, append(pemCert(tlsCert), pemCert(rootCert)...), 0o644},
-		{dir, fileTLSKey, pemKey(tlsKey), 0o600},
-		{dir, fileTSACert, pemCert(tsaCert), 0o644},
-		{dir, fileTSAKey, pemKey(tsaKey), 0o600},
+		{dir, fileIssuerCert, pemCert(h.issuer), 0o644},
+		{dir, fileIssuerKey, pemKey(h.issuerKey), 0o600},
+		{dir, fileTLSCert, append(pemCert(h.tls), pemCert(rootCert)...), 0o644},
+		{dir, fileTLSKey, pemKey(h.tlsKey), 0o600},
+		{dir, fileTSACert, pemCert(h.tsa), 0o644},
+		{dir, fileTSAKey, pemKey(h.tsaKey), 0o600},
 	} {
 		if err := atomicfile.Write(filepath.Join(f.dir, f.name), f.data, f.perm); err != nil {
 			return fmt.Errorf("ca: %w", err)
 		}
 	}
+	return nil
+}
+
+// record creates the database in dir with what the root issued, and the
+// root CRL, signed ahead: the server serves it without the key.
+func (h *hierarchy) record(dir string, cfg Config, now time.Time) error {
 	db, err := openDB(filepath.Join(dir, fileDB))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	for role, c := range map[string]*x509.Certificate{RoleIssuing: iss, RoleTLS: tlsCert, RoleTSA: tsaCert} {
+	for role, c := range map[string]*x509.Certificate{RoleIssuing: h.issuer, RoleTLS: h.tls, RoleTSA: h.tsa} {
 		if err := recordRootIssued(db, role, c); err != nil {
 			return err
 		}
 	}
-	// The root CRL, signed ahead: the server serves it without the key.
-	crl, err := signRootCRL(db, root, cfg.RootCRLDays, big.NewInt(now.Unix()), now)
+	crl, err := signRootCRL(db, h.root, cfg.RootCRLDays, big.NewInt(now.Unix()), now)
 	if err != nil {
 		return err
 	}
 	if err := atomicfile.Write(filepath.Join(dir, fileRootCRL), crl, 0o644); err != nil {
 		return fmt.Errorf("ca: %w", err)
 	}
-	data, _ := json.MarshalIndent(cfg, "", "  ")
-	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
+	return nil
 }
 
 // newTLS issues the server's TLS certificate for hosts.
