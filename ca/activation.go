@@ -371,88 +371,20 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 		return nil, apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is not a valid certificate of this CA")
 	}
 	serial := serialHex(current.SerialNumber)
-	revokedErr := apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
 	var cert *x509.Certificate
 	var refusal error
 	err := a.db.tx(ctx, func(tx *sql.Tx) error {
-		cur, err := loadCert(tx, serial)
-		if errors.Is(err, ErrUnknownSerial) {
-			refusal = apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is unknown to this CA")
-			return nil
-		}
-		if err != nil {
+		cur, again, refused, err := renewable(tx, serial, csr, now)
+		if err != nil || refused != nil || again != nil {
+			cert, refusal = again, refused
 			return err
 		}
-		if cur.revokedAt(now) && cur.reason != reasonSuperseded {
-			refusal = revokedErr
-			return nil
-		}
-		var der []byte
-		switch err := tx.QueryRow(`SELECT der FROM certs WHERE predecessor = ?`, serial).Scan(&der); {
-		case err == nil:
-			if c, err := x509.ParseCertificate(der); err == nil && bytes.Equal(c.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
-				cert = c // the same request again
-				return nil
-			}
-			refusal = apiErr(http.StatusConflict, protocol.CodeAlreadyRenewed, "the certificate has already been renewed")
-			return nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("ca: database: %w", err)
-		}
-		if cur.revokedAt(now) {
-			refusal = revokedErr
-			return nil
-		}
-		for p := cur.predecessor; p != ""; {
-			anc, err := loadCert(tx, p)
-			if err != nil {
-				return err
-			}
-			if anc.revokedAt(now) && anc.reason != reasonSuperseded {
-				refusal = apiErr(http.StatusForbidden, protocol.CodePredecessorRevoked,
-					fmt.Sprintf("a certificate this one renewed is revoked (%s): it cannot be renewed; ask the CA for a new reference code", anc.reason))
-				return nil
-			}
-			p = anc.predecessor
-		}
-		couponHash := ""
-		if a.Config.RenewalNeedsCoupon {
-			if coupon == "" {
-				refusal = apiErr(http.StatusForbidden, protocol.CodeCouponRequired, "this CA renews certificates with a coupon code")
-				return nil
-			}
-			couponHash = hashCoupon(coupon)
-			var used sql.NullString
-			err := tx.QueryRow(`SELECT used_by FROM coupons WHERE hash = ?`, couponHash).Scan(&used)
-			if errors.Is(err, sql.ErrNoRows) || used.Valid {
-				refusal = apiErr(http.StatusForbidden, protocol.CodeCouponInvalid, "the coupon code is unknown or already used")
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("ca: database: %w", err)
-			}
-		}
-		h, err := loadHolder(tx, cur.holderID)
-		if err != nil {
+		couponHash, refused, err := a.redeemable(tx, coupon)
+		if err != nil || refused != nil {
+			refusal = refused
 			return err
 		}
-		cert, err = a.issue(h, csr.PublicKey, now)
-		if err != nil {
-			return err
-		}
-		newSerial := serialHex(cert.SerialNumber)
-		if _, err = tx.Exec(`INSERT INTO certs(serial, holder_id, predecessor, issued, not_after, der) VALUES (?,?,?,?,?,?)`,
-			newSerial, cur.holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
-			return fmt.Errorf("ca: database: %w", err)
-		}
-		supersede := now.AddDate(0, 0, a.Config.RenewalOverlapDays)
-		if _, err := tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ? AND revoked IS NULL`,
-			supersede.Unix(), reasonSuperseded, serial); err != nil {
-			return fmt.Errorf("ca: database: %w", err)
-		}
-		if couponHash != "" {
-			_, err = tx.Exec(`UPDATE coupons SET used_by = ?, used_at = ? WHERE hash = ?`, newSerial, now.Unix(), couponHash)
-		}
+		cert, err = a.issueSuccessor(tx, cur, csr, couponHash, now)
 		return err
 	})
 	if err != nil {
@@ -460,6 +392,102 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 	}
 	if refusal != nil {
 		return nil, refusal
+	}
+	return cert, nil
+}
+
+// renewable loads the certificate to renew and says whether it may be:
+// known here, not revoked (but as superseded, by its own renewal), not
+// renewed before, and no certificate it renewed revoked for another
+// reason. A renewal already made for the same key is the same request
+// again: it returns that successor (again). A refusal is the error for the
+// client; err is the database's.
+func renewable(tx *sql.Tx, serial string, csr *x509.CertificateRequest, now time.Time) (cur *certRow, again *x509.Certificate, refusal, err error) {
+	revokedErr := apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
+	cur, err = loadCert(tx, serial)
+	if errors.Is(err, ErrUnknownSerial) {
+		return nil, nil, apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is unknown to this CA"), nil
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cur.revokedAt(now) && cur.reason != reasonSuperseded {
+		return nil, nil, revokedErr, nil
+	}
+	var der []byte
+	switch err := tx.QueryRow(`SELECT der FROM certs WHERE predecessor = ?`, serial).Scan(&der); {
+	case err == nil:
+		if c, err := x509.ParseCertificate(der); err == nil && bytes.Equal(c.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
+			return nil, c, nil, nil // the same request again
+		}
+		return nil, nil, apiErr(http.StatusConflict, protocol.CodeAlreadyRenewed, "the certificate has already been renewed"), nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, nil, nil, fmt.Errorf("ca: database: %w", err)
+	}
+	if cur.revokedAt(now) {
+		return nil, nil, revokedErr, nil
+	}
+	for p := cur.predecessor; p != ""; {
+		anc, err := loadCert(tx, p)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if anc.revokedAt(now) && anc.reason != reasonSuperseded {
+			return nil, nil, apiErr(http.StatusForbidden, protocol.CodePredecessorRevoked,
+				fmt.Sprintf("a certificate this one renewed is revoked (%s): it cannot be renewed; ask the CA for a new reference code", anc.reason)), nil
+		}
+		p = anc.predecessor
+	}
+	return cur, nil, nil, nil
+}
+
+// redeemable checks the coupon code a renewal needs when the CA's policy
+// asks for one, and returns its hash ("" when none is needed).
+func (a *Authority) redeemable(tx *sql.Tx, coupon string) (hash string, refusal, err error) {
+	if !a.Config.RenewalNeedsCoupon {
+		return "", nil, nil
+	}
+	if coupon == "" {
+		return "", apiErr(http.StatusForbidden, protocol.CodeCouponRequired, "this CA renews certificates with a coupon code"), nil
+	}
+	hash = hashCoupon(coupon)
+	var used sql.NullString
+	err = tx.QueryRow(`SELECT used_by FROM coupons WHERE hash = ?`, hash).Scan(&used)
+	if errors.Is(err, sql.ErrNoRows) || used.Valid {
+		return "", apiErr(http.StatusForbidden, protocol.CodeCouponInvalid, "the coupon code is unknown or already used"), nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("ca: database: %w", err)
+	}
+	return hash, nil, nil
+}
+
+// issueSuccessor issues cur's successor for the CSR's key, records it,
+// supersedes cur (at once, or after the policy's overlap) and spends the
+// coupon whose hash is couponHash, if any.
+func (a *Authority) issueSuccessor(tx *sql.Tx, cur *certRow, csr *x509.CertificateRequest, couponHash string, now time.Time) (*x509.Certificate, error) {
+	h, err := loadHolder(tx, cur.holderID)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := a.issue(h, csr.PublicKey, now)
+	if err != nil {
+		return nil, err
+	}
+	serial, newSerial := cur.serial, serialHex(cert.SerialNumber)
+	if _, err = tx.Exec(`INSERT INTO certs(serial, holder_id, predecessor, issued, not_after, der) VALUES (?,?,?,?,?,?)`,
+		newSerial, cur.holderID, serial, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	supersede := now.AddDate(0, 0, a.Config.RenewalOverlapDays)
+	if _, err := tx.Exec(`UPDATE certs SET revoked = ?, reason = ? WHERE serial = ? AND revoked IS NULL`,
+		supersede.Unix(), reasonSuperseded, serial); err != nil {
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	if couponHash != "" {
+		if _, err = tx.Exec(`UPDATE coupons SET used_by = ?, used_at = ? WHERE hash = ?`, newSerial, now.Unix(), couponHash); err != nil {
+			return nil, err
+		}
 	}
 	return cert, nil
 }
