@@ -97,115 +97,160 @@ type Message struct {
 // Error turns an error from the packages below into a message in p's
 // language, the next step, and the exit code.
 func Error(p *i18n.Printer, err error) Message {
-	e := func(code int, msg, hint string) Message {
+	// The first that knows the error says it: the order matters where an
+	// error is several things at once (a wrapped chain).
+	for _, say := range []func(*i18n.Printer, error) (Message, bool){network, input, keys, files} {
+		if m, ok := say(p, err); ok {
+			return m
+		}
+	}
+	return Message{Code: ExitError, Text: err.Error(), Err: err}
+}
+
+// messages returns the constructor of err's messages.
+func messages(err error) func(code int, msg, hint string) Message {
+	return func(code int, msg, hint string) Message {
 		return Message{Code: code, Text: msg, Hint: hint, Err: err}
 	}
+}
+
+// network says the errors of the way to the CA: its refusals, TLS,
+// proxies, no answer.
+func network(p *i18n.Printer, err error) (Message, bool) {
+	e := messages(err)
 	var (
 		se     *activation.ServerError
 		anchor *netclient.AnchorError
 		certE  *netclient.CertificateError
-		fe     *config.FieldError
-		pe     *config.PINError
-		wp     *pkcs.WrongPINError
-		locked *pkcs.LockedError
-		amb    *pkcs.AmbiguousTokenError
-		pathE  *fs.PathError
 		pae    *netclient.ProxyAuthError
 		pse    *netclient.ProxyStatusError
 	)
 	switch {
 	case errors.As(err, &se):
-		return refusal(p, se, err)
+		return refusal(p, se, err), true
 	case errors.As(err, &anchor):
-		return e(ExitTLSAnchor, p.T("err.tls_anchor", "Host", anchor.Host, "Issuer", anchor.Issuer), p.T("hint.tls_anchor"))
+		return e(ExitTLSAnchor, p.T("err.tls_anchor", "Host", anchor.Host, "Issuer", anchor.Issuer), p.T("hint.tls_anchor")), true
 	case errors.As(err, &certE) && certE.Reason == netclient.CertExpired:
-		return e(ExitTLSAnchor, p.T("err.ca_cert_expired", "Host", certE.Host), p.T("hint.clock"))
+		return e(ExitTLSAnchor, p.T("err.ca_cert_expired", "Host", certE.Host), p.T("hint.clock")), true
 	case errors.As(err, &certE):
-		return e(ExitTLSAnchor, p.T("err.ca_cert_name", "Host", certE.Host), p.T("hint.ask_it"))
+		return e(ExitTLSAnchor, p.T("err.ca_cert_name", "Host", certE.Host), p.T("hint.ask_it")), true
 	case errors.Is(err, activation.ErrWrongCA):
-		return e(ExitTLSAnchor, p.T("err.wrong_ca"), p.T("hint.ask_it"))
+		return e(ExitTLSAnchor, p.T("err.wrong_ca"), p.T("hint.ask_it")), true
 	case errors.As(err, &pae) && pae.Tried != "":
-		return e(ExitUnreachable, p.T("err.proxy_auth_rejected", "Proxy", pae.Proxy, "Scheme", pae.Tried), p.T("hint.proxy_login"))
+		return e(ExitUnreachable, p.T("err.proxy_auth_rejected", "Proxy", pae.Proxy, "Scheme", pae.Tried), p.T("hint.proxy_login")), true
 	case errors.As(err, &pae) && (offered(pae.Schemes, "Basic") || offered(pae.Schemes, "NTLM")):
-		return e(ExitUnreachable, p.T("err.proxy_auth", "Proxy", pae.Proxy, "Schemes", strings.Join(pae.Schemes, ", ")), p.T("hint.proxy_login"))
+		return e(ExitUnreachable, p.T("err.proxy_auth", "Proxy", pae.Proxy, "Schemes", strings.Join(pae.Schemes, ", ")), p.T("hint.proxy_login")), true
 	case errors.As(err, &pae):
-		return e(ExitUnreachable, p.T("err.proxy_auth_unsupported", "Proxy", pae.Proxy, "Schemes", strings.Join(pae.Schemes, ", ")), p.T("hint.proxy_exempt"))
+		return e(ExitUnreachable, p.T("err.proxy_auth_unsupported", "Proxy", pae.Proxy, "Schemes", strings.Join(pae.Schemes, ", ")), p.T("hint.proxy_exempt")), true
 	case errors.As(err, &pse):
-		return e(ExitUnreachable, p.T("err.proxy_refused", "Proxy", pse.Proxy, "Status", pse.Status), p.T("hint.proxy_allow"))
+		return e(ExitUnreachable, p.T("err.proxy_refused", "Proxy", pse.Proxy, "Status", pse.Status), p.T("hint.proxy_allow")), true
 	case errors.Is(err, activation.ErrNoTSA):
-		return e(ExitUnreachable, p.T("err.no_tsa"), p.T("hint.level_bb"))
+		return e(ExitUnreachable, p.T("err.no_tsa"), p.T("hint.level_bb")), true
 	case errors.Is(err, activation.ErrUnreachable):
-		return e(ExitUnreachable, p.T("err.unreachable"), p.T("hint.network"))
+		return e(ExitUnreachable, p.T("err.unreachable"), p.T("hint.network")), true
 	case errors.Is(err, activation.ErrMalformedReply):
-		return e(ExitBadReply, p.T("err.bad_reply"), p.T("hint.network"))
+		return e(ExitBadReply, p.T("err.bad_reply"), p.T("hint.network")), true
+	}
+	return Message{}, false
+}
+
+// input says the errors of what the machine or the user gave: the
+// policy, a PIN, a reference code.
+func input(p *i18n.Printer, err error) (Message, bool) {
+	e := messages(err)
+	var (
+		fe *config.FieldError
+		pe *config.PINError
+	)
+	switch {
 	case errors.Is(err, config.ErrUnconfigured):
-		return e(ExitUnconfigured, p.T("err.unconfigured", "Path", config.PolicyPath()), p.T("hint.unconfigured"))
+		return e(ExitUnconfigured, p.T("err.unconfigured", "Path", config.PolicyPath()), p.T("hint.unconfigured")), true
 	case errors.Is(err, config.ErrNoPolicy):
-		return e(ExitNoPolicy, p.T("err.no_policy", "Path", config.PolicyPath()), p.T("hint.no_policy"))
+		return e(ExitNoPolicy, p.T("err.no_policy", "Path", config.PolicyPath()), p.T("hint.no_policy")), true
 	case errors.As(err, &fe):
-		return e(ExitNoPolicy, p.T("err.bad_policy", "Path", fe.Path, "Field", fe.Field, "Reason", p.T("policy."+fe.Reason), "Detail", fe.Detail), p.T("hint.ask_it"))
+		return e(ExitNoPolicy, p.T("err.bad_policy", "Path", fe.Path, "Field", fe.Field, "Reason", p.T("policy."+fe.Reason), "Detail", fe.Detail), p.T("hint.ask_it")), true
 	case errors.As(err, &pe):
-		return e(ExitPINPolicy, p.T("pin."+pe.Rule, "N", pe.N), "")
+		return e(ExitPINPolicy, p.T("pin."+pe.Rule, "N", pe.N), ""), true
 	case errors.Is(err, ErrPINMismatch):
-		return e(ExitPINPolicy, p.T("err.pin_mismatch"), "")
+		return e(ExitPINPolicy, p.T("err.pin_mismatch"), ""), true
 	case errors.Is(err, protocol.ErrRefCheck):
-		return e(ExitUnknownRef, p.T("err.ref_check"), p.T("hint.check_ref"))
+		return e(ExitUnknownRef, p.T("err.ref_check"), p.T("hint.check_ref")), true
 	case errors.Is(err, protocol.ErrRefFormat):
-		return e(ExitUnknownRef, p.T("err.ref_format"), p.T("hint.check_ref"))
+		return e(ExitUnknownRef, p.T("err.ref_format"), p.T("hint.check_ref")), true
+	}
+	return Message{}, false
+}
+
+// keys says the key stores' errors: keychain, PINs, PUKs, tokens.
+func keys(p *i18n.Printer, err error) (Message, bool) {
+	e := messages(err)
+	var (
+		wp     *pkcs.WrongPINError
+		locked *pkcs.LockedError
+		amb    *pkcs.AmbiguousTokenError
+	)
+	switch {
 	case errors.Is(err, pkcs.ErrKeychainUnavailable):
-		return e(ExitKeychain, p.T("err.keychain"), p.T("hint.keychain"))
+		return e(ExitKeychain, p.T("err.keychain"), p.T("hint.keychain")), true
 	case errors.Is(err, pkcs.ErrKeyFileStale):
-		return e(ExitKeyFileStale, p.T("err.key_file_stale"), p.T("hint.key_file_stale"))
+		return e(ExitKeyFileStale, p.T("err.key_file_stale"), p.T("hint.key_file_stale")), true
 	case errors.As(err, &locked), errors.As(err, &wp) && wp.TriesLeft == 0:
 		if (locked != nil && locked.Store == pkcs.TokenName) || (wp != nil && wp.Store == pkcs.TokenName) {
-			return e(ExitPINLocked, p.T("err.token_locked"), p.T("hint.token_locked"))
+			return e(ExitPINLocked, p.T("err.token_locked"), p.T("hint.token_locked")), true
 		}
-		return e(ExitPINLocked, p.T("err.pin_locked"), p.T("hint.pin_locked"))
+		return e(ExitPINLocked, p.T("err.pin_locked"), p.T("hint.pin_locked")), true
 	case errors.As(err, &wp) && wp.TriesLeft > 0:
-		return e(ExitWrongPIN, p.T("err.wrong_pin", "Left", wp.TriesLeft), "")
+		return e(ExitWrongPIN, p.T("err.wrong_pin", "Left", wp.TriesLeft), ""), true
 	case errors.As(err, &wp) && wp.Low:
-		return e(ExitWrongPIN, p.T("err.wrong_pin_low"), p.T("hint.wrong_pin_low"))
+		return e(ExitWrongPIN, p.T("err.wrong_pin_low"), p.T("hint.wrong_pin_low")), true
 	case errors.As(err, &wp):
-		return e(ExitWrongPIN, p.T("err.wrong_pin_unknown"), "")
+		return e(ExitWrongPIN, p.T("err.wrong_pin_unknown"), ""), true
 	case errors.Is(err, pkcs.ErrWrongPUK):
-		return e(ExitWrongPUK, p.T("err.wrong_puk"), p.T("hint.wrong_puk"))
+		return e(ExitWrongPUK, p.T("err.wrong_puk"), p.T("hint.wrong_puk")), true
 	case errors.Is(err, pkcs.ErrPUKLocked):
-		return e(ExitWrongPUK, p.T("err.puk_locked"), p.T("hint.puk_locked"))
+		return e(ExitWrongPUK, p.T("err.puk_locked"), p.T("hint.puk_locked")), true
 	case errors.Is(err, pkcs.ErrNoPKCS11):
-		return e(ExitStoreDisabled, p.T("err.no_pkcs11"), p.T("hint.use_keychain"))
+		return e(ExitStoreDisabled, p.T("err.no_pkcs11"), p.T("hint.use_keychain")), true
 	case errors.Is(err, pkcs.ErrModule):
-		return e(ExitToken, p.T("err.module"), p.T("hint.module"))
+		return e(ExitToken, p.T("err.module"), p.T("hint.module")), true
 	case errors.As(err, &amb):
 		var names []string
 		for _, t := range amb.Tokens {
 			names = append(names, t.Label)
 		}
-		return e(ExitUsage, p.T("err.tokens_ambiguous", "Tokens", strings.Join(names, ", ")), p.T("hint.tokens_ambiguous"))
+		return e(ExitUsage, p.T("err.tokens_ambiguous", "Tokens", strings.Join(names, ", ")), p.T("hint.tokens_ambiguous")), true
 	case errors.Is(err, pkcs.ErrNoToken):
-		return e(ExitToken, p.T("err.no_token"), p.T("hint.no_token"))
+		return e(ExitToken, p.T("err.no_token"), p.T("hint.no_token")), true
 	case errors.Is(err, pkcs.ErrTokenRemoved):
-		return e(ExitToken, p.T("err.token_removed"), p.T("hint.token_removed"))
-	case errors.Is(err, local.ErrNoCert):
-		return e(ExitNoCert, p.T("err.no_cert"), p.T("hint.no_cert"))
-	case errors.Is(err, local.ErrUnknownCert):
-		return e(ExitNoCert, p.T("err.unknown_cert"), p.T("hint.certs"))
-	case errors.Is(err, local.ErrWhichCert):
-		return e(ExitNoCert, p.T("err.which_cert"), p.T("hint.certs"))
-	case errors.Is(err, pkcs.ErrNotFound):
-		return e(ExitNoCert, p.T("err.unknown_cert"), p.T("hint.certs"))
-	case errors.Is(err, io.EOF):
-		return e(ExitUsage, p.T("err.eof"), p.T("hint.eof"))
-	case errors.As(err, &pathE):
-		return e(ExitUsage, p.T("err.read_file", "File", pathE.Path), "")
+		return e(ExitToken, p.T("err.token_removed"), p.T("hint.token_removed")), true
 	}
-	return e(ExitError, err.Error(), "")
+	return Message{}, false
+}
+
+// files says the errors of certificates not found and files not read.
+func files(p *i18n.Printer, err error) (Message, bool) {
+	e := messages(err)
+	var pathE *fs.PathError
+	switch {
+	case errors.Is(err, local.ErrNoCert):
+		return e(ExitNoCert, p.T("err.no_cert"), p.T("hint.no_cert")), true
+	case errors.Is(err, local.ErrUnknownCert):
+		return e(ExitNoCert, p.T("err.unknown_cert"), p.T("hint.certs")), true
+	case errors.Is(err, local.ErrWhichCert):
+		return e(ExitNoCert, p.T("err.which_cert"), p.T("hint.certs")), true
+	case errors.Is(err, pkcs.ErrNotFound):
+		return e(ExitNoCert, p.T("err.unknown_cert"), p.T("hint.certs")), true
+	case errors.Is(err, io.EOF):
+		return e(ExitUsage, p.T("err.eof"), p.T("hint.eof")), true
+	case errors.As(err, &pathE):
+		return e(ExitUsage, p.T("err.read_file", "File", pathE.Path), ""), true
+	}
+	return Message{}, false
 }
 
 // refusal says what a refusal by the CA means for the holder.
 func refusal(p *i18n.Printer, se *activation.ServerError, err error) Message {
-	e := func(code int, msg, hint string) Message {
-		return Message{Code: code, Text: msg, Hint: hint, Err: err}
-	}
+	e := messages(err)
 	left := -1
 	if se.AttemptsLeft != nil {
 		left = *se.AttemptsLeft
