@@ -49,74 +49,21 @@ type repairJSON struct {
 }
 
 func (a *app) sign(args []string) error {
-	fs := a.flags("sign")
-	certID := fs.String("cert", "", a.p.T("flag.cert"))
-	level := fs.String("level", "B-T", a.p.T("flag.level"))
-	tsa := fs.String("tsa", "", a.p.T("flag.tsa"))
-	certify := fs.Bool("certify", false, a.p.T("flag.certify"))
-	mdp := fs.Int("mdp", 0, a.p.T("flag.mdp"))
-	var lock *pdf.FieldLock
-	fs.Func("lock", a.p.T("flag.lock"), func(s string) error {
-		lock = addLock(lock, s)
-		return nil
-	})
-	visible := fs.Bool("visible", false, a.p.T("flag.visible"))
-	page := fs.Int("page", 1, a.p.T("flag.page"))
-	rect := fs.String("rect", "", a.p.T("flag.rect"))
-	field := fs.String("field", "", a.p.T("flag.field"))
-	reason := fs.String("reason", "", a.p.T("flag.reason"))
-	location := fs.String("location", "", a.p.T("flag.location"))
-	image := fs.String("image", "", a.p.T("flag.image"))
-	out := fs.String("o", "", a.p.T("flag.output_pdf"))
-	outDir := fs.String("out-dir", "", a.p.T("flag.out_dir"))
-	asJSON := fs.Bool("json", false, a.p.T("flag.json"))
-	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
-	repair := fs.Bool("repair", false, a.p.T("flag.repair"))
-	passwordFile := fs.String("password-file", "", a.p.T("flag.password_file"))
-	detached := fs.Bool("detached", false, a.p.T("flag.detached"))
-	files, err := cli.Parse(fs, args)
+	f, err := a.signFlags(args)
 	if err != nil {
-		return a.usageErr(err)
-	}
-	usage := func(key string) error {
-		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T(key), Hint: a.p.T("usage.sign")}
-	}
-	switch {
-	case len(files) == 0:
-		return usage("err.sign_no_files")
-	case *out != "" && (len(files) > 1 || *outDir != ""):
-		return usage("err.sign_o_one")
-	case *field != "" && *rect != "":
-		return usage("err.sign_field_rect")
-	case *mdp != 0 && !*certify:
-		return usage("err.sign_mdp_certify")
-	case *mdp < 0 || *mdp > pdf.MDPAnnotations:
-		return usage("err.sign_mdp")
-	}
-	lvl := pdf.Level(strings.ToUpper(*level))
-	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT && lvl != pdf.LevelLTA {
-		return usage("err.sign_level")
-	}
-	others := notPDFs(files)
-	if err := a.checkCAdES(fs, others, lvl, *detached); err != nil {
 		return err
 	}
-	opts := pdf.Options{Level: lvl, TSA: *tsa, Certify: *certify, MDP: *mdp, Lock: lock, Reason: *reason, Location: *location, Repair: *repair}
-	if *visible || *field != "" || *rect != "" {
-		app := &pdf.Appearance{Page: *page, Field: *field, Lang: a.p.Lang, Zone: time.Local, Labels: explain.StampLabels(a.p)}
-		if *rect != "" {
-			r, err := parseRect(*rect)
-			if err != nil {
-				return usage("err.sign_rect")
-			}
-			app.Rect = r
-		}
-		if *image != "" {
-			if app.Image, err = os.ReadFile(*image); err != nil {
-				return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", *image), Err: err}
-			}
-		}
-		opts.Appearance = app
+	lvl := pdf.Level(strings.ToUpper(f.level))
+	if lvl != pdf.LevelB && lvl != pdf.LevelT && lvl != pdf.LevelLT && lvl != pdf.LevelLTA {
+		return a.signUsage("err.sign_level")
+	}
+	others := notPDFs(f.files)
+	if err := a.checkCAdES(f.fs, others, lvl, f.detached); err != nil {
+		return err
+	}
+	opts, err := a.signOptions(f, lvl)
+	if err != nil {
+		return err
 	}
 
 	pol, err := a.policy()
@@ -135,33 +82,18 @@ func (a *app) sign(args []string) error {
 		opts.TSA = caTSA
 	}
 
-	// An encrypted document's password: the one given for the batch, or
-	// asked for each document that needs one, before the PIN.
-	if opts.Password, err = a.givenPDFPassword(*passwordFile); err != nil {
-		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", *passwordFile), Err: err}
-	}
-	ask := opts.Password == nil && a.term.IsTerminal()
-	jobs := make([]pdf.Job, len(files))
-	for i, f := range files {
-		jobs[i] = pdf.Job{In: f, Out: outputFor(f, *out, *outDir)}
-		if others[f] {
-			jobs[i].Out = cadesOutput(f, *out, *outDir, *detached)
-			continue
-		}
-		if ask {
-			if _, err := pdf.Inspect(f, opts); err != nil {
-				jobs[i].Password = a.askPDFPassword(f, err)
-			}
-		}
-	}
+	jobs, err := a.signJobs(f, &opts, others)
 	defer func() {
 		clear(opts.Password)
 		for _, j := range jobs {
 			clear(j.Password)
 		}
 	}()
+	if err != nil {
+		return err
+	}
 
-	_, key, pin, err := a.openCert(pol, *certID, *pinFile)
+	_, key, pin, err := a.openCert(pol, f.certID, f.pinFile)
 	if err != nil {
 		return err
 	}
@@ -169,13 +101,144 @@ func (a *app) sign(args []string) error {
 	signer := &pdf.Signer{Key: key, Chain: key.Chain, Opts: opts}
 	// Files that are not PDFs get a CAdES signature of the same key and
 	// level, in the same batch.
-	other := &cades.Signer{PDF: signer, Detached: *detached}
-	for i, f := range files {
-		if others[f] {
+	other := &cades.Signer{PDF: signer, Detached: f.detached}
+	for i, in := range f.files {
+		if others[in] {
 			jobs[i].Signer = other
 		}
 	}
-	progress := a.progress(len(files), *asJSON)
+	return a.signFiles(signer, jobs, f)
+}
+
+// signArgs are paraphe sign's flags and files.
+type signArgs struct {
+	fs    *flag.FlagSet // as parsed: which flags were given
+	files []string
+
+	certID, pinFile  string // the certificate, and a file with its PIN
+	level, tsa       string
+	reason, location string
+	certify, repair  bool
+	mdp              int
+	lock             *pdf.FieldLock
+	out, outDir      string
+	asJSON           bool
+	passwordFile     string // the encrypted documents' password
+	detached         bool   // files that are not PDFs: a .p7s beside them
+
+	// The visible signature.
+	visible            bool
+	page               int
+	rect, field, image string
+}
+
+// signFlags reads paraphe sign's command line and refuses what does not go
+// together.
+func (a *app) signFlags(args []string) (*signArgs, error) {
+	f := &signArgs{fs: a.flags("sign")}
+	fs := f.fs
+	fs.StringVar(&f.certID, "cert", "", a.p.T("flag.cert"))
+	fs.StringVar(&f.level, "level", "B-T", a.p.T("flag.level"))
+	fs.StringVar(&f.tsa, "tsa", "", a.p.T("flag.tsa"))
+	fs.BoolVar(&f.certify, "certify", false, a.p.T("flag.certify"))
+	fs.IntVar(&f.mdp, "mdp", 0, a.p.T("flag.mdp"))
+	fs.Func("lock", a.p.T("flag.lock"), func(s string) error {
+		f.lock = addLock(f.lock, s)
+		return nil
+	})
+	fs.BoolVar(&f.visible, "visible", false, a.p.T("flag.visible"))
+	fs.IntVar(&f.page, "page", 1, a.p.T("flag.page"))
+	fs.StringVar(&f.rect, "rect", "", a.p.T("flag.rect"))
+	fs.StringVar(&f.field, "field", "", a.p.T("flag.field"))
+	fs.StringVar(&f.reason, "reason", "", a.p.T("flag.reason"))
+	fs.StringVar(&f.location, "location", "", a.p.T("flag.location"))
+	fs.StringVar(&f.image, "image", "", a.p.T("flag.image"))
+	fs.StringVar(&f.out, "o", "", a.p.T("flag.output_pdf"))
+	fs.StringVar(&f.outDir, "out-dir", "", a.p.T("flag.out_dir"))
+	fs.BoolVar(&f.asJSON, "json", false, a.p.T("flag.json"))
+	fs.StringVar(&f.pinFile, "pin-file", "", a.p.T("flag.pin_file_current"))
+	fs.BoolVar(&f.repair, "repair", false, a.p.T("flag.repair"))
+	fs.StringVar(&f.passwordFile, "password-file", "", a.p.T("flag.password_file"))
+	fs.BoolVar(&f.detached, "detached", false, a.p.T("flag.detached"))
+	files, err := cli.Parse(fs, args)
+	if err != nil {
+		return nil, a.usageErr(err)
+	}
+	f.files = files
+	switch {
+	case len(files) == 0:
+		return nil, a.signUsage("err.sign_no_files")
+	case f.out != "" && (len(files) > 1 || f.outDir != ""):
+		return nil, a.signUsage("err.sign_o_one")
+	case f.field != "" && f.rect != "":
+		return nil, a.signUsage("err.sign_field_rect")
+	case f.mdp != 0 && !f.certify:
+		return nil, a.signUsage("err.sign_mdp_certify")
+	case f.mdp < 0 || f.mdp > pdf.MDPAnnotations:
+		return nil, a.signUsage("err.sign_mdp")
+	}
+	return f, nil
+}
+
+func (a *app) signUsage(key string) error {
+	return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T(key), Hint: a.p.T("usage.sign")}
+}
+
+// signOptions are the signer's options the flags ask for: time-stamping
+// authority, certification and locks, the visible stamp.
+func (a *app) signOptions(f *signArgs, lvl pdf.Level) (pdf.Options, error) {
+	opts := pdf.Options{Level: lvl, TSA: f.tsa, Certify: f.certify, MDP: f.mdp, Lock: f.lock, Reason: f.reason, Location: f.location, Repair: f.repair}
+	if !f.visible && f.field == "" && f.rect == "" {
+		return opts, nil
+	}
+	app := &pdf.Appearance{Page: f.page, Field: f.field, Lang: a.p.Lang, Zone: time.Local, Labels: explain.StampLabels(a.p)}
+	if f.rect != "" {
+		r, err := parseRect(f.rect)
+		if err != nil {
+			return pdf.Options{}, a.signUsage("err.sign_rect")
+		}
+		app.Rect = r
+	}
+	if f.image != "" {
+		var err error
+		if app.Image, err = os.ReadFile(f.image); err != nil {
+			return pdf.Options{}, &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", f.image), Err: err}
+		}
+	}
+	opts.Appearance = app
+	return opts, nil
+}
+
+// signJobs are the files to sign and where each signature goes. An
+// encrypted document's password is the one given for the batch (in
+// opts), or asked for each document that needs one, before the PIN.
+func (a *app) signJobs(f *signArgs, opts *pdf.Options, others map[string]bool) ([]pdf.Job, error) {
+	var err error
+	if opts.Password, err = a.givenPDFPassword(f.passwordFile); err != nil {
+		return nil, &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", f.passwordFile), Err: err}
+	}
+	ask := opts.Password == nil && a.term.IsTerminal()
+	jobs := make([]pdf.Job, len(f.files))
+	for i, in := range f.files {
+		jobs[i] = pdf.Job{In: in, Out: outputFor(in, f.out, f.outDir)}
+		if others[in] {
+			jobs[i].Out = cadesOutput(in, f.out, f.outDir, f.detached)
+			continue
+		}
+		if ask {
+			if _, err := pdf.Inspect(in, *opts); err != nil {
+				jobs[i].Password = a.askPDFPassword(in, err)
+			}
+		}
+	}
+	return jobs, nil
+}
+
+// signFiles signs the jobs, says how each went and ends with the exit of
+// the one that failed, or of some that did.
+func (a *app) signFiles(signer *pdf.Signer, jobs []pdf.Job, f *signArgs) error {
+	files := f.files
+	progress := a.progress(len(files), f.asJSON)
 	done := signer.SignFiles(context.Background(), jobs, pdf.Progress{
 		FileTimeout: networkTimeout,
 		Done:        func(i int, _ pdf.JobResult) { progress(files[i]) },
@@ -191,7 +254,7 @@ func (a *app) sign(args []string) error {
 			failed++
 		}
 	}
-	if *asJSON {
+	if f.asJSON {
 		cli.WriteJSON(a.stdout, results)
 	} else {
 		a.printSignResults(results)
