@@ -71,6 +71,35 @@ func (a *app) trustList(pol *config.Policy, args []string) error {
 	if rest, err := cli.Parse(fs, args); err != nil || len(rest) != 0 {
 		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("usage.trust")}
 	}
+	certs, warnings := a.trustedCerts(pol)
+	lists, usesLists, err := a.trustedLists(pol)
+	if err != nil {
+		warnings = append(warnings, err)
+	}
+	if *asJSON {
+		return cli.WriteJSON(a.stdout, struct {
+			Certificates  []trustedCert `json:"certificates"`
+			TrustedLists  []trustedList `json:"trusted_lists"`
+			UsesLists     bool          `json:"uses_trusted_lists"`
+			SystemRoots   bool          `json:"system_roots"`
+			UserMayChange bool          `json:"user_may_change"`
+		}{certs, lists, usesLists, pol == nil || pol.Trust.UsesSystemRoots(), local.UserMayTrust(pol)})
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(a.stderr, explain.TrustWarning(a.p, w))
+	}
+	a.printTrustedCerts(certs)
+	a.printTrustedLists(lists, usesLists)
+	if pol == nil || pol.Trust.UsesSystemRoots() {
+		fmt.Fprintln(a.stdout, a.p.T("trust.system_roots"))
+	}
+	return nil
+}
+
+// trustedCerts are the certificates verification trusts: the policy's
+// anchors and files, and the user's own when the policy lets them; and
+// what could not be read among them.
+func (a *app) trustedCerts(pol *config.Policy) ([]trustedCert, []error) {
 	var certs []trustedCert
 	if pol != nil {
 		for _, fp := range pol.CA.Anchors {
@@ -104,73 +133,67 @@ func (a *app) trustList(pol *config.Policy, args []string) error {
 			add(st.Anchors())
 		}
 	}
-	var lists []trustedList
+	return certs, warnings
+}
+
+// trustedLists says, when the policy uses the EU trusted lists, how each
+// list kept here stands (the list of the lists first).
+func (a *app) trustedLists(pol *config.Policy) (lists []trustedList, used bool, err error) {
 	tl, err := local.TrustedLists(pol)
-	if err != nil {
-		warnings = append(warnings, err)
+	if tl == nil {
+		return nil, false, err
 	}
-	if tl != nil {
-		_, statuses := tl.CachedAnchors()
-		for _, s := range statuses {
-			l := trustedList{Territory: s.Territory, Fetched: s.Fetched, NextUpdate: s.NextUpdate, Services: s.Anchors, Stale: s.Stale(time.Now())}
-			if s.Err != nil {
-				l.Problem = explain.ListProblem(a.p, s.Err)
-			}
-			lists = append(lists, l)
+	_, statuses := tl.CachedAnchors()
+	for _, s := range statuses {
+		l := trustedList{Territory: s.Territory, Fetched: s.Fetched, NextUpdate: s.NextUpdate, Services: s.Anchors, Stale: s.Stale(time.Now())}
+		if s.Err != nil {
+			l.Problem = explain.ListProblem(a.p, s.Err)
 		}
+		lists = append(lists, l)
 	}
-	if *asJSON {
-		return cli.WriteJSON(a.stdout, struct {
-			Certificates  []trustedCert `json:"certificates"`
-			TrustedLists  []trustedList `json:"trusted_lists"`
-			UsesLists     bool          `json:"uses_trusted_lists"`
-			SystemRoots   bool          `json:"system_roots"`
-			UserMayChange bool          `json:"user_may_change"`
-		}{certs, lists, tl != nil, pol == nil || pol.Trust.UsesSystemRoots(), local.UserMayTrust(pol)})
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(a.stderr, explain.TrustWarning(a.p, w))
-	}
+	return lists, true, err
+}
+
+func (a *app) printTrustedCerts(certs []trustedCert) {
 	if len(certs) == 0 {
 		fmt.Fprintln(a.stdout, a.p.T("trust.none"))
-	} else {
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, a.p.T("trust.columns"))
-		for _, c := range certs {
-			until := "-"
-			if !c.NotAfter.IsZero() {
-				until = c.NotAfter.Format(a.p.T("format.date"))
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.p.T("trust.source."+string(c.Source)), c.Name, c.Fingerprint[:16], until)
-		}
-		tw.Flush()
+		return
 	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, a.p.T("trust.columns"))
+	for _, c := range certs {
+		until := "-"
+		if !c.NotAfter.IsZero() {
+			until = c.NotAfter.Format(a.p.T("format.date"))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.p.T("trust.source."+string(c.Source)), c.Name, c.Fingerprint[:16], until)
+	}
+	tw.Flush()
+}
+
+func (a *app) printTrustedLists(lists []trustedList, used bool) {
 	switch {
-	case tl == nil:
+	case !used:
 		fmt.Fprintln(a.stdout, a.p.T("trust.lists.off"))
 	case len(lists) == 0 || lists[0].Problem != "" && lists[0].Fetched.IsZero():
 		fmt.Fprintln(a.stdout, a.p.T("trust.lists.never"))
 	default:
-		used, services := 0, 0
+		n, services := 0, 0
 		var bad []string
 		for _, l := range lists[1:] {
 			if l.Problem == "" {
-				used++
+				n++
 				services += l.Services
 			} else {
 				bad = append(bad, l.Territory+" ("+l.Problem+")")
 			}
 		}
-		fmt.Fprintln(a.stdout, a.p.T("trust.lists.summary", "Lists", used, "Services", services,
+		fmt.Fprintln(a.stdout, a.p.T("trust.lists.summary", "Lists", n, "Services", services,
 			"Date", lists[0].Fetched.Local().Format(a.p.T("format.datetime"))))
 		if len(bad) > 0 {
 			fmt.Fprintln(a.stdout, a.p.T("trust.lists.unused", "Lists", strings.Join(bad, ", ")))
 		}
 	}
-	if pol == nil || pol.Trust.UsesSystemRoots() {
-		fmt.Fprintln(a.stdout, a.p.T("trust.system_roots"))
-	}
-	return nil
 }
 
 func (a *app) trustAdd(pol *config.Policy, args []string) error {
