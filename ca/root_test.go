@@ -46,6 +46,20 @@ func TestRootOffline(t *testing.T) {
 	if d := time.Until(first.NextUpdate); d < 29*24*time.Hour || d > 31*24*time.Hour {
 		t.Fatalf("root CRL signed %v ahead, want 30 days", d)
 	}
+	serial := rootIssued(t, a)
+	revokeWithTheRoot(t, a, dir, rootDir, serial[RoleTSA], first)
+	renewTSAWithTheRoot(t, a, dir, serial[RoleTSA])
+	// Init never overwrites a root key.
+	if err := Init(filepath.Join(t.TempDir(), "ca"), InitOptions{RootDir: rootDir}); !errors.Is(err, ErrRootExists) {
+		t.Fatalf("init over a root folder: %v", err)
+	}
+}
+
+// rootIssued checks what a new CA's root issued (the issuing CA, the TLS
+// and TSA certificates, current and not revoked) and returns their
+// serials by role.
+func rootIssued(t *testing.T, a *Authority) map[string]string {
+	t.Helper()
 	certs, err := a.ListAuthority(context.Background())
 	if err != nil || len(certs) != 3 {
 		t.Fatalf("root-issued certificates: %+v %v", certs, err)
@@ -60,9 +74,15 @@ func TestRootOffline(t *testing.T) {
 	if serial[RoleTSA] != SerialOf(a.tsaCert) || serial[RoleIssuing] != SerialOf(a.Issuer) || serial[RoleTLS] != SerialOf(a.TLS.Leaf) {
 		t.Fatalf("serials %v", serial)
 	}
+	return serial
+}
 
-	// Without the root, nothing it issued can be revoked.
-	if err := a.Revoke(context.Background(), serial[RoleTSA], "keyCompromise"); !errors.Is(err, ErrNeedRoot) {
+// revokeWithTheRoot revokes the TSA certificate tsa: refused without the
+// root, with another CA's root, and from the CA folder; done with the
+// CA's own root, in a root CRL numbered after first.
+func revokeWithTheRoot(t *testing.T, a *Authority, dir, rootDir, tsa string, first *x509.RevocationList) {
+	t.Helper()
+	if err := a.Revoke(context.Background(), tsa, "keyCompromise"); !errors.Is(err, ErrNeedRoot) {
 		t.Fatalf("revoke without the root: %v", err)
 	}
 	other := filepath.Join(t.TempDir(), "other")
@@ -83,15 +103,15 @@ func TestRootOffline(t *testing.T) {
 	if err := a.UseRoot(r); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Revoke(context.Background(), serial[RoleTSA], "keyCompromise"); err != nil {
+	if err := a.Revoke(context.Background(), tsa, "keyCompromise"); err != nil {
 		t.Fatal(err)
 	}
 	l := crlOf(t, a)
-	if len(l.RevokedCertificateEntries) != 1 || SerialOf(&x509.Certificate{SerialNumber: l.RevokedCertificateEntries[0].SerialNumber}) != serial[RoleTSA] ||
+	if len(l.RevokedCertificateEntries) != 1 || SerialOf(&x509.Certificate{SerialNumber: l.RevokedCertificateEntries[0].SerialNumber}) != tsa ||
 		l.Number.Cmp(first.Number) <= 0 {
 		t.Fatalf("root CRL after revoking the TSA: %+v", l)
 	}
-	if err := a.Revoke(context.Background(), serial[RoleTSA], "keyCompromise"); !errors.Is(err, ErrAlreadyRevoked) {
+	if err := a.Revoke(context.Background(), tsa, "keyCompromise"); !errors.Is(err, ErrAlreadyRevoked) {
 		t.Fatalf("revoke twice: %v", err)
 	}
 	// Signed twice in a second, the numbers still grow.
@@ -99,11 +119,16 @@ func TestRootOffline(t *testing.T) {
 	if err != nil || again.Number.Cmp(l.Number) <= 0 || len(again.RevokedCertificateEntries) != 1 {
 		t.Fatalf("root crl: %+v %v", again, err)
 	}
+}
 
-	// A new TSA: recorded, in the folder, used once the CA is opened again.
-	old, cert, err := a.RenewServiceCert(context.Background(), RoleTSA)
-	if err != nil || old != serial[RoleTSA] {
-		t.Fatalf("renew tsa: %s %v", old, err)
+// renewTSAWithTheRoot gives the CA (which holds its root) a new TSA
+// certificate in place of old: recorded, in the folder, used once the CA
+// is opened again, which then cannot renew without the root.
+func renewTSAWithTheRoot(t *testing.T, a *Authority, dir, old string) {
+	t.Helper()
+	renewed, cert, err := a.RenewServiceCert(context.Background(), RoleTSA)
+	if err != nil || renewed != old {
+		t.Fatalf("renew tsa: %s %v", renewed, err)
 	}
 	b, err := Open(dir)
 	if err != nil {
@@ -116,7 +141,7 @@ func TestRootOffline(t *testing.T) {
 	if err := cert.CheckSignatureFrom(a.Root); err != nil {
 		t.Fatal(err)
 	}
-	certs, _ = b.ListAuthority(context.Background())
+	certs, _ := b.ListAuthority(context.Background())
 	current := 0
 	for _, c := range certs {
 		if c.Role == RoleTSA && c.Current {
@@ -128,10 +153,6 @@ func TestRootOffline(t *testing.T) {
 	}
 	if _, _, err := b.RenewServiceCert(context.Background(), RoleTLS); !errors.Is(err, ErrNeedRoot) {
 		t.Fatalf("renew without the root: %v", err)
-	}
-	// Init never overwrites a root key.
-	if err := Init(filepath.Join(t.TempDir(), "ca"), InitOptions{RootDir: rootDir}); !errors.Is(err, ErrRootExists) {
-		t.Fatalf("init over a root folder: %v", err)
 	}
 }
 
