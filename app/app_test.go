@@ -183,7 +183,16 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 		t.Fatal("the first certificate is not the default")
 	}
 
-	// Sign a copy of the demo deed, visibly, with a time-stamp.
+	row, stamp := signDeedVisibly(t, u)
+	verifySigned(t, u, row, stamp)
+	diagnoseWorking(t, u)
+}
+
+// signDeedVisibly signs a copy of the demo deed on the sign screen,
+// visibly, with a time-stamp, the stamp placed by a tap on the preview;
+// it returns the file's row and where the stamp was placed.
+func signDeedVisibly(t *testing.T, u *UI) (*signRow, [4]float64) {
+	t.Helper()
 	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +238,14 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 		t.Fatalf("progress %v, status %q", s.overall.Value, row.status.Text)
 	}
 
-	// "Verify" on the result opens the verification of the signed copy.
+	return row, want
+}
+
+// verifySigned follows "Verify" on a signed file's row: it opens the
+// verification of the signed copy, valid, with its stamp where it was
+// placed, said in plain words.
+func verifySigned(t *testing.T, u *UI, row *signRow, want [4]float64) {
+	t.Helper()
 	test.Tap(row.actions.Objects[1].(*widget.Button))
 	u.tasks.Wait()
 	if u.tabs.Selected().Content != u.verifier.content || u.verifier.report == nil {
@@ -247,7 +263,12 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 		t.Fatalf("verification in plain words:\n%s", got)
 	}
 
-	// The doctor finds everything working and can export its report.
+}
+
+// diagnoseWorking runs the doctor, which finds everything working and
+// can export its report.
+func diagnoseWorking(t *testing.T, u *UI) {
+	t.Helper()
 	u.doctor.run()
 	u.tasks.Wait()
 	rep := u.doctor.report
