@@ -35,7 +35,7 @@ var (
 		{"cmd/paraphe", "cmd/paraphe-ca", "installer/mangen"},
 	}
 	helpers  = []string{"internal/atomicfile"}
-	testOnly = []string{"internal/testenv", "trust/tltest", "installer", "docs"}
+	testOnly = []string{"internal/testenv", "internal/benchtool", "trust/tltest", "installer", "docs"}
 )
 
 // importsOnly: these import nothing of the project but what is listed

@@ -13,7 +13,7 @@ go test -run '^$' -bench GUIStart -benchtime 10x ./cmd/paraphe
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go test -c -o "$work/pdf.test" ./pdf
+go build -o "$work/benchtool" ./internal/benchtool
 
 # pdfsig signs with a key in an NSS database (RSA: its ECDSA signing fails).
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/k.pem" -out "$work/c.pem" -days 2 -subj "/CN=Bench" 2>/dev/null
@@ -40,20 +40,20 @@ table() { # title: the rows of $work/rows, the first one the floor
 
 for size in $((1 << 20)) $((100 << 20)) $((1 << 30)); do
   in=$work/in.pdf
-  PARAPHE_BENCH_TOOL="write:$in:$size" "$work/pdf.test" -test.run TestBenchTool >/dev/null
+  "$work/benchtool" write "$in" "$size"
   sync
   {
     measure floor sh -c "cp '$in' '$work/out.pdf' && sha256sum '$in'"
-    measure paraphe env PARAPHE_BENCH_TOOL="sign:$in:$work/out.pdf" "$work/pdf.test" -test.run TestBenchTool
+    measure paraphe "$work/benchtool" sign "$in" "$work/out.pdf"
     measure pdfsig pdfsig -add-signature -nssdir "sql:$work/nss" -nick bench "$in" "$work/out.pdf"
   } > "$work/rows"
   table "$((size >> 20)) MiB PDF, signing"
   # Verifying what paraphe signed: the floor is hashing the file once.
-  PARAPHE_BENCH_TOOL="sign:$in:$work/signed.pdf" "$work/pdf.test" -test.run TestBenchTool >/dev/null
+  "$work/benchtool" sign "$in" "$work/signed.pdf"
   rm -f "$in"
   {
     measure floor sha256sum "$work/signed.pdf"
-    measure paraphe env PARAPHE_BENCH_TOOL="verify:$work/signed.pdf" "$work/pdf.test" -test.run TestBenchTool
+    measure paraphe "$work/benchtool" verify "$work/signed.pdf"
     measure pdfsig pdfsig "$work/signed.pdf"
   } > "$work/rows"
   table "$((size >> 20)) MiB PDF, verifying"
@@ -67,7 +67,7 @@ if [[ -d $corpus ]]; then
   files=("$corpus"/*.pdf)
   {
     measure floor sh -c 'for f; do sha256sum "$f"; done' sh "${files[@]}"
-    measure paraphe sh -c 'for f; do PARAPHE_BENCH_TOOL="verify:$f" "$0" -test.run TestBenchTool >/dev/null; done' "$work/pdf.test" "${files[@]}"
+    measure paraphe sh -c 'for f; do "$0" verify "$f" >/dev/null; done' "$work/benchtool" "${files[@]}"
     measure pdfsig sh -c 'for f; do pdfsig "$f" || true; done' sh "${files[@]}"
   } > "$work/rows"
   table "The DSS corpus: ${#files[@]} PDFs, each verified by its own process"
