@@ -404,9 +404,7 @@ func splitWindows(s string) []string {
 // Acceptance 1: the .deb on this machine, as IT would install it.
 func TestDebInstall(t *testing.T) {
 	deb := dist(t, "paraphe_*_amd64.deb")
-	if os.Geteuid() != 0 {
-		t.Skip("installing the .deb needs root (make test runs as root in CI)")
-	}
+	testenv.NeedRoot(t, "installing the .deb")
 	if out, err := exec.Command("dpkg-query", "-W", "-f=${Status}", "paraphe").Output(); err == nil && strings.Contains(string(out), "installed") {
 		t.Fatal("paraphe is already installed on this machine: the test would replace it (dpkg --purge paraphe first)")
 	}

@@ -255,8 +255,8 @@ func checkJava(t *testing.T, file string, o VerifyOptions, want []javaWant) {
 		if s.Kind != w.kind || s.Indication != w.indication || (w.level != "" && string(s.Level) != w.level) {
 			t.Errorf("signature %d (%s): kind %s, %s/%s, level %q; want kind %s, %s, level %q (problems %v)",
 				i, s.Field, s.Kind, s.Indication, s.SubIndication, s.Level, w.kind, w.indication, w.level, s.Problems)
-			if os.Getenv("KEEPFAIL") != "" {
-				exec.Command("cp", file, "/tmp/fail-"+filepath.Base(file)).Run()
+			if dir := os.Getenv("KEEPFAIL"); dir != "" { // a folder to keep the file in
+				exec.Command("cp", file, filepath.Join(dir, "fail-"+filepath.Base(file))).Run()
 				t.Logf("changes %v", s.Changes)
 			}
 		}

@@ -93,7 +93,6 @@ func TestVisibleSignature(t *testing.T) {
 	if grown := len(mustRead(t, out)) - len(in); grown > 60000 {
 		t.Fatalf("a visible signature adds %d bytes", grown)
 	}
-	os.WriteFile("/tmp/visible-signed.pdf", mustRead(t, out), 0o644)
 }
 
 func TestVisibleInExistingField(t *testing.T) {

@@ -25,6 +25,15 @@ func Require(t testing.TB, commands ...string) {
 	}
 }
 
+// NeedRoot skips the test unless it runs as root (which it needs for
+// what), or fails it in CI, which runs as root.
+func NeedRoot(t testing.TB, what string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Missing(t, what+" needs root")
+	}
+}
+
 // Missing skips the test with reason, or fails it in CI.
 func Missing(t testing.TB, reason string) {
 	t.Helper()
