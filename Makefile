@@ -8,6 +8,7 @@ export GOTOOLCHAIN ?= local
 # One set of build flags for every go command (build, test, vet, and the
 # binaries tests build): the desktop app's cgo dependency (go-gl) takes
 # minutes to compile, and any change of these flags compiles it again.
+# go.env holds the same for go commands run by hand (README, "Build flags").
 export GOFLAGS ?= -trimpath -buildmode=pie
 # fyne reads the locale at start; "C" is not a language tag.
 export LANG := en_US.UTF-8
