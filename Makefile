@@ -48,7 +48,7 @@ export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 
 # Authenticode: a real certificate by configuration (installer/windows/sign.sh).
 export SIGN_CERT SIGN_KEY SIGN_PASS_FILE SIGN_TIMESTAMP
 
-.PHONY: all deps check-go build run demo test bench vet fmt clean \
+.PHONY: all deps check-go build run demo check test bench vet fmt clean \
 	package package-linux package-windows package-assets package-test screenshots
 
 all: build
@@ -123,6 +123,17 @@ screenshots: deps build
 vet: check-go
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+
+# The edit-test loop, in under two minutes: vet, gofmt and the tests in
+# short mode, where the slow cross-checks skip (iText and PDFBox in a JVM,
+# node-signpdf, every other producer's signatures, the corpus, crash
+# tests); the race pass, the fuzzing, the other systems' vet and the
+# packages are make test's. A package whose code did not change answers
+# from the test cache; TESTFLAGS=-count=1 runs everything again. The tests
+# wait on processes and the network more than they compute: four packages
+# at once.
+check: vet
+	$(GO) test -short -p 4 $(TESTFLAGS) ./...
 
 test: deps vet
 	@scripts/corpus.sh

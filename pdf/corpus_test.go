@@ -16,6 +16,7 @@ import (
 // structure is damaged is signed only with Repair, and it is damaged for
 // qpdf as well (and the other way round).
 func TestCorpus(t *testing.T) {
+	testenv.Slow(t, "every corpus file signed, then judged by pdfsig and qpdf")
 	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*.pdf"))
 	if len(files) == 0 {
 		testenv.Missing(t, "no corpus: run scripts/corpus.sh (make test does)")

@@ -241,6 +241,7 @@ func otherProducers() []otherProducer {
 // TOTAL-FAILED with the right sub-indication once one byte of a signed
 // range, or of the signature value, has changed.
 func TestOtherProducers(t *testing.T) {
+	testenv.Slow(t, "every other producer's signatures, each checked by pdfsig and openssl")
 	env := &producersEnv{db: testenv.NewNSSDB(t), nick: map[*testenv.SignerPKI]string{}}
 	producers := otherProducers()
 	// One PKI per key type, for the whole test, its root trusted by pdfsig.

@@ -417,6 +417,7 @@ func TestETSIReportDocumentTimestamp(t *testing.T) {
 // the schema, carries the signature value an independent walker finds in
 // the CMS, and calls the algorithm secure exactly when it is not SHA-1.
 func TestETSIReportOtherProducers(t *testing.T) {
+	testenv.Slow(t, "every other producer's signatures")
 	env := &producersEnv{db: testenv.NewNSSDB(t), nick: map[*testenv.SignerPKI]string{}}
 	pkis := map[testenv.KeyType]*testenv.SignerPKI{}
 	for _, pr := range otherProducers() {

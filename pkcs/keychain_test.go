@@ -325,6 +325,7 @@ func TestKeychainTryCountedBeforeItIsMade(t *testing.T) {
 // place, the new one after), and the next unlock finishes or forgets the
 // change; once it is finished, the file from before opens no more.
 func TestKeychainChangePINSurvivesACrash(t *testing.T) {
+	testenv.Slow(t, "a PIN change that dies at each of its steps")
 	for _, tc := range []struct {
 		point      string
 		opens, not []byte

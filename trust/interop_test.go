@@ -19,9 +19,11 @@ import (
 // on tltest prove something; and it signs lists our verifier must accept,
 // in every canonicalization and signature algorithm lists use.
 
-// java runs testdata/XMLDSig.java and returns its output lines.
+// java runs testdata/XMLDSig.java and returns its output lines (not in
+// short mode: a virtual machine compiling the source is slow).
 func java(t *testing.T, args ...string) []string {
 	t.Helper()
+	testenv.Slow(t, "Apache Santuario in a Java virtual machine")
 	testenv.Require(t, "java")
 	src, err := filepath.Abs("testdata/XMLDSig.java")
 	if err != nil {

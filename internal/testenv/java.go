@@ -58,9 +58,10 @@ var javaBuild struct {
 // Java returns the Java tools, compiling them on first use in the process
 // (into a cache folder keyed by the sources, so later processes reuse
 // them). It skips the test, or fails it in CI, when a JDK or a jar is
-// missing.
+// missing, and in short mode (a virtual machine per run is slow).
 func Java(t testing.TB) *JavaTools {
 	t.Helper()
+	Slow(t, "iText and PDFBox in a Java virtual machine")
 	Require(t, "java", "javac")
 	var jars []string
 	for jar, pkg := range JavaJars {

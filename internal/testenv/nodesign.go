@@ -37,9 +37,10 @@ var nodeInstall struct {
 
 // NewNodeSignPDF installs node-signpdf if this machine does not have it
 // yet. Without node, npm or the registry the test is skipped (failed in
-// CI).
+// CI), and in short mode.
 func NewNodeSignPDF(t testing.TB) *NodeSignPDF {
 	t.Helper()
+	Slow(t, "node-signpdf under Node.js")
 	Require(t, "node", "npm")
 	nodeInstall.Lock()
 	defer nodeInstall.Unlock()

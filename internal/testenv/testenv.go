@@ -34,6 +34,15 @@ func NeedRoot(t testing.TB, what string) {
 	}
 }
 
+// Slow skips the test in short mode (go test -short, make check), saying
+// what makes it slow; make test runs it.
+func Slow(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow (" + why + "): make test runs it")
+	}
+}
+
 // Missing skips the test with reason, or fails it in CI.
 func Missing(t testing.TB, reason string) {
 	t.Helper()
