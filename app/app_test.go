@@ -528,7 +528,7 @@ func TestTokenActivationAndPUK(t *testing.T) {
 	test.Type(w.tokenPIN, tok.PIN)
 	test.Tap(w.primary)
 	u.tasks.Wait()
-	if w.key == nil || w.store.Name() != "pkcs11" {
+	if w.key == nil || config.Store(w.store.Name()) != config.StorePKCS11 {
 		t.Fatalf("token activation: %+v", w.failed)
 	}
 	w.close()
