@@ -74,6 +74,12 @@ import (
 // Daemons stop when the script ends.
 func RunScripts(t *testing.T, p testscript.Params) {
 	t.Helper()
+	testscript.Run(t, scriptParams(p))
+}
+
+// scriptParams is p with the commands, the condition and the setup of
+// RunScripts.
+func scriptParams(p testscript.Params) testscript.Params {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"require":   cmdRequire,
 		"exits":     cmdExits,
@@ -114,7 +120,7 @@ func RunScripts(t *testing.T, p testscript.Params) {
 	}
 	p.RequireExplicitExec = true
 	p.RequireUniqueNames = true
-	testscript.Run(t, p)
+	return p
 }
 
 // scriptState is what a script's commands keep between lines.
