@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -70,6 +72,13 @@ import (
 //	dante start                a SOCKS5 server on loopback: $PROXY
 //	blackhole                  $BLACKHOLE, a host:port whose packets are dropped (root)
 //	xvfb start                 a virtual X display: $DISPLAY
+//	daemon start NAME REGEXP PROGRAM ARGS...
+//	                           run PROGRAM in the background until a line of its
+//	                           standard output matches REGEXP (what it printed so far is
+//	                           then the standard output); it fails if PROGRAM ends first
+//	daemon stop NAME           SIGTERM to it and what it started, then wait: its whole
+//	                           output is the last output, and it fails unless PROGRAM
+//	                           exits with status 0
 //
 // Daemons stop when the script ends.
 func RunScripts(t *testing.T, p testscript.Params) {
@@ -93,6 +102,7 @@ func scriptParams(p testscript.Params) testscript.Params {
 		"dante":     cmdDante,
 		"blackhole": cmdBlackhole,
 		"xvfb":      cmdXvfb,
+		"daemon":    cmdDaemon,
 	}
 	for name, cmd := range p.Cmds {
 		cmds[name] = cmd
@@ -125,8 +135,9 @@ func scriptParams(p testscript.Params) testscript.Params {
 
 // scriptState is what a script's commands keep between lines.
 type scriptState struct {
-	t  testing.TB // the script's own test
-	ca *CAProcess
+	t       testing.TB // the script's own test
+	ca      *CAProcess
+	daemons map[string]*scriptDaemon
 }
 
 type stateKey struct{}
@@ -136,7 +147,7 @@ func scriptSetup(env *testscript.Env) error {
 	if !ok {
 		return errors.New("testenv: scripts must run under go test")
 	}
-	env.Values[stateKey{}] = &scriptState{t: t}
+	env.Values[stateKey{}] = &scriptState{t: t, daemons: map[string]*scriptDaemon{}}
 	repo, err := repoRoot()
 	if err != nil {
 		return err
@@ -544,4 +555,95 @@ func cmdXvfb(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: xvfb start")
 	}
 	ts.Setenv("DISPLAY", StartXvfb(tb(ts)))
+}
+
+// scriptDaemon is a program a script runs in the background (daemon start).
+type scriptDaemon struct {
+	cmd    *exec.Cmd
+	stdout Buffer // all it wrote, as it comes
+	stderr Buffer
+	done   chan struct{} // closed once its standard output is read to its end
+}
+
+func cmdDaemon(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || (args[0] == "start" && len(args) < 4) || (args[0] == "stop" && len(args) != 2) {
+		ts.Fatalf("usage: daemon start NAME REGEXP PROGRAM [ARGS...] | daemon stop NAME")
+	}
+	st := state(ts)
+	name := args[1]
+	switch args[0] {
+	case "start":
+		if st.daemons[name] != nil {
+			ts.Fatalf("daemon start: %s runs already", name)
+		}
+		re, err := regexp.Compile(args[2])
+		ts.Check(err)
+		st.daemons[name] = startDaemonScript(ts, re, args[3], args[4:])
+	case "stop":
+		d := st.daemons[name]
+		if d == nil {
+			ts.Fatalf("daemon stop: no daemon %s", name)
+		}
+		delete(st.daemons, name)
+		terminateGroup(d.cmd)
+		<-d.done
+		err := d.cmd.Wait()
+		fmt.Fprint(ts.Stdout(), d.stdout.String())
+		fmt.Fprint(ts.Stderr(), d.stderr.String())
+		if err != nil {
+			ts.Fatalf("%s, stopped: %v", name, err)
+		}
+	default:
+		ts.Fatalf("daemon: unknown subcommand %q", args[0])
+	}
+}
+
+func startDaemonScript(ts *testscript.TestScript, ready *regexp.Regexp, prog string, args []string) *scriptDaemon {
+	// The program gets the script's environment, which only a program the
+	// script runs can see whole.
+	ts.Check(ts.Exec("env", "-0"))
+	env := strings.Split(strings.TrimSuffix(ts.ReadFile("stdout"), "\x00"), "\x00")
+	if filepath.Base(prog) == prog {
+		prog = lookPath(ts, prog)
+	}
+	d := &scriptDaemon{cmd: exec.Command(prog, args...), done: make(chan struct{})}
+	d.cmd.Env, d.cmd.Dir, d.cmd.Stderr = env, ts.MkAbs("."), &d.stderr
+	ownGroup(d.cmd)
+	out, err := d.cmd.StdoutPipe()
+	ts.Check(err)
+	ts.Check(d.cmd.Start())
+	ts.Defer(func() {
+		if d.cmd.ProcessState == nil {
+			killGroup(d.cmd)
+			<-d.done
+			d.cmd.Wait()
+		}
+	})
+	matched := make(chan bool, 1)
+	go func() {
+		defer close(d.done)
+		sc := bufio.NewScanner(out)
+		found := false
+		for sc.Scan() {
+			d.stdout.Write([]byte(sc.Text() + "\n"))
+			if !found && ready.MatchString(sc.Text()) {
+				found = true
+				matched <- true
+			}
+		}
+		if !found {
+			matched <- false
+		}
+	}()
+	select {
+	case ok := <-matched:
+		fmt.Fprint(ts.Stdout(), d.stdout.String())
+		fmt.Fprint(ts.Stderr(), d.stderr.String())
+		if !ok {
+			ts.Fatalf("%s ended before printing a line that matches %q", filepath.Base(prog), ready)
+		}
+	case <-time.After(60 * time.Second):
+		ts.Fatalf("%s printed no line that matches %q in 60 s", filepath.Base(prog), ready)
+	}
+	return d
 }

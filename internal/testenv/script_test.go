@@ -33,6 +33,11 @@ grep '^Hello Marie, \$ and Marie$' out.txt
 -- in.tmpl --
 Hello $NAME, $$ and ${NAME}
 `,
+		"daemon": `daemon start server '^ready$' sh -c 'trap "echo bye; exit 0" TERM; sleep 30 >/dev/null 2>&1 & echo starting; echo ready; wait'
+stdout '^starting\nready\n$'
+daemon stop server
+stdout '^starting\nready\nbye\n$'
+`,
 		"jsonedit": `jsonedit in.json out.json ca.url=https://ca.example 'ca.anchors=["ab"]' proxy=none -pin_policy n=3
 exec stat -c %a out.json
 stdout '^644$'
@@ -65,6 +70,8 @@ func TestScriptCommandsFail(t *testing.T) {
 		"grab-groups":        "exec echo a-b\ngrab X Y '(a)-b'\n",
 		"jsonedit-bad-edit":  "jsonedit in.json out.json proxy\n-- in.json --\n{}\n",
 		"require-missing":    "require no-such-program-paraphe\n",
+		"daemon-ends-early":  "daemon start d '^ready$' sh -c 'echo starting'\n",
+		"daemon-stop-fails":  "daemon start d '^ready$' sh -c 'trap \"exit 3\" TERM; sleep 30 >/dev/null 2>&1 & echo ready; wait'\ndaemon stop d\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
