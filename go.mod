@@ -22,8 +22,12 @@ require (
 	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
-// Used by tests only: an independent PDF signature validator.
-require github.com/pdfcpu/pdfcpu v0.15.0
+// Used by tests only: an independent PDF signature validator, and
+// testscript, which runs the command-line transcripts (cmd/*/testdata).
+require (
+	github.com/pdfcpu/pdfcpu v0.15.0
+	github.com/rogpeppe/go-internal v1.16.0
+)
 
 require (
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
@@ -68,6 +72,7 @@ require (
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/yuin/goldmark v1.7.8 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/tools v0.52.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

@@ -20,6 +20,9 @@ packages=(
   # certtool judges the Ed25519 CMS that NSS and OpenSSL 3.0 cannot;
   # xmllint checks validation reports against their schema)
   openssl curl poppler-utils qpdf libnss3-tools mupdf-tools gnutls-bin libxml2-utils
+  # the CLI transcripts (cmd/*/testdata): sqlite3 ages a reference code in
+  # the CA's database, zip makes a Word document to sign
+  sqlite3 zip
   # independent PDF signers and a validator (internal/testenv/java): iText 5,
   # Apache PDFBox 2 and Bouncy Castle on a JDK; jq for record-verdicts.sh
   openjdk-17-jdk-headless libitext5-java libpdfbox2-java libfontbox2-java

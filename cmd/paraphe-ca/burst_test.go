@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -39,14 +40,19 @@ func TestAnswerBurstCPU(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
 	}
-	bin := testenv.GoBuild(t, t.TempDir(), "github.com/paraphe/paraphe/cmd/paraphe-ca")
-	srv := testenv.StartCAProcess(t, filepath.Join(bin, "paraphe-ca"))
+	bin, err := exec.LookPath("paraphe-ca") // this test binary, as testscript.Main installs it
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := testenv.StartCAProcess(t, bin)
 	enroll := func() string {
-		code, stdout, stderr := runCA(t, testenv.HolderJSON(), "enroll", "--dir", srv.Dir)
-		if code != exitOK {
-			t.Fatalf("enroll: %d %s", code, stderr)
+		cmd := exec.Command(bin, "enroll", "--dir", srv.Dir)
+		cmd.Stdin = strings.NewReader(testenv.HolderJSON())
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("enroll: %v", err)
 		}
-		return testenv.LastLine(stdout)
+		return testenv.LastLine(string(out))
 	}
 	target, probe := enroll(), enroll()
 	rootPEM, err := os.ReadFile(filepath.Join(srv.Dir, "root.pem"))

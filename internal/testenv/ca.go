@@ -259,16 +259,6 @@ func LastLine(s string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
-// GoBuild builds the packages into dir and returns dir.
-func GoBuild(t testing.TB, dir string, pkgs ...string) string {
-	t.Helper()
-	cmd := exec.Command("go", append([]string{"build", "-o", dir + string(os.PathSeparator)}, pkgs...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
-}
-
 // Issue runs the whole activation for a fresh holder, in process, and
 // returns the certificate the CA issues for key.
 func (c *CA) Issue(t testing.TB, key crypto.Signer) *x509.Certificate {

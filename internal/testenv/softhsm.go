@@ -59,13 +59,47 @@ func NewToken(t testing.TB, label string) *Token {
 		os.Setenv("SOFTHSM2_CONF", conf)
 	}
 	softhsm.n++
-	tok := &Token{Conf: softhsm.conf, Module: SoftHSMModule, Label: fmt.Sprintf("%s-%d", label, softhsm.n), SOPIN: "87654321", PIN: "12345678"}
+	conf, n := softhsm.conf, softhsm.n
 	softhsm.Unlock()
+	tok := initToken(t, conf, fmt.Sprintf("%s-%d", label, n))
+	t.Cleanup(func() { tok.softhsm("--delete-token", "--token", tok.Label) })
+	return tok
+}
+
+// NewTokenIn initialises a token labelled label in a SoftHSM2 folder of its
+// own, dir (created with its configuration file when missing): for child
+// processes only, which read SOFTHSM2_CONF (Token.Env) when they start, so
+// that tests running side by side each see their own tokens. The token goes
+// when dir is removed.
+func NewTokenIn(t testing.TB, dir, label string) *Token {
+	t.Helper()
+	Require(t, "softhsm2-util")
+	if _, err := os.Stat(SoftHSMModule); err != nil {
+		Missing(t, "the SoftHSM2 module is not installed (make deps installs softhsm2)")
+	}
+	conf := filepath.Join(dir, "softhsm2.conf")
+	if _, err := os.Stat(conf); err != nil {
+		tokens := filepath.Join(dir, "tokens")
+		if err := os.MkdirAll(tokens, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		data := fmt.Sprintf("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens)
+		if err := os.WriteFile(conf, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return initToken(t, conf, label)
+}
+
+// initToken initialises a token labelled label in the SoftHSM2 folder conf
+// names, with the user PIN 12345678 and the security officer PIN 87654321.
+func initToken(t testing.TB, conf, label string) *Token {
+	t.Helper()
+	tok := &Token{Conf: conf, Module: SoftHSMModule, Label: label, SOPIN: "87654321", PIN: "12345678"}
 	tok.Env = []string{"SOFTHSM2_CONF=" + tok.Conf}
 	if err := tok.softhsm("--init-token", "--free", "--label", tok.Label, "--so-pin", tok.SOPIN, "--pin", tok.PIN); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { tok.softhsm("--delete-token", "--token", tok.Label) })
 	return tok
 }
 
