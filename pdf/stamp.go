@@ -93,31 +93,7 @@ func defaultLabels(l Labels) Labels {
 // the holder's time zone, the reason and the place, in an embedded subset
 // font.
 func renderStamp(u *update, a *Appearance, w, h float64, leaf *x509.Certificate, o Options, now time.Time) (cos.Ref, error) {
-	l := defaultLabels(a.Labels)
-	zone := a.Zone
-	if zone == nil {
-		zone = time.Local
-	}
-	name, title, member, org := holderOf(leaf)
-	by := l.SignedBy
-	if IsSeal(leaf) {
-		by = l.SealedBy
-	}
-	lines := []stampLine{{by, false, 0.8}, {name, true, 1.25}}
-	if title != "" || org != "" {
-		lines = append(lines, stampLine{strings.Trim(title+" · "+org, " ·"), false, 1})
-	}
-	if member != "" {
-		lines = append(lines, stampLine{l.Member + " " + member, false, 1})
-	}
-	lines = append(lines, stampLine{l.Date + ": " + now.In(zone).Format(l.DateLayout), false, 1})
-	if o.Reason != "" {
-		lines = append(lines, stampLine{l.Reason + ": " + o.Reason, false, 1})
-	}
-	if o.Location != "" {
-		lines = append(lines, stampLine{l.Location + ": " + o.Location, false, 1})
-	}
-
+	lines := stampLines(a, leaf, o, now)
 	reg, err := regularFont()
 	if err != nil {
 		return cos.Ref{}, err
@@ -145,26 +121,7 @@ func renderStamp(u *update, a *Appearance, w, h float64, leaf *x509.Certificate,
 		resources["XObject"] = cos.Dict{"Im1": img.ref}
 		textX = 2*pad + iw
 	}
-	// The largest size at which every line fits the box.
-	textW, textH := w-textX-pad, h-2*pad
-	size := 12.0
-	totalH := 0.0
-	for _, ln := range lines {
-		totalH += ln.size * 1.2
-		f := reg
-		if ln.bold {
-			f = bold
-		}
-		if lw := f.width(ln.text) * ln.size; lw > 0 && textW/lw < size {
-			size = textW / lw
-		}
-	}
-	if textH/totalH < size {
-		size = textH / totalH
-	}
-	if size < 3 {
-		size = 3
-	}
+	size := fitSize(lines, reg, bold, w-textX-pad, h-2*pad)
 	fmt.Fprintf(&content, "q 0.15 0.25 0.55 RG 0.8 w 0.4 0.4 %.2f %.2f re S Q\n", w-0.8, h-0.8)
 	content.WriteString("BT 0.1 0.1 0.25 rg\n")
 	y := h - pad
@@ -195,6 +152,57 @@ func renderStamp(u *update, a *Appearance, w, h float64, leaf *x509.Certificate,
 		"Type": cos.Name("XObject"), "Subtype": cos.Name("Form"),
 		"BBox": cos.Array{int64(0), int64(0), w, h}, "Resources": resources,
 	}, Raw: content.Bytes()}), nil
+}
+
+// stampLines are the stamp's words: who signed (or sealed), their title and
+// order, member number, date, and the reason and place when given.
+func stampLines(a *Appearance, leaf *x509.Certificate, o Options, now time.Time) []stampLine {
+	l := defaultLabels(a.Labels)
+	zone := a.Zone
+	if zone == nil {
+		zone = time.Local
+	}
+	name, title, member, org := holderOf(leaf)
+	by := l.SignedBy
+	if IsSeal(leaf) {
+		by = l.SealedBy
+	}
+	lines := []stampLine{{by, false, 0.8}, {name, true, 1.25}}
+	if title != "" || org != "" {
+		lines = append(lines, stampLine{strings.Trim(title+" · "+org, " ·"), false, 1})
+	}
+	if member != "" {
+		lines = append(lines, stampLine{l.Member + " " + member, false, 1})
+	}
+	lines = append(lines, stampLine{l.Date + ": " + now.In(zone).Format(l.DateLayout), false, 1})
+	if o.Reason != "" {
+		lines = append(lines, stampLine{l.Reason + ": " + o.Reason, false, 1})
+	}
+	if o.Location != "" {
+		lines = append(lines, stampLine{l.Location + ": " + o.Location, false, 1})
+	}
+	return lines
+}
+
+// fitSize is the largest base size, at least 3 points, at which every line
+// fits a box textW wide and textH high.
+func fitSize(lines []stampLine, reg, bold *embeddedFont, textW, textH float64) float64 {
+	size := 12.0
+	totalH := 0.0
+	for _, ln := range lines {
+		totalH += ln.size * 1.2
+		f := reg
+		if ln.bold {
+			f = bold
+		}
+		if lw := f.width(ln.text) * ln.size; lw > 0 && textW/lw < size {
+			size = textW / lw
+		}
+	}
+	if textH/totalH < size {
+		size = textH / totalH
+	}
+	return max(size, 3)
 }
 
 type stampImage struct {
