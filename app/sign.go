@@ -358,6 +358,9 @@ func (s *signScreen) sign() {
 		if s.custom != nil {
 			opts.Appearance.Rect = *s.custom
 		}
+	} else {
+		// A form prepared for signers is signed in its next empty field.
+		opts.NextField = &pdf.Appearance{Lang: u.p.Lang, Zone: time.Local, Labels: explain.StampLabels(u.p)}
 	}
 	// Encrypted files get their passwords, and damaged files are named
 	// and repaired only if the user says so, before the PIN is asked: one

@@ -28,6 +28,31 @@ type document struct {
 	// wrongPassword: the password given did not open the (encrypted)
 	// document; the empty one did.
 	wrongPassword bool
+	// next is the appearance of the signature NextField chose, once chosen
+	// (nextChosen); nil when there is no field for it.
+	next       *Appearance
+	nextChosen bool
+}
+
+// appearance is the appearance the signature o describes takes in this
+// document: o's own, or, when o asks for the next empty field, that
+// field's (Options.NextField).
+func (d *document) appearance(o Options) *Appearance {
+	if o.Appearance != nil || o.NextField == nil {
+		return o.Appearance
+	}
+	if !d.nextChosen {
+		d.nextChosen = true
+		for _, ff := range d.form.signatureFields() {
+			if ff.v == nil && d.emptySigs[ff.name] == ff && d.lockedBy(ff.name) == "" {
+				a := *o.NextField
+				a.Field, a.Page, a.Rect = ff.name, 0, [4]float64{}
+				d.next = &a
+				break
+			}
+		}
+	}
+	return d.next
 }
 
 func copyDict(d cos.Dict) cos.Dict {
@@ -250,7 +275,7 @@ func (d *document) pageCount() int {
 // sigRef: the widget goes on its page's /Annots, the field in the form's
 // /Fields, the form keeps every other entry it had (/DA, /DR, /NeedAppearances…).
 func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf *x509.Certificate, now time.Time) (string, error) {
-	app := o.Appearance
+	app := d.appearance(o)
 	if app != nil && app.Field != "" {
 		return app.Field, d.fillSignatureField(u, sigRef, o, leaf, now)
 	}
@@ -336,7 +361,7 @@ func (d *document) addWidget(u *update, widget cos.Dict, pageRef cos.Ref, page c
 // by the appearance, wherever it sits in the form, and draws it on each of
 // the field's widgets that has an area.
 func (d *document) fillSignatureField(u *update, sigRef cos.Ref, o Options, leaf *x509.Certificate, now time.Time) error {
-	app := o.Appearance
+	app := d.appearance(o)
 	ff, ok := d.emptySigs[app.Field]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownField, app.Field)

@@ -200,8 +200,8 @@ func (d *document) checkSignature(o Options) error {
 	if o.MDP != 0 && (o.MDP < MDPNoChanges || o.MDP > MDPAnnotations) {
 		return fmt.Errorf("%w: %d", ErrMDP, o.MDP)
 	}
-	if o.Appearance != nil && o.Appearance.Field != "" {
-		name := o.Appearance.Field
+	if app := d.appearance(o); app != nil && app.Field != "" {
+		name := app.Field
 		if d.emptySigs[name] == nil {
 			return fmt.Errorf("%w: %q", ErrUnknownField, name)
 		}
@@ -280,8 +280,8 @@ func (d *document) addReferences(u *update, sig cos.Dict, sigRef cos.Ref, o Opti
 		u.set(d.catalogRef, d.catalog)
 	}
 	lock := o.Lock
-	if o.Appearance != nil && o.Appearance.Field != "" {
-		if ff := d.emptySigs[o.Appearance.Field]; ff != nil {
+	if app := d.appearance(o); app != nil && app.Field != "" {
+		if ff := d.emptySigs[app.Field]; ff != nil {
 			lock = lock.union(readLock(d.f, ff.dict["Lock"]))
 		}
 	}

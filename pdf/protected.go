@@ -79,7 +79,8 @@ func (d *document) allow(newField, certify bool) error {
 
 // maySign checks the permissions for the signature o describes.
 func (d *document) maySign(o Options) error {
-	fill := o.Appearance != nil && o.Appearance.Field != ""
+	app := d.appearance(o)
+	fill := app != nil && app.Field != ""
 	if err := d.allow(!fill, o.Certify); err != nil {
 		return err
 	}

@@ -77,6 +77,13 @@ type Options struct {
 	Contact  string
 	// Appearance makes the signature visible; nil leaves it invisible.
 	Appearance *Appearance
+	// NextField, when Appearance is nil, signs into the document's first
+	// empty signature field (in the form's order) that no earlier
+	// signature locks, its stamp drawn with this appearance where the
+	// field has a place (its Field, Page and Rect are not read): the next
+	// signer of a prepared form signs where the form expects them. A
+	// document without such a field gets a new invisible one.
+	NextField *Appearance
 	// Now gives the claimed signing time (default time.Now).
 	Now func() time.Time
 	// Repair signs a file whose structure is damaged (ErrNeedsRepair)
@@ -95,6 +102,9 @@ type Options struct {
 type Result struct {
 	Input, Output string
 	Field         string
+	// Filled: Field was an empty signature field of the document (not
+	// one the signature added).
+	Filled        bool
 	Level         Level
 	SigningTime   time.Time // claimed (/M)
 	TimestampTime time.Time // from the time-stamp token, for B-T and B-LT
@@ -317,7 +327,7 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 		}
 		written += n
 	}
-	return &Result{Field: field, Level: s.levelOrB(), SigningTime: now, TimestampTime: tsTime, Bytes: written}, nil
+	return &Result{Field: field, Filled: doc.emptySigs[field] != nil, Level: s.levelOrB(), SigningTime: now, TimestampTime: tsTime, Bytes: written}, nil
 }
 
 // prepare gets what the signature needs before anything is written: a

@@ -37,7 +37,9 @@ type signResult struct {
 	// Code is the exit code this file alone would have given.
 	Code int `json:"code,omitempty"`
 	hint string
-	what string // Repaired in words
+	// filled: Field was an empty field of the document.
+	filled bool
+	what   string // Repaired in words
 }
 
 type repairJSON struct {
@@ -188,10 +190,12 @@ func (a *app) signUsage(key string) error {
 // authority, certification and locks, the visible stamp.
 func (a *app) signOptions(f *signArgs, lvl pdf.Level) (pdf.Options, error) {
 	opts := pdf.Options{Level: lvl, TSA: f.tsa, Certify: f.certify, MDP: f.mdp, Lock: f.lock, Reason: f.reason, Location: f.location, Repair: f.repair}
-	if !f.visible && f.field == "" && f.rect == "" {
-		return opts, nil
-	}
 	app := &pdf.Appearance{Page: f.page, Field: f.field, Lang: a.p.Lang, Zone: time.Local, Labels: explain.StampLabels(a.p)}
+	if !f.visible && f.field == "" && f.rect == "" {
+		// A prepared form: the next empty field is where this signer signs.
+		opts.NextField = app
+		return opts, a.readImage(f, app)
+	}
 	if f.rect != "" {
 		r, err := parseRect(f.rect)
 		if err != nil {
@@ -199,14 +203,23 @@ func (a *app) signOptions(f *signArgs, lvl pdf.Level) (pdf.Options, error) {
 		}
 		app.Rect = r
 	}
-	if f.image != "" {
-		var err error
-		if app.Image, err = os.ReadFile(f.image); err != nil {
-			return pdf.Options{}, &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", f.image), Err: err}
-		}
+	if err := a.readImage(f, app); err != nil {
+		return pdf.Options{}, err
 	}
 	opts.Appearance = app
 	return opts, nil
+}
+
+// readImage puts the picture --image names in the stamp.
+func (a *app) readImage(f *signArgs, app *pdf.Appearance) error {
+	if f.image == "" {
+		return nil
+	}
+	var err error
+	if app.Image, err = os.ReadFile(f.image); err != nil {
+		return &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.read_file", "File", f.image), Err: err}
+	}
+	return nil
 }
 
 // signJobs are the files to sign and where each signature goes. An
@@ -371,7 +384,7 @@ func (a *app) signResult(job pdf.Job, jr pdf.JobResult) signResult {
 		return r
 	}
 	res := jr.Result
-	r.OK, r.Output, r.Field, r.Level = true, res.Output, res.Field, string(res.Level)
+	r.OK, r.Output, r.Field, r.Level, r.filled = true, res.Output, res.Field, string(res.Level), res.Filled
 	r.SigningTime = &res.SigningTime
 	if !res.TimestampTime.IsZero() {
 		r.TimestampTime = &res.TimestampTime
@@ -407,6 +420,9 @@ func (a *app) printSignResults(results []signResult) {
 	for _, r := range results {
 		if r.OK {
 			fmt.Fprintln(a.stdout, a.p.T("sign.ok", "Input", r.Input, "Output", r.Output, "Level", r.Level))
+			if r.filled {
+				fmt.Fprintln(a.stdout, "  "+a.p.T("sign.into_field", "Field", r.Field))
+			}
 			if r.what != "" {
 				fmt.Fprintln(a.stdout, a.p.T("sign.repaired", "What", r.what))
 			}
