@@ -25,7 +25,7 @@ const module = "github.com/paraphe/paraphe"
 // other code imports them.
 var (
 	layers = [][]string{
-		{"internal/atomicfile", "internal/clocale", "assets", "cms"},
+		{"internal/atomicfile", "internal/clocale", "assets", "cms", "render"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli"},
 		{"netclient", "trust", "ca", "cades"},
 		{"activation", "netcheck"},

@@ -10,6 +10,10 @@ go test -run '^$' -bench 'Sign1000Small|Sign/' -benchtime 3x ./pdf
 go test -run '^$' -bench . -benchtime 3x ./netcheck
 # The desktop app: process start to window up and event loop running (target 1 s).
 go test -run '^$' -bench GUIStart -benchtime 10x ./cmd/paraphe
+# The page renderer (PDFium in WebAssembly): first start ever (compiling),
+# cold start with the compiled module cached, warm, next page of 200
+# (targets: 1 s cold, 150 ms warm, 100 ms per page).
+go test -run '^$' -bench . -benchtime 3x ./render
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
