@@ -481,6 +481,10 @@ func (f *File) Encrypt(o Object, ref Ref) Object {
 	if c == nil || (ref.Num == f.encryptRef.Num && f.encryptRef.Num != 0) {
 		return o
 	}
+	return c.encryptObject(o, ref)
+}
+
+func (c *crypt) encryptObject(o Object, ref Ref) Object {
 	return c.mapStrings(o, func(b []byte) []byte { return c.encrypt(ref, b, c.strings) }, func(s *Stream) *Stream {
 		if c.streamEncrypted(s.Dict) && s.Raw != nil {
 			s.Raw = c.encrypt(ref, s.Raw, c.stream)
@@ -545,3 +549,66 @@ func identityFilter(d Dict) bool {
 	}
 	return true
 }
+
+// Protection encrypts a new file with the standard security handler's
+// strongest method: AES-256, revision 6 (ISO 32000-2 §7.6.4.4, algorithms
+// 8 to 10), a random file key.
+type Protection struct {
+	c    *crypt
+	dict Dict
+}
+
+// NewProtection makes the /Encrypt dictionary and key for a file that
+// user opens, and owner opens with every permission; p is /P (table 22
+// bits; the reserved ones are set here as the standard asks). Passwords
+// longer than 127 bytes are cut there, as readers cut them.
+func NewProtection(user, owner []byte, p uint32) (*Protection, error) {
+	user, owner = user[:min(len(user), 127)], owner[:min(len(owner), 127)]
+	key := make([]byte, 32)
+	salts := make([]byte, 32) // user validation, user key, owner validation, owner key
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(salts); err != nil {
+		return nil, err
+	}
+	wrap := func(k []byte) []byte { // AES-256, CBC with a zero IV, no padding
+		block, _ := aes.NewCipher(k)
+		out := make([]byte, 32)
+		cipher.NewCBCEncrypter(block, make([]byte, 16)).CryptBlocks(out, key)
+		return out
+	}
+	// Algorithm 8: /U and /UE.
+	u := append(hash2B(user, salts[0:8], nil, 6), salts[0:16]...)
+	ue := wrap(hash2B(user, salts[8:16], nil, 6))
+	// Algorithm 9: /O and /OE, over the 48 bytes of /U.
+	o := append(hash2B(owner, salts[16:24], u, 6), salts[16:32]...)
+	oe := wrap(hash2B(owner, salts[24:32], u, 6))
+	// Algorithm 10: /Perms, /P kept encrypted with the key.
+	p |= 0xFFFFF0C0 // bits 7, 8 and 13–32 are 1; 1 and 2 are 0
+	p &^= 3
+	perms := make([]byte, 16)
+	binary.LittleEndian.PutUint32(perms, p)
+	copy(perms[4:], []byte{0xFF, 0xFF, 0xFF, 0xFF, 'T', 'a', 'd', 'b'})
+	if _, err := rand.Read(perms[12:]); err != nil {
+		return nil, err
+	}
+	block, _ := aes.NewCipher(key)
+	block.Encrypt(perms, perms)
+	dict := Dict{
+		"Filter": Name("Standard"), "V": int64(5), "R": int64(6), "Length": int64(256),
+		"CF":   Dict{"StdCF": Dict{"AuthEvent": Name("DocOpen"), "CFM": Name("AESV3"), "Length": int64(32)}},
+		"StmF": Name("StdCF"), "StrF": Name("StdCF"),
+		"U": String(u), "UE": String(ue), "O": String(o), "OE": String(oe),
+		"P": int64(int32(p)), "Perms": String(perms), "EncryptMetadata": true,
+	}
+	c := &crypt{key: key, rev: 6, strings: methodAES256, stream: methodAES256, encryptMetadata: true,
+		perms: Permissions{P: p, Revision: 6}}
+	return &Protection{c: c, dict: dict}, nil
+}
+
+// Dict is the /Encrypt dictionary, to be written unencrypted.
+func (p *Protection) Dict() Dict { return p.dict }
+
+// Encrypt returns object ref encrypted (as File.Encrypt does).
+func (p *Protection) Encrypt(o Object, ref Ref) Object { return p.c.encryptObject(o, ref) }
