@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/verdict"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/trust"
 )
@@ -31,7 +32,7 @@ func ListName(p *i18n.Printer, territory string) string {
 	if territory == "EU" || territory == "" {
 		return p.T("trust.lotl")
 	}
-	return p.T("trust.national", "Country", countryName(p.Lang, territory))
+	return p.T("trust.national", "Country", verdict.CountryName(p.Lang, territory))
 }
 
 // ListProblem says in words why a trusted list is not used.

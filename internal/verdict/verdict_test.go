@@ -1,4 +1,4 @@
-package explain
+package verdict
 
 import (
 	"crypto/ecdsa"
