@@ -27,12 +27,12 @@ var (
 	layers = [][]string{
 		{"internal/atomicfile", "internal/clocale", "assets", "cms", "render"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli"},
-		{"netclient", "trust", "ca", "cades"},
-		{"activation", "netcheck"},
+		{"netclient", "trust", "ca", "cades", "internal/verdict"},
+		{"activation", "netcheck", "exchange"},
 		{"internal/local", "internal/demo"},
 		{"internal/explain"},
 		{"app"},
-		{"cmd/paraphe", "cmd/paraphe-ca", "installer/mangen"},
+		{"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange", "installer/mangen"},
 	}
 	helpers  = []string{"internal/atomicfile"}
 	testOnly = []string{"internal/testenv", "internal/benchtool", "trust/tltest", "installer", "docs"}
@@ -52,6 +52,12 @@ var importsOnly = map[string][]string{
 	"ca": {"protocol", "pkcs", "internal/atomicfile"},
 	// CAdES files are judged and signed by pdf's machinery, over cms.
 	"cades": {"pdf", "cms", "internal/atomicfile"},
+	// A signature's verdict in words, for the app, the CLI and the
+	// exchange's pages alike.
+	"internal/verdict": {"pdf", "internal/i18n"},
+	// The parcels server never imports the client side either; it says
+	// each PDF's verdict through internal/verdict.
+	"exchange": {"pdf", "internal/verdict", "internal/i18n", "internal/atomicfile", "assets"},
 }
 
 // importedOnlyBy: a package (or, ending in "/", every package under a
@@ -64,7 +70,7 @@ var importedOnlyBy = map[string][]string{
 	"fyne.io/fyne/v2/":    {"app", "cmd/paraphe"},
 	"fyne.io/fyne/v2/app": {"cmd/paraphe"},
 	// The command line's pieces; the app says errors through explain.
-	module + "/internal/cli": {"cmd/paraphe", "cmd/paraphe-ca"},
+	module + "/internal/cli": {"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange"},
 	// The demo CA is handed to the app by the command (app.DemoCA).
 	module + "/internal/demo": {"cmd/paraphe"},
 	// PAC files are the way out's business.
@@ -74,14 +80,16 @@ var importedOnlyBy = map[string][]string{
 // neverDependsOn: what a package must not link, however indirectly.
 var neverDependsOn = map[string][]string{
 	"cmd/paraphe-ca": {"github.com/dop251/goja", "fyne.io/fyne/v2", module + "/netclient", module + "/app"},
-	"app":            {module + "/ca", module + "/internal/demo", module + "/internal/cli"},
-	"ca":             {module + "/config", module + "/netclient"},
-	"pkcs":           {"fyne.io/fyne/v2"},
-	"pdf":            {"fyne.io/fyne/v2"},
-	"cms":            {"fyne.io/fyne/v2"},
-	"cades":          {"fyne.io/fyne/v2"},
-	"activation":     {"fyne.io/fyne/v2"},
-	"netcheck":       {"fyne.io/fyne/v2"},
+	"cmd/paraphe-exchange": {"github.com/dop251/goja", "fyne.io/fyne/v2", module + "/netclient", module + "/app",
+		module + "/config", module + "/activation", module + "/internal/explain", module + "/internal/local"},
+	"app":        {module + "/ca", module + "/internal/demo", module + "/internal/cli"},
+	"ca":         {module + "/config", module + "/netclient"},
+	"pkcs":       {"fyne.io/fyne/v2"},
+	"pdf":        {"fyne.io/fyne/v2"},
+	"cms":        {"fyne.io/fyne/v2"},
+	"cades":      {"fyne.io/fyne/v2"},
+	"activation": {"fyne.io/fyne/v2"},
+	"netcheck":   {"fyne.io/fyne/v2"},
 }
 
 type listed struct {

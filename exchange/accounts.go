@@ -174,7 +174,7 @@ func (x *Exchange) addUser(t *tx, n NewUser) (*User, string, error) {
 	if n.Kind != Firm && n.Kind != Client {
 		return nil, "", &InputError{"kind", "kind"}
 	}
-	u := &User{Email: email, Name: name, Kind: n.Kind, Lang: normalLang(n.Lang), Created: x.now()}
+	u := &User{Email: email, Name: name, Kind: n.Kind, Lang: normalLang(n.Lang), Created: x.now().Truncate(time.Second)}
 	if n.Manager != "" {
 		m, err := t.byLogin(n.Manager)
 		if err != nil {
@@ -183,7 +183,7 @@ func (x *Exchange) addUser(t *tx, n NewUser) (*User, string, error) {
 		if m.Kind != Firm {
 			return nil, "", ErrManager
 		}
-		u.ManagerID = m.ID
+		u.ManagerID, u.Manager = m.ID, m.Code
 	}
 	for tries := 0; ; tries++ {
 		u.Code = newUserCode()
