@@ -65,6 +65,7 @@ type view struct {
 	Data    any
 	Firm    string
 	Section string // the navigation's current entry
+	Page    string // the template's name: main's id, for tests and styles
 }
 
 // T says a catalogue message in the page's language.
@@ -94,6 +95,7 @@ func (w *web) render(q *request, status int, page string, v *view) error {
 	if !ok {
 		return fmt.Errorf("exchange: no page %s", page)
 	}
+	v.Page = page
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout.html", v); err != nil {
 		return fmt.Errorf("exchange: page %s: %w", page, err)

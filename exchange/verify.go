@@ -47,7 +47,9 @@ func (x *Exchange) verify(ctx context.Context, path string, key []byte, name str
 	defer cancel()
 	rep, err := pdf.VerifyReader(ctx, ra, ra.Size(), name, pdf.VerifyOptions{Roots: x.roots, Online: x.Config.VerifyOnline, Now: x.now})
 	for _, lang := range assets.Languages {
-		p := i18n.New(lang)
+		// The web's words where the CLI's would say "this computer" or
+		// name a flag (the catalogue's "….web" messages).
+		p := i18n.NewVariant(lang, "web")
 		vs := []Verdict{}
 		switch {
 		case errors.Is(err, pdf.ErrNoSignature):

@@ -1,0 +1,315 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's chromium, headless, through chromedp
+// against the exchange on loopback. PARAPHE_SHOTS=DIR saves a PNG of
+// every page they pass (docs/screenshots/exchange-*.png come from there).
+
+// served is a fixture whose exchange listens on loopback, with its public
+// URL that address (so that the e-mails' links lead to it).
+func served(t *testing.T, o InitOptions) (*fixture, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.URL = "http://" + l.Addr().String()
+	f := newFixture(t, o)
+	srv := &http.Server{Handler: f.x.Handler()}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return f, o.URL
+}
+
+// page is one browser tab.
+type page struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+	n     int
+}
+
+func newPage(t *testing.T, base string) *page {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed: apt-get install chromium (scripts/deps.sh does)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.WindowSize(1100, 860), chromedp.Flag("lang", "en-GB"), chromedp.Flag("accept-lang", "en-GB,en"))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	bctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	// The first action starts the browser, for as long as bctx lives; the
+	// others are bounded.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel3 := context.WithTimeout(bctx, 4*time.Minute)
+	t.Cleanup(cancel3)
+	return &page{t: t, ctx: ctx, base: base, shots: os.Getenv("PARAPHE_SHOTS")}
+}
+
+func (p *page) run(actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// open goes to path and waits for the page named name (main#page-NAME).
+func (p *page) open(path, name string) {
+	p.t.Helper()
+	if !strings.HasPrefix(path, "http") {
+		path = p.base + path
+	}
+	p.run(chromedp.Navigate(path), chromedp.WaitVisible(css("main#page-"+name)))
+}
+
+// submit clicks sel and waits for the page named name.
+func (p *page) submit(sel, name string) {
+	p.t.Helper()
+	p.run(chromedp.Click(css(sel)), chromedp.WaitVisible(css("main#page-"+name)))
+}
+
+func (p *page) fill(sel, text string) {
+	p.t.Helper()
+	js[bool](p, fmt.Sprintf(`document.querySelector(%q).value = ""; true`, sel))
+	p.run(chromedp.SendKeys(css(sel), text))
+}
+
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(css(sel)))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return s
+}
+
+func (p *page) attr(sel, name string) string {
+	p.t.Helper()
+	a, err := chromedp.Run(p.ctx, chromedp.AttributeValue(css(sel), name))
+	if err != nil || !a.Exists {
+		p.t.Fatalf("%s has no %s: %v", sel, name, err)
+	}
+	return a.Value
+}
+
+// contains fails unless the element sel shows want.
+func (p *page) contains(sel, want string) {
+	p.t.Helper()
+	if got := p.text(sel); !strings.Contains(got, want) {
+		p.t.Fatalf("%s shows %q, want %q", sel, got, want)
+	}
+}
+
+// js runs a script in the page (awaiting its promise) for its value.
+func js[T any](p *page, script string) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return v
+}
+
+// shot saves the page as docs/screenshots would show it.
+func (p *page) shot(name string) {
+	p.t.Helper()
+	if p.shots == "" {
+		return
+	}
+	p.n++
+	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.shots, fmt.Sprintf("exchange-%02d-%s.png", p.n, name)), buf, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *page) signIn(login, password, next string) {
+	p.t.Helper()
+	p.open("/login", "login")
+	p.fill("#login", login)
+	p.fill("#password", password)
+	p.submit("#login-form button[type=submit]", next)
+}
+
+func (p *page) signOut() {
+	p.t.Helper()
+	p.submit("#logout", "login")
+	p.contains("p.notice", "You are signed out")
+}
+
+// download clicks sel and returns the bytes the browser saved.
+func (p *page) download(sel string) []byte {
+	p.t.Helper()
+	dir := p.t.TempDir()
+	progress := chromedp.Events(p.ctx, browser.DownloadProgress)
+	p.run(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		yes := true
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &yes})
+		return err
+	}), chromedp.Click(css(sel)))
+	for ev, err := range progress {
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		switch ev.State {
+		case browser.DownloadProgressStateInProgress:
+			continue
+		case browser.DownloadProgressStateCompleted:
+			data, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				p.t.Fatal(err)
+			}
+			return data
+		}
+		p.t.Fatalf("download %s", ev.State)
+	}
+	p.t.Fatal("the download did not end")
+	return nil
+}
+
+// setPassword follows an invitation link and sets password, after the
+// page refused what breaks the rules: in the browser (the button waits)
+// and, forced past it, on the server.
+func (p *page) setPassword(link, password string) {
+	p.t.Helper()
+	p.open(link, "invitation")
+	p.shot("invitation")
+	p.fill("#password", "too short")
+	p.fill("#again", "too short")
+	if !js[bool](p, `document.querySelector("#password-form button").disabled`) {
+		p.t.Fatal("the browser let a short password through")
+	}
+	js[bool](p, `document.querySelector("#password-form input[name=password]").removeAttribute("minlength"); document.querySelector("#password-form button").disabled = false; true`)
+	p.submit("#password-form button", "invitation")
+	p.contains("#error", "12 to 128 characters")
+	p.fill("#password", password)
+	p.fill("#again", password)
+	p.submit("#password-form button", "login")
+	p.contains("p.notice", "Your password is set")
+}
+
+// The recipient's journey, acceptance 1 of issue 20: the invitation
+// e-mail arrives at the test SMTP server, its link sets the password,
+// sign-in with the user code and then the e-mail address, the parcel's
+// note and documents (a signed PDF with its verdict), a download byte for
+// byte; after the expiry (the test's clock) the parcel is expired, its
+// documents cannot be fetched, and their sealed files are gone.
+func TestRecipientJourney(t *testing.T) {
+	pki, signed := signedPDF(t)
+	f, base := served(t, InitOptions{Name: "Étude Martin", Trust: filepath.Join(pki.Dir, "root.pem")})
+	ctx := context.Background()
+	pro := f.user(t, NewUser{Kind: Firm, Email: "anne@firm.example", Name: "Anne Martin", Lang: "en"}, testPassword)
+	client, _, _, err := f.x.AddUser(ctx, NewUser{Kind: Client, Email: "paul@client.example", Name: "Paul Durand", Lang: "en", Manager: pro.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invite := f.box.next(t)
+	if invite.To != client.Email || !strings.Contains(invite.Body, client.Code) {
+		t.Fatalf("invitation %+v", invite)
+	}
+	p := newPage(t, base)
+
+	// The professional sends from the web: a signed PDF and a .zip.
+	zip := []byte("PK\x03\x04 a zip of the annexes " + marker)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "deed-signed.pdf"), signed, 0o644)
+	os.WriteFile(filepath.Join(dir, "annexes.zip"), zip, 0o644)
+	p.signIn(pro.Email, testPassword, "parcels")
+	p.open("/send", "send")
+	p.fill("#recipient", client.Email)
+	p.fill("#title", "Sale deed, signed")
+	p.fill("#note", "Dear Mr Durand,\n\nhere is the signed deed and its annexes. "+marker)
+	js[bool](p, `document.querySelector("#days").value = "7"; true`)
+	p.run(chromedp.SetUploadFiles(css("#documents"), []string{filepath.Join(dir, "deed-signed.pdf"), filepath.Join(dir, "annexes.zip")}))
+	p.shot("send-firm")
+	p.submit("#send-form button[type=submit]", "parcel")
+	p.contains("p.notice", "Sent to Paul Durand")
+	id := strings.TrimSuffix(strings.TrimPrefix(p.attr("#parcel form.withdraw", "action"), "/parcels/"), "/withdraw")
+	if m := f.box.next(t); m.To != client.Email || !strings.Contains(m.Body, "/parcels/"+id) {
+		t.Fatalf("notification %+v", m)
+	}
+	p.signOut()
+	assertNoPlaintext(t, f)
+
+	p.setPassword(link(t, invite.Body, "/invitation/"), testPassword)
+	p.shot("login")
+	p.signIn(client.Code, testPassword, "parcels")
+	p.contains("#received-list", "Sale deed, signed")
+	p.contains("#received-list", "waiting")
+	p.shot("parcels")
+	p.signOut()
+	p.signIn(client.Email, testPassword, "parcels")
+	p.open("/parcels/"+id, "parcel")
+	p.contains("#note", "here is the signed deed and its annexes")
+	p.contains("#documents", "deed-signed.pdf")
+	p.contains("#documents", "annexes.zip")
+	p.contains("#documents .verdict", "TOTAL-PASSED")
+	p.contains("#documents .verdict", "a root the exchange's operator trusts")
+	p.contains("#expires", "")
+	p.shot("parcel")
+	if got := p.download(`li.document:nth-child(1) a.download`); !bytes.Equal(got, signed) {
+		t.Fatal("the signed PDF came down changed")
+	}
+	if got := p.download(`li.document:nth-child(2) a.download`); !bytes.Equal(got, zip) {
+		t.Fatal("the zip came down changed")
+	}
+	docURL := p.attr(`li.document:nth-child(1) a.download`, "href")
+	p.open("/slips", "slips")
+	p.shot("slips")
+	p.open("/slips/"+id, "slip")
+	p.contains("#audit", "downloaded deed-signed.pdf")
+	p.contains("#slip-status", "opened")
+	p.shot("slip")
+
+	// A week later the session has ended (idle) and the parcel expired:
+	// its documents are refused at once, and destroyed by the sweep.
+	f.clock.Add(8 * 24 * time.Hour)
+	p.signIn(client.Email, testPassword, "parcels")
+	p.contains("#received-list", "expired")
+	p.open(docURL, "error")
+	p.contains("#error", "has expired or was withdrawn")
+	if n, err := f.x.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	p.open("/parcels", "parcels")
+	p.shot("parcels-expired")
+	p.open("/parcels/"+id, "parcel")
+	p.contains("#gone", "its note and documents were destroyed")
+	p.shot("parcel-expired")
+	p.open(docURL, "error")
+	p.contains("#error", "has expired or was withdrawn")
+	if files, _ := filepath.Glob(filepath.Join(f.dir, "documents", "*")); len(files) != 0 {
+		t.Fatalf("sealed files left after the expiry: %v", files)
+	}
+	p.open("/slips/"+id, "slip")
+	p.contains("#slip-status", "expired")
+	p.contains("#audit", "expiry: documents destroyed")
+}
