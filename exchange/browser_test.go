@@ -15,6 +15,8 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"github.com/paraphe/paraphe/internal/testenv"
 )
 
 // The browser tests drive Debian's chromium, headless, through chromedp
@@ -43,7 +45,6 @@ type page struct {
 	ctx   context.Context
 	base  string
 	shots string
-	n     int
 }
 
 func newPage(t *testing.T, base string) *page {
@@ -140,12 +141,11 @@ func (p *page) shot(name string) {
 	if p.shots == "" {
 		return
 	}
-	p.n++
 	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(p.shots, fmt.Sprintf("exchange-%02d-%s.png", p.n, name)), buf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(p.shots, "exchange-"+name+".png"), buf, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
 }
@@ -246,7 +246,7 @@ func TestRecipientJourney(t *testing.T) {
 	p.open("/send", "send")
 	p.fill("#recipient", client.Email)
 	p.fill("#title", "Sale deed, signed")
-	p.fill("#note", "Dear Mr Durand,\n\nhere is the signed deed and its annexes. "+marker)
+	p.fill("#note", "Dear Mr Durand,\n\nhere is the signed deed and its annexes.")
 	js[bool](p, `document.querySelector("#days").value = "7"; true`)
 	p.run(chromedp.SetUploadFiles(css("#documents"), []string{filepath.Join(dir, "deed-signed.pdf"), filepath.Join(dir, "annexes.zip")}))
 	p.shot("send-firm")
@@ -261,6 +261,12 @@ func TestRecipientJourney(t *testing.T) {
 
 	p.setPassword(link(t, invite.Body, "/invitation/"), testPassword)
 	p.shot("login")
+	// The language switch: the same page in French, then back.
+	p.open("/lang/fr?next=/login", "login")
+	p.contains("h1", "Connexion")
+	p.contains("label[for=login]", "Code utilisateur ou adresse e-mail")
+	p.shot("login-fr")
+	p.open("/lang/en?next=/login", "login")
 	p.signIn(client.Code, testPassword, "parcels")
 	p.contains("#received-list", "Sale deed, signed")
 	p.contains("#received-list", "waiting")
@@ -312,4 +318,139 @@ func TestRecipientJourney(t *testing.T) {
 	p.open("/slips/"+id, "slip")
 	p.contains("#slip-status", "expired")
 	p.contains("#audit", "expiry: documents destroyed")
+}
+
+// A client sends from the web without choosing a recipient, and the firm's
+// account manager receives it (acceptance 2).
+func TestClientSendsInBrowser(t *testing.T) {
+	f, base := served(t, InitOptions{Name: "Étude Martin"})
+	ctx := context.Background()
+	pro := f.user(t, NewUser{Kind: Firm, Email: "anne@firm.example", Name: "Anne Martin", Lang: "en"}, testPassword)
+	f.user(t, NewUser{Kind: Firm, Email: "bob@firm.example", Name: "Bob Colleague", Lang: "en"}, testPassword)
+	client := f.user(t, NewUser{Kind: Client, Email: "paul@client.example", Name: "Paul Durand", Lang: "en", Manager: pro.Code}, testPassword)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "id-card.pdf"), testenvOnePage(), 0o644)
+	p := newPage(t, base)
+	p.signIn(client.Code, testPassword, "parcels")
+	p.open("/send", "send")
+	p.contains("#to-manager", "Your folder goes to your account manager, Anne Martin.")
+	if n := js[int](p, `document.querySelectorAll("#recipient").length`); n != 0 {
+		t.Fatal("a client is asked for a recipient")
+	}
+	// A recipient forced into the form changes nothing.
+	js[bool](p, `const i = document.createElement("input"); i.name = "recipient"; i.value = "bob@firm.example"; document.querySelector("#send-form").insertBefore(i, document.querySelector("#title")); true`)
+	p.fill("#title", "My identity card")
+	p.fill("#note", "As asked.")
+	p.run(chromedp.SetUploadFiles(css("#documents"), []string{filepath.Join(dir, "id-card.pdf")}))
+	p.shot("send-client")
+	p.submit("#send-form button[type=submit]", "parcel")
+	p.contains("p.notice", "Sent to Anne Martin")
+	if m := f.box.next(t); m.To != pro.Email || !strings.Contains(m.Subject, "Paul Durand") {
+		t.Fatalf("the notification went to %s: %s", m.To, m.Subject)
+	}
+	f.box.empty(t)
+	received, _, err := f.x.Parcels(ctx, pro)
+	if err != nil || len(received) != 1 || received[0].Title != "My identity card" || received[0].Sender.ID != client.ID {
+		t.Fatalf("the manager received %+v, %v", received, err)
+	}
+	p.signOut()
+	p.signIn(pro.Email, testPassword, "parcels")
+	p.contains("#received-list", "My identity card")
+	p.contains("#received-list", "Paul Durand")
+}
+
+func testenvOnePage() []byte { return testenv.OnePagePDF() }
+
+// Each refusal of acceptance 3, asserted from the browser: another user's
+// parcel URL, a forged CSRF token, a reused invitation link, a wrong TOTP
+// code (and then the right one).
+func TestRefusalsInBrowser(t *testing.T) {
+	f, base := served(t, InitOptions{Name: "Étude Martin"})
+	ctx := context.Background()
+	pro := f.user(t, NewUser{Kind: Firm, Email: "anne@firm.example", Name: "Anne Martin", Lang: "en"}, testPassword)
+	client, _, _, err := f.x.AddUser(ctx, NewUser{Kind: Client, Email: "paul@client.example", Name: "Paul Durand", Lang: "en", Manager: pro.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invitation := link(t, f.box.next(t).Body, "/invitation/")
+	eve := f.user(t, NewUser{Kind: Client, Email: "eve@else.example", Name: "Eve", Lang: "en"}, testPassword)
+	d, _ := f.x.NewDraft(ctx, pro, Sending{Recipient: client.Code, Title: "Private", Note: "for Paul only"})
+	d.Add(ctx, "private.pdf", strings.NewReader("%PDF-1.7 private"))
+	parcel, _, err := d.Send(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.box.next(t)
+	p := newPage(t, base)
+
+	// The invitation works once.
+	p.setPassword(invitation, testPassword)
+	p.open(invitation, "invitation")
+	p.contains("#error", "already used, has expired or was replaced")
+	p.shot("invitation-used")
+
+	// Another user's parcel and document URLs show nothing.
+	p.signIn(eve.Email, testPassword, "parcels")
+	p.open("/parcels/"+parcel.ID, "error")
+	p.contains("#error", "No such folder or document here")
+	p.shot("not-found")
+	p.open("/parcels/"+parcel.ID+"/documents/"+parcel.Documents[0].ID, "error")
+	p.open("/slips/"+parcel.ID, "error")
+	p.contains("#error", "No such folder")
+
+	// A forged CSRF token, and one from another session, are refused.
+	p.open("/profile", "profile")
+	js[bool](p, `const f = document.querySelector("form[action='/profile/language']"); f.querySelector("input[name=csrf]").value = "forged"; f.submit(); true`)
+	p.run(chromedp.WaitVisible(css("main#page-error")))
+	p.contains("#error", "did not come from this site")
+	p.shot("csrf")
+	p.signOut()
+
+	// TOTP: switched on in the profile, then a wrong code is refused and the
+	// right one signs in.
+	p.signIn(client.Code, testPassword, "parcels")
+	p.open("/profile", "profile")
+	p.shot("profile")
+	p.submit("#totp-start button", "profile")
+	key := strings.ReplaceAll(p.text("#totp-key"), " ", "")
+	raw, err := b32.DecodeString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.contains("#totp-uri", "otpauth://totp/")
+	p.shot("profile-totp")
+	p.fill("#totp-code", hotp(raw, uint64(totpStep(f.clock.Now()))))
+	p.submit("#totp-confirm button", "profile")
+	p.contains("#totp-state", "On:")
+	p.signOut()
+	f.clock.Add(totpPeriod * time.Second)
+	p.signIn(client.Email, testPassword, "code")
+	p.shot("code")
+	p.fill("#code", wrongCode(hotp(raw, uint64(totpStep(f.clock.Now())))))
+	p.submit("#code-form button", "code")
+	p.contains("#error", "Wrong or already used code")
+	p.shot("code-wrong")
+	if n := p.statusOf("/parcels"); n != "login" {
+		t.Fatalf("signed in without the code: %s", n)
+	}
+	p.signIn(client.Email, testPassword, "code")
+	p.fill("#code", hotp(raw, uint64(totpStep(f.clock.Now()))))
+	p.submit("#code-form button", "parcels")
+	p.contains("#received-list", "Private")
+}
+
+// wrongCode is a six-digit code other than right.
+func wrongCode(right string) string {
+	if right == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// statusOf opens path and names the page shown (login when it asked to
+// sign in first).
+func (p *page) statusOf(path string) string {
+	p.t.Helper()
+	p.run(chromedp.Navigate(p.base + path))
+	return strings.TrimPrefix(p.attr("main", "id"), "page-")
 }
