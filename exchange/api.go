@@ -18,11 +18,12 @@ import (
 //	DELETE /api/v1/token       ends the token's session
 //	GET    /api/v1/recipients  a firm user's clients
 //	POST   /api/v1/parcels     multipart: recipient, recipient_name, title, note, days, then document parts → the parcel
+//	GET    /api/v1/parcels/{id}/documents/{doc}  the document's bytes
 //
 // Errors are {"code", "message"} with the HTTP status that fits; codes:
 // bad_login, locked (with "until"), totp_required, wrong_code,
 // unauthorized, input (with "field"), no_manager, too_large, no_files,
-// too_many, internal.
+// too_many, not_found, gone, internal.
 func (w *web) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/token", w.apiToken)
 	mux.HandleFunc("DELETE /api/v1/token", w.apiAuth(func(rw http.ResponseWriter, r *http.Request, u *User, tok string) {
@@ -31,6 +32,19 @@ func (w *web) apiRoutes(mux *http.ServeMux) {
 	}))
 	mux.HandleFunc("GET /api/v1/recipients", w.apiAuth(w.apiRecipients))
 	mux.HandleFunc("POST /api/v1/parcels", w.apiAuth(w.apiSend))
+	mux.HandleFunc("GET /api/v1/parcels/{id}/documents/{doc}", w.apiAuth(w.apiDocument))
+}
+
+// apiDocument streams a document to its parcel's sender or recipient, as
+// the web's download does (and audited the same).
+func (w *web) apiDocument(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
+	o, err := w.x.OpenDocument(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), "downloaded", remoteOf(r))
+	if err != nil {
+		w.apiFail(rw, err)
+		return
+	}
+	defer o.Close()
+	w.stream(rw, o)
 }
 
 // APIError is the API's error body.
@@ -74,6 +88,10 @@ func (w *web) apiFail(rw http.ResponseWriter, err error) {
 		e, status = APIError{Code: "no_files", Message: err.Error()}, http.StatusBadRequest
 	case errors.Is(err, ErrTooMany):
 		e, status = APIError{Code: "too_many", Message: err.Error()}, http.StatusBadRequest
+	case errors.Is(err, ErrNoParcel), errors.Is(err, ErrNoDocument):
+		e, status = APIError{Code: "not_found", Message: err.Error()}, http.StatusNotFound
+	case errors.Is(err, ErrGone):
+		e, status = APIError{Code: "gone", Message: err.Error()}, http.StatusGone
 	default:
 		w.x.Log.Error("API request failed", "err", err.Error())
 	}

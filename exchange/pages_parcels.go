@@ -85,20 +85,28 @@ func (w *web) serveDocument(q *request, inline bool) error {
 	h := q.w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": o.Name}))
-	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	// A download is never rendered here; a PDF shown is the browser's
 	// viewer's, framed by nobody.
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
 	if inline {
 		h.Set("Content-Security-Policy", "default-src 'none'; object-src 'self'; frame-ancestors 'none'")
 	}
-	http.NewResponseController(q.w).SetWriteDeadline(time.Time{}) // a large file takes its time
-	if _, err := io.Copy(q.w, o); err != nil {
-		// The length was promised: the connection is closed short, and the
-		// browser calls the download failed, never complete.
+	w.stream(q.w, o)
+	return nil
+}
+
+// stream writes a document's plaintext, its length announced: should a
+// segment fail to open (a damaged file), the connection is closed short
+// and the client calls the download failed, never complete.
+func (w *web) stream(rw http.ResponseWriter, o *OpenedDocument) {
+	rw.Header().Set("Content-Length", strconv.FormatInt(o.Size, 10))
+	if rw.Header().Get("Content-Type") == "" {
+		rw.Header().Set("Content-Type", typeOther)
+	}
+	http.NewResponseController(rw).SetWriteDeadline(time.Time{}) // a large file takes its time
+	if _, err := io.Copy(rw, o); err != nil {
 		w.x.Log.Error("document not sent whole", "document", o.ID, "err", err.Error())
 	}
-	return nil
 }
 
 func (w *web) withdraw(q *request) error {

@@ -20,6 +20,9 @@ packages=(
   # certtool judges the Ed25519 CMS that NSS and OpenSSL 3.0 cannot;
   # xmllint checks validation reports against their schema)
   openssl curl poppler-utils qpdf libnss3-tools mupdf-tools gnutls-bin libxml2-utils
+  # the exchange's web pages in a real browser (chromedp drives a headless
+  # chromium), and an independent TOTP implementation (OATH Toolkit)
+  chromium oathtool
   # the CLI transcripts (cmd/*/testdata): sqlite3 ages a reference code in
   # the CA's database, zip makes a Word document to sign
   sqlite3 zip
