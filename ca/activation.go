@@ -333,6 +333,7 @@ func (a *Authority) EnrollCSR(ctx context.Context, typed, password string, csr *
 	if refusal != nil {
 		return nil, refusal
 	}
+	a.precomputeOCSP(cert)
 	return cert, nil
 }
 
@@ -393,6 +394,8 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 	if refusal != nil {
 		return nil, refusal
 	}
+	a.precomputeOCSP(cert)
+	a.ocspRevoked([]string{serial}) // superseded, now or at the overlap's end
 	return cert, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,11 @@ type Config struct {
 	// root crl, revoking what the root issued): the server serves it without
 	// the root key until then.
 	RootCRLDays int `json:"root_crl_days"`
+	// KeyStore holds the issuing CA's, the TSA's and the OCSP responder's
+	// keys: KeyStoreFile (empty too) or KeyStorePKCS11, on the token
+	// PKCS11 names.
+	KeyStore string  `json:"key_store,omitempty"`
+	PKCS11   *PKCS11 `json:"pkcs11,omitempty"`
 }
 
 // Bounds of Config.RenewalOverlapDays and Config.RootCRLDays.
@@ -93,6 +99,11 @@ type InitOptions struct {
 	RootDir string
 	// RootCRLDays is Config.RootCRLDays: 1 to 366, default 90.
 	RootCRLDays int
+	// KeyStore and PKCS11 are Config's: where the issuing CA's, the
+	// TSA's and the OCSP responder's keys are made; PIN is the token's.
+	KeyStore string
+	PKCS11   *PKCS11
+	PIN      []byte
 }
 
 // ErrNoCA is returned by Open on a folder without a CA.
@@ -125,6 +136,12 @@ func Init(dir string, o InitOptions) error {
 	if _, err := os.Stat(filepath.Join(rootDir, fileRootKey)); err == nil {
 		return fmt.Errorf("%w: %s", ErrRootExists, rootDir)
 	}
+	// The token first: a wrong PIN leaves nothing behind.
+	keys, err := keyStoreFor(dir, o)
+	if err != nil {
+		return err
+	}
+	defer keys.close()
 	// The folders hold keys and live authorization codes: the operator's only.
 	for _, d := range []string{dir, rootDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -137,11 +154,12 @@ func Init(dir string, o InitOptions) error {
 	u, _ := url.Parse(cfg.URL)
 	hosts := append([]string{"localhost", "127.0.0.1", "::1", u.Hostname()}, o.Hosts...)
 	now := time.Now()
-	h, err := newHierarchy(cfg, rootDir, hosts, now)
+	h, err := newHierarchy(cfg, rootDir, hosts, keys, now)
 	if err != nil {
 		return err
 	}
-	if err := h.write(dir); err != nil {
+	if err := h.write(dir, keys); err != nil {
+		h.discard(keys)
 		return err
 	}
 	if err := h.record(dir, cfg, now); err != nil {
@@ -156,7 +174,7 @@ func Init(dir string, o InitOptions) error {
 func initConfig(o InitOptions) (Config, error) {
 	cfg := Config{Name: o.Name, URL: o.URL, ValidationURL: o.ValidationURL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
 		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon,
-		RenewalOverlapDays: o.RenewalOverlap, RootCRLDays: o.RootCRLDays}
+		RenewalOverlapDays: o.RenewalOverlap, RootCRLDays: o.RootCRLDays, KeyStore: o.KeyStore, PKCS11: o.PKCS11}
 	if cfg.Name == "" {
 		cfg.Name = "Paraphe Demo CA"
 	}
@@ -188,14 +206,16 @@ func initConfig(o InitOptions) (Config, error) {
 
 // hierarchy is a new CA's certificates and keys: the root (whose key goes
 // offline in its own folder), the issuing CA, the server's TLS identity
-// and the time-stamping unit, each issued by the root.
+// and the time-stamping unit, each issued by the root, and the OCSP
+// responder, issued by the issuing CA. The issuing CA's, the TSA's and
+// the responder's keys are made in the CA's key store.
 type hierarchy struct {
-	root                      *Root
-	issuer, tls, tsa          *x509.Certificate
-	issuerKey, tlsKey, tsaKey crypto.Signer
+	root                               *Root
+	issuer, tls, tsa, ocsp             *x509.Certificate
+	issuerKey, tlsKey, tsaKey, ocspKey crypto.Signer
 }
 
-func newHierarchy(cfg Config, rootDir string, hosts []string, now time.Time) (*hierarchy, error) {
+func newHierarchy(cfg Config, rootDir string, hosts []string, keys keyStore, now time.Time) (h *hierarchy, err error) {
 	rootKey, err := newKey(cfg.KeyType)
 	if err != nil {
 		return nil, err
@@ -210,8 +230,13 @@ func newHierarchy(cfg Config, rootDir string, hosts []string, now time.Time) (*h
 	if err != nil {
 		return nil, err
 	}
-	h := &hierarchy{root: &Root{Dir: rootDir, Cert: rootCert, key: rootKey}}
-	if h.issuerKey, err = newKey(cfg.KeyType); err != nil {
+	h = &hierarchy{root: &Root{Dir: rootDir, Cert: rootCert, key: rootKey}}
+	defer func() {
+		if err != nil {
+			h.discard(keys)
+		}
+	}()
+	if h.issuerKey, err = keys.generate(cfg.KeyType); err != nil {
 		return nil, err
 	}
 	h.issuer, err = sign(&x509.Certificate{
@@ -229,15 +254,30 @@ func newHierarchy(cfg Config, rootDir string, hosts []string, now time.Time) (*h
 	if h.tls, h.tlsKey, err = newTLS(cfg, hosts, h.root); err != nil {
 		return nil, err
 	}
-	if h.tsa, h.tsaKey, err = newTSA(cfg, h.root); err != nil {
+	if h.tsa, h.tsaKey, err = newTSA(cfg, h.root, keys); err != nil {
+		return nil, err
+	}
+	if h.ocspKey, err = keys.generate(cfg.KeyType); err != nil {
+		return nil, err
+	}
+	if h.ocsp, err = newResponderCert(cfg, h.issuer, h.issuerKey, h.ocspKey.Public(), now); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
+// discard removes from the key store the keys made for h.
+func (h *hierarchy) discard(keys keyStore) {
+	for _, k := range []crypto.Signer{h.issuerKey, h.tsaKey, h.ocspKey} {
+		if k != nil {
+			keys.discard(k)
+		}
+	}
+}
+
 // write puts the hierarchy's files in dir, and the root's key and
-// certificate in the root's folder.
-func (h *hierarchy) write(dir string) error {
+// certificate in the root's folder; the key store keeps the others.
+func (h *hierarchy) write(dir string, keys keyStore) error {
 	rootDir, rootCert := h.root.Dir, h.root.Cert
 	for _, f := range []struct {
 		dir, name string
@@ -248,14 +288,22 @@ func (h *hierarchy) write(dir string) error {
 		{rootDir, fileRootKey, pemKey(h.root.key), 0o600},
 		{dir, fileRootCert, pemCert(rootCert), 0o644},
 		{dir, fileIssuerCert, pemCert(h.issuer), 0o644},
-		{dir, fileIssuerKey, pemKey(h.issuerKey), 0o600},
 		{dir, fileTLSCert, append(pemCert(h.tls), pemCert(rootCert)...), 0o644},
 		{dir, fileTLSKey, pemKey(h.tlsKey), 0o600},
 		{dir, fileTSACert, pemCert(h.tsa), 0o644},
-		{dir, fileTSAKey, pemKey(h.tsaKey), 0o600},
+		{dir, fileOCSPCert, pemCert(h.ocsp), 0o644},
 	} {
 		if err := atomicfile.Write(filepath.Join(f.dir, f.name), f.data, f.perm); err != nil {
 			return fmt.Errorf("ca: %w", err)
+		}
+	}
+	for _, k := range []struct {
+		name string
+		key  crypto.Signer
+		cert *x509.Certificate
+	}{{fileIssuerKey, h.issuerKey, h.issuer}, {fileTSAKey, h.tsaKey, h.tsa}, {fileOCSPKey, h.ocspKey, h.ocsp}} {
+		if err := keys.keep(k.name, k.key, k.cert); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -338,6 +386,15 @@ func (c *Config) validate() error {
 	if c.RootCRLDays < 1 || c.RootCRLDays > maxRootCRLDays {
 		return fmt.Errorf("%w: %d days", ErrRootCRLDays, c.RootCRLDays)
 	}
+	switch c.KeyStore {
+	case "", KeyStoreFile:
+	case KeyStorePKCS11:
+		if c.PKCS11 == nil || c.PKCS11.Module == "" {
+			return fmt.Errorf("%w: no PKCS#11 module", ErrKeyStore)
+		}
+	default:
+		return fmt.Errorf("%w: %q", ErrKeyStore, c.KeyStore)
+	}
 	return nil
 }
 
@@ -410,12 +467,21 @@ type Authority struct {
 	Root      *x509.Certificate
 	Issuer    *x509.Certificate
 	issuerKey crypto.Signer
+	// issuerIDs are the issuing CA's hashes as OCSP requests carry them.
+	issuerIDs map[crypto.Hash]issuerID
 	root      *Root // set by UseRoot, for the commands that need it
 	tsaCert   *x509.Certificate
 	tsaKey    crypto.Signer
-	TLS       tls.Certificate
-	db        *store
-	hashing   chan struct{} // bounds concurrent Argon2id checks
+	// keys is where the issuing CA's, the TSA's and the responder's keys
+	// are: files, a token, or a token not unlocked yet.
+	keys keyStore
+	// responder signs OCSP answers; nil in a folder made before it.
+	responder   atomic.Pointer[responder]
+	responderMu sync.Mutex // one renewal at a time
+	ocspCache   *ocspCache
+	TLS         tls.Certificate
+	db          *store
+	hashing     chan struct{} // bounds concurrent Argon2id checks
 	// answerChecks counts the answers hashed by Answer (tests read it).
 	answerChecks atomic.Int64
 	// answerLimit bounds answer requests per client address.
@@ -434,7 +500,7 @@ const DefaultMaxConnections = 1024
 // Open loads the CA in dir.
 func Open(dir string) (*Authority, error) {
 	a := &Authority{Dir: dir, hashing: make(chan struct{}, runtime.NumCPU()),
-		answerLimit: newAddressLimiter(addressBurst, addressRefill)}
+		answerLimit: newAddressLimiter(addressBurst, addressRefill), ocspCache: newOCSPCache()}
 	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -462,10 +528,19 @@ func Open(dir string) (*Authority, error) {
 	if a.Issuer, err = readCert(filepath.Join(dir, fileIssuerCert)); err != nil {
 		return nil, err
 	}
-	if a.issuerKey, err = readKey(filepath.Join(dir, fileIssuerKey)); err != nil {
+	a.issuerIDs = issuerIDsOf(a.Issuer)
+	if err := a.loadServices(); err != nil {
 		return nil, err
 	}
-	if err := a.loadServices(); err != nil {
+	ocspCert, err := loadResponderCert(dir)
+	if err != nil {
+		return nil, err
+	}
+	a.keys = fileKeys{dir}
+	if a.NeedsPIN() {
+		a.keys = lockedKeys{}
+	}
+	if err := a.openKeys(a.keys, ocspCert); err != nil {
 		return nil, err
 	}
 	if a.TLS, err = tls.LoadX509KeyPair(filepath.Join(dir, fileTLSCert), filepath.Join(dir, fileTLSKey)); err != nil {
@@ -481,8 +556,12 @@ func Open(dir string) (*Authority, error) {
 	return a, nil
 }
 
-// Close closes the database.
-func (a *Authority) Close() error { return a.db.Close() }
+// Close closes the database, and logs out of the token that holds the
+// keys.
+func (a *Authority) Close() error {
+	a.keys.close()
+	return a.db.Close()
+}
 
 func readCert(path string) (*x509.Certificate, error) {
 	data, err := os.ReadFile(path)

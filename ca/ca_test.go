@@ -18,7 +18,7 @@ import (
 	"github.com/paraphe/paraphe/protocol"
 )
 
-func newCA(t *testing.T, o InitOptions) *Authority {
+func newCA(t testing.TB, o InitOptions) *Authority {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ca")
 	if err := Init(dir, o); err != nil {
@@ -41,7 +41,7 @@ func holder() Holder {
 
 var answers = map[string]string{"Città natale?": "bergamo", "Primo animale?": "FIDO", "Scuola?": " Manzoni", "Colore?": "blu", "Squadra?": "atalanta"}
 
-func rightAnswers(t *testing.T, q *protocol.Questions) []string {
+func rightAnswers(t testing.TB, q *protocol.Questions) []string {
 	t.Helper()
 	var out []string
 	for _, text := range q.Questions {
@@ -50,7 +50,7 @@ func rightAnswers(t *testing.T, q *protocol.Questions) []string {
 	return out
 }
 
-func csrFor(t *testing.T, key crypto.Signer) *x509.CertificateRequest {
+func csrFor(t testing.TB, key crypto.Signer) *x509.CertificateRequest {
 	t.Helper()
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
 	if err != nil {
@@ -60,7 +60,7 @@ func csrFor(t *testing.T, key crypto.Signer) *x509.CertificateRequest {
 	return csr
 }
 
-func p256(t *testing.T) crypto.Signer {
+func p256(t testing.TB) crypto.Signer {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func apiCode(err error) string {
 }
 
 // activate runs the whole protocol for ref and returns the certificate.
-func activate(t *testing.T, a *Authority, ref string, key crypto.Signer) (*x509.Certificate, error) {
+func activate(t testing.TB, a *Authority, ref string, key crypto.Signer) (*x509.Certificate, error) {
 	t.Helper()
 	ctx := context.Background()
 	q, err := a.Questions(ctx, ref)

@@ -545,6 +545,7 @@ func (a *Authority) RevokeChain(ctx context.Context, serial, reason string) ([]s
 	if err != nil {
 		return nil, err
 	}
+	a.ocspRevoked(revoked)
 	return revoked, nil
 }
 

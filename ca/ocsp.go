@@ -23,8 +23,8 @@ import (
 	"golang.org/x/crypto/ocsp"
 )
 
-// The OCSP responder (RFC 6960) of the issuing CA, signed by the issuing
-// CA itself. It reads and writes the messages with encoding/asn1:
+// The OCSP responder (RFC 6960) of the issuing CA, signed by its
+// delegated responder (responder.go). It reads and writes the messages with encoding/asn1:
 // x/crypto/ocsp reads one certificate per request and writes no
 // responseExtensions, where the nonce of RFC 8954 (updated by RFC 9654)
 // goes.
@@ -86,6 +86,7 @@ type ocspBasic struct {
 	Data      asn1.RawValue
 	Algorithm pkix.AlgorithmIdentifier
 	Signature asn1.BitString
+	Certs     []asn1.RawValue `asn1:"optional,explicit,tag:0"`
 }
 
 type ocspData struct {
@@ -137,85 +138,190 @@ func parseOCSPRequest(der []byte) ([]ocspOneReq, *pkix.Extension, error) {
 	return q.TBS.RequestList, nonce, nil
 }
 
-// OCSP answers an OCSP request (DER) for certificates of the issuing CA.
-// A nonce in the request is echoed in the reply.
+// OCSP answers an OCSP request (DER) for certificates of the issuing CA,
+// signed by its delegated responder (see responder.go). A nonce in the
+// request is echoed in the reply. An answer about one certificate of this
+// CA, without a nonce, comes from the cache of signed answers while the
+// database still says what it says (see ocspcache.go).
 func (a *Authority) OCSP(der []byte, now time.Time) ([]byte, error) {
+	reply, _, err := a.answerOCSP(der, now)
+	return reply, err
+}
+
+// ocspAnswer says how a request was answered, for the metrics.
+type ocspAnswer struct {
+	status string // of the first certificate: good, revoked or unknown
+	cached bool
+}
+
+func (a *Authority) answerOCSP(der []byte, now time.Time) ([]byte, ocspAnswer, error) {
 	reqs, nonce, err := parseOCSPRequest(der)
 	if err != nil {
-		return nil, err
+		return nil, ocspAnswer{}, err
 	}
-	data := ocspData{
-		ResponderID: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: a.Issuer.RawSubject},
-		ProducedAt:  now.UTC().Truncate(time.Second),
+	qs := make([]ocspQuery, len(reqs))
+	for i, r := range reqs {
+		if qs[i], err = a.ocspStatus(r.CertID, now); err != nil {
+			return nil, ocspAnswer{}, err
+		}
 	}
+	how := ocspAnswer{status: qs[0].st.name()}
+	cacheable := nonce == nil && len(qs) == 1 && qs[0].st.known
+	if cacheable {
+		if reply := a.ocspCache.get(qs[0], now); reply != nil {
+			how.cached = true
+			return reply, how, nil
+		}
+	}
+	reply, err := a.signOCSP(qs, nonce, now)
+	if err != nil {
+		return nil, ocspAnswer{}, err
+	}
+	if cacheable {
+		a.ocspCache.put(qs[0], reply, now)
+	}
+	return reply, how, nil
+}
+
+// certStatus is what the database says of a certificate at a time.
+type certStatus struct {
+	known   bool      // a certificate of this CA's
+	revoked time.Time // when it was revoked; zero: good
+	reason  int       // of the revocation
+	// until is when a revocation ahead takes effect (the end of a
+	// renewal's overlap); zero: none.
+	until time.Time
+}
+
+// same reports whether s and o state the same.
+func (s certStatus) same(o certStatus) bool {
+	return s.known == o.known && s.revoked.Equal(o.revoked) && s.reason == o.reason && s.until.Equal(o.until)
+}
+
+func (s certStatus) name() string {
+	switch {
+	case !s.known:
+		return "unknown"
+	case !s.revoked.IsZero():
+		return "revoked"
+	}
+	return "good"
+}
+
+// ocspQuery is one certificate asked about: the CertID as the client sent
+// it (echoed, hash algorithm included), its serial and its status.
+type ocspQuery struct {
+	certID []byte
+	serial string
+	st     certStatus
+}
+
+// ocspStatus reads one CertID and the status of its certificate.
+func (a *Authority) ocspStatus(raw asn1.RawValue, now time.Time) (ocspQuery, error) {
+	q := ocspQuery{certID: raw.FullBytes}
+	var id ocspCertID
+	if rest, err := asn1.Unmarshal(raw.FullBytes, &id); err != nil || len(rest) > 0 || id.Serial == nil {
+		return q, errOCSPMalformed
+	}
+	h, ok := ocspHashes[id.HashAlgorithm.Algorithm.String()]
+	want := a.issuerIDs[h]
+	if !ok || !bytes.Equal(id.KeyHash, want.key) || !bytes.Equal(id.NameHash, want.name) {
+		return q, nil // not a certificate of this CA
+	}
+	q.serial = serialHex(id.Serial)
+	var err error
+	q.st, err = a.certStatus(q.serial, now)
+	return q, err
+}
+
+// certStatus reads the status of the certificate serial at now.
+func (a *Authority) certStatus(serial string, now time.Time) (certStatus, error) {
+	var revoked sql.NullInt64
+	var reason sql.NullString
+	err := a.db.QueryRow(`SELECT revoked, reason FROM certs WHERE serial = ?`, serial).Scan(&revoked, &reason)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return certStatus{}, nil
+	case err != nil:
+		return certStatus{}, fmt.Errorf("ca: database: %w", err)
+	}
+	st := certStatus{known: true}
+	switch {
+	case revoked.Valid && revoked.Int64 <= now.Unix():
+		st.revoked, st.reason = time.Unix(revoked.Int64, 0).UTC(), revocationReason[reason.String]
+	case revoked.Valid: // a supersession ahead
+		st.until = time.Unix(revoked.Int64, 0).UTC()
+	}
+	return st, nil
+}
+
+// Validity of an OCSP answer: from a minute before it is signed (clocks
+// differ) to an hour after, or to a revocation ahead.
+const (
+	ocspBackdate = time.Minute
+	ocspValidity = time.Hour
+)
+
+// single is the SingleResponse for q, signed at now.
+func (q ocspQuery) single(now time.Time) ocspSingle {
+	s := ocspSingle{
+		CertID:     asn1.RawValue{FullBytes: q.certID},
+		ThisUpdate: now.Add(-ocspBackdate).UTC().Truncate(time.Second),
+		NextUpdate: now.Add(ocspValidity).UTC().Truncate(time.Second),
+	}
+	if !q.st.until.IsZero() && q.st.until.Before(s.NextUpdate) {
+		s.NextUpdate = q.st.until
+	}
+	switch q.st.name() {
+	case "unknown":
+		s.Unknown = true
+	case "revoked":
+		s.Revoked = ocspRevoked{Time: q.st.revoked, Reason: asn1.Enumerated(q.st.reason)}
+	default:
+		s.Good = true
+	}
+	return s
+}
+
+// signOCSP signs the answers about qs, with the nonce when there is one,
+// by the delegated responder, or by the issuing CA in a folder made
+// before responders until Serve gives it one.
+func (a *Authority) signOCSP(qs []ocspQuery, nonce *pkix.Extension, now time.Time) ([]byte, error) {
+	data := ocspData{ProducedAt: now.UTC().Truncate(time.Second)}
 	if nonce != nil {
 		data.Extensions = []pkix.Extension{{Id: nonce.Id, Value: nonce.Value}}
 	}
-	for _, r := range reqs {
-		s, err := a.ocspStatus(r.CertID, now)
-		if err != nil {
-			return nil, err
-		}
-		data.Responses = append(data.Responses, s)
+	for _, q := range qs {
+		data.Responses = append(data.Responses, q.single(now))
 	}
-	return a.signOCSP(data)
-}
-
-// ocspStatus is the status of one certificate. The CertID is echoed as
-// the client sent it, hash algorithm included.
-func (a *Authority) ocspStatus(raw asn1.RawValue, now time.Time) (ocspSingle, error) {
-	s := ocspSingle{
-		CertID:     asn1.RawValue{FullBytes: raw.FullBytes},
-		ThisUpdate: now.Add(-time.Minute).UTC().Truncate(time.Second),
-		NextUpdate: now.Add(time.Hour).UTC().Truncate(time.Second),
-		Unknown:    true,
-	}
-	var id ocspCertID
-	if rest, err := asn1.Unmarshal(raw.FullBytes, &id); err != nil || len(rest) > 0 || id.Serial == nil {
-		return s, errOCSPMalformed
-	}
-	h, ok := ocspHashes[id.HashAlgorithm.Algorithm.String()]
-	if !ok || !bytes.Equal(id.KeyHash, keyHash(h, a.Issuer)) || !bytes.Equal(id.NameHash, hashOf(h, a.Issuer.RawSubject)) {
-		return s, nil // not a certificate of this CA
-	}
-	var revoked sql.NullInt64
-	var reason sql.NullString
-	err := a.db.QueryRow(`SELECT revoked, reason FROM certs WHERE serial = ?`, serialHex(id.Serial)).Scan(&revoked, &reason)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return s, nil
-	case err != nil:
-		return s, fmt.Errorf("ca: database: %w", err)
-	}
-	s.Unknown = false
-	if revoked.Valid && revoked.Int64 <= now.Unix() { // a supersession may lie ahead
-		s.Revoked = ocspRevoked{Time: time.Unix(revoked.Int64, 0).UTC(), Reason: asn1.Enumerated(revocationReason[reason.String])}
+	key := a.issuerKey
+	var certs []asn1.RawValue
+	if r := a.responder.Load(); r != nil {
+		key = r.key
+		id, _ := asn1.Marshal(r.keyHash)
+		data.ResponderID = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, IsCompound: true, Bytes: id}
+		certs = []asn1.RawValue{{FullBytes: r.cert.Raw}}
 	} else {
-		s.Good = true
+		data.ResponderID = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: a.Issuer.RawSubject}
 	}
-	return s, nil
-}
-
-// signOCSP signs the response data with the issuing CA's key.
-func (a *Authority) signOCSP(data ocspData) ([]byte, error) {
 	tbs, err := asn1.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("ca: OCSP response: %w", err)
 	}
 	alg := pkix.AlgorithmIdentifier{Algorithm: oidECDSAWithSHA256}
-	switch a.issuerKey.Public().(type) {
+	switch key.Public().(type) {
 	case *ecdsa.PublicKey:
 	case *rsa.PublicKey:
 		alg = pkix.AlgorithmIdentifier{Algorithm: oidSHA256WithRSA, Parameters: asn1.NullRawValue}
 	default:
-		return nil, fmt.Errorf("ca: OCSP response: unsupported key %T", a.issuerKey.Public())
+		return nil, fmt.Errorf("ca: OCSP response: unsupported key %T", key.Public())
 	}
-	sig, err := a.issuerKey.Sign(rand.Reader, hashOf(crypto.SHA256, tbs), crypto.SHA256)
+	sig, err := key.Sign(rand.Reader, hashOf(crypto.SHA256, tbs), crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("ca: OCSP response: %w", err)
 	}
 	basic, err := asn1.Marshal(ocspBasic{Data: asn1.RawValue{FullBytes: tbs}, Algorithm: alg,
-		Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
+		Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}, Certs: certs})
 	if err != nil {
 		return nil, fmt.Errorf("ca: OCSP response: %w", err)
 	}
@@ -223,6 +329,19 @@ func (a *Authority) signOCSP(data ocspData) ([]byte, error) {
 	resp.Status = asn1.Enumerated(ocsp.Success)
 	resp.Bytes.Type, resp.Bytes.Response = oidOCSPBasic, basic
 	return asn1.Marshal(resp)
+}
+
+// issuerID is the issuing CA's name and key hashed as CertIDs carry
+// them, with one hash algorithm.
+type issuerID struct{ name, key []byte }
+
+// issuerIDsOf hashes issuer with each hash algorithm a CertID may use.
+func issuerIDsOf(issuer *x509.Certificate) map[crypto.Hash]issuerID {
+	ids := map[crypto.Hash]issuerID{}
+	for _, h := range ocspHashes {
+		ids[h] = issuerID{name: hashOf(h, issuer.RawSubject), key: keyHash(h, issuer)}
+	}
+	return ids
 }
 
 func hashOf(h crypto.Hash, data []byte) []byte {

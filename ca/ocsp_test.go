@@ -13,7 +13,7 @@ import (
 
 // withNonce returns the OCSP request der with a nonce extension holding
 // value (as extnValue, already encoded).
-func withNonce(t *testing.T, der, value []byte) []byte {
+func withNonce(t testing.TB, der, value []byte) []byte {
 	t.Helper()
 	var q ocspRequest
 	if _, err := asn1.Unmarshal(der, &q); err != nil {
@@ -27,7 +27,7 @@ func withNonce(t *testing.T, der, value []byte) []byte {
 	return out
 }
 
-func octets(t *testing.T, b []byte) []byte {
+func octets(t testing.TB, b []byte) []byte {
 	der, err := asn1.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -76,18 +76,7 @@ func TestOCSPRequests(t *testing.T) {
 				t.Fatalf("reply %+v %v", resp, err)
 			}
 			// x/crypto/ocsp keeps no responseExtensions: read them here.
-			var r ocspResponse
-			var basic ocspBasic
-			var data ocspData
-			if _, err := asn1.Unmarshal(reply, &r); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := asn1.Unmarshal(r.Bytes.Response, &basic); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := asn1.Unmarshal(basic.Data.FullBytes, &data); err != nil {
-				t.Fatal(err)
-			}
+			data := ocspDataOf(t, reply)
 			var got []byte
 			for _, e := range data.Extensions {
 				if e.Id.Equal(oidOCSPNonce) {
@@ -111,7 +100,7 @@ func TestOCSPRequests(t *testing.T) {
 	}
 }
 
-func mustEnroll(t *testing.T, a *Authority) string {
+func mustEnroll(t testing.TB, a *Authority) string {
 	t.Helper()
 	ref, err := a.Enroll(t.Context(), holder())
 	if err != nil {

@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/paraphe/paraphe/internal/atomicfile"
 )
 
 // The root CA's private key lives in a folder of its own, apart from the
@@ -259,14 +257,7 @@ func (a *Authority) writeRootCRL(q rowQuerier, now time.Time) error {
 // writeFile replaces a file of the CA folder, keeping it the folder
 // owner's.
 func (a *Authority) writeFile(name string, data []byte, perm os.FileMode) error {
-	path := filepath.Join(a.Dir, name)
-	if err := atomicfile.Write(path, data, perm); err != nil {
-		return fmt.Errorf("ca: %w", err)
-	}
-	if err := keepOwner(path); err != nil {
-		return fmt.Errorf("ca: %w", err)
-	}
-	return nil
+	return writeFileIn(a.Dir, name, data, perm)
 }
 
 // rootCRLNumber is the next root CRL's number: the time, or one more than
@@ -322,6 +313,7 @@ func (a *Authority) RenewServiceCert(ctx context.Context, role string) (string, 
 	var cert *x509.Certificate
 	var key crypto.Signer
 	var data []byte
+	keys := keyStore(fileKeys{a.Dir}) // the TLS key is always a file
 	if role == RoleTLS {
 		hosts := append([]string{}, old.DNSNames...)
 		for _, ip := range old.IPAddresses {
@@ -330,7 +322,8 @@ func (a *Authority) RenewServiceCert(ctx context.Context, role string) (string, 
 		cert, key, err = newTLS(a.Config, hosts, a.root)
 		data = append(pemCert(cert), pemCert(a.Root)...)
 	} else {
-		cert, key, err = newTSA(a.Config, a.root)
+		keys = a.keys
+		cert, key, err = newTSA(a.Config, a.root, keys)
 		data = pemCert(cert)
 	}
 	if err != nil {
@@ -343,12 +336,13 @@ func (a *Authority) RenewServiceCert(ctx context.Context, role string) (string, 
 		// The key first: a crash between the two leaves the old
 		// certificate with a key it does not match, which the server
 		// refuses at start; running the command again mends it.
-		if err := a.writeFile(f.key, pemKey(key), 0o600); err != nil {
+		if err := keys.keep(f.key, key, cert); err != nil {
 			return err
 		}
 		return a.writeFile(f.cert, data, 0o644)
 	})
 	if err != nil {
+		keys.discard(key)
 		return "", nil, err
 	}
 	return serialHex(old.SerialNumber), cert, nil

@@ -55,9 +55,10 @@ func (a *Authority) validationURL(path string) string {
 }
 
 // newTSA issues the time-stamping certificate (root-signed, extended key
-// usage timeStamping only and critical, as RFC 3161 requires).
-func newTSA(cfg Config, root *Root) (*x509.Certificate, crypto.Signer, error) {
-	key, err := newKey(cfg.KeyType)
+// usage timeStamping only and critical, as RFC 3161 requires) for a new
+// key made in keys.
+func newTSA(cfg Config, root *Root, keys keyStore) (*x509.Certificate, crypto.Signer, error) {
+	key, err := keys.generate(cfg.KeyType)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,15 +74,16 @@ func newTSA(cfg Config, root *Root) (*x509.Certificate, crypto.Signer, error) {
 		CRLDistributionPoints: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCRL},
 		IssuingCertificateURL: []string{strings.TrimRight(cfg.ValidationURL, "/") + pathRootCer},
 	}, root.Cert, key.Public(), root.key)
-	return cert, key, err
+	if err != nil {
+		keys.discard(key)
+		return nil, nil, err
+	}
+	return cert, key, nil
 }
 
-// loadServices reads the TSA identity.
+// loadServices reads the TSA's certificate (its key is the key store's).
 func (a *Authority) loadServices() (err error) {
-	if a.tsaCert, err = readCert(filepath.Join(a.Dir, fileTSACert)); err != nil {
-		return err
-	}
-	a.tsaKey, err = readKey(filepath.Join(a.Dir, fileTSAKey))
+	a.tsaCert, err = readCert(filepath.Join(a.Dir, fileTSACert))
 	return err
 }
 
