@@ -100,10 +100,11 @@ type InitOptions struct {
 	// RootCRLDays is Config.RootCRLDays: 1 to 366, default 90.
 	RootCRLDays int
 	// KeyStore and PKCS11 are Config's: where the issuing CA's, the
-	// TSA's and the OCSP responder's keys are made; PIN is the token's.
+	// TSA's and the OCSP responder's keys are made; for KeyStorePKCS11,
+	// Token is the token PKCS11 names, logged in (Init does not close it).
 	KeyStore string
 	PKCS11   *PKCS11
-	PIN      []byte
+	Token    Token
 }
 
 // ErrNoCA is returned by Open on a folder without a CA.
@@ -136,12 +137,10 @@ func Init(dir string, o InitOptions) error {
 	if _, err := os.Stat(filepath.Join(rootDir, fileRootKey)); err == nil {
 		return fmt.Errorf("%w: %s", ErrRootExists, rootDir)
 	}
-	// The token first: a wrong PIN leaves nothing behind.
 	keys, err := keyStoreFor(dir, o)
 	if err != nil {
 		return err
 	}
-	defer keys.close()
 	// The folders hold keys and live authorization codes: the operator's only.
 	for _, d := range []string{dir, rootDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -215,7 +214,7 @@ type hierarchy struct {
 	issuerKey, tlsKey, tsaKey, ocspKey crypto.Signer
 }
 
-func newHierarchy(cfg Config, rootDir string, hosts []string, keys keyStore, now time.Time) (h *hierarchy, err error) {
+func newHierarchy(cfg Config, rootDir string, hosts []string, keys keyStore, now time.Time) (*hierarchy, error) {
 	rootKey, err := newKey(cfg.KeyType)
 	if err != nil {
 		return nil, err
@@ -230,9 +229,10 @@ func newHierarchy(cfg Config, rootDir string, hosts []string, keys keyStore, now
 	if err != nil {
 		return nil, err
 	}
-	h = &hierarchy{root: &Root{Dir: rootDir, Cert: rootCert, key: rootKey}}
+	h := &hierarchy{root: &Root{Dir: rootDir, Cert: rootCert, key: rootKey}}
+	made := false
 	defer func() {
-		if err != nil {
+		if !made {
 			h.discard(keys)
 		}
 	}()
@@ -263,6 +263,7 @@ func newHierarchy(cfg Config, rootDir string, hosts []string, keys keyStore, now
 	if h.ocsp, err = newResponderCert(cfg, h.issuer, h.issuerKey, h.ocspKey.Public(), now); err != nil {
 		return nil, err
 	}
+	made = true
 	return h, nil
 }
 
@@ -479,6 +480,8 @@ type Authority struct {
 	responder   atomic.Pointer[responder]
 	responderMu sync.Mutex // one renewal at a time
 	ocspCache   *ocspCache
+	metrics     *metrics
+	draining    atomic.Bool // Serve is stopping: not ready
 	TLS         tls.Certificate
 	db          *store
 	hashing     chan struct{} // bounds concurrent Argon2id checks
@@ -491,6 +494,10 @@ type Authority struct {
 	// serves at once; the ones beyond are closed as soon as they are
 	// accepted. Zero means DefaultMaxConnections.
 	MaxConnections int
+	// Admin, when not nil, is where Serve also serves AdminHandler:
+	// metrics, health and readiness. It has no authentication: keep it
+	// on loopback or a private network.
+	Admin net.Listener
 }
 
 // DefaultMaxConnections is the connection limit of each listener when
@@ -537,7 +544,7 @@ func Open(dir string) (*Authority, error) {
 		return nil, err
 	}
 	a.keys = fileKeys{dir}
-	if a.NeedsPIN() {
+	if a.NeedsToken() {
 		a.keys = lockedKeys{}
 	}
 	if err := a.openKeys(a.keys, ocspCert); err != nil {
@@ -553,6 +560,7 @@ func Open(dir string) (*Authority, error) {
 		a.db.Close()
 		return nil, err
 	}
+	a.metrics = newMetrics(a)
 	return a, nil
 }
 

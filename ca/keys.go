@@ -8,23 +8,24 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/paraphe/paraphe/internal/atomicfile"
-	"github.com/paraphe/paraphe/pkcs"
 )
 
 // The CA's own signing keys — the issuing CA's, the time-stamping unit's
 // and the OCSP responder's — live in files of the CA folder
 // (KeyStoreFile) or on a PKCS#11 token (KeyStorePKCS11: a hardware
 // security module in production, SoftHSM2 in tests), generated there as
-// sensitive, never extractable keys, through pkcs.TokenStore. The
+// sensitive, never extractable keys, through pkcs.TokenKeys. The
 // server's TLS key stays a file (every handshake uses it), the root's in
 // its own offline folder.
 //
 // A key on a token is found again by its certificate: its CKA_ID is
-// pkcs.KeyID of the certificate's public key, and the certificate is
-// stored beside it. A token's keys need its PIN: Open leaves them locked
-// (they sign nothing and say ErrKeysLocked) until Unlock.
+// derived from the certificate's public key, and the certificate is
+// stored beside it. A token's keys need its PIN, which ca never sees: Open
+// leaves them locked (they sign nothing and say ErrKeysLocked) until the
+// binary, which reads the PIN, hands the token over logged in (UseToken).
 
 // Key stores of Config.KeyStore.
 const (
@@ -40,9 +41,9 @@ type PKCS11 struct {
 
 // Errors of the key stores.
 var (
-	// ErrKeysLocked: the CA's keys are on a token, not unlocked with its
-	// PIN (Unlock).
-	ErrKeysLocked = errors.New("ca: the CA's keys are on a token and need its PIN")
+	// ErrKeysLocked: the CA's keys are on a token not handed over yet
+	// (UseToken).
+	ErrKeysLocked = errors.New("ca: the CA's keys are on a token, not opened (UseToken)")
 	// ErrKeyStore: the configuration names no key store this CA knows,
 	// or a token store without its module.
 	ErrKeyStore = errors.New("ca: the key store must be file or pkcs11, with a PKCS#11 module for pkcs11")
@@ -86,72 +87,54 @@ func (k fileKeys) open(name string, cert *x509.Certificate) (crypto.Signer, erro
 func (fileKeys) discard(crypto.Signer) {}
 func (fileKeys) close() error          { return nil }
 
-// tokenKeys keeps keys on a PKCS#11 token, logged in with its PIN.
-type tokenKeys struct {
-	s   *pkcs.TokenStore
-	pin []byte
+// A Token is the PKCS#11 token that holds a CA's keys, logged in once:
+// pkcs.TokenKeys (pkcs.OpenTokenKeys), which the binaries open and hand
+// over (InitOptions.Token, UseToken) with the PIN they read; ca does not
+// import pkcs, whose own tests start a CA (internal/testenv).
+type Token interface {
+	Label() string
+	// NewKey generates a key of the type on the token, sensitive and
+	// never extractable.
+	NewKey(keyType string) (crypto.Signer, error)
+	// Key returns the key whose public key is pub.
+	Key(pub crypto.PublicKey) (crypto.Signer, error)
+	// Keep stores cert beside its key.
+	Keep(cert *x509.Certificate) error
+	// Delete removes the key whose public key is pub.
+	Delete(pub crypto.PublicKey) error
+	Close() error
 }
 
-// openTokenKeys opens the token of p and checks pin, so that a wrong PIN
-// is known before any other work.
-func openTokenKeys(p *PKCS11, pin []byte) (*tokenKeys, error) {
-	if p == nil || p.Module == "" {
-		return nil, ErrKeyStore
-	}
-	s, err := pkcs.OpenToken(p.Module, p.Token)
-	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
-	}
-	if err := s.Login(pin); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("ca: token %q: %w", s.Info.Label, err)
-	}
-	return &tokenKeys{s: s, pin: append([]byte(nil), pin...)}, nil
-}
+// tokenKeys keeps keys on a token.
+type tokenKeys struct{ t Token }
 
-func (k *tokenKeys) generate(keyType string) (crypto.Signer, error) {
-	key, err := k.s.Generate(keyType, k.pin)
+func (k tokenKeys) generate(keyType string) (crypto.Signer, error) {
+	key, err := k.t.NewKey(keyType)
 	if err != nil {
-		return nil, fmt.Errorf("ca: token %q: %w", k.s.Info.Label, err)
+		return nil, fmt.Errorf("ca: token %q: %w", k.t.Label(), err)
 	}
 	return key, nil
 }
 
-func (k *tokenKeys) keep(_ string, key crypto.Signer, cert *x509.Certificate) error {
-	id, err := pkcs.KeyID(key.Public())
-	if err != nil {
-		return err
-	}
-	if err := k.s.SetChain(id, []*x509.Certificate{cert}); err != nil {
-		return fmt.Errorf("ca: token %q: %w", k.s.Info.Label, err)
+func (k tokenKeys) keep(_ string, _ crypto.Signer, cert *x509.Certificate) error {
+	if err := k.t.Keep(cert); err != nil {
+		return fmt.Errorf("ca: token %q: %w", k.t.Label(), err)
 	}
 	return nil
 }
 
-func (k *tokenKeys) open(name string, cert *x509.Certificate) (crypto.Signer, error) {
-	id, err := pkcs.KeyID(cert.PublicKey)
+func (k tokenKeys) open(name string, cert *x509.Certificate) (crypto.Signer, error) {
+	key, err := k.t.Key(cert.PublicKey)
 	if err != nil {
-		return nil, err
-	}
-	key, err := k.s.Open(id, k.pin)
-	if err != nil {
-		return nil, fmt.Errorf("ca: the key of %s on token %q: %w", name, k.s.Info.Label, err)
+		return nil, fmt.Errorf("ca: the key of %s on token %q: %w", strings.TrimSuffix(name, ".key"), k.t.Label(), err)
 	}
 	return key, nil
 }
 
-func (k *tokenKeys) discard(key crypto.Signer) {
-	if id, err := pkcs.KeyID(key.Public()); err == nil {
-		k.s.Delete(id)
-	}
-}
+func (k tokenKeys) discard(key crypto.Signer) { k.t.Delete(key.Public()) }
+func (k tokenKeys) close() error              { return k.t.Close() }
 
-func (k *tokenKeys) close() error {
-	clear(k.pin)
-	return k.s.Close()
-}
-
-// lockedKey stands for a key on a token before Unlock: it knows its
+// lockedKey stands for a key on a token before UseToken: it knows its
 // public key (from the certificate) and signs nothing.
 type lockedKey struct{ pub crypto.PublicKey }
 
@@ -161,26 +144,23 @@ func (k lockedKey) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
 	return nil, ErrKeysLocked
 }
 
-// NeedsPIN reports whether the CA's keys are on a token, which Unlock
-// opens with its PIN before the CA can sign.
-func (a *Authority) NeedsPIN() bool { return a.Config.KeyStore == KeyStorePKCS11 }
+// NeedsToken reports whether the CA's keys are on a token, which
+// UseToken hands over, logged in, before the CA can sign.
+func (a *Authority) NeedsToken() bool { return a.Config.KeyStore == KeyStorePKCS11 }
 
-// Unlock opens the CA's keys on its token with pin. A CA whose keys are
-// files needs no PIN: Unlock does nothing.
-func (a *Authority) Unlock(pin []byte) error {
-	if !a.NeedsPIN() {
-		return nil
-	}
-	k, err := openTokenKeys(a.Config.PKCS11, pin)
-	if err != nil {
-		return err
+// UseToken opens the CA's keys on t, the token Config.PKCS11 names,
+// logged in; the Authority then closes it with its own Close (the caller
+// does, when UseToken fails).
+func (a *Authority) UseToken(t Token) error {
+	if !a.NeedsToken() {
+		return fmt.Errorf("%w: this CA keeps its keys in files", ErrKeyStore)
 	}
 	var ocspCert *x509.Certificate
 	if r := a.responder.Load(); r != nil {
 		ocspCert = r.cert
 	}
+	k := tokenKeys{t}
 	if err := a.openKeys(k, ocspCert); err != nil {
-		k.close()
 		return err
 	}
 	a.keys.close()
@@ -214,7 +194,7 @@ func (a *Authority) openKeys(k keyStore, ocspCert *x509.Certificate) error {
 	return nil
 }
 
-// lockedKeys is a token's key store before Unlock: its keys sign
+// lockedKeys is a token's key store before UseToken: its keys sign
 // nothing, and it makes none.
 type lockedKeys struct{}
 
@@ -234,7 +214,10 @@ func keyStoreFor(dir string, o InitOptions) (keyStore, error) {
 	case "", KeyStoreFile:
 		return fileKeys{dir}, nil
 	case KeyStorePKCS11:
-		return openTokenKeys(o.PKCS11, o.PIN)
+		if o.Token == nil || o.PKCS11 == nil || o.PKCS11.Module == "" {
+			return nil, fmt.Errorf("%w: no token", ErrKeyStore)
+		}
+		return tokenKeys{o.Token}, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrKeyStore, o.KeyStore)
 }

@@ -383,19 +383,27 @@ func (a *server) handleOCSP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/ocsp-response")
 	if err != nil {
+		a.metrics.ocsp.WithLabelValues("malformed", "none").Inc()
 		w.Write(ocsp.MalformedRequestErrorResponse)
 		return
 	}
-	reply, err := a.OCSP(der, time.Now())
+	reply, how, err := a.answerOCSP(der, time.Now())
 	switch {
 	case errors.Is(err, errOCSPMalformed):
+		a.metrics.ocsp.WithLabelValues("malformed", "none").Inc()
 		w.Write(ocsp.MalformedRequestErrorResponse)
 		return
 	case err != nil:
 		a.log.Error("ocsp", "err", err.Error())
+		a.metrics.ocsp.WithLabelValues("internal_error", "none").Inc()
 		w.Write(ocsp.InternalErrorErrorResponse)
 		return
 	}
+	source := "signed"
+	if how.cached {
+		source = "cache"
+	}
+	a.metrics.ocsp.WithLabelValues(how.status, source).Inc()
 	w.Write(reply)
 }
 

@@ -56,7 +56,7 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
 	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
 	a.validationRoutes(mux) // over HTTPS too, for clients that prefer it
-	return logRequests(log, a.ocspGET(mux))
+	return logRequests(log, a.metrics.observe(a.ocspGET(mux)))
 }
 
 // server is the HTTP face of an Authority.
@@ -121,6 +121,7 @@ func (a *server) writeError(w http.ResponseWriter, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
+	a.metrics.failures.WithLabelValues(e.Code).Inc()
 	writeJSON(w, e.Status, protocol.Error{Code: e.Code, Message: e.Message, AttemptsLeft: e.AttemptsLeft})
 }
 
@@ -260,6 +261,7 @@ func (a *server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("issued", "serial", serialHex(cert.SerialNumber), "reference", protocol.RedactRef(user))
+	a.metrics.issued.WithLabelValues("enrolment").Inc()
 	a.writeIssued(w, cert)
 }
 
@@ -279,6 +281,7 @@ func (a *server) handleReenroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("renewed", "serial", serialHex(cert.SerialNumber), "predecessor", serialHex(r.TLS.PeerCertificates[0].SerialNumber))
+	a.metrics.issued.WithLabelValues("renewal").Inc()
 	a.writeIssued(w, cert)
 }
 
@@ -307,63 +310,126 @@ func (a *Authority) checkRootCRL(log *slog.Logger, now time.Time) {
 	}
 }
 
+// maintain runs the server's rounds until ctx is done: every minute the
+// OCSP answers kept are signed again or forgotten, every hour the root
+// CRL and the responder's certificate are checked.
+func (a *Authority) maintain(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for i := 1; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := a.refreshOCSP(now); err != nil {
+				log.Error("signing OCSP answers again", "err", err.Error())
+			}
+			if i%60 == 0 {
+				a.checkRootCRL(log, now)
+				a.checkResponder(log, now)
+			}
+		}
+	}
+}
+
+// checkResponder certifies the OCSP responder's key again when its
+// certificate nears its end, and says so in the log.
+func (a *Authority) checkResponder(log *slog.Logger, now time.Time) {
+	renewed, err := a.renewResponder(now)
+	switch {
+	case err != nil:
+		log.Error("renewing the OCSP responder's certificate", "err", err.Error())
+	case renewed:
+		c := a.ResponderCert()
+		log.Info("OCSP responder certificate renewed", "serial", serialHex(c.SerialNumber), "not_after", c.NotAfter)
+	}
+}
+
 // maxHeaderBytes bounds a request's line and headers on both listeners:
 // the protocol's largest are an OCSP GET (a few hundred bytes) and HTTP
 // Basic credentials.
 const maxHeaderBytes = 16 << 10
 
-// Serve runs the HTTPS server on l, and the plain-HTTP validation server
-// on lv when it is not nil, until ctx is done; then shuts down gracefully.
-// Each listener serves at most MaxConnections connections at once.
+// shutdownTimeout bounds how long Serve waits, when stopping, for the
+// requests under way: longer than any may take (WriteTimeout).
+const shutdownTimeout = 40 * time.Second
+
+// Serve runs the HTTPS server on l, the plain-HTTP validation server on
+// lv and the admin server (AdminHandler) on Authority.Admin, each when not
+// nil, until ctx is done; then it stops gracefully: /readyz fails at once,
+// the listeners close, the requests under way are finished, and it
+// returns nil (an error when some are still not finished after
+// shutdownTimeout). Each of l and lv serves at most MaxConnections
+// connections at once.
 func (a *Authority) Serve(ctx context.Context, l, lv net.Listener, log *slog.Logger) error {
 	n := a.MaxConnections
 	if n <= 0 {
 		n = DefaultMaxConnections
 	}
 	a.checkRootCRL(log, time.Now())
-	go func() {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				a.checkRootCRL(log, now)
+	a.checkResponder(log, time.Now())
+	go a.maintain(ctx, log)
+	errc := make(chan error, 3)
+	var servers []*http.Server
+	start := func(srv *http.Server, l net.Listener, tls bool) {
+		servers = append(servers, srv)
+		go func() {
+			var err error
+			if tls {
+				err = srv.ServeTLS(l, "", "")
+			} else {
+				err = srv.Serve(l)
 			}
-		}
-	}()
-	errc := make(chan error, 2)
-	var plain *http.Server
-	if lv != nil {
-		plain = &http.Server{Handler: a.ValidationHandler(log), ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
-			MaxHeaderBytes: maxHeaderBytes,
-			ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		lv := newLimitListener(lv, n, log)
-		go func() { errc <- plain.Serve(lv) }()
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
 	}
-	srv := &http.Server{
-		Handler:           a.Handler(log),
-		TLSConfig:         a.TLSConfig(),
+	if l != nil {
+		srv := a.httpServer(a.Handler(log), log)
+		srv.TLSConfig = a.TLSConfig()
+		start(srv, newLimitListener(l, n, log), true)
+	}
+	if lv != nil {
+		start(a.httpServer(a.ValidationHandler(log), log), newLimitListener(lv, n, log), false)
+	}
+	if a.Admin != nil {
+		start(a.httpServer(a.AdminHandler(), log), a.Admin, false)
+	}
+	select {
+	case err := <-errc:
+		for _, srv := range servers {
+			srv.Close()
+		}
+		return err
+	case <-ctx.Done():
+	}
+	a.draining.Store(true)
+	log.Info("stopping: finishing the requests under way")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	errs := make(chan error, len(servers))
+	for _, srv := range servers {
+		go func() { errs <- srv.Shutdown(sctx) }()
+	}
+	var err error
+	for range servers {
+		if e := <-errs; e != nil && err == nil {
+			err = fmt.Errorf("ca: requests still under way after %v: %w", shutdownTimeout, e)
+		}
+	}
+	return err
+}
+
+// httpServer is an http.Server for h with the limits every listener has.
+func (a *Authority) httpServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	l = newLimitListener(l, n, log)
-	go func() { errc <- srv.ServeTLS(l, "", "") }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if plain != nil {
-			plain.Shutdown(sctx)
-		}
-		return srv.Shutdown(sctx)
 	}
 }

@@ -97,11 +97,16 @@ func (a *server) handleTSA(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	reply, err := a.Timestamp(body, time.Now())
+	reply, granted, err := a.timestamp(body, time.Now())
 	if err != nil {
 		a.log.Info("timestamp request refused", "err", err.Error())
 		reply, _ = timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadDataFormat)
 	}
+	status := "rejected"
+	if granted {
+		status = "granted"
+	}
+	a.metrics.tsa.WithLabelValues(status).Inc()
 	w.Header().Set("Content-Type", "application/timestamp-reply")
 	w.Write(reply)
 }
@@ -112,12 +117,20 @@ func (a *server) handleTSA(w http.ResponseWriter, r *http.Request) {
 // asks for another policy, or carries any extension: the TSA supports
 // none, and RFC 3161 has it refuse those it does not, critical or not.
 func (a *Authority) Timestamp(req []byte, now time.Time) ([]byte, error) {
+	reply, _, err := a.timestamp(req, now)
+	return reply, err
+}
+
+// timestamp is Timestamp that also says whether the reply grants the
+// time-stamp.
+func (a *Authority) timestamp(req []byte, now time.Time) ([]byte, bool, error) {
 	q, err := timestamp.ParseRequest(req)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	reject := func(why timestamp.FailureInfo) ([]byte, error) {
-		return timestamp.CreateErrorResponse(timestamp.Rejection, why)
+	reject := func(why timestamp.FailureInfo) ([]byte, bool, error) {
+		reply, err := timestamp.CreateErrorResponse(timestamp.Rejection, why)
+		return reply, false, err
 	}
 	switch {
 	case q.HashAlgorithm != crypto.SHA256 && q.HashAlgorithm != crypto.SHA384 && q.HashAlgorithm != crypto.SHA512:
@@ -139,7 +152,8 @@ func (a *Authority) Timestamp(req []byte, now time.Time) ([]byte, error) {
 		Nonce:             q.Nonce,
 		AddTSACertificate: q.Certificates,
 	}
-	return ts.CreateResponseWithOpts(a.tsaCert, a.tsaKey, crypto.SHA256)
+	reply, err := ts.CreateResponseWithOpts(a.tsaCert, a.tsaKey, crypto.SHA256)
+	return reply, err == nil, err
 }
 
 // CRL returns the current CRL of the issuing CA.
@@ -219,7 +233,7 @@ func (ca *Authority) ValidationHandler(log *slog.Logger) http.Handler {
 	a := &server{ca, log}
 	mux := http.NewServeMux()
 	a.validationRoutes(mux)
-	return logRequests(log, a.ocspGET(mux))
+	return logRequests(log, a.metrics.observe(a.ocspGET(mux)))
 }
 
 func (a *server) validationRoutes(mux *http.ServeMux) {

@@ -48,8 +48,10 @@ var importsOnly = map[string][]string{
 	"protocol": helpers,
 	// The CA never imports the client side (policy, the way out,
 	// activation, the doctor, this computer, the screens): its clients'
-	// policy is theirs to write (config.PolicyFor).
-	"ca": {"protocol", "pkcs", "internal/atomicfile"},
+	// policy is theirs to write (config.PolicyFor). Nor pkcs, whose tests
+	// start a CA (internal/testenv): the binaries hand it its keys on a
+	// token as a ca.Token (pkcs.TokenKeys).
+	"ca": {"protocol", "internal/atomicfile"},
 	// CAdES files are judged and signed by pdf's machinery, over cms.
 	"cades": {"pdf", "cms", "internal/atomicfile"},
 	// A signature's verdict in words, for the app, the CLI and the

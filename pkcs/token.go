@@ -1,6 +1,8 @@
 package pkcs
 
 import (
+	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -53,3 +55,70 @@ func (e *AmbiguousTokenError) Error() string {
 type PINUnlocker interface {
 	UnlockPIN(puk, newPIN []byte) error
 }
+
+// TokenKeys are the keys of a token for a server that logs in once and
+// keeps several keys open for as long as it runs, as the CA does (its
+// ca.Token): generated on the token, sensitive and never extractable,
+// each found again by its public key (KeyID) and stored beside its
+// certificate. It does not log in again, which would end the keys opened
+// before (TokenStore.NewKey).
+type TokenKeys struct{ s *TokenStore }
+
+// OpenTokenKeys opens the token (OpenToken) and logs in with pin.
+func OpenTokenKeys(module, token string, pin []byte) (*TokenKeys, error) {
+	s, err := OpenToken(module, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Login(pin); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &TokenKeys{s}, nil
+}
+
+// Label is the token's label.
+func (k *TokenKeys) Label() string { return k.s.Info.Label }
+
+// NewKey generates a key of the type (ECDSAP256, RSA3072).
+func (k *TokenKeys) NewKey(keyType string) (crypto.Signer, error) {
+	key, err := k.s.NewKey(keyType)
+	if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// Key returns the key whose public key is pub.
+func (k *TokenKeys) Key(pub crypto.PublicKey) (crypto.Signer, error) {
+	id, err := KeyID(pub)
+	if err != nil {
+		return nil, err
+	}
+	key, err := k.s.Key(id)
+	if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// Keep stores cert beside its key, in place of the certificates it had.
+func (k *TokenKeys) Keep(cert *x509.Certificate) error {
+	id, err := KeyID(cert.PublicKey)
+	if err != nil {
+		return err
+	}
+	return k.s.SetChain(id, []*x509.Certificate{cert})
+}
+
+// Delete removes the key whose public key is pub, and its certificates.
+func (k *TokenKeys) Delete(pub crypto.PublicKey) error {
+	id, err := KeyID(pub)
+	if err != nil {
+		return err
+	}
+	return k.s.Delete(id)
+}
+
+// Close logs out; the keys sign no more.
+func (k *TokenKeys) Close() error { return k.s.Close() }

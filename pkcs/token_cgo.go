@@ -300,6 +300,23 @@ func (s *TokenStore) Generate(keyType string, pin []byte) (*Key, error) {
 		return nil, err
 	}
 	defer s.release(sh)
+	return s.generate(sh, keyType)
+}
+
+// NewKey is Generate on a store logged in with Login, which it does not
+// log in again: for a server that logs in once and keeps several keys
+// open. (Logging out, which a login again does, ends the handles of every
+// private key opened before, as PKCS#11 has it.)
+func (s *TokenStore) NewKey(keyType string) (*Key, error) {
+	sh, err := s.session()
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(sh)
+	return s.generate(sh, keyType)
+}
+
+func (s *TokenStore) generate(sh pkcs11.SessionHandle, keyType string) (*Key, error) {
 	tmpID := []byte("paraphe-new-key")
 	pubTmpl := []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
@@ -533,6 +550,21 @@ func (s *TokenStore) Open(id string, pin []byte) (*Key, error) {
 		return nil, err
 	}
 	defer s.release(sh)
+	return s.open(sh, id)
+}
+
+// Key is Open on a store logged in with Login, which it does not log in
+// again (see NewKey).
+func (s *TokenStore) Key(id string) (*Key, error) {
+	sh, err := s.session()
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(sh)
+	return s.open(sh, id)
+}
+
+func (s *TokenStore) open(sh pkcs11.SessionHandle, id string) (*Key, error) {
 	privs, err := s.find(sh, []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY), pkcs11.NewAttribute(pkcs11.CKA_ID, []byte(id))})
 	if err != nil {

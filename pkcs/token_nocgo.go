@@ -26,6 +26,8 @@ func (s *TokenStore) Close() error                               { return nil }
 func (s *TokenStore) Generate(string, []byte) (*Key, error)      { return nil, ErrNoPKCS11 }
 func (s *TokenStore) SetChain(string, []*x509.Certificate) error { return ErrNoPKCS11 }
 func (s *TokenStore) Open(string, []byte) (*Key, error)          { return nil, ErrNoPKCS11 }
+func (s *TokenStore) Key(string) (*Key, error)                   { return nil, ErrNoPKCS11 }
+func (s *TokenStore) NewKey(string) (*Key, error)                { return nil, ErrNoPKCS11 }
 func (s *TokenStore) List() ([]Entry, error)                     { return nil, ErrNoPKCS11 }
 func (s *TokenStore) Delete(string) error                        { return ErrNoPKCS11 }
 func (s *TokenStore) ChangePIN(string, []byte, []byte) error     { return ErrNoPKCS11 }

@@ -328,3 +328,47 @@ func TestTokenEveryOpenChecksThePIN(t *testing.T) {
 		t.Fatalf("another store, wrong PIN while the token is logged in: %v", err)
 	}
 }
+
+// TokenKeys log in once: keys made or opened after the first still sign
+// with it, where Open (which logs in again, ending the handles of the keys
+// opened before, as PKCS#11 has it) would not.
+func TestTokenKeys(t *testing.T) {
+	tok := newTestToken(t, "server")
+	if _, err := OpenTokenKeys(tok.Module, tok.Label, []byte("00000000")); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("a wrong PIN: %v", err)
+	}
+	k, err := OpenTokenKeys(tok.Module, tok.Label, []byte(tok.PIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	first, err := k.NewKey(ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := k.NewKey(RSA3072)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := selfSign(t, first)
+	if err := k.Keep(chain[0]); err != nil {
+		t.Fatal(err)
+	}
+	again, err := k.Key(chain[0].PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []crypto.Signer{first, second, again} {
+		testSigner(t, s)
+	}
+	if err := k.Delete(second.Public()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Key(second.Public()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a deleted key: %v", err)
+	}
+	var s TokenStore
+	if _, err := s.NewKey(ECDSAP256); !errors.Is(err, ErrNotLoggedIn) {
+		t.Fatalf("NewKey before logging in: %v", err)
+	}
+}

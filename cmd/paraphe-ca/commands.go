@@ -113,7 +113,12 @@ func (c *command) explain(err error) error {
 	}
 	p := c.p
 	var in *ca.InputError
+	var te *tokenError
 	switch {
+	case errors.As(err, &te):
+		return c.explainToken(te)
+	case errors.Is(err, ca.ErrKeyStore):
+		return &cli.ExitError{Code: exitUsage, Message: p.T("ca.err.key_store"), Hint: p.T("ca.hint.key_store"), Err: err}
 	case errors.As(err, &in):
 		return &cli.ExitError{Code: exitInput, Message: p.T("ca.err.input", "Field", in.Field, "Problem", in.Problem), Err: err}
 	case errors.Is(err, protocol.ErrRefFormat), errors.Is(err, protocol.ErrRefCheck):
@@ -156,6 +161,9 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 func (c *command) init(args []string) error {
+	if err := c.refusePINArgs(args); err != nil {
+		return err
+	}
 	fs := c.flags("init")
 	dir := c.dirFlag(fs)
 	var o ca.InitOptions
@@ -172,6 +180,11 @@ func (c *command) init(args []string) error {
 	fs.IntVar(&o.RenewalOverlap, "renewal-overlap", 0, c.p.T("ca.flag.renewal_overlap"))
 	fs.IntVar(&o.RootCRLDays, "root-crl-days", 90, c.p.T("ca.flag.root_crl_days"))
 	rootDir := c.rootDirFlag(fs)
+	var p11 ca.PKCS11
+	fs.StringVar(&o.KeyStore, "key-store", ca.KeyStoreFile, c.p.T("ca.flag.key_store"))
+	fs.StringVar(&p11.Module, "pkcs11-module", "", c.p.T("ca.flag.pkcs11_module"))
+	fs.StringVar(&p11.Token, "token", "", c.p.T("ca.flag.ca_token"))
+	pinFile := c.pinFlag(fs)
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
@@ -179,7 +192,16 @@ func (c *command) init(args []string) error {
 		return c.usage(c.p.T("ca.need_dir"))
 	}
 	o.Hosts, o.RootDir = hosts, rootDirOf(*dir, *rootDir)
+	if err := c.initKeyStore(&o, p11, *pinFile); err != nil {
+		return err
+	}
+	if o.Token != nil {
+		defer o.Token.Close()
+	}
 	if err := ca.Init(*dir, o); err != nil {
+		if o.Token != nil && isTokenError(err) {
+			return &tokenError{p: o.PKCS11, err: err}
+		}
 		return err
 	}
 	policy := filepath.Join(*dir, "policy.json")
@@ -188,7 +210,32 @@ func (c *command) init(args []string) error {
 	}
 	fmt.Fprintln(c.stdout, c.p.T("ca.init.done", "Dir", *dir, "Policy", policy))
 	fmt.Fprintln(c.stdout, c.p.T("ca.init.root", "Root", o.RootDir, "Days", o.RootCRLDays))
+	if o.Token != nil {
+		fmt.Fprintln(c.stdout, c.p.T("ca.init.token", "Token", o.Token.Label()))
+	}
 	return nil
+}
+
+// initKeyStore checks init's key store flags and, for a token, opens it.
+func (c *command) initKeyStore(o *ca.InitOptions, p11 ca.PKCS11, pinFile string) error {
+	switch o.KeyStore {
+	case ca.KeyStoreFile:
+		if p11.Module != "" || p11.Token != "" || pinFile != "" {
+			return c.usage(c.p.T("ca.err.token_flags"))
+		}
+		return nil
+	case ca.KeyStorePKCS11:
+		if p11.Module == "" {
+			return c.usage(c.p.T("ca.err.need_module"))
+		}
+		keys, err := c.openToken(&p11, pinFile)
+		if err != nil {
+			return err
+		}
+		o.PKCS11, o.Token = &p11, keys
+		return nil
+	}
+	return &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.key_store"), Hint: c.p.T("ca.hint.key_store")}
 }
 
 // writeClientPolicy writes the machine policy that points clients at the
@@ -453,11 +500,16 @@ func (c *command) policy(args []string) error {
 }
 
 func (c *command) serve(args []string) error {
+	if err := c.refusePINArgs(args); err != nil {
+		return err
+	}
 	fs := c.flags("serve")
 	dir := c.dirFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8443", c.p.T("ca.flag.addr"))
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", c.p.T("ca.flag.http_addr"))
 	maxConns := fs.Int("max-connections", ca.DefaultMaxConnections, c.p.T("ca.flag.max_connections"))
+	adminAddr := fs.String("admin-addr", "127.0.0.1:9180", c.p.T("ca.flag.admin_addr"))
+	pinFile := c.pinFlag(fs)
 	_, a, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
@@ -476,10 +528,22 @@ func (c *command) serve(args []string) error {
 	if *maxConns < 1 {
 		return c.usage(c.p.T("ca.err.max_connections"))
 	}
+	if err := c.useToken(a, *pinFile); err != nil {
+		return err
+	}
 	a.MaxConnections = *maxConns
 	l, lv, err := listeners(*addr, *httpAddr)
 	if err != nil {
 		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr+" "+*httpAddr), Hint: c.p.T("ca.hint.listen"), Err: err}
+	}
+	adminURL := ""
+	if *adminAddr != "" {
+		if a.Admin, err = net.Listen("tcp", *adminAddr); err != nil {
+			l.Close()
+			lv.Close()
+			return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *adminAddr), Hint: c.p.T("ca.hint.listen"), Err: err}
+		}
+		adminURL = "http://" + a.Admin.Addr().String()
 	}
 	log := slog.New(slog.NewJSONHandler(c.stderr, nil))
 	slog.SetDefault(log)
@@ -488,7 +552,7 @@ func (c *command) serve(args []string) error {
 	// The first line tells scripts and tests where the server listens
 	// (useful with --addr 127.0.0.1:0).
 	log.Info("listening", "addr", l.Addr().String(), "url", "https://"+l.Addr().String(),
-		"validation_url", "http://"+lv.Addr().String(), "dir", *dir)
+		"validation_url", "http://"+lv.Addr().String(), "admin_url", adminURL, "dir", *dir)
 	err = a.Serve(ctx, l, lv, log)
 	log.Info("stopped")
 	return err
@@ -524,9 +588,13 @@ func (c *command) root(args []string) error {
 	if len(args) == 0 || (args[0] != "crl" && args[0] != "renew") {
 		return c.usage(c.p.T("ca.usage.root"))
 	}
+	if err := c.refusePINArgs(args); err != nil {
+		return err
+	}
 	fs := c.flags("root")
 	dir := c.dirFlag(fs)
 	rootDir := c.rootDirFlag(fs)
+	pinFile := c.pinFlag(fs)
 	npos := 0
 	if args[0] == "renew" {
 		npos = 1
@@ -550,6 +618,11 @@ func (c *command) root(args []string) error {
 	}
 	if pos[0] != ca.RoleTLS && pos[0] != ca.RoleTSA {
 		return c.usage(c.p.T("ca.usage.root"))
+	}
+	if pos[0] == ca.RoleTSA { // its new key is made where the CA's keys are
+		if err := c.useToken(a, *pinFile); err != nil {
+			return err
+		}
 	}
 	old, cert, err := a.RenewServiceCert(ctx, pos[0])
 	if err != nil {

@@ -136,10 +136,13 @@ type CAProcess struct {
 	URL string
 	// ValidationURL serves OCSP, CRLs and CA certificates over plain HTTP.
 	ValidationURL string
-	Policy        string
-	Log           *Buffer // everything the server wrote to stderr
-	cmd           *exec.Cmd
-	done          chan struct{}
+	// AdminURL serves /metrics, /healthz and /readyz (on an ephemeral
+	// loopback port).
+	AdminURL string
+	Policy   string
+	Log      *Buffer // everything the server wrote to stderr
+	cmd      *exec.Cmd
+	done     chan struct{}
 }
 
 // StartCAProcess creates a CA in a temporary folder with "bin init --url
@@ -162,6 +165,9 @@ type CAProcessOptions struct {
 	// Wrapper runs serve under another command ("setpriv", "--reuid=…",
 	// "--"): "bin serve --dir DIR" is appended to it.
 	Wrapper []string
+	// Env is added to the environment of init and serve (a token's
+	// SOFTHSM2_CONF and PARAPHE_CA_PIN).
+	Env []string
 }
 
 // StartCAProcessWith is StartCAProcess with options.
@@ -189,6 +195,7 @@ func StartCAProcessWith(t testing.TB, bin string, o CAProcessOptions) *CAProcess
 	}
 	url := "https://" + addrs[0]
 	init := exec.Command(bin, append([]string{"init", "--dir", dir, "--url", url, "--validation-url", "http://" + addrs[1]}, o.InitArgs...)...)
+	init.Env = append(os.Environ(), o.Env...)
 	if out, err := init.CombinedOutput(); err != nil {
 		t.Fatalf("paraphe-ca init: %v\n%s", err, out)
 	}
@@ -196,10 +203,10 @@ func StartCAProcessWith(t testing.TB, bin string, o CAProcessOptions) *CAProcess
 		o.Prepare(dir)
 	}
 	p := &CAProcess{Dir: dir, Log: &Buffer{}, done: make(chan struct{})}
-	args := append(append([]string{}, o.Wrapper...), bin, "serve", "--dir", dir)
+	args := append(append([]string{}, o.Wrapper...), bin, "serve", "--dir", dir, "--admin-addr", "127.0.0.1:0")
 	p.cmd = exec.Command(args[0], args[1:]...)
 	p.cmd.ExtraFiles = files
-	p.cmd.Env = append(os.Environ(), "LISTEN_FDS=2")
+	p.cmd.Env = append(append(os.Environ(), o.Env...), "LISTEN_FDS=2")
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +217,10 @@ func StartCAProcessWith(t testing.TB, bin string, o CAProcessOptions) *CAProcess
 	r := bufio.NewReader(stderr)
 	line, err := r.ReadString('\n')
 	p.Log.Write([]byte(line))
-	var first struct{ Msg, URL string }
+	var first struct {
+		Msg, URL string
+		AdminURL string `json:"admin_url"`
+	}
 	if err != nil || json.Unmarshal([]byte(line), &first) != nil || first.Msg != "listening" {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
@@ -219,7 +229,7 @@ func StartCAProcessWith(t testing.TB, bin string, o CAProcessOptions) *CAProcess
 	if first.URL != url {
 		t.Fatalf("paraphe-ca serve listens on %s, not on the socket handed to it (%s)", first.URL, url)
 	}
-	p.URL = url
+	p.URL, p.AdminURL = url, first.AdminURL
 	go func() {
 		io.Copy(p.Log, r)
 		close(p.done)

@@ -55,8 +55,10 @@ import (
 //	publicdir NAME             $NAME: a folder every user can enter, outside $WORK
 //	ca start [-offline-root] [INIT FLAGS...]
 //	                           paraphe-ca init, then serve on loopback: $CA (its folder),
-//	                           $CA_URL, $CA_VALIDATION_URL, $CA_PID; -offline-root puts
-//	                           the root CA in $ROOT, which the server cannot read
+//	                           $CA_URL, $CA_VALIDATION_URL, $CA_ADMIN_URL, $CA_PID;
+//	                           -offline-root puts the root CA in $ROOT, which the server
+//	                           cannot read; both get the script's SOFTHSM2_CONF and
+//	                           PARAPHE_CA_PIN (a CA whose keys are on a token)
 //	ca stop                    stop it (SIGTERM) and wait
 //	ca log                     its log (standard error) as standard output
 //	ca enroll                  enrol the test holder (Holder) with paraphe-ca enroll; $REF
@@ -407,6 +409,11 @@ func startScriptCA(ts *testscript.TestScript, args []string) *CAProcess {
 	t := tb(ts)
 	bin := lookPath(ts, "paraphe-ca")
 	o := CAProcessOptions{Dir: ts.MkAbs("ca"), InitArgs: args}
+	for _, k := range []string{"SOFTHSM2_CONF", "PARAPHE_CA_PIN"} {
+		if v := ts.Getenv(k); v != "" {
+			o.Env = append(o.Env, k+"="+v)
+		}
+	}
 	var root string
 	if len(args) > 0 && args[0] == "-offline-root" {
 		o.InitArgs = args[1:]
@@ -416,6 +423,7 @@ func startScriptCA(ts *testscript.TestScript, args []string) *CAProcess {
 	ts.Setenv("CA", p.Dir)
 	ts.Setenv("CA_URL", p.URL)
 	ts.Setenv("CA_VALIDATION_URL", p.ValidationURL)
+	ts.Setenv("CA_ADMIN_URL", p.AdminURL)
 	ts.Setenv("CA_PID", strconv.Itoa(p.PID()))
 	if root != "" {
 		ts.Setenv("ROOT", root)
