@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -26,7 +28,7 @@ import (
 )
 
 // tokenCA is a CA whose keys are on tok, with its token handed over.
-func tokenCA(t *testing.T, tok *testenv.Token, keyType string) *ca.Authority {
+func tokenCA(t testing.TB, tok *testenv.Token, keyType string) *ca.Authority {
 	t.Helper()
 	keys := openKeys(t, tok, tok.PIN)
 	defer keys.Close()
@@ -43,7 +45,7 @@ func tokenCA(t *testing.T, tok *testenv.Token, keyType string) *ca.Authority {
 	return a
 }
 
-func openKeys(t *testing.T, tok *testenv.Token, pin string) *pkcs.TokenKeys {
+func openKeys(t testing.TB, tok *testenv.Token, pin string) *pkcs.TokenKeys {
 	t.Helper()
 	keys, err := pkcs.OpenTokenKeys(tok.Module, tok.Label, []byte(pin))
 	if errors.Is(err, pkcs.ErrNoPKCS11) {
@@ -54,13 +56,15 @@ func openKeys(t *testing.T, tok *testenv.Token, pin string) *pkcs.TokenKeys {
 	return keys
 }
 
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
 // The issuing CA's, the TSA's and the OCSP responder's keys on a token:
 // made there (no key file), locked until the token is handed over, then
 // signing certificates, time-stamps and OCSP answers; pkcs11-tool sees
 // them sensitive and never extractable. (One token for the whole test
 // process: SoftHSM sees the tokens made before it is first loaded.)
 func TestKeysOnToken(t *testing.T) {
-	tok := testenv.NewToken(t, "ca-keys")
+	tok := testenv.ProcessToken(t)
 	for _, kt := range []string{"ecdsa-p256", "rsa-3072"} {
 		t.Run(kt, func(t *testing.T) {
 			a := tokenCA(t, tok, kt)
@@ -198,4 +202,54 @@ func stamp(t *testing.T, a *ca.Authority) *x509.Certificate {
 		t.Fatalf("time-stamp %+v: %v", ts, err)
 	}
 	return ts.Certificates[0]
+}
+
+// BenchmarkTokenOCSP is BenchmarkOCSP with the responder's key on SoftHSM:
+// the answers served from the cache, and those signed on the token for
+// each request (with a nonce).
+func BenchmarkTokenOCSP(b *testing.B) {
+	tok := testenv.ProcessToken(b)
+	a := tokenCA(b, tok, "ecdsa-p256")
+	if err := a.UseToken(openKeys(b, tok, tok.PIN)); err != nil {
+		b.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := testenv.Issue(b, a, key)
+	plain, _ := ocsp.CreateRequest(leaf, a.Issuer, nil)
+	nonced, _ := ocsp.CreateRequest(leaf, a.Issuer, nil)
+	nonced = withNonce(b, nonced)
+	for _, r := range []struct {
+		name string
+		req  []byte
+	}{{"cached", plain}, {"signed", nonced}} {
+		b.Run(r.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := a.OCSP(r.req, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// withNonce adds a 16-byte nonce to an OCSP request (built again with
+// openssl's layout: x/crypto/ocsp writes none).
+func withNonce(b *testing.B, req []byte) []byte {
+	var q struct {
+		TBS struct {
+			Version     int `asn1:"optional,explicit,tag:0,default:0"`
+			RequestList []asn1.RawValue
+			Extensions  []pkix.Extension `asn1:"optional,explicit,tag:2"`
+		}
+	}
+	if _, err := asn1.Unmarshal(req, &q); err != nil {
+		b.Fatal(err)
+	}
+	nonce, _ := asn1.Marshal([]byte("0123456789abcdef"))
+	q.TBS.Extensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}, Value: nonce}}
+	out, err := asn1.Marshal(q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
 }

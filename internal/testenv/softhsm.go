@@ -36,6 +36,43 @@ var softhsm struct {
 // unique in the process, and deletes it when the test ends.
 func NewToken(t testing.TB, label string) *Token {
 	t.Helper()
+	tok := newProcessToken(t, label)
+	t.Cleanup(func() { tok.softhsm("--delete-token", "--token", tok.Label) })
+	return tok
+}
+
+var processToken struct {
+	sync.Mutex
+	tok *Token
+}
+
+// ProcessToken is one token for the whole test process, made when first
+// asked for and kept until Main (or MainWithSecretService) removes the
+// process's SoftHSM folder: for the tests and benchmarks of a package that
+// load the module in process, where SoftHSM sees only the tokens made
+// before it was first loaded.
+func ProcessToken(t testing.TB) *Token {
+	t.Helper()
+	processToken.Lock()
+	defer processToken.Unlock()
+	if processToken.tok == nil {
+		processToken.tok = newProcessToken(t, "process")
+	}
+	return processToken.tok
+}
+
+// Main is a TestMain body for packages whose tests use tokens but no
+// keychain: it runs the tests, removes the SoftHSM folder, and returns the
+// exit code.
+func Main(m interface{ Run() int }) int {
+	code := m.Run()
+	removeSoftHSM()
+	return code
+}
+
+// newProcessToken initialises a token in the process's SoftHSM folder.
+func newProcessToken(t testing.TB, label string) *Token {
+	t.Helper()
 	Require(t, "softhsm2-util")
 	if _, err := os.Stat(SoftHSMModule); err != nil {
 		Missing(t, "the SoftHSM2 module is not installed (make deps installs softhsm2)")
@@ -61,9 +98,7 @@ func NewToken(t testing.TB, label string) *Token {
 	softhsm.n++
 	conf, n := softhsm.conf, softhsm.n
 	softhsm.Unlock()
-	tok := initToken(t, conf, fmt.Sprintf("%s-%d", label, n))
-	t.Cleanup(func() { tok.softhsm("--delete-token", "--token", tok.Label) })
-	return tok
+	return initToken(t, conf, fmt.Sprintf("%s-%d", label, n))
 }
 
 // NewTokenIn initialises a token labelled label in a SoftHSM2 folder of its
