@@ -4,8 +4,10 @@
 // (RFC 7030) to keys generated on the holder's machine.
 //
 // State lives in a folder: the CA certificates, the issuing CA's and the
-// services' keys, the TLS identity of the server, config.json, the root's
-// CRL signed ahead, and an SQLite database (WAL) in which consuming a
+// services' keys (or, with KeyStorePKCS11, their certificates only: the
+// keys are on a PKCS#11 token, see keys.go), the TLS identity of the
+// server, config.json, the root's CRL signed ahead, the OCSP responder's
+// certificate, and an SQLite database (WAL) in which consuming a
 // reference and recording the certificate issued for it are one
 // transaction: a crash or a concurrent request can neither issue twice nor
 // lose an issued certificate. The root's key lives in a folder of its own,
