@@ -29,9 +29,11 @@ const (
 	// ocspServeFor: an answer older than this is not served (the
 	// refresher fell behind): it is signed again.
 	ocspServeFor = 15 * time.Minute
-	// ocspCacheSize bounds the answers kept; ocspVariants those kept
-	// per certificate (its CertID hashed with SHA-1, SHA-256…).
-	ocspCacheSize = 200_000
+	// ocspCacheSize bounds the answers kept (about 1 KiB each, the
+	// responder's certificate included: 50 MiB at most); beyond it one
+	// certificate's are forgotten, at random. ocspVariants bounds those
+	// kept per certificate (its CertID hashed with SHA-1, SHA-256…).
+	ocspCacheSize = 50_000
 	ocspVariants  = 4
 )
 

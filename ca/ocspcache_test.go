@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"fmt"
 	"testing"
 	"time"
 
@@ -164,5 +165,30 @@ func TestOCSPNotCached(t *testing.T) {
 	}
 	if n := a.ocspCache.len(); n != 0 {
 		t.Fatalf("%d answers kept", n)
+	}
+}
+
+// The cache holds ocspCacheSize answers at most, and ocspVariants per
+// certificate, however many are asked for.
+func TestOCSPCacheBounds(t *testing.T) {
+	c := newOCSPCache()
+	now := time.Now()
+	for i := range ocspCacheSize + 100 {
+		serial := fmt.Sprintf("%x", i)
+		c.put(ocspQuery{certID: []byte(serial), serial: serial, st: certStatus{known: true}}, []byte("reply"), now)
+	}
+	if n := c.len(); n != ocspCacheSize {
+		t.Fatalf("%d answers kept, want %d", n, ocspCacheSize)
+	}
+	last := fmt.Sprintf("%x", ocspCacheSize+99)
+	if c.get(ocspQuery{certID: []byte(last), serial: last, st: certStatus{known: true}}, now) == nil {
+		t.Fatal("the last answer put was not kept")
+	}
+	c.clear()
+	for i := range ocspVariants + 3 {
+		c.put(ocspQuery{certID: []byte{byte(i)}, serial: "1", st: certStatus{known: true}}, []byte("reply"), now)
+	}
+	if n := c.len(); n != ocspVariants {
+		t.Fatalf("%d answers kept for one certificate, want %d", n, ocspVariants)
 	}
 }
