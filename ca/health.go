@@ -38,9 +38,8 @@ func (s *store) Ping(ctx context.Context) error {
 	if err := s.DB.PingContext(ctx); err != nil {
 		return fmt.Errorf("ca: database: %w", err)
 	}
-	var seq int
-	var name, file string
-	if err := s.QueryRowContext(ctx, `SELECT seq, name, file FROM pragma_database_list WHERE name = 'main'`).Scan(&seq, &name, &file); err != nil {
+	var file string
+	if err := s.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
 		return fmt.Errorf("ca: database: %w", err)
 	}
 	if _, err := os.Stat(file); err != nil {

@@ -3,6 +3,7 @@ package ca
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,7 +79,7 @@ func (m *metrics) observe(h http.Handler) http.Handler {
 		h.ServeHTTP(sw, r)
 		route := r.Pattern // set by the mux
 		switch {
-		case route == "" && r.Method == http.MethodGet && len(r.URL.Path) > len(pathOCSP) && r.URL.Path[:len(pathOCSP)+1] == pathOCSP+"/":
+		case route == "" && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, pathOCSP+"/"): // ocspGET's
 			route = "GET " + pathOCSP + "/{request}"
 		case route == "":
 			route = "other"
@@ -92,7 +93,7 @@ func (m *metrics) observe(h http.Handler) http.Handler {
 	})
 }
 
-// Handler serves the metrics in Prometheus' text format.
+// handler serves the metrics in Prometheus' text format.
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
