@@ -308,12 +308,18 @@ func (s *TokenStore) Generate(keyType string, pin []byte) (*Key, error) {
 // open. (Logging out, which a login again does, ends the handles of every
 // private key opened before, as PKCS#11 has it.)
 func (s *TokenStore) NewKey(keyType string) (*Key, error) {
+	return s.loggedIn(func(sh pkcs11.SessionHandle) (*Key, error) { return s.generate(sh, keyType) })
+}
+
+// loggedIn runs f on a session of a store logged in, without logging in
+// again.
+func (s *TokenStore) loggedIn(f func(pkcs11.SessionHandle) (*Key, error)) (*Key, error) {
 	sh, err := s.session()
 	if err != nil {
 		return nil, err
 	}
 	defer s.release(sh)
-	return s.generate(sh, keyType)
+	return f(sh)
 }
 
 func (s *TokenStore) generate(sh pkcs11.SessionHandle, keyType string) (*Key, error) {
@@ -556,12 +562,7 @@ func (s *TokenStore) Open(id string, pin []byte) (*Key, error) {
 // Key is Open on a store logged in with Login, which it does not log in
 // again (see NewKey).
 func (s *TokenStore) Key(id string) (*Key, error) {
-	sh, err := s.session()
-	if err != nil {
-		return nil, err
-	}
-	defer s.release(sh)
-	return s.open(sh, id)
+	return s.loggedIn(func(sh pkcs11.SessionHandle) (*Key, error) { return s.open(sh, id) })
 }
 
 func (s *TokenStore) open(sh pkcs11.SessionHandle, id string) (*Key, error) {
