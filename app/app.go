@@ -81,6 +81,7 @@ type UI struct {
 	running    atomic.Int32 // tasks under way
 	shown      string       // the last message shown in a dialog
 	tmp        string       // pictures of pages, removed on quit
+	files      fileDialogs  // the file dialogs' folder and fallback (files.go)
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
@@ -99,6 +100,7 @@ func New(a fyne.App, o Options) *UI {
 	u.ctx, u.stopAll = context.WithCancel(context.Background())
 	u.settings, _ = config.LoadSettings()
 	u.p = i18n.NewVariant(i18n.Detect(u.settings.Language), "gui")
+	u.speakFyne()
 	u.pol, u.polErr = config.LoadPolicy()
 	a.SetIcon(Icon)
 	u.win = a.NewWindow("Paraphe")
@@ -221,6 +223,7 @@ func (u *UI) setLanguage(lang string) {
 		lang = i18n.Detect("")
 	}
 	u.p = i18n.NewVariant(lang, "gui")
+	u.speakFyne()
 	selected := u.tabs.SelectedIndex()
 	u.build()
 	u.tabs.SelectIndex(selected)

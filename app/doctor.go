@@ -10,8 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -190,19 +188,9 @@ func (d *doctorScreen) save(format string) {
 		u.showError(err)
 		return
 	}
-	dlg := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			return
-		}
-		_, err = w.Write(data)
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			u.showError(err)
-		}
-	}, u.win)
-	dlg.SetFileName("paraphe-doctor." + format)
-	dlg.SetFilter(storage.NewExtensionFileFilter([]string{"." + format}))
-	dlg.Show()
+	filter := jsonFiles
+	if format == "html" {
+		filter = htmlFiles
+	}
+	u.saveReport("paraphe-doctor."+format, filter, data)
 }

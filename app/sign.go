@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -238,15 +236,8 @@ func (s *signScreen) selectCert(id string) {
 }
 
 func (s *signScreen) pick() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		s.add(r.URI().Path())
-	}, s.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
-	d.Show()
+	s.u.chooseFiles(fileRequest{title: "app.files.add_title", accept: "app.files.add", filter: pdfFiles, multiple: true},
+		func(paths []string) { s.add(paths...) })
 }
 
 // add puts files in the batch (each once).
@@ -531,15 +522,4 @@ func (s *signScreen) showResult(f *signRow, r pdf.JobResult) {
 		}),
 	}
 	f.actions.Refresh()
-}
-
-// openFolder shows the folder holding path in the file manager.
-func (u *UI) openFolder(path string) {
-	dir := filepath.ToSlash(filepath.Dir(path))
-	if !strings.HasPrefix(dir, "/") {
-		dir = "/" + dir // C:/Users/… on Windows
-	}
-	if err := u.app.OpenURL(&url.URL{Scheme: "file", Path: dir}); err != nil {
-		u.showError(err)
-	}
 }

@@ -200,3 +200,52 @@ func TestSignEncryptedAsksPassword(t *testing.T) {
 		}
 	}
 }
+
+// A batch signed in the app: each signed copy has its input's read and
+// write bits less the umask (learnt from a file made here), so that those
+// who could open a document on a shared drive can open its signed copy.
+func TestSignedCopiesTakeInputPermissions(t *testing.T) {
+	u, _ := readyToSign(t)
+	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(probe)
+	umask := 0o666 &^ fi.Mode().Perm()
+	perms := map[string]os.FileMode{"shared.pdf": 0o666, "team.pdf": 0o644, "group.pdf": 0o640, "private.pdf": 0o600}
+	s := u.signer
+	for name, perm := range perms {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, deed, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, perm); err != nil {
+			t.Fatal(err)
+		}
+		s.add(p)
+	}
+	s.level.SetSelectedIndex(0) // B-B
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	for _, f := range s.files {
+		if !f.ok {
+			t.Fatalf("%s not signed: %q", f.in, f.status.Text)
+		}
+		fi, err := os.Stat(f.out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := perms[filepath.Base(f.in)] &^ umask
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: %v from %v under umask %#o, want %v", filepath.Base(f.out), got, perms[filepath.Base(f.in)], umask, want)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -187,15 +186,8 @@ func (c *trustCard) updateLists(quiet bool) {
 // pick asks for certificate files to trust.
 func (c *trustCard) pick() {
 	u := c.u
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		c.add(r.URI().Path())
-	}, u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pem", ".crt", ".cer", ".der", ".p7b", ".p7c", ".PEM", ".CRT", ".CER", ".DER", ".P7B", ".P7C"}))
-	d.Show()
+	u.chooseFiles(fileRequest{title: "app.files.trust_title", accept: "app.files.choose", filter: certFiles},
+		func(paths []string) { c.add(paths[0]) })
 }
 
 // add trusts the certificates of a file, after saying what they are.

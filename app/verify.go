@@ -7,8 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -43,15 +41,8 @@ func newVerifyScreen(u *UI) *verifyScreen {
 		}
 	})
 	pick := widget.NewButtonWithIcon(u.T("app.verify.open"), theme.FolderOpenIcon(), func() {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			r.Close()
-			v.open(r.URI().Path())
-		}, u.win)
-		d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
-		d.Show()
+		u.chooseFiles(fileRequest{title: "app.files.verify_title", accept: "app.files.open", filter: pdfFiles},
+			func(paths []string) { v.open(paths[0]) })
 	})
 	pick.Importance = widget.HighImportance
 	v.stop = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {

@@ -124,7 +124,7 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*pdf.Result, err
 		res.TimestampTime = t
 		return nil
 	}
-	err = writeNew(out, func(w io.Writer) error {
+	err = writeNew(out, fi, func(w io.Writer) error {
 		if s.Detached {
 			return writeDetached(w, src, b, v, stamp)
 		}
@@ -196,9 +196,15 @@ func checkOutput(in os.FileInfo, out string) error {
 }
 
 // writeNew writes out through write, whole or not at all, never over a
-// file (atomicfile.Create), readable by its owner only as signed PDFs are.
-func writeNew(out string, write func(io.Writer) error) error {
-	err := atomicfile.Create(out, 0o600, write)
+// file (atomicfile.Create), readable by those who can read the file it
+// comes from (from; its owner only when it is not known), as signed PDFs
+// are.
+func writeNew(out string, from os.FileInfo, write func(io.Writer) error) error {
+	perm := os.FileMode(0o600)
+	if from != nil {
+		perm = atomicfile.CopyPerm(from)
+	}
+	err := atomicfile.Create(out, perm, write)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", pdf.ErrOutputExists, out)
 	}

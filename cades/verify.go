@@ -172,7 +172,7 @@ func Verify(ctx context.Context, path string, o VerifyOptions) (*Report, error) 
 		if err := checkOutput(fi, o.Extract); err != nil {
 			return nil, err
 		}
-		err = writeNew(o.Extract, read)
+		err = writeNew(o.Extract, fi, read)
 	} else {
 		err = read(io.Discard)
 	}

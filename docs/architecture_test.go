@@ -26,7 +26,7 @@ const module = "github.com/paraphe/paraphe"
 var (
 	layers = [][]string{
 		{"internal/atomicfile", "internal/clocale", "assets", "cms", "render"},
-		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli"},
+		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli", "internal/desktop"},
 		{"netclient", "trust", "ca", "cades", "internal/verdict"},
 		{"activation", "netcheck", "exchange"},
 		{"internal/local", "internal/demo"},
@@ -46,6 +46,9 @@ var importsOnly = map[string][]string{
 	// CMS reading, verifying and building is anyone's: PAdES, CAdES.
 	"cms":      {},
 	"protocol": helpers,
+	// The desktop's dialogs and file manager speak D-Bus, comdlg32 or
+	// AppleScript, and nothing of Paraphe.
+	"internal/desktop": {},
 	// The CA never imports the client side (policy, the way out,
 	// activation, the doctor, this computer, the screens): its clients'
 	// policy is theirs to write (config.PolicyFor). Nor pkcs, whose tests
@@ -75,6 +78,8 @@ var importedOnlyBy = map[string][]string{
 	module + "/internal/cli": {"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange"},
 	// The demo CA is handed to the app by the command (app.DemoCA).
 	module + "/internal/demo": {"cmd/paraphe"},
+	// The desktop's dialogs are the screens' (cmd/paraphe's CLI asks none).
+	module + "/internal/desktop": {"app"},
 	// PAC files are the way out's business.
 	"github.com/dop251/goja": {"netclient"},
 }

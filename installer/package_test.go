@@ -83,7 +83,7 @@ func TestDebContents(t *testing.T) {
 	deb := dist(t, "paraphe_*_amd64.deb")
 	info := run(t, 0, "dpkg-deb", "--info", deb)
 	mustContain(t, "control", info, "Package: paraphe", "Architecture: amd64", "Depends: libc6",
-		"Recommends: gnome-keyring | keepassxc | libkf5wallet-bin, opensc-pkcs11, pcscd")
+		"Recommends: gnome-keyring | keepassxc | libkf5wallet-bin, opensc-pkcs11, pcscd, xdg-desktop-portal, xdg-utils")
 	if conf := run(t, 0, "dpkg-deb", "--info", deb, "conffiles"); strings.TrimSpace(conf) != "/etc/paraphe/policy.json" {
 		t.Fatalf("conffiles: %q", conf)
 	}

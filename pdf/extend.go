@@ -77,7 +77,8 @@ func (e *Extender) ExtendFile(ctx context.Context, in, out string) (*ExtendResul
 }
 
 // writeAtomically opens in, and writes out under a temporary name beside
-// it with write, renaming it when complete. out must not exist, nor be in.
+// it with write, renaming it when complete. out must not exist, nor be in;
+// it takes in's permission (atomicfile.CopyPerm), less the umask.
 func writeAtomically(in, out string, write func(src *os.File, size int64, w io.Writer) error) error {
 	src, err := os.Open(in)
 	if err != nil {
@@ -91,7 +92,7 @@ func writeAtomically(in, out string, write func(src *os.File, size int64, w io.W
 	if ofi, err := os.Stat(out); err == nil && os.SameFile(fi, ofi) {
 		return fmt.Errorf("%w: %s", ErrSameFile, out)
 	}
-	err = atomicfile.Create(out, 0o600, func(w io.Writer) error { return write(src, fi.Size(), w) })
+	err = atomicfile.Create(out, atomicfile.CopyPerm(fi), func(w io.Writer) error { return write(src, fi.Size(), w) })
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", ErrOutputExists, out)
 	}

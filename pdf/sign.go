@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/pdf/internal/cos"
 )
 
@@ -188,54 +190,41 @@ func (s *Signer) signFile(ctx context.Context, in, out string, password []byte) 
 		return nil, &DamagedError{File: in, Damage: *damage}
 	}
 	if s.Opts.Level == LevelLTA {
-		return s.signLTA(ctx, f, doc, src, fi.Size(), in, out, damage, password)
+		return s.signLTA(ctx, f, doc, src, fi, in, out, damage, password)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
-	if err != nil {
-		return nil, err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	res, err := s.write(ctx, f, doc, src, fi.Size(), tmp)
-	if err != nil {
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(out); err == nil {
+	var res *Result
+	err = atomicfile.Create(out, atomicfile.CopyPerm(fi), func(w io.Writer) error {
+		res, err = s.write(ctx, f, doc, src, fi.Size(), w)
+		return err
+	})
+	if errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("%w: %s", ErrOutputExists, out)
 	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	ok = true
 	res.Input, res.Output, res.Repaired = in, out, damage
 	return res, nil
 }
 
 // signLTA signs as B-LT into a temporary file beside out, then adds the
-// document time-stamp over its validation data (Extender) into out.
-func (s *Signer) signLTA(ctx context.Context, f *cos.File, doc *document, src io.ReaderAt, size int64, in, out string, damage *Damage, password []byte) (*Result, error) {
+// document time-stamp over its validation data (Extender) into out, which
+// takes the permission of the temporary file: the input's.
+func (s *Signer) signLTA(ctx context.Context, f *cos.File, doc *document, src io.ReaderAt, fi fs.FileInfo, in, out string, damage *Damage, password []byte) (*Result, error) {
 	lt, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.lt")
 	if err != nil {
 		return nil, err
 	}
 	defer os.Remove(lt.Name())
-	res, err := s.write(ctx, f, doc, src, size, lt)
+	res, err := s.write(ctx, f, doc, src, fi.Size(), lt)
 	if err == nil {
 		err = lt.Sync()
 	}
 	if cerr := lt.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(lt.Name(), atomicfile.CopyPerm(fi))
 	}
 	if err != nil {
 		return nil, err

@@ -11,6 +11,10 @@ packages=(
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # the desktop app under a virtual display, driven and photographed (make screenshots)
   xvfb xauth xdotool imagemagick
+  # the desktop's own file dialogs and file manager, as the app meets them:
+  # the XDG desktop portal with its GTK backend (scripts/desktop-portal.sh),
+  # and xdg-open, the way to a file manager without a portal
+  xdg-desktop-portal xdg-desktop-portal-gtk xdg-utils
   # the keychain on Linux: Secret Service from gnome-keyring on a session bus
   # (dbus-x11 in the same command, or apt brings systemd in as the bus)
   dbus dbus-x11 gnome-keyring libsecret-tools

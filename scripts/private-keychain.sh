@@ -11,7 +11,10 @@ set -euo pipefail
 
 if [[ -z "${PARAPHE_KEYCHAIN_INNER:-}" ]]; then
   work=$(mktemp -d -t paraphe.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
+  # A desktop portal the bus starts (fyne asks it for the desktop's
+  # settings) brings the document portal, which mounts a FUSE file system
+  # in the runtime folder: unmounted before the folder goes.
+  trap 'if [[ -d "$work/run/doc" ]]; then fusermount3 -u -z "$work/run/doc" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
   mkdir -p "$work/run" && chmod 700 "$work/run"
   set +e
   env PARAPHE_KEYCHAIN_INNER=1 PARAPHE_WORK="$work" HOME="$work/home" XDG_DATA_HOME="$work/home/data" \

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 )
 
 // Write writes data to a temporary file beside path, syncs it, renames it
@@ -45,22 +47,20 @@ func Write(path string, data []byte, perm os.FileMode) error {
 // beside it, synced, that takes path's name only once complete, so that
 // nobody ever sees part of it; on any error nothing is left behind. It
 // never replaces a file: one at path, there before or come meanwhile,
-// fails it with an error for which errors.Is(err, fs.ErrExist).
+// fails it with an error for which errors.Is(err, fs.ErrExist). The file
+// gets perm less the process's umask, as os.OpenFile and cp give it.
 func Create(path string, perm os.FileMode, write func(io.Writer) error) error {
 	exists := &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
 	if _, err := os.Lstat(path); err == nil {
 		return exists
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
+	f, err := createTemp(path, perm)
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // after a link, the temporary name only
-	err = f.Chmod(perm)
-	if err == nil {
-		err = write(f)
-	}
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -85,6 +85,29 @@ func Create(path string, perm os.FileMode, write func(io.Writer) error) error {
 		}
 	}
 	return syncDir(path)
+}
+
+// CopyPerm is the permission a copy of a document (a signed PDF, a
+// CAdES envelope, the content taken out of one) takes from the file it
+// was made from: its read and write bits, so that those who could read
+// the document can read its copy; execute bits are dropped, a document
+// is no program. Create then subtracts the umask.
+func CopyPerm(from fs.FileInfo) os.FileMode {
+	return from.Mode().Perm() & 0o666
+}
+
+// createTemp creates a hidden file beside path, named after it, with
+// perm: unlike os.CreateTemp (always 0600, then a chmod that ignores the
+// umask), the system applies the umask as it does to any new file.
+func createTemp(path string, perm os.FileMode) (*os.File, error) {
+	prefix := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".")
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+".part", os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // syncDir syncs the folder of path, so that a new name in it survives a

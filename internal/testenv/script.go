@@ -53,6 +53,8 @@ import (
 //	                           a.b=VALUE sets field b of a (VALUE as JSON, else a string),
 //	                           -a.b deletes it
 //	publicdir NAME             $NAME: a folder every user can enter, outside $WORK
+//	perm MODE FILE...          fail unless each FILE's permission bits are MODE (octal,
+//	                           as ls -l shows them: 0644 is -rw-r--r--)
 //	ca start [-offline-root] [INIT FLAGS...]
 //	                           paraphe-ca init, then serve on loopback: $CA (its folder),
 //	                           $CA_URL, $CA_VALIDATION_URL, $CA_ADMIN_URL, $CA_PID;
@@ -98,6 +100,7 @@ func scriptParams(p testscript.Params) testscript.Params {
 		"expand":    cmdExpand,
 		"jsonedit":  cmdJSONEdit,
 		"publicdir": cmdPublicDir,
+		"perm":      cmdPerm,
 		"ca":        cmdCA,
 		"token":     cmdToken,
 		"squid":     cmdSquid,
@@ -333,6 +336,23 @@ func cmdJSONEdit(ts *testscript.TestScript, neg bool, args []string) {
 	dst := ts.MkAbs(args[1])
 	ts.Check(os.WriteFile(dst, append(data, '\n'), 0o644))
 	ts.Check(os.Chmod(dst, 0o644)) // whatever the umask
+}
+
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: perm MODE FILE...")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	if err != nil || want > 0o777 {
+		ts.Fatalf("perm: %q is no permission (octal, such as 0644)", args[0])
+	}
+	for _, name := range args[1:] {
+		fi, err := os.Stat(ts.MkAbs(name))
+		ts.Check(err)
+		if got := fi.Mode().Perm(); got != os.FileMode(want) {
+			ts.Fatalf("perm: %s is %v (%#o), want %v (%#o)", name, got, uint32(got), os.FileMode(want), want)
+		}
+	}
 }
 
 func cmdPublicDir(ts *testscript.TestScript, neg bool, args []string) {

@@ -1,7 +1,9 @@
 // Package testenv starts the real services Paraphe's tests need, each on
 // loopback or in a private temporary folder, and tears them down: a Secret
 // Service (private D-Bus session bus + gnome-keyring), a SoftHSM2 token,
-// and the paraphe-ca server (in process or as a process); RunScripts gives
+// the XDG desktop portal with GTK's file chooser on a virtual display
+// (StartDesktopPortal), and the paraphe-ca server (in process or as a
+// process); RunScripts gives
 // the command-line transcripts (testscript) commands that start them.
 //
 // When CI=true a missing service is a test failure, never a silent skip.

@@ -1,0 +1,110 @@
+package testenv
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// DesktopPortal is the XDG desktop portal with its GTK backend on a
+// private session bus (scripts/desktop-portal.sh), its dialogs on an X
+// display: the file chooser a GNOME desktop shows.
+type DesktopPortal struct {
+	Address string // DBUS_SESSION_BUS_ADDRESS of its bus
+	Home    string // HOME of the portal and its backend (XDG folders below it)
+	Display string // the X display its dialogs open on
+}
+
+// StartDesktopPortal starts a virtual X display and the portal on it, and
+// stops both when the test ends. It skips the test (fails it in CI) when
+// the portal, its GTK backend or Xvfb is not installed.
+func StartDesktopPortal(t testing.TB) *DesktopPortal {
+	t.Helper()
+	Require(t, "Xvfb", "dbus-run-session", "gdbus", "xdotool")
+	for _, p := range []string{"/usr/libexec/xdg-desktop-portal", "/usr/libexec/xdg-desktop-portal-gtk"} {
+		if _, err := os.Stat(p); err != nil {
+			Missing(t, p+" is not installed (make deps installs xdg-desktop-portal and xdg-desktop-portal-gtk)")
+		}
+	}
+	repo, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &DesktopPortal{Display: StartXvfb(t), Home: t.TempDir()}
+	cmd := exec.Command(filepath.Join(repo, "scripts", "desktop-portal.sh"))
+	cmd.Env = append(os.Environ(), "DISPLAY="+p.Display, "DESKTOP_PORTAL_HOME="+p.Home)
+	// The bus and the portal talk a lot: their words are kept in a file,
+	// shown only when the test fails.
+	log, err := os.Create(filepath.Join(t.TempDir(), "portal.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = log
+	t.Cleanup(func() {
+		log.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(log.Name())
+			t.Logf("scripts/desktop-portal.sh said:\n%s", b)
+		}
+	})
+	ownGroup(cmd)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Its standard input closed, the script ends and its bus with it;
+		// the portal and its backend leave with the bus.
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			killGroup(cmd)
+			<-done
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- strings.TrimSpace(s)
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case l := <-line:
+		addr, ok := strings.CutPrefix(l, "DBUS_SESSION_BUS_ADDRESS=")
+		if !ok {
+			t.Fatalf("scripts/desktop-portal.sh did not start the portal (it printed %q)", l)
+		}
+		p.Address = addr
+	case <-time.After(60 * time.Second):
+		t.Fatal("scripts/desktop-portal.sh: the portal did not answer within 60 s")
+	}
+	return p
+}
+
+// Xdotool runs xdotool on the portal's display with args and returns what
+// it printed ("search --sync --name TITLE" waits for a dialog).
+func (p *DesktopPortal) Xdotool(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+p.Display)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("xdotool %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
