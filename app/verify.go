@@ -42,7 +42,7 @@ func newVerifyScreen(u *UI) *verifyScreen {
 			v.open(v.path)
 		}
 	})
-	pick := widget.NewButtonWithIcon(u.T("app.verify.open"), theme.FolderOpenIcon(), func() {
+	pick := u.newPrimary(u.T("app.verify.open"), theme.FolderOpenIcon(), func() {
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
 				return
@@ -53,7 +53,6 @@ func newVerifyScreen(u *UI) *verifyScreen {
 		d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
 		d.Show()
 	})
-	pick.Importance = widget.HighImportance
 	v.stop = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {
 		if v.cancel != nil {
 			v.cancel()
