@@ -29,31 +29,33 @@ type activateWizard struct {
 	content *fyne.Container // the whole window while the wizard runs
 	body    *fyne.Container // the current step
 	title   *widget.Label
-	stop    *widget.Button // leaves the wizard
+	stop    *button        // leaves the wizard
+	escape  *button        // what Escape presses in this step
 	focus   fyne.Focusable // where typing goes in this step
+	keys    *keyLayer      // Enter and Escape while the wizard is open
 
 	// Step 1
-	code     *widget.Entry
+	code     *field
 	codeInfo *widget.Label
-	codeNext *widget.Button
+	codeNext *button
 	// Step 2
 	ref       string
 	questions *protocol.Questions
-	answers   []*widget.Entry
+	answers   []*field
 	// Step 3
 	storeChoice *widget.RadioGroup
 	tokenSelect *widget.Select
-	tokenPIN    *widget.Entry
+	tokenPIN    *field
 	tokens      []pkcs.TokenInfo
 	store       pkcs.Store
 	// Step 4
-	pin, pin2 *widget.Entry
+	pin, pin2 *field
 	pinInfo   *widget.Label
-	pinNext   *widget.Button
+	pinNext   *button
 	// Progress, result
 	status *widget.Label
 	// primary is the current step's main button (tests press it).
-	primary *widget.Button
+	primary *button
 	cancel  func()
 	key     *pkcs.Key
 	failed  *explainedError
@@ -63,7 +65,8 @@ type explainedError struct{ msg, hint string }
 
 func newActivateWizard(u *UI, code string) *activateWizard {
 	w := &activateWizard{u: u, title: heading(""), body: container.NewVBox()}
-	w.stop = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), w.close)
+	w.stop = u.newButton(u.T("app.cancel"), theme.CancelIcon(), w.close)
+	w.keys = &keyLayer{ok: func() *button { return w.primary }, cancel: func() *button { return w.escape }}
 	w.content = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, w.title, w.stop), widget.NewSeparator()),
 		nil, nil, nil, container.NewPadded(container.NewVScroll(w.body)))
 	w.stepCode(code)
@@ -71,6 +74,7 @@ func newActivateWizard(u *UI, code string) *activateWizard {
 }
 
 func (w *activateWizard) show() {
+	w.u.keys.push(w.keys)
 	w.u.win.SetContent(w.content)
 	w.setFocus(w.focus)
 }
@@ -90,6 +94,7 @@ func (w *activateWizard) close() {
 	}
 	w.forget()
 	closeStore(w.store)
+	w.u.keys.pop(w.keys)
 	w.u.win.SetContent(w.u.tabs)
 	w.u.certsChanged()
 	w.u.activation = nil
@@ -97,7 +102,7 @@ func (w *activateWizard) close() {
 
 // forget empties the fields that hold secrets: answers and PINs.
 func (w *activateWizard) forget() {
-	for _, e := range append(append([]*widget.Entry(nil), w.answers...), w.tokenPIN, w.pin, w.pin2) {
+	for _, e := range append(append([]*field(nil), w.answers...), w.tokenPIN, w.pin, w.pin2) {
 		if e != nil {
 			e.SetText("")
 		}
@@ -108,19 +113,24 @@ func (w *activateWizard) step(title string, objs ...fyne.CanvasObject) {
 	w.title.SetText(title)
 	w.focus = nil
 	w.stop.Show()
+	w.escape = w.stop
 	w.body.Objects = objs
 	w.body.Refresh()
+	if w.u.win.Content() == w.content {
+		// fyne leaves the focus on a widget taken off the window: the
+		// last step's field would take Enter and what is typed next.
+		w.u.win.Canvas().Unfocus()
+	}
 	w.u.activation = w
 }
 
 // Step 1: the reference code, checked as it is typed.
 func (w *activateWizard) stepCode(code string) {
 	u := w.u
-	w.code = widget.NewEntry()
+	w.code = u.newField()
 	w.code.SetPlaceHolder("ABCD-EFGH-JKMN-PQRS")
 	w.codeInfo = widget.NewLabel("")
-	w.codeNext = widget.NewButtonWithIcon(u.T("app.next"), theme.NavigateNextIcon(), w.fetchQuestions)
-	w.codeNext.Importance = widget.HighImportance
+	w.codeNext = u.newPrimary(u.T("app.next"), theme.NavigateNextIcon(), w.fetchQuestions)
 	w.code.OnChanged = w.checkCode
 	w.code.OnSubmitted = func(string) {
 		if !w.codeNext.Disabled() {
@@ -205,17 +215,20 @@ func (w *activateWizard) fetchQuestions() {
 // line; each entry can reveal what was typed).
 func (w *activateWizard) stepQuestions(problem string) {
 	u := w.u
-	objs := []fyne.CanvasObject{wrapLabel(u.T("app.act.questions_intro", "Left", w.questions.AttemptsLeft))}
+	intro := u.T("app.act.questions_intro", "Left", w.questions.AttemptsLeft)
+	if problem != "" {
+		intro = u.T("app.act.questions_how") // the problem says the attempts left
+	}
+	objs := []fyne.CanvasObject{wrapLabel(intro)}
 	if problem != "" {
 		l := wrapLabel(problem)
 		l.Importance = widget.DangerImportance
 		objs = append(objs, l)
 	}
-	next := widget.NewButtonWithIcon(u.T("app.next"), theme.NavigateNextIcon(), w.stepStore)
-	next.Importance = widget.HighImportance
+	next := u.newPrimary(u.T("app.next"), theme.NavigateNextIcon(), w.stepStore)
 	if w.answers == nil {
 		for range w.questions.Questions {
-			w.answers = append(w.answers, widget.NewPasswordEntry())
+			w.answers = append(w.answers, u.newSecretField())
 		}
 	}
 	ready := func(string) {
@@ -261,7 +274,7 @@ func (w *activateWizard) stepStore() {
 		names[label] = s
 	}
 	w.tokenSelect = widget.NewSelect(nil, nil)
-	w.tokenPIN = widget.NewPasswordEntry()
+	w.tokenPIN = u.newSecretField()
 	tokenBox := container.NewVBox(widget.NewForm(
 		widget.NewFormItem(u.T("app.act.token"), w.tokenSelect),
 		widget.NewFormItem(u.T("app.act.token_pin"), w.tokenPIN)))
@@ -275,10 +288,10 @@ func (w *activateWizard) stepStore() {
 		}
 	})
 	w.storeChoice.Required = true
-	next := widget.NewButtonWithIcon(u.T("app.next"), theme.NavigateNextIcon(), func() { w.openStore(names[w.storeChoice.Selected]) })
-	next.Importance = widget.HighImportance
+	next := u.newPrimary(u.T("app.next"), theme.NavigateNextIcon(), func() { w.openStore(names[w.storeChoice.Selected]) })
 	w.primary = next
-	back := widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepQuestions("") })
+	w.tokenPIN.OnSubmitted = func(string) { next.Tapped(nil) }
+	back := u.newButton(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepQuestions("") })
 	w.step(u.T("app.act.title_store"), wrapLabel(u.T("app.act.store_intro")), w.storeChoice, tokenBox, container.NewHBox(back, next))
 	w.storeChoice.SetSelected(options[0])
 }
@@ -366,8 +379,7 @@ func (w *activateWizard) openStore(name config.Store) {
 // is typed.
 func (w *activateWizard) stepPIN() {
 	u := w.u
-	w.pinNext = widget.NewButtonWithIcon(u.T("app.act.activate"), theme.ConfirmIcon(), func() { w.finish([]byte(w.pin.Text)) })
-	w.pinNext.Importance = widget.HighImportance
+	w.pinNext = u.newPrimary(u.T("app.act.activate"), theme.ConfirmIcon(), func() { w.finish([]byte(w.pin.Text)) })
 	c := u.newPINChooser(w.pol.PINPolicyFor(config.StoreKeychain), w.pinNext.Enable, w.pinNext.Disable)
 	w.pin, w.pin2, w.pinInfo = c.pin, c.again, c.info
 	c.again.OnSubmitted = func(string) {
@@ -376,7 +388,7 @@ func (w *activateWizard) stepPIN() {
 		}
 	}
 	w.primary = w.pinNext
-	back := widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), w.stepStore)
+	back := u.newButton(u.T("app.back"), theme.NavigateBackIcon(), w.stepStore)
 	w.step(u.T("app.act.title_pin"), c.rules, c.form, c.info, container.NewHBox(back, w.pinNext))
 	w.setFocus(w.pin)
 }
@@ -384,12 +396,13 @@ func (w *activateWizard) stepPIN() {
 // working shows progress with a way to cancel.
 func (w *activateWizard) working(what string) {
 	w.status = wrapLabel(what)
-	stop := widget.NewButtonWithIcon(w.u.T("app.cancel"), theme.CancelIcon(), func() {
+	stop := w.u.newButton(w.u.T("app.cancel"), theme.CancelIcon(), func() {
 		if w.cancel != nil {
 			w.cancel()
 		}
 	})
 	w.step(w.u.T("app.act.title_working"), w.status, widget.NewProgressBarInfinite(), container.NewHBox(stop))
+	w.escape, w.primary = stop, nil // Enter does nothing while it works
 	// Leaving now would close the token under the running work: the
 	// Cancel below stops it first, and the result page then offers Close.
 	w.stop.Hide()
@@ -452,18 +465,19 @@ func (w *activateWizard) done() {
 			u.showError(err)
 		}
 	}
-	sign := widget.NewButtonWithIcon(u.T("app.act.sign_now"), theme.DocumentCreateIcon(), func() {
+	sign := u.newPrimary(u.T("app.act.sign_now"), theme.DocumentCreateIcon(), func() {
 		w.close()
 		u.show(u.signer.content)
 	})
-	sign.Importance = widget.HighImportance
 	w.primary = sign
+	closeBtn := u.newButton(u.T("app.close"), nil, w.close)
 	w.step(u.T("app.act.title_done"),
 		widget.NewIcon(theme.ConfirmIcon()),
 		wrapLabel(explain.Activated(u.p, w.key.Chain[0])),
 		wrapLabel(u.T("activate.kept."+w.store.Name(), "ID", w.key.ID)),
-		container.NewHBox(sign, widget.NewButton(u.T("app.close"), w.close)))
+		container.NewHBox(sign, closeBtn))
 	w.stop.Hide()
+	w.escape = closeBtn
 }
 
 // fail says what happened and what to do; when the network may be the
@@ -474,17 +488,21 @@ func (w *activateWizard) fail(err error) {
 	w.failed = &explainedError{e.Text, e.Hint}
 	msg := wrapLabel(e.Text)
 	msg.Importance = widget.DangerImportance
-	buttons := container.NewHBox(widget.NewButtonWithIcon(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepCode(w.code.Text) }))
+	back := u.newButton(u.T("app.back"), theme.NavigateBackIcon(), func() { w.stepCode(w.code.Text) })
+	buttons := container.NewHBox(back)
+	w.primary = back
 	if e.Code == explain.ExitUnreachable || e.Code == explain.ExitTLSAnchor || e.Code == explain.ExitBadReply {
-		doctor := widget.NewButtonWithIcon(u.T("app.act.run_doctor"), theme.SearchIcon(), func() {
+		doctor := u.newPrimary(u.T("app.act.run_doctor"), theme.SearchIcon(), func() {
 			w.close()
 			u.show(u.doctor.content)
 			u.doctor.run()
 		})
-		doctor.Importance = widget.HighImportance
 		buttons.Add(doctor)
+		w.primary = doctor
 	}
-	buttons.Add(widget.NewButton(u.T("app.close"), w.close))
+	closeBtn := u.newButton(u.T("app.close"), nil, w.close)
+	buttons.Add(closeBtn)
 	w.step(u.T("app.act.title_failed"), widget.NewIcon(theme.ErrorIcon()), msg, wrapLabel(e.Hint), buttons)
 	w.stop.Hide()
+	w.escape = closeBtn
 }

@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -63,8 +64,9 @@ type UI struct {
 	polErr   error
 	demo     DemoCA // the demo CA when it runs
 	demoUsed bool   // its holder's code was used here
+	demoDeed string // the copy of the demo deed last written for signing
 
-	tabs     *container.AppTabs
+	tabs     *sideMenu
 	home     *homeScreen
 	signer   *signScreen
 	verifier *verifyScreen
@@ -74,14 +76,16 @@ type UI struct {
 	// What tests drive: the activation wizard when it is open, the last
 	// PIN dialog.
 	activation *activateWizard
-	pinDialog  *dialog.FormDialog
-	pinEntry   *widget.Entry
+	pinDialog  *pinBox
+	pinEntry   *field
 	pinChange  *pinChangeDialog
 	certs      []local.Cert // this computer's certificates, as last read
 	running    atomic.Int32 // tasks under way
 	shown      string       // the last message shown in a dialog
 	tmp        string       // pictures of pages, removed on quit
 	files      fileDialogs  // the file dialogs' folder and fallback (files.go)
+
+	keys keyboard // Enter, Escape and what a key press may reach
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
@@ -107,6 +111,8 @@ func New(a fyne.App, o Options) *UI {
 	u.win.SetIcon(Icon)
 	u.win.Resize(fyne.NewSize(960, 680))
 	u.win.SetOnDropped(u.dropped)
+	u.win.Canvas().SetOnTypedKey(u.keys.typedKey)
+	_, u.keys.presses = a.Driver().(desktop.Driver) // a keyboard reports its key presses
 	u.win.SetCloseIntercept(func() {
 		// Stop the work in progress, let it end (a signer removes its
 		// partial file), then close.
@@ -120,6 +126,7 @@ func New(a fyne.App, o Options) *UI {
 		}()
 	})
 	u.build()
+	u.addMenuShortcuts()
 	if o.RefreshTrustedLists {
 		u.prefs.trust.updateLists(true)
 	}
@@ -176,14 +183,13 @@ func (u *UI) build() {
 	u.verifier = newVerifyScreen(u)
 	u.doctor = newDoctorScreen(u)
 	u.prefs = newSettingsScreen(u)
-	u.tabs = container.NewAppTabs(
+	u.tabs = u.newSideMenu(
 		container.NewTabItemWithIcon(u.T("app.tab.home"), theme.HomeIcon(), u.home.content),
 		container.NewTabItemWithIcon(u.T("app.tab.sign"), theme.DocumentCreateIcon(), u.signer.content),
 		container.NewTabItemWithIcon(u.T("app.tab.verify"), theme.ConfirmIcon(), u.verifier.content),
 		container.NewTabItemWithIcon(u.T("app.tab.doctor"), theme.SearchIcon(), u.doctor.content),
 		container.NewTabItemWithIcon(u.T("app.tab.settings"), theme.SettingsIcon(), u.prefs.content),
 	)
-	u.tabs.SetTabLocation(container.TabLocationLeading)
 	if u.activation == nil { // an open activation wizard keeps the window
 		u.win.SetContent(u.tabs)
 	}
@@ -329,9 +335,11 @@ func (u *UI) showMessage(title, msg, hint string) {
 		h.Importance = widget.LowImportance
 		box.Add(h)
 	}
-	d := dialog.NewCustom(title, u.T("app.close"), box, u.win)
+	var d *dialog.CustomDialog
+	closeBtn := u.newButton(u.T("app.close"), nil, func() { d.Hide() })
+	d = newDialog(title, box, nil, closeBtn, u.win)
 	d.Resize(fyne.NewSize(480, 0))
-	d.Show()
+	u.showDialog(d, closeBtn, closeBtn)
 }
 
 // wrapLabel is a label that wraps words.

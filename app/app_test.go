@@ -17,6 +17,7 @@ import (
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/demo"
+	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/testenv"
 	"github.com/paraphe/paraphe/netcheck"
@@ -95,6 +96,8 @@ func texts(o fyne.CanvasObject) string {
 			b.WriteString(w.Text + "\n")
 		case *widget.Button:
 			b.WriteString("[" + w.Text + "]\n")
+		case *button:
+			b.WriteString("[" + w.Text + "]\n")
 		case *widget.Card:
 			b.WriteString(w.Title + "\n" + w.Subtitle + "\n")
 		case *widget.Form:
@@ -109,7 +112,7 @@ func texts(o fyne.CanvasObject) string {
 // enterCode opens the wizard, types code and asks the CA for the questions.
 func enterCode(t *testing.T, u *UI, code string) *activateWizard {
 	t.Helper()
-	u.home.activate()
+	u.home.startActivation()
 	w := u.activation
 	if !w.codeNext.Disabled() {
 		t.Fatal("Next is enabled before a code is typed")
@@ -278,9 +281,21 @@ func diagnoseWorking(t *testing.T, u *UI) {
 	if u.doctor.verdict.Text != u.T("doctor.verdict."+string(rep.Verdict)) || !u.doctor.exports.Visible() {
 		t.Fatalf("verdict %q, exports visible %v", u.doctor.verdict.Text, u.doctor.exports.Visible())
 	}
+	// The findings of a real run, said in words.
+	got := texts(u.doctor.list)
+	for _, raw := range []string{"OCSP good", "OCSP unknown", "(keychain)", "admin=", "arch=", "TLS_", "[", u.settings.DefaultCert} {
+		if strings.Contains(got, raw) {
+			t.Errorf("the findings show %q:\n%s", raw, got)
+		}
+	}
+	report := filepath.Join(t.TempDir(), "paraphe-doctor.html")
+	u.doctor.saved(report) // the file dialog's answer
+	if !strings.Contains(u.shown, report) {
+		t.Fatalf("saving the report is not confirmed: %q", u.shown)
+	}
 	u.doctor.copy()
-	if clip := u.app.Clipboard().Content(); !strings.Contains(clip, u.T("doctor.verdict."+string(rep.Verdict))) {
-		t.Fatalf("clipboard: %q", clip)
+	if clip := u.app.Clipboard().Content(); !strings.Contains(clip, u.T("doctor.verdict."+string(rep.Verdict))) || !u.doctor.note.Visible() {
+		t.Fatalf("clipboard: %q (said: %v)", clip, u.doctor.note.Visible())
 	}
 }
 
@@ -292,8 +307,8 @@ func TestWrongAnswersStayOnQuestions(t *testing.T) {
 		t.Fatal("activated with wrong answers")
 	}
 	got := texts(w.content)
-	if w.title.Text != u.T("app.act.title_questions") || !strings.Contains(got, "4 attempts left") {
-		t.Fatalf("wrong answers do not lead back to the questions with the attempts left:\n%s", got)
+	if w.title.Text != u.T("app.act.title_questions") || strings.Count(got, "4 attempts left") != 1 {
+		t.Fatalf("wrong answers do not lead back to the questions with the attempts left, said once:\n%s", got)
 	}
 }
 
@@ -361,19 +376,7 @@ func TestDemoCA(t *testing.T) {
 	}
 	test.Tap(w.primary)
 	u.tasks.Wait()
-	for i, a := range u.demo.Answers() {
-		test.Type(w.answers[i], a)
-	}
-	test.Tap(w.primary)
-	test.Tap(w.primary)
-	test.Type(w.pin, testPIN)
-	test.Type(w.pin2, testPIN)
-	test.Tap(w.primary)
-	u.tasks.Wait()
-	if w.key == nil {
-		t.Fatalf("demo activation: %+v", w.failed)
-	}
-	w.close()
+	answerDemo(t, u, w)
 	if got := texts(u.home.content); strings.Contains(got, u.demo.Code()) || !strings.Contains(got, u.T("app.demo.activated")) {
 		t.Fatalf("the used demo code is still offered:\n%s", got)
 	}
@@ -381,6 +384,9 @@ func TestDemoCA(t *testing.T) {
 	test.Tap(findButton(t, u.home.content, u.T("app.demo.sign_deed")))
 	if u.tabs.Selected().Content != u.signer.content || len(u.signer.files) != 1 || !strings.HasPrefix(filepath.Base(u.signer.files[0].in), "deed-") {
 		t.Fatalf("the demo deed is not offered for signing: %d files", len(u.signer.files))
+	}
+	if got := texts(u.home.content); !strings.Contains(got, u.signer.files[0].in) {
+		t.Fatalf("the demo deed's full path is not said:\n%s", got)
 	}
 	if !signDeed(t, u, testPIN) {
 		t.Fatalf("signing in the demo: %s", u.signer.files[0].status.Text)
@@ -433,19 +439,52 @@ func TestRenewFromHome(t *testing.T) {
 	u.pinDialog.Submit()
 	u.tasks.Wait()
 	if u.settings.DefaultCert == old.ID || u.settings.DefaultCert == "" {
-		t.Fatalf("the renewed certificate is not the default: %q", u.settings.DefaultCert)
+		t.Fatalf("the renewed certificate is not the default: %q (shown %q)", u.settings.DefaultCert, u.shown)
 	}
 	if got := texts(u.home.content); strings.Count(got, "Marie Dupont") != 2 {
 		t.Fatalf("home after renewal:\n%s", got)
 	}
+	// The two certificates, alike but for their keys, are told apart in
+	// the drop-downs (a Select finds its choice by its text).
+	for _, sel := range []*widget.Select{u.prefs.cert, u.signer.cert} {
+		if o := sel.Options; len(o) != 2 || o[0] == o[1] {
+			t.Fatalf("the certificates in a drop-down: %q", o)
+		}
+	}
+}
+
+// answerDemo answers the demo holder's questions shown by w, keeps the key
+// in the keychain behind testPIN, and closes the wizard.
+func answerDemo(t *testing.T, u *UI, w *activateWizard) {
+	t.Helper()
+	for i, a := range u.demo.Answers() {
+		test.Type(w.answers[i], a)
+	}
+	test.Tap(w.primary) // → store
+	test.Tap(w.primary) // → PIN
+	test.Type(w.pin, testPIN)
+	test.Type(w.pin2, testPIN)
+	test.Tap(w.primary)
+	u.tasks.Wait()
+	if w.key == nil {
+		t.Fatalf("demo activation: %+v", w.failed)
+	}
+	w.close()
 }
 
 func findButton(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
 	t.Helper()
 	var found *widget.Button
 	walk(o, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			found = b
+		switch b := o.(type) {
+		case *widget.Button:
+			if b.Text == text {
+				found = b
+			}
+		case *button:
+			if b.Text == text {
+				found = &b.Button
+			}
 		}
 	})
 	if found == nil {
@@ -490,14 +529,12 @@ func TestChangePIN(t *testing.T) {
 	test.Type(d.chooser.again, "New-Secret9?")
 	test.Tap(d.confirm)
 	u.tasks.Wait()
-	if !strings.Contains(u.shown, "Wrong PIN") {
-		t.Fatalf("a wrong current PIN: %q", u.shown)
+	// The dialog stays open, the current PIN emptied, with the tries left.
+	if u.pinChange != d || !d.why.Visible() || !strings.Contains(d.why.Text, "Wrong PIN (4 tries left)") || d.current.Text != "" ||
+		d.chooser.again.Text != "New-Secret9?" {
+		t.Fatalf("a wrong current PIN: %q (shown %v), current %q", d.why.Text, d.why.Visible(), d.current.Text)
 	}
-	test.Tap(findButton(t, u.home.content, u.T("app.home.change_pin")))
-	d = u.pinChange
 	test.Type(d.current, testPIN)
-	test.Type(d.chooser.pin, "New-Secret9?")
-	test.Type(d.chooser.again, "New-Secret9?")
 	test.Tap(d.confirm)
 	u.tasks.Wait()
 	if u.shown != u.T("pin.changed.keychain") {
@@ -558,8 +595,8 @@ func TestUserProxySetting(t *testing.T) {
 	u := newUI(t, testenv.PolicyWith(t, c.Policy, func(p map[string]any) { p["user_may"] = map[string]any{"proxy": true} }))
 	var entry *widget.Entry
 	walk(u.prefs.content, func(o fyne.CanvasObject) {
-		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == u.pol.Proxy {
-			entry = e
+		if e, ok := o.(*field); ok && e.PlaceHolder == explain.Proxy(u.p, u.pol.Proxy) {
+			entry = &e.Entry
 		}
 	})
 	if entry == nil {

@@ -23,10 +23,11 @@ import (
 type doctorScreen struct {
 	u       *UI
 	content fyne.CanvasObject
-	runBtn  *widget.Button
+	runBtn  *button
 	busy    *widget.ProgressBar
 	verdict *widget.Label
 	cause   *widget.Label
+	note    *widget.Label // that the summary was copied
 	list    *fyne.Container
 	exports *fyne.Container
 	report  *netcheck.Report
@@ -37,18 +38,19 @@ const doctorTimeout = 5 * time.Second
 
 func newDoctorScreen(u *UI) *doctorScreen {
 	d := &doctorScreen{u: u, busy: widget.NewProgressBar(), verdict: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		cause: wrapLabel(""), list: container.NewVBox()}
+		cause: wrapLabel(""), note: wrapLabel(""), list: container.NewVBox()}
 	d.busy.Hide()
-	d.runBtn = widget.NewButtonWithIcon(u.T("app.doctor.run"), theme.MediaPlayIcon(), d.run)
-	d.runBtn.Importance = widget.HighImportance
+	d.note.Importance = widget.SuccessImportance
+	d.note.Hide()
+	d.runBtn = u.newPrimary(u.T("app.doctor.run"), theme.MediaPlayIcon(), d.run)
 	d.exports = container.NewHBox(
-		widget.NewButtonWithIcon(u.T("app.doctor.save_html"), theme.DocumentSaveIcon(), func() { d.save("html") }),
-		widget.NewButtonWithIcon(u.T("app.doctor.save_json"), theme.DocumentSaveIcon(), func() { d.save("json") }),
-		widget.NewButtonWithIcon(u.T("app.doctor.copy"), theme.ContentCopyIcon(), d.copy),
+		u.newButton(u.T("app.doctor.save_html"), theme.DocumentSaveIcon(), func() { d.save("html") }),
+		u.newButton(u.T("app.doctor.save_json"), theme.DocumentSaveIcon(), func() { d.save("json") }),
+		u.newButton(u.T("app.doctor.copy"), theme.ContentCopyIcon(), d.copy),
 	)
 	d.exports.Hide()
 	top := container.NewVBox(heading(u.T("app.doctor.title")), wrapLabel(u.T("app.doctor.intro")),
-		container.NewHBox(d.runBtn, d.exports), d.busy, d.verdict, d.cause)
+		container.NewHBox(d.runBtn, d.exports), d.note, d.busy, d.verdict, d.cause)
 	d.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(d.list))
 	return d
 }
@@ -66,6 +68,7 @@ func (d *doctorScreen) run() {
 	}
 	d.runBtn.Disable()
 	d.exports.Hide()
+	d.note.Hide()
 	d.list.RemoveAll()
 	d.verdict.SetText(u.T("app.doctor.running"))
 	d.cause.SetText("")
@@ -172,6 +175,13 @@ func (d *doctorScreen) summary() string {
 
 func (d *doctorScreen) copy() {
 	d.u.app.Clipboard().SetContent(d.summary())
+	d.note.SetText(d.u.T("app.doctor.copied"))
+	d.note.Show()
+}
+
+// saved says where the report went.
+func (d *doctorScreen) saved(path string) {
+	d.u.showMessage(d.u.T("app.doctor.title"), d.u.T("app.doctor.saved", "Path", path), d.u.T("app.doctor.saved_hint"))
 }
 
 // save writes the report as a self-contained HTML page or JSON.
@@ -192,5 +202,5 @@ func (d *doctorScreen) save(format string) {
 	if format == "html" {
 		filter = htmlFiles
 	}
-	u.saveReport("paraphe-doctor."+format, filter, data)
+	u.saveReport("paraphe-doctor."+format, filter, data, d.saved)
 }

@@ -188,7 +188,7 @@ func (u *UI) dressFallback(d *dialog.FileDialog, r fileRequest) {
 
 // saveReport asks where to save a report and writes data there whole
 // (atomicfile: never half a file), readable as the command line's are.
-func (u *UI) saveReport(name string, filter fileFilter, data []byte) {
+func (u *UI) saveReport(name string, filter fileFilter, data []byte, saved func(path string)) {
 	u.chooseSave(fileRequest{title: "app.files.save_title", accept: "app.files.save", filter: filter}, name, func(path string) {
 		if err := atomicfile.Write(path, data, 0o644); err != nil {
 			why := u.T("app.files.why_other", "Err", err.Error())
@@ -196,7 +196,9 @@ func (u *UI) saveReport(name string, filter fileFilter, data []byte) {
 				why = u.T("app.files.why_permission")
 			}
 			u.showMessage(u.T("app.error"), u.T("app.files.save_failed", "File", path, "Why", why), u.T("app.files.save_hint"))
+			return
 		}
+		saved(path)
 	})
 }
 

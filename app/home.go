@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -25,14 +24,18 @@ type homeScreen struct {
 	content *fyne.Container
 	list    *fyne.Container // one card per certificate
 	banner  *fyne.Container // no policy / demo CA
-	certs   []local.Cert
+	// activate is the one way to activate a certificate the screen
+	// offers at a time: at the top beside the list when there are
+	// certificates, in the empty list's card otherwise, none while the
+	// demo's card offers its own (or nothing could be activated).
+	activate *button
+	certs    []local.Cert
 }
 
 func newHomeScreen(u *UI) *homeScreen {
 	h := &homeScreen{u: u, list: container.NewVBox(), banner: container.NewVBox()}
-	activate := widget.NewButtonWithIcon(u.T("app.home.activate"), theme.ContentAddIcon(), h.activate)
-	activate.Importance = widget.HighImportance
-	top := container.NewBorder(nil, nil, heading(u.T("app.home.title")), activate)
+	h.activate = u.newPrimary(u.T("app.home.activate"), theme.ContentAddIcon(), h.startActivation)
+	top := container.NewBorder(nil, nil, heading(u.T("app.home.title")), h.activate)
 	h.content = container.NewBorder(container.NewVBox(top, h.banner), nil, nil, nil, container.NewVScroll(h.list))
 	h.refresh()
 	return h
@@ -43,18 +46,26 @@ func (h *homeScreen) refresh() {
 	u := h.u
 	h.certs = u.certs
 	h.banner.RemoveAll()
-	if u.demo != nil || (u.opt.StartDemo != nil && u.pol == nil && errors.Is(u.polErr, config.ErrNoPolicy)) {
+	if u.demo != nil || u.demoOffered() {
 		h.banner.Add(newDemoCard(u))
 	} else if u.pol == nil {
 		e := u.explain(u.polErr)
 		h.banner.Add(widget.NewCard(u.T("app.home.no_policy"), "", container.NewVBox(wrapLabel(e.Text), wrapLabel(e.Hint))))
 	}
+	// Activation needs a CA to ask; the demo's card has its own button.
+	canActivate := u.pol != nil && (u.demo == nil || u.demoUsed)
+	h.activate.Hide()
 	h.list.RemoveAll()
 	if len(h.certs) == 0 {
-		h.list.Add(widget.NewCard(u.T("app.home.empty_title"), "", container.NewVBox(
-			wrapLabel(u.T("app.home.empty")),
-			container.NewHBox(widget.NewButtonWithIcon(u.T("app.home.activate"), theme.ContentAddIcon(), h.activate)))))
+		empty := container.NewVBox(wrapLabel(u.T("app.home.empty")))
+		if canActivate {
+			empty.Add(container.NewHBox(u.newPrimary(u.T("app.home.activate"), theme.ContentAddIcon(), h.startActivation)))
+		}
+		h.list.Add(widget.NewCard(u.T("app.home.empty_title"), "", empty))
 		return
+	}
+	if canActivate {
+		h.activate.Show()
 	}
 	for _, c := range h.certs {
 		h.list.Add(h.card(c))
@@ -78,22 +89,20 @@ func (h *homeScreen) card(c local.Cert) fyne.CanvasObject {
 	case left <= local.WarningDays(u.pol):
 		status.SetText(u.T("app.home.expiring", "Days", left, "Until", u.p.Date(cert.NotAfter.Local())))
 		status.Importance = widget.WarningImportance
-		renew := widget.NewButtonWithIcon(u.T("app.home.renew"), theme.ViewRefreshIcon(), func() { h.renew(c) })
-		renew.Importance = widget.HighImportance
-		actions.Add(renew)
+		actions.Add(u.newPrimary(u.T("app.home.renew"), theme.ViewRefreshIcon(), func() { h.renew(c) }))
 	}
-	actions.Add(widget.NewButtonWithIcon(u.T("app.home.sign_with"), theme.DocumentCreateIcon(), func() {
+	actions.Add(u.newButton(u.T("app.home.sign_with"), theme.DocumentCreateIcon(), func() {
 		u.signer.selectCert(c.ID)
 		u.show(u.signer.content)
 	}))
 	if _, ok := c.Store.(pkcs.PINChanger); ok {
-		actions.Add(widget.NewButtonWithIcon(u.T("app.home.change_pin"), theme.AccountIcon(), func() { u.changePIN(c, false) }))
+		actions.Add(u.newButton(u.T("app.home.change_pin"), theme.AccountIcon(), func() { u.withPolicy(c, func(*config.Policy) { u.changePIN(c, false) }) }))
 	}
 	if _, ok := c.Store.(pkcs.PINUnlocker); ok {
-		actions.Add(widget.NewButton(u.T("app.home.unlock"), func() { u.changePIN(c, true) }))
+		actions.Add(u.newButton(u.T("app.home.unlock"), nil, func() { u.withPolicy(c, func(*config.Policy) { u.changePIN(c, true) }) }))
 	}
 	if u.settings.DefaultCert != c.ID {
-		actions.Add(widget.NewButton(u.T("app.home.make_default"), func() {
+		actions.Add(u.newButton(u.T("app.home.make_default"), nil, func() {
 			u.settings.DefaultCert = c.ID
 			if err := config.SaveSettings(u.settings); err != nil {
 				u.showError(err)
@@ -115,7 +124,42 @@ func (h *homeScreen) card(c local.Cert) fyne.CanvasObject {
 	return widget.NewCard(title, "", container.NewVBox(details, status, actions))
 }
 
-func (h *homeScreen) activate() {
+// certLabel names certificate c in a list of certs, short enough for a
+// drop-down and unlike the others' (a fyne Select tells its options by
+// their text): the holder and until when; then, only where that is what
+// tells two apart, the title, where the key is, and as a last resort the
+// key's ID (a renewal on the day of the activation).
+func (u *UI) certLabel(c local.Cert, certs []local.Cert) string {
+	for detail := 0; ; detail++ {
+		l := u.certLabelAt(c, detail)
+		twin := false
+		for _, o := range certs {
+			twin = twin || (o.ID != c.ID && u.certLabelAt(o, detail) == l)
+		}
+		if !twin || detail == 3 {
+			return l
+		}
+	}
+}
+
+// certLabelAt is c's label with detail 0 to 3 (see certLabel).
+func (u *UI) certLabelAt(c local.Cert, detail int) string {
+	cert := c.Certificate()
+	h := pkcs.HolderOf(cert)
+	name, until, store := h.Name, u.p.Date(cert.NotAfter.Local()), u.T("store."+c.Store.Name())
+	if detail >= 1 && h.Title != "" {
+		name += " — " + h.Title // a seal has none
+	}
+	switch {
+	case detail >= 3:
+		return u.T("app.cert.label_key", "Name", name, "Store", store, "Until", until, "Key", c.ID[:min(8, len(c.ID))])
+	case detail == 2:
+		return u.T("app.cert.label_store", "Name", name, "Store", store, "Until", until)
+	}
+	return u.T("app.cert.label", "Name", name, "Until", until)
+}
+
+func (h *homeScreen) startActivation() {
 	newActivateWizard(h.u, "").show()
 }
 
@@ -123,31 +167,29 @@ func (h *homeScreen) activate() {
 // the same store, certified by the current one.
 func (h *homeScreen) renew(c local.Cert) {
 	u := h.u
-	pol, err := u.policy()
-	if err != nil {
-		u.showError(err)
-		return
-	}
-	coupon := widget.NewEntry()
+	u.withPolicy(c, func(pol *config.Policy) { h.renewWith(pol, c) })
+}
+
+func (h *homeScreen) renewWith(pol *config.Policy, c local.Cert) {
+	u := h.u
+	coupon := u.newField()
 	coupon.SetPlaceHolder(u.T("app.home.coupon_hint"))
-	u.askPIN(c, widget.NewFormItem(u.T("app.home.coupon"), coupon), func(pin []byte) {
+	u.askPIN(c, widget.NewFormItem(u.T("app.home.coupon"), coupon), func(current *pkcs.Key, pin []byte) {
 		var cancel func()
-		progress := dialog.NewCustom(u.T("app.home.renewing"), u.T("app.cancel"), widget.NewProgressBarInfinite(), u.win)
+		var progress *dialog.CustomDialog
+		stop := u.newButton(u.T("app.cancel"), theme.CancelIcon(), func() { progress.Hide() })
+		progress = newDialog(u.T("app.home.renewing"), widget.NewProgressBarInfinite(), nil, stop, u.win)
 		progress.SetOnClosed(func() {
 			if cancel != nil {
 				cancel()
 			}
 		})
-		progress.Show()
+		u.showDialog(progress, nil, stop)
 		var next *pkcs.Key
 		couponCode := coupon.Text
 		u.task(&cancel, func(ctx context.Context) error {
 			defer clear(pin)
 			defer closeStore(c.Store)
-			current, err := c.Store.Open(c.ID, pin)
-			if err != nil {
-				return err
-			}
 			client, err := activation.New(pol, netclient.ClientOptions{Certificate: activation.TLSCertificate(current)})
 			if err != nil {
 				return err

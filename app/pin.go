@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,34 +17,113 @@ import (
 	"github.com/paraphe/paraphe/pkcs"
 )
 
-// askPIN asks for the PIN of certificate c (and any extra fields) and hands
-// it to then. The PIN is never shown, logged or kept: then must clear it.
-func (u *UI) askPIN(c local.Cert, extra *widget.FormItem, then func(pin []byte)) {
+// askPIN asks for the PIN of certificate c (and any extra field) and opens
+// c's key with it; then gets the key and the PIN, and must clear the PIN
+// and close the store. A wrong PIN keeps the box open, empty, saying how
+// many tries are left; a key locked for good closes it with what to do.
+// The PIN is never shown, logged or kept in the widget.
+func (u *UI) askPIN(c local.Cert, extra *widget.FormItem, then func(key *pkcs.Key, pin []byte)) {
 	h := pkcs.HolderOf(c.Certificate())
-	pin := widget.NewPasswordEntry()
-	items := []*widget.FormItem{widget.NewFormItem(u.T("app.pin.label"), pin)}
+	b := &pinBox{entry: u.newSecretField(), why: wrapLabel(""), bar: widget.NewProgressBarInfinite()}
+	b.why.Importance = widget.DangerImportance
+	b.why.Hide()
+	b.bar.Hide()
+	items := []*widget.FormItem{widget.NewFormItem(u.T("app.pin.label"), b.entry)}
 	if extra != nil {
 		items = append(items, extra)
 	}
-	d := dialog.NewForm(u.T("app.pin.title", "Name", h.Name), u.T("app.pin.ok"), u.T("app.cancel"), items, func(ok bool) {
-		b := []byte(pin.Text)
-		pin.SetText("") // never left in a widget, whichever way the dialog closes
-		if ok && len(b) > 0 {
-			then(b)
+	b.cancel = u.newButton(u.T("app.cancel"), theme.CancelIcon(), func() {
+		b.entry.SetText("")
+		b.d.Hide()
+		closeStore(c.Store)
+	})
+	b.ok = u.newPrimary(u.T("app.pin.ok"), theme.ConfirmIcon(), func() { b.check(u, c, then) })
+	b.entry.OnSubmitted = func(string) { b.Submit() }
+	b.d = newDialog(u.T("app.pin.title", "Name", h.Name), container.NewVBox(widget.NewForm(items...), b.why, b.bar), b.cancel, b.ok, u.win)
+	b.d.Resize(fyne.NewSize(420, 0))
+	u.pinDialog, u.pinEntry = b, b.entry
+	u.showDialog(b.d, b.ok, b.cancel)
+	u.win.Canvas().Focus(b.entry)
+}
+
+// pinBox is the open PIN question (tests drive it).
+type pinBox struct {
+	d          *dialog.CustomDialog
+	entry      *field
+	why        *widget.Label // why the last PIN did not open the key
+	bar        *widget.ProgressBarInfinite
+	ok, cancel *button
+}
+
+// Submit presses the box's OK button, as Enter does.
+func (b *pinBox) Submit() {
+	if !b.ok.Disabled() {
+		b.ok.Tapped(nil)
+	}
+}
+
+// Dismiss presses its Cancel button, as Escape does.
+func (b *pinBox) Dismiss() { b.cancel.Tapped(nil) }
+
+// check opens the key with the PIN typed, in the background (a keychain
+// key's PIN goes through Argon2id; a token can take its time).
+func (b *pinBox) check(u *UI, c local.Cert, then func(*pkcs.Key, []byte)) {
+	if b.entry.Text == "" {
+		u.win.Canvas().Focus(b.entry)
+		return
+	}
+	pin := []byte(b.entry.Text)
+	b.entry.SetText("")
+	b.busy(true)
+	var key *pkcs.Key
+	u.task(nil, func(context.Context) (err error) {
+		key, err = c.Store.Open(c.ID, pin)
+		return err
+	}, func(err error) {
+		b.busy(false)
+		switch {
+		case err == nil:
+			b.d.Hide()
+			then(key, pin)
+		case errors.Is(err, pkcs.ErrWrongPIN) && !errors.Is(err, pkcs.ErrLocked):
+			clear(pin)
+			e := u.explain(err)
+			b.why.SetText(strings.TrimSpace(e.Text + "\n" + e.Hint))
+			b.why.Show()
+			u.shown = e.Text
+			u.win.Canvas().Focus(b.entry)
+		default:
+			clear(pin)
+			b.d.Hide()
+			closeStore(c.Store)
+			u.showError(err)
 		}
-	}, u.win)
-	pin.OnSubmitted = func(string) { d.Submit() }
-	d.Resize(fyne.NewSize(420, 0))
-	u.pinDialog, u.pinEntry = d, pin
-	d.Show()
-	u.win.Canvas().Focus(pin)
+	})
+}
+
+// busy shows that the PIN is being checked, and lets nothing be typed or
+// pressed meanwhile.
+func (b *pinBox) busy(on bool) {
+	for _, w := range []fyne.Disableable{b.entry, b.ok, b.cancel} {
+		if on {
+			w.Disable()
+		} else {
+			w.Enable()
+		}
+	}
+	if on {
+		b.bar.Show()
+		b.why.Hide()
+	} else {
+		b.bar.Hide()
+	}
 }
 
 // pinChooser is a new PIN typed twice and checked against the policy as it
 // is typed.
 type pinChooser struct {
 	rules      *widget.Label // what the policy asks
-	pin, again *widget.Entry
+	pin, again *field
 	info       *widget.Label // what is wrong, or that all is well
 	form       *widget.Form
 }
@@ -55,7 +136,7 @@ func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*wi
 	if rules.DigitsOnly {
 		intro = u.T("pin.rules.digits", "Min", rules.MinLength, "Max", rules.MaxLength)
 	}
-	c := &pinChooser{rules: wrapLabel(intro), pin: widget.NewPasswordEntry(), again: widget.NewPasswordEntry(), info: widget.NewLabel("")}
+	c := &pinChooser{rules: wrapLabel(intro), pin: u.newSecretField(), again: u.newSecretField(), info: widget.NewLabel("")}
 	check := func(string) {
 		err := rules.Check([]byte(c.pin.Text))
 		switch {
@@ -88,75 +169,104 @@ func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*wi
 // changePIN changes the PIN of c's key (for a token: the token's PIN), or
 // with puk set, unblocks the token and gives it a new PIN. The caller
 // offers it only for stores that can (pkcs.PINChanger, pkcs.PINUnlocker).
+// A wrong current PIN (or PUK) keeps the dialog open, saying so.
 func (u *UI) changePIN(c local.Cert, puk bool) {
 	pol, err := u.policy()
 	if err != nil {
 		u.showError(err)
 		return
 	}
-	current := widget.NewPasswordEntry()
+	p := &pinChangeDialog{current: u.newSecretField(), why: wrapLabel(""), bar: widget.NewProgressBarInfinite()}
+	p.why.Importance = widget.DangerImportance
+	p.why.Hide()
+	p.bar.Hide()
 	label := u.T("app.pin.current")
 	if puk {
 		label = u.T("app.pin.puk")
 	}
-	var d *dialog.CustomDialog
-	confirm := widget.NewButtonWithIcon(u.T("app.pin.change"), theme.ConfirmIcon(), nil)
-	confirm.Importance = widget.HighImportance
-	chooser := u.newPINChooser(pol.PINPolicyFor(config.Store(c.Store.Name())), confirm.Enable, confirm.Disable, widget.NewFormItem(label, current))
-	forget := func() {
-		current.SetText("")
-		chooser.pin.SetText("")
-		chooser.again.SetText("")
-	}
-	cancel := widget.NewButton(u.T("app.cancel"), func() {
-		forget()
-		d.Hide()
+	p.confirm = u.newPrimary(u.T("app.pin.change"), theme.ConfirmIcon(), func() { p.change(u, c, puk) })
+	p.chooser = u.newPINChooser(pol.PINPolicyFor(config.Store(c.Store.Name())), p.confirm.Enable, p.confirm.Disable, widget.NewFormItem(label, p.current))
+	p.current.OnSubmitted = func(string) { u.win.Canvas().Focus(p.chooser.pin) }
+	p.cancel = u.newButton(u.T("app.cancel"), theme.CancelIcon(), func() {
+		p.forget()
+		p.d.Hide()
 	})
-	confirm.OnTapped = func() {
-		old, next := []byte(current.Text), []byte(chooser.pin.Text)
-		forget()
-		d.Hide()
-		u.task(nil, func(context.Context) error {
-			defer clear(old)
-			defer clear(next)
-			defer closeStore(c.Store)
-			if puk {
-				return c.Store.(pkcs.PINUnlocker).UnlockPIN(old, next)
-			}
-			return c.Store.(pkcs.PINChanger).ChangePIN(c.ID, old, next)
-		}, func(err error) {
-			if err != nil {
-				u.showError(err)
-				return
-			}
-			done := u.T("pin.changed." + c.Store.Name())
-			if puk {
-				done = u.T("pin.unlocked")
-			}
-			u.showMessage(u.T("app.pin.title_done"), done, "")
-		})
+	p.chooser.again.OnSubmitted = func(string) {
+		if !p.confirm.Disabled() {
+			p.confirm.Tapped(nil)
+		}
 	}
 	title := u.T("app.pin.change_title")
 	if puk {
 		title = u.T("app.pin.unlock_title")
 	}
-	chooser.again.OnSubmitted = func(string) {
-		if !confirm.Disabled() {
-			confirm.OnTapped()
-		}
-	}
-	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(chooser.rules, chooser.form, chooser.info, container.NewHBox(cancel, confirm)), u.win)
-	d.Resize(fyne.NewSize(520, 0))
-	u.pinChange = &pinChangeDialog{current: current, chooser: chooser, confirm: confirm}
-	d.Show()
-	u.win.Canvas().Focus(current)
+	p.d = newDialog(title, container.NewVBox(p.chooser.rules, p.chooser.form, p.chooser.info, p.why, p.bar), p.cancel, p.confirm, u.win)
+	p.d.Resize(fyne.NewSize(520, 0))
+	u.pinChange = p
+	u.showDialog(p.d, p.confirm, p.cancel)
+	u.win.Canvas().Focus(p.current)
 }
 
-// pinChangeDialog is what tests drive of the open PIN change.
+// pinChangeDialog is the open PIN change (tests drive it).
 type pinChangeDialog struct {
-	current *widget.Entry
-	chooser *pinChooser
-	confirm *widget.Button
+	d               *dialog.CustomDialog
+	current         *field
+	chooser         *pinChooser
+	why             *widget.Label // why the current PIN was refused
+	bar             *widget.ProgressBarInfinite
+	confirm, cancel *button
+}
+
+// forget empties the PIN fields.
+func (p *pinChangeDialog) forget() {
+	for _, f := range []*field{p.current, p.chooser.pin, p.chooser.again} {
+		f.SetText("")
+	}
+}
+
+// change changes the PIN in the background; a wrong current PIN or PUK
+// empties its field and says so.
+func (p *pinChangeDialog) change(u *UI, c local.Cert, puk bool) {
+	old, next := []byte(p.current.Text), []byte(p.chooser.pin.Text)
+	p.current.SetText("")
+	for _, w := range []fyne.Disableable{p.current, p.chooser.pin, p.chooser.again, p.confirm, p.cancel} {
+		w.Disable()
+	}
+	p.why.Hide()
+	p.bar.Show()
+	u.task(nil, func(context.Context) error {
+		defer clear(old)
+		defer clear(next)
+		defer closeStore(c.Store)
+		if puk {
+			return c.Store.(pkcs.PINUnlocker).UnlockPIN(old, next)
+		}
+		return c.Store.(pkcs.PINChanger).ChangePIN(c.ID, old, next)
+	}, func(err error) {
+		p.bar.Hide()
+		for _, w := range []fyne.Disableable{p.current, p.chooser.pin, p.chooser.again, p.confirm, p.cancel} {
+			w.Enable()
+		}
+		if (errors.Is(err, pkcs.ErrWrongPIN) && !errors.Is(err, pkcs.ErrLocked)) || errors.Is(err, pkcs.ErrWrongPUK) {
+			e := u.explain(err)
+			p.why.SetText(strings.TrimSpace(e.Text + "\n" + e.Hint))
+			p.why.Show()
+			u.shown = e.Text
+			u.win.Canvas().Focus(p.current)
+			return
+		}
+		p.forget()
+		p.d.Hide()
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		done := u.T("pin.changed." + c.Store.Name())
+		if puk {
+			done = u.T("pin.unlocked")
+		}
+		u.showMessage(u.T("app.pin.title_done"), done, "")
+	})
 }
 
 // closeStore logs a token out (a keychain store has nothing to close);

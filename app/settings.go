@@ -12,8 +12,8 @@ import (
 
 	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
-	"github.com/paraphe/paraphe/pkcs"
 )
 
 // settingsScreen holds the user's choices (language, default certificate)
@@ -27,7 +27,7 @@ type settingsScreen struct {
 	// The usual signature.
 	visible          *widget.Check
 	corner, level    *widget.Select
-	reason, location *widget.Entry
+	reason, location *field
 	trust            *trustCard
 }
 
@@ -88,7 +88,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		if pol.CA.Name != "" {
 			ca = pol.CA.Name + " — " + ca
 		}
-		proxy = pol.Proxy
+		proxy = explain.Proxy(u.p, pol.Proxy)
 		var st []string
 		for _, k := range pol.KeyStores {
 			st = append(st, u.T("store."+string(k)))
@@ -152,7 +152,7 @@ func (s *settingsScreen) signatureDefaults() {
 	s.visible = widget.NewCheck(u.T("app.sign.visible"), nil)
 	s.corner = widget.NewSelect(cornerLabels, nil)
 	s.level = widget.NewSelect(levelLabels, nil)
-	s.reason, s.location = widget.NewEntry(), widget.NewEntry()
+	s.reason, s.location = u.newField(), u.newField()
 	s.visible.SetChecked(d.Visible)
 	s.corner.SetSelectedIndex(max(indexOf(cornerNames(), d.Corner), 0))
 	s.level.SetSelectedIndex(1)
@@ -177,7 +177,7 @@ func (s *settingsScreen) userField(value string, allowed bool, setting *string, 
 	if !allowed {
 		return wrapLabel(value)
 	}
-	e := widget.NewEntry()
+	e := u.newField()
 	e.SetPlaceHolder(value)
 	e.SetText(*setting)
 	e.Validator = func(v string) error {
@@ -186,7 +186,7 @@ func (s *settingsScreen) userField(value string, allowed bool, setting *string, 
 		}
 		return check(v)
 	}
-	save := widget.NewButton(u.T("app.settings.save"), func() {
+	save := u.newButton(u.T("app.settings.save"), nil, func() {
 		if err := e.Validate(); err != nil {
 			u.showMessage(u.T("app.settings.title"), err.Error(), "")
 			return
@@ -239,7 +239,7 @@ func (s *settingsScreen) loadCerts() {
 	var names []string
 	selected := -1
 	for i, c := range s.certs {
-		names = append(names, pkcs.HolderOf(c.Certificate()).Name+" ("+c.ID[:8]+")")
+		names = append(names, s.u.certLabel(c, s.certs))
 		if c.ID == s.u.settings.DefaultCert {
 			selected = i
 		}

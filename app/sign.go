@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -35,10 +35,10 @@ type signScreen struct {
 	certs    []local.Cert
 	cert     *widget.Select
 	visible  *widget.Check
-	page     *widget.Entry
+	page     *field
 	corner   *widget.Select
-	reason   *widget.Entry
-	location *widget.Entry
+	reason   *field
+	location *field
 	level    *widget.Select
 	preview  *pagePreview
 	pageInfo *widget.Label
@@ -47,17 +47,17 @@ type signScreen struct {
 	previewGen  int
 	previewStop func()
 	overall     *widget.ProgressBar
-	signBtn     *widget.Button
+	signBtn     *button
 	stopBtn     *widget.Button
 	cancel      func()
 	// repair asks whether to repair the damaged files of a batch, which
 	// repairInfo lists.
-	repair     *dialog.ConfirmDialog
+	repair     *confirmBox
 	repairInfo *widget.Label
 	// The last password question (tests drive it): its dialog, entry, and
 	// why an earlier password was refused.
-	passwordDialog *dialog.FormDialog
-	passwordEntry  *widget.Entry
+	passwordDialog *pinBox
+	passwordEntry  *field
 	passwordWhy    *widget.Label
 }
 
@@ -86,7 +86,7 @@ func newSignScreen(u *UI) *signScreen {
 	})
 	s.cert = widget.NewSelect(nil, nil)
 	s.visible = widget.NewCheck(u.T("app.sign.visible"), nil)
-	s.page = widget.NewEntry()
+	s.page = u.newField()
 	s.page.SetText("1")
 	s.page.Validator = func(v string) error {
 		if n, err := strconv.Atoi(v); err != nil || n < 1 {
@@ -126,8 +126,8 @@ func newSignScreen(u *UI) *signScreen {
 			placement.Hide()
 		}
 	}
-	s.reason = widget.NewEntry()
-	s.location = widget.NewEntry()
+	s.reason = u.newField()
+	s.location = u.newField()
 	var levelNames []string
 	for _, l := range levels {
 		levelNames = append(levelNames, u.T("app.sign.level."+string(l)))
@@ -136,8 +136,7 @@ func newSignScreen(u *UI) *signScreen {
 	s.level.SetSelectedIndex(1)
 	s.overall = widget.NewProgressBar()
 	s.overall.Hide()
-	s.signBtn = widget.NewButtonWithIcon(u.T("app.sign.sign"), theme.DocumentCreateIcon(), s.sign)
-	s.signBtn.Importance = widget.HighImportance
+	s.signBtn = u.newPrimary(u.T("app.sign.sign"), theme.DocumentCreateIcon(), s.sign)
 	s.stopBtn = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {
 		if s.cancel != nil {
 			s.cancel()
@@ -198,12 +197,7 @@ func (s *signScreen) loadCerts() {
 	var names []string
 	selected := 0
 	for i, c := range s.certs {
-		h := pkcs.HolderOf(c.Certificate())
-		name := h.Name
-		if h.Title != "" {
-			name += " — " + h.Title // a seal has none
-		}
-		names = append(names, name+" ("+u.T("store."+c.Store.Name())+", "+c.ID[:8]+")")
+		names = append(names, u.certLabel(c, s.certs))
 		if c.ID == u.settings.DefaultCert {
 			selected = i
 		}
@@ -336,11 +330,13 @@ func (s *signScreen) sign() {
 		return
 	}
 	c := s.certs[i]
-	pol, err := u.policy()
-	if err != nil {
-		u.showError(err)
-		return
-	}
+	u.withPolicy(c, func(pol *config.Policy) { s.signWith(pol, c) })
+}
+
+// signWith signs the batch with c under pol: the files are looked at first
+// (passwords, damage, signed copies already there), then the PIN is asked.
+func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
+	u := s.u
 	opts := pdf.Options{Level: levels[max(s.level.SelectedIndex(), 0)], Reason: s.reason.Text, Location: s.location.Text}
 	if s.visible.Checked {
 		page, _ := strconv.Atoi(s.page.Text)
@@ -363,8 +359,13 @@ func (s *signScreen) sign() {
 	}
 	var damaged []string
 	var locked []lockedFile
+	var signed []*signRow // a signed copy is already there
 	u.task(nil, func(context.Context) error {
 		for _, f := range files {
+			if _, err := os.Lstat(pdf.OutputName(f.in)); err == nil {
+				signed = append(signed, f)
+				continue
+			}
 			d, err := pdf.Inspect(f.in, opts)
 			if d != nil {
 				damaged = append(damaged, s.damageLine(f.in, d))
@@ -375,9 +376,17 @@ func (s *signScreen) sign() {
 		}
 		return nil
 	}, func(error) {
+		if s.alreadySigned(signed) {
+			return
+		}
 		s.unlock(locked, opts, func(more []string) {
 			damaged = append(damaged, more...)
-			sign := func() { u.askPIN(c, nil, func(pin []byte) { s.run(pol, c, pin, opts) }) }
+			sign := func() {
+				u.askPIN(c, nil, func(key *pkcs.Key, pin []byte) {
+					clear(pin)
+					s.run(pol, c, key, opts)
+				})
+			}
 			if len(damaged) == 0 {
 				sign()
 				return
@@ -388,6 +397,24 @@ func (s *signScreen) sign() {
 			})
 		})
 	})
+}
+
+// alreadySigned marks the files of the batch whose signed copy is already
+// there, and when that is all of them, says so and tells that nothing is
+// to be signed: no PIN is asked for nothing.
+func (s *signScreen) alreadySigned(signed []*signRow) bool {
+	u := s.u
+	for _, f := range signed {
+		e := explain.Sign(u.p, pdf.ErrOutputExists, filepath.Base(f.in))
+		f.status.SetText(e.Text + "\n" + e.Hint)
+		f.status.Importance = widget.DangerImportance
+		f.status.Refresh()
+	}
+	if len(signed) == 0 || len(signed) < len(s.files) {
+		return false
+	}
+	u.showMessage(u.T("app.sign.title"), u.T("app.sign.all_signed", "N", len(signed)), u.T("hint.pdf_output"))
+	return true
 }
 
 // damageLine names a damaged file and what is wrong with it.
@@ -403,13 +430,10 @@ func (s *signScreen) confirmRepair(damaged []string, then func(repair bool)) {
 	s.repairInfo = wrapLabel(strings.Join(damaged, "\n"))
 	box := container.NewVBox(wrapLabel(u.T("app.sign.repair_intro", "N", len(damaged))), s.repairInfo,
 		wrapLabel(u.T("app.sign.repair_question")))
-	s.repair = dialog.NewCustomConfirm(u.T("app.sign.repair_title"), u.T("app.sign.repair_confirm"), u.T("app.sign.repair_skip"),
-		box, then, u.win)
-	s.repair.Resize(fyne.NewSize(520, 0))
-	s.repair.Show()
+	s.repair = u.confirm(u.T("app.sign.repair_title"), box, u.T("app.sign.repair_skip"), u.T("app.sign.repair_confirm"), then)
 }
 
-func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.Options) {
+func (s *signScreen) run(pol *config.Policy, c local.Cert, key *pkcs.Key, opts pdf.Options) {
 	u := s.u
 	files := append([]*signRow(nil), s.files...)
 	for _, f := range files {
@@ -427,11 +451,7 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, pin []byte, opts pdf.
 		// A token stays logged in until its store is closed: log out when
 		// the batch is done, so the next batch asks the token for the PIN.
 		defer closeStore(c.Store)
-		key, err := c.Store.Open(c.ID, pin)
-		clear(pin)
-		if err != nil {
-			return err
-		}
+		var err error
 		opts.HTTP, opts.TSA, err = activation.SigningServices(ctx, pol, opts.Level != pdf.LevelB)
 		if err != nil {
 			return err

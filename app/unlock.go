@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/paraphe/paraphe/pdf"
@@ -85,24 +87,27 @@ func (s *signScreen) askPassword(f lockedFile, retry error, then func(pw []byte)
 	default:
 		why.Hide()
 	}
-	entry := widget.NewPasswordEntry()
-	items := []*widget.FormItem{
-		widget.NewFormItem("", wrapLabel(intro)),
-		widget.NewFormItem("", why),
-		widget.NewFormItem(u.T("app.sign.password_label"), entry),
-	}
-	d := dialog.NewForm(u.T("app.sign.password_title", "File", name), u.T("app.sign.password_ok"), u.T("app.cancel"), items, func(ok bool) {
-		pw := []byte(entry.Text)
-		entry.SetText("")
-		if !ok || len(pw) == 0 {
-			then(nil)
-			return
+	entry := u.newSecretField()
+	var d *dialog.CustomDialog
+	answer := func(ok bool) func() {
+		return func() {
+			pw := []byte(entry.Text)
+			entry.SetText("")
+			d.Hide()
+			if !ok || len(pw) == 0 {
+				then(nil)
+				return
+			}
+			then(pw)
 		}
-		then(pw)
-	}, u.win)
-	entry.OnSubmitted = func(string) { d.Submit() }
+	}
+	cancel := u.newButton(u.T("app.cancel"), theme.CancelIcon(), answer(false))
+	ok := u.newPrimary(u.T("app.sign.password_ok"), theme.ConfirmIcon(), answer(true))
+	entry.OnSubmitted = func(string) { ok.Tapped(nil) }
+	d = newDialog(u.T("app.sign.password_title", "File", name), container.NewVBox(wrapLabel(intro), why,
+		widget.NewForm(widget.NewFormItem(u.T("app.sign.password_label"), entry))), cancel, ok, u.win)
 	d.Resize(fyne.NewSize(480, 0))
-	s.passwordDialog, s.passwordEntry, s.passwordWhy = d, entry, why
-	d.Show()
+	s.passwordDialog, s.passwordEntry, s.passwordWhy = &pinBox{d: d, entry: entry, ok: ok, cancel: cancel}, entry, why
+	u.showDialog(d, ok, cancel)
 	u.win.Canvas().Focus(entry)
 }

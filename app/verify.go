@@ -40,11 +40,10 @@ func newVerifyScreen(u *UI) *verifyScreen {
 			v.open(v.path)
 		}
 	})
-	pick := widget.NewButtonWithIcon(u.T("app.verify.open"), theme.FolderOpenIcon(), func() {
+	pick := u.newPrimary(u.T("app.verify.open"), theme.FolderOpenIcon(), func() {
 		u.chooseFiles(fileRequest{title: "app.files.verify_title", accept: "app.files.open", filter: pdfFiles},
 			func(paths []string) { v.open(paths[0]) })
 	})
-	pick.Importance = widget.HighImportance
 	v.stop = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {
 		if v.cancel != nil {
 			v.cancel()

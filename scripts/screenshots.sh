@@ -40,9 +40,9 @@ sleep 1
 # measured on the English screens (other languages move a few buttons).
 click() { xdotool mousemove --window "$wid" "$1" "$2" click 1; sleep "${3:-0.6}"; }
 typ() { xdotool type --delay 20 "$1"; }
-key() { xdotool key "$@"; sleep "${2:-0.4}"; }
+key() { xdotool key "$1"; sleep "${2:-0.4}"; } # one key, then a pause
 shot() { sleep 0.3; import -window "$wid" "$out/$1.png"; echo "docs/screenshots/$1.png"; }
-tab() { click 48 "$((45 + 83 * $1))"; } # the tabs, down the left side
+tab() { key "ctrl+$(($1 + 1))" 0.6; } # the side menu's entries: Ctrl+1…5
 
 tab 0
 shot 01-home-demo

@@ -57,7 +57,7 @@ func TestDemoServesItsHolder(t *testing.T) {
 	}
 	fr := i18n.New("fr")
 	want := []string{fr.T("demo.q1"), fr.T("demo.q2"), fr.T("demo.q3")}
-	if q.State != protocol.StatePending || !slices.Equal(q.Questions, want) || want[0] != "Ville de naissance ?" {
+	if q.State != protocol.StatePending || !slices.Equal(q.Questions, want) || want[0] != "Ville de naissance\u202f?" {
 		t.Fatalf("questions %+v, want %q", q, want)
 	}
 	if _, err := client.Answer(ctx, ref, c.Answers()); err != nil {

@@ -3,11 +3,12 @@ package explain
 import (
 	"bytes"
 	"html/template"
-	"sort"
 	"strings"
+	"time"
 
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/netcheck"
+	"github.com/paraphe/paraphe/pkcs"
 )
 
 // The HTML report is one self-contained page (no scripts, no external
@@ -87,7 +88,7 @@ func DoctorHTML(p *i18n.Printer, rep *netcheck.Report, version string) ([]byte, 
 	marks := map[netcheck.Severity]string{netcheck.OK: "✓", netcheck.Info: "i", netcheck.Warning: "!", netcheck.Error: "✗"}
 	for _, f := range rep.Findings {
 		row := reportRow{Severity: string(f.Severity), Mark: marks[f.Severity], Check: p.T("doctor.check." + string(f.Check)),
-			Text: p.T("doctor.code."+string(f.Code), "Observed", f.Observed, "Expected", f.Expected), Target: f.Target, Millis: f.Millis}
+			Text: findingText(p, f), Target: findingTarget(f), Millis: f.Millis}
 		if f.Fix != "" && f.Severity != netcheck.OK {
 			row.Fix = p.T("doctor.fix."+string(f.Fix), "Target", f.Target)
 		}
@@ -100,25 +101,105 @@ func DoctorHTML(p *i18n.Printer, rep *netcheck.Report, version string) ([]byte, 
 	return b.Bytes(), nil
 }
 
-// Finding says a finding in one line: the check, its target, what was seen.
+// Finding says a finding in one line, in words: the check, what was seen,
+// and where when that is a place on the network (a host, an address). The
+// report's JSON keeps the raw values (an OCSP status, a cipher suite, a
+// key store's name); said here, they are sentences.
 func Finding(p *i18n.Printer, f netcheck.Finding) string {
-	s := p.T("doctor.check."+string(f.Check)) + ": " + p.T("doctor.code."+string(f.Code), "Observed", f.Observed, "Expected", f.Expected)
-	if f.Target != "" {
-		s += " (" + f.Target + ")"
+	what := findingText(p, f)
+	if t := findingTarget(f); t != "" {
+		what = p.T("doctor.at", "What", what, "Where", t)
 	}
-	var keys []string
-	for k := range f.Details {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if f.Check == netcheck.CheckEnvironment || f.Check == netcheck.CheckPolicy {
-		var kv []string
-		for _, k := range keys {
-			kv = append(kv, k+"="+f.Details[k])
+	return p.T("doctor.line", "Check", p.T("doctor.check."+string(f.Check)), "What", what)
+}
+
+// findingTarget is where a finding was observed, when that is a place a
+// helpdesk looks for; a key store's name and a certificate's key ID are
+// said by the text itself, or mean nothing to a reader.
+func findingTarget(f netcheck.Finding) string {
+	switch f.Check {
+	case netcheck.CheckKeystore:
+		if f.Target == pkcs.KeychainName {
+			return ""
 		}
-		if len(kv) > 0 {
-			s += " [" + strings.Join(kv, " ") + "]"
-		}
+	case netcheck.CheckCertificate:
+		return ""
 	}
-	return s
+	return f.Target
+}
+
+// findingText says what a finding observed. Where a check's observation
+// is a raw value, it is put into words here.
+func findingText(p *i18n.Printer, f netcheck.Finding) string {
+	code := func(observed, expected string) string {
+		return p.T("doctor.code."+string(f.Code), "Observed", observed, "Expected", expected)
+	}
+	switch {
+	case f.Check == netcheck.CheckOCSP && f.Code == netcheck.CodeAnswered:
+		// The doctor asks about the issuing CA itself: any well-formed
+		// answer shows the responder works; its status says nothing.
+		return p.T("doctor.said.ocsp_answered")
+	case f.Check == netcheck.CheckTSA && f.Code == netcheck.CodeAnswered:
+		if t, err := time.Parse("2006-01-02 15:04:05 UTC", f.Observed); err == nil {
+			return p.T("doctor.said.tsa_answered", "Time", t.Local().Format(p.T("format.datetime")))
+		}
+	case f.Code == netcheck.CodeVerified:
+		// "TLS 1.3 TLS_AES_128_GCM_SHA256": the version is what a
+		// helpdesk compares; the cipher suite stays in the JSON.
+		version, _, _ := strings.Cut(strings.TrimPrefix(f.Observed, "TLS "), " ")
+		return p.T("doctor.said.verified", "Version", version)
+	case f.Code == netcheck.CodeSkew:
+		return code(localTime(p, f.Observed), localTime(p, f.Expected))
+	case f.Check == netcheck.CheckCertificate && f.Code != netcheck.CodeNoCert:
+		return code(f.Observed, "") + p.T("doctor.said.days_left", "Days", f.Details["days_left"])
+	case f.Code == netcheck.CodePolicyValid:
+		text := p.T("doctor.said.policy_file", "Path", f.Observed)
+		if f.Observed == "" {
+			text = p.T("doctor.said.policy_built_in")
+		}
+		return text + environment(p, f.Details)
+	case f.Check == netcheck.CheckPolicy:
+		return code(f.Observed, f.Expected) + environment(p, f.Details)
+	}
+	return code(f.Observed, f.Expected)
+}
+
+// localTime writes an RFC 3339 time in the reader's zone and language
+// (as it came when it is not one).
+func localTime(p *i18n.Printer, s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.Local().Format(p.T("format.datetime_seconds"))
+}
+
+// systems are the operating systems' names as their users know them.
+var systems = map[string]string{"linux": "Linux", "windows": "Windows", "darwin": "macOS", "freebsd": "FreeBSD"}
+
+// environment says the doctor's look at this computer (its Details): the
+// system, the version, how it is installed and with which rights.
+func environment(p *i18n.Printer, d map[string]string) string {
+	if len(d) == 0 {
+		return ""
+	}
+	system := systems[d["os"]]
+	if system == "" {
+		system = d["os"]
+	}
+	rights := ""
+	switch d["admin"] {
+	case "true":
+		rights = p.T("doctor.env.admin")
+	case "false":
+		rights = p.T("doctor.env.user")
+	}
+	install := p.T("doctor.env.elsewhere")
+	switch d["install"] {
+	case "machine":
+		install = p.T("doctor.env.machine")
+	case "user":
+		install = p.T("doctor.env.user_folder")
+	}
+	return p.T("doctor.env", "System", system, "Arch", d["arch"], "Version", d["version"], "Install", install, "Rights", rights)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 
@@ -395,4 +396,25 @@ func offered(schemes []string, scheme string) bool {
 		}
 	}
 	return false
+}
+
+// Proxy says a proxy setting ("system", "none", a proxy's URL, "pac+URL")
+// in words.
+func Proxy(p *i18n.Printer, setting string) string {
+	switch setting {
+	case "", "system":
+		return p.T("proxy.system")
+	case "none":
+		return p.T("proxy.none")
+	}
+	if pac, ok := strings.CutPrefix(setting, "pac+"); ok {
+		return p.T("proxy.pac", "URL", pac)
+	}
+	if u, err := url.Parse(setting); err == nil && u.Host != "" {
+		if strings.HasPrefix(u.Scheme, "socks") {
+			return p.T("proxy.socks", "Host", u.Host)
+		}
+		return p.T("proxy.http", "Host", u.Host)
+	}
+	return setting
 }

@@ -286,3 +286,20 @@ func declared(t *testing.T, dir, list, typ, prefix string) (consts, listed []str
 	}
 	return consts, listed
 }
+
+// French puts a narrow no-break space (U+202F) before ":", ";", "?" and
+// "!" and inside « », so that a line never starts with the mark; the
+// command names that open a line ("paraphe: …") keep the programs' own
+// form.
+func TestFrenchTypography(t *testing.T) {
+	cat, _ := Catalog()
+	// A mark ends a word when a space, the end, or closing punctuation
+	// follows it (not "6;keychain" in a policy's syntax).
+	bad := regexp.MustCompile(`( |[\p{L}\p{N})»}]|\x{a0})[:]($|\s)|( |[\p{L}\p{N})»}]|\x{a0})[;?!]($|\s|[)»])|« | »|«[^\x{202f}]|[^\x{202f}]»`)
+	for k, v := range cat["fr"] {
+		v = regexp.MustCompile(`^paraphe(-ca)?: `).ReplaceAllString(v, "")
+		for _, m := range bad.FindAllStringIndex(v, -1) {
+			t.Errorf("fr %s: %q", k, v[max(0, m[0]-20):min(len(v), m[1]+10)])
+		}
+	}
+}
