@@ -35,7 +35,7 @@ var (
 		{"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange", "installer/mangen"},
 	}
 	helpers  = []string{"internal/atomicfile"}
-	testOnly = []string{"internal/testenv", "internal/benchtool", "trust/tltest", "installer", "docs"}
+	testOnly = []string{"internal/testenv", "internal/testenv/postgres", "internal/benchtool", "trust/tltest", "installer", "docs"}
 )
 
 // importsOnly: these import nothing of the project but what is listed

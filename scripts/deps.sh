@@ -36,6 +36,9 @@ packages=(
   libcommons-logging-java libbcprov-java libbcpkix-java libbcutil-java jq
   # real proxies for the doctor's tests
   squid dante-server
+  # paraphe-ca's PostgreSQL store: a throw-away server for its tests
+  # (scripts/postgres.sh; it runs as the package's postgres user)
+  postgresql
   # make bench: peak memory
   time
   # make package: the Windows cross-compiler, the MSI tools and Authenticode
