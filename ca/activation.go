@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/paraphe/paraphe/protocol"
@@ -142,7 +143,8 @@ func (a *Authority) Answer(ctx context.Context, typed string, answers []string) 
 func (a *Authority) reserveAttempt(ctx context.Context, code string, nAnswers int) ([]string, error) {
 	var hashes []string
 	var refusal error
-	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+	err := a.db.tx(ctx, func(tx *dbTx) error {
+		hashes, refusal = nil, nil
 		r, err := loadRef(tx, code)
 		if errors.Is(err, ErrUnknownReference) {
 			refusal = errUnknownRef
@@ -172,7 +174,7 @@ func (a *Authority) reserveAttempt(ctx context.Context, code string, nAnswers in
 		// The conditions again in the statement itself, so that the rule
 		// holds on a database that does not serialise transactions.
 		res, err := tx.Exec(`UPDATE refs SET failures = failures + 1, window_start = ?, window_checks = ?
-			WHERE code = ? AND failures < ? AND used = 0 AND superseded = 0 AND expires > ?`,
+			WHERE code = ? AND failures < ? AND used = FALSE AND superseded = FALSE AND expires > ?`,
 			start, checks, code, protocol.MaxAttempts, now.Unix())
 		if err != nil {
 			return fmt.Errorf("ca: database: %w", err)
@@ -212,7 +214,8 @@ func (a *Authority) refundAttempt(code string) error {
 func (a *Authority) recordAnswer(ctx context.Context, code string, right bool) (*protocol.Authorization, error) {
 	var auth *protocol.Authorization
 	var refusal error
-	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+	err := a.db.tx(ctx, func(tx *dbTx) error {
+		auth, refusal = nil, nil
 		r, err := loadRef(tx, code)
 		if err != nil {
 			return err
@@ -222,6 +225,7 @@ func (a *Authority) recordAnswer(ctx context.Context, code string, right bool) (
 			refusal = stateErr(r.state(now))
 			return nil
 		}
+		details := map[string]string{"reference": protocol.RedactRef(code), "outcome": "accepted"}
 		if !right {
 			// The attempt stays counted; a live authorization ends.
 			if _, err := tx.Exec(`UPDATE refs SET auth_code = NULL WHERE code = ?`, code); err != nil {
@@ -229,15 +233,21 @@ func (a *Authority) recordAnswer(ctx context.Context, code string, right bool) (
 			}
 			left := max(0, protocol.MaxAttempts-r.failures)
 			e := apiErr(http.StatusForbidden, protocol.CodeWrongAnswers, "the answers do not match")
+			details["outcome"] = "rejected"
 			if left == 0 {
 				e = apiErr(http.StatusForbidden, protocol.CodeLocked, "the answers do not match and the reference code is now locked")
+				details["outcome"] = "locked"
 			}
 			e.AttemptsLeft = &left
 			refusal = e
-			return nil
+			details["attempts_left"] = strconv.Itoa(left)
+			return tx.audit(EventAnswers, holderSubject(r.holderID), details)
 		}
 		if _, err := tx.Exec(`UPDATE refs SET failures = failures - 1 WHERE code = ? AND failures > 0`, code); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
+		}
+		if err := tx.audit(EventAnswers, holderSubject(r.holderID), details); err != nil {
+			return err
 		}
 		auth = &protocol.Authorization{Code: r.authCode, Expires: r.authExpires.UTC(), KeyType: a.Config.HolderKeyType}
 		if r.authCode != "" && now.Before(r.authExpires) {
@@ -273,7 +283,8 @@ func (a *Authority) EnrollCSR(ctx context.Context, typed, password string, csr *
 	}
 	var cert *x509.Certificate
 	var refusal error
-	err = a.db.tx(ctx, func(tx *sql.Tx) error {
+	err = a.db.tx(ctx, func(tx *dbTx) error {
+		cert, refusal = nil, nil
 		r, err := loadRef(tx, code)
 		if errors.Is(err, ErrUnknownReference) {
 			refusal = unauthorized
@@ -319,13 +330,17 @@ func (a *Authority) EnrollCSR(ctx context.Context, typed, password string, csr *
 		if err != nil {
 			return err
 		}
+		serial := serialHex(cert.SerialNumber)
 		if _, err := tx.Exec(`INSERT INTO certs(serial, holder_id, ref_code, issued, not_after, der) VALUES (?,?,?,?,?,?)`,
-			serialHex(cert.SerialNumber), h.ID, code, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
+			serial, h.ID, code, now.Unix(), cert.NotAfter.Unix(), cert.Raw); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		// The authorization stays until it expires, for retries (above).
-		_, err = tx.Exec(`UPDATE refs SET used = 1 WHERE code = ?`, code)
-		return err
+		if err := spendOnce(tx.Exec(`UPDATE refs SET used = TRUE WHERE code = ? AND used = FALSE`, code)); err != nil {
+			return err
+		}
+		return tx.audit(EventIssued, certSubject(serial), map[string]string{"holder": strconv.FormatInt(h.ID, 10),
+			"reference": protocol.RedactRef(code), "not_after": cert.NotAfter.UTC().Format(time.RFC3339)})
 	})
 	if err != nil {
 		return nil, err
@@ -335,6 +350,22 @@ func (a *Authority) EnrollCSR(ctx context.Context, typed, password string, csr *
 	}
 	a.precomputeOCSP(cert)
 	return cert, nil
+}
+
+// errSpent: a row a transaction locked and found unspent was spent by
+// another; the locks make it impossible, the database's word is final.
+var errSpent = errors.New("ca: database: already spent")
+
+// spendOnce checks that an update spending something (a reference, a
+// coupon) changed exactly one row.
+func spendOnce(res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("ca: database: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errSpent
+	}
+	return nil
 }
 
 // checkCSR verifies the CSR's self-signature and that its key is the type
@@ -374,7 +405,8 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 	serial := serialHex(current.SerialNumber)
 	var cert *x509.Certificate
 	var refusal error
-	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+	err := a.db.tx(ctx, func(tx *dbTx) error {
+		cert, refusal = nil, nil
 		cur, again, refused, err := renewable(tx, serial, csr, now)
 		if err != nil || refused != nil || again != nil {
 			cert, refusal = again, refused
@@ -405,7 +437,7 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 // reason. A renewal already made for the same key is the same request
 // again: it returns that successor (again). A refusal is the error for the
 // client; err is the database's.
-func renewable(tx *sql.Tx, serial string, csr *x509.CertificateRequest, now time.Time) (cur *certRow, again *x509.Certificate, refusal, err error) {
+func renewable(tx *dbTx, serial string, csr *x509.CertificateRequest, now time.Time) (cur *certRow, again *x509.Certificate, refusal, err error) {
 	revokedErr := apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
 	cur, err = loadCert(tx, serial)
 	if errors.Is(err, ErrUnknownSerial) {
@@ -446,7 +478,7 @@ func renewable(tx *sql.Tx, serial string, csr *x509.CertificateRequest, now time
 
 // redeemable checks the coupon code a renewal needs when the CA's policy
 // asks for one, and returns its hash ("" when none is needed).
-func (a *Authority) redeemable(tx *sql.Tx, coupon string) (hash string, refusal, err error) {
+func (a *Authority) redeemable(tx *dbTx, coupon string) (hash string, refusal, err error) {
 	if !a.Config.RenewalNeedsCoupon {
 		return "", nil, nil
 	}
@@ -455,7 +487,7 @@ func (a *Authority) redeemable(tx *sql.Tx, coupon string) (hash string, refusal,
 	}
 	hash = hashCoupon(coupon)
 	var used sql.NullString
-	err = tx.QueryRow(`SELECT used_by FROM coupons WHERE hash = ?`, hash).Scan(&used)
+	err = tx.QueryRow(`SELECT used_by FROM coupons WHERE hash = ? FOR UPDATE`, hash).Scan(&used)
 	if errors.Is(err, sql.ErrNoRows) || used.Valid {
 		return "", apiErr(http.StatusForbidden, protocol.CodeCouponInvalid, "the coupon code is unknown or already used"), nil
 	}
@@ -468,7 +500,7 @@ func (a *Authority) redeemable(tx *sql.Tx, coupon string) (hash string, refusal,
 // issueSuccessor issues cur's successor for the CSR's key, records it,
 // supersedes cur (at once, or after the policy's overlap) and spends the
 // coupon whose hash is couponHash, if any.
-func (a *Authority) issueSuccessor(tx *sql.Tx, cur *certRow, csr *x509.CertificateRequest, couponHash string, now time.Time) (*x509.Certificate, error) {
+func (a *Authority) issueSuccessor(tx *dbTx, cur *certRow, csr *x509.CertificateRequest, couponHash string, now time.Time) (*x509.Certificate, error) {
 	h, err := loadHolder(tx, cur.holderID)
 	if err != nil {
 		return nil, err
@@ -487,10 +519,13 @@ func (a *Authority) issueSuccessor(tx *sql.Tx, cur *certRow, csr *x509.Certifica
 		supersede.Unix(), reasonSuperseded, serial); err != nil {
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
+	details := map[string]string{"holder": strconv.FormatInt(cur.holderID, 10), "predecessor": serial,
+		"not_after": cert.NotAfter.UTC().Format(time.RFC3339), "predecessor_superseded": supersede.UTC().Format(time.RFC3339)}
 	if couponHash != "" {
-		if _, err = tx.Exec(`UPDATE coupons SET used_by = ?, used_at = ? WHERE hash = ?`, newSerial, now.Unix(), couponHash); err != nil {
+		if err := spendOnce(tx.Exec(`UPDATE coupons SET used_by = ?, used_at = ? WHERE hash = ? AND used_by IS NULL`, newSerial, now.Unix(), couponHash)); err != nil {
 			return nil, err
 		}
+		details["coupon"] = "spent"
 	}
-	return cert, nil
+	return cert, tx.audit(EventRenewed, certSubject(newSerial), details)
 }

@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -70,6 +71,9 @@ type Config struct {
 	// PKCS11 names.
 	KeyStore string  `json:"key_store,omitempty"`
 	PKCS11   *PKCS11 `json:"pkcs11,omitempty"`
+	// Database is where the records are: the SQLite file ca.db in the CA
+	// folder unless it names a PostgreSQL database.
+	Database DatabaseConfig `json:"database,omitzero"`
 }
 
 // Bounds of Config.RenewalOverlapDays and Config.RootCRLDays.
@@ -105,6 +109,9 @@ type InitOptions struct {
 	KeyStore string
 	PKCS11   *PKCS11
 	Token    Token
+	// Database is Config.Database: empty for the SQLite file in the CA
+	// folder. A PostgreSQL database must hold no other CA's records.
+	Database DatabaseConfig
 }
 
 // ErrNoCA is returned by Open on a folder without a CA.
@@ -150,6 +157,13 @@ func Init(dir string, o InitOptions) error {
 			return fmt.Errorf("ca: %w", err)
 		}
 	}
+	// The database first: one that holds another CA's records stops
+	// init before it writes anything.
+	db, err := openEmptyStore(dir, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	u, _ := url.Parse(cfg.URL)
 	hosts := append([]string{"localhost", "127.0.0.1", "::1", u.Hostname()}, o.Hosts...)
 	now := time.Now()
@@ -161,7 +175,7 @@ func Init(dir string, o InitOptions) error {
 		h.discard(keys)
 		return err
 	}
-	if err := h.record(dir, cfg, now); err != nil {
+	if err := h.record(db, dir, cfg, now); err != nil {
 		return err
 	}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
@@ -173,7 +187,8 @@ func Init(dir string, o InitOptions) error {
 func initConfig(o InitOptions) (Config, error) {
 	cfg := Config{Name: o.Name, URL: o.URL, ValidationURL: o.ValidationURL, KeyType: o.KeyType, HolderKeyType: o.HolderKeyType,
 		ReferenceTTLDays: o.ReferenceTTL, CertValidityDays: o.Validity, RenewalNeedsCoupon: o.RenewalCoupon,
-		RenewalOverlapDays: o.RenewalOverlap, RootCRLDays: o.RootCRLDays, KeyStore: o.KeyStore, PKCS11: o.PKCS11}
+		RenewalOverlapDays: o.RenewalOverlap, RootCRLDays: o.RootCRLDays, KeyStore: o.KeyStore, PKCS11: o.PKCS11,
+		Database: o.Database}
 	if cfg.Name == "" {
 		cfg.Name = "Paraphe Demo CA"
 	}
@@ -310,18 +325,20 @@ func (h *hierarchy) write(dir string, keys keyStore) error {
 	return nil
 }
 
-// record creates the database in dir with what the root issued, and the
-// root CRL, signed ahead: the server serves it without the key.
-func (h *hierarchy) record(dir string, cfg Config, now time.Time) error {
-	db, err := openDB(filepath.Join(dir, fileDB))
+// record records in db what the root issued, and writes the root CRL
+// into dir, signed ahead: the server serves it without the key.
+func (h *hierarchy) record(db *store, dir string, cfg Config, now time.Time) error {
+	err := db.tx(context.Background(), func(tx *dbTx) error {
+		for role, c := range map[string]*x509.Certificate{RoleIssuing: h.issuer, RoleTLS: h.tls, RoleTSA: h.tsa} {
+			if err := recordRootIssued(tx, role, c); err != nil {
+				return err
+			}
+		}
+		return tx.audit(EventCreated, "ca", map[string]string{"name": cfg.Name, "url": cfg.URL,
+			"root": Fingerprint(h.root.Cert), "issuing": serialHex(h.issuer.SerialNumber)})
+	})
 	if err != nil {
 		return err
-	}
-	defer db.Close()
-	for role, c := range map[string]*x509.Certificate{RoleIssuing: h.issuer, RoleTLS: h.tls, RoleTSA: h.tsa} {
-		if err := recordRootIssued(db, role, c); err != nil {
-			return err
-		}
 	}
 	crl, err := signRootCRL(db, h.root, cfg.RootCRLDays, big.NewInt(now.Unix()), now)
 	if err != nil {
@@ -396,7 +413,7 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("%w: %q", ErrKeyStore, c.KeyStore)
 	}
-	return nil
+	return c.Database.Validate()
 }
 
 // Fingerprint is the SHA-256 of a certificate, in hex, as policies name anchors.
@@ -508,25 +525,8 @@ const DefaultMaxConnections = 1024
 func Open(dir string) (*Authority, error) {
 	a := &Authority{Dir: dir, hashing: make(chan struct{}, runtime.NumCPU()),
 		answerLimit: newAddressLimiter(addressBurst, addressRefill), ocspCache: newOCSPCache()}
-	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNoCA, dir)
-		}
-		return nil, fmt.Errorf("ca: %w", err)
-	}
-	if err := json.Unmarshal(data, &a.Config); err != nil {
-		return nil, fmt.Errorf("ca: %s: %w", fileConfig, err)
-	}
-	if a.Config.ValidationURL == "" { // a folder made before the setting existed
-		if u, err := url.Parse(a.Config.URL); err == nil {
-			a.Config.ValidationURL = "http://" + net.JoinHostPort(u.Hostname(), "8080")
-		}
-	}
-	if a.Config.RootCRLDays == 0 { // a folder made before the setting existed
-		a.Config.RootCRLDays = defaultRootCRLDays
-	}
-	if err := a.Config.validate(); err != nil {
+	var err error
+	if a.Config, err = readConfig(dir); err != nil {
 		return nil, err
 	}
 	if a.Root, err = readCert(filepath.Join(dir, fileRootCert)); err != nil {
@@ -553,7 +553,7 @@ func Open(dir string) (*Authority, error) {
 	if a.TLS, err = tls.LoadX509KeyPair(filepath.Join(dir, fileTLSCert), filepath.Join(dir, fileTLSKey)); err != nil {
 		return nil, fmt.Errorf("ca: TLS identity: %w", err)
 	}
-	if a.db, err = openDB(filepath.Join(dir, fileDB)); err != nil {
+	if a.db, err = openStore(context.Background(), dir, a.Config.Database); err != nil {
 		return nil, err
 	}
 	if err := a.recordCurrent(); err != nil {
@@ -569,6 +569,33 @@ func Open(dir string) (*Authority, error) {
 func (a *Authority) Close() error {
 	a.keys.close()
 	return a.db.Close()
+}
+
+// Ping reports whether the database answers (for a readiness check).
+func (a *Authority) Ping(ctx context.Context) error { return a.db.Ping(ctx) }
+
+// readConfig reads the config.json of the CA in dir.
+func readConfig(dir string) (Config, error) {
+	var cfg Config
+	data, err := os.ReadFile(filepath.Join(dir, fileConfig))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return cfg, fmt.Errorf("%w: %s", ErrNoCA, dir)
+		}
+		return cfg, fmt.Errorf("ca: %w", err)
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return cfg, fmt.Errorf("ca: %s: %w", fileConfig, err)
+	}
+	if cfg.ValidationURL == "" { // a folder made before the setting existed
+		if u, err := url.Parse(cfg.URL); err == nil {
+			cfg.ValidationURL = "http://" + net.JoinHostPort(u.Hostname(), "8080")
+		}
+	}
+	if cfg.RootCRLDays == 0 { // a folder made before the setting existed
+		cfg.RootCRLDays = defaultRootCRLDays
+	}
+	return cfg, cfg.validate()
 }
 
 func readCert(path string) (*x509.Certificate, error) {

@@ -18,8 +18,10 @@ import (
 	"github.com/paraphe/paraphe/protocol"
 )
 
+// newCA makes a CA for the test, on this pass's database (testDatabase).
 func newCA(t testing.TB, o InitOptions) *Authority {
 	t.Helper()
+	o.Database = testDatabase(t)
 	dir := filepath.Join(t.TempDir(), "ca")
 	if err := Init(dir, o); err != nil {
 		t.Fatal(err)

@@ -3,9 +3,9 @@ package ca
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/paraphe/paraphe/protocol"
@@ -30,14 +30,14 @@ func (a *Authority) CreateCoupons(ctx context.Context, n int) ([]string, error) 
 		return nil, &InputError{"count", "must be 1 to 10000"}
 	}
 	codes := make([]string, n)
-	err := a.db.tx(ctx, func(tx *sql.Tx) error {
+	err := a.db.tx(ctx, func(tx *dbTx) error {
 		for i := range codes {
 			codes[i] = protocol.NewRefCode()
 			if _, err := tx.Exec(`INSERT INTO coupons(hash, created) VALUES (?, ?)`, hashCoupon(codes[i]), time.Now().Unix()); err != nil {
 				return fmt.Errorf("ca: database: %w", err)
 			}
 		}
-		return nil
+		return tx.audit(EventCouponsCreated, "coupons", map[string]string{"count": strconv.Itoa(n)})
 	})
 	if err != nil {
 		return nil, err

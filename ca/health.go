@@ -31,12 +31,15 @@ const readyTimeout = 2 * time.Second
 // errStopping: Serve is shutting down.
 var errStopping = errors.New("ca: the server is stopping")
 
-// Ping checks that the SQLite database answers and that its file is still
-// where it was opened: a connection open on a file removed since goes on
-// answering, from a database nobody else sees.
+// Ping checks that the database answers; for SQLite, also that its file
+// is still where it was opened: a connection open on a file removed since
+// goes on answering, from a database nobody else sees.
 func (s *store) Ping(ctx context.Context) error {
-	if err := s.DB.PingContext(ctx); err != nil {
+	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("ca: database: %w", err)
+	}
+	if s.dialect != sqliteDB {
+		return nil
 	}
 	var file string
 	if err := s.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {

@@ -131,6 +131,18 @@ func isCountry(c string) bool {
 	return len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'
 }
 
+// auditDetails are what the audit trail keeps of an enrolment: who, as
+// the certificate will say it, and the reference code, redacted.
+func (h *Holder) auditDetails(ref string) map[string]string {
+	d := map[string]string{"reference": protocol.RedactRef(ref), "organization": h.Organization}
+	if h.Seal {
+		d["seal"], d["organization_identifier"], d["country"] = "true", h.OrganizationID, h.Country
+	} else {
+		d["name"], d["title"], d["member_number"] = h.Name, h.Title, h.MemberNumber
+	}
+	return d
+}
+
 // DisplayName is who the holder is in a word: the person's name, or a
 // seal's organisation.
 func (h *Holder) DisplayName() string {
@@ -155,13 +167,10 @@ func (a *Authority) EnrollHolder(ctx context.Context, h Holder) (id int64, ref s
 	for i, q := range h.Questions {
 		hashes[i] = hashAnswer(q.Answer)
 	}
-	err = a.db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO holders(name, title, member_number, organization, email, seal, org_id, country, created) VALUES (?,?,?,?,?,?,?,?,?)`,
-			h.Name, h.Title, h.MemberNumber, h.Organization, h.Email, h.Seal, h.OrganizationID, h.Country, time.Now().Unix())
+	err = a.db.tx(ctx, func(tx *dbTx) error {
+		err := tx.QueryRow(`INSERT INTO holders(name, title, member_number, organization, email, seal, org_id, country, created) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`,
+			h.Name, h.Title, h.MemberNumber, h.Organization, h.Email, h.Seal, h.OrganizationID, h.Country, time.Now().Unix()).Scan(&id)
 		if err != nil {
-			return fmt.Errorf("ca: database: %w", err)
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		for i, q := range h.Questions {
@@ -170,8 +179,10 @@ func (a *Authority) EnrollHolder(ctx context.Context, h Holder) (id int64, ref s
 				return fmt.Errorf("ca: database: %w", err)
 			}
 		}
-		ref, err = a.newReference(tx, id, len(h.Questions))
-		return err
+		if ref, err = a.newReference(tx, id, len(h.Questions)); err != nil {
+			return err
+		}
+		return tx.audit(EventHolderEnrolled, holderSubject(id), h.auditDetails(ref))
 	})
 	if err != nil {
 		return 0, "", err
@@ -181,7 +192,7 @@ func (a *Authority) EnrollHolder(ctx context.Context, h Holder) (id int64, ref s
 
 // newReference creates a pending reference for a holder with n questions,
 // choosing which 3 it will show.
-func (a *Authority) newReference(tx *sql.Tx, holderID int64, n int) (string, error) {
+func (a *Authority) newReference(tx *dbTx, holderID int64, n int) (string, error) {
 	perm := make([]int, n)
 	for i := range perm {
 		perm[i] = i
@@ -228,7 +239,19 @@ func (a *Authority) Reissue(ctx context.Context, typed string, force bool) (stri
 		return "", err
 	}
 	var newCode string
-	err = a.db.tx(ctx, func(tx *sql.Tx) error {
+	err = a.db.tx(ctx, func(tx *dbTx) error {
+		// The holder first: two reissues for one holder, whatever their
+		// codes, go one after the other, and the second sees the first's.
+		var holderID int64
+		switch err := tx.QueryRow(`SELECT holder_id FROM refs WHERE code = ?`, code).Scan(&holderID); {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrUnknownReference
+		case err != nil:
+			return fmt.Errorf("ca: database: %w", err)
+		}
+		if err := tx.QueryRow(`SELECT id FROM holders WHERE id = ? FOR UPDATE`, holderID).Scan(&holderID); err != nil {
+			return fmt.Errorf("ca: database: %w", err)
+		}
 		r, err := loadRef(tx, code)
 		if err != nil {
 			return err
@@ -242,11 +265,14 @@ func (a *Authority) Reissue(ctx context.Context, typed string, force bool) (stri
 		}
 		// Every code of the holder not yet used stops working: one holder,
 		// one usable code.
-		if _, err := tx.Exec(`UPDATE refs SET superseded = 1, auth_code = NULL WHERE holder_id = ? AND used = 0`, r.holderID); err != nil {
+		if _, err := tx.Exec(`UPDATE refs SET superseded = TRUE, auth_code = NULL WHERE holder_id = ? AND used = FALSE`, r.holderID); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
-		newCode, err = a.newReference(tx, r.holderID, n)
-		return err
+		if newCode, err = a.newReference(tx, r.holderID, n); err != nil {
+			return err
+		}
+		return tx.audit(EventReissued, holderSubject(r.holderID), map[string]string{
+			"reference": protocol.RedactRef(newCode), "replaces": protocol.RedactRef(code), "forced": strconv.FormatBool(force)})
 	})
 	return newCode, err
 }
@@ -287,7 +313,7 @@ func loadRef(q querier, code string) (*ref, error) {
 	var expires, authExpires sql.NullInt64
 	var shown string
 	var auth sql.NullString
-	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, window_start, window_checks, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`, code).
+	err := q.QueryRow(`SELECT code, holder_id, expires, shown, failures, window_start, window_checks, used, superseded, auth_code, auth_expires FROM refs WHERE code = ?`+forUpdate(q), code).
 		Scan(&r.code, &r.holderID, &expires, &shown, &r.failures, &r.windowStart, &r.windowChecks, &r.used, &r.superseded, &auth, &authExpires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrUnknownReference
@@ -443,7 +469,7 @@ func (c *certRow) revokedAt(t time.Time) bool { return c.revoked.Valid && c.revo
 func loadCert(q querier, serial string) (*certRow, error) {
 	c := &certRow{serial: serial}
 	var pred, reason sql.NullString
-	err := q.QueryRow(`SELECT holder_id, predecessor, revoked, reason FROM certs WHERE serial = ?`, serial).
+	err := q.QueryRow(`SELECT holder_id, predecessor, revoked, reason FROM certs WHERE serial = ?`+forUpdate(q), serial).
 		Scan(&c.holderID, &pred, &c.revoked, &reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrUnknownSerial
@@ -483,9 +509,38 @@ func (a *Authority) RevokeChain(ctx context.Context, serial, reason string) ([]s
 	}
 	now := time.Now()
 	var revoked []string
+	err = a.db.tx(ctx, func(tx *dbTx) error {
+		var err error
+		revoked, err = a.revokeIn(tx, serial, reason, now)
+		if err != nil {
+			return err
+		}
+		// The records last: the chain's head is locked after the rows.
+		for i, s := range revoked {
+			d := map[string]string{"reason": reason}
+			if i > 0 {
+				d["renewed_from"] = revoked[i-1] // a key compromise's successors
+			}
+			if err := tx.audit(EventRevoked, certSubject(s), d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.ocspRevoked(revoked)
+	return revoked, nil
+}
+
+// revokeIn revokes serial, and its successors for a key compromise, in
+// tx, and returns the serial numbers it revoked.
+func (a *Authority) revokeIn(tx *dbTx, serial, reason string, now time.Time) ([]string, error) {
+	var revoked []string
 	// revoke revokes c unless it already is (for a reason a key
 	// compromise does not override) and reports whether it did.
-	revoke := func(tx *sql.Tx, c *certRow) (bool, error) {
+	revoke := func(c *certRow) (bool, error) {
 		at := now.Unix()
 		if c.revokedAt(now) {
 			if c.reason != reasonSuperseded || reason != reasonKeyCompromise {
@@ -499,53 +554,45 @@ func (a *Authority) RevokeChain(ctx context.Context, serial, reason string) ([]s
 		revoked = append(revoked, c.serial)
 		return true, nil
 	}
-	err = a.db.tx(ctx, func(tx *sql.Tx) error {
-		c, err := loadCert(tx, serial)
-		if errors.Is(err, ErrUnknownSerial) {
-			// Perhaps one the root issued: the issuing CA, the TSA, TLS.
-			var at sql.NullInt64
-			switch err := tx.QueryRow(`SELECT revoked FROM root_certs WHERE serial = ?`, serial).Scan(&at); {
-			case errors.Is(err, sql.ErrNoRows):
-				return ErrUnknownSerial
-			case err != nil:
-				return fmt.Errorf("ca: database: %w", err)
-			case at.Valid:
-				return ErrAlreadyRevoked
-			}
-			revoked = append(revoked, serial)
-			return a.revokeRootIssued(tx, serial, reason, now)
+	c, err := loadCert(tx, serial)
+	if errors.Is(err, ErrUnknownSerial) {
+		// Perhaps one the root issued: the issuing CA, the TSA, TLS.
+		var at sql.NullInt64
+		switch err := tx.QueryRow(`SELECT revoked FROM root_certs WHERE serial = ? FOR UPDATE`, serial).Scan(&at); {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil, ErrUnknownSerial
+		case err != nil:
+			return nil, fmt.Errorf("ca: database: %w", err)
+		case at.Valid:
+			return nil, ErrAlreadyRevoked
 		}
-		if err != nil {
-			return err
-		}
-		if ok, err := revoke(tx, c); err != nil || !ok {
-			if err == nil {
-				err = ErrAlreadyRevoked
-			}
-			return err
-		}
-		for reason == reasonKeyCompromise {
-			var next string
-			err := tx.QueryRow(`SELECT serial FROM certs WHERE predecessor = ?`, c.serial).Scan(&next)
-			if errors.Is(err, sql.ErrNoRows) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("ca: database: %w", err)
-			}
-			if c, err = loadCert(tx, next); err != nil {
-				return err
-			}
-			if _, err := revoke(tx, c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		return []string{serial}, a.revokeRootIssued(tx, serial, reason, now)
+	}
 	if err != nil {
 		return nil, err
 	}
-	a.ocspRevoked(revoked)
+	if ok, err := revoke(c); err != nil || !ok {
+		if err == nil {
+			err = ErrAlreadyRevoked
+		}
+		return nil, err
+	}
+	for reason == reasonKeyCompromise {
+		var next string
+		err := tx.QueryRow(`SELECT serial FROM certs WHERE predecessor = ?`, c.serial).Scan(&next)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ca: database: %w", err)
+		}
+		if c, err = loadCert(tx, next); err != nil {
+			return nil, err
+		}
+		if _, err := revoke(c); err != nil {
+			return nil, err
+		}
+	}
 	return revoked, nil
 }
 

@@ -56,7 +56,9 @@ func openKeys(t testing.TB, tok *testenv.Token, pin string) *pkcs.TokenKeys {
 	return keys
 }
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// The tests run on SQLite, then on PostgreSQL (main_test.go), in one
+// SoftHSM folder.
+func TestMain(m *testing.M) { os.Exit(testenv.Main(ca.OnBothStores(m))) }
 
 // The issuing CA's, the TSA's and the OCSP responder's keys on a token:
 // made there (no key file), locked until the token is handed over, then

@@ -192,7 +192,7 @@ func (a *Authority) ListAuthority(ctx context.Context) ([]AuthorityCert, error) 
 // revokeRootIssued revokes a certificate the root issued and signs the
 // root CRL again, in the transaction: the database never says revoked
 // what the CRL does not.
-func (a *Authority) revokeRootIssued(tx *sql.Tx, serial, reason string, now time.Time) error {
+func (a *Authority) revokeRootIssued(tx *dbTx, serial, reason string, now time.Time) error {
 	if a.root == nil {
 		return ErrNeedRoot
 	}
@@ -208,7 +208,14 @@ func (a *Authority) SignRootCRL(ctx context.Context) (*x509.RevocationList, erro
 	if a.root == nil {
 		return nil, ErrNeedRoot
 	}
-	err := a.db.tx(ctx, func(tx *sql.Tx) error { return a.writeRootCRL(tx, time.Now()) })
+	err := a.db.tx(ctx, func(tx *dbTx) error {
+		now := time.Now()
+		if err := a.writeRootCRL(tx, now); err != nil {
+			return err
+		}
+		return tx.audit(EventRootCRLSigned, "root_crl", map[string]string{
+			"next_update": now.AddDate(0, 0, a.Config.RootCRLDays).UTC().Format(time.RFC3339)})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +336,7 @@ func (a *Authority) RenewServiceCert(ctx context.Context, role string) (string, 
 	if err != nil {
 		return "", nil, err
 	}
-	err = a.db.tx(ctx, func(tx *sql.Tx) error {
+	err = a.db.tx(ctx, func(tx *dbTx) error {
 		if err := recordRootIssued(tx, role, cert); err != nil {
 			return err
 		}
@@ -339,7 +346,11 @@ func (a *Authority) RenewServiceCert(ctx context.Context, role string) (string, 
 		if err := keys.keep(f.key, key, cert); err != nil {
 			return err
 		}
-		return a.writeFile(f.cert, data, 0o644)
+		if err := a.writeFile(f.cert, data, 0o644); err != nil {
+			return err
+		}
+		return tx.audit(EventServiceRenewed, certSubject(serialHex(cert.SerialNumber)), map[string]string{
+			"role": role, "replaces": serialHex(old.SerialNumber), "not_after": cert.NotAfter.UTC().Format(time.RFC3339)})
 	})
 	if err != nil {
 		keys.discard(key)

@@ -31,7 +31,7 @@ func crlOf(t *testing.T, a *Authority) *x509.RevocationList {
 func TestRootOffline(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ca")
 	rootDir := filepath.Join(t.TempDir(), "root")
-	if err := Init(dir, InitOptions{RootDir: rootDir, RootCRLDays: 30}); err != nil {
+	if err := Init(dir, InitOptions{RootDir: rootDir, RootCRLDays: 30, Database: testDatabase(t)}); err != nil {
 		t.Fatal(err)
 	}
 	a, err := Open(dir)

@@ -56,7 +56,7 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
 	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
 	a.validationRoutes(mux) // over HTTPS too, for clients that prefer it
-	return logRequests(log, a.metrics.observe(a.ocspGET(mux)))
+	return logRequests(log, a.metrics.observe(clientActor(a.ocspGET(mux))))
 }
 
 // server is the HTTP face of an Authority.

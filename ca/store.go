@@ -3,129 +3,344 @@ package ca
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
 
-// store is the CA database. One connection serialises writers inside the
-// process; transactions are BEGIN IMMEDIATE so that another process (an
-// admin command next to a running server) waits instead of failing.
-type store struct{ *sql.DB }
+// The CA's records live in an SQLite file in the CA folder (the default:
+// one server, a small office) or in a PostgreSQL database, which several
+// paraphe-ca serve replicas may share with no coordination between them.
+// The code is one for both, through database/sql: queries are written
+// with ? placeholders, which the store numbers ($1, $2…) for PostgreSQL,
+// and a read that precedes a write of the same row ends with FOR UPDATE,
+// which PostgreSQL honours (a row lock) and SQLite, whose transactions
+// are serial already (BEGIN IMMEDIATE), does without.
+//
+// What must be single is the database's to enforce: one certificate per
+// reference (certs.ref_code UNIQUE), one successor per certificate
+// (certs.predecessor UNIQUE), one renewal per coupon (coupons.used_by
+// UNIQUE, spent by a conditional update). On PostgreSQL, transactions run
+// at READ COMMITTED: each one locks the rows it decides on before reading
+// them (so a second replica waits, then sees the first one's outcome),
+// and one that loses a deadlock or a serialization check is run again,
+// whole.
 
-const schema = `
-CREATE TABLE IF NOT EXISTS holders (
-	id            INTEGER PRIMARY KEY,
-	name          TEXT NOT NULL,
-	title         TEXT NOT NULL,
-	member_number TEXT NOT NULL,
-	organization  TEXT NOT NULL,
-	email         TEXT NOT NULL,
-	created       INTEGER NOT NULL,
-	seal          INTEGER NOT NULL DEFAULT 0, -- an organisation's seal, not a person
-	org_id        TEXT NOT NULL DEFAULT '',   -- a seal's organizationIdentifier
-	country       TEXT NOT NULL DEFAULT ''    -- a seal's country
-);
-CREATE TABLE IF NOT EXISTS questions (
-	holder_id   INTEGER NOT NULL REFERENCES holders(id),
-	idx         INTEGER NOT NULL,
-	question    TEXT NOT NULL,
-	answer_hash TEXT NOT NULL,
-	PRIMARY KEY (holder_id, idx)
-);
-CREATE TABLE IF NOT EXISTS refs (
-	code         TEXT PRIMARY KEY,
-	holder_id    INTEGER NOT NULL REFERENCES holders(id),
-	created      INTEGER NOT NULL,
-	expires      INTEGER NOT NULL,
-	shown        TEXT NOT NULL,              -- question indexes shown, "0,2,4"
-	failures     INTEGER NOT NULL DEFAULT 0, -- wrong answer sets, and attempts being checked
-	window_start  INTEGER NOT NULL DEFAULT 0, -- start of the current window of answer checks
-	window_checks INTEGER NOT NULL DEFAULT 0, -- answer checks in that window, right ones included
-	used         INTEGER NOT NULL DEFAULT 0,
-	superseded   INTEGER NOT NULL DEFAULT 0, -- a newer code was issued (reissue)
-	auth_code    TEXT,                       -- one-time, cleared when used
-	auth_expires INTEGER
-);
-CREATE TABLE IF NOT EXISTS certs (
-	serial      TEXT PRIMARY KEY,
-	holder_id   INTEGER NOT NULL REFERENCES holders(id),
-	ref_code    TEXT UNIQUE REFERENCES refs(code), -- one certificate per reference, ever
-	predecessor TEXT UNIQUE REFERENCES certs(serial), -- one successor per certificate, ever
-	issued      INTEGER NOT NULL,
-	not_after   INTEGER NOT NULL,
-	der         BLOB NOT NULL,
-	revoked     INTEGER,
-	reason      TEXT
-);
-CREATE TABLE IF NOT EXISTS root_certs ( -- what the root issued: issuing CA, TSA, TLS
-	serial    TEXT PRIMARY KEY,
-	role      TEXT NOT NULL,
-	issued    INTEGER NOT NULL,
-	not_after INTEGER NOT NULL,
-	der       BLOB NOT NULL,
-	revoked   INTEGER,
-	reason    TEXT
-);
-CREATE TABLE IF NOT EXISTS coupons (
-	hash    TEXT PRIMARY KEY, -- SHA-256 of the code; the code itself is not kept
-	created INTEGER NOT NULL,
-	used_by TEXT REFERENCES certs(serial), -- the certificate issued with it
-	used_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS refs_holder ON refs(holder_id);
-CREATE INDEX IF NOT EXISTS certs_holder ON certs(holder_id);
-`
+// DatabaseConfig says where the CA keeps its records (config.json's
+// "database"): nothing for the SQLite file in the CA folder, or the URL of
+// a PostgreSQL database. The password is never in the URL (a command line
+// and a config file are read by others): it comes from PasswordFile (one
+// line, mode 600), or, without it, from libpq's PGPASSFILE or ~/.pgpass;
+// or no password at all, with peer authentication over a Unix socket
+// (postgres:///ca?host=/run/postgresql).
+type DatabaseConfig struct {
+	URL          string `json:"url,omitempty"`
+	PasswordFile string `json:"password_file,omitempty"`
+}
 
-func openDB(path string) (*store, error) {
+// Errors of the database configuration.
+var (
+	// ErrDatabaseURL: the database URL is not a postgres:// URL.
+	ErrDatabaseURL = errors.New("ca: the database URL is not a postgres:// URL")
+	// ErrDatabasePassword: the database URL carries a password.
+	ErrDatabasePassword = errors.New("ca: the database URL carries a password")
+	// ErrPasswordFile: the database password file cannot be used.
+	ErrPasswordFile = errors.New("ca: the database password file cannot be used")
+	// ErrDatabaseInUse: Init found another CA's records in the database.
+	ErrDatabaseInUse = errors.New("ca: the database already holds a CA's records")
+)
+
+// Validate checks the URL: postgres:// (or postgresql://), and no
+// password in it.
+func (c DatabaseConfig) Validate() error {
+	if c.URL == "" {
+		if c.PasswordFile != "" {
+			return fmt.Errorf("%w: a password file without a database URL", ErrDatabaseURL)
+		}
+		return nil
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return ErrDatabaseURL
+	}
+	if _, set := u.User.Password(); set || u.Query().Has("password") {
+		return ErrDatabasePassword
+	}
+	return nil
+}
+
+// Redacted is the URL as it may be shown or logged.
+func (c DatabaseConfig) Redacted() string {
+	if c.URL == "" {
+		return fileDB
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return "postgres://…"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// dialect is the kind of database.
+type dialect int
+
+const (
+	sqliteDB dialect = iota
+	postgresDB
+)
+
+func (d dialect) String() string { return [...]string{"sqlite", "postgres"}[d] }
+
+// store is the CA database.
+type store struct {
+	db      *sql.DB
+	dialect dialect
+}
+
+// Connections of a PostgreSQL store: each request's transaction holds
+// one while it lasts (a few round trips).
+const postgresConns = 16
+
+// connect opens the database of the CA in dir, without migrating it.
+func connect(dir string, c DatabaseConfig) (*store, error) {
+	if c.URL == "" {
+		return openSQLite(filepath.Join(dir, fileDB))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(c.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrDatabaseURL, c.Redacted(), err)
+	}
+	if c.PasswordFile != "" {
+		pw, err := readPasswordFile(dir, c.PasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Password = pw
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "paraphe-ca"
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(postgresConns)
+	db.SetMaxIdleConns(postgresConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &store{db: db, dialect: postgresDB}, nil
+}
+
+// readPasswordFile reads the database password: the file's first line.
+// Like libpq with ~/.pgpass, it refuses a file others may read.
+func readPasswordFile(dir, path string) (string, error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%w: %s may be read by others than its owner (chmod 600 it)", ErrPasswordFile, path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
+	}
+	pw, _, _ := strings.Cut(string(data), "\n")
+	if pw = strings.TrimSuffix(pw, "\r"); pw == "" {
+		return "", fmt.Errorf("%w: %s is empty", ErrPasswordFile, path)
+	}
+	return pw, nil
+}
+
+// openSQLite opens (creating it) an SQLite database. One connection
+// serialises writers inside the process; transactions are BEGIN IMMEDIATE
+// so that another process (an admin command next to a running server)
+// waits instead of failing.
+func openSQLite(path string) (*store, error) {
 	dsn := "file:" + path + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	if err := migrate(db); err != nil {
-		db.Close()
+	return &store{db: db, dialect: sqliteDB}, nil
+}
+
+// openStore opens the CA's database and brings its schema up to date.
+func openStore(ctx context.Context, dir string, c DatabaseConfig) (*store, error) {
+	s, err := connect(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openEmptyStore opens the database of a new CA: it must hold no other
+// CA's records (a PostgreSQL database is shared by the replicas of one CA,
+// never by two CAs).
+func openEmptyStore(dir string, c DatabaseConfig) (*store, error) {
+	s, err := openStore(context.Background(), dir, c)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	if err := s.QueryRow(`SELECT (SELECT count(*) FROM root_certs) + (SELECT count(*) FROM holders)`).Scan(&n); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	if n > 0 {
+		s.Close()
+		return nil, fmt.Errorf("%w: %s", ErrDatabaseInUse, c.Redacted())
+	}
+	return s, nil
+}
+
+// openDB opens an SQLite database file and migrates it.
+func openDB(path string) (*store, error) {
+	s, err := openSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.migrate(context.Background()); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("ca: database %s: %w", path, err)
 	}
-	return &store{db}, nil
+	return s, nil
 }
 
-// columns added since the first schema, for databases made before them.
-var columns = []struct{ table, column, decl string }{
-	{"refs", "window_start", "INTEGER NOT NULL DEFAULT 0"},
-	{"refs", "window_checks", "INTEGER NOT NULL DEFAULT 0"},
-	{"holders", "seal", "INTEGER NOT NULL DEFAULT 0"},
-	{"holders", "org_id", "TEXT NOT NULL DEFAULT ''"},
-	{"holders", "country", "TEXT NOT NULL DEFAULT ''"},
-}
+func (s *store) Close() error { return s.db.Close() }
 
-func migrate(db *sql.DB) error {
-	if _, err := db.Exec(schema); err != nil {
-		return err
+// rebind writes a query for the store's database: $1, $2… for the ?
+// placeholders on PostgreSQL; no FOR UPDATE at the end on SQLite, whose
+// transactions are serial (queries hold no ? but placeholders).
+func (s *store) rebind(q string) string {
+	if s.dialect == sqliteDB {
+		return strings.TrimSuffix(q, " FOR UPDATE")
 	}
-	for _, c := range columns {
-		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' {
+			b.WriteByte(q[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// The queries of a store outside a transaction.
+
+func (s *store) Exec(q string, args ...any) (sql.Result, error) {
+	return s.db.Exec(s.rebind(q), args...)
+}
+
+func (s *store) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, s.rebind(q), args...)
+}
+
+func (s *store) QueryRow(q string, args ...any) *sql.Row { return s.db.QueryRow(s.rebind(q), args...) }
+
+func (s *store) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+func (s *store) Query(q string, args ...any) (*sql.Rows, error) {
+	return s.db.Query(s.rebind(q), args...)
+}
+
+func (s *store) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, s.rebind(q), args...)
+}
+
+// dbTx is a transaction of the store; its queries are the store's, in
+// the transaction's context.
+type dbTx struct {
+	*sql.Tx
+	s   *store
+	ctx context.Context
+}
+
+func (t *dbTx) Exec(q string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(t.ctx, t.s.rebind(q), args...)
+}
+
+func (t *dbTx) QueryRow(q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(t.ctx, t.s.rebind(q), args...)
+}
+
+func (t *dbTx) Query(q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(t.ctx, t.s.rebind(q), args...)
+}
+
+// forUpdate ends a query that reads a row the transaction q may then
+// write: the row is locked until the transaction ends. Outside a
+// transaction there is nothing to lock.
+func forUpdate(q querier) string {
+	if _, ok := q.(*dbTx); ok {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// maxTxAttempts bounds how often a transaction that lost a deadlock or a
+// serialization check (PostgreSQL) is run again.
+const maxTxAttempts = 8
+
+// tx runs f in one transaction, and again (whole: f must start from
+// scratch each time) when PostgreSQL gives it up to let a concurrent one
+// through. On SQLite it is an immediate transaction.
+func (s *store) tx(ctx context.Context, f func(*dbTx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.try(ctx, f)
+		if err == nil || !retryable(err) || attempt == maxTxAttempts || ctx.Err() != nil {
 			return err
 		}
-		if n == 0 {
-			if _, err := db.Exec("ALTER TABLE " + c.table + " ADD COLUMN " + c.column + " " + c.decl); err != nil {
-				return err
-			}
-		}
+		// A few milliseconds, growing and jittered, so that the two
+		// do not meet again at once.
+		time.Sleep(time.Duration(rand.IntN(attempt*5)+1) * time.Millisecond)
 	}
-	return nil
 }
 
-// tx runs f in one immediate transaction.
-func (s *store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.BeginTx(ctx, nil)
+func (s *store) try(ctx context.Context, f func(*dbTx) error) error {
+	var opts *sql.TxOptions
+	if s.dialect == postgresDB {
+		// Whatever the server's default: the code locks what it decides on.
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("ca: database: %w", err)
 	}
-	if err := f(tx); err != nil {
+	if err := f(&dbTx{Tx: tx, s: s, ctx: ctx}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -135,4 +350,18 @@ func (s *store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	return nil
 }
 
-func unix(t time.Time) int64 { return t.Unix() }
+// retryable reports whether PostgreSQL ended the transaction so that
+// another could go through: a serialization failure or a deadlock.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// isUniqueViolation reports whether err is a unique constraint's refusal.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
