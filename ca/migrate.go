@@ -92,7 +92,7 @@ func Migrate(ctx context.Context, dir string) (*MigrationStatus, error) {
 	defer s.Close()
 	applied, err := s.migrate(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unreachable(cfg.Database, err)
 	}
 	st := &MigrationStatus{Database: cfg.Database.Redacted(), Applied: applied}
 	if st.Applied == nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,6 +61,9 @@ var (
 	ErrPasswordFile = errors.New("ca: the database password file cannot be used")
 	// ErrDatabaseInUse: Init found another CA's records in the database.
 	ErrDatabaseInUse = errors.New("ca: the database already holds a CA's records")
+	// ErrDatabaseUnreachable: no connection to the PostgreSQL database
+	// (down, unreachable, or the credentials refused).
+	ErrDatabaseUnreachable = errors.New("ca: cannot connect to the database")
 )
 
 // Validate checks the URL: postgres:// (or postgresql://), and no
@@ -192,9 +196,42 @@ func openStore(ctx context.Context, dir string, c DatabaseConfig) (*store, error
 	}
 	if _, err := s.migrate(ctx); err != nil {
 		s.Close()
-		return nil, err
+		return nil, unreachable(c, err)
 	}
 	return s, nil
+}
+
+// UnreachableError is a failure to connect to the database; it matches
+// ErrDatabaseUnreachable.
+type UnreachableError struct {
+	Database string // the URL, password-free
+	Reason   string // the network's or the server's word
+	Err      error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("ca: cannot connect to the database %s: %s", e.Database, e.Reason)
+}
+func (e *UnreachableError) Unwrap() error        { return e.Err }
+func (e *UnreachableError) Is(target error) bool { return target == ErrDatabaseUnreachable }
+
+// unreachable is an *UnreachableError when err is a failure to connect
+// to the database, or err.
+func unreachable(c DatabaseConfig, err error) error {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	e := &UnreachableError{Database: c.Redacted(), Reason: strings.Join(strings.Fields(ce.Error()), " "), Err: err}
+	var pe *pgconn.PgError
+	var ne *net.OpError
+	switch {
+	case errors.As(err, &pe):
+		e.Reason = pe.Message
+	case errors.As(err, &ne):
+		e.Reason = ne.Error()
+	}
+	return e
 }
 
 // openEmptyStore opens the database of a new CA: it must hold no other

@@ -54,6 +54,7 @@ func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writ
 	cmds := map[string]func([]string) error{
 		"init": c.init, "enroll": c.enroll, "list": c.list, "revoke": c.revoke,
 		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon, "root": c.root,
+		"migrate": c.migrate, "audit": c.audit,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -110,6 +111,9 @@ func (c *command) explain(err error) error {
 	var e *cli.ExitError
 	if errors.As(err, &e) {
 		return err
+	}
+	if e := c.explainRecords(err); e != nil {
+		return e
 	}
 	p := c.p
 	var in *ca.InputError
@@ -185,11 +189,15 @@ func (c *command) init(args []string) error {
 	fs.StringVar(&p11.Module, "pkcs11-module", "", c.p.T("ca.flag.pkcs11_module"))
 	fs.StringVar(&p11.Token, "token", "", c.p.T("ca.flag.ca_token"))
 	pinFile := c.pinFlag(fs)
+	dbFlags := c.databaseFlags(fs, &o)
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
 	}
 	if *dir == "" {
 		return c.usage(c.p.T("ca.need_dir"))
+	}
+	if err := dbFlags(); err != nil {
+		return err
 	}
 	o.Hosts, o.RootDir = hosts, rootDirOf(*dir, *rootDir)
 	if err := c.initKeyStore(&o, p11, *pinFile); err != nil {
@@ -317,7 +325,7 @@ func (c *command) enroll(args []string) error {
 		return err
 	}
 	defer a.Close()
-	id, code, err := a.EnrollHolder(context.Background(), h)
+	id, code, err := a.EnrollHolder(c.ctx(), h)
 	if err != nil {
 		return err
 	}
@@ -352,7 +360,7 @@ func (c *command) list(args []string) error {
 	if *caCerts {
 		return c.listAuthority(a, *asJSON)
 	}
-	hs, err := a.List(context.Background(), *full)
+	hs, err := a.List(c.ctx(), *full)
 	if err != nil {
 		return err
 	}
@@ -398,7 +406,7 @@ func (c *command) list(args []string) error {
 // listAuthority lists the certificates the root issued, and until when
 // the root CRL is signed.
 func (c *command) listAuthority(a *ca.Authority, asJSON bool) error {
-	certs, err := a.ListAuthority(context.Background())
+	certs, err := a.ListAuthority(c.ctx())
 	if err != nil {
 		return err
 	}
@@ -445,7 +453,7 @@ func (c *command) revoke(args []string) error {
 			return err
 		}
 	}
-	revoked, err := a.RevokeChain(context.Background(), serial, *reason)
+	revoked, err := a.RevokeChain(c.ctx(), serial, *reason)
 	if err != nil {
 		return err
 	}
@@ -470,7 +478,7 @@ func (c *command) reissue(args []string) error {
 		return err
 	}
 	defer a.Close()
-	code, err := a.Reissue(context.Background(), pos[0], *force)
+	code, err := a.Reissue(c.ctx(), pos[0], *force)
 	if err != nil {
 		return err
 	}
@@ -570,7 +578,7 @@ func (c *command) coupon(args []string) error {
 		return err
 	}
 	defer a.Close()
-	codes, err := a.CreateCoupons(context.Background(), *count)
+	codes, err := a.CreateCoupons(c.ctx(), *count)
 	if err != nil {
 		return err
 	}
@@ -607,7 +615,7 @@ func (c *command) root(args []string) error {
 	if err := useRoot(a, *dir, *rootDir); err != nil {
 		return err
 	}
-	ctx := context.Background()
+	ctx := c.ctx()
 	if args[0] == "crl" {
 		l, err := a.SignRootCRL(ctx)
 		if err != nil {

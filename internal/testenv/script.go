@@ -26,6 +26,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/internal/testenv/postgres"
 )
 
 // RunScripts runs the transcripts in p.Dir (testscript's txtar files: see
@@ -83,6 +84,9 @@ import (
 //	daemon stop NAME           SIGTERM to it and what it started, then wait: its whole
 //	                           output is the last output, and it fails unless PROGRAM
 //	                           exits with status 0
+//	postgres start             a PostgreSQL server (scripts/postgres.sh) with an empty
+//	                           database: $PGURL (no password in it), $PG_PASSWORD_FILE
+//	postgres psql ARGS...      psql on that database, with the password
 //
 // Daemons stop when the script ends.
 func RunScripts(t *testing.T, p testscript.Params) {
@@ -108,6 +112,7 @@ func scriptParams(p testscript.Params) testscript.Params {
 		"blackhole": cmdBlackhole,
 		"xvfb":      cmdXvfb,
 		"daemon":    cmdDaemon,
+		"postgres":  cmdPostgres,
 	}
 	for name, cmd := range p.Cmds {
 		cmds[name] = cmd
@@ -140,9 +145,10 @@ func scriptParams(p testscript.Params) testscript.Params {
 
 // scriptState is what a script's commands keep between lines.
 type scriptState struct {
-	t       testing.TB // the script's own test
-	ca      *CAProcess
-	daemons map[string]*scriptDaemon
+	t        testing.TB // the script's own test
+	ca       *CAProcess
+	daemons  map[string]*scriptDaemon
+	postgres *postgres.Server
 }
 
 type stateKey struct{}
