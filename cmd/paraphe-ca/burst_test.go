@@ -21,15 +21,23 @@ import (
 // ticks (/proc/PID/stat, utime + stime).
 func cpuTicks(t *testing.T, pid int) int64 {
 	t.Helper()
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	n, err := procTicks(pid)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return n
+}
+
+func procTicks(pid int) (int64, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
 	}
 	// The command name, in parentheses, may hold spaces: count from after it.
 	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return utime + stime
+	return utime + stime, nil
 }
 
 // 100 concurrent wrong answer sets on one reference, each from its own
