@@ -59,64 +59,22 @@ func TestReplicasSurviveAKill(t *testing.T) {
 	policy := rs.policy(t)
 
 	start := time.Now()
-	var done, retried atomic.Int64
-	issued := make(map[string]string, total) // reference → serial
-	var mu sync.Mutex
-	work := make(chan string)
-	third := make(chan struct{}) // a third of the activations are done
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			for ref := range work {
-				serial, retries, err := activate(policy, ref)
-				if err != nil {
-					t.Errorf("%s: %v", protocol.RedactRef(ref), err)
-					continue
-				}
-				retried.Add(int64(retries))
-				mu.Lock()
-				issued[ref] = serial
-				mu.Unlock()
-				if done.Add(1) == total/3 {
-					close(third)
-				}
-			}
-		})
-	}
-	killed, finished := make(chan bool), make(chan struct{})
-	go func() {
-		select {
-		case <-third:
-			rs.kill(0)
-			killed <- true
-		case <-finished: // too many failed for a third to complete
-			killed <- false
-		}
-	}()
-	for _, ref := range refs {
-		work <- ref
-	}
-	close(work)
-	wg.Wait()
-	close(finished)
-	if !<-killed {
-		t.Fatalf("only %d activations of %d completed", done.Load(), total)
-	}
+	issued, retried := activateAll(t, policy, refs, clients, func() { rs.kill(0) })
 	if err := rs.restarted(); err != nil {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(start)
 	t.Logf("%d activations in %s (%.1f/s) through two replicas, one killed and restarted; %d steps retried",
-		done.Load(), elapsed.Round(time.Millisecond), float64(done.Load())/elapsed.Seconds(), retried.Load())
+		len(issued), elapsed.Round(time.Millisecond), float64(len(issued))/elapsed.Seconds(), retried)
 	for i, l := range rs.logs {
 		if l != nil && l.String() != "" {
 			t.Logf("replica %d logged errors:\n%s", i, l)
 		}
 	}
-	if done.Load() != total {
-		t.Fatalf("%d activations of %d completed", done.Load(), total)
+	if len(issued) != total {
+		t.Fatalf("%d activations of %d completed", len(issued), total)
 	}
-	if retried.Load() == 0 {
+	if retried == 0 {
 		t.Error("the kill broke no activation in flight: the test proved nothing about retries")
 	}
 	// Clock ticks are 10 ms (USER_HZ 100).
@@ -137,6 +95,57 @@ func TestReplicasSurviveAKill(t *testing.T) {
 	if n != total {
 		t.Errorf("%d issuances in the audit trail, want %d", n, total)
 	}
+}
+
+// activateAll activates refs with that many clients at once, calls
+// third (in a goroutine of its own, which it waits for) once a third of
+// them are done, and returns the serial issued for each reference and
+// the steps retried.
+func activateAll(t *testing.T, policy *config.Policy, refs []string, clients int, third func()) (map[string]string, int64) {
+	var done, retried atomic.Int64
+	issued := make(map[string]string, len(refs)) // reference → serial
+	var mu sync.Mutex
+	work := make(chan string)
+	thirdDone := make(chan struct{})
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for ref := range work {
+				serial, retries, err := activate(policy, ref)
+				if err != nil {
+					t.Errorf("%s: %v", protocol.RedactRef(ref), err)
+					continue
+				}
+				retried.Add(int64(retries))
+				mu.Lock()
+				issued[ref] = serial
+				mu.Unlock()
+				if done.Add(1) == int64(len(refs)/3) {
+					close(thirdDone)
+				}
+			}
+		})
+	}
+	called, finished := make(chan bool), make(chan struct{})
+	go func() {
+		select {
+		case <-thirdDone:
+			third()
+			called <- true
+		case <-finished: // too many failed for a third to complete
+			called <- false
+		}
+	}()
+	for _, ref := range refs {
+		work <- ref
+	}
+	close(work)
+	wg.Wait()
+	close(finished)
+	if !<-called {
+		t.Fatalf("only %d activations of %d completed", done.Load(), len(refs))
+	}
+	return issued, retried.Load()
 }
 
 // activate runs one holder's activation against the balancer, retrying
