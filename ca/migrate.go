@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -190,23 +189,4 @@ func addLegacyColumns(tx *dbTx) error {
 		}
 	}
 	return nil
-}
-
-// schemaVersions lists the migrations recorded in the database.
-func (s *store) schemaVersions(ctx context.Context) ([]int, error) {
-	rows, err := s.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
-	if err != nil {
-		return nil, fmt.Errorf("ca: database: %w", err)
-	}
-	defer rows.Close()
-	var out []int
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("ca: database: %w", err)
-		}
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out, rows.Err()
 }

@@ -120,11 +120,14 @@ func TestSealColumnsMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	s, err := openDB(path)
+	s, err := openSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if _, err := s.migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	h, err := loadHolder(s, 1)
 	if err != nil || h.Seal || h.Name != "Luca Bianchi" {
 		t.Fatalf("%v %+v", err, h)

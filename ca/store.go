@@ -254,19 +254,6 @@ func openEmptyStore(dir string, c DatabaseConfig) (*store, error) {
 	return s, nil
 }
 
-// openDB opens an SQLite database file and migrates it.
-func openDB(path string) (*store, error) {
-	s, err := openSQLite(path)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.migrate(context.Background()); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("ca: database %s: %w", path, err)
-	}
-	return s, nil
-}
-
 func (s *store) Close() error { return s.db.Close() }
 
 // rebind writes a query for the store's database: $1, $2… for the ?
@@ -298,10 +285,6 @@ func (s *store) rebind(q string) string {
 
 func (s *store) Exec(q string, args ...any) (sql.Result, error) {
 	return s.db.Exec(s.rebind(q), args...)
-}
-
-func (s *store) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.db.ExecContext(ctx, s.rebind(q), args...)
 }
 
 func (s *store) QueryRow(q string, args ...any) *sql.Row { return s.db.QueryRow(s.rebind(q), args...) }
@@ -392,13 +375,4 @@ func (s *store) try(ctx context.Context, f func(*dbTx) error) error {
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
-}
-
-// isUniqueViolation reports whether err is a unique constraint's refusal.
-func isUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "23505"
-	}
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
