@@ -56,7 +56,9 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
 	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
 	a.validationRoutes(mux) // over HTTPS too, for clients that prefer it
-	return logRequests(log, a.metrics.observe(clientActor(a.ocspGET(mux))))
+	// The actor outside observe, which reads the route the mux writes
+	// into the request it is given.
+	return logRequests(log, clientActor(a.metrics.observe(a.ocspGET(mux))))
 }
 
 // server is the HTTP face of an Authority.

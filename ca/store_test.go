@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/paraphe/paraphe/internal/testenv/postgres"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -351,5 +354,53 @@ func TestReplicasOneUsableReference(t *testing.T) {
 	}
 	if _, err := a.VerifyAudit(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// readyz fails once the PostgreSQL server is stopped (a server of the
+// test's own), and says so; healthz still answers.
+func TestReadyzPostgresStopped(t *testing.T) {
+	if testPostgres == nil {
+		t.Skip("runs on the PostgreSQL pass")
+	}
+	srv, err := postgres.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	pw := filepath.Join(t.TempDir(), "db-password")
+	os.WriteFile(pw, []byte(srv.Password), 0o600)
+	if _, err := srv.Admin().Exec(`CREATE DATABASE ca`); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "ca")
+	if err := Init(dir, InitOptions{Database: DatabaseConfig{URL: srv.URL("ca"), PasswordFile: pw}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, _, admin := serveAdmin(t, a)
+	status := func(path string) (int, string) {
+		resp, err := http.Get(admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := status("/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz: %d %s", code, body)
+	}
+	srv.Stop()
+	code, body := status("/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"ca: database:`) || strings.Contains(body, srv.Password) {
+		t.Fatalf("readyz with the server stopped: %d %s", code, body)
+	}
+	if code, _ := status("/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz: %d", code)
 	}
 }
