@@ -2,9 +2,11 @@
 // loopback or in a private temporary folder, and tears them down: a Secret
 // Service (private D-Bus session bus + gnome-keyring), a SoftHSM2 token,
 // the XDG desktop portal with GTK's file chooser on a virtual display
-// (StartDesktopPortal), and the paraphe-ca server (in process or as a
-// process); RunScripts gives
-// the command-line transcripts (testscript) commands that start them.
+// (StartDesktopPortal), a PostgreSQL server (Postgres, through the
+// postgres subpackage and scripts/postgres.sh), a TCP balancer in front of
+// replicas (StartBalancer), and the paraphe-ca server (in process or as a
+// process); RunScripts gives the command-line transcripts (testscript)
+// commands that start them.
 //
 // When CI=true a missing service is a test failure, never a silent skip.
 package testenv
