@@ -321,7 +321,8 @@ func (rs *replicaSet) start(t *testing.T, i int) {
 }
 
 func (rs *replicaSet) run(i int) error {
-	cmd := exec.Command(rs.bin, "serve", "--dir", rs.dir)
+	// Each replica its own admin port: both run on this machine.
+	cmd := exec.Command(rs.bin, "serve", "--dir", rs.dir, "--admin-addr", "127.0.0.1:0")
 	cmd.ExtraFiles = rs.files[i][:]
 	cmd.Env = append(os.Environ(), "LISTEN_FDS=2")
 	stderr, err := cmd.StderrPipe()
