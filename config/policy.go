@@ -33,6 +33,11 @@ type Policy struct {
 	UserMay UserMay `json:"user_may,omitzero"`
 	// Trust says what verification trusts besides the CA's anchors.
 	Trust Trust `json:"trust,omitzero"`
+	// BridgePort is the loopback port of the signing bridge web pages
+	// talk to (DefaultBridgePort when left out); WebOrigins the exact
+	// origins ("https://portal.example") it answers: none by default.
+	BridgePort int      `json:"bridge_port,omitempty"`
+	WebOrigins []string `json:"web_origins,omitempty"`
 
 	// Path is the file the policy was read from.
 	Path string `json:"-"`
@@ -125,6 +130,7 @@ func DefaultPolicy() Policy {
 		KeyStores:          slices.Clone(Stores),
 		PIN:                PINRules{Keychain: DefaultPasswordPolicy(), Token: DefaultTokenPolicy()},
 		RenewalWarningDays: 30,
+		BridgePort:         DefaultBridgePort,
 	}
 }
 
@@ -339,6 +345,9 @@ func (p *Policy) Validate() error {
 	}
 	if p.Trust.LOTLPins != "" && !filepath.IsAbs(p.Trust.LOTLPins) {
 		return bad("trust.lotl_pins", ReasonValue, p.Trust.LOTLPins+" (an absolute path)")
+	}
+	if err := p.validateBridge(); err != nil {
+		return err
 	}
 	for name, r := range map[string]PINPolicy{"keychain": p.PIN.Keychain, "token": p.PIN.Token} {
 		if field, detail := r.invalid(); field != "" {

@@ -65,6 +65,8 @@ func (a *app) adminFlags(name string) *flag.FlagSet {
 // line (and the MSI from its public properties). Empty means "not given".
 type policyFlags struct {
 	ca, fingerprint, proxy, keyStores, module, pin string
+	webOrigins                                     string
+	bridgePort                                     int
 	timeout                                        time.Duration
 }
 
@@ -76,12 +78,15 @@ func (a *app) addPolicyFlags(fs *flag.FlagSet) *policyFlags {
 	fs.StringVar(&f.keyStores, "key-stores", "", a.p.T("flag.admin_key_stores"))
 	fs.StringVar(&f.module, "pkcs11-module", "", a.p.T("flag.admin_module"))
 	fs.StringVar(&f.pin, "pin-policy", "", a.p.T("flag.admin_pin_policy"))
+	fs.IntVar(&f.bridgePort, "bridge-port", 0, a.p.T("flag.admin_bridge_port"))
+	fs.StringVar(&f.webOrigins, "web-origins", "", a.p.T("flag.admin_web_origins"))
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, a.p.T("flag.admin_timeout"))
 	return f
 }
 
 func (f *policyFlags) empty() bool {
-	return f.ca == "" && f.fingerprint == "" && f.proxy == "" && f.keyStores == "" && f.module == "" && f.pin == ""
+	return f.ca == "" && f.fingerprint == "" && f.proxy == "" && f.keyStores == "" && f.module == "" && f.pin == "" &&
+		f.bridgePort == 0 && f.webOrigins == ""
 }
 
 // apply sets the fields given on the command line over p. A CA given
@@ -99,6 +104,19 @@ func (a *app) apply(p *config.Policy, f *policyFlags, discover bool) (*activatio
 	}
 	if f.module != "" {
 		p.PKCS11.Module = f.module
+	}
+	if f.bridgePort != 0 {
+		p.BridgePort = f.bridgePort
+	}
+	switch f.webOrigins {
+	case "":
+	case "none":
+		p.WebOrigins = nil
+	default:
+		p.WebOrigins = nil
+		for _, o := range strings.Split(f.webOrigins, ",") {
+			p.WebOrigins = append(p.WebOrigins, strings.TrimSpace(o))
+		}
 	}
 	if f.pin != "" {
 		rules, err := parsePINSpec(p.PIN, f.pin)
