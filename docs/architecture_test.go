@@ -30,7 +30,7 @@ var (
 		{"netclient", "trust", "ca", "cades", "internal/verdict"},
 		{"activation", "netcheck", "exchange"},
 		{"internal/local", "internal/demo"},
-		{"internal/explain"},
+		{"internal/explain", "bridge"},
 		{"app"},
 		{"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange", "installer/mangen"},
 	}
@@ -80,6 +80,8 @@ var importedOnlyBy = map[string][]string{
 	module + "/internal/demo": {"cmd/paraphe"},
 	// The desktop's dialogs are the screens' (cmd/paraphe's CLI asks none).
 	module + "/internal/desktop": {"app"},
+	// The signing bridge serves the desktop app and paraphe bridge.
+	module + "/bridge": {"app", "cmd/paraphe"},
 	// PAC files are the way out's business.
 	"github.com/dop251/goja": {"netclient"},
 }
@@ -97,6 +99,8 @@ var neverDependsOn = map[string][]string{
 	"cades":      {"fyne.io/fyne/v2"},
 	"activation": {"fyne.io/fyne/v2"},
 	"netcheck":   {"fyne.io/fyne/v2"},
+	// The bridge asks through a Consenter: the app's dialog, a terminal.
+	"bridge": {"fyne.io/fyne/v2", module + "/app"},
 }
 
 type listed struct {
