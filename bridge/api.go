@@ -359,7 +359,8 @@ func (s *Server) ask(r *http.Request, req Request) (Answer, *apiError) {
 	switch {
 	case errors.Is(err, ErrNoConsent):
 		return Answer{}, &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "no one can be asked on this computer", triesLeft: -1}
-	case err != nil || !a.Allow:
+	case err != nil || !a.Allow || r.Context().Err() != nil:
+		clear(a.PIN) // the page went away meanwhile: nothing is signed
 		return Answer{}, refused
 	}
 	return a, nil

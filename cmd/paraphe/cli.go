@@ -71,6 +71,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"extend":   a.extend,
 		"fields":   a.fields,
 		"demo":     a.demoCmd,
+		"bridge":   a.bridgeCmd,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

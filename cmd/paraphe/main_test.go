@@ -49,8 +49,9 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PATH", filepath.Dir(caBin)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			env.Values[euKey{}] = &euHolder{}
+			env.Values[bridgeKey{}] = &bridgeHolder{}
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"eutl": cmdEUTL},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"eutl": cmdEUTL, "bridge": cmdBridge},
 	})
 }

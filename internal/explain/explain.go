@@ -79,6 +79,9 @@ const (
 
 	ExitNotSignatureFile = 45 // verify: neither a PDF nor a CMS signature (.p7m, .p7s)
 	ExitNoContent        = 46 // verify: the file a detached signature (.p7s) signs is missing
+
+	ExitBridgeNoOrigins = 47 // bridge: the machine policy lists no web origin to answer
+	ExitBridgeBusy      = 48 // bridge: its port is taken (the desktop app, another paraphe bridge)
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.

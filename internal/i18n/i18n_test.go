@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/assets"
+	"github.com/paraphe/paraphe/bridge"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/netcheck"
 	"github.com/paraphe/paraphe/pdf"
@@ -124,6 +125,9 @@ func TestKeysUsedExist(t *testing.T) {
 	}
 	for _, r := range pdf.Problems {
 		used = append(used, "verify.problem."+string(r))
+	}
+	for _, a := range []bridge.Action{bridge.ActionCertificates, bridge.ActionRegister, bridge.ActionSignIn, bridge.ActionSign} {
+		used = append(used, "bridge.ask."+string(a))
 	}
 	for _, r := range pdf.Revocations {
 		used = append(used, "verify.revocation."+string(r))
