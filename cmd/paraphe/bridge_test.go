@@ -152,12 +152,12 @@ func TestTerminalConsent(t *testing.T) {
 		}
 	}
 	for typed, r := range map[string]bridge.Request{
-		"\n":              {Origin: "https://portal.example", Action: bridge.ActionSignIn, Certs: certs},         // Enter refuses
-		"3\nx\n":          {Origin: "https://portal.example", Action: bridge.ActionSignIn, Certs: certs},         // no such certificate
-		"y\n\n":           {Origin: "https://portal.example", Action: bridge.ActionRegister, Certs: certs[:1]},   // no PIN
-		"no\n":            {Origin: "https://portal.example", Action: bridge.ActionCertificates, Certs: certs},   // not a yes
-		"":                {Origin: "https://portal.example", Action: bridge.ActionCertificates, Certs: certs},   // end of input
-		"yes please\nx\n": {Origin: "https://portal.example", Action: bridge.ActionRegister, Certs: certs[1:]},   // not a yes
+		"\n":              {Origin: "https://portal.example", Action: bridge.ActionSignIn, Certs: certs},       // Enter refuses
+		"3\nx\n":          {Origin: "https://portal.example", Action: bridge.ActionSignIn, Certs: certs},       // no such certificate
+		"y\n\n":           {Origin: "https://portal.example", Action: bridge.ActionRegister, Certs: certs[:1]}, // no PIN
+		"no\n":            {Origin: "https://portal.example", Action: bridge.ActionCertificates, Certs: certs}, // not a yes
+		"":                {Origin: "https://portal.example", Action: bridge.ActionCertificates, Certs: certs}, // end of input
+		"yes please\nx\n": {Origin: "https://portal.example", Action: bridge.ActionRegister, Certs: certs[1:]}, // not a yes
 	} {
 		if a, out := ask(typed, r); a.Allow || len(a.PIN) != 0 || !strings.Contains(out, "Refused.") {
 			t.Errorf("%q to %s: %+v\n%s", typed, r.Action, a, out)
