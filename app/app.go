@@ -50,6 +50,9 @@ type Options struct {
 	// at start when the copy kept is older than a day (the real app does;
 	// tests choose).
 	RefreshTrustedLists bool
+	// Bridge, when set, serves the signing bridge while the app runs
+	// (bridge.go).
+	Bridge *BridgeOptions
 }
 
 // UI is the application's main window and the state its screens share.
@@ -72,6 +75,7 @@ type UI struct {
 	verifier *verifyScreen
 	doctor   *doctorScreen
 	prefs    *settingsScreen
+	web      *webBridge // the signing bridge, when it runs
 
 	// What tests drive: the activation wizard when it is open, the last
 	// PIN dialog.
@@ -127,6 +131,7 @@ func New(a fyne.App, o Options) *UI {
 	})
 	u.build()
 	u.addMenuShortcuts()
+	u.startBridge()
 	if o.RefreshTrustedLists {
 		u.prefs.trust.updateLists(true)
 	}
@@ -151,6 +156,7 @@ func (u *UI) ShowAndRun() {
 func (u *UI) Close() {
 	u.stopAll() // work in progress stops; a half-signed file is never left behind
 	u.tasks.Wait()
+	u.stopBridge()
 	u.stopDemo()
 	if u.tmp != "" {
 		os.RemoveAll(u.tmp)

@@ -52,7 +52,8 @@ func (a *app) gui(files []string) (code int) {
 		// is up and the event loop has turned once.
 		fa.Lifecycle().SetOnStarted(func() { go fyne.Do(fa.Quit) })
 	}
-	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, StartDemo: startDemo, RefreshTrustedLists: true}).ShowAndRun()
+	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, StartDemo: startDemo, RefreshTrustedLists: true,
+		Bridge: &desktop.BridgeOptions{}}).ShowAndRun()
 	return explain.ExitOK
 }
 

@@ -127,7 +127,7 @@ func TestKeysUsedExist(t *testing.T) {
 		used = append(used, "verify.problem."+string(r))
 	}
 	for _, a := range []bridge.Action{bridge.ActionCertificates, bridge.ActionRegister, bridge.ActionSignIn, bridge.ActionSign} {
-		used = append(used, "bridge.ask."+string(a))
+		used = append(used, "bridge.ask."+string(a), "app.bridge.ask."+string(a), "app.bridge.allow."+string(a))
 	}
 	for _, r := range pdf.Revocations {
 		used = append(used, "verify.revocation."+string(r))

@@ -1,0 +1,162 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/paraphe/paraphe/bridge"
+	"github.com/paraphe/paraphe/ca"
+	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/pkcs"
+)
+
+// bridgeUI opens the app with its signing bridge on a loopback port of its
+// own, the policy at policy listing origins; it returns the bridge's
+// address.
+func bridgeUI(t *testing.T, policy string, log io.Writer, origins ...string) (*UI, string) {
+	t.Helper()
+	testenv.NeedSecretService(t)
+	t.Setenv("PARAPHE_HOME", t.TempDir())
+	t.Setenv("PARAPHE_POLICY", testenv.PolicyWith(t, policy, func(m map[string]any) {
+		var list []any
+		for _, o := range origins {
+			list = append(list, o)
+		}
+		m["web_origins"] = list
+	}))
+	t.Setenv("PARAPHE_LANG", "en")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := New(test.NewTempApp(t), Options{Version: "test", Bridge: &BridgeOptions{Listener: l, Log: log}})
+	t.Cleanup(u.Close)
+	return u, "http://" + l.Addr().String()
+}
+
+// activateIn leaves an activated certificate of h in the app's keychain.
+func activateIn(t *testing.T, c *testenv.CA, u *UI, h ca.Holder) pkcs.Entry {
+	t.Helper()
+	pol, _ := u.policy()
+	ks, err := local.Keychain(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testenv.Activate(t, c.Authority, ks, h, []byte(testPIN))
+}
+
+// post sends a page's request to the bridge in the background.
+func post(ctx context.Context, url, origin, path string, body any) <-chan map[string]any {
+	out := make(chan map[string]any, 1)
+	go func() {
+		data, _ := json.Marshal(body)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+path, bytes.NewReader(data))
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Content-Type", "application/json")
+		m := map[string]any{}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			m["transport"] = err.Error()
+			out <- m
+			return
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&m)
+		m["status"] = float64(resp.StatusCode)
+		out <- m
+	}()
+	return out
+}
+
+// asked waits for the bridge's next dialog.
+func asked(t *testing.T, u *UI) *consentDialog {
+	t.Helper()
+	select {
+	case d := <-u.web.shown:
+		return d
+	case <-time.After(30 * time.Second):
+		t.Fatal("no consent dialog")
+	}
+	return nil
+}
+
+// The consent dialog says the site, what it asks and the certificate;
+// Allow waits for the PIN; Refuse, closing it and the page going away
+// each refuse.
+func TestBridgeConsentDialog(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	const site = "https://marches.example.fr"
+	log := &testenv.Buffer{}
+	u, url := bridgeUI(t, c.Policy, log, site)
+	cert := activateIn(t, c, u, testenv.Holder())
+	challenge := strings.Repeat("Q", 43) + "="
+
+	reply := post(context.Background(), url, site, "/v1/authenticate", bridge.AuthenticateRequest{Challenge: challenge, Purpose: "register"})
+	d := asked(t, u)
+	got := texts(d.content) + strings.Join(d.certs.Options, "\n") + "\nselected: " + d.certs.Selected
+	for _, want := range []string{site, "asks to register your certificate", "selected: Marie Dupont, Notaire (75-1234), keychain, until", "never in a web page"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the dialog does not say %q:\n%s", want, got)
+		}
+	}
+	if !d.allow.Disabled() {
+		t.Fatal("Allow is enabled before a PIN is typed")
+	}
+	test.Type(d.pin, testPIN)
+	if d.allow.Disabled() {
+		t.Fatal("Allow stays disabled with the PIN typed")
+	}
+	test.Tap(d.allow)
+	if r := <-reply; r["format"] != "web-eid:1.0" || r["algorithm"] != "ES256" {
+		t.Fatalf("%v", r)
+	}
+	if d.pin.Text != "" {
+		t.Fatal("the PIN stays in the dialog")
+	}
+
+	// Refuse, then the dialog closed another way, then the page gone.
+	reply = post(context.Background(), url, site, "/v1/certificates", struct{}{})
+	d = asked(t, u)
+	if got := texts(d.content); !strings.Contains(got, "asks to see your certificates") || !strings.Contains(got, "Marie Dupont") {
+		t.Fatalf("%s", got)
+	}
+	test.Tap(d.refuse)
+	if r := <-reply; r["error"] != bridge.CodeRefused {
+		t.Fatalf("%v", r)
+	}
+	reply = post(context.Background(), url, site, "/v1/sign", bridge.SignRequest{Hash: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", Format: "pades", Document: "Offre lot 3.pdf", Certificate: cert.ID})
+	d = asked(t, u)
+	if got := texts(d.content); !strings.Contains(got, "asks to sign the document “Offre lot 3.pdf”") {
+		t.Fatalf("%s", got)
+	}
+	test.Type(d.pin, testPIN)
+	d.dialog.Hide()
+	if r := <-reply; r["error"] != bridge.CodeRefused || d.pin.Text != "" {
+		t.Fatalf("%v", r)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	reply = post(ctx, url, site, "/v1/authenticate", bridge.AuthenticateRequest{Challenge: challenge})
+	d = asked(t, u)
+	cancel()
+	<-reply
+	u.Close() // waits for the bridge's requests to end
+	if top := u.win.Canvas().Overlays().Top(); top != nil {
+		t.Fatal("the question stays on screen once the page has gone")
+	}
+	if strings.Contains(log.String(), testPIN) {
+		t.Fatal("the PIN in the bridge's log")
+	}
+	if !strings.Contains(log.String(), `"outcome":"ok"`) || !strings.Contains(log.String(), `"outcome":"refused"`) {
+		t.Fatalf("log:\n%s", log.String())
+	}
+}
