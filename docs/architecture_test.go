@@ -27,12 +27,12 @@ var (
 	layers = [][]string{
 		{"internal/atomicfile", "internal/clocale", "assets", "cms", "render"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli", "internal/desktop"},
-		{"netclient", "trust", "ca", "cades", "internal/verdict"},
+		{"netclient", "trust", "ca", "cades", "internal/verdict", "portal"},
 		{"activation", "netcheck", "exchange"},
 		{"internal/local", "internal/demo"},
 		{"internal/explain", "bridge"},
 		{"app"},
-		{"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange", "installer/mangen"},
+		{"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange", "cmd/paraphe-portal", "installer/mangen"},
 	}
 	helpers  = []string{"internal/atomicfile"}
 	testOnly = []string{"internal/testenv", "internal/testenv/postgres", "internal/benchtool", "trust/tltest", "installer", "docs"}
@@ -63,6 +63,10 @@ var importsOnly = map[string][]string{
 	// The parcels server never imports the client side either; it says
 	// each PDF's verdict through internal/verdict.
 	"exchange": {"pdf", "internal/verdict", "internal/i18n", "internal/atomicfile", "assets"},
+	// The portal is a relying party: it judges certificates with pdf's
+	// machinery and says things with the catalogue; it has no key store,
+	// no policy, no way out of its own.
+	"portal": {"pdf", "cms", "internal/i18n", "assets", "internal/atomicfile"},
 }
 
 // importedOnlyBy: a package (or, ending in "/", every package under a
@@ -75,7 +79,7 @@ var importedOnlyBy = map[string][]string{
 	"fyne.io/fyne/v2/":    {"app", "cmd/paraphe"},
 	"fyne.io/fyne/v2/app": {"cmd/paraphe"},
 	// The command line's pieces; the app says errors through explain.
-	module + "/internal/cli": {"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange"},
+	module + "/internal/cli": {"cmd/paraphe", "cmd/paraphe-ca", "cmd/paraphe-exchange", "cmd/paraphe-portal"},
 	// The demo CA is handed to the app by the command (app.DemoCA).
 	module + "/internal/demo": {"cmd/paraphe"},
 	// The desktop's dialogs are the screens' (cmd/paraphe's CLI asks none).
@@ -101,6 +105,9 @@ var neverDependsOn = map[string][]string{
 	"netcheck":   {"fyne.io/fyne/v2"},
 	// The bridge asks through a Consenter: the app's dialog, a terminal.
 	"bridge": {"fyne.io/fyne/v2", module + "/app"},
+	// A relying party links nothing of the holder's side.
+	"portal":             {"fyne.io/fyne/v2", module + "/pkcs", module + "/config", module + "/netclient", module + "/app", module + "/bridge", module + "/internal/local", module + "/activation"},
+	"cmd/paraphe-portal": {"fyne.io/fyne/v2", "github.com/dop251/goja", module + "/pkcs", module + "/netclient", module + "/app", module + "/bridge", module + "/internal/local", module + "/activation"},
 }
 
 type listed struct {

@@ -34,6 +34,9 @@ packages=(
   # Apache PDFBox 2 and Bouncy Castle on a JDK; jq for record-verdicts.sh
   openjdk-17-jdk-headless libitext5-java libpdfbox2-java libfontbox2-java
   libcommons-logging-java libbcprov-java libbcpkix-java libbcutil-java jq
+  # the signing bridge and the reference portal in a real browser
+  # (headless Chromium driven with chromedp, app/portal_test.go)
+  chromium
   # real proxies for the doctor's tests
   squid dante-server
   # paraphe-ca's PostgreSQL store: a throw-away server for its tests
