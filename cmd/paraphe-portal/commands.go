@@ -214,4 +214,3 @@ func listener(addr string) (net.Listener, error) {
 	}
 	return net.Listen("tcp", addr)
 }
-
