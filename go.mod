@@ -30,7 +30,8 @@ require (
 
 // Used by tests only: an independent PDF signature validator, testscript,
 // which runs the command-line transcripts (cmd/*/testdata), chromedp,
-// which drives a headless Chromium through the exchange's pages, and a
+// which drives a headless Chromium through the exchange's pages and
+// through the signing bridge and the reference portal, and a
 // real SMTP server for the exchange's e-mails.
 require (
 	github.com/chromedp/cdproto v0.160.1

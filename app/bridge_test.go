@@ -20,26 +20,37 @@ import (
 	"github.com/paraphe/paraphe/pkcs"
 )
 
+// bridgeSetup is how bridgeUI opens the app.
+type bridgeSetup struct {
+	policy  string               // the CA's client policy
+	origins []string             // web_origins
+	edit    func(map[string]any) // further policy changes
+	log     io.Writer            // the bridge's log
+	now     func() time.Time     // the app's clock (nil: time.Now)
+}
+
 // bridgeUI opens the app with its signing bridge on a loopback port of its
-// own, the policy at policy listing origins; it returns the bridge's
-// address.
-func bridgeUI(t *testing.T, policy string, log io.Writer, origins ...string) (*UI, string) {
+// own; it returns the bridge's address.
+func bridgeUI(t *testing.T, o bridgeSetup) (*UI, string) {
 	t.Helper()
 	testenv.NeedSecretService(t)
 	t.Setenv("PARAPHE_HOME", t.TempDir())
-	t.Setenv("PARAPHE_POLICY", testenv.PolicyWith(t, policy, func(m map[string]any) {
+	t.Setenv("PARAPHE_POLICY", testenv.PolicyWith(t, o.policy, func(m map[string]any) {
 		var list []any
-		for _, o := range origins {
+		for _, o := range o.origins {
 			list = append(list, o)
 		}
 		m["web_origins"] = list
+		if o.edit != nil {
+			o.edit(m)
+		}
 	}))
 	t.Setenv("PARAPHE_LANG", "en")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := New(test.NewTempApp(t), Options{Version: "test", Bridge: &BridgeOptions{Listener: l, Log: log}})
+	u := New(test.NewTempApp(t), Options{Version: "test", Now: o.now, Bridge: &BridgeOptions{Listener: l, Log: o.log}})
 	t.Cleanup(u.Close)
 	return u, "http://" + l.Addr().String()
 }
@@ -97,7 +108,7 @@ func TestBridgeConsentDialog(t *testing.T) {
 	c := testenv.StartCA(t, ca.InitOptions{})
 	const site = "https://marches.example.fr"
 	log := &testenv.Buffer{}
-	u, url := bridgeUI(t, c.Policy, log, site)
+	u, url := bridgeUI(t, bridgeSetup{policy: c.Policy, origins: []string{site}, log: log})
 	cert := activateIn(t, c, u, testenv.Holder())
 	challenge := strings.Repeat("Q", 43) + "="
 
