@@ -301,7 +301,7 @@ func (j *journey) registerNew() string {
 	if list := j.text("#cert-list"); !strings.Contains(list, "Marie Dupont, Notaire (75-1234)") || !strings.Contains(list, "Luca Bianchi") {
 		j.t.Fatalf("the page lists:\n%s", list)
 	}
-	j.do(chromedp.Click(chromedp.CSS(`input[value="`+j.marie.ID+`"]`)))
+	j.do(chromedp.Click(chromedp.CSS(`input[value="` + j.marie.ID + `"]`)))
 	j.shot("06-choose")
 	j.do(chromedp.Click(chromedp.ID("use")))
 	d = asked(j.t, j.u)
