@@ -45,11 +45,14 @@ type webBridge struct {
 	shown chan *consentDialog
 }
 
-// startBridge serves the bridge until the app closes. A port already taken
-// (paraphe bridge, another Paraphe window) leaves the app without one.
+// startBridge serves the bridge until the app closes, when the policy
+// lists web origins (without any it would answer no page, and keeps no
+// port). A port already taken (paraphe bridge, another Paraphe window)
+// leaves the app without one.
 func (u *UI) startBridge() {
 	o := u.opt.Bridge
-	if o == nil {
+	pol, _ := u.policy()
+	if o == nil || pol == nil || len(pol.WebOrigins) == 0 {
 		return
 	}
 	logw := o.Log
@@ -57,7 +60,6 @@ func (u *UI) startBridge() {
 		logw = os.Stderr
 	}
 	log := slog.New(slog.NewJSONHandler(logw, nil))
-	pol, _ := u.policy()
 	l := o.Listener
 	if l == nil {
 		var err error

@@ -171,3 +171,13 @@ func TestBridgeConsentDialog(t *testing.T) {
 		t.Fatalf("log:\n%s", log.String())
 	}
 }
+
+// Without web origins in the policy the bridge would answer no page: the
+// app does not start it, and keeps no port.
+func TestNoBridgeWithoutOrigins(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u, _ := bridgeUI(t, bridgeSetup{policy: c.Policy})
+	if u.web != nil {
+		t.Fatal("a bridge runs for no origin")
+	}
+}
