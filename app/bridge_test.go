@@ -63,7 +63,7 @@ func activateIn(t *testing.T, c *testenv.CA, u *UI, h ca.Holder) pkcs.Entry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testenv.Activate(t, c.Authority, ks, h, []byte(testPIN))
+	return activateKey(t, c.Authority, ks, h, []byte(testPIN))
 }
 
 // post sends a page's request to the bridge in the background.
@@ -180,4 +180,19 @@ func TestNoBridgeWithoutOrigins(t *testing.T) {
 	if u.web != nil {
 		t.Fatal("a bridge runs for no origin")
 	}
+}
+
+// activateKey leaves in store what activation does: a key behind pin and the
+// chain the CA issued for holder h.
+func activateKey(t testing.TB, a *ca.Authority, store pkcs.Store, h ca.Holder, pin []byte) pkcs.Entry {
+	t.Helper()
+	key, err := store.Generate(pkcs.ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := testenv.IssueTo(t, a, h, key)
+	if err := store.SetChain(key.ID, chain); err != nil {
+		t.Fatal(err)
+	}
+	return pkcs.Entry{ID: key.ID, Store: store.Name(), Chain: chain}
 }

@@ -111,7 +111,7 @@ func newJourney(t *testing.T) *journey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.luca = testenv.Activate(t, j.ca.Authority, ks, testenv.Delegate(), []byte(lucaPIN))
+	j.luca = activateKey(t, j.ca.Authority, ks, testenv.Delegate(), []byte(lucaPIN))
 	j.u.certsChanged() // the home screen lists them, as after an activation
 	j.servePortal(lp)
 	go http.Serve(lf, foreignPage(j.bridge))

@@ -219,7 +219,7 @@ func TestTokenKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := testenv.Activate(t, f.ca.Authority, ts, testenv.Delegate(), []byte(tok.PIN))
+	e := activate(t, f.ca.Authority, ts, testenv.Delegate(), []byte(tok.PIN))
 	ts.Close()
 	f.holder.answer = func(r bridge.Request) (bridge.Answer, error) {
 		for _, c := range r.Certs {

@@ -130,7 +130,7 @@ func newFixture(t *testing.T, edit func(map[string]any)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{ca: c, policy: p, holder: &holder{}, clock: &clock{t: time.Now()}, log: &testenv.Buffer{}}
-	f.cert = testenv.Activate(t, c.Authority, ks, testenv.Holder(), []byte(pin))
+	f.cert = activate(t, c.Authority, ks, testenv.Holder(), []byte(pin))
 	s := &bridge.Server{Policy: p, Consent: f.holder, Version: "1.2.3", Now: f.clock.Now,
 		Log: slog.New(slog.NewJSONHandler(f.log, nil))}
 	hs := httptest.NewServer(s.Handler())
@@ -328,3 +328,18 @@ func verifyES256(t *testing.T, certDER []byte, sig []byte, origin, challenge str
 type verifyError struct{ out string }
 
 func (e *verifyError) Error() string { return e.out }
+
+// activate leaves in store what activation does: a key behind pin and the
+// chain the CA issued for holder h.
+func activate(t testing.TB, a *ca.Authority, store pkcs.Store, h ca.Holder, pin []byte) pkcs.Entry {
+	t.Helper()
+	key, err := store.Generate(pkcs.ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := testenv.IssueTo(t, a, h, key)
+	if err := store.SetChain(key.ID, chain); err != nil {
+		t.Fatal(err)
+	}
+	return pkcs.Entry{ID: key.ID, Store: store.Name(), Chain: chain}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/pkcs"
 )
 
 // cmdBridge runs "paraphe bridge" in the background on a loopback port of
@@ -122,8 +123,8 @@ func TestTerminalConsent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	marie := testenv.Activate(t, c.Authority, ks, testenv.Holder(), []byte("Sup3r-Secret!"))
-	luca := testenv.Activate(t, c.Authority, ks, testenv.Delegate(), []byte("Alt3r-Secret!"))
+	marie := activate(t, c.Authority, ks, testenv.Holder(), []byte("Sup3r-Secret!"))
+	luca := activate(t, c.Authority, ks, testenv.Delegate(), []byte("Alt3r-Secret!"))
 	certs := []local.Cert{{Store: ks, Entry: marie}, {Store: ks, Entry: luca}}
 	ask := func(typed string, r bridge.Request) (bridge.Answer, string) {
 		t.Helper()
@@ -170,4 +171,19 @@ func TestTerminalConsent(t *testing.T) {
 	if _, err := tc.Consent(context.Background(), bridge.Request{Origin: "https://portal.example", Action: bridge.ActionSignIn}); err != bridge.ErrNoConsent {
 		t.Fatalf("off a terminal: %v", err)
 	}
+}
+
+// activate leaves in store what activation does: a key behind pin and the
+// chain the CA issued for holder h.
+func activate(t testing.TB, a *ca.Authority, store pkcs.Store, h ca.Holder, pin []byte) pkcs.Entry {
+	t.Helper()
+	key, err := store.Generate(pkcs.ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := testenv.IssueTo(t, a, h, key)
+	if err := store.SetChain(key.ID, chain); err != nil {
+		t.Fatal(err)
+	}
+	return pkcs.Entry{ID: key.ID, Store: store.Name(), Chain: chain}
 }

@@ -2,11 +2,11 @@ package testenv
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"testing"
 
 	"github.com/paraphe/paraphe/ca"
-	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -23,16 +23,14 @@ func Delegate() ca.Holder {
 	}
 }
 
-// Activate is what activation leaves on a computer, done in process: a
-// key generated in store behind pin, enrolled in a for holder h (whose
-// questions are answered with their own answers), its chain (leaf, issuing
-// CA, root) kept beside it. It returns the key's entry.
-func Activate(t testing.TB, a *ca.Authority, store pkcs.Store, h ca.Holder, pin []byte) pkcs.Entry {
+// IssueTo is activation's work on the CA's side, done in process: holder
+// h enrolled in a, its questions answered with its own answers, and the
+// certificate issued for key. It returns the chain a computer keeps:
+// leaf, issuing CA, root. (Generating the key in a store and keeping the
+// chain beside it is the caller's: this package may not import pkcs,
+// whose tests use it.)
+func IssueTo(t testing.TB, a *ca.Authority, h ca.Holder, key crypto.Signer) []*x509.Certificate {
 	t.Helper()
-	key, err := store.Generate(pkcs.ECDSAP256, pin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	ref, err := a.Enroll(ctx, h)
 	if err != nil {
@@ -59,9 +57,5 @@ func Activate(t testing.TB, a *ca.Authority, store pkcs.Store, h ca.Holder, pin 
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain := []*x509.Certificate{leaf, a.Issuer, a.Root}
-	if err := store.SetChain(key.ID, chain); err != nil {
-		t.Fatal(err)
-	}
-	return pkcs.Entry{ID: key.ID, Store: store.Name(), Chain: chain}
+	return []*x509.Certificate{leaf, a.Issuer, a.Root}
 }
