@@ -24,8 +24,10 @@ packages=(
   # certtool judges the Ed25519 CMS that NSS and OpenSSL 3.0 cannot;
   # xmllint checks validation reports against their schema)
   openssl curl poppler-utils qpdf libnss3-tools mupdf-tools gnutls-bin libxml2-utils
-  # the exchange's web pages in a real browser (chromedp drives a headless
-  # chromium), and an independent TOTP implementation (OATH Toolkit)
+  # the exchange's web pages, the signing bridge and the reference portal
+  # in a real browser (chromedp drives a headless chromium: exchange's
+  # tests, app/portal_test.go), and an independent TOTP implementation
+  # (OATH Toolkit)
   chromium oathtool
   # the CLI transcripts (cmd/*/testdata): sqlite3 ages a reference code in
   # the CA's database, zip makes a Word document to sign
@@ -34,9 +36,6 @@ packages=(
   # Apache PDFBox 2 and Bouncy Castle on a JDK; jq for record-verdicts.sh
   openjdk-17-jdk-headless libitext5-java libpdfbox2-java libfontbox2-java
   libcommons-logging-java libbcprov-java libbcpkix-java libbcutil-java jq
-  # the signing bridge and the reference portal in a real browser
-  # (headless Chromium driven with chromedp, app/portal_test.go)
-  chromium
   # real proxies for the doctor's tests
   squid dante-server
   # paraphe-ca's PostgreSQL store: a throw-away server for its tests
