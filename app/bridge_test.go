@@ -115,7 +115,7 @@ func TestBridgeConsentDialog(t *testing.T) {
 	reply := post(context.Background(), url, site, "/v1/authenticate", bridge.AuthenticateRequest{Challenge: challenge, Purpose: "register"})
 	d := asked(t, u)
 	got := texts(d.content) + strings.Join(d.certs.Options, "\n") + "\nselected: " + d.certs.Selected
-	for _, want := range []string{site, "asks to register your certificate", "selected: Marie Dupont, Notaire (75-1234), keychain, until", "never in a web page"} {
+	for _, want := range []string{site, "asks to register your certificate", "selected: Marie Dupont, Notaire (75-1234), this computer's keychain, until", "never in a web page"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the dialog does not say %q:\n%s", want, got)
 		}
