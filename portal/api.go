@@ -65,8 +65,14 @@ func (p *Portal) token(w http.ResponseWriter, r *http.Request, se *session) {
 		Purpose string          `json:"purpose"`
 		Token   json.RawMessage `json:"token"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil || !purposeAllowed(se, req.Purpose) {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
 		fail(http.StatusBadRequest, ErrTokenFormat)
+		return
+	}
+	if !purposeAllowed(se, req.Purpose) {
+		// Nothing of the kind is under way in this session (done already
+		// by a request racing this one, or never started).
+		fail(http.StatusForbidden, ErrNoChallenge)
 		return
 	}
 	ctx := r.Context()

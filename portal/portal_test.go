@@ -321,7 +321,7 @@ func TestTokensRefused(t *testing.T) {
 }
 
 // Ten requests racing with one token: one registers, the others are
-// replays.
+// replays or come after the registration.
 func TestReplayRace(t *testing.T) {
 	w := newWorld(t)
 	marie := w.holder(t)
@@ -348,7 +348,9 @@ func TestReplayRace(t *testing.T) {
 	for r := range results {
 		count[r]++
 	}
-	if count["ok"] != 1 || count["challenge_used"] != 9 {
+	// The others come too late: the challenge is used, or the
+	// registration is over.
+	if count["ok"] != 1 || count["challenge_used"]+count["no_challenge"] != 9 {
 		t.Fatalf("%v", count)
 	}
 }
