@@ -31,6 +31,15 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 	return verdict.Signature(p, v)
 }
 
+// SourceDemo is the trust source of what only the demo CA vouches for
+// (verdict.SourceDemo).
+const SourceDemo = verdict.SourceDemo
+
+// Summary says a document's signatures in one line (verdict.Summary).
+func Summary(p *i18n.Printer, sigs []pdf.SignatureReport) (string, Severity) {
+	return verdict.Summary(p, sigs)
+}
+
 // Who names a certificate's holder in words (verdict.Who).
 func Who(p *i18n.Printer, c *x509.Certificate) string { return verdict.Who(p, c) }
 

@@ -41,12 +41,12 @@ func SeverityOf(v pdf.SignatureReport) Severity {
 
 // Signature says in plain words what verification found about one
 // signature or document time-stamp: its state in a few words, then one line
-// per fact. An intact signature from an authority the user does not trust
-// says "intact" first: it must never read like an altered one.
+// per fact, who signed, why and where first. An intact signature from an
+// authority the user does not trust says "intact" first: it must never read
+// like an altered one.
 func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []string) {
 	out := func(s string) { lines = append(lines, s) }
 	state = p.T(stateKey(v))
-	out(p.T("verify.etsi", "Indication", string(v.Indication), "Sub", subText(v)))
 	if v.Certificate != nil {
 		switch {
 		case v.Kind == pdf.KindDocumentTimestamp:
@@ -56,6 +56,12 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 		default:
 			out(p.T("verify.signer", "Who", Who(p, v.Certificate)))
 		}
+	}
+	if v.Reason != "" {
+		out(p.T("verify.reason", "Reason", v.Reason))
+	}
+	if v.Location != "" {
+		out(p.T("verify.location", "Location", v.Location))
 	}
 	when := func(t *time.Time) string { return t.Local().Format(p.T("format.datetime")) }
 	switch {
@@ -128,6 +134,9 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 	if notes := problems(p, v, false); notes != "" {
 		out(p.T("verify.notes", "Notes", notes))
 	}
+	// The verdict in ETSI's words last: what matters to a reader comes
+	// first, the vocabulary of experts after.
+	out(p.T("verify.etsi", "Indication", string(v.Indication), "Sub", subText(v)))
 	return state, lines
 }
 
@@ -141,6 +150,9 @@ func stateKey(v pdf.SignatureReport) string {
 		}
 		if v.ExpiredSince {
 			return "verify.state.valid_when_signed"
+		}
+		if v.TrustSource == SourceDemo {
+			return "verify.state.valid_demo"
 		}
 		return "verify.state.valid"
 	case pdf.TotalFailed:
@@ -222,9 +234,10 @@ func revocation(p *i18n.Printer, v pdf.SignatureReport) string {
 }
 
 // Who names a certificate's holder in words, from any subject: the name
-// (or the organisation), then the professional title, member number and
-// order when the certificate carries a title (ours do), else the
-// organisation and the country. Parts that are absent are left out.
+// (or the pseudonym, the organisation, the e-mail address), then the
+// professional title, member number and order when the certificate carries
+// a title (ours do), else the organisation and the country. Parts that are
+// absent are left out.
 func Who(p *i18n.Printer, c *x509.Certificate) string {
 	s := c.Subject
 	name := s.CommonName
@@ -236,7 +249,13 @@ func Who(p *i18n.Printer, c *x509.Certificate) string {
 		org = s.Organization[0]
 	}
 	if name == "" {
+		name = attr(c, oidPseudonym)
+	}
+	if name == "" {
 		name, org = org, ""
+	}
+	if name == "" {
+		name = email(c)
 	}
 	if name == "" {
 		name = p.T("verify.unnamed")
@@ -270,7 +289,21 @@ var (
 	oidSurname   = []int{2, 5, 4, 4}
 	// organizationIdentifier: a seal's organisation (VATIT-01234567890).
 	oidOrganizationID = []int{2, 5, 4, 97}
+	oidPseudonym      = []int{2, 5, 4, 65}
+	oidEmail          = []int{1, 2, 840, 113549, 1, 9, 1}
 )
+
+// email is the holder's e-mail address, from the subject or the
+// certificate's alternative names.
+func email(c *x509.Certificate) string {
+	if e := attr(c, oidEmail); e != "" {
+		return e
+	}
+	if len(c.EmailAddresses) > 0 {
+		return c.EmailAddresses[0]
+	}
+	return ""
+}
 
 func attr(c *x509.Certificate, oid []int) string {
 	for _, n := range c.Subject.Names {

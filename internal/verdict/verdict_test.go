@@ -43,6 +43,10 @@ func TestWho(t *testing.T) {
 		{pkix.Name{CommonName: "FERREIRA Ricardo", SerialNumber: "PNOPT-12345678", Country: []string{"PT"}}, "en", "FERREIRA Ricardo, Portugal"},
 		{pkix.Name{CommonName: "FERREIRA Ricardo", Country: []string{"PT"}}, "it", "FERREIRA Ricardo, Portogallo"},
 		{pkix.Name{Organization: []string{"Tribunal judiciaire de Lyon"}, Country: []string{"FR"}}, "fr", "Tribunal judiciaire de Lyon, France"},
+		// Any subject names its holder somehow: a pseudonym, an address.
+		{pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{2, 5, 4, 65}, Value: "Notaire 75"}}}, "en", "Notaire 75"},
+		{pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}, Value: "m.dupont@example.org"}},
+			Country: []string{"FR"}}, "fr", "m.dupont@example.org, France"},
 		{pkix.Name{}, "en", "a holder without a name"},
 	} {
 		if got := Who(i18n.New(tc.lang), certWith(t, tc.subject)); got != tc.want {
@@ -58,7 +62,8 @@ func TestNoRawKeys(t *testing.T) {
 	cert := certWith(t, pkix.Name{CommonName: "FERREIRA Ricardo", Country: []string{"PT"}})
 	now := time.Now()
 	var reports []pdf.SignatureReport
-	base := pdf.SignatureReport{Field: "Signature1", Certificate: cert, Intact: true, ClaimedTime: &now, Revocation: pdf.RevocationNotChecked}
+	base := pdf.SignatureReport{Field: "Signature1", Certificate: cert, Intact: true, ClaimedTime: &now, Revocation: pdf.RevocationNotChecked,
+		Reason: "Acte de vente", Location: "Paris"}
 	for _, kind := range []pdf.Kind{pdf.KindSignature, pdf.KindDocumentTimestamp} {
 		for _, ind := range []pdf.Indication{pdf.TotalPassed, pdf.Indeterminate, pdf.TotalFailed} {
 			for _, sub := range append([]pdf.SubIndication{""}, pdf.SubIndications...) {
@@ -81,7 +86,7 @@ func TestNoRawKeys(t *testing.T) {
 		r.Indication, r.SubIndication, r.TrustProblem = pdf.Indeterminate, pdf.NoCertificateChainFound, tp
 		reports = append(reports, r)
 	}
-	for _, src := range pdf.AnchorSources {
+	for _, src := range append(pdf.AnchorSources, SourceDemo) {
 		r := base
 		r.Indication, r.Trusted, r.TrustSource, r.TrustAnchor = pdf.TotalPassed, true, src, "Root CA"
 		reports = append(reports, r)
@@ -107,6 +112,11 @@ func TestNoRawKeys(t *testing.T) {
 			for _, rep := range reports {
 				state, lines := Signature(p, rep)
 				text := state + "\n" + strings.Join(lines, "\n")
+				// A document of this one signature, and of two.
+				for _, sigs := range [][]pdf.SignatureReport{{rep}, {rep, base}} {
+					sum, _ := Summary(p, sigs)
+					text += "\n" + sum
+				}
 				for _, bad := range []string{"verify.", "<no value>", ", ,", "()", ": .", "{{", "  "} {
 					if strings.Contains(text, bad) {
 						t.Errorf("%s %+v: %q in\n%s", lang, rep, bad, text)
@@ -114,5 +124,38 @@ func TestNoRawKeys(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The line for the whole document names the worst of its signatures, and
+// the demo CA's as a demo's.
+func TestSummary(t *testing.T) {
+	p := i18n.New("en")
+	valid := pdf.SignatureReport{Indication: pdf.TotalPassed, Trusted: true, TrustSource: pdf.SourcePolicy}
+	demo := valid
+	demo.TrustSource = SourceDemo
+	untrusted := pdf.SignatureReport{Indication: pdf.Indeterminate, SubIndication: pdf.NoCertificateChainFound}
+	broken := pdf.SignatureReport{Indication: pdf.TotalFailed, SubIndication: pdf.HashFailure}
+	modified := pdf.SignatureReport{Indication: pdf.TotalFailed, ModifiedAfter: true, Problems: []pdf.Problem{pdf.ProblemModified}}
+	for _, tc := range []struct {
+		sigs     []pdf.SignatureReport
+		want     string
+		severity Severity
+	}{
+		{[]pdf.SignatureReport{valid}, "The signature is valid.", Passed},
+		{[]pdf.SignatureReport{valid, valid}, "All 2 signatures are valid.", Passed},
+		{[]pdf.SignatureReport{demo}, "The signature is valid, but made with a demo certificate", Passed},
+		{[]pdf.SignatureReport{valid, untrusted, valid}, "Signatures not confirmed: 1 of 3.", Undecided},
+		{[]pdf.SignatureReport{untrusted, broken}, "Signatures not valid: 1 of 2", Failed},
+		{[]pdf.SignatureReport{valid, modified}, "The document was changed after it was signed", Failed},
+	} {
+		got, severity := Summary(p, tc.sigs)
+		if !strings.HasPrefix(got, tc.want) || severity != tc.severity {
+			t.Errorf("%d signatures: %q (%d), want %q (%d)", len(tc.sigs), got, severity, tc.want, tc.severity)
+		}
+	}
+	_, lines := Signature(p, demo)
+	if text := strings.Join(lines, "\n"); strings.Contains(text, "Trusted") || !strings.Contains(text, "Paraphe's demo certification authority") {
+		t.Errorf("the demo CA's signature:\n%s", text)
 	}
 }
