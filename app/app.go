@@ -348,6 +348,26 @@ func (u *UI) showMessage(title, msg, hint string) {
 	u.showDialog(d, closeBtn, closeBtn)
 }
 
+// newCard is a card whose title and note wrap to the card's width: fyne's
+// card draws them on one line each, and a long one would widen the window.
+func newCard(title, note string, content fyne.CanvasObject) *widget.Card {
+	box := container.NewVBox()
+	if title != "" {
+		t := heading(title)
+		t.Wrapping = fyne.TextWrapWord
+		box.Add(t)
+	}
+	if note != "" {
+		n := wrapLabel(note)
+		n.Importance = widget.LowImportance
+		box.Add(n)
+	}
+	if content != nil {
+		box.Add(content)
+	}
+	return widget.NewCard("", "", box)
+}
+
 // wrapLabel is a label that wraps words.
 func wrapLabel(s string) *widget.Label {
 	l := widget.NewLabel(s)

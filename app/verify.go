@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"path/filepath"
 
@@ -17,51 +18,97 @@ import (
 )
 
 // verifyScreen checks every signature of a PDF and says in plain words
-// what it found: valid or not, who, when, changed afterwards, trusted.
+// what it found: a line for the whole document, then for each signature
+// valid or not, who, when, why and where, changed afterwards, trusted. It
+// keeps what it found (relabel says it again in another language).
 type verifyScreen struct {
 	u       *UI
 	content fyne.CanvasObject
-	file    *widget.Label
+	tips    *tipLayer
+	title   *widget.Label
+	pick    *button
+	file    *tipLabel // the file's name, cut short; its folder below
+	folder  *tipLabel
 	online  *widget.Check
+	summary *widget.Label // the whole document in a line
 	result  *fyne.Container
 	busy    *widget.ProgressBarInfinite
 	stop    *widget.Button
 	cancel  func()
-	report  *pdf.Report
-	path    string
 	gen     int // numbers verifications: only the latest is shown
+
+	// What was found about path: a report, or why there is none.
+	path     string
+	report   *pdf.Report
+	err      error
+	warnings []error
 }
 
 func newVerifyScreen(u *UI) *verifyScreen {
-	v := &verifyScreen{u: u, file: wrapLabel(u.T("app.verify.drop")), result: container.NewVBox(), busy: widget.NewProgressBarInfinite()}
+	v := &verifyScreen{u: u, tips: newTipLayer(), title: heading(""), summary: wrapLabel(""), result: container.NewVBox(),
+		busy: widget.NewProgressBarInfinite()}
+	v.title.Wrapping = fyne.TextWrapWord
+	v.file = newTipLabel(v.tips, "", fyne.TextStyle{Bold: true})
+	v.folder = newTipLabel(v.tips, "", fyne.TextStyle{})
+	v.folder.Importance = widget.LowImportance
+	v.summary.TextStyle.Bold = true
+	v.summary.Hide()
 	v.busy.Hide()
-	v.online = widget.NewCheck(u.T("app.verify.online"), func(bool) {
+	v.online = widget.NewCheck("", func(bool) {
 		if v.path != "" {
 			v.open(v.path)
 		}
 	})
-	pick := u.newPrimary(u.T("app.verify.open"), theme.FolderOpenIcon(), func() {
+	v.pick = u.newPrimary("", theme.FolderOpenIcon(), func() {
 		u.chooseFiles(fileRequest{title: "app.files.verify_title", accept: "app.files.open", filter: pdfFiles},
 			func(paths []string) { v.open(paths[0]) })
 	})
-	v.stop = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {
+	v.stop = widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
 		if v.cancel != nil {
 			v.cancel()
 		}
 	})
 	v.stop.Hide()
-	top := container.NewVBox(heading(u.T("app.verify.title")), container.NewHBox(pick, v.online), v.file,
-		container.NewBorder(nil, nil, nil, v.stop, v.busy))
-	v.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(v.result))
+	top := container.NewVBox(v.title, container.NewHBox(v.pick), v.online, v.file, v.folder,
+		container.NewBorder(nil, nil, nil, v.stop, v.busy), v.summary)
+	v.content = v.tips.over(container.NewBorder(top, nil, nil, nil, container.NewVScroll(v.result)))
+	v.relabel()
 	return v
+}
+
+// relabel says every word of the screen in the user's language, from what
+// it found.
+func (v *verifyScreen) relabel() {
+	u := v.u
+	v.title.SetText(u.T("app.verify.title"))
+	v.pick.SetText(u.T("app.verify.open"))
+	v.stop.SetText(u.T("app.cancel"))
+	v.online.Text = u.T("app.verify.online")
+	v.online.Refresh()
+	v.tips.hide(nil)
+	if v.path == "" {
+		v.file.SetText(u.T("app.verify.drop"))
+		v.file.TextStyle.Bold = false
+		v.folder.Hide()
+	} else {
+		v.file.SetText(filepath.Base(v.path))
+		v.file.TextStyle.Bold = true
+		v.folder.SetText(filepath.Dir(v.path))
+		v.folder.Show()
+	}
+	v.file.Refresh()
+	if !v.busy.Visible() {
+		v.showFound()
+	}
 }
 
 // open verifies the PDF at path.
 func (v *verifyScreen) open(path string) {
 	u := v.u
-	v.path = path
-	v.file.SetText(path)
+	v.path, v.report, v.err, v.warnings = path, nil, nil, nil
+	v.relabel()
 	v.result.RemoveAll()
+	v.summary.Hide()
 	v.busy.Show()
 	v.stop.Show()
 	if v.cancel != nil {
@@ -75,6 +122,10 @@ func (v *verifyScreen) open(path string) {
 		polErr = nil
 	}
 	opts, warnings := local.VerifyOptions(pol, v.online.Checked)
+	var demoRoots [][32]byte
+	if u.demo != nil {
+		demoRoots = fingerprints(u.demo.Policy().CA.Anchors)
+	}
 	var rep *pdf.Report
 	v.gen++
 	gen := v.gen
@@ -83,6 +134,9 @@ func (v *verifyScreen) open(path string) {
 			return polErr
 		}
 		rep, err = pdf.Verify(ctx, path, opts)
+		if err == nil {
+			markDemo(rep, demoRoots)
+		}
 		return err
 	}, func(err error) {
 		if gen != v.gen {
@@ -90,49 +144,104 @@ func (v *verifyScreen) open(path string) {
 		}
 		v.busy.Hide()
 		v.stop.Hide()
-		v.report = rep
-		switch {
-		case errors.Is(err, pdf.ErrNoSignature):
-			v.result.Add(widget.NewCard(u.T("verify.unsigned", "File", filepath.Base(path)), "", nil))
-		case err != nil:
-			e := explain.Sign(u.p, err, filepath.Base(path))
-			msg := wrapLabel(e.Text)
-			msg.Importance = widget.DangerImportance
-			v.result.Add(container.NewVBox(msg, wrapLabel(e.Hint)))
-		default:
-			for i, s := range rep.Signatures {
-				v.result.Add(v.card(i+1, s))
-			}
-			for _, w := range explain.RelevantTrustWarnings(warnings, rep.Signatures) {
-				note := wrapLabel(explain.TrustWarning(u.p, w))
-				note.Importance = widget.WarningImportance
-				v.result.Add(note)
-			}
-		}
-		v.result.Refresh()
+		v.report, v.err, v.warnings = rep, err, warnings
+		v.showFound()
 	})
+}
+
+// showFound says what verification found.
+func (v *verifyScreen) showFound() {
+	u := v.u
+	v.result.RemoveAll()
+	v.summary.Hide()
+	name := filepath.Base(v.path)
+	switch {
+	case v.path == "":
+	case errors.Is(v.err, pdf.ErrNoSignature):
+		v.result.Add(newCard(u.T("verify.unsigned", "File", name), "", nil))
+	case v.err != nil:
+		e := explain.Sign(u.p, v.err, name)
+		msg := wrapLabel(e.Text)
+		msg.Importance = widget.DangerImportance
+		v.result.Add(container.NewVBox(msg, wrapLabel(e.Hint)))
+	case v.report != nil:
+		text, severity := explain.Summary(u.p, v.report.Signatures)
+		v.summary.SetText(text)
+		v.summary.Importance = importanceOf(severity)
+		v.summary.Show()
+		for i, s := range v.report.Signatures {
+			v.result.Add(v.card(i+1, s))
+		}
+		for _, w := range explain.RelevantTrustWarnings(v.warnings, v.report.Signatures) {
+			note := wrapLabel(explain.TrustWarning(u.p, w))
+			note.Importance = widget.WarningImportance
+			v.result.Add(note)
+		}
+	}
+	v.result.Refresh()
+}
+
+func importanceOf(s explain.Severity) widget.Importance {
+	switch s {
+	case explain.Failed:
+		return widget.DangerImportance
+	case explain.Undecided:
+		return widget.WarningImportance
+	}
+	return widget.SuccessImportance
 }
 
 // card is one signature in plain words, its state first.
 func (v *verifyScreen) card(n int, s pdf.SignatureReport) fyne.CanvasObject {
 	u := v.u
 	state, lines := explain.Signature(u.p, s)
-	icon, importance := theme.ConfirmIcon(), widget.SuccessImportance
+	icon := theme.ConfirmIcon()
 	switch explain.SeverityOf(s) {
 	case explain.Failed:
-		icon, importance = theme.ErrorIcon(), widget.DangerImportance
+		icon = theme.ErrorIcon()
 	case explain.Undecided:
-		icon, importance = theme.WarningIcon(), widget.WarningImportance
+		icon = theme.WarningIcon()
 	}
 	field := s.Field
 	if field == "" {
 		field = u.T("verify.no_field")
 	}
-	title := widget.NewLabelWithStyle(u.T("verify.header", "N", n, "Field", field, "State", state), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	title.Importance = importance
-	body := container.NewVBox(container.NewHBox(widget.NewIcon(icon), title))
+	title := wrapLabel(u.T("verify.header", "N", n, "Field", field, "State", state))
+	title.TextStyle.Bold = true
+	title.Importance = importanceOf(explain.SeverityOf(s))
+	body := container.NewVBox(container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(icon)), nil, title))
 	for _, l := range lines {
 		body.Add(wrapLabel(l))
 	}
 	return widget.NewCard("", "", body)
+}
+
+// markDemo says "demo" for the signatures that only the demo CA vouches
+// for: its root is trusted while the demo runs, as the policy in force,
+// but it proves nothing to anyone else (pdf does not know demos; the app
+// started this one).
+func markDemo(rep *pdf.Report, roots [][32]byte) {
+	for i := range rep.Signatures {
+		s := &rep.Signatures[i]
+		if !s.Trusted || s.TrustSource != pdf.SourcePolicy || len(s.Chain) == 0 {
+			continue
+		}
+		root := sha256.Sum256(s.Chain[len(s.Chain)-1].Raw)
+		for _, r := range roots {
+			if r == root {
+				s.TrustSource = explain.SourceDemo
+			}
+		}
+	}
+}
+
+// fingerprints reads a policy's anchors (those it cannot read are left out).
+func fingerprints(anchors []string) [][32]byte {
+	var out [][32]byte
+	for _, a := range anchors {
+		if fp, err := config.ParseFingerprint(a); err == nil && len(fp) == 32 {
+			out = append(out, [32]byte(fp))
+		}
+	}
+	return out
 }
