@@ -13,7 +13,6 @@ package app
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,7 +85,6 @@ type UI struct {
 	certs      []local.Cert // this computer's certificates, as last read
 	running    atomic.Int32 // tasks under way
 	shown      string       // the last message shown in a dialog
-	tmp        string       // pictures of pages, removed on quit
 	files      fileDialogs  // the file dialogs' folder and fallback (files.go)
 
 	keys keyboard // Enter, Escape and what a key press may reach
@@ -151,24 +149,12 @@ func (u *UI) ShowAndRun() {
 	u.Close()
 }
 
-// Close stops what the app started (the demo CA) and removes its temporary
-// files.
+// Close stops what the app started (the demo CA).
 func (u *UI) Close() {
 	u.stopAll() // work in progress stops; a half-signed file is never left behind
 	u.tasks.Wait()
 	u.stopBridge()
 	u.stopDemo()
-	if u.tmp != "" {
-		os.RemoveAll(u.tmp)
-	}
-}
-
-// tempDir is a private folder for the app's temporary files.
-func (u *UI) tempDir() string {
-	if u.tmp == "" {
-		u.tmp, _ = os.MkdirTemp("", "paraphe-")
-	}
-	return u.tmp
 }
 
 // T says key in the user's language.

@@ -1,13 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
-	"fmt"
+	"errors"
+	"image"
 	"image/color"
+	"image/png"
 	"math"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -24,15 +25,16 @@ var stampSize = [2]float64{pdf.StampWidth, pdf.StampHeight}
 // pagePreview shows a page of the document with the place of the visible
 // signature; a tap moves the signature there. The page is drawn by
 // poppler's pdftoppm when the computer has it, else as a blank sheet of the
-// page's proportions.
+// page's proportions. Empty (no page) it draws nothing.
 type pagePreview struct {
 	widget.BaseWidget
-	paper *canvas.Rectangle
-	image *canvas.Image
-	edge  *canvas.Rectangle // the page's edge, over the picture
-	stamp *canvas.Rectangle
-	geo   pdf.PageGeometry
-	rect  [4]float64 // the stamp: x, y, width, height from the lower-left corner
+	paper   *canvas.Rectangle
+	image   *canvas.Image
+	edge    *canvas.Rectangle // the page's edge, over the picture
+	stamp   *canvas.Rectangle
+	geo     pdf.PageGeometry
+	picture image.Image // the page as drawn, nil when it could not be
+	rect    [4]float64  // the stamp: x, y, width, height from the lower-left corner
 	// onPlace is called when the user taps a place.
 	onPlace func(rect [4]float64)
 }
@@ -41,7 +43,7 @@ func newPagePreview(onPlace func([4]float64)) *pagePreview {
 	p := &pagePreview{
 		paper:   canvas.NewRectangle(color.White),
 		edge:    canvas.NewRectangle(color.Transparent),
-		image:   canvas.NewImageFromResource(nil),
+		image:   canvas.NewImageFromImage(nil),
 		stamp:   canvas.NewRectangle(color.NRGBA{R: 0x1f, G: 0x4e, B: 0x8c, A: 0x60}),
 		onPlace: onPlace,
 	}
@@ -52,13 +54,18 @@ func newPagePreview(onPlace func([4]float64)) *pagePreview {
 	return p
 }
 
-// show draws page geo (and its picture, when one is at png) with the stamp
+// show draws page geo (and its picture, when there is one) with the stamp
 // at rect.
-func (p *pagePreview) show(geo pdf.PageGeometry, png string, rect [4]float64) {
-	p.geo, p.rect = geo, rect
-	p.image.File = png
+func (p *pagePreview) show(geo pdf.PageGeometry, picture image.Image, rect [4]float64) {
+	p.geo, p.picture, p.rect = geo, picture, rect
+	p.image.Image = picture
 	p.image.Refresh()
 	p.Refresh()
+}
+
+// clear empties the preview: no page is shown.
+func (p *pagePreview) clear() {
+	p.show(pdf.PageGeometry{}, nil, [4]float64{})
 }
 
 // place sets where the stamp is drawn.
@@ -124,27 +131,83 @@ func (r *previewRenderer) Objects() []fyne.CanvasObject {
 	if r.p.geo.Width == 0 {
 		return nil
 	}
+	if r.p.picture == nil {
+		return []fyne.CanvasObject{r.p.paper, r.p.edge, r.p.stamp}
+	}
 	return []fyne.CanvasObject{r.p.paper, r.p.image, r.p.edge, r.p.stamp}
 }
 func (r *previewRenderer) Destroy() {}
 
-// renderPage draws page n of the PDF at path as a PNG in dir (its name
-// numbered by gen: each request its own file) with poppler's pdftoppm, if
-// the computer has it; "" otherwise.
-func renderPage(ctx context.Context, path string, n int, dir string, gen int) string {
-	tool, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		return ""
-	}
-	out := filepath.Join(dir, fmt.Sprintf("page-%d", gen))
-	cmd := exec.CommandContext(ctx, tool, "-f", strconv.Itoa(n), "-l", strconv.Itoa(n), "-singlefile", "-png", "-scale-to", "600", path, out)
-	if cmd.Run() != nil {
-		return ""
-	}
-	if _, err := os.Stat(out + ".png"); err != nil {
-		return ""
-	}
-	return out + ".png"
+var _ fyne.Tappable = (*pagePreview)(nil)
+
+// errNoRenderer: the computer has no pdftoppm to draw pages with.
+var errNoRenderer = errors.New("app: pdftoppm (poppler) is not installed")
+
+// renderPage draws page n of the PDF at path, its longer side 600 pixels,
+// with poppler's pdftoppm. The picture comes back through a pipe: no file
+// is written, so no picture of another document can be taken for it.
+func renderPage(ctx context.Context, path string, n int) (image.Image, error) {
+	return pdftoppm(ctx, path, n, "-scale-to", "600")
 }
 
-var _ fyne.Tappable = (*pagePreview)(nil)
+// renderArea draws the part of page n (of size geo) under rect, at one
+// pixel per point: what a stamp there would cover.
+func renderArea(ctx context.Context, path string, n int, geo pdf.PageGeometry, rect [4]float64) (image.Image, error) {
+	r := pixelRect(geo, rect, image.Rect(0, 0, int(math.Round(geo.Width)), int(math.Round(geo.Height))))
+	if r.Empty() {
+		return image.NewGray(image.Rect(0, 0, 0, 0)), nil
+	}
+	return pdftoppm(ctx, path, n, "-r", "72", "-x", strconv.Itoa(r.Min.X), "-y", strconv.Itoa(r.Min.Y),
+		"-W", strconv.Itoa(r.Dx()), "-H", strconv.Itoa(r.Dy()))
+}
+
+func pdftoppm(ctx context.Context, path string, n int, args ...string) (image.Image, error) {
+	tool, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		return nil, errNoRenderer
+	}
+	page := strconv.Itoa(n)
+	args = append([]string{"-f", page, "-l", page, "-singlefile", "-png"}, args...)
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, tool, append(args, "--", path)...)
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		return nil, err
+	}
+	return png.Decode(&out)
+}
+
+// pixelRect is where rect (points from the page's lower-left corner) falls
+// on a picture of the page (pixels from its upper-left corner), within it.
+func pixelRect(geo pdf.PageGeometry, rect [4]float64, pic image.Rectangle) image.Rectangle {
+	if geo.Width <= 0 || geo.Height <= 0 {
+		return image.Rectangle{}
+	}
+	sx, sy := float64(pic.Dx())/geo.Width, float64(pic.Dy())/geo.Height
+	r := image.Rect(int(math.Floor(rect[0]*sx)), int(math.Floor((geo.Height-rect[1]-rect[3])*sy)),
+		int(math.Ceil((rect[0]+rect[2])*sx)), int(math.Ceil((geo.Height-rect[1])*sy)))
+	return r.Add(pic.Min).Intersect(pic)
+}
+
+// inkLimit is how much of what a stamp covers may be drawn on, in square
+// points, before the stamp is said to lie over the page's content: a few
+// specks of a scan do not, a word of small print (some 30) does.
+const inkLimit = 8
+
+// inkArea is how many pixels of img are ink: darker than light grey once
+// laid on white paper (a transparent pixel is paper).
+func inkArea(img image.Image) int {
+	ink := 0
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			// Over white: each channel moves towards 255 as alpha falls.
+			over := func(v uint8) float64 { return 255 - float64(255-v)*float64(c.A)/255 }
+			if 0.299*over(c.R)+0.587*over(c.G)+0.114*over(c.B) < 0.8*255 {
+				ink++
+			}
+		}
+	}
+	return ink
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"image"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,12 +26,17 @@ import (
 
 // signScreen signs a batch of PDFs with one PIN: each file gets its own
 // progress and result; the originals are never touched (the signed copy is
-// name-signed.pdf beside it).
+// name-signed.pdf beside it). Clicking a file selects it: the preview
+// shows it. Every word the screen says comes from its state (relabel says
+// it again in another language), so that switching the language loses
+// nothing, not even a batch under way.
 type signScreen struct {
 	u       *UI
 	content fyne.CanvasObject
+	tips    *tipLayer
 
 	files    []*signRow
+	selected *signRow // the file the preview shows
 	rows     *fyne.Container
 	certs    []local.Cert
 	cert     *widget.Select
@@ -40,20 +46,31 @@ type signScreen struct {
 	reason   *field
 	location *field
 	level    *widget.Select
+	levelTip *widget.Label // what the chosen level means
 	preview  *pagePreview
 	pageInfo *widget.Label
-	custom   *[4]float64 // a place tapped on the preview, instead of a corner
+	covers   *widget.Label // the stamp lies over the page's content
+	custom   *[4]float64   // a place tapped on the preview, instead of a corner
+	shown    previewState  // what the preview shows, for its words
 	// previewGen numbers preview requests: only the latest is shown.
 	previewGen  int
 	previewStop func()
+	coverGen    int // numbers the checks of what the stamp covers
 	overall     *widget.ProgressBar
 	signBtn     *button
 	stopBtn     *widget.Button
 	cancel      func()
+	// The words a language switch says again.
+	title, filesTitle, detail *widget.Label
+	addBtn, clearBtn          *widget.Button
+	form, pageForm            *widget.Form
 	// repair asks whether to repair the damaged files of a batch, which
-	// repairInfo lists.
+	// repairInfo lists; coverAsk whether to sign over the content that
+	// coverInfo lists.
 	repair     *confirmBox
 	repairInfo *widget.Label
+	coverAsk   *confirmBox
+	coverInfo  *widget.Label
 	// The last password question (tests drive it): its dialog, entry, and
 	// why an earlier password was refused.
 	passwordDialog *pinBox
@@ -61,16 +78,12 @@ type signScreen struct {
 	passwordWhy    *widget.Label
 }
 
-// signRow is one file of the batch.
-type signRow struct {
-	in, out string
-	status  *widget.Label
-	bar     *widget.ProgressBarInfinite
-	actions *fyne.Container
-	ok      bool
-	// password opens an encrypted document (or lifts its restrictions),
-	// as typed for this batch; cleared when the batch ends.
-	password []byte
+// previewState is the page the preview shows (or why it shows none).
+type previewState struct {
+	path string
+	page int
+	geo  pdf.PageGeometry
+	err  error
 }
 
 var levels = []pdf.Level{pdf.LevelB, pdf.LevelT, pdf.LevelLT, pdf.LevelLTA}
@@ -78,15 +91,53 @@ var levels = []pdf.Level{pdf.LevelB, pdf.LevelT, pdf.LevelLT, pdf.LevelLTA}
 var corners = []pdf.Corner{pdf.CornerBottomRight, pdf.CornerBottomLeft, pdf.CornerTopRight, pdf.CornerTopLeft}
 
 func newSignScreen(u *UI) *signScreen {
-	s := &signScreen{u: u, rows: container.NewVBox()}
-	add := widget.NewButtonWithIcon(u.T("app.sign.add"), theme.FolderOpenIcon(), s.pick)
-	clearBtn := widget.NewButtonWithIcon(u.T("app.sign.clear"), theme.ContentClearIcon(), func() {
-		s.files = nil
-		s.redraw()
-	})
+	s := &signScreen{u: u, rows: container.NewVBox(), tips: newTipLayer()}
+	s.addBtn = widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.pick)
+	s.clearBtn = widget.NewButtonWithIcon("", theme.ContentClearIcon(), s.clear)
 	s.cert = widget.NewSelect(nil, nil)
-	s.visible = widget.NewCheck(u.T("app.sign.visible"), nil)
-	s.page = u.newField()
+	s.reason = u.newField()
+	s.location = u.newField()
+	s.level = widget.NewSelect(nil, func(string) { s.sayLevel() })
+	s.levelTip = wrapLabel("")
+	s.levelTip.Importance = widget.LowImportance
+	s.overall = widget.NewProgressBar()
+	s.overall.Hide()
+	s.signBtn = u.newPrimary("", theme.DocumentCreateIcon(), s.sign)
+	s.stopBtn = widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+	s.stopBtn.Hide()
+	s.title, s.filesTitle = heading(""), heading("")
+	s.title.Wrapping, s.filesTitle.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
+
+	placement := s.placement()
+	s.form = widget.NewForm(
+		widget.NewFormItem("", s.cert),
+		widget.NewFormItem("", container.NewVBox(s.visible, placement)),
+		widget.NewFormItem("", s.reason),
+		widget.NewFormItem("", s.location),
+		widget.NewFormItem("", container.NewVBox(s.level, s.levelTip)),
+	)
+	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn)), nil, nil, nil,
+		container.NewVScroll(s.rows))
+	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
+	split := container.NewHSplit(files, container.NewVScroll(s.form))
+	split.Offset = 0.4
+	s.content = s.tips.over(container.NewBorder(s.title, bottom, nil, nil, split))
+	s.relabel()
+	s.level.SetSelectedIndex(1)
+	s.applyDefaults(u.settings.Signature)
+	return s
+}
+
+// placement is the visible signature's choices: the page, the corner (or
+// a tap on the preview) and the preview of the selected file, shown while
+// the signature is visible.
+func (s *signScreen) placement() fyne.CanvasObject {
+	s.visible = widget.NewCheck("", nil)
+	s.page = s.u.newField()
 	s.page.SetText("1")
 	s.page.Validator = func(v string) error {
 		if n, err := strconv.Atoi(v); err != nil || n < 1 {
@@ -94,29 +145,28 @@ func newSignScreen(u *UI) *signScreen {
 		}
 		return nil
 	}
-	var cornerNames []string
-	for _, c := range corners {
-		cornerNames = append(cornerNames, u.T("app.sign.corner."+string(c)))
-	}
-	s.corner = widget.NewSelect(cornerNames, nil)
-	s.corner.SetSelectedIndex(0)
+	s.page.OnChanged = func(string) { s.updatePreview() }
+	s.corner = widget.NewSelect(nil, nil)
 	s.corner.OnChanged = func(string) {
-		if s.corner.SelectedIndex() >= 0 {
+		if i := s.corner.SelectedIndex(); i >= 0 {
 			s.custom = nil
-			s.preview.place(pdf.CornerRect(corners[s.corner.SelectedIndex()], s.preview.geo.Width, s.preview.geo.Height))
+			s.preview.place(pdf.CornerRect(corners[i], s.preview.geo.Width, s.preview.geo.Height))
+			s.checkCover()
 		}
 	}
 	s.preview = newPagePreview(func(rect [4]float64) {
 		s.custom = &rect
 		s.corner.ClearSelected()
-		s.corner.PlaceHolder = u.T("app.sign.corner.custom")
-		s.corner.Refresh()
+		s.sayCorner()
+		s.checkCover()
 	})
-	s.pageInfo = widget.NewLabel("")
-	s.page.OnChanged = func(string) { s.updatePreview() }
-	detail := wrapLabel(u.T("app.sign.visible_detail"))
-	placement := container.NewVBox(detail, container.NewGridWithColumns(2, widget.NewForm(widget.NewFormItem(u.T("app.sign.page"), s.page)), s.corner),
-		s.pageInfo, s.preview)
+	s.pageInfo = wrapLabel("")
+	s.covers = wrapLabel("")
+	s.covers.Importance = widget.WarningImportance
+	s.covers.Hide()
+	s.detail = wrapLabel("")
+	s.pageForm = widget.NewForm(widget.NewFormItem("", s.page))
+	placement := container.NewVBox(s.detail, s.pageForm, s.corner, s.pageInfo, s.covers, s.preview)
 	placement.Hide()
 	s.visible.OnChanged = func(on bool) {
 		if on {
@@ -126,41 +176,70 @@ func newSignScreen(u *UI) *signScreen {
 			placement.Hide()
 		}
 	}
-	s.reason = u.newField()
-	s.location = u.newField()
-	var levelNames []string
-	for _, l := range levels {
-		levelNames = append(levelNames, u.T("app.sign.level."+string(l)))
-	}
-	s.level = widget.NewSelect(levelNames, nil)
-	s.level.SetSelectedIndex(1)
-	s.overall = widget.NewProgressBar()
-	s.overall.Hide()
-	s.signBtn = u.newPrimary(u.T("app.sign.sign"), theme.DocumentCreateIcon(), s.sign)
-	s.stopBtn = widget.NewButtonWithIcon(u.T("app.cancel"), theme.CancelIcon(), func() {
-		if s.cancel != nil {
-			s.cancel()
-		}
-	})
-	s.stopBtn.Hide()
+	return placement
+}
 
-	form := widget.NewForm(
-		widget.NewFormItem(u.T("app.sign.cert"), s.cert),
-		widget.NewFormItem(u.T("app.sign.appearance"), container.NewVBox(s.visible, placement)),
-		widget.NewFormItem(u.T("app.sign.reason"), s.reason),
-		widget.NewFormItem(u.T("app.sign.location"), s.location),
-		widget.NewFormItem(u.T("app.sign.level"), s.level),
-	)
-	files := container.NewBorder(container.NewVBox(heading(u.T("app.sign.files")), container.NewHBox(add, clearBtn)), nil, nil, nil,
-		container.NewVScroll(s.rows))
-	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
-	split := container.NewHSplit(files, container.NewVScroll(form))
-	split.Offset = 0.45
-	s.content = container.NewBorder(heading(u.T("app.sign.title")), bottom, nil, nil, split)
+// relabel says every word of the screen in the user's language, from what
+// the screen holds.
+func (s *signScreen) relabel() {
+	u := s.u
+	s.title.SetText(u.T("app.sign.title"))
+	s.filesTitle.SetText(u.T("app.sign.files"))
+	s.addBtn.SetText(u.T("app.sign.add"))
+	s.clearBtn.SetText(u.T("app.sign.clear"))
+	s.visible.Text = u.T("app.sign.visible")
+	s.visible.Refresh()
+	s.detail.SetText(u.T("app.sign.visible_detail"))
+	s.pageForm.Items[0].Text = u.T("app.sign.page")
+	s.pageForm.Refresh()
+	var names []string
+	for _, c := range corners {
+		names = append(names, u.T("app.sign.corner."+string(c)))
+	}
+	setOptions(s.corner, names)
+	s.sayCorner()
+	names = nil
+	for _, l := range levels {
+		names = append(names, u.T("app.sign.level."+string(l)))
+	}
+	setOptions(s.level, names)
+	s.sayLevel()
+	for i, key := range []string{"app.sign.cert", "app.sign.appearance", "app.sign.reason", "app.sign.location", "app.sign.level"} {
+		s.form.Items[i].Text = u.T(key)
+	}
+	s.form.Refresh()
+	s.signBtn.SetText(u.T("app.sign.sign"))
+	s.stopBtn.SetText(u.T("app.cancel"))
 	s.loadCerts()
-	s.applyDefaults(u.settings.Signature)
+	s.sayPreview()
 	s.redraw()
-	return s
+}
+
+// setOptions gives sel other words for the same options, the one chosen
+// staying chosen (and OnChanged not called: nothing changed).
+func setOptions(sel *widget.Select, options []string) {
+	i, changed := sel.SelectedIndex(), sel.OnChanged
+	sel.OnChanged = nil
+	sel.SetOptions(options)
+	if i >= 0 && i < len(options) {
+		sel.SetSelectedIndex(i)
+	}
+	sel.OnChanged = changed
+}
+
+// sayCorner says where the stamp goes when no corner is chosen.
+func (s *signScreen) sayCorner() {
+	if s.custom != nil {
+		s.corner.PlaceHolder = s.u.T("app.sign.corner.custom")
+		s.corner.Refresh()
+	}
+}
+
+// sayLevel says what the chosen level means.
+func (s *signScreen) sayLevel() {
+	if i := s.level.SelectedIndex(); i >= 0 {
+		s.levelTip.SetText(s.u.T("app.sign.level_detail." + string(levels[i])))
+	}
 }
 
 // applyDefaults sets the choices to the user's usual ones.
@@ -211,12 +290,12 @@ func (s *signScreen) loadCerts() {
 		}
 	}
 	s.cert.SetOptions(names)
+	s.cert.PlaceHolder = u.T("app.sign.no_cert")
 	if len(names) > 0 {
+		s.cert.PlaceHolder = " " // its width is the choice's least: not the long words above
 		s.cert.SetSelectedIndex(selected)
-	} else {
-		s.cert.PlaceHolder = u.T("app.sign.no_cert")
-		s.cert.Refresh()
 	}
+	s.cert.Refresh()
 }
 
 // selectCert makes certificate id the one to sign with.
@@ -234,8 +313,10 @@ func (s *signScreen) pick() {
 		func(paths []string) { s.add(paths...) })
 }
 
-// add puts files in the batch (each once).
+// add puts files in the batch (each once) and selects the first one new
+// to it, which the preview then shows.
 func (s *signScreen) add(paths ...string) {
+	var first *signRow
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
@@ -246,69 +327,163 @@ func (s *signScreen) add(paths ...string) {
 			dup = dup || f.in == abs
 		}
 		if !dup {
-			s.files = append(s.files, &signRow{in: abs, status: widget.NewLabel(s.u.T("app.sign.waiting")),
-				bar: widget.NewProgressBarInfinite(), actions: container.NewHBox()})
+			f := s.newRow(abs)
+			s.files = append(s.files, f)
+			if first == nil {
+				first = f
+			}
 		}
+	}
+	if first != nil {
+		s.selected = first
 	}
 	s.redraw()
 	s.updatePreview()
 }
 
-// updatePreview draws the chosen page of the first document, with the
-// stamp where it will go.
-func (s *signScreen) updatePreview() {
-	u := s.u
-	page, err := strconv.Atoi(s.page.Text)
-	if !s.visible.Checked || len(s.files) == 0 || err != nil || page < 1 {
+// clear empties the batch, and the preview with it.
+func (s *signScreen) clear() {
+	s.files, s.selected = nil, nil
+	s.redraw()
+	s.updatePreview()
+}
+
+// choose selects file f: the preview shows it.
+func (s *signScreen) choose(f *signRow) {
+	if s.selected == f {
 		return
 	}
-	path := s.files[0].in
-	var geo pdf.PageGeometry
-	var png string
-	dir := u.tempDir()
+	s.selected = f
+	for _, r := range s.files {
+		r.box.setSelected(r == f)
+	}
+	s.updatePreview()
+}
+
+// updatePreview draws the chosen page of the selected document, with the
+// stamp where it will go; with no document, or no page, it shows none.
+// What it shows and what it says come from the same request: a page is
+// never said to be another document's.
+func (s *signScreen) updatePreview() {
+	u := s.u
+	if !s.visible.Checked {
+		return
+	}
 	s.previewGen++
 	gen := s.previewGen
 	if s.previewStop != nil {
 		s.previewStop() // a newer page replaces the one being drawn
+		s.previewStop = nil
 	}
+	page, err := strconv.Atoi(s.page.Text)
+	switch {
+	case s.selected == nil:
+		s.showPage(previewState{}, nil)
+		return
+	case err != nil || page < 1:
+		s.showPage(previewState{path: s.selected.in, err: pdf.ErrPageRange}, nil)
+		return
+	}
+	want := previewState{path: s.selected.in, page: page}
+	var picture image.Image
 	u.task(&s.previewStop, func(ctx context.Context) (err error) {
-		if geo, err = pdf.Page(path, page); err == nil {
-			png = renderPage(ctx, path, page, dir, gen)
+		if want.geo, err = pdf.Page(want.path, page); err == nil {
+			picture, _ = renderPage(ctx, want.path, page) // without a picture, a blank sheet
 		}
 		return err
 	}, func(err error) {
 		if gen != s.previewGen {
 			return // superseded
 		}
-		if err != nil {
-			s.pageInfo.SetText(explain.Sign(u.p, err, filepath.Base(path)).Text)
-			s.pageInfo.Importance = widget.WarningImportance
-			s.pageInfo.Refresh()
-			return
-		}
-		s.pageInfo.SetText(u.T("app.sign.page_of", "File", filepath.Base(path), "Page", page, "Pages", geo.Pages))
-		s.pageInfo.Importance = widget.MediumImportance
-		s.pageInfo.Refresh()
-		rect := pdf.CornerRect(corners[max(s.corner.SelectedIndex(), 0)], geo.Width, geo.Height)
-		if s.custom != nil {
-			rect = *s.custom
-		}
-		s.preview.show(geo, png, rect)
+		want.err = err
+		s.showPage(want, picture)
 	})
 }
 
+// showPage shows what the preview came to: a page, or nothing and why.
+func (s *signScreen) showPage(st previewState, picture image.Image) {
+	s.shown = st
+	if st.err != nil || st.path == "" {
+		s.preview.clear()
+	} else {
+		rect := pdf.CornerRect(corners[max(s.corner.SelectedIndex(), 0)], st.geo.Width, st.geo.Height)
+		if s.custom != nil {
+			rect = *s.custom
+		}
+		s.preview.show(st.geo, picture, rect)
+	}
+	s.sayPreview()
+	s.checkCover()
+}
+
+// sayPreview says which page of which document the preview shows.
+func (s *signScreen) sayPreview() {
+	u := s.u
+	st := s.shown
+	s.pageInfo.Importance = widget.MediumImportance
+	switch {
+	case st.path == "":
+		s.pageInfo.SetText(u.T("app.sign.preview_none"))
+	case errors.Is(st.err, pdf.ErrPageRange) && st.page == 0:
+		s.pageInfo.Importance = widget.WarningImportance
+		s.pageInfo.SetText(u.T("app.sign.bad_page"))
+	case st.err != nil:
+		s.pageInfo.Importance = widget.WarningImportance
+		s.pageInfo.SetText(explain.Sign(u.p, st.err, filepath.Base(st.path)).Text)
+	default:
+		s.pageInfo.SetText(u.T("app.sign.page_of", "File", filepath.Base(st.path), "Page", st.page, "Pages", st.geo.Pages))
+	}
+	s.pageInfo.Refresh()
+	s.covers.SetText(u.T("app.sign.covers"))
+}
+
+// appearance is the visible signature as chosen, nil when it is not.
+func (s *signScreen) appearance() *pdf.Appearance {
+	if !s.visible.Checked {
+		return nil
+	}
+	page, _ := strconv.Atoi(s.page.Text)
+	a := &pdf.Appearance{Page: page, Corner: corners[max(s.corner.SelectedIndex(), 0)],
+		Lang: s.u.p.Lang, Zone: time.Local, Labels: explain.StampLabels(s.u.p)}
+	if s.custom != nil {
+		a.Rect = *s.custom
+	}
+	return a
+}
+
+// checkCover warns when the stamp, where it is, lies over what the page
+// of the document shown shows.
+func (s *signScreen) checkCover() {
+	s.coverGen++
+	gen := s.coverGen
+	s.covers.Hide()
+	a, st := s.appearance(), s.shown
+	if a == nil || st.path == "" || st.err != nil || a.Page != st.page {
+		return
+	}
+	var covered bool
+	s.u.task(nil, func(ctx context.Context) error {
+		covered = stampCovers(ctx, st.path, a)
+		return nil
+	}, func(error) {
+		if gen == s.coverGen && covered {
+			s.covers.Show()
+		}
+	})
+}
+
+// redraw lists the files of the batch, the selected one marked.
 func (s *signScreen) redraw() {
+	s.tips.hide(nil)
 	s.rows.RemoveAll()
 	if len(s.files) == 0 {
 		s.rows.Add(wrapLabel(s.u.T("app.sign.drop")))
 	}
 	for _, f := range s.files {
-		f.bar.Hide()
-		if f.status.Text == s.u.T("app.sign.working") {
-			f.bar.Show()
-		}
-		name := widget.NewLabelWithStyle(filepath.Base(f.in), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		s.rows.Add(container.NewVBox(name, f.status, f.bar, f.actions, widget.NewSeparator()))
+		s.say(f)
+		f.box.setSelected(f == s.selected)
+		s.rows.Add(f.box)
+		s.rows.Add(widget.NewSeparator())
 	}
 	s.rows.Refresh()
 }
@@ -334,18 +509,13 @@ func (s *signScreen) sign() {
 }
 
 // signWith signs the batch with c under pol: the files are looked at first
-// (passwords, damage, signed copies already there), then the PIN is asked.
+// (signed copies already there, passwords, damage, a stamp over the page's
+// content), then the PIN is asked.
 func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
 	u := s.u
-	opts := pdf.Options{Level: levels[max(s.level.SelectedIndex(), 0)], Reason: s.reason.Text, Location: s.location.Text}
-	if s.visible.Checked {
-		page, _ := strconv.Atoi(s.page.Text)
-		opts.Appearance = &pdf.Appearance{Page: page, Corner: corners[max(s.corner.SelectedIndex(), 0)],
-			Lang: u.p.Lang, Zone: time.Local, Labels: explain.StampLabels(u.p)}
-		if s.custom != nil {
-			opts.Appearance.Rect = *s.custom
-		}
-	} else {
+	opts := pdf.Options{Level: levels[max(s.level.SelectedIndex(), 0)], Reason: s.reason.Text, Location: s.location.Text,
+		Appearance: s.appearance()}
+	if opts.Appearance == nil {
 		// A form prepared for signers is signed in its next empty field.
 		opts.NextField = &pdf.Appearance{Lang: u.p.Lang, Zone: time.Local, Labels: explain.StampLabels(u.p)}
 	}
@@ -359,8 +529,9 @@ func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
 	}
 	var damaged []string
 	var locked []lockedFile
-	var signed []*signRow // a signed copy is already there
-	u.task(nil, func(context.Context) error {
+	var signed []*signRow  // a signed copy is already there
+	var covered []*signRow // the stamp would lie over the page's content
+	u.task(nil, func(ctx context.Context) error {
 		for _, f := range files {
 			if _, err := os.Lstat(pdf.OutputName(f.in)); err == nil {
 				signed = append(signed, f)
@@ -372,28 +543,32 @@ func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
 			}
 			if errors.Is(err, pdf.ErrPassword) || errors.Is(err, pdf.ErrPermission) {
 				locked = append(locked, lockedFile{f, err})
+			} else if stampCovers(ctx, f.in, opts.Appearance) {
+				covered = append(covered, f)
 			}
 		}
-		return nil
-	}, func(error) {
-		if s.alreadySigned(signed) {
-			return
+		return ctx.Err()
+	}, func(err error) {
+		if err != nil || s.alreadySigned(signed) {
+			return // the app is closing, or nothing is to be signed
 		}
-		s.unlock(locked, opts, func(more []string) {
-			damaged = append(damaged, more...)
-			sign := func() {
-				u.askPIN(c, nil, func(key *pkcs.Key, pin []byte) {
-					clear(pin)
-					s.run(pol, c, key, opts)
+		s.confirmCover(covered, func() {
+			s.unlock(locked, opts, func(more []string) {
+				damaged = append(damaged, more...)
+				sign := func() {
+					u.askPIN(c, nil, func(key *pkcs.Key, pin []byte) {
+						clear(pin)
+						s.run(pol, c, key, opts)
+					})
+				}
+				if len(damaged) == 0 {
+					sign()
+					return
+				}
+				s.confirmRepair(damaged, func(repair bool) {
+					opts.Repair = repair
+					sign()
 				})
-			}
-			if len(damaged) == 0 {
-				sign()
-				return
-			}
-			s.confirmRepair(damaged, func(repair bool) {
-				opts.Repair = repair
-				sign()
 			})
 		})
 	})
@@ -405,16 +580,59 @@ func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
 func (s *signScreen) alreadySigned(signed []*signRow) bool {
 	u := s.u
 	for _, f := range signed {
-		e := explain.Sign(u.p, pdf.ErrOutputExists, filepath.Base(f.in))
-		f.status.SetText(e.Text + "\n" + e.Hint)
-		f.status.Importance = widget.DangerImportance
-		f.status.Refresh()
+		f.state, f.result = rowFailed, pdf.JobResult{Err: pdf.ErrOutputExists}
+		s.say(f)
 	}
 	if len(signed) == 0 || len(signed) < len(s.files) {
 		return false
 	}
 	u.showMessage(u.T("app.sign.title"), u.T("app.sign.all_signed", "N", len(signed)), u.T("hint.pdf_output"))
 	return true
+}
+
+// stampCovers reports whether the visible signature a would lie over what
+// page a.Page of the PDF at path shows (false when it is invisible, or
+// the page cannot be drawn: an encrypted file's is not, its password
+// would have to be handed to pdftoppm on its command line).
+func stampCovers(ctx context.Context, path string, a *pdf.Appearance) bool {
+	if a == nil {
+		return false
+	}
+	geo, err := pdf.Page(path, a.Page)
+	if err != nil {
+		return false // signing says what is wrong
+	}
+	rect := a.Rect
+	if rect[2] == 0 || rect[3] == 0 {
+		rect = pdf.CornerRect(a.Corner, geo.Width, geo.Height)
+	}
+	area, err := renderArea(ctx, path, a.Page, geo, rect)
+	return err == nil && inkArea(area) > inkLimit
+}
+
+// confirmCover names the files whose page the signature would cover and
+// asks whether to sign them so; going back selects the first, whose
+// preview then shows where the stamp lies. With none, then goes on.
+func (s *signScreen) confirmCover(covered []*signRow, then func()) {
+	u := s.u
+	if len(covered) == 0 {
+		then()
+		return
+	}
+	var names []string
+	for _, f := range covered {
+		names = append(names, filepath.Base(f.in))
+	}
+	s.coverInfo = wrapLabel(strings.Join(names, "\n"))
+	box := container.NewVBox(wrapLabel(u.T("app.sign.cover_intro", "N", len(covered), "Page", s.page.Text)), s.coverInfo,
+		wrapLabel(u.T("app.sign.cover_question")))
+	s.coverAsk = u.confirm(u.T("app.sign.cover_title"), box, u.T("app.sign.cover_back"), u.T("app.sign.cover_confirm"), func(sign bool) {
+		if sign {
+			then()
+			return
+		}
+		s.choose(covered[0])
+	})
 }
 
 // damageLine names a damaged file and what is wrong with it.
@@ -437,10 +655,8 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, key *pkcs.Key, opts p
 	u := s.u
 	files := append([]*signRow(nil), s.files...)
 	for _, f := range files {
-		f.status.SetText(u.T("app.sign.waiting"))
-		f.status.Importance = widget.MediumImportance
-		f.actions.RemoveAll()
-		f.ok = false
+		f.state, f.result, f.ok = rowWaiting, pdf.JobResult{}, false
+		s.say(f)
 	}
 	s.overall.Max = float64(len(files))
 	s.overall.SetValue(0)
@@ -481,15 +697,15 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, key *pkcs.Key, opts p
 		signer.SignFiles(ctx, jobs, pdf.Progress{
 			Started: func(i int) {
 				show(func() {
-					files[i].status.SetText(u.T("app.sign.working"))
-					files[i].bar.Show()
+					files[i].state = rowWorking
+					s.say(files[i])
 				})
 			},
 			Done: func(i int, r pdf.JobResult) {
 				show(func() {
 					if errors.Is(r.Err, context.Canceled) {
-						files[i].bar.Hide()
-						files[i].status.SetText(u.T("app.sign.not_signed"))
+						files[i].state = rowNotSigned
+						s.say(files[i])
 						return
 					}
 					s.showResult(files[i], r)
@@ -504,8 +720,8 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, key *pkcs.Key, opts p
 		s.stopBtn.Hide()
 		if err != nil {
 			for _, f := range files {
-				if f.status.Text == u.T("app.sign.waiting") {
-					f.status.SetText(u.T("app.sign.not_signed"))
+				if f.state == rowWaiting {
+					f.state = rowNotSigned
 				}
 			}
 			u.showError(err)
@@ -516,30 +732,10 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, key *pkcs.Key, opts p
 
 // showResult shows how one file went.
 func (s *signScreen) showResult(f *signRow, r pdf.JobResult) {
-	u := s.u
-	f.bar.Hide()
-	if r.Err != nil {
-		e := explain.Sign(u.p, r.Err, filepath.Base(f.in))
-		f.status.SetText(e.Text + "\n" + e.Hint)
-		f.status.Importance = widget.DangerImportance
-		f.status.Refresh()
-		return
+	f.result = r
+	f.state = rowFailed
+	if r.Err == nil {
+		f.state, f.ok, f.out = rowDone, true, r.Output
 	}
-	out := r.Output
-	f.ok, f.out = true, out
-	status := u.T("app.sign.done", "File", filepath.Base(out), "Level", string(r.Level))
-	if r.Repaired != nil {
-		status += "\n" + u.T("app.sign.repaired", "What", explain.Damage(u.p, *r.Repaired))
-	}
-	f.status.SetText(status)
-	f.status.Importance = widget.SuccessImportance
-	f.status.Refresh()
-	f.actions.Objects = []fyne.CanvasObject{
-		widget.NewButtonWithIcon(u.T("app.sign.show_folder"), theme.FolderIcon(), func() { u.openFolder(out) }),
-		widget.NewButtonWithIcon(u.T("app.sign.verify"), theme.ConfirmIcon(), func() {
-			u.show(u.verifier.content)
-			u.verifier.open(out)
-		}),
-	}
-	f.actions.Refresh()
+	s.say(f)
 }
