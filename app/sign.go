@@ -427,6 +427,9 @@ func (s *signScreen) sayPreview() {
 	case errors.Is(st.err, pdf.ErrPageRange) && st.page == 0:
 		s.pageInfo.Importance = widget.WarningImportance
 		s.pageInfo.SetText(u.T("app.sign.bad_page"))
+	case errors.Is(st.err, pdf.ErrPageRange) && st.geo.Pages > 0:
+		s.pageInfo.Importance = widget.WarningImportance
+		s.pageInfo.SetText(u.T("app.sign.no_such_page", "File", filepath.Base(st.path), "Page", st.page, "Pages", st.geo.Pages))
 	case st.err != nil:
 		s.pageInfo.Importance = widget.WarningImportance
 		s.pageInfo.SetText(explain.Sign(u.p, st.err, filepath.Base(st.path)).Text)
