@@ -31,6 +31,7 @@ import (
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
+	"github.com/paraphe/paraphe/netcheck"
 )
 
 // Options configure the application.
@@ -160,28 +161,44 @@ func (u *UI) Close() {
 // T says key in the user's language.
 func (u *UI) T(key string, args ...any) string { return u.p.T(key, args...) }
 
-// build (re)creates every screen in the current language.
+// build makes the screens in the current language, or says them again in
+// it: Sign and Verify keep their state and say it anew (a batch under way
+// goes on), the others, which hold nothing the user did, are made again
+// (the diagnostics keep their last report).
 func (u *UI) build() {
-	var files []string
-	if u.signer != nil {
-		for _, f := range u.signer.files {
-			files = append(files, f.in)
-		}
-	}
 	u.readCerts()
 	u.home = newHomeScreen(u)
-	u.signer = newSignScreen(u)
-	u.signer.add(files...)
-	u.verifier = newVerifyScreen(u)
+	if u.signer == nil {
+		u.signer = newSignScreen(u)
+		u.verifier = newVerifyScreen(u)
+	} else {
+		u.signer.relabel()
+		u.verifier.relabel()
+	}
+	var report *netcheck.Report
+	if u.doctor != nil {
+		report = u.doctor.report
+	}
 	u.doctor = newDoctorScreen(u)
+	if report != nil {
+		u.doctor.show(report)
+	}
 	u.prefs = newSettingsScreen(u)
-	u.tabs = u.newSideMenu(
+	items := []*container.TabItem{
 		container.NewTabItemWithIcon(u.T("app.tab.home"), theme.HomeIcon(), u.home.content),
 		container.NewTabItemWithIcon(u.T("app.tab.sign"), theme.DocumentCreateIcon(), u.signer.content),
 		container.NewTabItemWithIcon(u.T("app.tab.verify"), theme.ConfirmIcon(), u.verifier.content),
 		container.NewTabItemWithIcon(u.T("app.tab.doctor"), theme.SearchIcon(), u.doctor.content),
 		container.NewTabItemWithIcon(u.T("app.tab.settings"), theme.SettingsIcon(), u.prefs.content),
-	)
+	}
+	if u.tabs != nil {
+		selected := u.tabs.SelectedIndex()
+		u.tabs.Items = items
+		u.tabs.Refresh()
+		u.tabs.SelectIndex(selected)
+		return
+	}
+	u.tabs = u.newSideMenu(items...)
 	if u.activation == nil { // an open activation wizard keeps the window
 		u.win.SetContent(u.tabs)
 	}
@@ -206,9 +223,9 @@ func (u *UI) readCerts() {
 
 // setLanguage switches every screen to lang and remembers the choice.
 func (u *UI) setLanguage(lang string) {
-	if u.running.Load() > 0 {
-		// The screens are rebuilt in the new language: work under way
-		// would lose its progress and its Cancel button.
+	if u.busyElsewhere() {
+		// The diagnostics and the trusted lists' update are made again in
+		// the new language: work under way there would lose its progress.
 		u.showMessage(u.T("app.settings.language"), u.T("app.settings.busy"), "")
 		u.prefs.showLanguage()
 		return
@@ -222,9 +239,13 @@ func (u *UI) setLanguage(lang string) {
 	}
 	u.p = i18n.NewVariant(lang, "gui")
 	u.speakFyne()
-	selected := u.tabs.SelectedIndex()
 	u.build()
-	u.tabs.SelectIndex(selected)
+}
+
+// busyElsewhere reports work under way on a screen a language switch makes
+// again: the diagnostics running, the trusted lists being fetched.
+func (u *UI) busyElsewhere() bool {
+	return (u.doctor != nil && u.doctor.runBtn.Disabled()) || (u.prefs != nil && u.prefs.trust.cancel != nil)
 }
 
 // show brings a tab to the front.

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/pdf"
+)
+
+// twoDocuments writes the demo deed (2 pages) as acte.pdf and a 4-page
+// document made of it twice (by qpdf) as annexe.pdf.
+func twoDocuments(t *testing.T) (acte, annexe string) {
+	t.Helper()
+	dir := t.TempDir()
+	acte, annexe = filepath.Join(dir, "acte.pdf"), filepath.Join(dir, "annexe.pdf")
+	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(acte, deed, 0o644)
+	if out, err := exec.Command("qpdf", "--empty", "--pages", acte, acte, "--", annexe).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf: %v\n%s", err, out)
+	}
+	return acte, annexe
+}
+
+// previews fails unless the preview shows page n of the file named name,
+// which has pages pages, and says so in the user's language.
+func previews(t *testing.T, u *UI, name string, n, pages int) {
+	t.Helper()
+	s := u.signer
+	want := u.T("app.sign.page_of", "File", name, "Page", n, "Pages", pages)
+	if s.pageInfo.Text != want || s.preview.geo.Pages != pages || s.preview.picture == nil ||
+		filepath.Base(s.selected.in) != name || s.shown.page != n {
+		t.Fatalf("the preview of %s page %d: says %q, shows a page of %d pages (a picture: %v)", name, n, s.pageInfo.Text,
+			s.preview.geo.Pages, s.preview.picture != nil)
+	}
+}
+
+// previewEmpty fails unless the preview draws nothing.
+func previewEmpty(t *testing.T, s *signScreen) {
+	t.Helper()
+	if s.preview.geo.Width != 0 || s.preview.picture != nil || len(test.WidgetRenderer(s.preview).Objects()) != 0 {
+		t.Fatalf("the preview still shows a page of %d pages (says %q)", s.preview.geo.Pages, s.pageInfo.Text)
+	}
+}
+
+// Clear, a second file selected, a language switch: the preview and every
+// result are what the user expects, and the switch loses nothing
+// (acceptance 3 of issue 14).
+func TestClearSelectionAndLanguageKeepTheWork(t *testing.T) {
+	testenv.Require(t, "qpdf", "pdftoppm")
+	u, _ := readyToSign(t)
+	acte, annexe := twoDocuments(t)
+	s := u.signer
+	s.visible.SetChecked(true)
+	s.add(acte)
+	u.tasks.Wait()
+	previews(t, u, "acte.pdf", 1, 2)
+
+	s.clear()
+	u.tasks.Wait()
+	previewEmpty(t, s)
+	if s.pageInfo.Text != u.T("app.sign.preview_none") || s.covers.Visible() {
+		t.Fatalf("after Clear the preview says %q", s.pageInfo.Text)
+	}
+
+	// Added, the first is shown; a click shows the other.
+	s.add(acte, annexe)
+	u.tasks.Wait()
+	previews(t, u, "acte.pdf", 1, 2)
+	test.Tap(s.files[1].box)
+	u.tasks.Wait()
+	previews(t, u, "annexe.pdf", 1, 4)
+	if !s.files[1].box.selected || s.files[0].box.selected {
+		t.Fatal("the row clicked is not the one marked")
+	}
+	s.page.SetText("3")
+	u.tasks.Wait()
+	previews(t, u, "annexe.pdf", 3, 4)
+	// The deed has no page 3: nothing is drawn under its name, and it is
+	// said why.
+	test.Tap(s.files[0].box)
+	u.tasks.Wait()
+	previewEmpty(t, s)
+	if !strings.Contains(s.pageInfo.Text, "acte.pdf") || strings.Contains(s.pageInfo.Text, "annexe") || !strings.Contains(s.pageInfo.Text, "2") {
+		t.Fatalf("page 3 of the deed: %q", s.pageInfo.Text)
+	}
+	s.page.SetText("2")
+	u.tasks.Wait()
+	previews(t, u, "acte.pdf", 2, 2)
+
+	work := signTheBatch(t, u)
+	for _, lang := range []string{"fr", "it", "en"} {
+		u.prefs.language.SetSelected(languageNames[lang])
+		u.tasks.Wait()
+		work.kept(t, u, lang)
+	}
+}
+
+// batchWork is what the user did on every screen before switching
+// languages.
+type batchWork struct {
+	signer   *signScreen
+	rows     []*signRow
+	outs     []string
+	custom   [4]float64
+	report   *pdf.Report
+	doctor   string // the diagnostics' verdict, as a key
+	selected int    // the tab in front
+}
+
+// signTheBatch chooses a reason, a place, a level and a place on the
+// page, signs both files, verifies the second and runs the diagnostics.
+func signTheBatch(t *testing.T, u *UI) *batchWork {
+	t.Helper()
+	s := u.signer
+	s.reason.SetText("Vente")
+	s.location.SetText("Lyon")
+	s.level.SetSelectedIndex(0) // B-B
+	s.preview.Resize(fyne.NewSize(300, 400))
+	test.TapAt(s.preview, fyne.NewPos(150, 300))
+	u.tasks.Wait()
+	if s.custom == nil || s.covers.Visible() {
+		t.Fatalf("a place tapped on an empty part of the page: %v, warned %v", s.custom, s.covers.Visible())
+	}
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	if u.pinDialog == nil {
+		t.Fatalf("no PIN asked (shown %q)", u.shown)
+	}
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	w := &batchWork{signer: s, rows: append([]*signRow(nil), s.files...), custom: *s.custom}
+	for _, f := range s.files {
+		if !f.ok {
+			t.Fatalf("%s: %q", f.in, f.status.Text)
+		}
+		w.outs = append(w.outs, f.out)
+	}
+	test.Tap(s.files[1].actions.Objects[1].(*widget.Button)) // Verify
+	u.tasks.Wait()
+	if w.report = u.verifier.report; w.report == nil || !w.report.Signatures[0].Valid() {
+		t.Fatalf("verification: %v", u.verifier.err)
+	}
+	u.doctor.run()
+	u.tasks.Wait()
+	w.doctor = "doctor.verdict." + string(u.doctor.report.Verdict)
+	u.tabs.SelectIndex(4) // Settings, where the language is
+	w.selected = 4
+	return w
+}
+
+// kept fails unless everything done is still there, said in lang.
+func (w *batchWork) kept(t *testing.T, u *UI, lang string) {
+	t.Helper()
+	p := i18n.NewVariant(lang, "gui")
+	if u.p.Lang != lang || u.tabs.Items[1].Text != p.T("app.tab.sign") || u.tabs.SelectedIndex() != w.selected {
+		t.Fatalf("%s: the tabs say %q, the one in front is %d", lang, u.tabs.Items[1].Text, u.tabs.SelectedIndex())
+	}
+	s := u.signer
+	if s != w.signer || len(s.files) != 2 || s.selected != s.files[0] {
+		t.Fatalf("%s: the batch is not the one signed", lang)
+	}
+	for i, f := range s.files {
+		want := p.T("app.sign.done", "File", filepath.Base(w.outs[i]), "Level", "B-B")
+		if f != w.rows[i] || !f.ok || f.status.Text != want || f.actions.Objects[1].(*widget.Button).Text != p.T("app.sign.verify") {
+			t.Errorf("%s: row %d says %q, want %q", lang, i, f.status.Text, want)
+		}
+	}
+	if s.reason.Text != "Vente" || s.location.Text != "Lyon" || s.level.SelectedIndex() != 0 || s.custom == nil || *s.custom != w.custom ||
+		!s.visible.Checked || s.page.Text != "2" || s.level.Selected != p.T("app.sign.level.B-B") {
+		t.Errorf("%s: the choices changed: %q %q level %d (%q) at %v", lang, s.reason.Text, s.location.Text, s.level.SelectedIndex(),
+			s.level.Selected, s.custom)
+	}
+	if want := p.T("app.sign.page_of", "File", "acte.pdf", "Page", 2, "Pages", 2); s.pageInfo.Text != want || s.preview.picture == nil {
+		t.Errorf("%s: the preview says %q, want %q", lang, s.pageInfo.Text, want)
+	}
+	v := u.verifier
+	summary := p.T("verify.summary.valid_one")
+	if v.report != w.report || v.summary.Text != summary || !strings.Contains(texts(v.result), p.T("verify.state.valid")) {
+		t.Errorf("%s: the verification says %q:\n%s", lang, v.summary.Text, texts(v.result))
+	}
+	if u.doctor.report == nil || u.doctor.verdict.Text != p.T(w.doctor) {
+		t.Errorf("%s: the diagnostics say %q", lang, u.doctor.verdict.Text)
+	}
+	// Said in that language indeed, not in the one before.
+	words := map[string]string{"fr": "Signé", "it": "Firmato", "en": "Signed"}[lang]
+	if !strings.HasPrefix(s.files[0].status.Text, words) {
+		t.Errorf("%s: %q", lang, s.files[0].status.Text)
+	}
+}
