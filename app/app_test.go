@@ -94,6 +94,8 @@ func texts(o fyne.CanvasObject) string {
 		switch w := o.(type) {
 		case *widget.Label:
 			b.WriteString(w.Text + "\n")
+		case *tipLabel:
+			b.WriteString(w.Text + "\n")
 		case *widget.Button:
 			b.WriteString("[" + w.Text + "]\n")
 		case *button:

@@ -171,7 +171,7 @@ func newDemoCard(u *UI) fyne.CanvasObject {
 			u.signer.add(path)
 			u.show(u.signer.content)
 		})
-		return widget.NewCard(u.T("app.demo.running_title"), u.T("app.demo.running", "URL", u.demo.Policy().CA.URL),
+		return newCard(u.T("app.demo.running_title"), u.T("app.demo.running", "URL", u.demo.Policy().CA.URL),
 			container.NewVBox(wrapLabel(u.T("app.demo.activated")), container.NewHBox(sign), where))
 	}
 	if u.demo != nil {
@@ -179,7 +179,7 @@ func newDemoCard(u *UI) fyne.CanvasObject {
 		activate := u.newPrimary(u.T("app.demo.activate"), theme.ContentAddIcon(), func() {
 			newActivateWizard(u, u.demo.Code()).show()
 		})
-		return widget.NewCard(u.T("app.demo.running_title"), u.T("app.demo.running", "URL", u.demo.Policy().CA.URL), container.NewVBox(
+		return newCard(u.T("app.demo.running_title"), u.T("app.demo.running", "URL", u.demo.Policy().CA.URL), container.NewVBox(
 			widget.NewForm(
 				widget.NewFormItem(u.T("app.demo.code"), code),
 				widget.NewFormItem(u.T("app.demo.answers"), widget.NewLabel(strings.Join(u.demo.Answers(), " · "))),
@@ -197,7 +197,7 @@ func newDemoCard(u *UI) fyne.CanvasObject {
 			bar.Hide()
 		})
 	}
-	return widget.NewCard(u.T("app.demo.title"), "", container.NewVBox(wrapLabel(u.T("app.demo.intro")), container.NewHBox(start), bar))
+	return newCard(u.T("app.demo.title"), "", container.NewVBox(wrapLabel(u.T("app.demo.intro")), container.NewHBox(start), bar))
 }
 
 // demoDeed writes a fresh copy of the demo deed into the user's Paraphe

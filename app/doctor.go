@@ -49,8 +49,10 @@ func newDoctorScreen(u *UI) *doctorScreen {
 		u.newButton(u.T("app.doctor.copy"), theme.ContentCopyIcon(), d.copy),
 	)
 	d.exports.Hide()
+	// The report's exports under its verdict: beside the button they
+	// would widen the window past a small screen.
 	top := container.NewVBox(heading(u.T("app.doctor.title")), wrapLabel(u.T("app.doctor.intro")),
-		container.NewHBox(d.runBtn, d.exports), d.note, d.busy, d.verdict, d.cause)
+		container.NewHBox(d.runBtn), d.note, d.busy, d.verdict, d.cause, d.exports)
 	d.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(d.list))
 	return d
 }

@@ -107,14 +107,14 @@ func newSettingsScreen(u *UI) *settingsScreen {
 			widget.NewFormItem(u.T("app.settings.language"), s.language),
 			widget.NewFormItem(u.T("app.settings.default_cert"), s.cert),
 		),
-		widget.NewCard(u.T("app.settings.signature"), u.T("app.settings.signature_note"), widget.NewForm(
+		newCard(u.T("app.settings.signature"), u.T("app.settings.signature_note"), widget.NewForm(
 			widget.NewFormItem(u.T("app.sign.appearance"), container.NewVBox(s.visible, s.corner)),
 			widget.NewFormItem(u.T("app.sign.reason"), s.reason),
 			widget.NewFormItem(u.T("app.sign.location"), s.location),
 			widget.NewFormItem(u.T("app.sign.level"), s.level),
 		)),
 		s.trust.content,
-		widget.NewCard(policyTitle, policyNote, widget.NewForm(
+		newCard(policyTitle, policyNote, widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.ca"), ro(ca)),
 			widget.NewFormItem(u.T("app.settings.proxy"), s.userField(proxy, pol != nil && pol.UserMay.Proxy, &u.settings.Proxy,
 				func(v string) error { return translated(config.CheckProxy(v), u.T("app.settings.bad_proxy")) })),

@@ -49,7 +49,7 @@ func newTrustCard(u *UI) *trustCard {
 	if tl, _ := local.TrustedLists(pol); tl == nil {
 		c.update.Disable()
 	}
-	c.content = widget.NewCard(u.T("app.trust.title"), note, container.NewVBox(
+	c.content = newCard(u.T("app.trust.title"), note, container.NewVBox(
 		c.list, add, widget.NewSeparator(),
 		c.lists, container.NewBorder(nil, nil, nil, c.update, c.busy)))
 	c.refresh()
