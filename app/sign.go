@@ -99,7 +99,6 @@ func newSignScreen(u *UI) *signScreen {
 	s.location = u.newField()
 	s.level = widget.NewSelect(nil, func(string) { s.sayLevel() })
 	s.levelTip = wrapLabel("")
-	s.levelTip.Importance = widget.LowImportance
 	s.overall = widget.NewProgressBar()
 	s.overall.Hide()
 	s.signBtn = u.newPrimary("", theme.DocumentCreateIcon(), s.sign)
@@ -112,7 +111,7 @@ func newSignScreen(u *UI) *signScreen {
 	s.title, s.filesTitle = heading(""), heading("")
 	s.title.Wrapping, s.filesTitle.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
 
-	placement := s.placement()
+	placement, preview := s.placement()
 	s.form = widget.NewForm(
 		widget.NewFormItem("", s.cert),
 		widget.NewFormItem("", container.NewVBox(s.visible, placement)),
@@ -120,22 +119,40 @@ func newSignScreen(u *UI) *signScreen {
 		widget.NewFormItem("", s.location),
 		widget.NewFormItem("", container.NewVBox(s.level, s.levelTip)),
 	)
-	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn)), nil, nil, nil,
-		container.NewVScroll(s.rows))
+	// The documents on the left, the one selected previewed under the
+	// list while the signature is visible; how to sign on the right.
+	list := container.NewVScroll(s.rows)
+	docs := container.NewVSplit(list, preview)
+	docs.Offset = 0.4
+	center := container.NewStack(list)
+	s.visible.OnChanged = func(on bool) {
+		if on {
+			placement.Show()
+			center.Objects = []fyne.CanvasObject{docs}
+			s.updatePreview()
+		} else {
+			placement.Hide()
+			center.Objects = []fyne.CanvasObject{list}
+		}
+		center.Refresh()
+	}
+	placement.Hide()
+	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn)), nil, nil, nil, center)
 	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
 	split := container.NewHSplit(files, container.NewVScroll(s.form))
-	split.Offset = 0.4
+	split.Offset = 0.45
 	s.content = s.tips.over(container.NewBorder(s.title, bottom, nil, nil, split))
 	s.relabel()
+	s.corner.SetSelectedIndex(0)
 	s.level.SetSelectedIndex(1)
 	s.applyDefaults(u.settings.Signature)
 	return s
 }
 
-// placement is the visible signature's choices: the page, the corner (or
-// a tap on the preview) and the preview of the selected file, shown while
-// the signature is visible.
-func (s *signScreen) placement() fyne.CanvasObject {
+// placement is the visible signature's choices (the page, the corner)
+// and the preview of the selected file, where a tap places it: shown
+// while the signature is visible.
+func (s *signScreen) placement() (choices, preview fyne.CanvasObject) {
 	s.visible = widget.NewCheck("", nil)
 	s.page = s.u.newField()
 	s.page.SetText("1")
@@ -166,17 +183,8 @@ func (s *signScreen) placement() fyne.CanvasObject {
 	s.covers.Hide()
 	s.detail = wrapLabel("")
 	s.pageForm = widget.NewForm(widget.NewFormItem("", s.page))
-	placement := container.NewVBox(s.detail, s.pageForm, s.corner, s.pageInfo, s.covers, s.preview)
-	placement.Hide()
-	s.visible.OnChanged = func(on bool) {
-		if on {
-			placement.Show()
-			s.updatePreview()
-		} else {
-			placement.Hide()
-		}
-	}
-	return placement
+	return container.NewVBox(s.detail, s.pageForm, s.corner),
+		container.NewBorder(container.NewVBox(s.pageInfo, s.covers), nil, nil, nil, s.preview)
 }
 
 // relabel says every word of the screen in the user's language, from what
