@@ -365,9 +365,7 @@ func newCard(title, note string, content fyne.CanvasObject) *widget.Card {
 		box.Add(t)
 	}
 	if note != "" {
-		n := wrapLabel(note)
-		n.Importance = widget.LowImportance
-		box.Add(n)
+		box.Add(wrapLabel(note))
 	}
 	if content != nil {
 		box.Add(content)

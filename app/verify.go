@@ -50,7 +50,6 @@ func newVerifyScreen(u *UI) *verifyScreen {
 	v.title.Wrapping = fyne.TextWrapWord
 	v.file = newTipLabel(v.tips, "", fyne.TextStyle{Bold: true})
 	v.folder = newTipLabel(v.tips, "", fyne.TextStyle{})
-	v.folder.Importance = widget.LowImportance
 	v.summary.TextStyle.Bold = true
 	v.summary.Hide()
 	v.busy.Hide()
