@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,5 +199,71 @@ func (w *batchWork) kept(t *testing.T, u *UI, lang string) {
 	words := map[string]string{"fr": "Signé", "it": "Firmato", "en": "Signed"}[lang]
 	if !strings.HasPrefix(s.files[0].status.Text, words) {
 		t.Errorf("%s: %q", lang, s.files[0].status.Text)
+	}
+}
+
+// A batch under way when the language changes goes on, said in the new
+// language, and its Cancel button still cancels it. (The CA, asked for
+// its time-stamping service, accepts and never answers: the batch waits
+// until it is cancelled.)
+func TestLanguageSwitchDuringABatch(t *testing.T) {
+	u, _ := readyToSign(t)
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	u.pol.CA.URL = "https://" + silent.Addr().String()
+	acte, _ := twoDocuments(t)
+	s := u.signer
+	s.add(acte)
+	s.level.SetSelectedIndex(1) // B-T: the time-stamping service is asked for
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit() // the batch starts, and waits for the CA
+	if !s.stopBtn.Visible() || !s.signBtn.Disabled() {
+		t.Fatal("the batch is not under way")
+	}
+	u.prefs.language.SetSelected("Français")
+	fr := i18n.NewVariant("fr", "gui")
+	if u.p.Lang != "fr" || s.files[0].status.Text != fr.T("app.sign.waiting") || !s.stopBtn.Visible() || s.stopBtn.Text != fr.T("app.cancel") {
+		t.Fatalf("during the batch, in French: %q, Cancel %q shown %v (shown %q)", s.files[0].status.Text, s.stopBtn.Text, s.stopBtn.Visible(), u.shown)
+	}
+	test.Tap(s.stopBtn)
+	u.tasks.Wait()
+	if f := s.files[0]; f.ok || f.status.Text != fr.T("app.sign.not_signed") || s.stopBtn.Visible() || s.signBtn.Disabled() {
+		t.Fatalf("cancelled: %q, Cancel shown %v", f.status.Text, s.stopBtn.Visible())
+	}
+}
+
+// While the trusted lists are fetched (or the diagnostics run), a switch
+// is refused, said so, and the choice shows the language in force.
+func TestLanguageSwitchWaitsForTheLists(t *testing.T) {
+	u := newUI(t, filepath.Join(t.TempDir(), "none.json"))
+	u.prefs.trust.cancel = func() {} // a fetch under way
+	u.prefs.language.SetSelected("Italiano")
+	if u.p.Lang != "en" || u.shown != u.T("app.settings.busy") || u.prefs.language.SelectedIndex() != 0 {
+		t.Fatalf("a switch during the fetch: %s, shown %q, choice %q", u.p.Lang, u.shown, u.prefs.language.Selected)
+	}
+	u.prefs.trust.cancel = nil
+	u.prefs.language.SetSelected("Italiano")
+	if u.p.Lang != "it" {
+		t.Fatalf("after the fetch: %s", u.p.Lang)
 	}
 }
