@@ -63,7 +63,7 @@ type signScreen struct {
 	// The words a language switch says again.
 	title, filesTitle, detail *widget.Label
 	addBtn, clearBtn          *widget.Button
-	form, pageForm            *widget.Form
+	form, certForm, pageForm  *widget.Form
 	// repair asks whether to repair the damaged files of a batch, which
 	// repairInfo lists; coverAsk whether to sign over the content that
 	// coverInfo lists.
@@ -112,8 +112,10 @@ func newSignScreen(u *UI) *signScreen {
 	s.title.Wrapping, s.filesTitle.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
 
 	placement, preview := s.placement()
+	// Who signs, across the screen: the whole width for a holder's name,
+	// title and store, which the choice's list shows no wider than it.
+	s.certForm = widget.NewForm(widget.NewFormItem("", s.cert))
 	s.form = widget.NewForm(
-		widget.NewFormItem("", s.cert),
 		widget.NewFormItem("", container.NewVBox(s.visible, placement)),
 		widget.NewFormItem("", s.reason),
 		widget.NewFormItem("", s.location),
@@ -141,7 +143,7 @@ func newSignScreen(u *UI) *signScreen {
 	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
 	split := container.NewHSplit(files, container.NewVScroll(s.form))
 	split.Offset = 0.45
-	s.content = s.tips.over(container.NewBorder(s.title, bottom, nil, nil, split))
+	s.content = s.tips.over(container.NewBorder(container.NewVBox(s.title, s.certForm), bottom, nil, nil, split))
 	s.relabel()
 	s.corner.SetSelectedIndex(0)
 	s.level.SetSelectedIndex(1)
@@ -183,8 +185,10 @@ func (s *signScreen) placement() (choices, preview fyne.CanvasObject) {
 	s.covers.Hide()
 	s.detail = wrapLabel("")
 	s.pageForm = widget.NewForm(widget.NewFormItem("", s.page))
-	return container.NewVBox(s.detail, s.pageForm, s.corner),
-		container.NewBorder(container.NewVBox(s.pageInfo, s.covers), nil, nil, nil, s.preview)
+	// The warning beside the choices that answer it, out of the
+	// preview's height.
+	return container.NewVBox(s.detail, s.pageForm, s.corner, s.covers),
+		container.NewBorder(s.pageInfo, nil, nil, nil, s.preview)
 }
 
 // relabel says every word of the screen in the user's language, from what
@@ -212,7 +216,9 @@ func (s *signScreen) relabel() {
 	}
 	setOptions(s.level, names)
 	s.sayLevel()
-	for i, key := range []string{"app.sign.cert", "app.sign.appearance", "app.sign.reason", "app.sign.location", "app.sign.level"} {
+	s.certForm.Items[0].Text = u.T("app.sign.cert")
+	s.certForm.Refresh()
+	for i, key := range []string{"app.sign.appearance", "app.sign.reason", "app.sign.location", "app.sign.level"} {
 		s.form.Items[i].Text = u.T(key)
 	}
 	s.form.Refresh()
