@@ -122,7 +122,7 @@ func (r *previewRenderer) Layout(size fyne.Size) {
 	p.stamp.Resize(fyne.NewSize(float32(p.rect[2])*scale, float32(p.rect[3])*scale))
 }
 
-func (r *previewRenderer) MinSize() fyne.Size { return fyne.NewSize(150, 200) }
+func (r *previewRenderer) MinSize() fyne.Size { return fyne.NewSize(100, 120) }
 func (r *previewRenderer) Refresh() {
 	r.Layout(r.p.Size())
 	canvas.Refresh(r.p)

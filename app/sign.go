@@ -125,7 +125,7 @@ func newSignScreen(u *UI) *signScreen {
 	// list while the signature is visible; how to sign on the right.
 	list := container.NewVScroll(s.rows)
 	docs := container.NewVSplit(list, preview)
-	docs.Offset = 0.4
+	docs.Offset = 0.5
 	center := container.NewStack(list)
 	s.visible.OnChanged = func(on bool) {
 		if on {
