@@ -115,8 +115,8 @@ run: deps build
 demo: deps build
 	@scripts/demo.sh
 
-# Screenshots of every screen, taken from the real binary under Xvfb while
-# xdotool types and clicks through activation and signing (docs/screenshots).
+# Screenshots of every screen at 800×600 in English, French and Italian
+# (docs/screenshots/LANG), and the real binary's window checked under Xvfb.
 screenshots: deps build
 	@scripts/screenshots.sh
 

@@ -1,79 +1,78 @@
 #!/usr/bin/env bash
-# Screenshots of every screen of the desktop app, from the real binary on a
-# virtual display (Xvfb), while xdotool types and clicks through the demo
-# journey as a newcomer would: start the demo CA, activate the demo
-# certificate, sign the demo deed visibly, verify it, run the diagnostics,
-# open the settings. Everything lives in a temporary folder with a private
-# keychain; the pictures go to docs/screenshots/ (SHOTS_LANG=fr|it for
-# another language).
+# Screenshots of the desktop app at 800×600, in English, French and Italian,
+# in docs/screenshots/LANG/ (make screenshots):
+#
+# 1. Every screen of a newcomer's journey with the demo CA (start it,
+#    activate, sign the demo deed and a copy with a 120-character name
+#    visibly, verify, diagnose, settings, home), drawn from the real
+#    screens by fyne's software painter: app's TestScreenshots, which runs
+#    only when PARAPHE_SCREENSHOTS names the folder. No clicks at measured
+#    places: the pictures are the same on any machine and in any language.
+# 2. The real binary on a virtual display (Xvfb) of 800×600, the Sign
+#    screen with the long-named copy and a visible signature, the window
+#    brought to the screen's size as a window manager would: it must stay
+#    800×600 (fyne's driver grows a window whose content needs more), and
+#    the least size it asks of the window manager must fit the screen
+#    (00-xvfb-sign.png).
+#
+# Everything runs in a temporary folder with a private keychain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/bin
 out=$PWD/docs/screenshots
 
 if [[ -z "${PARAPHE_WORK:-}" ]]; then
+  # The go command keeps the user's caches and the Makefile's flags (HOME
+  # is a temporary folder below: a cache there would build all again).
+  export GOCACHE="${GOCACHE:-$(go env GOCACHE)}" GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE)}" GOENV="$PWD/go.env"
   exec scripts/private-keychain.sh "$0" "$@"
 fi
-
 work=$PARAPHE_WORK
-lang=${SHOTS_LANG:-en}
-mkdir -p "$out"
+langs=(en fr it)
 
-# Xvfb tells on -displayfd which display it took, once it accepts clients.
-Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$work/display" 2>"$work/xvfb.log" &
+# 1. Every screen.
+for lang in "${langs[@]}"; do
+  mkdir -p "$out/$lang"
+  rm -f "$out/$lang"/[0-9][0-9]-*.png
+done
+PARAPHE_SCREENSHOTS="$out" go test ./app -run '^TestScreenshots$' -count=1
+for lang in "${langs[@]}"; do ls "$out/$lang"/*.png | sed "s|^$PWD/||"; done
+
+# 2. The real window. Xvfb tells on -displayfd which display it took, once
+# it accepts clients.
+Xvfb -displayfd 5 -screen 0 800x600x24 -nolisten tcp 5>"$work/display" 2>"$work/xvfb.log" &
 xvfb=$!
-trap 'kill $xvfb $app 2>/dev/null || true' EXIT
 app=
+trap 'kill $xvfb ${app:-} 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
 export DISPLAY=:$(cat "$work/display")
-
-cp assets/demo/deed.pdf "$work/deed.pdf"
-# The light theme reads better in a README.
-env PARAPHE_HOME="$work/paraphe" PARAPHE_POLICY="$work/no-policy.json" PARAPHE_LANG="$lang" LANG=en_US.UTF-8 \
-  FYNE_THEME=light "$bin/paraphe" "$work/deed.pdf" >"$work/app.log" 2>&1 &
-app=$!
-wid=$(timeout 30 xdotool search --sync --onlyvisible --name '^Paraphe$' | head -n 1)
-xdotool windowmove "$wid" 0 0 windowsize "$wid" 960 680
-sleep 1
-
-# The window is 960×680 at the top left; places are in window coordinates,
-# measured on the English screens (other languages move a few buttons).
-click() { xdotool mousemove --window "$wid" "$1" "$2" click 1; sleep "${3:-0.6}"; }
-typ() { xdotool type --delay 20 "$1"; }
-key() { xdotool key "$1"; sleep "${2:-0.4}"; } # one key, then a pause
-shot() { sleep 0.3; import -window "$wid" "$out/$1.png"; echo "docs/screenshots/$1.png"; }
-tab() { key "ctrl+$(($1 + 1))" 0.6; } # the side menu's entries: Ctrl+1…5
-
-tab 0
-shot 01-home-demo
-click 175 175 4          # Start the demo
-shot 02-demo-running
-click 225 219 1          # Activate the demo certificate
-shot 03-activate-code
-key Return 2             # Next
-shot 04-activate-questions
-typ "Montreal"; key Return; typ "Rex"; key Return; typ "Jules Ferry"; key Return
-shot 05-activate-store
-click 123 184 1          # Next
-typ "Sup3r-Secret!"; key Return; typ "Sup3r-Secr"
-shot 06-activate-pin
-typ "et!"; key Return 4
-shot 07-activate-done
-click 85 192 1           # Sign a document
-click 605 105            # Visible signature
-click 660 470                    # a tap on the page preview places the stamp
-click 700 545; typ "Sale deed"   # Reason
-click 700 584; typ "Paris"       # Location
-shot 08-sign
-click 131 657 1          # Sign
-shot 09-sign-pin
-typ "Sup3r-Secret!"; key Return 4
-shot 10-signed
-click 283 229 2          # Verify
-shot 11-verify
-tab 3; click 170 125 4   # Run the checks
-shot 12-diagnostics
-tab 4
-shot 13-settings
-tab 0
-shot 14-home
+name="2026-12-01 Acte de vente Dupont-Martin, lot 12, annexe 3 (plan cadastral, servitudes et réserves du vendeur), final2.pdf"
+failed=0
+for lang in "${langs[@]}"; do
+  home=$work/paraphe-$lang
+  mkdir -p "$home"
+  cp assets/demo/deed.pdf "$work/$name"
+  printf '{"language":"%s","signature":{"visible":true,"reason":"Acte de vente","location":"Paris"}}\n' "$lang" >"$home/settings.json"
+  env PARAPHE_HOME="$home" PARAPHE_POLICY="$work/no-policy.json" LANG=en_US.UTF-8 FYNE_THEME=light FYNE_SCALE=1 \
+    "$bin/paraphe" "$work/$name" >"$work/app-$lang.log" 2>&1 &
+  app=$!
+  wid=$(timeout 30 xdotool search --sync --onlyvisible --name '^Paraphe$' | head -n 1)
+  xdotool windowmove "$wid" 0 0 windowsize "$wid" 800 600
+  sleep 3 # the page drawn, the window settled (a script may wait; tests do not)
+  import -window "$wid" "$out/$lang/00-xvfb-sign.png"
+  size=$(xwininfo -id "$wid" | awk '/Width:/ {w=$2} /Height:/ {h=$2} END {print w "x" h}')
+  least=$(xprop -id "$wid" WM_NORMAL_HINTS | sed -n 's/.*program specified minimum size: \([0-9]*\) by \([0-9]*\).*/\1x\2/p')
+  echo "docs/screenshots/$lang/00-xvfb-sign.png: window $size, least size ${least:-none asked}"
+  if [[ $size != 800x600 ]]; then
+    echo "$lang: the window grew to $size on an 800×600 screen" >&2
+    failed=1
+  fi
+  if [[ -n $least ]] && (( ${least%x*} > 800 || ${least#*x} > 600 )); then
+    echo "$lang: the window asks to be at least $least" >&2
+    failed=1
+  fi
+  kill "$app"
+  wait "$app" 2>/dev/null || true
+  app=
+done
+exit $failed
