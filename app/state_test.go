@@ -213,6 +213,7 @@ func TestLanguageSwitchDuringABatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { silent.Close() })
+	asked := make(chan struct{}) // closed when the batch reaches the CA
 	go func() {
 		var held []net.Conn
 		defer func() {
@@ -225,7 +226,9 @@ func TestLanguageSwitchDuringABatch(t *testing.T) {
 			if err != nil {
 				return
 			}
-			held = append(held, c)
+			if held = append(held, c); len(held) == 1 {
+				close(asked)
+			}
 		}
 	}()
 	u.pol.CA.URL = "https://" + silent.Addr().String()
@@ -236,7 +239,8 @@ func TestLanguageSwitchDuringABatch(t *testing.T) {
 	test.Tap(s.signBtn)
 	u.tasks.Wait()
 	test.Type(u.pinEntry, testPIN)
-	u.pinDialog.Submit() // the batch starts, and waits for the CA
+	u.pinDialog.Submit() // the key opens, the batch starts and waits for the CA
+	<-asked
 	if !s.stopBtn.Visible() || !s.signBtn.Disabled() {
 		t.Fatal("the batch is not under way")
 	}
