@@ -39,25 +39,79 @@ func windowMin(u *UI) fyne.Size {
 }
 
 // fits fails when, in any language, the window would have to grow past
-// 800×600 to show what it shows (every tab counts: the tabs' least size is
-// that of the largest), or shows a catalogue key; what says what the user
-// just did. It ends in English.
+// 800×600 to show what it shows on any screen of the side menu (the menu
+// shows one at a time), when a choice cuts one of its options short (its
+// list is drawn no wider than it), or when a catalogue key shows; what
+// says what the user just did. It ends in English, on the screen it began
+// on.
 func fits(t *testing.T, u *UI, what string) {
 	t.Helper()
+	front := u.tabs.SelectedIndex()
 	for _, lang := range languages {
 		u.prefs.language.SetSelected(lang)
 		u.tasks.Wait()
-		if m := windowMin(u); m.Width > smallest.Width || m.Height > smallest.Height {
-			t.Errorf("%s, in %s: the window needs %.0f×%.0f", what, lang, m.Width, m.Height)
-			for i, it := range u.tabs.Items {
-				t.Logf("  tab %d (%s): %.0f×%.0f; widest text: %s", i, it.Text, it.Content.MinSize().Width, it.Content.MinSize().Height,
+		for i, it := range u.tabs.Items {
+			u.tabs.SelectIndex(i)
+			if m := windowMin(u); m.Width > smallest.Width || m.Height > smallest.Height {
+				t.Errorf("%s, in %s, on %s: the window needs %.0f×%.0f; widest: %s", what, lang, it.Text, m.Width, m.Height,
 					widestText(it.Content))
+			}
+			layOut(u)
+			for _, cut := range cutOptions(it.Content) {
+				t.Errorf("%s, in %s, on %s: %s", what, lang, it.Text, cut)
 			}
 		}
 		if k := rawKey.FindString(texts(u.win.Content())); k != "" {
 			t.Errorf("%s, in %s: %q shown", what, lang, k)
 		}
 	}
+	u.tabs.SelectIndex(front)
+}
+
+// layOut lays the window out at 800×600 (twice: a label that wraps knows
+// its height once laid out).
+func layOut(u *UI) {
+	u.win.Resize(smallest.Subtract(fyne.NewSquareSize(1)))
+	u.win.Resize(smallest)
+}
+
+// cutOptions names the options of the choices shown in o that their
+// choice, as laid out, cuts short.
+func cutOptions(o fyne.CanvasObject) []string {
+	var cut []string
+	var visit func(o fyne.CanvasObject)
+	visit = func(o fyne.CanvasObject) {
+		if !o.Visible() {
+			return
+		}
+		switch w := o.(type) {
+		case *widget.Select:
+			// What a choice keeps for its words (as fyne's select lays
+			// itself out): three inner paddings, the arrow and one more.
+			pad := theme.InnerPadding()
+			room := w.Size().Width - 4*pad - theme.IconInlineSize()
+			for _, opt := range w.Options {
+				if fyne.MeasureText(opt, theme.TextSize(), fyne.TextStyle{}).Width > room+0.5 {
+					cut = append(cut, fmt.Sprintf("the choice %.0f wide cuts %q short", w.Size().Width, opt))
+				}
+			}
+			return
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				visit(c)
+			}
+		case *widget.Form:
+			for _, it := range w.Items {
+				visit(it.Widget)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				visit(c)
+			}
+		}
+	}
+	visit(o)
+	return cut
 }
 
 // widestText names what widens a screen: the widest of its buttons,
