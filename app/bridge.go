@@ -79,6 +79,16 @@ func (u *UI) startBridge() {
 	}()
 }
 
+// RunHidden runs the application with its window hidden until it quits
+// (its menu's Quit, the session's end): the bridge started at login
+// (paraphe bridge --desktop). The window shows when a page asks something
+// and hides again when closed; the bridge keeps running.
+func (u *UI) RunHidden() {
+	u.win.SetCloseIntercept(u.win.Hide)
+	u.app.Run()
+	u.Close()
+}
+
 // stopBridge waits for the bridge to end (u.ctx is cancelled first: the
 // questions open are withdrawn).
 func (u *UI) stopBridge() {
@@ -95,6 +105,7 @@ func (b *webBridge) Consent(ctx context.Context, r bridge.Request) (bridge.Answe
 	var d *consentDialog
 	fyne.DoAndWait(func() {
 		d = b.u.newConsentDialog(r, func(a bridge.Answer) { answer <- a })
+		b.u.win.Show() // hidden until now when started at login
 		d.dialog.Show()
 		if d.pin != nil {
 			b.u.win.Canvas().Focus(d.pin)

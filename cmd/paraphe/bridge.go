@@ -27,6 +27,7 @@ import (
 // goes to standard output.
 func (a *app) bridgeCmd(args []string) error {
 	fs := a.flags("bridge")
+	inDesktop := fs.Bool("desktop", false, a.p.T("flag.bridge_desktop"))
 	if pos, err := cli.Parse(fs, args); err != nil {
 		return a.usageErr(err)
 	} else if len(pos) != 0 {
@@ -42,6 +43,10 @@ func (a *app) bridgeCmd(args []string) error {
 	l, err := bridgeListener(p.BridgeAddr())
 	if err != nil {
 		return &cli.ExitError{Code: explain.ExitBridgeBusy, Message: a.p.T("err.bridge_busy", "Addr", p.BridgeAddr()), Hint: a.p.T("hint.bridge_busy"), Err: err}
+	}
+	if *inDesktop {
+		fmt.Fprintln(a.stdout, a.p.T("bridge.listening_desktop", "URL", "http://"+l.Addr().String(), "Origins", strings.Join(p.WebOrigins, ", ")))
+		return a.desktopBridge(l)
 	}
 	s := &bridge.Server{
 		Policy:  p,

@@ -27,17 +27,18 @@ import (
 // its own, handed over as systemd would (LISTEN_FDS=1), with the script's
 // environment and no terminal.
 //
-//	bridge start    sets $BRIDGE_URL once it prints where it listens
+//	bridge start [ARGS]  sets $BRIDGE_URL once it prints where it listens
+//	                (ARGS after "paraphe bridge": --desktop)
 //	bridge stop     SIGTERM; it must end with status 0; its standard
 //	                error (the log) becomes the command's
 func cmdBridge(ts *testscript.TestScript, neg bool, args []string) {
 	h := ts.Value(bridgeKey{}).(*bridgeHolder)
 	switch {
-	case !neg && len(args) == 1 && args[0] == "start":
+	case !neg && len(args) >= 1 && args[0] == "start":
 		if h.cmd != nil {
 			ts.Fatalf("bridge start: it runs already")
 		}
-		startBridge(ts, h)
+		startBridge(ts, h, args[1:])
 	case !neg && len(args) == 1 && args[0] == "stop":
 		if h.cmd == nil {
 			ts.Fatalf("bridge stop: no bridge runs")
@@ -51,7 +52,7 @@ func cmdBridge(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("paraphe bridge, stopped: %v", err)
 		}
 	default:
-		ts.Fatalf("usage: bridge start|stop")
+		ts.Fatalf("usage: bridge start [ARGS]|stop")
 	}
 }
 
@@ -63,7 +64,7 @@ type bridgeHolder struct {
 	done   chan struct{}
 }
 
-func startBridge(ts *testscript.TestScript, h *bridgeHolder) {
+func startBridge(ts *testscript.TestScript, h *bridgeHolder, args []string) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	ts.Check(err)
 	f, err := l.(*net.TCPListener).File()
@@ -76,7 +77,7 @@ func startBridge(ts *testscript.TestScript, h *bridgeHolder) {
 	ts.Check(err)
 	h.stderr = testenv.Buffer{}
 	h.done = make(chan struct{})
-	h.cmd = exec.Command(self, "bridge")
+	h.cmd = exec.Command(self, append([]string{"bridge"}, args...)...)
 	h.cmd.Args[0] = "paraphe" // testscript.Main runs main under that name
 	h.cmd.Env = append(env, "LISTEN_FDS=1")
 	h.cmd.Dir = ts.MkAbs(".")

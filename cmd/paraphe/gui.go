@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	desktop "github.com/paraphe/paraphe/app"
+	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/demo"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
@@ -22,20 +25,12 @@ import (
 // gui opens the desktop application, with files ready to sign. Without a display it says how to get
 // one, and what works without.
 func (a *app) gui(files []string) (code int) {
-	if runtime.GOOS == "linux" {
-		// The toolkit is built for X11 (under Wayland, XWayland provides
-		// DISPLAY).
+	if msg := a.displayProblem(); msg != "" {
+		fmt.Fprintln(a.stderr, msg)
 		if os.Getenv("DISPLAY") == "" {
-			fmt.Fprintln(a.stderr, a.p.T("gui.no_display"))
 			fmt.Fprint(a.stdout, a.p.T("usage"))
-			return explain.ExitError
 		}
-		// The toolkit panics on a display it cannot open (a DISPLAY left
-		// over from an SSH session, say): say so instead.
-		if d := os.Getenv("DISPLAY"); d != "" && !xReachable(d) {
-			fmt.Fprintln(a.stderr, a.p.T("gui.display_unreachable", "Display", d))
-			return explain.ExitError
-		}
+		return explain.ExitError
 	}
 	// What the check above cannot see (an X server that refuses us, say)
 	// reaches the toolkit, which panics: say it in words all the same.
@@ -55,6 +50,51 @@ func (a *app) gui(files []string) (code int) {
 	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, StartDemo: startDemo, RefreshTrustedLists: true,
 		Bridge: &desktop.BridgeOptions{}}).ShowAndRun()
 	return explain.ExitOK
+}
+
+// displayProblem says why no window can open here, "" when one can.
+func (a *app) displayProblem() string {
+	if runtime.GOOS != "linux" {
+		return ""
+	}
+	// The toolkit is built for X11 (under Wayland, XWayland provides
+	// DISPLAY).
+	d := os.Getenv("DISPLAY")
+	if d == "" {
+		return a.p.T("gui.no_display")
+	}
+	// The toolkit panics on a display it cannot open (a DISPLAY left over
+	// from an SSH session, say): say so instead.
+	if !xReachable(d) {
+		return a.p.T("gui.display_unreachable", "Display", d)
+	}
+	return ""
+}
+
+// desktopBridge is "paraphe bridge --desktop", what the packages start at
+// login: the desktop application serving the bridge on l, its window
+// hidden until a page asks something, hidden again when closed. It runs
+// until the session ends (SIGTERM) or its menu's Quit.
+func (a *app) desktopBridge(l net.Listener) (err error) {
+	if msg := a.displayProblem(); msg != "" {
+		return &cli.ExitError{Code: explain.ExitError, Message: msg}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &cli.ExitError{Code: explain.ExitError, Message: a.p.T("gui.display_unreachable", "Display", os.Getenv("DISPLAY")), Err: fmt.Errorf("%v", r)}
+		}
+	}()
+	fa := fyneapp.NewWithID("org.paraphe.Paraphe")
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		<-sig
+		fyne.Do(fa.Quit)
+	}()
+	desktop.New(fa, desktop.Options{Version: paraphVersion(), StartDemo: startDemo, RefreshTrustedLists: true,
+		Bridge: &desktop.BridgeOptions{Listener: l}}).RunHidden()
+	return nil
 }
 
 // startDemo starts the demo CA for the desktop app: internal/demo's, in
