@@ -102,8 +102,11 @@ package-windows: check-go
 	@# wixl writes SecureCustomProperties itself for MajorUpgrade: add the
 	@# policy properties, so they reach the elevated part of the install.
 	msibuild $(WINDOWS)/unsigned/paraphe.msi -q "UPDATE \`Property\` SET \`Value\` = \
-		'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;CA_URL;CA_FINGERPRINT;PROXY;PKCS11_MODULE;KEY_STORES;PIN_POLICY' \
+		'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;CA_URL;CA_FINGERPRINT;PROXY;PKCS11_MODULE;KEY_STORES;PIN_POLICY;BRIDGE_PORT;WEB_ORIGINS;BRIDGE_AT_LOGIN' \
 		WHERE \`Property\` = 'SecureCustomProperties'"
+	@# nor component conditions: the Run key only with BRIDGE_AT_LOGIN=1.
+	msibuild $(WINDOWS)/unsigned/paraphe.msi -q "UPDATE \`Component\` SET \`Condition\` = \
+		'BRIDGE_AT_LOGIN = \"1\"' WHERE \`Component\` = 'BridgeAtLogin'"
 	installer/windows/sign.sh $(WINDOWS)/unsigned/paraphe.msi $(DIST)/paraphe-$(PKG_VERSION)-x64.msi
 
 # The desktop app. Without a display it says how to get one (xvfb-run, a

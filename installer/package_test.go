@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -91,7 +92,8 @@ func TestDebContents(t *testing.T) {
 	mustContain(t, "contents", files, "./usr/bin/paraphe\n", "./usr/bin/paraphe-ca\n", "./etc/paraphe/policy.json\n",
 		"./usr/share/applications/paraphe.desktop\n", "./usr/share/icons/hicolor/48x48/apps/paraphe.png\n",
 		"./usr/share/icons/hicolor/scalable/apps/paraphe.svg\n", "./usr/share/man/man1/paraphe.1.gz\n",
-		"./usr/share/man/man1/paraphe-ca.1.gz\n", "./usr/share/doc/paraphe/copyright\n")
+		"./usr/share/man/man1/paraphe-ca.1.gz\n", "./usr/share/doc/paraphe/copyright\n",
+		"./usr/lib/systemd/user/paraphe-bridge.socket\n", "./usr/lib/systemd/user/paraphe-bridge.service\n")
 
 	// Every tag lintian raises fails, infos included, unless overridden
 	// (installer/linux/lintian-overrides says why for each).
@@ -127,7 +129,8 @@ func TestRPMContents(t *testing.T) {
 	rpm := dist(t, "paraphe-*.x86_64.rpm")
 	flags := run(t, 0, "rpm", "-qp", "--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\n]", rpm)
 	mustContain(t, "rpm files", flags, "/etc/paraphe/policy.json cn\n", "/usr/bin/paraphe \n", "/usr/bin/paraphe-ca \n",
-		"/usr/share/man/man1/paraphe.1.gz", "/usr/share/applications/paraphe.desktop", "/usr/share/icons/hicolor/256x256/apps/paraphe.png")
+		"/usr/share/man/man1/paraphe.1.gz", "/usr/share/applications/paraphe.desktop", "/usr/share/icons/hicolor/256x256/apps/paraphe.png",
+		"/usr/lib/systemd/user/paraphe-bridge.socket \n", "/usr/lib/systemd/user/paraphe-bridge.service \n")
 	if strings.Contains(flags, "/usr/share/icons/hicolor \n") {
 		t.Error("the rpm owns the icon theme's folder")
 	}
@@ -202,7 +205,7 @@ func msiRow(t *testing.T, msi, table, key string) []string {
 	return nil
 }
 
-var policyProperties = []string{"CA_URL", "CA_FINGERPRINT", "PROXY", "PKCS11_MODULE", "KEY_STORES", "PIN_POLICY"}
+var policyProperties = []string{"CA_URL", "CA_FINGERPRINT", "PROXY", "PKCS11_MODULE", "KEY_STORES", "PIN_POLICY", "BRIDGE_PORT", "WEB_ORIGINS"}
 
 // Acceptance 2: what the MSI's tables say, and its signature.
 func TestMSI(t *testing.T) {
@@ -224,7 +227,7 @@ func TestMSI(t *testing.T) {
 		t.Errorf("ProductVersion %q is not numeric x.y.z", props["ProductVersion"])
 	}
 	secure := strings.Split(props["SecureCustomProperties"], ";")
-	for _, p := range append([]string{"WIX_UPGRADE_DETECTED"}, policyProperties...) {
+	for _, p := range append([]string{"WIX_UPGRADE_DETECTED", "BRIDGE_AT_LOGIN"}, policyProperties...) {
 		if !contains(secure, p) {
 			t.Errorf("SecureCustomProperties lacks %s: %v", p, secure)
 		}
@@ -292,7 +295,32 @@ func TestMSI(t *testing.T) {
 	}
 	msiRow(t, msi, "Icon", "paraphe.ico")
 
+	checkBridgeAtLogin(t, msi)
 	verifySignature(t, msi)
+}
+
+// checkBridgeAtLogin: the bridge at every user's login, only with
+// BRIDGE_AT_LOGIN=1: the machine's Run key, in a component of its own with
+// that condition.
+func checkBridgeAtLogin(t *testing.T, msi string) {
+	t.Helper()
+	bridge := msiRow(t, msi, "Component", "BridgeAtLogin")
+	if bridge[4] != `BRIDGE_AT_LOGIN = "1"` {
+		t.Errorf("the Run key's component is installed when %q", bridge[4])
+	}
+	var runKey []string
+	for _, r := range msiTable(t, msi, "Registry") {
+		if r[len(r)-1] == "BridgeAtLogin" {
+			runKey = r
+		}
+	}
+	if runKey == nil || runKey[1] != "2" || runKey[2] != `Software\Microsoft\Windows\CurrentVersion\Run` ||
+		runKey[4] != `"[INSTALLDIR]paraphe.exe" bridge --desktop` || runKey[0] != bridge[5] {
+		t.Errorf("the Run key: %q (HKLM is root 2)", runKey)
+	}
+	if fc := msiTable(t, msi, "FeatureComponents"); !slices.ContainsFunc(fc, func(r []string) bool { return r[1] == "BridgeAtLogin" }) {
+		t.Errorf("no feature installs the Run key: %v", fc)
+	}
 }
 
 func contains(list []string, s string) bool {
@@ -350,9 +378,10 @@ func TestMSIPolicyCommand(t *testing.T) {
 	}
 	path, code = install(map[string]string{"CA_URL": "https://ca.example.invalid", "CA_FINGERPRINT": want.CA.Anchors[0],
 		"PKCS11_MODULE": `C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll`, "KEY_STORES": "pkcs11",
-		"PIN_POLICY": "token:min_length=6,max_length=8"})
+		"PIN_POLICY": "token:min_length=6,max_length=8", "BRIDGE_PORT": "31000", "WEB_ORIGINS": "https://marches.example.fr,https://portal.example:8443"})
 	if p, err := config.ReadPolicy(path); code != 0 || err != nil || p.PKCS11.Module != `C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll` ||
-		p.KeyStores[0] != "pkcs11" || p.PIN.Token.MinLength != 6 {
+		p.KeyStores[0] != "pkcs11" || p.PIN.Token.MinLength != 6 || p.BridgePort != 31000 ||
+		!slices.Equal(p.WebOrigins, []string{"https://marches.example.fr", "https://portal.example:8443"}) {
 		t.Fatalf("every property: exit %d, %v, %+v", code, err, p)
 	}
 	// No property: an install without a policy (or keeping one deployed otherwise).

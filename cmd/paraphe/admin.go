@@ -78,7 +78,14 @@ func (a *app) addPolicyFlags(fs *flag.FlagSet) *policyFlags {
 	fs.StringVar(&f.keyStores, "key-stores", "", a.p.T("flag.admin_key_stores"))
 	fs.StringVar(&f.module, "pkcs11-module", "", a.p.T("flag.admin_module"))
 	fs.StringVar(&f.pin, "pin-policy", "", a.p.T("flag.admin_pin_policy"))
-	fs.IntVar(&f.bridgePort, "bridge-port", 0, a.p.T("flag.admin_bridge_port"))
+	// Empty is "not given", as for the others: the MSI passes every
+	// property, set or not.
+	fs.Func("bridge-port", a.p.T("flag.admin_bridge_port"), func(s string) (err error) {
+		if s != "" {
+			f.bridgePort, err = strconv.Atoi(s)
+		}
+		return err
+	})
 	fs.StringVar(&f.webOrigins, "web-origins", "", a.p.T("flag.admin_web_origins"))
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, a.p.T("flag.admin_timeout"))
 	return f
