@@ -80,11 +80,15 @@ package-assets: check-go
 	cp assets/icons/paraphe.svg $(BUILD)/icons/scalable/apps/paraphe.svg
 	$(GO) run ./installer/mangen -version $(PKG_VERSION) -o $(BUILD)/man
 	installer/linux/changelog.sh $(PKG_VERSION) | gzip -9n > $(BUILD)/changelog.Debian.gz
+	mkdir -p $(BUILD)/portal
+	installer/linux/changelog.sh $(PKG_VERSION) paraphe-portal | gzip -9n > $(BUILD)/portal/changelog.Debian.gz
 
 package-linux: build package-assets
 	rm -f $(DIST)/*.deb $(DIST)/*.rpm
 	PARAPHE_VERSION=$(PKG_VERSION) $(NFPM) package -f installer/linux/nfpm.yaml -p deb -t $(DIST)/
 	PARAPHE_VERSION=$(PKG_VERSION) $(NFPM) package -f installer/linux/nfpm.yaml -p rpm -t $(DIST)/
+	PARAPHE_VERSION=$(PKG_VERSION) $(NFPM) package -f installer/linux/nfpm-portal.yaml -p deb -t $(DIST)/
+	PARAPHE_VERSION=$(PKG_VERSION) $(NFPM) package -f installer/linux/nfpm-portal.yaml -p rpm -t $(DIST)/
 
 # The MSI: wixl reads the sources beside the .wxs, so all meet in dist/windows.
 package-windows: check-go

@@ -126,7 +126,7 @@ func TestDebContents(t *testing.T) {
 
 // The .rpm: same files, the policy a configuration file never replaced.
 func TestRPMContents(t *testing.T) {
-	rpm := dist(t, "paraphe-*.x86_64.rpm")
+	rpm := dist(t, "paraphe-[0-9]*.x86_64.rpm") // not paraphe-portal's
 	flags := run(t, 0, "rpm", "-qp", "--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\n]", rpm)
 	mustContain(t, "rpm files", flags, "/etc/paraphe/policy.json cn\n", "/usr/bin/paraphe \n", "/usr/bin/paraphe-ca \n",
 		"/usr/share/man/man1/paraphe.1.gz", "/usr/share/applications/paraphe.desktop", "/usr/share/icons/hicolor/256x256/apps/paraphe.png",
@@ -136,6 +136,26 @@ func TestRPMContents(t *testing.T) {
 	}
 	mustContain(t, "rpm recommends", run(t, 0, "rpm", "-qp", "--recommends", rpm), "gnome-keyring", "opensc")
 	mustContain(t, "rpm info", run(t, 0, "rpm", "-qip", rpm), "Name        : paraphe", "Architecture: x86_64")
+}
+
+// The portal's packages: its own, not the desktops' (it is a relying
+// party's server); the binary, its manual page, lintian clean.
+func TestPortalPackages(t *testing.T) {
+	deb := dist(t, "paraphe-portal_*_amd64.deb")
+	mustContain(t, "control", run(t, 0, "dpkg-deb", "--info", deb), "Package: paraphe-portal", "Depends: libc6")
+	mustContain(t, "contents", run(t, 0, "dpkg-deb", "--contents", deb), "./usr/bin/paraphe-portal\n",
+		"./usr/share/man/man1/paraphe-portal.1.gz\n", "./usr/share/doc/paraphe-portal/copyright\n")
+	out := run(t, 0, "lintian", "--display-info", "--fail-on", "error,warning,info", deb)
+	for _, l := range strings.Split(out, "\n") {
+		if regexp.MustCompile(`^[EWIXP]: `).MatchString(l) {
+			t.Errorf("lintian: %s", l)
+		}
+	}
+	if files := run(t, 0, "dpkg-deb", "--contents", dist(t, "paraphe_*_amd64.deb")); strings.Contains(files, "paraphe-portal") {
+		t.Error("the desktops' package carries the portal")
+	}
+	rpm := dist(t, "paraphe-portal-*.x86_64.rpm")
+	mustContain(t, "rpm files", run(t, 0, "rpm", "-qpl", rpm), "/usr/bin/paraphe-portal\n", "/usr/share/man/man1/paraphe-portal.1.gz\n")
 }
 
 // Acceptance 3: the Windows binary is a PE for amd64.

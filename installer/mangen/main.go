@@ -1,10 +1,11 @@
-// Command mangen writes the manual pages of paraphe and paraphe-ca from the
-// commands' own English usage texts in the catalogue (usage, usage.<command>,
-// ca.usage, ca.usage.<command>), so that the pages never drift from the CLI.
+// Command mangen writes the manual pages of paraphe, paraphe-ca and
+// paraphe-portal from the commands' own English usage texts in the
+// catalogue (usage, usage.<command>, ca.usage, ca.usage.<command>,
+// portal.usage), so that the pages never drift from the CLI.
 //
 //	go run ./installer/mangen -version 1.2.3 -o DIR
 //
-// writes DIR/paraphe.1.gz and DIR/paraphe-ca.1.gz, compressed as Debian
+// writes DIR/paraphe.1.gz, DIR/paraphe-ca.1.gz and DIR/paraphe-portal.1.gz, compressed as Debian
 // wants them (gzip -9n: best compression, no name, no time stamp).
 package main
 
@@ -31,10 +32,6 @@ func main() {
 		fail(err)
 	}
 	en := cat["en"]
-	pages := []page{
-		{name: "paraphe", usage: "usage", commands: "usage.", seeAlso: "paraphe-ca"},
-		{name: "paraphe-ca", usage: "ca.usage", commands: "ca.usage.", seeAlso: "paraphe"},
-	}
 	for _, p := range pages {
 		var b bytes.Buffer
 		p.write(&b, en, *version)
@@ -42,6 +39,14 @@ func main() {
 			fail(err)
 		}
 	}
+}
+
+// pages are the suite's manual pages.
+var pages = []page{
+	{name: "paraphe", usage: "usage", commands: "usage.", seeAlso: "paraphe-ca"},
+	{name: "paraphe-ca", usage: "ca.usage", commands: "ca.usage.", seeAlso: "paraphe"},
+	// One usage text, no commands of their own.
+	{name: "paraphe-portal", usage: "portal.usage", commands: "portal.usage.", seeAlso: "paraphe"},
 }
 
 func fail(err error) {
@@ -132,6 +137,9 @@ func (p *page) commandsSection(b *bytes.Buffer, msgs map[string]string) {
 		if strings.HasPrefix(k, p.commands) && !strings.Contains(strings.TrimPrefix(k, p.commands), ".") {
 			keys = append(keys, k)
 		}
+	}
+	if len(keys) == 0 {
+		return
 	}
 	slices.Sort(keys)
 	fmt.Fprintf(b, ".SH COMMANDS\n")
