@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ const consentTimeout = 2 * time.Minute
 // webBridge is the bridge the app serves and the questions it asks.
 type webBridge struct {
 	u    *UI
+	url  string // where it listens
 	done sync.WaitGroup
 	// shown receives each dialog once it is on screen, for tests; nobody
 	// reads it in the app.
@@ -68,8 +70,11 @@ func (u *UI) startBridge() {
 			return
 		}
 	}
-	u.web = &webBridge{u: u, shown: make(chan *consentDialog, 8)}
+	u.web = &webBridge{u: u, url: "http://" + l.Addr().String(), shown: make(chan *consentDialog, 8)}
 	s := &bridge.Server{Policy: pol, Consent: u.web, Version: u.opt.Version, Log: log, Now: u.opt.Now}
+	if u.prefs != nil {
+		u.prefs.bridge.SetText(u.bridgeStatus())
+	}
 	u.web.done.Add(1)
 	go func() {
 		defer u.web.done.Done()
@@ -77,6 +82,22 @@ func (u *UI) startBridge() {
 			log.Warn("signing bridge stopped", "error", err.Error())
 		}
 	}()
+}
+
+// bridgeStatus says whether the bridge runs, and why not: the Settings
+// screen's line ("" when the app serves none: tests).
+func (u *UI) bridgeStatus() string {
+	pol, _ := u.policy()
+	switch {
+	case u.opt.Bridge == nil:
+		return ""
+	case u.web != nil:
+		return u.T("app.settings.bridge_on", "URL", u.web.url, "Origins", strings.Join(pol.WebOrigins, ", "))
+	case pol == nil || len(pol.WebOrigins) == 0:
+		return u.T("app.settings.bridge_no_origins")
+	default: // startBridge could not listen
+		return u.T("app.settings.bridge_busy", "Addr", pol.BridgeAddr())
+	}
 }
 
 // RunHidden runs the application with its window hidden until it quits

@@ -27,6 +27,7 @@ type bridgeSetup struct {
 	edit    func(map[string]any) // further policy changes
 	log     io.Writer            // the bridge's log
 	now     func() time.Time     // the app's clock (nil: time.Now)
+	taken   bool                 // the policy's port is taken: the app listens on its own
 }
 
 // bridgeUI opens the app with its signing bridge on a loopback port of its
@@ -35,7 +36,14 @@ func bridgeUI(t *testing.T, o bridgeSetup) (*UI, string) {
 	t.Helper()
 	testenv.NeedSecretService(t)
 	t.Setenv("PARAPHE_HOME", t.TempDir())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("PARAPHE_POLICY", testenv.PolicyWith(t, o.policy, func(m map[string]any) {
+		if o.taken {
+			m["bridge_port"] = l.Addr().(*net.TCPAddr).Port
+		}
 		var list []any
 		for _, o := range o.origins {
 			list = append(list, o)
@@ -46,11 +54,12 @@ func bridgeUI(t *testing.T, o bridgeSetup) (*UI, string) {
 		}
 	}))
 	t.Setenv("PARAPHE_LANG", "en")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	bo := &BridgeOptions{Listener: l, Log: o.log}
+	if o.taken {
+		t.Cleanup(func() { l.Close() })
+		bo.Listener = nil
 	}
-	u := New(test.NewTempApp(t), Options{Version: "test", Now: o.now, Bridge: &BridgeOptions{Listener: l, Log: o.log}})
+	u := New(test.NewTempApp(t), Options{Version: "test", Now: o.now, Bridge: bo})
 	t.Cleanup(u.Close)
 	return u, "http://" + l.Addr().String()
 }
@@ -179,6 +188,31 @@ func TestNoBridgeWithoutOrigins(t *testing.T) {
 	u, _ := bridgeUI(t, bridgeSetup{policy: c.Policy})
 	if u.web != nil {
 		t.Fatal("a bridge runs for no origin")
+	}
+	if got := u.prefs.bridge.Text; !strings.Contains(got, "lists no web origin") || !strings.Contains(got, "IT department") {
+		t.Errorf("Settings say %q", got)
+	}
+}
+
+// The Settings screen says where the bridge runs, or why it does not: its
+// port taken (paraphe bridge, the socket started at login, another
+// window), in the words of paraphe bridge's exit 48.
+func TestBridgeStatus(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u, url := bridgeUI(t, bridgeSetup{policy: c.Policy, origins: []string{"https://portal.example"}})
+	if got := u.prefs.bridge.Text; got != "Running on "+url+", for https://portal.example" {
+		t.Errorf("running: %q", got)
+	}
+	u, addr := bridgeUI(t, bridgeSetup{policy: c.Policy, origins: []string{"https://portal.example"}, taken: true, log: io.Discard})
+	if u.web != nil {
+		t.Fatal("a bridge runs on a port taken")
+	}
+	if got := u.prefs.bridge.Text; !strings.Contains(got, strings.TrimPrefix(addr, "http://")+" is taken") || !strings.Contains(got, "paraphe bridge") {
+		t.Errorf("port taken: %q", got)
+	}
+	// A screen built again (another language) says the same.
+	if s := newSettingsScreen(u); s.bridge.Text != u.prefs.bridge.Text {
+		t.Errorf("rebuilt: %q, was %q", s.bridge.Text, u.prefs.bridge.Text)
 	}
 }
 

@@ -29,6 +29,7 @@ type settingsScreen struct {
 	corner, level    *widget.Select
 	reason, location *field
 	trust            *trustCard
+	bridge           *widget.Label // whether the signing bridge runs (bridge.go)
 }
 
 // languageNames are shown in their own language.
@@ -97,6 +98,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		module = or(pol.PKCS11Module())
 	}
 	ro := func(s string) fyne.CanvasObject { return wrapLabel(s) }
+	s.bridge = wrapLabel(u.bridgeStatus())
 	policyTitle, policyNote := u.T("app.settings.policy"), u.T("app.settings.policy_note")
 	if u.demo != nil {
 		policyTitle, policyNote = u.T("app.demo.running_title"), u.T("app.demo.running", "URL", pol.CA.URL)
@@ -122,6 +124,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 			widget.NewFormItem(u.T("app.settings.module"), s.userField(module, pol != nil && pol.UserMay.PKCS11Module, &u.settings.PKCS11Module,
 				func(v string) error { return translated(checkModule(v), u.T("app.settings.bad_module")) })),
 			widget.NewFormItem(u.T("app.settings.policy_file"), ro(policyFile)),
+			widget.NewFormItem(u.T("app.settings.bridge"), s.bridge),
 		)),
 		widget.NewCard(u.T("app.settings.about"), "", widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.version"), ro(u.opt.Version)),
