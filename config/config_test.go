@@ -36,6 +36,10 @@ func TestParsePolicy(t *testing.T) {
 		{"store", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"key_stores":["file"]}`, "key_stores[0]", ReasonValue},
 		{"warning days", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"renewal_warning_days":400}`, "renewal_warning_days", ReasonRange},
 		{"pin policy", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"pin_policy":{"token":{"min_length":2}}}`, "pin_policy.token.min_length", ReasonRange},
+		{"exchange", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"exchange":"https://parcels.example"}`, "", ""},
+		{"exchange over http", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"exchange":"http://parcels.example"}`, "exchange", ReasonHTTPS},
+		{"exchange with credentials", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"exchange":"https://u:p@parcels.example"}`, "exchange", ReasonHTTPS},
+		{"exchange without host", `{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"exchange":"https:///parcels"}`, "exchange", ReasonHTTPS},
 		// The packages' template names no CA: its other fields are still checked.
 		{"template with a bad proxy", `{"version":1,"ca":{"url":"","anchors":[]},"proxy":"ftp://proxy"}`, "proxy", ReasonValue},
 		{"template of another version", `{"version":2,"ca":{"url":"","anchors":[]}}`, "version", ReasonValue},

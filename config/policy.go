@@ -38,6 +38,11 @@ type Policy struct {
 	// origins ("https://portal.example") it answers: none by default.
 	BridgePort int      `json:"bridge_port,omitempty"`
 	WebOrigins []string `json:"web_origins,omitempty"`
+	// Exchange is the https:// address of the firm's paraphe-exchange, where
+	// paraphe send delivers secure parcels (a command line may name
+	// another). Its TLS chain must end at the CA's anchors or at one of the
+	// system's roots: clients reach the same server with their browsers.
+	Exchange string `json:"exchange,omitempty"`
 
 	// Path is the file the policy was read from.
 	Path string `json:"-"`
@@ -343,6 +348,9 @@ func (p *Policy) Validate() error {
 			return bad("trust.lotl", ReasonValue, p.Trust.LOTL)
 		}
 	}
+	if err := CheckExchange(p.Exchange); err != nil {
+		return bad("exchange", ReasonHTTPS, p.Exchange)
+	}
 	if p.Trust.LOTLPins != "" && !filepath.IsAbs(p.Trust.LOTLPins) {
 		return bad("trust.lotl_pins", ReasonValue, p.Trust.LOTLPins+" (an absolute path)")
 	}
@@ -389,6 +397,19 @@ func CheckProxy(s string) error {
 		return nil
 	}
 	return fmt.Errorf("proxy scheme %q is not http or socks5", u.Scheme)
+}
+
+// CheckExchange says whether s can be an exchange's address: empty (none),
+// or an https:// URL with a host and no credentials, query or fragment.
+func CheckExchange(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("config: %q is not an https:// address", s)
+	}
+	return nil
 }
 
 // ParseFingerprint reads a SHA-256 fingerprint written as 64 hex digits,

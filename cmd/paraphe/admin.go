@@ -64,10 +64,10 @@ func (a *app) adminFlags(name string) *flag.FlagSet {
 // policyFlags are the policy fields init and write take from the command
 // line (and the MSI from its public properties). Empty means "not given".
 type policyFlags struct {
-	ca, fingerprint, proxy, keyStores, module, pin string
-	webOrigins                                     string
-	bridgePort                                     int
-	timeout                                        time.Duration
+	ca, fingerprint, proxy, keyStores, module, pin, exchange string
+	webOrigins                                               string
+	bridgePort                                               int
+	timeout                                                  time.Duration
 }
 
 func (a *app) addPolicyFlags(fs *flag.FlagSet) *policyFlags {
@@ -87,13 +87,14 @@ func (a *app) addPolicyFlags(fs *flag.FlagSet) *policyFlags {
 		return err
 	})
 	fs.StringVar(&f.webOrigins, "web-origins", "", a.p.T("flag.admin_web_origins"))
+	fs.StringVar(&f.exchange, "exchange", "", a.p.T("flag.admin_exchange"))
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, a.p.T("flag.admin_timeout"))
 	return f
 }
 
 func (f *policyFlags) empty() bool {
 	return f.ca == "" && f.fingerprint == "" && f.proxy == "" && f.keyStores == "" && f.module == "" && f.pin == "" &&
-		f.bridgePort == 0 && f.webOrigins == ""
+		f.bridgePort == 0 && f.webOrigins == "" && f.exchange == ""
 }
 
 // apply sets the fields given on the command line over p. A CA given
@@ -124,6 +125,9 @@ func (a *app) apply(p *config.Policy, f *policyFlags, discover bool) (*activatio
 		for _, o := range strings.Split(f.webOrigins, ",") {
 			p.WebOrigins = append(p.WebOrigins, strings.TrimSpace(o))
 		}
+	}
+	if f.exchange != "" {
+		p.Exchange = f.exchange
 	}
 	if f.pin != "" {
 		rules, err := parsePINSpec(p.PIN, f.pin)
