@@ -19,10 +19,66 @@ type AttachedWriter struct {
 	w   io.Writer
 	v   *Validation
 	h   hash.Hash
+	seg segmenter
+	err error
+}
+
+// segmenter cuts content, as it is written, into the primitive segments
+// of a constructed OCTET STRING; seal, when set, transforms each piece
+// in place (encryption) before it goes out.
+type segmenter struct {
+	w   io.Writer
 	buf []byte
 	// wrote: some segment went out (an empty content still gets one).
 	wrote bool
-	err   error
+	seal  func([]byte) error
+}
+
+func newSegmenter(w io.Writer, seal func([]byte) error) segmenter {
+	return segmenter{w: w, buf: make([]byte, 0, segmentSize), seal: seal}
+}
+
+func (s *segmenter) write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), segmentSize-len(s.buf))
+		at := len(s.buf)
+		s.buf = append(s.buf, p[:k]...)
+		if s.seal != nil {
+			if err := s.seal(s.buf[at:]); err != nil {
+				return n, err
+			}
+		}
+		p, n = p[k:], n+k
+		if len(s.buf) == segmentSize {
+			if err := s.flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// flush writes the buffered content as one primitive segment: its
+// header, then the buffer itself (not a copy).
+func (s *segmenter) flush() error {
+	s.wrote = true
+	var hdr [8]byte
+	if _, err := s.w.Write(appendLength(append(hdr[:0], 0x04), len(s.buf))); err != nil {
+		return err
+	}
+	_, err := s.w.Write(s.buf)
+	s.buf = s.buf[:0]
+	return err
+}
+
+// close writes what is buffered: the last segment, or an empty one when
+// none went out.
+func (s *segmenter) close() error {
+	if len(s.buf) > 0 || !s.wrote {
+		return s.flush()
+	}
+	return nil
 }
 
 // segmentSize is the size of the OCTET STRING segments the content is cut
@@ -39,7 +95,7 @@ func (b *Builder) NewAttached(w io.Writer, v *Validation) (*AttachedWriter, erro
 	if len(b.Chain) == 0 {
 		return nil, ErrNoCertificate
 	}
-	a := &AttachedWriter{b: b, w: w, v: v, h: sha256.New(), buf: make([]byte, 0, segmentSize)}
+	a := &AttachedWriter{b: b, w: w, v: v, h: sha256.New(), seg: newSegmenter(w, nil)}
 	var head []byte
 	head = append(head, 0x30, 0x80) // ContentInfo
 	head = append(head, mustMarshal(OIDSignedData)...)
@@ -73,32 +129,9 @@ func (a *AttachedWriter) Write(p []byte) (int, error) {
 		return 0, a.err
 	}
 	a.h.Write(p)
-	n := 0
-	for len(p) > 0 {
-		k := min(len(p), segmentSize-len(a.buf))
-		a.buf = append(a.buf, p[:k]...)
-		p, n = p[k:], n+k
-		if len(a.buf) == segmentSize {
-			if a.err = a.flush(); a.err != nil {
-				return n, a.err
-			}
-		}
-	}
-	return n, nil
-}
-
-// flush writes the buffered content as one primitive segment: its
-// header, then the buffer itself (not a copy).
-func (a *AttachedWriter) flush() error {
-	a.wrote = true
-	var hdr [8]byte
-	h := appendLength(append(hdr[:0], 0x04), len(a.buf))
-	if _, err := a.w.Write(h); err != nil {
-		return err
-	}
-	_, err := a.w.Write(a.buf)
-	a.buf = a.buf[:0]
-	return err
+	n, err := a.seg.write(p)
+	a.err = err
+	return n, err
 }
 
 // Digest is the SHA-256 of the content written so far: what Builder.Sign
@@ -112,10 +145,8 @@ func (a *AttachedWriter) Close(s *Signature) error {
 	if a.err != nil {
 		return a.err
 	}
-	if len(a.buf) > 0 || !a.wrote {
-		if err := a.flush(); err != nil {
-			return err
-		}
+	if err := a.seg.close(); err != nil {
+		return err
 	}
 	_, fields, err := a.b.fields(s, a.v)
 	if err != nil {

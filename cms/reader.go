@@ -18,13 +18,11 @@ import (
 // the way it is cut (one definite OCTET STRING, or segments of a
 // constructed one, nested or not, as streaming signers write them).
 type Reader struct {
-	r   *bufio.Reader
-	pos int64
-	// frames are the containers open around where the reader is, outer
-	// first: ContentInfo, [0], SignedData, EncapsulatedContentInfo, and
-	// the eContent's [0] and constructed OCTET STRINGs while the content
-	// is read.
-	frames []frame
+	// berReader's frames are the containers open around where the reader
+	// is, outer first: ContentInfo, [0], SignedData,
+	// EncapsulatedContentInfo, and the eContent's [0] and constructed
+	// OCTET STRINGs while the content is read.
+	berReader
 	// head is the SignedData's version and digestAlgorithms as found;
 	// contentType the encapsulated content's type.
 	head        []byte
@@ -40,6 +38,15 @@ type Reader struct {
 	err       error
 }
 
+// berReader reads BER elements from a stream, keeping the containers it
+// is inside (definite lengths checked, indefinite ones closed by their
+// end-of-contents): the machinery of Reader and EnvelopedReader.
+type berReader struct {
+	r      *bufio.Reader
+	pos    int64
+	frames []frame
+}
+
 type frame struct {
 	end int64 // where a definite length ends; -1 when indefinite
 }
@@ -52,7 +59,7 @@ const maxTail = 64 << 20
 // NewReader reads the opening of a ContentInfo from r, up to the
 // encapsulated content.
 func NewReader(r io.Reader) (*Reader, error) {
-	cr := &Reader{r: bufio.NewReaderSize(r, 64<<10)}
+	cr := &Reader{berReader: berReader{r: bufio.NewReaderSize(r, 64<<10)}}
 	if err := cr.open(); err != nil {
 		return nil, err
 	}
@@ -240,7 +247,7 @@ func (r *Reader) SignedData() (*SignedData, error) {
 
 // header reads a tag (single byte: the ones read here are all low) and a
 // length, -1 for an indefinite one.
-func (r *Reader) header() (byte, int64, error) {
+func (r *berReader) header() (byte, int64, error) {
 	var hb [2]byte
 	if _, err := io.ReadFull(r.r, hb[:]); err != nil {
 		return 0, 0, fmt.Errorf("%w: truncated", ErrEncoding)
@@ -277,14 +284,14 @@ func (r *Reader) header() (byte, int64, error) {
 	return tag, l, nil
 }
 
-func (r *Reader) top() frame {
+func (r *berReader) top() frame {
 	if len(r.frames) == 0 {
 		return frame{end: -1}
 	}
 	return r.frames[len(r.frames)-1]
 }
 
-func (r *Reader) push(length int64) {
+func (r *berReader) push(length int64) {
 	end := int64(-1)
 	if length >= 0 {
 		end = r.pos + length
@@ -293,7 +300,7 @@ func (r *Reader) push(length int64) {
 }
 
 // enter reads the header of a constructed element with tag and opens it.
-func (r *Reader) enter(tag byte) (int64, error) {
+func (r *berReader) enter(tag byte) (int64, error) {
 	t, l, err := r.header()
 	if err != nil {
 		return 0, err
@@ -307,7 +314,7 @@ func (r *Reader) enter(tag byte) (int64, error) {
 
 // ended reports whether the innermost open container has no more
 // elements: its definite length is used up, or end-of-contents follows.
-func (r *Reader) ended() bool {
+func (r *berReader) ended() bool {
 	top := r.top()
 	if top.end >= 0 {
 		return r.pos >= top.end
@@ -317,7 +324,7 @@ func (r *Reader) ended() bool {
 }
 
 // leave closes the innermost container, reading its end-of-contents.
-func (r *Reader) leave() error {
+func (r *berReader) leave() error {
 	if len(r.frames) == 0 {
 		return fmt.Errorf("%w: unbalanced", ErrEncoding)
 	}
@@ -336,7 +343,7 @@ func (r *Reader) leave() error {
 	return nil
 }
 
-func (r *Reader) readOID(oid *asn1.ObjectIdentifier) error {
+func (r *berReader) readOID(oid *asn1.ObjectIdentifier) error {
 	el, err := r.element(1 << 10)
 	if err != nil {
 		return err
@@ -352,7 +359,7 @@ var errTooLong = errors.New("too long")
 
 // element reads one whole element, as encoded (BER indefinite lengths
 // included), of at most limit bytes.
-func (r *Reader) element(limit int) ([]byte, error) {
+func (r *berReader) element(limit int) ([]byte, error) {
 	out, err := r.copyElement(nil, limit, 0)
 	if errors.Is(err, errTooLong) {
 		return nil, fmt.Errorf("%w: an element is too long", ErrEncoding)
@@ -360,7 +367,7 @@ func (r *Reader) element(limit int) ([]byte, error) {
 	return out, err
 }
 
-func (r *Reader) copyElement(out []byte, limit, depth int) ([]byte, error) {
+func (r *berReader) copyElement(out []byte, limit, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%w: nested too deeply", ErrEncoding)
 	}
