@@ -61,8 +61,9 @@ var importsOnly = map[string][]string{
 	// exchange's pages alike.
 	"internal/verdict": {"pdf", "internal/i18n"},
 	// The parcels server never imports the client side either; it says
-	// each PDF's verdict through internal/verdict.
-	"exchange": {"pdf", "internal/verdict", "internal/i18n", "internal/atomicfile", "assets"},
+	// each PDF's verdict through internal/verdict, and judges the
+	// encryption certificates users register by cms's rules.
+	"exchange": {"pdf", "cms", "internal/verdict", "internal/i18n", "internal/atomicfile", "assets"},
 	// The portal is a relying party: it judges certificates with pdf's
 	// machinery and says things with the catalogue; it has no key store,
 	// no policy, no way out of its own.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"strings"
 	"time"
@@ -41,10 +42,11 @@ type User struct {
 	LockedUntil time.Time `json:"-"`
 	Locked      bool      `json:"locked,omitempty"`
 
-	password string
-	totp     []byte
-	totpStep int64
-	failures int
+	password    string
+	totp        []byte
+	totpStep    int64
+	failures    int
+	certificate []byte // DER certificates, concatenated, leaf first
 }
 
 // Errors of the accounts.
@@ -57,11 +59,20 @@ var (
 	ErrManager    = errors.New("exchange: an account manager must be a firm account")
 )
 
-// LockedError is a sign-in refused because of too many failures.
-type LockedError struct{ Until time.Time }
+// LockedError is a sign-in refused because of too many failures: of the
+// account, or (Address) from the client's address, whatever accounts
+// they tried.
+type LockedError struct {
+	Until   time.Time
+	Address bool
+}
 
 func (e *LockedError) Error() string {
-	return "exchange: too many failed sign-ins; the account is locked until " + e.Until.UTC().Format(time.RFC3339)
+	what := "the account is"
+	if e.Address {
+		what = "sign-ins from this address are"
+	}
+	return "exchange: too many failed sign-ins; " + what + " locked until " + e.Until.UTC().Format(time.RFC3339)
 }
 
 // InputError is a field of a request that cannot be used.
@@ -303,17 +314,40 @@ func (x *Exchange) check(phc, password string) bool {
 // is refused while the account is locked, and counted before it is
 // checked, so that attempts in parallel (from several replicas too) are
 // bounded by the limit. check then judges it; a right one resets the count.
+//
+// Attempts from one client address are counted the same way, whatever
+// account they name (known or not), so that one address cannot try a
+// few passwords on each of many accounts: AddressLockoutAttempts failures
+// within LockoutMinutes lock the address out for LockoutMinutes.
 func (x *Exchange) attempt(ctx context.Context, find func(*tx) (*User, error), check func(*User) (bool, error), remote, what string) (*User, error) {
 	var u *User
 	now := x.now()
-	lockUntil := now.Add(time.Duration(x.Config.LockoutMinutes) * time.Minute)
+	window := time.Duration(x.Config.LockoutMinutes) * time.Minute
+	lockUntil := now.Add(window)
+	address := net.ParseIP(remote) != nil // the operator's commands and tests name no address
+	if address {
+		// In a transaction of its own: an attempt on an unknown account
+		// counts too.
+		var until time.Time
+		err := x.withTx(ctx, func(t *tx) (err error) {
+			until, err = t.reserveAddressAttempt(remote, x.Config.AddressLockoutAttempts, now, now.Add(-window), lockUntil)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !until.IsZero() {
+			x.Log.Warn("sign-in refused: address locked", "remote", remote, "until", until)
+			return nil, &LockedError{Until: until, Address: true}
+		}
+	}
 	err := x.withTx(ctx, func(t *tx) error {
 		var err error
 		if u, err = find(t); err != nil {
 			return err
 		}
 		if now.Before(u.LockedUntil) {
-			return &LockedError{u.LockedUntil}
+			return &LockedError{Until: u.LockedUntil}
 		}
 		u.failures, err = t.reserveAttempt(u.ID, x.Config.LockoutAttempts, lockUntil)
 		return err
@@ -327,6 +361,11 @@ func (x *Exchange) attempt(ctx context.Context, find func(*tx) (*User, error), c
 	}
 	err = x.withTx(ctx, func(t *tx) error {
 		if ok {
+			if address {
+				if err := t.releaseAddressAttempt(remote); err != nil {
+					return err
+				}
+			}
 			return t.resetAttempts(u.ID)
 		}
 		return t.event(x.now(), u.ID, "", "", what+"_failed", remote)
@@ -338,7 +377,7 @@ func (x *Exchange) attempt(ctx context.Context, find func(*tx) (*User, error), c
 		return u, nil
 	case u.failures >= x.Config.LockoutAttempts:
 		x.Log.Warn("account locked", "user", u.Code, "until", lockUntil, "remote", remote)
-		return nil, &LockedError{lockUntil}
+		return nil, &LockedError{Until: lockUntil}
 	}
 	return nil, nil
 }

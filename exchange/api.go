@@ -3,6 +3,7 @@ package exchange
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -14,16 +15,22 @@ import (
 // code, and gets a bearer token (a session of its own, as long-lived as a
 // web session at most); no cookie is involved, hence no CSRF.
 //
-//	POST   /api/v1/token       {"login", "password", "totp"} → {"token", "expires", "user"}
+//	POST   /api/v1/token       {"login", "password", "totp"} → {"token", "expires", "user", "limits"}
 //	DELETE /api/v1/token       ends the token's session
 //	GET    /api/v1/recipients  a firm user's clients
-//	POST   /api/v1/parcels     multipart: recipient, recipient_name, title, note, days, then document parts → the parcel
+//	GET    /api/v1/recipient?login=L  who a parcel to L goes to (a client's: their manager), and their encryption certificate
+//	POST   /api/v1/parcels     multipart: recipient, recipient_name, title, note, days, end_to_end, then document parts → the parcel
+//	GET    /api/v1/parcels     {"received", "sent"}
+//	GET    /api/v1/parcels/{id}  the parcel, its note and documents (the recipient's first look opens it)
 //	GET    /api/v1/parcels/{id}/documents/{doc}  the document's bytes
+//	PUT    /api/v1/certificate  the user's encryption certificate (PEM or DER) → its description
+//	DELETE /api/v1/certificate  forgets it
 //
 // Errors are {"code", "message"} with the HTTP status that fits; codes:
 // bad_login, locked (with "until"), totp_required, wrong_code,
-// unauthorized, input (with "field"), no_manager, too_large, no_files,
-// too_many, not_found, gone, internal.
+// unauthorized, input (with "field" and "reason"), certificate (with
+// "reason"), no_manager, too_large, no_files, too_many, not_found, gone,
+// internal.
 func (w *web) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/token", w.apiToken)
 	mux.HandleFunc("DELETE /api/v1/token", w.apiAuth(func(rw http.ResponseWriter, r *http.Request, u *User, tok string) {
@@ -31,14 +38,25 @@ func (w *web) apiRoutes(mux *http.ServeMux) {
 		rw.WriteHeader(http.StatusNoContent)
 	}))
 	mux.HandleFunc("GET /api/v1/recipients", w.apiAuth(w.apiRecipients))
+	mux.HandleFunc("GET /api/v1/recipient", w.apiAuth(w.apiRecipient))
 	mux.HandleFunc("POST /api/v1/parcels", w.apiAuth(w.apiSend))
+	mux.HandleFunc("GET /api/v1/parcels", w.apiAuth(w.apiParcels))
+	mux.HandleFunc("GET /api/v1/parcels/{id}", w.apiAuth(w.apiParcel))
 	mux.HandleFunc("GET /api/v1/parcels/{id}/documents/{doc}", w.apiAuth(w.apiDocument))
+	mux.HandleFunc("PUT /api/v1/certificate", w.apiAuth(w.apiSetCertificate))
+	mux.HandleFunc("DELETE /api/v1/certificate", w.apiAuth(func(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
+		if err := w.x.RemoveCertificate(r.Context(), u, w.remoteOf(r)); err != nil {
+			w.apiFail(rw, err)
+			return
+		}
+		rw.WriteHeader(http.StatusNoContent)
+	}))
 }
 
 // apiDocument streams a document to its parcel's sender or recipient, as
 // the web's download does (and audited the same).
 func (w *web) apiDocument(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
-	o, err := w.x.OpenDocument(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), "downloaded", remoteOf(r))
+	o, err := w.x.OpenDocument(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), "downloaded", w.remoteOf(r))
 	if err != nil {
 		w.apiFail(rw, err)
 		return
@@ -52,6 +70,7 @@ type APIError struct {
 	Code    string     `json:"code"`
 	Message string     `json:"message"`
 	Field   string     `json:"field,omitempty"`
+	Reason  string     `json:"reason,omitempty"` // an input's or a certificate's problem, as the catalogue names it
 	Until   *time.Time `json:"until,omitempty"`
 }
 
@@ -65,6 +84,7 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 func (w *web) apiFail(rw http.ResponseWriter, err error) {
 	var in *InputError
 	var locked *LockedError
+	var ce *CertificateError
 	var tooBig *http.MaxBytesError
 	e, status := APIError{Code: "internal", Message: "internal error; the operator will find details in the server log"}, http.StatusInternalServerError
 	switch {
@@ -77,7 +97,9 @@ func (w *web) apiFail(rw http.ResponseWriter, err error) {
 	case errors.Is(err, errNoSession):
 		e, status = APIError{Code: "unauthorized", Message: "sign in first: POST /api/v1/token"}, http.StatusUnauthorized
 	case errors.As(err, &in):
-		e, status = APIError{Code: "input", Message: err.Error(), Field: in.Field}, http.StatusBadRequest
+		e, status = APIError{Code: "input", Message: err.Error(), Field: in.Field, Reason: in.Problem}, http.StatusBadRequest
+	case errors.As(err, &ce):
+		e, status = APIError{Code: "certificate", Message: err.Error(), Reason: ce.Problem}, http.StatusBadRequest
 	case errors.Is(err, ErrEmailTaken):
 		e, status = APIError{Code: "input", Message: err.Error(), Field: "recipient"}, http.StatusBadRequest
 	case errors.Is(err, ErrNoManager):
@@ -113,6 +135,20 @@ type TokenResponse struct {
 	Token   string    `json:"token"`
 	Expires time.Time `json:"expires"`
 	User    User      `json:"user"`
+	Limits  Limits    `json:"limits"`
+}
+
+// Limits are what the exchange accepts in a parcel, for a client to
+// check before it uploads.
+type Limits struct {
+	MaxBytes     int64 `json:"max_bytes"`
+	MaxDocuments int   `json:"max_documents"`
+	DefaultDays  int   `json:"default_days"`
+	MaxDays      int   `json:"max_days"`
+}
+
+func (x *Exchange) limits() Limits {
+	return Limits{MaxBytes: x.Config.MaxParcelMiB << 20, MaxDocuments: maxDocuments, DefaultDays: x.Config.DefaultExpiryDays, MaxDays: x.Config.MaxExpiryDays}
 }
 
 func (w *web) apiToken(rw http.ResponseWriter, r *http.Request) {
@@ -121,7 +157,7 @@ func (w *web) apiToken(rw http.ResponseWriter, r *http.Request) {
 		w.apiFail(rw, &InputError{"body", "body"})
 		return
 	}
-	ctx, remote := r.Context(), remoteOf(r)
+	ctx, remote := r.Context(), w.remoteOf(r)
 	u, err := w.x.SignIn(ctx, in.Login, in.Password, remote)
 	if err == nil && u.TOTP {
 		if in.TOTP == "" {
@@ -140,7 +176,7 @@ func (w *web) apiToken(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.x.Log.Info("API token", "user", u.Code, "remote", remote)
-	writeJSON(rw, http.StatusOK, TokenResponse{Token: tok, Expires: w.x.now().Add(time.Duration(w.x.Config.SessionMaxHours) * time.Hour), User: *u})
+	writeJSON(rw, http.StatusOK, TokenResponse{Token: tok, Expires: w.x.now().Add(time.Duration(w.x.Config.SessionMaxHours) * time.Hour), User: *u, Limits: w.x.limits()})
 }
 
 // apiAuth runs h for the user of the request's bearer token.
@@ -180,10 +216,69 @@ type SentParcel struct {
 }
 
 func (w *web) apiSend(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
-	p, mailed, _, err := w.receive(r.Context(), rw, r, u, nil, remoteOf(r))
+	p, mailed, _, err := w.receive(r.Context(), rw, r, u, nil, w.remoteOf(r))
 	if err != nil {
 		w.apiFail(rw, err)
 		return
 	}
 	writeJSON(rw, http.StatusCreated, SentParcel{Parcel: *p, URL: w.x.link("/parcels/" + p.ID), Mailed: mailed})
+}
+
+// RecipientInfo is GET /api/v1/recipient's answer: the account a parcel
+// goes to, or the address of a new client it would invite, and the
+// account's encryption certificate when it registered one.
+type RecipientInfo struct {
+	Recipient   *Party       `json:"recipient,omitempty"`
+	New         string       `json:"new,omitempty"` // the address of the client to invite
+	Certificate *Certificate `json:"certificate,omitempty"`
+}
+
+func (w *web) apiRecipient(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
+	info, err := w.x.RecipientOf(r.Context(), u, r.URL.Query().Get("login"))
+	if err != nil {
+		w.apiFail(rw, err)
+		return
+	}
+	writeJSON(rw, http.StatusOK, info)
+}
+
+// ParcelList is GET /api/v1/parcels's answer.
+type ParcelList struct {
+	Received []Parcel `json:"received"`
+	Sent     []Parcel `json:"sent"`
+}
+
+func (w *web) apiParcels(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
+	received, sent, err := w.x.Parcels(r.Context(), u)
+	if err != nil {
+		w.apiFail(rw, err)
+		return
+	}
+	writeJSON(rw, http.StatusOK, ParcelList{Received: append([]Parcel{}, received...), Sent: append([]Parcel{}, sent...)})
+}
+
+func (w *web) apiParcel(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
+	p, err := w.x.Parcel(r.Context(), u, r.PathValue("id"), w.remoteOf(r))
+	if err != nil {
+		w.apiFail(rw, err)
+		return
+	}
+	writeJSON(rw, http.StatusOK, p)
+}
+
+// maxCertificate bounds a registered certificate's upload.
+const maxCertificate = 64 << 10
+
+func (w *web) apiSetCertificate(rw http.ResponseWriter, r *http.Request, u *User, _ string) {
+	data, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxCertificate))
+	if err != nil {
+		w.apiFail(rw, &CertificateError{Problem: "unreadable"})
+		return
+	}
+	c, err := w.x.SetCertificate(r.Context(), u, data, w.remoteOf(r))
+	if err != nil {
+		w.apiFail(rw, err)
+		return
+	}
+	writeJSON(rw, http.StatusOK, c)
 }

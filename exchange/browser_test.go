@@ -3,6 +3,10 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
@@ -453,4 +458,70 @@ func (p *page) statusOf(path string) string {
 	p.t.Helper()
 	p.run(chromedp.Navigate(p.base + path))
 	return strings.TrimPrefix(p.attr("main", "id"), "page-")
+}
+
+// End to end in the browser: a client registers an encryption
+// certificate in My profile (a signing-only one is refused, in words);
+// a parcel encrypted to it shows as such, with no verdict and no view,
+// its download the bytes sent; and the sending form, in French, says in
+// French that documents weigh too much before they are sent.
+func TestEndToEndInBrowser(t *testing.T) {
+	f, base := served(t, InitOptions{Name: "Étude Martin"})
+	ctx := context.Background()
+	pro := f.user(t, NewUser{Kind: Firm, Email: "anne@firm.example", Name: "Anne Martin", Lang: "en"}, testPassword)
+	client := f.user(t, NewUser{Kind: Client, Email: "paul@client.example", Name: "Paul Durand", Lang: "en", Manager: pro.Code}, testPassword)
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	year := time.Now().AddDate(1, 0, 0)
+	cert := encryptionCert(t, key, client.Email, x509.KeyUsageKeyAgreement, year)
+	os.WriteFile(filepath.Join(dir, "paul.pem"), pemOf(cert), 0o644)
+	os.WriteFile(filepath.Join(dir, "signing.pem"), pemOf(encryptionCert(t, key, client.Email, x509.KeyUsageDigitalSignature, year)), 0o644)
+
+	p := newPage(t, base)
+	p.signIn(client.Code, testPassword, "parcels")
+	p.open("/profile", "profile")
+	p.contains("#certificate-none", "no encryption certificate")
+	p.run(chromedp.SetUploadFiles(css("#certificate-file"), []string{filepath.Join(dir, "signing.pem")}))
+	p.submit("#certificate-form button[type=submit]", "profile")
+	p.contains("#error", "not for encryption")
+	p.run(chromedp.SetUploadFiles(css("#certificate-file"), []string{filepath.Join(dir, "paul.pem")}))
+	p.submit("#certificate-form button[type=submit]", "profile")
+	p.contains("p.notice", "Your encryption certificate is registered")
+	p.contains("#certificate", fingerprint(cert))
+	p.shot("profile-certificate")
+
+	_, deed := signedPDF(t)
+	var sealed bytes.Buffer
+	w, _ := cms.Encrypt(&sealed, cert)
+	w.Write(deed)
+	w.Close()
+	d, err := f.x.NewDraft(ctx, pro, Sending{Recipient: client.Code, Title: "Acte de vente", EndToEnd: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Add(ctx, "deed-signed.pdf.p7m", bytes.NewReader(sealed.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	parcel, _, err := d.Send(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.open("/parcels/"+parcel.ID, "parcel")
+	p.contains("#documents p.e2e", "paraphe receive "+parcel.ID)
+	if n := js[int](p, `document.querySelectorAll("#documents .verdicts, #documents a[href$='/view']").length`); n != 0 {
+		t.Fatalf("an end-to-end document shows %d verdicts or views", n)
+	}
+	p.shot("parcel-e2e")
+	if got := p.download("#documents a.download"); !bytes.Equal(got, sealed.Bytes()) {
+		t.Fatal("the encrypted document came down changed")
+	}
+
+	f.x.Config.MaxParcelMiB = 1
+	big := filepath.Join(dir, "scan.tiff")
+	os.WriteFile(big, make([]byte, 2<<20), 0o644)
+	p.open("/lang/fr?next=/send", "send")
+	p.run(chromedp.SetUploadFiles(css("#documents"), []string{big}))
+	if msg := js[string](p, `document.querySelector("#documents").validationMessage`); msg != "Ces documents dépassent les 1.0 MB acceptés\u202f: envoyez-en moins, ou de plus petits." {
+		t.Fatalf("the form says %q", msg)
+	}
 }

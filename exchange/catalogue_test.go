@@ -37,8 +37,11 @@ func TestPagesKeysExist(t *testing.T) {
 	for _, e := range []string{"sent", "opened", "viewed", "downloaded", "withdrawn", "expired"} {
 		used = append(used, "exchange.event."+e)
 	}
-	for _, p := range []string{"email", "name", "kind", "title", "note", "days", "recipient", "self", "recipient_unknown", "body"} {
+	for _, p := range []string{"email", "name", "kind", "title", "note", "days", "recipient", "self", "recipient_unknown", "body", "not_encrypted"} {
 		used = append(used, "exchange.input."+p)
+	}
+	for _, p := range []string{"unreadable", "too_many", "key", "usage", "expired", "email"} {
+		used = append(used, "exchange.cert."+p)
 	}
 	for _, l := range []string{"firm", "client"} {
 		used = append(used, "exchange.kind."+l)

@@ -65,6 +65,15 @@ type Config struct {
 	SessionMaxHours    int   `json:"session_max_hours"`
 	LockoutAttempts    int   `json:"lockout_attempts"`
 	LockoutMinutes     int   `json:"lockout_minutes"`
+	// AddressLockoutAttempts is how many failed sign-ins from one client
+	// address, whatever the accounts, lock that address out for
+	// LockoutMinutes.
+	AddressLockoutAttempts int `json:"address_lockout_attempts"`
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges)
+	// whose X-Forwarded-For header names the client; without, the client
+	// is the connection's peer and the header is ignored (a client could
+	// write anything in it).
+	TrustedProxies []string `json:"trusted_proxies,omitempty"`
 }
 
 // SMTP is the relay the e-mails go through.
@@ -91,8 +100,9 @@ type InitOptions struct {
 	TLSKey    string
 	SMTP      SMTP
 	// Trust is a PEM file of roots to copy into the folder as trust.pem.
-	Trust        string
-	VerifyOnline bool
+	Trust          string
+	VerifyOnline   bool
+	TrustedProxies []string
 }
 
 // ErrNoExchange is returned by Open on a folder without an exchange.
@@ -116,7 +126,7 @@ func Init(dir string, o InitOptions) error {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}
 	cfg := Config{Name: o.Name, URL: o.URL, Database: o.Database, Documents: o.Documents, MasterKey: o.MasterKey,
-		TLSCert: o.TLSCert, TLSKey: o.TLSKey, SMTP: o.SMTP, VerifyOnline: o.VerifyOnline}
+		TLSCert: o.TLSCert, TLSKey: o.TLSKey, SMTP: o.SMTP, VerifyOnline: o.VerifyOnline, TrustedProxies: o.TrustedProxies}
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
 		return err
@@ -186,6 +196,7 @@ func (c *Config) defaults() {
 	set(&c.SessionMaxHours, 12)
 	set(&c.LockoutAttempts, 5)
 	set(&c.LockoutMinutes, 15)
+	set(&c.AddressLockoutAttempts, 20)
 }
 
 func (c *Config) validate() error {
@@ -207,7 +218,12 @@ func (c *Config) validate() error {
 	if c.DefaultExpiryDays < 1 || c.DefaultExpiryDays > c.MaxExpiryDays {
 		return &ConfigError{"default_expiry_days", fmt.Sprintf("must be 1 to %d", c.MaxExpiryDays)}
 	}
-	if c.LockoutAttempts < 1 || c.LockoutMinutes < 1 || c.InvitationHours < 1 || c.SessionIdleMinutes < 1 || c.SessionMaxHours < 1 || c.MaxParcelMiB < 1 {
+	for _, p := range c.TrustedProxies {
+		if _, err := parseProxy(p); err != nil {
+			return &ConfigError{"trusted_proxies", fmt.Sprintf("%q is neither an IP address nor a CIDR range", p)}
+		}
+	}
+	if c.AddressLockoutAttempts < 1 || c.LockoutAttempts < 1 || c.LockoutMinutes < 1 || c.InvitationHours < 1 || c.SessionIdleMinutes < 1 || c.SessionMaxHours < 1 || c.MaxParcelMiB < 1 {
 		return &ConfigError{"limits", "the lockout, invitation, session and size limits must be at least 1"}
 	}
 	return nil
@@ -319,13 +335,29 @@ func (x *Exchange) now() time.Time {
 func (x *Exchange) CanMail() bool { return x.mail != nil }
 
 func parseRoots(data []byte) (*x509.CertPool, error) {
+	certs, err := pemCertificates(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM certificate in the file")
+	}
 	pool := x509.NewCertPool()
-	n := 0
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
+}
+
+// pemCertificates are the PEM certificates in data (other blocks left
+// out).
+func pemCertificates(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)
 		if b == nil {
-			break
+			return certs, nil
 		}
 		if b.Type != "CERTIFICATE" {
 			continue
@@ -334,13 +366,8 @@ func parseRoots(data []byte) (*x509.CertPool, error) {
 		if err != nil {
 			return nil, err
 		}
-		pool.AddCert(c)
-		n++
+		certs = append(certs, c)
 	}
-	if n == 0 {
-		return nil, errors.New("no PEM certificate in the file")
-	}
-	return pool, nil
 }
 
 // withTx is the store's transaction, for the files that hold the logic.

@@ -40,7 +40,7 @@ func (w *web) loginError(q *request, err error) (string, bool) {
 	var locked *LockedError
 	switch {
 	case errors.As(err, &locked):
-		return q.p.T("exchange.login.locked", "Time", locked.Until.Local().Format(q.p.T("format.datetime"))), true
+		return lockedMessage(q, locked), true
 	case errors.Is(err, ErrBadLogin):
 		return q.p.T("exchange.login.wrong"), true
 	case errors.Is(err, ErrTOTP):
@@ -178,4 +178,13 @@ func (w *web) invitation(q *request) error {
 	w.x.Log.Info("password set", "user", u.Code, "remote", q.remote)
 	http.Redirect(q.w, q.r, "/login?notice=password_set", http.StatusSeeOther)
 	return nil
+}
+
+// lockedMessage says until when the account, or the address, is locked.
+func lockedMessage(q *request, locked *LockedError) string {
+	key := "exchange.login.locked"
+	if locked.Address {
+		key = "exchange.login.locked_address"
+	}
+	return q.p.T(key, "Time", locked.Until.Local().Format(q.p.T("format.datetime")))
 }

@@ -324,6 +324,8 @@ func setField(s *Sending, name, value string) {
 		s.Title = value
 	case "note":
 		s.Note = value
+	case "end_to_end":
+		s.EndToEnd = value == "true"
 	case "days":
 		s.Days, _ = strconv.Atoi(value)
 		if s.Days == 0 {

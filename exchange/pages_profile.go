@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"errors"
+	"io"
 	"net/http"
 )
 
@@ -53,6 +54,10 @@ func (w *web) profilePage(q *request) error {
 		notice = "exchange.profile.totp_off"
 	case "language":
 		notice = "exchange.profile.language_saved"
+	case "certificate":
+		notice = "exchange.profile.certificate_saved"
+	case "certificate_removed":
+		notice = "exchange.profile.certificate_removed"
 	}
 	return w.profile(q, http.StatusOK, nil, notice, "")
 }
@@ -61,6 +66,7 @@ func (w *web) profilePage(q *request) error {
 func (w *web) profileError(q *request, err error, setup *totpSetup) error {
 	var pe *PasswordError
 	var locked *LockedError
+	var ce *CertificateError
 	switch {
 	case errors.As(err, &pe):
 		return w.profile(q, http.StatusBadRequest, setup, "", q.p.T("exchange.rule."+string(pe.Rule)))
@@ -69,7 +75,9 @@ func (w *web) profileError(q *request, err error, setup *totpSetup) error {
 	case errors.Is(err, ErrTOTP):
 		return w.profile(q, http.StatusBadRequest, setup, "", q.p.T("exchange.login.wrong_code"))
 	case errors.As(err, &locked):
-		return w.profile(q, http.StatusBadRequest, setup, "", q.p.T("exchange.login.locked", "Time", locked.Until.Local().Format(q.p.T("format.datetime"))))
+		return w.profile(q, http.StatusBadRequest, setup, "", lockedMessage(q, locked))
+	case errors.As(err, &ce):
+		return w.profile(q, http.StatusBadRequest, setup, "", q.p.T("exchange.cert."+ce.Problem, "Detail", ce.Detail))
 	}
 	return err
 }
@@ -119,5 +127,48 @@ func (w *web) saveLanguage(q *request) error {
 	http.SetCookie(q.w, &http.Cookie{Name: cookieLang, Value: normalLang(lang), Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: w.secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(q.w, q.r, "/profile?notice=language", http.StatusSeeOther)
+	return nil
+}
+
+// uploadCertificate registers the encryption certificate of the
+// multipart form, whose CSRF token comes first.
+func (w *web) uploadCertificate(q *request) error {
+	if site := q.r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return errCSRF
+	}
+	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, maxCertificate+8<<10)
+	mr, err := q.r.MultipartReader()
+	if err != nil {
+		return errCSRF
+	}
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != "csrf" {
+		return errCSRF
+	}
+	tok, _ := io.ReadAll(io.LimitReader(part, 256))
+	if !w.csrfOK(q.bound, string(tok)) {
+		return errCSRF
+	}
+	var data []byte
+	if part, err = mr.NextPart(); err == nil && part.FormName() == "certificate" {
+		data, err = io.ReadAll(io.LimitReader(part, maxCertificate))
+	}
+	if err != nil {
+		err = &CertificateError{Problem: "unreadable"}
+	} else {
+		_, err = w.x.SetCertificate(q.ctx(), q.user, data, q.remote)
+	}
+	if err != nil {
+		return w.profileError(q, err, nil)
+	}
+	http.Redirect(q.w, q.r, "/profile?notice=certificate", http.StatusSeeOther)
+	return nil
+}
+
+func (w *web) removeCertificate(q *request) error {
+	if err := w.x.RemoveCertificate(q.ctx(), q.user, q.remote); err != nil {
+		return err
+	}
+	http.Redirect(q.w, q.r, "/profile?notice=certificate_removed", http.StatusSeeOther)
 	return nil
 }

@@ -74,7 +74,10 @@ type Document struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	Type   string `json:"type"`
-	SHA256 string `json:"sha256"`
+	SHA256 string `json:"sha256"` // of the bytes sent (the ciphertext, end to end)
+	// EndToEnd: the sender encrypted it to the recipient's certificate
+	// (CMS); the exchange holds it as sent and cannot read it.
+	EndToEnd bool `json:"end_to_end,omitempty"`
 	// Verdicts are a PDF's signatures judged when it was sent, in each
 	// language (empty for a PDF without signatures, nil for another file).
 	Verdicts map[string][]Verdict `json:"-"`
@@ -85,6 +88,30 @@ type Document struct {
 
 // IsPDF reports whether the document is shown in the browser.
 func (d *Document) IsPDF() bool { return d.Type == typePDF }
+
+// isEnveloped reports whether head, a file's first bytes, opens a CMS
+// message encrypted to recipients (AuthEnvelopedData, or EnvelopedData):
+// a SEQUENCE, of any length, whose first element is that content type.
+func isEnveloped(head []byte) bool {
+	if len(head) < 2 || head[0] != 0x30 {
+		return false
+	}
+	rest := head[2:]
+	switch l := head[1]; {
+	case l == 0x80 || l < 0x80:
+	case l <= 0x84 && len(rest) >= int(l&0x7f):
+		rest = rest[l&0x7f:]
+	default:
+		return false
+	}
+	return bytes.HasPrefix(rest, oidAuthEnveloped) || bytes.HasPrefix(rest, oidEnveloped)
+}
+
+// The content types' OIDs as encoded.
+var (
+	oidAuthEnveloped = []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17}
+	oidEnveloped     = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03}
+)
 
 // Event is a line of a parcel's audit.
 type Event struct {
@@ -109,6 +136,7 @@ var (
 const (
 	typePDF       = "application/pdf"
 	typeOther     = "application/octet-stream"
+	typeEnveloped = "application/pkcs7-mime" // encrypted end to end
 	maxDocuments  = 50
 	maxNote       = 20000
 	maxTitle      = 200
@@ -135,6 +163,9 @@ type Sending struct {
 	Title         string
 	Note          string
 	Days          int // until expiry; 0: the exchange's default
+	// EndToEnd: every document is encrypted to the recipient (CMS), and
+	// stored and served as it came, unread.
+	EndToEnd bool
 }
 
 // Draft is a parcel being uploaded: its documents are sealed into the
@@ -212,6 +243,28 @@ func (x *Exchange) recipientOf(t *tx, sender *User, s Sending) (*User, *NewUser,
 	return nil, &NewUser{Kind: Client, Email: email, Name: name, Lang: sender.Lang, Manager: sender.Code}, nil
 }
 
+// RecipientOf says who a parcel from sender to login would go to, as
+// NewDraft would find them: a client's account manager, the account
+// login names, or a new client to invite; and their encryption
+// certificate.
+func (x *Exchange) RecipientOf(ctx context.Context, sender *User, login string) (*RecipientInfo, error) {
+	info := &RecipientInfo{}
+	err := x.withTx(ctx, func(t *tx) error {
+		r, n, err := x.recipientOf(t, sender, Sending{Recipient: login})
+		switch {
+		case err != nil:
+			return err
+		case r != nil:
+			p := party(r)
+			info.Recipient, info.Certificate = &p, r.Certificate()
+		default:
+			info.New = n.Email
+		}
+		return nil
+	})
+	return info, err
+}
+
 // Recipient names who the draft goes to.
 func (d *Draft) Recipient() string {
 	if d.recipient != nil {
@@ -249,7 +302,7 @@ func cleanName(name string) string {
 type headWriter struct{ head []byte }
 
 func (h *headWriter) Write(p []byte) (int, error) {
-	if n := 8 - len(h.head); n > 0 {
+	if n := 32 - len(h.head); n > 0 {
 		h.head = append(h.head, p[:min(n, len(p))]...)
 	}
 	return len(p), nil
@@ -286,14 +339,20 @@ func (d *Draft) Add(ctx context.Context, name string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	d.total += doc.Size
 	doc.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	doc.key = d.x.keys.wrap("document", doc.ID, key)
 	doc.Type = typeOther
-	if bytes.HasPrefix(head.head, []byte("%PDF-")) || strings.EqualFold(filepath.Ext(doc.Name), ".pdf") {
+	switch {
+	case d.s.EndToEnd && !isEnveloped(head.head):
+		os.Remove(path)
+		return &InputError{"document", "not_encrypted"}
+	case d.s.EndToEnd:
+		doc.Type, doc.EndToEnd = typeEnveloped, true
+	case bytes.HasPrefix(head.head, []byte("%PDF-")) || strings.EqualFold(filepath.Ext(doc.Name), ".pdf"):
 		doc.Type = typePDF
 		doc.Verdicts = d.x.verify(ctx, path, key, doc.Name)
 	}
+	d.total += doc.Size
 	d.docs = append(d.docs, doc)
 	return nil
 }

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS users (
 	totp_step    INTEGER NOT NULL DEFAULT 0,    -- the last time step accepted (no replay)
 	failures     INTEGER NOT NULL DEFAULT 0,    -- failed sign-ins in a row, and those being checked
 	locked_until INTEGER NOT NULL DEFAULT 0,
-	created      INTEGER NOT NULL
+	created      INTEGER NOT NULL,
+	certificate  BLOB                           -- their encryption certificate chain (DER, leaf first), for end-to-end parcels
 );
 CREATE TABLE IF NOT EXISTS invitations (
 	hash    TEXT PRIMARY KEY,                   -- SHA-256 of the link's token
@@ -84,6 +85,12 @@ CREATE TABLE IF NOT EXISTS events (
 	action      TEXT NOT NULL,
 	remote      TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS addresses (
+	remote       TEXT PRIMARY KEY,              -- a client's IP address
+	failures     INTEGER NOT NULL DEFAULT 0,    -- failed sign-ins from it in the current window, and those being checked
+	locked_until INTEGER NOT NULL DEFAULT 0,
+	last         INTEGER NOT NULL               -- the last attempt counted
+);
 CREATE INDEX IF NOT EXISTS parcels_recipient ON parcels(recipient_id);
 CREATE INDEX IF NOT EXISTS parcels_sender ON parcels(sender_id);
 CREATE INDEX IF NOT EXISTS parcels_due ON parcels(destroyed, expires);
@@ -104,7 +111,30 @@ func openStore(path string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("exchange: database %s: %w", path, err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("exchange: database %s: %w", path, err)
+	}
 	return &store{db}, nil
+}
+
+// migrate brings a database made by an earlier version to the schema:
+// the columns added since, each only when missing.
+func migrate(db *sql.DB) error {
+	for _, c := range []struct{ table, column, decl string }{
+		{"users", "certificate", "BLOB"},
+	} {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := db.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.column + ` ` + c.decl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *store) Close() error { return s.db.Close() }
@@ -145,13 +175,13 @@ func isUnique(err error) bool {
 
 // Users.
 
-const userColumns = `id, code, email, name, kind, lang, COALESCE(manager_id, 0), password, totp, totp_step, failures, locked_until, created`
+const userColumns = `id, code, email, name, kind, lang, COALESCE(manager_id, 0), password, totp, totp_step, failures, locked_until, created, certificate`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var locked, created int64
 	err := row.Scan(&u.ID, &u.Code, &u.Email, &u.Name, &u.Kind, &u.Lang, &u.ManagerID, &u.password, &u.totp,
-		&u.totpStep, &u.failures, &locked, &created)
+		&u.totpStep, &u.failures, &locked, &created, &u.certificate)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoUser
 	}
@@ -223,6 +253,36 @@ func (t *tx) reserveAttempt(userID int64, limit int, lockUntil time.Time) (failu
 	return failures, err
 }
 
+// reserveAddressAttempt counts a sign-in attempt from an address before
+// its check, as reserveAttempt does for an account: the count restarts
+// when the last one is older than since; the attempt that reaches limit
+// locks the address until lockUntil. It returns the lock in force before
+// this attempt (zero when none).
+func (t *tx) reserveAddressAttempt(remote string, limit int, now, since, lockUntil time.Time) (time.Time, error) {
+	var locked int64
+	err := t.QueryRow(`SELECT locked_until FROM addresses WHERE remote = ?`, remote).Scan(&locked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, err
+	}
+	if locked > unix(now) {
+		return time.Unix(locked, 0), nil
+	}
+	_, err = t.Exec(`INSERT INTO addresses (remote, failures, locked_until, last) VALUES (?, 1, CASE WHEN 1 >= ? THEN ? ELSE 0 END, ?)
+		ON CONFLICT (remote) DO UPDATE SET
+			failures = CASE WHEN last < ? THEN 1 ELSE failures + 1 END,
+			locked_until = CASE WHEN (CASE WHEN last < ? THEN 1 ELSE failures + 1 END) >= ? THEN ? ELSE locked_until END,
+			last = ?`,
+		remote, limit, unix(lockUntil), unix(now), unix(since), unix(since), limit, unix(lockUntil), unix(now))
+	return time.Time{}, err
+}
+
+// releaseAddressAttempt takes back the attempt a right answer reserved:
+// only failures count against an address.
+func (t *tx) releaseAddressAttempt(remote string) error {
+	_, err := t.Exec(`UPDATE addresses SET failures = max(failures - 1, 0) WHERE remote = ?`, remote)
+	return err
+}
+
 // resetAttempts clears the count after a right answer.
 func (t *tx) resetAttempts(userID int64) error {
 	_, err := t.Exec(`UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?`, userID)
@@ -242,6 +302,13 @@ func (t *tx) useTOTPStep(userID, step int64) (bool, error) {
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// setCertificate keeps (or, with nil, forgets) a user's encryption
+// certificate chain.
+func (t *tx) setCertificate(userID int64, der []byte) error {
+	_, err := t.Exec(`UPDATE users SET certificate = ? WHERE id = ?`, der, userID)
+	return err
 }
 
 func (t *tx) setLang(userID int64, lang string) error {
@@ -386,7 +453,7 @@ func (t *tx) parcel(id string) (*Parcel, error) {
 		if err := rows.Scan(&d.ID, &d.Index, &d.Name, &d.Size, &d.Type, &d.SHA256, &blob, &d.key, &verdict); err != nil {
 			return nil, fmt.Errorf("exchange: database: %w", err)
 		}
-		d.blob = blob.String
+		d.blob, d.EndToEnd = blob.String, d.Type == typeEnveloped
 		if verdict != "" {
 			json.Unmarshal([]byte(verdict), &d.Verdicts)
 		}

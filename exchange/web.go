@@ -29,6 +29,7 @@ type web struct {
 	csrfKey []byte
 	secure  bool // the public URL is https: Secure cookies, HSTS
 	static  http.Handler
+	proxies []*net.IPNet // trusted reverse proxies
 }
 
 // Handler returns the exchange's web pages and its API.
@@ -37,6 +38,11 @@ func (x *Exchange) Handler() http.Handler {
 	sub, _ := fs.Sub(files, "static")
 	w := &web{x: x, pages: parsePages(), csrfKey: x.keys.derive("csrf"), secure: u.Scheme == "https",
 		static: http.StripPrefix("/static/", http.FileServerFS(sub))}
+	for _, p := range x.Config.TrustedProxies {
+		if n, err := parseProxy(p); err == nil { // validated when opened
+			w.proxies = append(w.proxies, n)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", w.static)
 	mux.HandleFunc("GET /lang/{lang}", w.setLang)
@@ -76,6 +82,8 @@ func (w *web) routes(mux *http.ServeMux) {
 		{"POST /profile/totp/confirm", true, w.totpConfirm},
 		{"POST /profile/totp/off", true, w.totpOff},
 		{"POST /profile/language", true, w.saveLanguage},
+		{"POST /profile/certificate", true, w.uploadCertificate},
+		{"POST /profile/certificate/remove", true, w.removeCertificate},
 	} {
 		mux.Handle(r.pattern, w.handle(r.signed, r.h))
 	}
@@ -99,7 +107,7 @@ func (q *request) ctx() context.Context { return q.r.Context() }
 // multipart form checks its token itself, as its first part).
 func (w *web) handle(signed bool, h func(*request) error) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		q := &request{w: rw, r: r, remote: remoteOf(r)}
+		q := &request{w: rw, r: r, remote: w.remoteOf(r)}
 		if tok := w.cookie(r, cookieSession); tok != "" {
 			if u, stage, err := w.x.session(r.Context(), tok, false); err == nil && stage == stageFull {
 				q.user, q.session = u, tok
@@ -220,14 +228,59 @@ func (w *web) headers(h http.Handler) http.Handler {
 	})
 }
 
-// remoteOf is the client's address, for the audit. Behind a reverse proxy
-// it is the proxy's; the operator's proxy log has the rest.
-func remoteOf(r *http.Request) string {
+// remoteOf is the client's address, for the audit and the lockout: the
+// connection's peer, or, when the peer is a trusted reverse proxy, the
+// last address of X-Forwarded-For that is not one (proxies append the
+// address they received from, so what the client wrote in the header
+// itself comes before, and is never taken).
+func (w *web) remoteOf(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if len(w.proxies) == 0 || !w.trusted(host) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		for _, a := range strings.Split(h, ",") {
+			hops = append(hops, strings.TrimSpace(a))
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := net.ParseIP(hops[i])
+		if ip == nil {
+			return host // a header the proxy did not write whole: believe only the proxy
+		}
+		if !w.trusted(hops[i]) {
+			return ip.String()
+		}
 	}
 	return host
+}
+
+// trusted reports whether addr is one of the trusted proxies.
+func (w *web) trusted(addr string) bool {
+	ip := net.ParseIP(addr)
+	for _, n := range w.proxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseProxy reads a trusted proxy: an address, or a CIDR range.
+func parseProxy(s string) (*net.IPNet, error) {
+	if ip := net.ParseIP(s); ip != nil {
+		bits := 8 * len(ip.To4())
+		if bits == 0 {
+			bits = 128
+		}
+		return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+	}
+	_, n, err := net.ParseCIDR(s)
+	return n, err
 }
 
 type statusWriter struct {
@@ -263,6 +316,6 @@ func (w *web) logRequests(h http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: rw}
 		h.ServeHTTP(sw, r)
 		w.x.Log.Info("request", "method", r.Method, "path", redact(r.URL.Path), "status", sw.status,
-			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr)
+			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", w.remoteOf(r))
 	})
 }

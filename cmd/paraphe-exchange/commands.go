@@ -146,8 +146,14 @@ func (c *command) init(args []string) error {
 	fs.StringVar(&o.SMTP.TLS, "smtp-tls", "", c.p.T("exchange.flag.smtp_tls"))
 	fs.StringVar(&o.Trust, "trust", "", c.p.T("exchange.flag.trust"))
 	fs.BoolVar(&o.VerifyOnline, "verify-online", false, c.p.T("exchange.flag.verify_online"))
+	proxies := fs.String("trusted-proxies", "", c.p.T("exchange.flag.trusted_proxies"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err.Error())
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.TrustedProxies = append(o.TrustedProxies, p)
+		}
 	}
 	if *dir == "" {
 		return c.usage(c.p.T("exchange.cli.need_dir"))

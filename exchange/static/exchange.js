@@ -45,7 +45,7 @@ function watchSize(form) {
   input.addEventListener("change", () => {
     let total = 0;
     for (const f of input.files) total += f.size;
-    input.setCustomValidity(total > max ? input.dataset.tooLarge || "too large" : "");
+    input.setCustomValidity(total > max ? input.dataset.tooLarge : "");
   });
 }
 
