@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -50,18 +49,16 @@ type Certificate struct {
 	Chain       [][]byte  `json:"chain"`       // DER, leaf first
 }
 
-// parseChain reads certificates in PEM (any number) or DER (one).
+// parseChain reads certificates in PEM or DER, the leaf first.
 func parseChain(data []byte) ([]*x509.Certificate, error) {
 	certs, err := pemCertificates(data)
 	if err != nil {
 		return nil, &CertificateError{"unreadable", err.Error()}
 	}
-	if len(certs) == 0 {
-		c, err := x509.ParseCertificate(bytes.TrimSpace(data))
-		if err != nil {
+	if len(certs) == 0 { // DER: one certificate, or several one after another
+		if certs, err = x509.ParseCertificates(data); err != nil || len(certs) == 0 {
 			return nil, &CertificateError{"unreadable", ""}
 		}
-		certs = append(certs, c)
 	}
 	if len(certs) > maxChain {
 		return nil, &CertificateError{"too_many", fmt.Sprint(len(certs))}
