@@ -58,8 +58,15 @@ func (e *CertificateError) Unwrap() error { return e.Err }
 type ClientOptions struct {
 	// Certificate is presented when the server asks for one (renewal).
 	Certificate *tls.Certificate
-	// Timeout bounds each request end to end; zero means 60 s.
+	// Timeout bounds each request end to end; zero means 60 s, a negative
+	// value none (uploads and downloads of any size, which their context
+	// bounds instead).
 	Timeout time.Duration
+	// SystemRoots also trusts the operating system's roots for hosts other
+	// than the CA's, as AllowSystemRoots in the policy does: for a server
+	// that users reach with their browsers too (the firm's exchange), whose
+	// certificate a public CA issued.
+	SystemRoots bool
 	// Discover accepts whatever certificate chain a server presents. It
 	// exists only to learn the anchors of a CA that no policy names yet;
 	// the caller must then check the chain against the anchors it learned
@@ -88,10 +95,14 @@ func NewHTTPClient(p *config.Policy, opt ClientOptions) (*http.Client, error) {
 		return nil, fmt.Errorf("netclient: %w", err)
 	}
 	caHost := caURL.Hostname()
-	timeout := opt.Timeout
-	if timeout == 0 {
+	timeout, headerTimeout := opt.Timeout, 30*time.Second
+	switch {
+	case timeout == 0:
 		timeout = 60 * time.Second
+	case timeout < 0:
+		timeout, headerTimeout = 0, 0 // a large upload is answered when it is sealed
 	}
+	systemRoots := p.CA.AllowSystemRoots || opt.SystemRoots
 	tunnels := &sync.Map{} // host:port → the HTTP proxy to tunnel through
 	rt := &perHost{newTransport: func(host string) *http.Transport {
 		tc := &tls.Config{
@@ -103,7 +114,7 @@ func NewHTTPClient(p *config.Policy, opt ClientOptions) (*http.Client, error) {
 				if opt.Discover {
 					return nil
 				}
-				return verifyChain(cs, host, anchors, p.CA.AllowSystemRoots && host != caHost)
+				return verifyChain(cs, host, anchors, systemRoots && host != caHost)
 			},
 		}
 		if opt.Certificate != nil {
@@ -116,7 +127,7 @@ func NewHTTPClient(p *config.Policy, opt ClientOptions) (*http.Client, error) {
 			DialContext:           tunnelDialer(proxy, tunnels, dialer),
 			TLSClientConfig:       tc,
 			TLSHandshakeTimeout:   15 * time.Second,
-			ResponseHeaderTimeout: 30 * time.Second,
+			ResponseHeaderTimeout: headerTimeout,
 			MaxIdleConnsPerHost:   4,
 			IdleConnTimeout:       90 * time.Second,
 			ForceAttemptHTTP2:     true,

@@ -17,17 +17,9 @@ func pathEscape(s string) string { return url.PathEscape(s) }
 // SHA-256 against what the exchange listed: ErrCorrupt when they differ,
 // and then what was written must be thrown away.
 func (c *Client) Download(ctx context.Context, parcelID string, d Document, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+"/api/v1/parcels/"+pathEscape(parcelID)+"/documents/"+pathEscape(d.ID), nil)
+	resp, err := c.request(ctx, http.MethodGet, "/api/v1/parcels/"+pathEscape(parcelID)+"/documents/"+pathEscape(d.ID), nil, "")
 	if err != nil {
-		return fmt.Errorf("parcel: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.tok)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

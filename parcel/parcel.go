@@ -126,9 +126,20 @@ func (c *Client) URL() string { return c.base.String() }
 // do sends a request to path and decodes a JSON answer into out (nil:
 // none expected); a refusal comes back as a *ServerError.
 func (c *Client) do(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+	resp, err := c.request(ctx, method, path, body, contentType)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return decode(resp, out)
+}
+
+// request sends a request to path with the token, and returns the
+// answer, whatever its status; no answer is ErrUnreachable.
+func (c *Client) request(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, body)
 	if err != nil {
-		return fmt.Errorf("parcel: %w", err)
+		return nil, fmt.Errorf("parcel: %w", err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -140,12 +151,11 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	defer resp.Body.Close()
-	return decode(resp, out)
+	return resp, nil
 }
 
 // decode reads an answer of the API: out on success, a *ServerError on
