@@ -2,6 +2,7 @@ package pkcs
 
 import (
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -37,6 +38,10 @@ var (
 	// ErrKeyFileStale: a keychain key's file is a copy from before a PIN
 	// change (restored from a backup); it opens with no PIN.
 	ErrKeyFileStale = errors.New("pkcs: the key file is an older copy, sealed before a PIN change")
+	// ErrNotForDecryption: the key does not decrypt: its certificate is
+	// for signing only (a professional's signing key never decrypts), or
+	// the token keeps it for signing (CKA_DECRYPT, CKA_DERIVE off).
+	ErrNotForDecryption = errors.New("pkcs: this key is not for decryption")
 )
 
 // WrongPINError is returned for a wrong PIN; it wraps ErrWrongPIN, and
@@ -151,6 +156,50 @@ func (k *Key) Public() crypto.PublicKey { return k.signer.Public() }
 // Sign signs digest with the private key.
 func (k *Key) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	return k.signer.Sign(r, digest, opts)
+}
+
+// Decrypt decrypts msg with an RSA key, for RSA-OAEP key transport
+// (opts an *rsa.OAEPOptions): a crypto.Decrypter, so that cms opens a
+// message encrypted to the key's certificate.
+func (k *Key) Decrypt(r io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
+	if err := k.mayDecrypt(x509.KeyUsageKeyEncipherment); err != nil {
+		return nil, err
+	}
+	d, ok := k.signer.(crypto.Decrypter)
+	if _, isRSA := k.Public().(*rsa.PublicKey); !ok || !isRSA {
+		return nil, ErrNotForDecryption
+	}
+	return d.Decrypt(r, msg, opts)
+}
+
+// ECDH agrees on a shared secret with peer, with an EC key, for key
+// agreement (cms.KeyAgreer).
+func (k *Key) ECDH(peer *ecdh.PublicKey) ([]byte, error) {
+	if err := k.mayDecrypt(x509.KeyUsageKeyAgreement); err != nil {
+		return nil, err
+	}
+	switch s := k.signer.(type) {
+	case *ecdsa.PrivateKey:
+		e, err := s.ECDH()
+		if err != nil {
+			return nil, fmt.Errorf("pkcs: %w", err)
+		}
+		return e.ECDH(peer)
+	case interface {
+		ECDH(*ecdh.PublicKey) ([]byte, error)
+	}:
+		return s.ECDH(peer)
+	}
+	return nil, ErrNotForDecryption
+}
+
+// mayDecrypt refuses a key whose certificate states a key usage without
+// usage: the key of a signing certificate does not decrypt.
+func (k *Key) mayDecrypt(usage x509.KeyUsage) error {
+	if c := k.Certificate(); c != nil && c.KeyUsage != 0 && c.KeyUsage&usage == 0 {
+		return ErrNotForDecryption
+	}
+	return nil
 }
 
 // KeyID derives a key's ID from its public key: the first 8 bytes of the

@@ -5,6 +5,7 @@ package pkcs
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -754,12 +755,111 @@ func (t *tokenSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) (
 	return sig, nil
 }
 
+// oaepHash is the PKCS#11 names of RSA-OAEP's hash and mask.
+var oaepHash = map[crypto.Hash][2]uint{
+	crypto.SHA1:   {pkcs11.CKM_SHA_1, pkcs11.CKG_MGF1_SHA1},
+	crypto.SHA256: {pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256},
+	crypto.SHA384: {pkcs11.CKM_SHA384, pkcs11.CKG_MGF1_SHA384},
+	crypto.SHA512: {pkcs11.CKM_SHA512, pkcs11.CKG_MGF1_SHA512},
+}
+
+// Decrypt decrypts with the token's RSA key: RSA-OAEP (CKM_RSA_PKCS_OAEP)
+// as CMS key transport asks; the key must have been made for it
+// (CKA_DECRYPT), which Import does for an encryption certificate.
+func (t *tokenSigner) Decrypt(_ io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
+	o, ok := opts.(*rsa.OAEPOptions)
+	if !ok {
+		return nil, errors.New("pkcs: a token key decrypts RSA-OAEP only")
+	}
+	mgf := o.MGFHash
+	if mgf == 0 {
+		mgf = o.Hash
+	}
+	h, hok := oaepHash[o.Hash]
+	m, mok := oaepHash[mgf]
+	if !hok || !mok || len(o.Label) > 0 {
+		return nil, fmt.Errorf("pkcs: RSA-OAEP with %v and MGF1 with %v is not supported", o.Hash, mgf)
+	}
+	mech := pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_OAEP, pkcs11.NewOAEPParams(h[0], m[1], pkcs11.CKZ_DATA_SPECIFIED, nil))
+	out, err := t.decrypt(mech, msg)
+	if isCode(err, pkcs11.CKR_ARGUMENTS_BAD, pkcs11.CKR_MECHANISM_PARAM_INVALID) && o.Hash != crypto.SHA1 {
+		// Many tokens (SoftHSM 2.6 among them) know OAEP with SHA-1 only:
+		// the RSA operation on the token, the OAEP decoding here.
+		var em []byte
+		if em, err = t.decrypt(pkcs11.NewMechanism(pkcs11.CKM_RSA_X_509, nil), msg); err == nil {
+			return decodeOAEP(o.Hash, mgf, t.pub.(*rsa.PublicKey), em)
+		}
+	}
+	if err != nil {
+		return nil, keyUseErr("decrypt", err)
+	}
+	return out, nil
+}
+
+func (t *tokenSigner) decrypt(mech *pkcs11.Mechanism, msg []byte) ([]byte, error) {
+	sh, err := t.s.session()
+	if err != nil {
+		return nil, err
+	}
+	defer t.s.release(sh)
+	if err := t.s.ctx.DecryptInit(sh, []*pkcs11.Mechanism{mech}, t.priv); err != nil {
+		return nil, err
+	}
+	return t.s.ctx.Decrypt(sh, msg)
+}
+
+// ECDH derives the shared secret with peer on the token (CKM_ECDH1_DERIVE,
+// no KDF: CMS applies its own), as a session object read once and
+// destroyed; the key must have been made for it (CKA_DERIVE).
+func (t *tokenSigner) ECDH(peer *ecdh.PublicKey) ([]byte, error) {
+	pub, ok := t.pub.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, ErrNotForDecryption
+	}
+	size := (pub.Curve.Params().BitSize + 7) / 8
+	tmpl := []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false),
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, true),
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE_LEN, size),
+	}
+	sh, err := t.s.session()
+	if err != nil {
+		return nil, err
+	}
+	defer t.s.release(sh)
+	mech := pkcs11.NewMechanism(pkcs11.CKM_ECDH1_DERIVE, pkcs11.NewECDH1DeriveParams(pkcs11.CKD_NULL, nil, peer.Bytes()))
+	h, err := t.s.ctx.DeriveKey(sh, []*pkcs11.Mechanism{mech}, t.priv, tmpl)
+	if err != nil {
+		return nil, keyUseErr("derive", err)
+	}
+	defer t.s.ctx.DestroyObject(sh, h)
+	attrs, err := t.s.ctx.GetAttributeValue(sh, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)})
+	if err != nil || len(attrs) != 1 || len(attrs[0].Value) != size {
+		return nil, tokenErr("read the shared secret", err)
+	}
+	return attrs[0].Value, nil
+}
+
+// keyUseErr is a refused use of a key: ErrNotForDecryption when the
+// key's attributes forbid it, the token's error otherwise.
+func keyUseErr(op string, err error) error {
+	if isCode(err, pkcs11.CKR_KEY_FUNCTION_NOT_PERMITTED, pkcs11.CKR_KEY_TYPE_INCONSISTENT) {
+		return fmt.Errorf("%w: the token keeps this key for signing", ErrNotForDecryption)
+	}
+	return tokenErr(op, err)
+}
+
 // Login checks pin and keeps the token logged in for this store's
 // operations, so that a wrong PIN is known before any other work.
 func (s *TokenStore) Login(pin []byte) error { return s.login(pin) }
 
 // Import writes an existing key (from a PKCS#12 file) to the token as a
-// sensitive, non-extractable signing key, with its public key and chain.
+// sensitive, non-extractable key, with its public key and chain: for
+// signing, and for decryption too when its certificate is an encryption
+// one.
 func (s *TokenStore) Import(key crypto.Signer, chain []*x509.Certificate, pin []byte) (*Key, error) {
 	if err := s.login(pin); err != nil {
 		return nil, err
@@ -781,6 +881,16 @@ func (s *TokenStore) Import(key crypto.Signer, chain []*x509.Certificate, pin []
 		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
 		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true))
+	// The key decrypts when its certificate is for encryption (or states
+	// no key usage): RSA key transport, or EC key agreement.
+	var usage x509.KeyUsage
+	if len(chain) > 0 {
+		usage = chain[0].KeyUsage
+	}
+	_, isRSA := key.(*rsa.PrivateKey)
+	decrypt := isRSA && (usage == 0 || usage&x509.KeyUsageKeyEncipherment != 0)
+	derive := !isRSA && (usage == 0 || usage&x509.KeyUsageKeyAgreement != 0)
+	priv = append(priv, pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, decrypt), pkcs11.NewAttribute(pkcs11.CKA_DERIVE, derive))
 	pub := append(common(pkcs11.CKO_PUBLIC_KEY), pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true))
 	switch k := key.(type) {
 	case *ecdsa.PrivateKey:
