@@ -236,7 +236,7 @@ func TestRecipientJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	invite := f.box.next(t)
+	invite := f.box.Next(t)
 	if invite.To != client.Email || !strings.Contains(invite.Body, client.Code) {
 		t.Fatalf("invitation %+v", invite)
 	}
@@ -258,7 +258,7 @@ func TestRecipientJourney(t *testing.T) {
 	p.submit("#send-form button[type=submit]", "parcel")
 	p.contains("p.notice", "Sent to Paul Durand")
 	id := strings.TrimSuffix(strings.TrimPrefix(p.attr("#parcel form.withdraw", "action"), "/parcels/"), "/withdraw")
-	if m := f.box.next(t); m.To != client.Email || !strings.Contains(m.Body, "/parcels/"+id) {
+	if m := f.box.Next(t); m.To != client.Email || !strings.Contains(m.Body, "/parcels/"+id) {
 		t.Fatalf("notification %+v", m)
 	}
 	p.signOut()
@@ -350,10 +350,10 @@ func TestClientSendsInBrowser(t *testing.T) {
 	p.shot("send-client")
 	p.submit("#send-form button[type=submit]", "parcel")
 	p.contains("p.notice", "Sent to Anne Martin")
-	if m := f.box.next(t); m.To != pro.Email || !strings.Contains(m.Subject, "Paul Durand") {
+	if m := f.box.Next(t); m.To != pro.Email || !strings.Contains(m.Subject, "Paul Durand") {
 		t.Fatalf("the notification went to %s: %s", m.To, m.Subject)
 	}
-	f.box.empty(t)
+	f.box.Empty(t)
 	received, _, err := f.x.Parcels(ctx, pro)
 	if err != nil || len(received) != 1 || received[0].Title != "My identity card" || received[0].Sender.ID != client.ID {
 		t.Fatalf("the manager received %+v, %v", received, err)
@@ -377,7 +377,7 @@ func TestRefusalsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	invitation := link(t, f.box.next(t).Body, "/invitation/")
+	invitation := link(t, f.box.Next(t).Body, "/invitation/")
 	eve := f.user(t, NewUser{Kind: Client, Email: "eve@else.example", Name: "Eve", Lang: "en"}, testPassword)
 	d, _ := f.x.NewDraft(ctx, pro, Sending{Recipient: client.Code, Title: "Private", Note: "for Paul only"})
 	d.Add(ctx, "private.pdf", strings.NewReader("%PDF-1.7 private"))
@@ -385,7 +385,7 @@ func TestRefusalsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.box.next(t)
+	f.box.Next(t)
 	p := newPage(t, base)
 
 	// The invitation works once.

@@ -57,7 +57,7 @@ func TestParcelLifecycle(t *testing.T) {
 	if err != nil || !mailed {
 		t.Fatalf("send: mailed %v, %v", mailed, err)
 	}
-	m := f.box.next(t)
+	m := f.box.Next(t)
 	if m.To != client.Email || !strings.Contains(m.Subject, "Maître Anne Martin") || !strings.Contains(m.Body, "/parcels/"+p.ID) || strings.Contains(m.Body, marker) {
 		t.Fatalf("notification: %+v", m)
 	}
@@ -150,7 +150,7 @@ func TestClientSendsToManager(t *testing.T) {
 	if err != nil || p.Recipient.ID != pro.ID {
 		t.Fatalf("sent to %+v, %v", p.Recipient, err)
 	}
-	if m := f.box.next(t); m.To != pro.Email {
+	if m := f.box.Next(t); m.To != pro.Email {
 		t.Fatalf("mail to %s", m.To)
 	}
 	orphan := f.user(t, NewUser{Kind: Client, Email: "zoe@client.example", Name: "Zoé"}, testPassword)
@@ -173,7 +173,7 @@ func TestSendToNewClient(t *testing.T) {
 	if _, _, err := d.Send(ctx, "test"); err != nil {
 		t.Fatal(err)
 	}
-	m := f.box.next(t)
+	m := f.box.Next(t)
 	tok := link(t, m.Body, "/invitation/")
 	if m.To != "new@client.example" || !strings.Contains(m.Body, "/parcels/") {
 		t.Fatalf("mail: %+v", m)
@@ -241,7 +241,7 @@ func TestInvitationUsedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.box.next(t)
+	f.box.Next(t)
 	tok := link[strings.LastIndex(link, "/")+1:]
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -266,7 +266,7 @@ func TestInvitationUsedOnce(t *testing.T) {
 	}
 	// An expired one is refused too.
 	_, link, _, _ = f.x.Invite(ctx, "paul@client.example")
-	f.box.next(t)
+	f.box.Next(t)
 	f.clock.Add(73 * time.Hour)
 	tok = link[strings.LastIndex(link, "/")+1:]
 	if _, err := f.x.AcceptInvitation(ctx, tok, testPassword, testPassword, "test"); !errors.Is(err, ErrInvitation) {

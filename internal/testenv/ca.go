@@ -140,9 +140,7 @@ type CAProcess struct {
 	// loopback port).
 	AdminURL string
 	Policy   string
-	Log      *Buffer // everything the server wrote to stderr
-	cmd      *exec.Cmd
-	done     chan struct{}
+	*serverProcess
 }
 
 // StartCAProcess creates a CA in a temporary folder with "bin init --url
@@ -202,49 +200,67 @@ func StartCAProcessWith(t testing.TB, bin string, o CAProcessOptions) *CAProcess
 	if o.Prepare != nil {
 		o.Prepare(dir)
 	}
-	p := &CAProcess{Dir: dir, Log: &Buffer{}, done: make(chan struct{})}
 	args := append(append([]string{}, o.Wrapper...), bin, "serve", "--dir", dir, "--admin-addr", "127.0.0.1:0")
-	p.cmd = exec.Command(args[0], args[1:]...)
-	p.cmd.ExtraFiles = files
-	p.cmd.Env = append(append(os.Environ(), o.Env...), "LISTEN_FDS=2")
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(stderr)
-	line, err := r.ReadString('\n')
-	p.Log.Write([]byte(line))
-	var first struct {
-		Msg, URL string
-		AdminURL string `json:"admin_url"`
-	}
-	if err != nil || json.Unmarshal([]byte(line), &first) != nil || first.Msg != "listening" {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-		t.Fatalf("paraphe-ca serve did not start: %q %v", line, err)
-	}
-	if first.URL != url {
-		t.Fatalf("paraphe-ca serve listens on %s, not on the socket handed to it (%s)", first.URL, url)
-	}
-	p.URL, p.AdminURL = url, first.AdminURL
-	go func() {
-		io.Copy(p.Log, r)
-		close(p.done)
-	}()
-	t.Cleanup(p.Stop)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.ExtraFiles = files
+	cmd.Env = append(append(os.Environ(), o.Env...), "LISTEN_FDS=2")
+	sp := startServerProcess(t, cmd, url, "paraphe-ca serve")
+	p := &CAProcess{Dir: dir, URL: url, AdminURL: sp.first.AdminURL, serverProcess: sp}
 	p.Policy = filepath.Join(dir, "policy.json")
 	p.ValidationURL = "http://" + addrs[1]
 	return p
 }
 
+// serverProcess is a server whose first line on standard error says it
+// listens, and at which addresses; the rest of what it writes there is
+// kept.
+type serverProcess struct {
+	Log   *Buffer // everything the server wrote to stderr
+	cmd   *exec.Cmd
+	done  chan struct{}
+	first struct {
+		Msg, URL string
+		AdminURL string `json:"admin_url"`
+	}
+}
+
+// startServerProcess starts cmd, fails unless its first line on standard
+// error is JSON saying "listening" at url, and stops it when the test
+// ends.
+func startServerProcess(t testing.TB, cmd *exec.Cmd, url, what string) *serverProcess {
+	t.Helper()
+	p := &serverProcess{Log: &Buffer{}, cmd: cmd, done: make(chan struct{})}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(stderr)
+	line, err := r.ReadString('\n')
+	p.Log.Write([]byte(line))
+	if err != nil || json.Unmarshal([]byte(line), &p.first) != nil || p.first.Msg != "listening" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("%s did not start: %q %v", what, line, err)
+	}
+	if p.first.URL != url {
+		t.Fatalf("%s listens on %s, not on the socket handed to it (%s)", what, p.first.URL, url)
+	}
+	go func() {
+		io.Copy(p.Log, r)
+		close(p.done)
+	}()
+	t.Cleanup(p.Stop)
+	return p
+}
+
 // PID is the server's process id.
-func (p *CAProcess) PID() int { return p.cmd.Process.Pid }
+func (p *serverProcess) PID() int { return p.cmd.Process.Pid }
 
 // Stop ends the server gracefully (SIGTERM) and waits for it.
-func (p *CAProcess) Stop() {
+func (p *serverProcess) Stop() {
 	if p.cmd.ProcessState != nil {
 		return
 	}

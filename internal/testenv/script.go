@@ -70,6 +70,21 @@ import (
 //	                           $CA, in this process: NAME.pem, NAME.key; $SERIAL as list
 //	                           shows it; -renew renews it once (NAME.pem is the successor);
 //	                           -odd-serial renews until openssl prints the serial zero-padded
+//	exchange start [INIT FLAGS...]
+//	                           paraphe-exchange init, then serve over HTTPS on 127.0.0.2 (not the
+//	                           CA's host), mailing a real SMTP server in this process: $EXCHANGE
+//	                           (its folder), $EXCHANGE_URL (https://127.0.0.2:PORT), $EXCHANGE_ROOT (the PEM root
+//	                           its TLS certificate chains to: SSL_CERT_FILE=$EXCHANGE_ROOT trusts it)
+//	exchange stop              stop it (SIGTERM) and wait
+//	exchange log               its log (standard error) as standard output
+//	exchange user --firm|--client EMAIL NAME PASSWORD [--manager LOGIN]
+//	                           paraphe-exchange user add, then the invitation e-mail's link
+//	                           followed over HTTPS to set PASSWORD (the web form, its CSRF
+//	                           token and cookie); $CODE is the user code
+//	exchange totp LOGIN PASSWORD
+//	                           turn LOGIN's two-factor sign-in on in My profile, on the web:
+//	                           $TOTP_KEY, for oathtool --totp -b
+//	exchange mail TO           the last e-mail to TO (subject and body decoded) as standard output
 //	token init LABEL           a SoftHSM2 token (user PIN 12345678, PUK 87654321) in the
 //	                           script's own SoftHSM folder; sets SOFTHSM2_CONF
 //	squid start [-basic-auth USER:PASSWORD] [-ntlm] [-deny URL]
@@ -113,6 +128,7 @@ func scriptParams(p testscript.Params) testscript.Params {
 		"xvfb":      cmdXvfb,
 		"daemon":    cmdDaemon,
 		"postgres":  cmdPostgres,
+		"exchange":  cmdExchange,
 	}
 	for name, cmd := range p.Cmds {
 		cmds[name] = cmd
@@ -147,6 +163,7 @@ func scriptParams(p testscript.Params) testscript.Params {
 type scriptState struct {
 	t        testing.TB // the script's own test
 	ca       *CAProcess
+	exchange *ExchangeProcess
 	daemons  map[string]*scriptDaemon
 	postgres *postgres.Server
 }
