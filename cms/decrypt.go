@@ -100,7 +100,7 @@ func (e *EnvelopedReader) open() error {
 	}
 	switch {
 	case ct.Equal(OIDEnvelopedData):
-		return fmt.Errorf("%w: EnvelopedData without integrity protection (AES-CBC) is not read; encrypt with AES-GCM (AuthEnvelopedData)", ErrUnsupportedAlgorithm)
+		return fmt.Errorf("%w: EnvelopedData without integrity protection (AES-CBC) is not read; encrypt with AES-GCM (AuthEnvelopedData)", ErrUnsupportedEncryption)
 	case !ct.Equal(OIDAuthEnvelopedData):
 		return fmt.Errorf("%w: content type %s", ErrNotEnveloped, ct)
 	}
@@ -185,7 +185,7 @@ func (e *EnvelopedReader) parseContentAlgorithm(alg []byte) error {
 	case oid.Equal(oidAES256GCM):
 		e.keySize = 32
 	default:
-		return fmt.Errorf("%w: content encryption %s", ErrUnsupportedAlgorithm, oid)
+		return fmt.Errorf("%w: content encryption %s", ErrUnsupportedEncryption, oid)
 	}
 	p := cryptobyte.String(params)
 	var seq cryptobyte.String
@@ -195,7 +195,7 @@ func (e *EnvelopedReader) parseContentAlgorithm(alg []byte) error {
 		return fmt.Errorf("%w: GCM parameters", ErrEncoding)
 	}
 	if len(e.nonce) != 12 || tagLen < 12 || tagLen > 16 {
-		return fmt.Errorf("%w: GCM with a %d-byte nonce and a %d-byte tag", ErrUnsupportedAlgorithm, len(e.nonce), tagLen)
+		return fmt.Errorf("%w: GCM with a %d-byte nonce and a %d-byte tag", ErrUnsupportedEncryption, len(e.nonce), tagLen)
 	}
 	e.tagLen = int(tagLen)
 	return nil
@@ -221,7 +221,7 @@ func (e *EnvelopedReader) Open(cert *x509.Certificate, key any) error {
 			continue
 		}
 		if r.unsupportedWhat != "" {
-			why = fmt.Errorf("%w: %s", ErrUnsupportedAlgorithm, r.unsupportedWhat)
+			why = fmt.Errorf("%w: %s", ErrUnsupportedEncryption, r.unsupportedWhat)
 			continue
 		}
 		var cek []byte
@@ -379,7 +379,7 @@ func (e *EnvelopedReader) finish() error {
 		return fmt.Errorf("%w: no authentication tag", ErrAuthentication)
 	}
 	if el[0] == 0xa1 {
-		return fmt.Errorf("%w: authenticated attributes are not read", ErrUnsupportedAlgorithm)
+		return fmt.Errorf("%w: authenticated attributes are not read", ErrUnsupportedEncryption)
 	}
 	mac, ok := primitiveContent(el, 0x04)
 	if !ok || len(mac) != e.tagLen {

@@ -69,6 +69,9 @@ var (
 	// ErrAuthentication: the content was changed after it was encrypted,
 	// or cut short: what was read of it must be thrown away.
 	ErrAuthentication = errors.New("cms: the encrypted content fails its integrity check")
+	// ErrUnsupportedEncryption: an encryption this package does not read
+	// (an ErrUnsupportedAlgorithm too).
+	ErrUnsupportedEncryption = fmt.Errorf("%w (encryption)", ErrUnsupportedAlgorithm)
 )
 
 // RecipientError is a certificate that documents are not encrypted to:
@@ -124,7 +127,7 @@ func ecdhCurve(c elliptic.Curve) (ecdh.Curve, error) {
 	case elliptic.P521():
 		return ecdh.P521(), nil
 	}
-	return nil, fmt.Errorf("%w: curve %s", ErrUnsupportedAlgorithm, c.Params().Name)
+	return nil, fmt.Errorf("%w: curve %s", ErrUnsupportedEncryption, c.Params().Name)
 }
 
 // kdfHash is the X9.63 KDF's hash for a curve: as strong as the curve.

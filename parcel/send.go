@@ -41,13 +41,13 @@ type File struct {
 
 // Sent is the parcel the exchange made.
 type Sent struct {
-	ID        string    `json:"id"`
-	Title     string    `json:"title"`
-	URL       string    `json:"url"`
-	Expires   time.Time `json:"expires"`
-	Mailed    bool      `json:"mailed"` // the recipient was told by e-mail
-	Recipient Account   `json:"recipient"`
-	Documents []Document
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	URL       string     `json:"url"`
+	Expires   time.Time  `json:"expires"`
+	Mailed    bool       `json:"mailed"` // the recipient was told by e-mail
+	Recipient Account    `json:"recipient"`
+	Documents []Document `json:"documents"`
 }
 
 // encryptedSuffix names a file encrypted to its recipient, as S/MIME
@@ -173,11 +173,14 @@ type Parcel struct {
 	Created   time.Time  `json:"created"`
 	Expires   time.Time  `json:"expires"`
 	Opened    *time.Time `json:"opened"`
-	Status    string     `json:"status"` // sent, opened, expired, withdrawn
+	Status    string     `json:"status"` // one of Statuses
 	Count     int        `json:"count"`
 	Bytes     int64      `json:"bytes"`
 	Documents []Document `json:"documents"`
 }
+
+// Statuses are a parcel's states, as the exchange says them.
+var Statuses = []string{"sent", "opened", "expired", "withdrawn"}
 
 // Document is one file of a parcel.
 type Document struct {

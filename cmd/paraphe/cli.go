@@ -72,6 +72,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"fields":   a.fields,
 		"demo":     a.demoCmd,
 		"bridge":   a.bridgeCmd,
+		"send":     a.send,
+		"receive":  a.receive,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

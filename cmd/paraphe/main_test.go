@@ -15,17 +15,18 @@ import (
 // testdata/README.md), run by testscript with the commands of
 // testenv.RunScripts and eutl (eutl_test.go). This test binary is paraphe
 // in them (testscript.Main runs main when it is started under that name);
-// paraphe-ca, the CA they activate against, is built by TestMain.
+// paraphe-ca, the CA they activate against, and paraphe-exchange, the
+// secure folders' server they send to, are built by TestMain.
 
-// caBin is the paraphe-ca binary TestMain builds.
+// caBin is the paraphe-ca binary TestMain builds (paraphe-exchange beside it).
 var caBin string
 
 func TestMain(m *testing.M) {
 	testscript.Main(withCA{m}, map[string]func(){"paraphe": main})
 }
 
-// withCA runs the tests with paraphe-ca built and a Secret Service of
-// their own.
+// withCA runs the tests with paraphe-ca and paraphe-exchange built and a
+// Secret Service of their own.
 type withCA struct{ m *testing.M }
 
 func (w withCA) Run() int {
@@ -34,7 +35,7 @@ func (w withCA) Run() int {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "github.com/paraphe/paraphe/cmd/paraphe-ca")
+	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "github.com/paraphe/paraphe/cmd/paraphe-ca", "github.com/paraphe/paraphe/cmd/paraphe-exchange")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		panic(err)

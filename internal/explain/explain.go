@@ -82,6 +82,7 @@ const (
 
 	ExitBridgeNoOrigins = 47 // bridge: the machine policy lists no web origin to answer
 	ExitBridgeBusy      = 48 // bridge: its port is taken (the desktop app, another paraphe bridge)
+	// 49 to 56: the exchange's, in parcel.go.
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -103,7 +104,7 @@ type Message struct {
 func Error(p *i18n.Printer, err error) Message {
 	// The first that knows the error says it: the order matters where an
 	// error is several things at once (a wrapped chain).
-	for _, say := range []func(*i18n.Printer, error) (Message, bool){network, input, keys, files} {
+	for _, say := range []func(*i18n.Printer, error) (Message, bool){exchange, network, input, keys, files} {
 		if m, ok := say(p, err); ok {
 			return m
 		}

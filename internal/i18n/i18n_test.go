@@ -16,7 +16,9 @@ import (
 	"github.com/paraphe/paraphe/assets"
 	"github.com/paraphe/paraphe/bridge"
 	"github.com/paraphe/paraphe/config"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/netcheck"
+	"github.com/paraphe/paraphe/parcel"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -131,6 +133,12 @@ func TestKeysUsedExist(t *testing.T) {
 	}
 	for _, r := range pdf.Revocations {
 		used = append(used, "verify.revocation."+string(r))
+	}
+	for _, r := range local.RecipientCertReasons {
+		used = append(used, "err.e2e_certificate."+r, "hint.e2e_certificate."+r)
+	}
+	for _, s := range parcel.Statuses {
+		used = append(used, "receive.status."+s)
 	}
 	for _, k := range used {
 		if _, ok := en[k]; !ok {
