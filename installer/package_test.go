@@ -78,6 +78,10 @@ func mustContain(t *testing.T, what, text string, wants ...string) {
 	}
 }
 
+// manPages are the manual pages the .deb carries, one per binary
+// (paraphe-portal's is in its own package).
+var manPages = []string{"paraphe", "paraphe-ca", "paraphe-exchange"}
+
 // The .deb as built: its fields, its files, its configuration file, and
 // lintian, the desktop entry validator and man agree it is sound.
 func TestDebContents(t *testing.T) {
@@ -89,10 +93,10 @@ func TestDebContents(t *testing.T) {
 		t.Fatalf("conffiles: %q", conf)
 	}
 	files := run(t, 0, "dpkg-deb", "--contents", deb)
-	mustContain(t, "contents", files, "./usr/bin/paraphe\n", "./usr/bin/paraphe-ca\n", "./etc/paraphe/policy.json\n",
+	mustContain(t, "contents", files, "./usr/bin/paraphe\n", "./usr/bin/paraphe-ca\n", "./usr/bin/paraphe-exchange\n", "./etc/paraphe/policy.json\n",
 		"./usr/share/applications/paraphe.desktop\n", "./usr/share/icons/hicolor/48x48/apps/paraphe.png\n",
 		"./usr/share/icons/hicolor/scalable/apps/paraphe.svg\n", "./usr/share/man/man1/paraphe.1.gz\n",
-		"./usr/share/man/man1/paraphe-ca.1.gz\n", "./usr/share/doc/paraphe/copyright\n",
+		"./usr/share/man/man1/paraphe-ca.1.gz\n", "./usr/share/man/man1/paraphe-exchange.1.gz\n", "./usr/share/doc/paraphe/copyright\n",
 		"./usr/lib/systemd/user/paraphe-bridge.socket\n", "./usr/lib/systemd/user/paraphe-bridge.service\n")
 
 	// Every tag lintian raises fails, infos included, unless overridden
@@ -107,7 +111,7 @@ func TestDebContents(t *testing.T) {
 	root := t.TempDir()
 	run(t, 0, "dpkg-deb", "-x", deb, root)
 	run(t, 0, "desktop-file-validate", filepath.Join(root, "usr/share/applications/paraphe.desktop"))
-	for _, page := range []string{"paraphe", "paraphe-ca"} {
+	for _, page := range manPages {
 		cmd := exec.Command("man", "--warnings", "-l", filepath.Join(root, "usr/share/man/man1", page+".1.gz"))
 		cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "MANWIDTH=80")
 		var stdout, stderr bytes.Buffer
@@ -129,6 +133,7 @@ func TestRPMContents(t *testing.T) {
 	rpm := dist(t, "paraphe-[0-9]*.x86_64.rpm") // not paraphe-portal's
 	flags := run(t, 0, "rpm", "-qp", "--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\n]", rpm)
 	mustContain(t, "rpm files", flags, "/etc/paraphe/policy.json cn\n", "/usr/bin/paraphe \n", "/usr/bin/paraphe-ca \n",
+		"/usr/bin/paraphe-exchange \n", "/usr/share/man/man1/paraphe-exchange.1.gz",
 		"/usr/share/man/man1/paraphe.1.gz", "/usr/share/applications/paraphe.desktop", "/usr/share/icons/hicolor/256x256/apps/paraphe.png",
 		"/usr/lib/systemd/user/paraphe-bridge.socket \n", "/usr/lib/systemd/user/paraphe-bridge.service \n")
 	if strings.Contains(flags, "/usr/share/icons/hicolor \n") {

@@ -1,12 +1,14 @@
 // Command mangen writes the manual pages of paraphe, paraphe-ca and
-// paraphe-portal from the commands' own English usage texts in the
-// catalogue (usage, usage.<command>, ca.usage, ca.usage.<command>,
-// portal.usage), so that the pages never drift from the CLI.
+// paraphe-portal and paraphe-exchange from the commands' own English usage
+// texts in the catalogue (usage, usage.<command>, ca.usage,
+// ca.usage.<command>, portal.usage, exchange.usage,
+// exchange.usage.<command>), so that the pages never drift from the CLI.
 //
 //	go run ./installer/mangen -version 1.2.3 -o DIR
 //
-// writes DIR/paraphe.1.gz, DIR/paraphe-ca.1.gz and DIR/paraphe-portal.1.gz, compressed as Debian
-// wants them (gzip -9n: best compression, no name, no time stamp).
+// writes DIR/paraphe.1.gz, DIR/paraphe-ca.1.gz, DIR/paraphe-portal.1.gz and
+// DIR/paraphe-exchange.1.gz, compressed as Debian wants them (gzip -9n:
+// best compression, no name, no time stamp).
 package main
 
 import (
@@ -43,10 +45,11 @@ func main() {
 
 // pages are the suite's manual pages.
 var pages = []page{
-	{name: "paraphe", usage: "usage", commands: "usage.", seeAlso: "paraphe-ca"},
-	{name: "paraphe-ca", usage: "ca.usage", commands: "ca.usage.", seeAlso: "paraphe"},
+	{name: "paraphe", usage: "usage", commands: "usage.", seeAlso: []string{"paraphe-ca", "paraphe-exchange"}},
+	{name: "paraphe-ca", usage: "ca.usage", commands: "ca.usage.", seeAlso: []string{"paraphe", "paraphe-exchange"}},
 	// One usage text, no commands of their own.
-	{name: "paraphe-portal", usage: "portal.usage", commands: "portal.usage.", seeAlso: "paraphe"},
+	{name: "paraphe-portal", usage: "portal.usage", commands: "portal.usage.", seeAlso: []string{"paraphe"}},
+	{name: "paraphe-exchange", usage: "exchange.usage", commands: "exchange.usage.", seeAlso: []string{"paraphe", "paraphe-ca"}},
 }
 
 func fail(err error) {
@@ -69,7 +72,7 @@ type page struct {
 	name     string
 	usage    string // catalogue key of the whole usage text
 	commands string // prefix of the per-command keys
-	seeAlso  string
+	seeAlso  []string
 }
 
 // write renders the page. The usage texts are paragraphs separated by
@@ -114,7 +117,14 @@ func (p *page) write(b *bytes.Buffer, msgs map[string]string, version string) {
 			esc(config.PolicyPath()), esc("The machine policy, set by IT (PARAPHE_POLICY names another)."),
 			esc("Your settings and key files (PARAPHE_HOME names another folder)."))
 	}
-	fmt.Fprintf(b, ".SH SEE ALSO\n.BR %s (1)\n", p.seeAlso)
+	fmt.Fprintf(b, ".SH SEE ALSO\n")
+	for i, other := range p.seeAlso {
+		sep := ","
+		if i == len(p.seeAlso)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(b, ".BR %s (1)%s\n", other, sep)
+	}
 }
 
 func (p *page) section(b *bytes.Buffer, name string, paras []string) {
@@ -144,7 +154,7 @@ func (p *page) commandsSection(b *bytes.Buffer, msgs map[string]string) {
 	slices.Sort(keys)
 	fmt.Fprintf(b, ".SH COMMANDS\n")
 	for _, k := range keys {
-		fmt.Fprintf(b, ".SS %s\n", esc(strings.TrimPrefix(k, p.commands)))
+		fmt.Fprintf(b, ".SS %s\n", esc(strings.ReplaceAll(strings.TrimPrefix(k, p.commands), "_", " "))) // user_add: "user add"
 		// "Usage: " goes; the synopsis lines under the first lose as much.
 		text := strings.TrimPrefix(msgs[k], "Usage: ")
 		text = strings.ReplaceAll(text, "\n       ", "\n")

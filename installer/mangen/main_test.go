@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,5 +44,46 @@ func TestPages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// What the pages say of the secure folders: paraphe-exchange's commands as
+// typed ("user add", not the catalogue's "user_add") with their flags and
+// exit codes; paraphe's send and receive with theirs and their
+// environment; each page naming the others.
+func TestSecureFoldersPages(t *testing.T) {
+	testenv.Require(t, "man")
+	cat, err := i18n.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(name string) string {
+		t.Helper()
+		i := slices.IndexFunc(pages, func(p page) bool { return p.name == name })
+		if i < 0 {
+			t.Fatalf("no page %s", name)
+		}
+		var b bytes.Buffer
+		pages[i].write(&b, cat["en"], "1.2.3")
+		file := filepath.Join(t.TempDir(), name+".1")
+		os.WriteFile(file, b.Bytes(), 0o644)
+		cmd := exec.Command("man", "-l", file)
+		cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "MANWIDTH=200")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	for name, wants := range map[string][]string{
+		"paraphe-exchange": {"   user add\n", "   serve\n", "--trusted-proxies", "6 account made but its invitation not mailed", "paraphe(1), paraphe-ca(1)"},
+		"paraphe":          {"   send\n", "   receive\n", "49 the exchange refused", "PARAPHE_EXCHANGE_PASSWORD", "paraphe-ca(1), paraphe-exchange(1)"},
+	} {
+		out := render(name)
+		for _, w := range wants {
+			if !strings.Contains(out, w) {
+				t.Errorf("man %s lacks %q", name, w)
+			}
+		}
 	}
 }
