@@ -41,7 +41,8 @@ type Policy struct {
 	// Exchange is the https:// address of the firm's paraphe-exchange, where
 	// paraphe send delivers secure parcels (a command line may name
 	// another). Its TLS chain must end at the CA's anchors or at one of the
-	// system's roots: clients reach the same server with their browsers.
+	// system's roots (clients reach the same server with their browsers),
+	// unless it shares the CA's host name, which is held to the anchors.
 	Exchange string `json:"exchange,omitempty"`
 
 	// Path is the file the policy was read from.
