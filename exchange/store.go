@@ -464,7 +464,7 @@ func (t *tx) parcel(id string) (*Parcel, error) {
 
 // parcels lists the parcels a user sent or received, newest first.
 func (t *tx) parcels(userID int64) ([]Parcel, error) {
-	rows, err := t.Query(`SELECT `+parcelColumns+parcelJoin+` WHERE p.sender_id = ? OR p.recipient_id = ? ORDER BY p.created DESC, p.id`, userID, userID)
+	rows, err := t.Query(`SELECT `+parcelColumns+parcelJoin+` WHERE p.sender_id = ? OR p.recipient_id = ? ORDER BY p.created DESC, p.rowid DESC`, userID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: database: %w", err)
 	}
