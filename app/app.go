@@ -32,6 +32,7 @@ import (
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/netcheck"
+	"github.com/paraphe/paraphe/parcel"
 )
 
 // Options configure the application.
@@ -76,6 +77,10 @@ type UI struct {
 	doctor   *doctorScreen
 	prefs    *settingsScreen
 	web      *webBridge // the signing bridge, when it runs
+	// exchange is the session with the firm's exchange, once signed in
+	// (send.go): in memory only, ended when the app closes.
+	exchange *parcel.Client
+	sendBox  *sendDialog // the last "Send securely" dialog (tests drive it)
 
 	// What tests drive: the activation wizard when it is open, the last
 	// PIN dialog.
@@ -156,6 +161,7 @@ func (u *UI) Close() {
 	u.tasks.Wait()
 	u.stopBridge()
 	u.stopDemo()
+	u.signOutExchange()
 }
 
 // T says key in the user's language.

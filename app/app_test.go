@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,8 +30,23 @@ import (
 // and assert on what the widgets then show.
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.MainWithSecretService(m))
+	// paraphe-exchange, for "Send securely", is built before the Secret
+	// Service moves HOME (and with it the build cache).
+	dir, err := os.MkdirTemp("", "paraphe-exchange-bin-")
+	if err != nil {
+		panic(err)
+	}
+	if out, err := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "github.com/paraphe/paraphe/cmd/paraphe-exchange").CombinedOutput(); err != nil {
+		exchangeErr = fmt.Sprintf("go build paraphe-exchange: %v\n%s", err, out)
+	}
+	exchangeBin = filepath.Join(dir, "paraphe-exchange")
+	code := testenv.MainWithSecretService(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+// exchangeBin is the paraphe-exchange TestMain built (exchangeErr says why not).
+var exchangeBin, exchangeErr string
 
 const testPIN = "Sup3r-Secret!"
 

@@ -103,8 +103,12 @@ func (b *pinBox) check(u *UI, c local.Cert, then func(*pkcs.Key, []byte)) {
 
 // busy shows that the PIN is being checked, and lets nothing be typed or
 // pressed meanwhile.
-func (b *pinBox) busy(on bool) {
-	for _, w := range []fyne.Disableable{b.entry, b.ok, b.cancel} {
+func (b *pinBox) busy(on bool) { busyWith(on, b.bar, b.why, b.entry, b.ok, b.cancel) }
+
+// busyWith shows bar while work is under way (on), hiding why, and lets
+// none of ws be used meanwhile.
+func busyWith(on bool, bar *widget.ProgressBarInfinite, why *widget.Label, ws ...fyne.Disableable) {
+	for _, w := range ws {
 		if on {
 			w.Disable()
 		} else {
@@ -112,10 +116,10 @@ func (b *pinBox) busy(on bool) {
 		}
 	}
 	if on {
-		b.bar.Show()
-		b.why.Hide()
+		bar.Show()
+		why.Hide()
 	} else {
-		b.bar.Hide()
+		bar.Hide()
 	}
 }
 

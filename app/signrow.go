@@ -83,6 +83,9 @@ func (s *signScreen) say(f *signRow) {
 			u.show(u.verifier.content)
 			u.verifier.open(out)
 		}))
+		if u.canSend() {
+			f.actions.Add(widget.NewButtonWithIcon(u.T("app.send.button"), theme.MailSendIcon(), func() { u.sendSecurely(out) }))
+		}
 	}
 	f.status.Refresh()
 	f.actions.Refresh()

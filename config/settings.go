@@ -21,6 +21,9 @@ type Settings struct {
 	PKCS11Module string `json:"pkcs11_module,omitempty"`
 	// Signature is how documents are signed unless chosen otherwise.
 	Signature SignatureDefaults `json:"signature,omitzero"`
+	// ExchangeLogin is the user code or e-mail address the user signs in
+	// to the firm's exchange with, offered again (never a password).
+	ExchangeLogin string `json:"exchange_login,omitempty"`
 }
 
 // SignatureDefaults are the user's usual signing choices.

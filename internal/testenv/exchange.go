@@ -41,6 +41,7 @@ type ExchangeProcess struct {
 	URL  string // https://127.0.0.2:PORT
 	Root string // the PEM file of the root its TLS certificate chains to
 	Mail *Mailbox
+	bin  string
 	*serverProcess
 }
 
@@ -61,7 +62,7 @@ func StartExchangeProcess(t testing.TB, bin, dir string, initArgs ...string) *Ex
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p := &ExchangeProcess{Dir: dir, URL: "https://" + l.Addr().String(), Mail: StartMailbox(t)}
+	p := &ExchangeProcess{Dir: dir, URL: "https://" + l.Addr().String(), Mail: StartMailbox(t), bin: bin}
 	tlsDir := filepath.Join(filepath.Dir(dir), filepath.Base(dir)+"-tls")
 	p.Root = exchangeTLS(t, tlsDir)
 	args := append([]string{"init", "--dir", dir, "--url", p.URL, "--smtp", p.Mail.Addr, "--from", "parcels@firm.example", "--smtp-tls", "none",
@@ -410,20 +411,43 @@ func exchangeUser(ts *testscript.TestScript, p *ExchangeProcess, args []string) 
 	if len(args) < 4 || (args[0] != "--firm" && args[0] != "--client") {
 		ts.Fatalf("usage: exchange user --firm|--client EMAIL NAME PASSWORD [--manager LOGIN]")
 	}
-	add := []string{"user", "add", "--dir", p.Dir, args[0], "--email", args[1], "--name", args[2], "--lang", "en", "--json"}
-	add = append(add, args[4:]...)
-	cmd := exec.Command(lookPath(ts, "paraphe-exchange"), add...)
-	cmd.Env = scriptEnv(ts)
-	out, err := cmd.Output()
+	ts.Setenv("CODE", p.AddUser(tb(ts), args[0], args[1], args[2], args[3], args[4:]...))
+}
+
+// AddUser adds an account with "paraphe-exchange user add KIND --email
+// EMAIL --name NAME EXTRA…" (kind --firm or --client), sets its password
+// through the invitation e-mail's link, as its holder would, and returns
+// its user code.
+func (p *ExchangeProcess) AddUser(t testing.TB, kind, email, name, password string, extra ...string) string {
+	t.Helper()
+	add := append([]string{"user", "add", "--dir", p.Dir, kind, "--email", email, "--name", name, "--lang", "en", "--json"}, extra...)
+	out, err := exec.Command(p.bin, add...).Output()
 	if err != nil {
-		ts.Fatalf("paraphe-exchange user add: %v\n%s", err, out)
+		t.Fatalf("paraphe-exchange user add: %v\n%s", err, out)
 	}
 	var u struct{ Code string }
-	ts.Check(json.Unmarshal(out, &u))
-	link := Link(p.Mail.Last(tb(ts), args[1]).Body, "/invitation/")
-	if link == "" {
-		ts.Fatalf("the invitation to %s holds no link", args[1])
+	if err := json.Unmarshal(out, &u); err != nil {
+		t.Fatal(err)
 	}
-	p.SetPassword(tb(ts), link, args[3])
-	ts.Setenv("CODE", u.Code)
+	link := Link(p.Mail.Last(t, email).Body, "/invitation/")
+	if link == "" {
+		t.Fatalf("the invitation to %s holds no link", email)
+	}
+	p.SetPassword(t, link, password)
+	return u.Code
+}
+
+// TLSRoot is the root the exchange's TLS certificate chains to.
+func (p *ExchangeProcess) TLSRoot(t testing.TB) *x509.Certificate {
+	t.Helper()
+	data, err := os.ReadFile(p.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(data)
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
