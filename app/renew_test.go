@@ -104,18 +104,26 @@ func officer(t *testing.T, c *testenv.CA, name string) *ca.OfficerSession {
 	return s
 }
 
+// approvalUI is the app with a certificate of a CA whose renewals need an
+// officer's approval.
+func approvalUI(t *testing.T) (*testenv.CA, *UI, *pkcs.Key) {
+	t.Helper()
+	c := testenv.StartCA(t, ca.InitOptions{RenewalApproval: true})
+	u := newUI(t, c.Policy)
+	w := activate(t, u, c.Enroll(t), testenv.Answers)
+	w.close()
+	return c, u, w.key
+}
+
 // Under a CA whose renewals need an officer's approval: details said
 // untrue stop the renewal and send the holder to the CA, asking nothing
 // of it; confirmed, the request waits, and the same button renews once
 // it is approved.
 func TestRenewAwaitsApproval(t *testing.T) {
-	c := testenv.StartCA(t, ca.InitOptions{RenewalApproval: true})
-	u := newUI(t, c.Policy)
-	w := activate(t, u, c.Enroll(t), testenv.Answers)
-	w.close()
+	c, u, key := approvalUI(t)
 	ctx := context.Background()
 
-	startRenewal(t, u, w.key)
+	startRenewal(t, u, key)
 	wantDetails(t, u).Dismiss()
 	u.tasks.Wait()
 	if !strings.Contains(u.shown, "you did not confirm") {
@@ -128,7 +136,7 @@ func TestRenewAwaitsApproval(t *testing.T) {
 		t.Fatalf("a request was made without the details confirmed: %+v", ps)
 	}
 
-	startRenewal(t, u, w.key)
+	startRenewal(t, u, key)
 	q := wantDetails(t, u)
 	if !strings.Contains(texts(u.win.Canvas().Overlays().Top()), u.T("app.renew.intro_approval")) {
 		t.Fatal("the approval the renewal needs is not announced")
@@ -146,22 +154,19 @@ func TestRenewAwaitsApproval(t *testing.T) {
 	if _, err := officer(t, c, "alice").Approve(ctx, ps[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	startRenewal(t, u, w.key)
+	startRenewal(t, u, key)
 	wantDetails(t, u).Confirm()
 	u.tasks.Wait()
-	if len(u.certs) != 2 || u.settings.DefaultCert == w.key.ID {
+	if len(u.certs) != 2 || u.settings.DefaultCert == key.ID {
 		t.Fatalf("once approved: %d certificates, shown %q", len(u.certs), u.shown)
 	}
 }
 
 // A refusal is said with the officer's reason, before any question.
 func TestRenewRefused(t *testing.T) {
-	c := testenv.StartCA(t, ca.InitOptions{RenewalApproval: true})
-	u := newUI(t, c.Policy)
-	w := activate(t, u, c.Enroll(t), testenv.Answers)
-	w.close()
+	c, u, key := approvalUI(t)
 	ctx := context.Background()
-	startRenewal(t, u, w.key)
+	startRenewal(t, u, key)
 	wantDetails(t, u).Confirm()
 	u.tasks.Wait()
 	ps, _ := c.PendingRenewals(ctx)
@@ -172,7 +177,7 @@ func TestRenewRefused(t *testing.T) {
 	if _, err := officer(t, c, "bob").Refuse(ctx, ps[0].ID, reason); err != nil {
 		t.Fatal(err)
 	}
-	startRenewal(t, u, w.key)
+	startRenewal(t, u, key)
 	if u.home.confirmDetails != nil || !strings.Contains(u.shown, "refused the renewal") || !strings.Contains(u.shown, reason) {
 		t.Fatalf("a refused renewal: question %v, shown %q", u.home.confirmDetails != nil, u.shown)
 	}
