@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/url"
@@ -178,7 +179,7 @@ func Init(dir string, o InitOptions) error {
 		h.discard(keys)
 		return err
 	}
-	if err := newOfficerKey(dir); err != nil {
+	if err := newOfficerKey(dir); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("ca: %w", err)
 	}
 	if err := h.record(db, dir, cfg, o.RenewalApproval, now); err != nil {
