@@ -95,7 +95,7 @@ func TestRenewalOverHTTPS(t *testing.T) {
 			jsonBody(protocol.OfficerLogin{Officer: "alice", Password: password, Code: code}), nil, &r)
 		return st, r
 	}
-	if st, r := login(officerPassword, "000000"); st != http.StatusUnauthorized || r.Code != protocol.CodeOfficerDenied ||
+	if st, r := login(officerPassword, wrongCode(t, k)); st != http.StatusUnauthorized || r.Code != protocol.CodeOfficerDenied ||
 		r.AttemptsLeft == nil || *r.AttemptsLeft != 4 || r.Token != "" {
 		t.Fatalf("wrong code: %d %+v", st, r)
 	}
