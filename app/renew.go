@@ -116,7 +116,7 @@ func (r *renewal) confirm(err error) {
 		form.Append(f.Label, wrapLabel(f.Value))
 	}
 	intro := u.T("app.renew.intro")
-	if d.ApprovalRequired {
+	if d.ApprovalRequired && (d.Request == nil || d.Request.State != protocol.RenewalApproved) {
 		intro += " " + u.T("app.renew.intro_approval")
 	}
 	content := container.NewVBox(wrapLabel(intro), form, wrapLabel(u.T("app.renew.question")))

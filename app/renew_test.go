@@ -155,7 +155,11 @@ func TestRenewAwaitsApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	startRenewal(t, u, key)
-	wantDetails(t, u).Confirm()
+	q = wantDetails(t, u)
+	if strings.Contains(texts(u.win.Canvas().Overlays().Top()), u.T("app.renew.intro_approval")) {
+		t.Fatal("an approval already given is announced as to come")
+	}
+	q.Confirm()
 	u.tasks.Wait()
 	if len(u.certs) != 2 || u.settings.DefaultCert == key.ID {
 		t.Fatalf("once approved: %d certificates, shown %q", len(u.certs), u.shown)
