@@ -20,7 +20,7 @@ import (
 // shown what the successor will carry (the CA's record) and confirms it
 // is still true: on the terminal, or with --confirm-details in a script.
 // Where the CA's renewals need a registration officer's approval, the
-// first renewal makes the request and ends (exit 50); the same command
+// first renewal makes the request and ends (exit 57); the same command
 // once it is approved generates the new key and gets the certificate.
 func (a *app) renew(args []string) error {
 	fs := a.flags("renew")

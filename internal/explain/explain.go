@@ -83,9 +83,9 @@ const (
 	ExitBridgeNoOrigins = 47 // bridge: the machine policy lists no web origin to answer
 	ExitBridgeBusy      = 48 // bridge: its port is taken (the desktop app, another paraphe bridge)
 
-	ExitAwaitingApproval    = 50 // renew: the renewal waits for a registration officer's approval
-	ExitRenewalRefused      = 51 // renew: a registration officer refused the renewal
-	ExitDetailsNotConfirmed = 52 // renew: the holder did not confirm the details the certificate carries
+	ExitAwaitingApproval    = 57 // renew: the renewal waits for a registration officer's approval
+	ExitRenewalRefused      = 58 // renew: a registration officer refused the renewal
+	ExitDetailsNotConfirmed = 59 // renew: the holder did not confirm the details the certificate carries
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
