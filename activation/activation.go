@@ -47,6 +47,9 @@ type ServerError struct {
 	Code         string // protocol.Code*
 	Message      string // the server's words, in English
 	AttemptsLeft *int
+	// Reason is a registration officer's own words, when they refused
+	// a renewal (protocol.CodeRenewalRefused).
+	Reason string
 }
 
 // StateError is the refusal a reference in state (protocol.State*) amounts
@@ -115,10 +118,18 @@ func (c *Client) do(req *http.Request, wantType string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: reading reply: %w", ErrUnreachable, err)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode == http.StatusAccepted {
+		// A renewal waiting for a registration officer (RFC 7030 §4.2.3).
+		var r protocol.RenewalRequest
+		if ct != "application/json" || json.Unmarshal(body, &r) != nil || r.State != protocol.RenewalAwaiting {
+			return nil, fmt.Errorf("%w: HTTP %s from %s", ErrMalformedReply, resp.Status, req.URL.Host)
+		}
+		return nil, &AwaitingApprovalError{Request: r}
+	}
 	if resp.StatusCode/100 != 2 {
 		var pe protocol.Error
 		if ct == "application/json" && json.Unmarshal(body, &pe) == nil && pe.Code != "" {
-			return nil, &ServerError{Status: resp.StatusCode, Code: pe.Code, Message: pe.Message, AttemptsLeft: pe.AttemptsLeft}
+			return nil, &ServerError{Status: resp.StatusCode, Code: pe.Code, Message: pe.Message, AttemptsLeft: pe.AttemptsLeft, Reason: pe.Reason}
 		}
 		return nil, fmt.Errorf("%w: HTTP %s from %s", ErrMalformedReply, resp.Status, req.URL.Host)
 	}
@@ -301,12 +312,16 @@ func (c *Client) Enroll(ctx context.Context, ref, authCode string, key crypto.Si
 }
 
 // Reenroll sends a CSR for a new key (EST simplereenroll), with a coupon
-// code when the CA asks for one; the client must have been built with the
+// code when the CA asks for one and the digest of the details the holder
+// confirmed (RenewalDetails); the client must have been built with the
 // current certificate and key in ClientOptions.
-func (c *Client) Reenroll(ctx context.Context, key crypto.Signer, coupon string) ([]*x509.Certificate, error) {
+func (c *Client) Reenroll(ctx context.Context, key crypto.Signer, coupon, confirmed string) ([]*x509.Certificate, error) {
 	return c.enroll(ctx, "simplereenroll", key, func(req *http.Request, _ *x509.CertificateRequest) {
 		if coupon != "" {
 			req.Header.Set(protocol.CouponHeader, coupon)
+		}
+		if confirmed != "" {
+			req.Header.Set(protocol.ConfirmedHeader, confirmed)
 		}
 	})
 }
@@ -314,14 +329,25 @@ func (c *Client) Reenroll(ctx context.Context, key crypto.Signer, coupon string)
 // Renew obtains the successor of the certificate of current: a new key of
 // the type the CA asks for, in the same store and behind the same PIN,
 // enrolled over mutual TLS with current. The client must have been built
-// with current as its TLS certificate (ClientFor).
-func (c *Client) Renew(ctx context.Context, store pkcs.Store, pin []byte, coupon string) (*pkcs.Key, error) {
+// with current as its TLS certificate (ClientFor). confirmed are the
+// details (RenewalDetails) the holder was shown and confirmed.
+//
+// When the CA's renewals need a registration officer's approval that
+// this one does not have yet, the request is made (once) and Renew
+// returns an *AwaitingApprovalError before any key is generated: Renew
+// again once it is approved.
+func (c *Client) Renew(ctx context.Context, store pkcs.Store, pin []byte, coupon string, confirmed *protocol.RenewalDetails) (*pkcs.Key, error) {
+	if confirmed.ApprovalRequired && (confirmed.Request == nil || confirmed.Request.State != protocol.RenewalApproved) {
+		if _, err := c.RequestRenewal(ctx, confirmed.Digest); err != nil {
+			return nil, err
+		}
+	}
 	keyType, err := c.KeyType(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return newCertifiedKey(store, keyType, pin, func(key *pkcs.Key) ([]*x509.Certificate, error) {
-		return c.Reenroll(ctx, key, coupon)
+		return c.Reenroll(ctx, key, coupon, confirmed.Digest)
 	})
 }
 

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -435,39 +434,6 @@ func TestDemoCABusy(t *testing.T) {
 	u.tasks.Wait()
 	if u.demo == nil || u.demo.Policy().CA.URL != other.URL() {
 		t.Fatalf("the demo after the other stopped: %v, shown %q", u.demo, u.shown)
-	}
-}
-
-// From 30 days before expiry the certificate's card warns and offers to
-// renew; renewing gives a new certificate that becomes the default.
-func TestRenewFromHome(t *testing.T) {
-	c := testenv.StartCA(t, ca.InitOptions{})
-	u := newUI(t, c.Policy)
-	w := activate(t, u, c.Enroll(t), testenv.Answers)
-	w.close()
-	old := w.key
-	u.opt.Now = func() time.Time { return old.Chain[0].NotAfter.Add(-20 * 24 * time.Hour) }
-	u.home.refresh()
-	got := texts(u.home.content)
-	if !strings.Contains(got, "Expires in 20 days") {
-		t.Fatalf("no warning 20 days before expiry:\n%s", got)
-	}
-	test.Tap(findButton(t, u.home.content, u.T("app.home.renew")))
-	test.Type(u.pinEntry, testPIN)
-	u.pinDialog.Submit()
-	u.tasks.Wait()
-	if u.settings.DefaultCert == old.ID || u.settings.DefaultCert == "" {
-		t.Fatalf("the renewed certificate is not the default: %q (shown %q)", u.settings.DefaultCert, u.shown)
-	}
-	if got := texts(u.home.content); strings.Count(got, "Marie Dupont") != 2 {
-		t.Fatalf("home after renewal:\n%s", got)
-	}
-	// The two certificates, alike but for their keys, are told apart in
-	// the drop-downs (a Select finds its choice by its text).
-	for _, sel := range []*widget.Select{u.prefs.cert, u.signer.cert} {
-		if o := sel.Options; len(o) != 2 || o[0] == o[1] {
-			t.Fatalf("the certificates in a drop-down: %q", o)
-		}
 	}
 }
 

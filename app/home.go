@@ -1,18 +1,13 @@
 package app
 
 import (
-	"context"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/local"
-	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -30,6 +25,9 @@ type homeScreen struct {
 	// demo's card offers its own (or nothing could be activated).
 	activate *button
 	certs    []local.Cert
+	// confirmDetails is the question of a renewal in progress: are the
+	// details the certificate will carry still true? (tests answer it)
+	confirmDetails *confirmBox
 }
 
 func newHomeScreen(u *UI) *homeScreen {
@@ -161,55 +159,4 @@ func (u *UI) certLabelAt(c local.Cert, detail int) string {
 
 func (h *homeScreen) startActivation() {
 	newActivateWizard(h.u, "").show()
-}
-
-// renew asks the PIN, then renews the certificate at the CA: a new key in
-// the same store, certified by the current one.
-func (h *homeScreen) renew(c local.Cert) {
-	u := h.u
-	u.withPolicy(c, func(pol *config.Policy) { h.renewWith(pol, c) })
-}
-
-func (h *homeScreen) renewWith(pol *config.Policy, c local.Cert) {
-	u := h.u
-	coupon := u.newField()
-	coupon.SetPlaceHolder(u.T("app.home.coupon_hint"))
-	u.askPIN(c, widget.NewFormItem(u.T("app.home.coupon"), coupon), func(current *pkcs.Key, pin []byte) {
-		var cancel func()
-		var progress *dialog.CustomDialog
-		stop := u.newButton(u.T("app.cancel"), theme.CancelIcon(), func() { progress.Hide() })
-		progress = newDialog(u.T("app.home.renewing"), widget.NewProgressBarInfinite(), nil, stop, u.win)
-		progress.SetOnClosed(func() {
-			if cancel != nil {
-				cancel()
-			}
-		})
-		u.showDialog(progress, nil, stop)
-		var next *pkcs.Key
-		couponCode := coupon.Text
-		u.task(&cancel, func(ctx context.Context) error {
-			defer clear(pin)
-			defer closeStore(c.Store)
-			client, err := activation.New(pol, netclient.ClientOptions{Certificate: activation.TLSCertificate(current)})
-			if err != nil {
-				return err
-			}
-			next, err = client.Renew(ctx, c.Store, pin, couponCode)
-			return err
-		}, func(err error) {
-			progress.Hide()
-			if err != nil {
-				u.showError(err)
-				return
-			}
-			if u.settings.DefaultCert == c.ID || u.settings.DefaultCert == "" {
-				u.settings.DefaultCert = next.ID
-				if err := config.SaveSettings(u.settings); err != nil {
-					u.showError(err)
-				}
-			}
-			u.showMessage(u.T("app.home.renewed_title"), u.T("app.home.renewed", "Until", u.p.Date(next.Chain[0].NotAfter.Local())), "")
-			u.certsChanged()
-		})
-	})
 }

@@ -23,6 +23,7 @@ type APIError struct {
 	Message      string
 	AttemptsLeft *int
 	RetryAfter   time.Duration // sent as Retry-After when set
+	Reason       string        // an officer's words (protocol.CodeRenewalRefused)
 }
 
 func (e *APIError) Error() string { return "ca: " + e.Message }
@@ -389,35 +390,53 @@ func (a *Authority) checkCSR(csr *x509.CertificateRequest) error {
 //
 // current is revoked as superseded once its successor is issued, at once
 // or after the overlap the CA's policy keeps (Config.RenewalOverlapDays).
+//
+// When renewals need an officer's approval (RenewalApproval), one that
+// has none yet is a *RenewalPendingError (its request made), and one an
+// officer refused is refused.
 func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest, coupon string) (*x509.Certificate, error) {
+	return a.ReenrollWith(ctx, current, csr, ReenrollOptions{Coupon: coupon})
+}
+
+// ReenrollOptions are what a renewal may carry besides its CSR.
+type ReenrollOptions struct {
+	Coupon string // the coupon code, when the CA's policy asks for one
+	// Confirmed is the digest of the details the holder confirmed
+	// (protocol.ConfirmedHeader); the renewal is refused when the CA's
+	// record no longer gives it.
+	Confirmed string
+}
+
+// ReenrollWith is Reenroll with its options.
+func (a *Authority) ReenrollWith(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest, o ReenrollOptions) (*x509.Certificate, error) {
 	if err := a.checkCSR(csr); err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	pool := x509.NewCertPool()
-	pool.AddCert(a.Root)
-	inter := x509.NewCertPool()
-	inter.AddCert(a.Issuer)
-	if _, err := current.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: now,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		return nil, apiErr(http.StatusUnauthorized, protocol.CodeUnauthorized, "the client certificate is not a valid certificate of this CA")
+	if err := a.verifyCurrent(current, now); err != nil {
+		return nil, err
 	}
 	serial := serialHex(current.SerialNumber)
 	var cert *x509.Certificate
 	var refusal error
 	err := a.db.tx(ctx, func(tx *dbTx) error {
 		cert, refusal = nil, nil
-		cur, again, refused, err := renewable(tx, serial, csr, now)
+		cur, again, refused, err := renewable(tx, serial, csr.RawSubjectPublicKeyInfo, now)
 		if err != nil || refused != nil || again != nil {
 			cert, refusal = again, refused
 			return err
 		}
-		couponHash, refused, err := a.redeemable(tx, coupon)
+		couponHash, refused, err := a.redeemable(tx, o.Coupon)
 		if err != nil || refused != nil {
 			refusal = refused
 			return err
 		}
-		cert, err = a.issueSuccessor(tx, cur, csr, couponHash, now)
+		req, refused, err := a.approval(tx, cur, o.Confirmed, now)
+		if err != nil || refused != nil {
+			refusal = refused
+			return err
+		}
+		cert, err = a.issueSuccessor(tx, cur, csr, successorOf{couponHash: couponHash, request: req, confirmed: o.Confirmed != ""}, now)
 		return err
 	})
 	if err != nil {
@@ -437,7 +456,7 @@ func (a *Authority) Reenroll(ctx context.Context, current *x509.Certificate, csr
 // reason. A renewal already made for the same key is the same request
 // again: it returns that successor (again). A refusal is the error for the
 // client; err is the database's.
-func renewable(tx *dbTx, serial string, csr *x509.CertificateRequest, now time.Time) (cur *certRow, again *x509.Certificate, refusal, err error) {
+func renewable(tx *dbTx, serial string, spki []byte, now time.Time) (cur *certRow, again *x509.Certificate, refusal, err error) {
 	revokedErr := apiErr(http.StatusForbidden, protocol.CodeRevoked, "the certificate is revoked and cannot be renewed")
 	cur, err = loadCert(tx, serial)
 	if errors.Is(err, ErrUnknownSerial) {
@@ -452,7 +471,7 @@ func renewable(tx *dbTx, serial string, csr *x509.CertificateRequest, now time.T
 	var der []byte
 	switch err := tx.QueryRow(`SELECT der FROM certs WHERE predecessor = ?`, serial).Scan(&der); {
 	case err == nil:
-		if c, err := x509.ParseCertificate(der); err == nil && bytes.Equal(c.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
+		if c, err := x509.ParseCertificate(der); err == nil && spki != nil && bytes.Equal(c.RawSubjectPublicKeyInfo, spki) {
 			return nil, c, nil, nil // the same request again
 		}
 		return nil, nil, apiErr(http.StatusConflict, protocol.CodeAlreadyRenewed, "the certificate has already been renewed"), nil
@@ -497,10 +516,17 @@ func (a *Authority) redeemable(tx *dbTx, coupon string) (hash string, refusal, e
 	return hash, nil, nil
 }
 
+// successorOf is what a successor is issued with besides its CSR.
+type successorOf struct {
+	couponHash string      // the coupon to spend, if any
+	request    *renewalRow // its renewal request, if any
+	confirmed  bool        // the holder confirmed the details
+}
+
 // issueSuccessor issues cur's successor for the CSR's key, records it,
-// supersedes cur (at once, or after the policy's overlap) and spends the
-// coupon whose hash is couponHash, if any.
-func (a *Authority) issueSuccessor(tx *dbTx, cur *certRow, csr *x509.CertificateRequest, couponHash string, now time.Time) (*x509.Certificate, error) {
+// supersedes cur (at once, or after the policy's overlap), spends the
+// coupon, if any, and completes the renewal request, if any.
+func (a *Authority) issueSuccessor(tx *dbTx, cur *certRow, csr *x509.CertificateRequest, o successorOf, now time.Time) (*x509.Certificate, error) {
 	h, err := loadHolder(tx, cur.holderID)
 	if err != nil {
 		return nil, err
@@ -521,11 +547,19 @@ func (a *Authority) issueSuccessor(tx *dbTx, cur *certRow, csr *x509.Certificate
 	}
 	details := map[string]string{"holder": strconv.FormatInt(cur.holderID, 10), "predecessor": serial,
 		"not_after": cert.NotAfter.UTC().Format(time.RFC3339), "predecessor_superseded": supersede.UTC().Format(time.RFC3339)}
-	if couponHash != "" {
-		if err := spendOnce(tx.Exec(`UPDATE coupons SET used_by = ?, used_at = ? WHERE hash = ? AND used_by IS NULL`, newSerial, now.Unix(), couponHash)); err != nil {
+	if o.couponHash != "" {
+		if err := spendOnce(tx.Exec(`UPDATE coupons SET used_by = ?, used_at = ? WHERE hash = ? AND used_by IS NULL`, newSerial, now.Unix(), o.couponHash)); err != nil {
 			return nil, err
 		}
 		details["coupon"] = "spent"
 	}
+	if r := o.request; r != nil {
+		if err := spendOnce(tx.Exec(`UPDATE renewal_requests SET state = ?, successor = ? WHERE id = ? AND successor IS NULL`,
+			protocol.RenewalDone, newSerial, r.id)); err != nil {
+			return nil, err
+		}
+		details["request"] = strconv.FormatInt(r.id, 10)
+	}
+	details["details_confirmed"] = strconv.FormatBool(o.confirmed)
 	return cert, tx.audit(EventRenewed, certSubject(newSerial), details)
 }

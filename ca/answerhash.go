@@ -21,17 +21,24 @@ const (
 )
 
 // hashAnswer returns the PHC string of the normalised answer.
-func hashAnswer(answer string) string {
+func hashAnswer(answer string) string { return hashSecret(protocol.NormalizeAnswer(answer)) }
+
+// checkAnswer reports whether answer matches a PHC string from hashAnswer.
+func checkAnswer(phc, answer string) bool { return checkSecret(phc, protocol.NormalizeAnswer(answer)) }
+
+// hashSecret returns the PHC string of a secret as it is (a password, a
+// PIN, a PUK: no normalisation).
+func hashSecret(secret string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	sum := argon2.IDKey([]byte(protocol.NormalizeAnswer(answer)), salt, answerTime, answerMemory, answerThreads, 32)
+	sum := argon2.IDKey([]byte(secret), salt, answerTime, answerMemory, answerThreads, 32)
 	b64 := base64.RawStdEncoding.EncodeToString
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, answerMemory, answerTime, answerThreads, b64(salt), b64(sum))
 }
 
-// checkAnswer reports whether answer matches a PHC string from hashAnswer.
-func checkAnswer(phc, answer string) bool {
+// checkSecret reports whether secret matches a PHC string from hashSecret.
+func checkSecret(phc, secret string) bool {
 	parts := strings.Split(phc, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -46,6 +53,6 @@ func checkAnswer(phc, answer string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(protocol.NormalizeAnswer(answer)), salt, t, m, p, uint32(len(want)))
+	got := argon2.IDKey([]byte(secret), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/url"
@@ -94,6 +95,9 @@ type InitOptions struct {
 	ReferenceTTL  int      // days, 15
 	Validity      int      // days, 1095
 	RenewalCoupon bool     // renewals need a coupon code
+	// RenewalApproval: renewals need a registration officer's approval
+	// (the policy is in the database: Authority.SetRenewalApproval).
+	RenewalApproval bool
 	// RenewalOverlap is Config.RenewalOverlapDays: 0 (the default) to 90.
 	RenewalOverlap int
 	// RootDir is the folder of the root CA's key, which the server never
@@ -175,7 +179,10 @@ func Init(dir string, o InitOptions) error {
 		h.discard(keys)
 		return err
 	}
-	if err := h.record(db, dir, cfg, now); err != nil {
+	if err := newOfficerKey(dir); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("ca: %w", err)
+	}
+	if err := h.record(db, dir, cfg, o.RenewalApproval, now); err != nil {
 		return err
 	}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
@@ -327,15 +334,21 @@ func (h *hierarchy) write(dir string, keys keyStore) error {
 
 // record records in db what the root issued, and writes the root CRL
 // into dir, signed ahead: the server serves it without the key.
-func (h *hierarchy) record(db *store, dir string, cfg Config, now time.Time) error {
+func (h *hierarchy) record(db *store, dir string, cfg Config, approval bool, now time.Time) error {
 	err := db.tx(context.Background(), func(tx *dbTx) error {
 		for role, c := range map[string]*x509.Certificate{RoleIssuing: h.issuer, RoleTLS: h.tls, RoleTSA: h.tsa} {
 			if err := recordRootIssued(tx, role, c); err != nil {
 				return err
 			}
 		}
-		return tx.audit(EventCreated, "ca", map[string]string{"name": cfg.Name, "url": cfg.URL,
-			"root": Fingerprint(h.root.Cert), "issuing": serialHex(h.issuer.SerialNumber)})
+		if err := tx.audit(EventCreated, "ca", map[string]string{"name": cfg.Name, "url": cfg.URL,
+			"root": Fingerprint(h.root.Cert), "issuing": serialHex(h.issuer.SerialNumber)}); err != nil {
+			return err
+		}
+		if approval {
+			return setRenewalApproval(tx, true)
+		}
+		return nil
 	})
 	if err != nil {
 		return err

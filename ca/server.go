@@ -55,6 +55,7 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simpleenroll", a.handleEnroll)
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
 	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
+	a.officerRoutes(mux)
 	a.validationRoutes(mux) // over HTTPS too, for clients that prefer it
 	// The actor outside observe, which reads the route the mux writes
 	// into the request it is given.
@@ -113,18 +114,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (a *server) writeError(w http.ResponseWriter, err error) {
 	var e *APIError
+	var pending *RenewalPendingError
+	if errors.As(err, &pending) {
+		// RFC 7030 §4.2.3: accepted, not processed yet; ask again later.
+		w.Header().Set("Retry-After", strconv.Itoa(int(renewalRetryAfter.Seconds())))
+		writeJSON(w, http.StatusAccepted, pending.Request)
+		return
+	}
 	if !errors.As(err, &e) {
 		a.log.Error("internal error", "err", err.Error())
 		e = apiErr(http.StatusInternalServerError, protocol.CodeInternal, "internal error; the CA operator will find details in the server log")
 	}
-	if e.Status == http.StatusUnauthorized {
+	if e.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="paraphe-est"`)
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	a.metrics.failures.WithLabelValues(e.Code).Inc()
-	writeJSON(w, e.Status, protocol.Error{Code: e.Code, Message: e.Message, AttemptsLeft: e.AttemptsLeft})
+	writeJSON(w, e.Status, protocol.Error{Code: e.Code, Message: e.Message, AttemptsLeft: e.AttemptsLeft, Reason: e.Reason})
 }
 
 func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +150,8 @@ func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
 		RenewalCoupon:      a.Config.RenewalNeedsCoupon,
 		CertValidityDays:   a.Config.CertValidityDays,
 		RenewalOverlapDays: a.Config.RenewalOverlapDays,
+		Renewal:            a.url(protocol.RenewalPrefix),
+		Officers:           a.url(protocol.OfficerPrefix),
 	})
 }
 
@@ -277,7 +287,8 @@ func (a *server) handleReenroll(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, err)
 		return
 	}
-	cert, err := a.Reenroll(r.Context(), r.TLS.PeerCertificates[0], csr, r.Header.Get(protocol.CouponHeader))
+	cert, err := a.ReenrollWith(r.Context(), r.TLS.PeerCertificates[0], csr, ReenrollOptions{
+		Coupon: r.Header.Get(protocol.CouponHeader), Confirmed: r.Header.Get(protocol.ConfirmedHeader)})
 	if err != nil {
 		a.writeError(w, err)
 		return

@@ -29,6 +29,11 @@ type ServiceDocument struct {
 	// after its successor is issued (0: it is revoked as superseded at
 	// once).
 	RenewalOverlapDays int `json:"renewal_overlap_days"`
+	// Renewal is the base URL of the holder's side of renewal under an
+	// officer's approval (RenewalPrefix), Officers that of the
+	// registration officers' API (OfficerPrefix); both end with "/".
+	Renewal  string `json:"renewal,omitempty"`
+	Officers string `json:"officers,omitempty"`
 }
 
 // CouponHeader carries the coupon code of a renewal (simplereenroll).
@@ -96,6 +101,9 @@ type Error struct {
 	Code         string `json:"error"`
 	Message      string `json:"message"`
 	AttemptsLeft *int   `json:"attempts_left,omitempty"`
+	// Reason is a registration officer's own words, with
+	// CodeRenewalRefused.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Key types named in Authorization.KeyType and advertised by csrattrs.

@@ -40,6 +40,7 @@ type command struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	term   *cli.Terminal // what is typed on stdin, once asked for
 }
 
 func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -54,7 +55,7 @@ func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writ
 	cmds := map[string]func([]string) error{
 		"init": c.init, "enroll": c.enroll, "list": c.list, "revoke": c.revoke,
 		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon, "root": c.root,
-		"migrate": c.migrate, "audit": c.audit,
+		"migrate": c.migrate, "audit": c.audit, "rao": c.rao,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -113,6 +114,9 @@ func (c *command) explain(err error) error {
 		return err
 	}
 	if e := c.explainRecords(err); e != nil {
+		return e
+	}
+	if e := c.explainOfficers(err); e != nil {
 		return e
 	}
 	p := c.p
@@ -181,6 +185,7 @@ func (c *command) init(args []string) error {
 	fs.IntVar(&o.Validity, "validity", 1095, c.p.T("ca.flag.validity"))
 	fs.Var(&hosts, "host", c.p.T("ca.flag.host"))
 	fs.BoolVar(&o.RenewalCoupon, "renewal-coupon", false, c.p.T("ca.flag.renewal_coupon"))
+	fs.BoolVar(&o.RenewalApproval, "renewal-approval", false, c.p.T("ca.flag.renewal_approval"))
 	fs.IntVar(&o.RenewalOverlap, "renewal-overlap", 0, c.p.T("ca.flag.renewal_overlap"))
 	fs.IntVar(&o.RootCRLDays, "root-crl-days", 90, c.p.T("ca.flag.root_crl_days"))
 	rootDir := c.rootDirFlag(fs)
@@ -220,6 +225,9 @@ func (c *command) init(args []string) error {
 	fmt.Fprintln(c.stdout, c.p.T("ca.init.root", "Root", o.RootDir, "Days", o.RootCRLDays))
 	if o.Token != nil {
 		fmt.Fprintln(c.stdout, c.p.T("ca.init.token", "Token", o.Token.Label()))
+	}
+	if o.RenewalApproval {
+		fmt.Fprintln(c.stdout, c.p.T("ca.init.approval"))
 	}
 	return nil
 }

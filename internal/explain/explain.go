@@ -83,10 +83,18 @@ const (
 	ExitBridgeNoOrigins = 47 // bridge: the machine policy lists no web origin to answer
 	ExitBridgeBusy      = 48 // bridge: its port is taken (the desktop app, another paraphe bridge)
 	// 49 to 56: the exchange's, in parcel.go.
+
+	ExitAwaitingApproval    = 57 // renew: the renewal waits for a registration officer's approval
+	ExitRenewalRefused      = 58 // renew: a registration officer refused the renewal
+	ExitDetailsNotConfirmed = 59 // renew: the holder did not confirm the details the certificate carries
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
 var ErrPINMismatch = errors.New("the two PINs differ")
+
+// ErrDetailsNotConfirmed: the holder said the details a renewed
+// certificate would carry are no longer true.
+var ErrDetailsNotConfirmed = errors.New("the details the certificate carries were not confirmed")
 
 // Message is what an error means for the user, in their language: what
 // happened, what to do next, and the exit code the command line ends
@@ -125,12 +133,16 @@ func network(p *i18n.Printer, err error) (Message, bool) {
 	e := messages(err)
 	var (
 		se     *activation.ServerError
+		aw     *activation.AwaitingApprovalError
 		anchor *netclient.AnchorError
 		certE  *netclient.CertificateError
 		pae    *netclient.ProxyAuthError
 		pse    *netclient.ProxyStatusError
 	)
 	switch {
+	case errors.As(err, &aw):
+		return e(ExitAwaitingApproval, p.T("err.awaiting_approval", "ID", aw.Request.ID, "Date", p.Date(aw.Request.Created.Local())),
+			p.T("hint.awaiting_approval")), true
 	case errors.As(err, &se):
 		return refusal(p, se, err), true
 	case errors.As(err, &anchor):
@@ -178,6 +190,8 @@ func input(p *i18n.Printer, err error) (Message, bool) {
 		return e(ExitPINPolicy, p.T("pin."+pe.Rule, "N", pe.N), ""), true
 	case errors.Is(err, ErrPINMismatch):
 		return e(ExitPINPolicy, p.T("err.pin_mismatch"), ""), true
+	case errors.Is(err, ErrDetailsNotConfirmed):
+		return e(ExitDetailsNotConfirmed, p.T("err.details_not_confirmed"), p.T("hint.details_wrong")), true
 	case errors.Is(err, protocol.ErrRefCheck):
 		return e(ExitUnknownRef, p.T("err.ref_check"), p.T("hint.check_ref")), true
 	case errors.Is(err, protocol.ErrRefFormat):
@@ -288,6 +302,10 @@ func refusal(p *i18n.Printer, se *activation.ServerError, err error) Message {
 		return e(ExitRefused, p.T("err.coupon_required"), p.T("hint.coupon"))
 	case protocol.CodeCouponInvalid:
 		return e(ExitRefused, p.T("err.coupon_invalid"), p.T("hint.coupon"))
+	case protocol.CodeRenewalRefused:
+		return e(ExitRenewalRefused, p.T("err.renewal_refused", "Reason", se.Reason), p.T("hint.renewal_refused"))
+	case protocol.CodeDetailsChanged:
+		return e(ExitDetailsNotConfirmed, p.T("err.details_changed"), p.T("hint.details_changed"))
 	case protocol.CodeInternal:
 		return e(ExitRefused, p.T("err.ca_internal"), p.T("hint.later"))
 	case protocol.CodeRateLimited:

@@ -102,6 +102,10 @@ import (
 //	postgres start             a PostgreSQL server (scripts/postgres.sh) with an empty
 //	                           database: $PGURL (no password in it), $PG_PASSWORD_FILE
 //	postgres psql ARGS...      psql on that database, with the password
+//	totp NAME FILE [-next|-wrong]
+//	                           $NAME: the one-time code of the otpauth URI in FILE now;
+//	                           -next: the next one (a second login within 30 s);
+//	                           -wrong: six digits that are no code accepted now
 //
 // Daemons stop when the script ends.
 func RunScripts(t *testing.T, p testscript.Params) {
@@ -129,6 +133,7 @@ func scriptParams(p testscript.Params) testscript.Params {
 		"daemon":    cmdDaemon,
 		"postgres":  cmdPostgres,
 		"exchange":  cmdExchange,
+		"totp":      cmdTOTP,
 	}
 	for name, cmd := range p.Cmds {
 		cmds[name] = cmd
