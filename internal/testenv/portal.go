@@ -35,7 +35,13 @@ func StartDesktopPortal(t testing.TB) *DesktopPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &DesktopPortal{Display: StartXvfb(t), Home: t.TempDir()}
+	// The portal's home is a folder of the test's own, emptied by the
+	// portal's cleanup below: GTK's backend writes its recent files there
+	// as it leaves, which would race with the test folder's removal.
+	p := &DesktopPortal{Display: StartXvfb(t), Home: filepath.Join(t.TempDir(), "home")}
+	if err := os.Mkdir(p.Home, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(filepath.Join(repo, "scripts", "desktop-portal.sh"))
 	cmd.Env = append(os.Environ(), "DISPLAY="+p.Display, "DESKTOP_PORTAL_HOME="+p.Home)
 	// The bus and the portal talk a lot: their words are kept in a file,
@@ -73,9 +79,12 @@ func StartDesktopPortal(t testing.TB) *DesktopPortal {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			killGroup(cmd)
-			<-done
 		}
+		// What the bus started may outlive it for a moment: none of it
+		// writes in the home once the group is gone.
+		killGroup(cmd)
+		<-done
+		removeHome(t, p.Home)
 	})
 	line := make(chan string, 1)
 	go func() {
@@ -107,4 +116,17 @@ func (p *DesktopPortal) Xdotool(t testing.TB, args ...string) string {
 		t.Fatalf("xdotool %s: %v", strings.Join(args, " "), err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// removeHome removes the portal's home, trying again while a process of
+// the portal's that was still leaving adds a file to it.
+func removeHome(t testing.TB, home string) {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(home); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("the desktop portal's home: %v", err)
 }
