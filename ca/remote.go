@@ -107,8 +107,11 @@ type RemoteEnrolment struct {
 // EnrollRemote registers a remote holder: the key pair generated on the
 // CA's token, the certificate issued for it, the account created, all
 // recorded in the audit trail. The holder's secret questions are
-// optional (none is asked: the envelope is what activates).
-func (a *Authority) EnrollRemote(ctx context.Context, h Holder) (*RemoteEnrolment, error) {
+// optional (none is asked: the envelope is what activates). deliver, when
+// not nil, gets the enrolment before it is committed (to write the
+// envelope): when it fails nothing is recorded and the key is destroyed,
+// so that no holder is enrolled whose secrets nobody has.
+func (a *Authority) EnrollRemote(ctx context.Context, h Holder, deliver func(*RemoteEnrolment) error) (*RemoteEnrolment, error) {
 	if err := h.validateIdentity(); err != nil {
 		return nil, err
 	}
@@ -138,7 +141,7 @@ func (a *Authority) EnrollRemote(ctx context.Context, h Holder) (*RemoteEnrolmen
 	}
 	if err == nil {
 		e.Certificate, e.Serial = cert, serialHex(cert.SerialNumber)
-		err = a.recordRemote(ctx, e, now)
+		err = a.recordRemote(ctx, e, now, deliver)
 	}
 	if err != nil {
 		tk.discard(key)
@@ -150,7 +153,7 @@ func (a *Authority) EnrollRemote(ctx context.Context, h Holder) (*RemoteEnrolmen
 
 // recordRemote records a remote enrolment: the holder, the certificate
 // and the account, in one transaction with their audit records.
-func (a *Authority) recordRemote(ctx context.Context, e *RemoteEnrolment, now time.Time) error {
+func (a *Authority) recordRemote(ctx context.Context, e *RemoteEnrolment, now time.Time, deliver func(*RemoteEnrolment) error) error {
 	h := &e.Holder
 	hashes := make([]string, len(h.Questions))
 	for i, q := range h.Questions {
@@ -182,8 +185,14 @@ func (a *Authority) recordRemote(ctx context.Context, e *RemoteEnrolment, now ti
 		if err := tx.audit(EventHolderEnrolled, holderSubject(h.ID), d); err != nil {
 			return err
 		}
-		return tx.audit(EventIssued, certSubject(e.Serial), map[string]string{"holder": strconv.FormatInt(h.ID, 10),
-			"remote": "true", "key": "ca-token", "not_after": e.Certificate.NotAfter.UTC().Format(time.RFC3339)})
+		if err := tx.audit(EventIssued, certSubject(e.Serial), map[string]string{"holder": strconv.FormatInt(h.ID, 10),
+			"remote": "true", "key": "ca-token", "not_after": e.Certificate.NotAfter.UTC().Format(time.RFC3339)}); err != nil {
+			return err
+		}
+		if deliver != nil {
+			return deliver(e)
+		}
+		return nil
 	})
 }
 

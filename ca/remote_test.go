@@ -109,7 +109,7 @@ type activeHolder struct {
 func enrolActive(t *testing.T, a *ca.Authority, clock *remoteClock) *activeHolder {
 	t.Helper()
 	ctx := context.Background()
-	e, err := a.EnrollRemote(ctx, remoteHolder())
+	e, err := a.EnrollRemote(ctx, remoteHolder(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func left(err error) int {
 func TestRemoteJourney(t *testing.T) {
 	a, clock := remoteCA(t, ca.RemotePolicy{})
 	ctx := context.Background()
-	e, err := a.EnrollRemote(ctx, remoteHolder())
+	e, err := a.EnrollRemote(ctx, remoteHolder(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
