@@ -100,6 +100,14 @@ func (a *server) bearer(h func(http.ResponseWriter, *http.Request, string)) http
 }
 
 func (a *server) cscInfo(w http.ResponseWriter, r *http.Request) {
+	// Its parameters (lang) are read, not used: English is the only one.
+	var in struct {
+		Lang string `json:"lang"`
+	}
+	if err := readBody(w, r, smallBody, &in); err != nil {
+		a.writeCSC(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, protocol.CSCInfo{
 		Specs: protocol.CSCSpecs, Name: a.Config.Name, Region: "EU", Lang: "en",
 		Description: a.Config.Name + ": remote signing, the holders' keys in the CA's HSM",
