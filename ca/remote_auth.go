@@ -16,8 +16,8 @@ import (
 
 // Signing in to remote signing (CSC auth/login): a user ID and password,
 // or a refresh token. The answer is a bearer token good for an hour and,
-// when asked (rememberMe), a refresh token good for 30 days, used once
-// (the refresh gives a new one). Tokens are 256 random bits, kept as
+// when asked (rememberMe), a refresh token good for 30 days, or until the
+// password changes. Tokens are 256 random bits, kept as
 // their SHA-256. The initial password signs in nowhere: it changes the
 // password (ChangeRemotePassword), and nothing else.
 
@@ -115,31 +115,17 @@ func (a *Authority) checkPassword(ctx context.Context, typedUser, password, even
 // dummyHash is checked for an unknown user ID, as long as a real check.
 var dummyHash = hashSecret("paraphe: no such account")
 
-// RemoteRefresh signs in with a refresh token, which is spent: the answer
-// carries a new one.
+// RemoteRefresh signs in with a refresh token, which stays good until
+// it expires (or the password changes): two processes of the holder's
+// may use it at once.
 func (a *Authority) RemoteRefresh(ctx context.Context, refresh string) (*protocol.CSCToken, error) {
-	denied := cscErr(http.StatusUnauthorized, protocol.CSCAccessDenied, "the refresh token is unknown or expired: sign in with the password")
 	var userID string
-	err := a.db.tx(ctx, func(tx *dbTx) error {
-		userID = ""
-		var expires int64
-		err := tx.QueryRow(`SELECT user_id, expires FROM remote_tokens WHERE hash = ? AND kind = 'refresh' FOR UPDATE`, tokenHash(refresh)).Scan(&userID, &expires)
-		if err != nil || expires <= a.clockNow().Unix() {
-			userID = ""
-			return nil
-		}
-		if err := spendOnce(tx.Exec(`DELETE FROM remote_tokens WHERE hash = ?`, tokenHash(refresh))); err != nil {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	var expires int64
+	err := a.db.QueryRowContext(ctx, `SELECT user_id, expires FROM remote_tokens WHERE hash = ? AND kind = 'refresh'`, tokenHash(refresh)).Scan(&userID, &expires)
+	if err != nil || expires <= a.clockNow().Unix() {
+		return nil, cscErr(http.StatusUnauthorized, protocol.CSCAccessDenied, "the refresh token is unknown or expired: sign in with the password")
 	}
-	if userID == "" {
-		return nil, denied
-	}
-	return a.newTokens(ctx, userID, true, "refresh_token")
+	return a.newTokens(ctx, userID, false, "refresh_token")
 }
 
 // newTokens issues a bearer token, and a refresh token when remember is
