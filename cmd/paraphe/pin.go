@@ -62,6 +62,10 @@ func (a *app) pin(args []string) error {
 		if err := unlocker.UnlockPIN(puk, newPIN); err != nil {
 			return err
 		}
+		if store.Name() == pkcs.RemoteName {
+			fmt.Fprintln(a.stdout, a.p.T("pin.unlocked.remote"))
+			return nil
+		}
 		fmt.Fprintln(a.stdout, a.p.T("pin.unlocked"))
 		return nil
 	}
