@@ -2,7 +2,9 @@ package ca_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -47,11 +49,16 @@ func (c *remoteClock) next() {
 // remoteCA is a CA whose keys are on the process token, handed over, on
 // this pass's database, with remote signing's clock.
 func remoteCA(t *testing.T, policy ca.RemotePolicy) (*ca.Authority, *remoteClock) {
+	return remoteCAFor(t, policy, "")
+}
+
+// remoteCAFor is remoteCA whose holders' keys are of holderKeyType.
+func remoteCAFor(t *testing.T, policy ca.RemotePolicy, holderKeyType string) (*ca.Authority, *remoteClock) {
 	t.Helper()
 	tok := testenv.ProcessToken(t)
 	keys := openKeys(t, tok, tok.PIN)
 	o := ca.InitOptions{KeyStore: ca.KeyStorePKCS11, PKCS11: &ca.PKCS11{Module: tok.Module, Token: tok.Label}, Token: keys,
-		Database: ca.DatabaseForTest(t)}
+		Database: ca.DatabaseForTest(t), HolderKeyType: holderKeyType}
 	dir := filepath.Join(t.TempDir(), "ca")
 	err := ca.Init(dir, o)
 	keys.Close()
@@ -456,5 +463,32 @@ func TestRemotePINChangeAndRenewal(t *testing.T) {
 	keys := openKeys(t, testenv.ProcessToken(t), testenv.ProcessToken(t).PIN)
 	if _, err := keys.Key(old.PublicKey); !errors.Is(err, pkcs.ErrNotFound) {
 		t.Errorf("the renewed credential's old key is still on the token: %v", err)
+	}
+}
+
+// A holder's RSA key on the token signs PKCS #1 v1.5 with SHA-256, which
+// crypto/rsa verifies; ECDSA's algorithm is refused for it.
+func TestRemoteRSA(t *testing.T) {
+	a, clock := remoteCAFor(t, ca.RemotePolicy{}, "rsa-3072")
+	h := enrolActive(t, a, clock)
+	pub, ok := h.Certificate.PublicKey.(*rsa.PublicKey)
+	if !ok || pub.N.BitLen() != 3072 {
+		t.Fatalf("the holder's key: %T", h.Certificate.PublicKey)
+	}
+	sad, err := h.authorize(a, h.pin, h.otp(t, clock), sha("rsa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := protocol.CSCSignHash{CredentialID: h.Serial, SAD: sad.SAD, SignAlgo: protocol.OIDECDSAWithSHA256, Hashes: []string{b64(sha("rsa"))}}
+	if _, err := a.SignRemote(context.Background(), h.UserID, req); codeOf(err) != protocol.CSCInvalidRequest || !strings.Contains(description(err), "signAlgo") {
+		t.Fatalf("ECDSA asked of an RSA key: %v", err)
+	}
+	req.SignAlgo = protocol.OIDSHA256WithRSA
+	sigs, err := a.SignRemote(context.Background(), h.UserID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sha("rsa"), sigs[0]); err != nil {
+		t.Fatal(err)
 	}
 }
