@@ -211,6 +211,9 @@ func (a *app) askNew(w newSecretPrompts) ([]byte, error) {
 }
 
 func (a *app) pinRulesText(r config.PINPolicy) string {
+	if r.DigitsOnly && r.MinLength == r.MaxLength {
+		return a.p.T("pin.rules.digits_exact", "N", r.MinLength)
+	}
 	if r.DigitsOnly {
 		return a.p.T("pin.rules.digits", "Min", r.MinLength, "Max", r.MaxLength)
 	}

@@ -45,7 +45,7 @@ func remoteSigning(p *i18n.Printer, err error) (Message, bool) {
 	case errors.Is(err, remote.ErrPUKLocked):
 		return e(ExitWrongPUK, p.T("err.remote_puk_locked"), p.T("hint.remote_ask_ca")), true
 	case errors.Is(err, remote.ErrPINRule):
-		return e(ExitPINPolicy, p.T("pin.rules.digits", "Min", 8, "Max", 8), ""), true
+		return e(ExitPINPolicy, p.T("pin.rules.digits_exact", "N", 8), ""), true
 	case errors.Is(err, remote.ErrUnreachable):
 		return e(ExitUnreachable, p.T("err.remote_unreachable"), p.T("hint.network")), true
 	case errors.Is(err, remote.ErrMalformedReply):
