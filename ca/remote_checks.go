@@ -2,14 +2,9 @@ package ca
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/paraphe/paraphe/protocol"
 )
@@ -146,46 +141,4 @@ func (a *Authority) hashed(ctx context.Context, userID string, check func()) err
 	defer func() { <-a.hashing }()
 	check()
 	return nil
-}
-
-// TOTP (RFC 6238) as authenticator apps make it: SHA-1, 6 digits, 30
-// seconds; a code is accepted one step early or late, and never twice
-// (remote_accounts.otp_last_step).
-const (
-	totpPeriod = 30
-	totpSkew   = 1
-)
-
-var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
-
-// newTOTP makes a TOTP key for the holder userID of the CA issuer.
-func newTOTP(issuer, userID string) (*otp.Key, error) {
-	k, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: userID, Period: totpPeriod,
-		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		return nil, fmt.Errorf("ca: TOTP key: %w", err)
-	}
-	return k, nil
-}
-
-// totpStep is the time step, within the skew of now, whose code under
-// secret (base32) is code; 0 for none.
-func totpStep(secret, code string, now time.Time) int64 {
-	code = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, code)
-	if len(code) != otp.DigitsSix.Length() {
-		return 0
-	}
-	step := now.Unix() / totpPeriod
-	for d := int64(-totpSkew); d <= totpSkew; d++ {
-		want, err := totp.GenerateCodeCustom(secret, time.Unix((step+d)*totpPeriod, 0), totpOpts)
-		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			return step + d
-		}
-	}
-	return 0
 }
