@@ -44,6 +44,8 @@ func remoteSigning(p *i18n.Printer, err error) (Message, bool) {
 		return e(ExitWrongPUK, p.T("err.remote_wrong_puk", "Left", puk.TriesLeft), p.T("hint.remote_wrong_puk")), true
 	case errors.Is(err, remote.ErrPUKLocked):
 		return e(ExitWrongPUK, p.T("err.remote_puk_locked"), p.T("hint.remote_ask_ca")), true
+	case errors.Is(err, remote.ErrRenewalPending):
+		return e(ExitAwaitingApproval, p.T("err.remote_awaiting_approval"), p.T("hint.awaiting_approval")), true
 	case errors.Is(err, remote.ErrPINRule):
 		return e(ExitPINPolicy, p.T("pin.rules.digits_exact", "N", 8), ""), true
 	case errors.Is(err, remote.ErrUnreachable):

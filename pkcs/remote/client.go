@@ -123,6 +123,8 @@ func refusal(status int, ce *protocol.CSCError) error {
 		return ErrPUKLocked
 	case protocol.RemotePINRule:
 		return ErrPINRule
+	case protocol.RemoteRenewalPending:
+		return ErrRenewalPending
 	}
 	return &ServerError{Status: status, Code: ce.Error, Description: ce.Description}
 }

@@ -57,6 +57,9 @@ var (
 	ErrNoOTP = errors.New("remote: no one-time password")
 	// ErrPUKLocked: the PUK is blocked too (it matches pkcs.ErrPUKLocked).
 	ErrPUKLocked = fmt.Errorf("remote: the PUK is blocked: %w", pkcs.ErrPUKLocked)
+	// ErrRenewalPending: the renewal waits for a registration officer's
+	// approval (the CA's policy); the request is recorded.
+	ErrRenewalPending = errors.New("remote: the renewal awaits a registration officer's approval")
 	// ErrPINRule: a new PIN that is not exactly 8 digits.
 	ErrPINRule = errors.New("remote: the PIN must be exactly 8 digits")
 	// ErrUnreachable: the service did not answer (UnreachableError).
