@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -491,4 +492,52 @@ func TestRemoteRSA(t *testing.T) {
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sha("rsa"), sigs[0]); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Where renewals wait for a registration officer's approval, a remote
+// renewal records its request and issues nothing: the new key made on the
+// token is destroyed.
+func TestRemoteRenewalAwaitsApproval(t *testing.T) {
+	a, clock := remoteCA(t, ca.RemotePolicy{})
+	h := enrolActive(t, a, clock)
+	ctx := context.Background()
+	if _, err := a.SetRenewalApproval(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	keys := privateKeys(t)
+	if keys < 4 { // the CA's three and the holder's
+		t.Fatalf("pkcs11-tool lists %d private keys on the token", keys)
+	}
+	_, err := a.RenewRemote(ctx, h.UserID, protocol.RemoteRenew{CredentialID: h.Serial, PIN: h.pin, OTP: h.otp(t, clock)})
+	var pending *ca.RenewalPendingError
+	if !errors.As(err, &pending) {
+		t.Fatalf("a renewal under approval: %v", err)
+	}
+	list, err := a.PendingRenewals(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("pending renewals: %+v %v", list, err)
+	}
+	creds, err := a.RemoteCredentials(ctx, h.UserID, protocol.CSCListRequest{})
+	if err != nil || len(creds.CredentialIDs) != 1 || creds.CredentialIDs[0] != h.Serial {
+		t.Fatalf("the credential after a renewal that waits: %+v %v", creds, err)
+	}
+	if n := privateKeys(t); n != keys {
+		t.Fatalf("%d private keys on the token after the renewal that waits, %d before", n, keys)
+	}
+}
+
+// privateKeys counts the private keys on the process's token, as
+// pkcs11-tool lists them.
+func privateKeys(t *testing.T) int {
+	t.Helper()
+	testenv.Require(t, "pkcs11-tool")
+	tok := testenv.ProcessToken(t)
+	cmd := exec.Command("pkcs11-tool", "--module", tok.Module, "--token-label", tok.Label, "--login", "--pin", tok.PIN,
+		"--list-objects", "--type", "privkey")
+	cmd.Env = append(os.Environ(), tok.Env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pkcs11-tool: %v\n%s", err, out)
+	}
+	return strings.Count(string(out), "Private Key Object")
 }
