@@ -269,6 +269,9 @@ func (w *activateWizard) stepStore() {
 	var options []string
 	names := map[string]config.Store{}
 	for _, s := range w.pol.KeyStores {
+		if s == config.StoreRemote { // the CA makes remote keys: Settings, Remote signature
+			continue
+		}
 		label := u.T("app.act.store." + string(s))
 		options = append(options, label)
 		names[label] = s

@@ -39,6 +39,11 @@ func TestMain(m *testing.M) {
 		exchangeErr = fmt.Sprintf("go build paraphe-exchange: %v\n%s", err, out)
 	}
 	exchangeBin = filepath.Join(dir, "paraphe-exchange")
+	// paraphe-ca too, for a remote signature's CA (remote_test.go).
+	if out, err := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "github.com/paraphe/paraphe/cmd/paraphe-ca").CombinedOutput(); err != nil {
+		caErr = fmt.Sprintf("go build paraphe-ca: %v\n%s", err, out)
+	}
+	caBin = filepath.Join(dir, "paraphe-ca")
 	code := testenv.MainWithSecretService(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -46,6 +51,9 @@ func TestMain(m *testing.M) {
 
 // exchangeBin is the paraphe-exchange TestMain built (exchangeErr says why not).
 var exchangeBin, exchangeErr string
+
+// caBin is the paraphe-ca TestMain built (caErr says why not).
+var caBin, caErr string
 
 const testPIN = "Sup3r-Secret!"
 

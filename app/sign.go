@@ -22,6 +22,7 @@ import (
 	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/pkcs"
+	"github.com/paraphe/paraphe/pkcs/remote"
 )
 
 // signScreen signs a batch of PDFs with one PIN: each file gets its own
@@ -74,6 +75,7 @@ type signScreen struct {
 	// The last password question (tests drive it): its dialog, entry, and
 	// why an earlier password was refused.
 	passwordDialog *pinBox
+	otpEntry       *field // a remote key's one-time password, in the PIN's box
 	passwordEntry  *field
 	passwordWhy    *widget.Label
 }
@@ -573,8 +575,10 @@ func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
 			s.unlock(locked, opts, func(more []string) {
 				damaged = append(damaged, more...)
 				sign := func() {
-					u.askPIN(c, nil, func(key *pkcs.Key, pin []byte) {
+					otp, takeOTP := s.otpField(c)
+					u.askPIN(c, otp, func(key *pkcs.Key, pin []byte) {
 						clear(pin)
+						takeOTP()
 						s.run(pol, c, key, opts)
 					})
 				}
@@ -589,6 +593,30 @@ func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
 			})
 		})
 	})
+}
+
+// otpField is the one-time password a remote key's batch needs, asked
+// in the PIN's box (one PIN, one one-time password for the batch); nil for
+// other keys. take, once the box is answered, empties the field and hands
+// the code to the store, which sends it once, when the batch's hashes are
+// authorised.
+func (s *signScreen) otpField(c local.Cert) (item *widget.FormItem, take func()) {
+	rs, ok := c.Store.(*remote.Store)
+	if !ok {
+		return nil, func() {}
+	}
+	u := s.u
+	entry := u.newSecretField()
+	s.otpEntry = entry
+	return widget.NewFormItem(u.T("app.sign.otp"), entry), func() {
+		code := []byte(entry.Text)
+		entry.SetText("")
+		rs.OTP = func(context.Context) ([]byte, error) {
+			c := code
+			code = nil
+			return c, nil
+		}
+	}
 }
 
 // alreadySigned marks the files of the batch whose signed copy is already

@@ -75,6 +75,9 @@ type Config struct {
 	// Database is where the records are: the SQLite file ca.db in the CA
 	// folder unless it names a PostgreSQL database.
 	Database DatabaseConfig `json:"database,omitzero"`
+	// Remote is remote signing's policy (tries, hashes per
+	// authorisation), for holders whose keys are on the CA's token.
+	Remote RemotePolicy `json:"remote,omitzero"`
 }
 
 // Bounds of Config.RenewalOverlapDays and Config.RootCRLDays.
@@ -426,6 +429,9 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("%w: %q", ErrKeyStore, c.KeyStore)
 	}
+	if err := c.Remote.validate(); err != nil {
+		return err
+	}
 	return c.Database.Validate()
 }
 
@@ -519,6 +525,9 @@ type Authority struct {
 	answerChecks atomic.Int64
 	// answerLimit bounds answer requests per client address.
 	answerLimit *addressLimiter
+	// clock is remote signing's time (TOTP steps, tokens' lifetimes);
+	// nil is time.Now (tests set it).
+	clock func() time.Time
 
 	// MaxConnections bounds the connections each listener of Serve
 	// serves at once; the ones beyond are closed as soon as they are

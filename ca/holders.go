@@ -68,6 +68,15 @@ func (e *InputError) Error() string { return fmt.Sprintf("ca: %s: %s", e.Field, 
 var orgIDPattern = regexp.MustCompile(`^(VAT|NTR|PSD|LEI|[A-Z]{2}:[A-Z0-9]+)[A-Z]{2}-[\x21-\x7e]+$`)
 
 func (h *Holder) validate() error {
+	if err := h.validateIdentity(); err != nil {
+		return err
+	}
+	return h.validateQuestions()
+}
+
+// validateIdentity checks who the holder is: what the certificate will
+// say of them.
+func (h *Holder) validateIdentity() error {
 	required := []struct{ name, v string }{
 		{"name", h.Name}, {"title", h.Title}, {"member_number", h.MemberNumber}, {"organization", h.Organization},
 	}
@@ -107,6 +116,12 @@ func (h *Holder) validate() error {
 			return &InputError{"email", "is not an e-mail address"}
 		}
 	}
+	return nil
+}
+
+// validateQuestions checks the secret questions: minQuestions to
+// maxQuestions, each answered, none twice.
+func (h *Holder) validateQuestions() error {
 	if n := len(h.Questions); n < minQuestions || n > maxQuestions {
 		return &InputError{"questions", fmt.Sprintf("must hold %d to %d questions (has %d)", minQuestions, maxQuestions, n)}
 	}

@@ -60,7 +60,7 @@ func (a *Authority) LoginOfficer(ctx context.Context, name string, password []by
 		if err != nil {
 			return err
 		}
-		step = officerCodeStep(secret, code, time.Now())
+		step = totpStep(secret, code, time.Now())
 		return nil
 	}
 	if err := check(); err != nil {

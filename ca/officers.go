@@ -5,7 +5,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
@@ -18,9 +17,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 )
 
 // Registration officers (RAO) confirm, for organisations whose policy
@@ -58,15 +54,6 @@ const officerCheckWindow = time.Minute
 
 // fileOfficerKey seals the officers' TOTP keys: 32 random bytes, in hex.
 const fileOfficerKey = "officers.key"
-
-// TOTP as authenticator apps make it: SHA-1, 6 digits, 30 seconds; a
-// code is accepted one step early or late.
-const (
-	officerTOTPPeriod = 30
-	officerTOTPSkew   = 1
-)
-
-var officerTOTPOpts = totp.ValidateOpts{Period: officerTOTPPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 // Bounds of an officer's password.
 const (
@@ -139,10 +126,9 @@ func (a *Authority) AddOfficer(ctx context.Context, name string, password []byte
 	if err := checkOfficerPassword(password); err != nil {
 		return nil, err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: a.Config.Name, AccountName: name, Period: officerTOTPPeriod,
-		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	key, err := newTOTP(a.Config.Name, name) // totp.go
 	if err != nil {
-		return nil, fmt.Errorf("ca: TOTP key: %w", err)
+		return nil, err
 	}
 	aead, err := a.officerCipher(true)
 	if err != nil {
@@ -332,27 +318,4 @@ func openOfficerKey(aead cipher.AEAD, name, sealed string) (string, error) {
 		return "", fmt.Errorf("%w: the TOTP key of %s was sealed under another officers.key", ErrOfficerKey, name)
 	}
 	return string(plain), nil
-}
-
-// officerCodeStep is the time step, within the skew of now, whose code
-// under secret (base32) is code; 0 for none.
-func officerCodeStep(secret, code string, now time.Time) int64 {
-	code = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, code)
-	if len(code) != otp.DigitsSix.Length() {
-		return 0
-	}
-	step := now.Unix() / officerTOTPPeriod
-	found := int64(0)
-	for d := int64(-officerTOTPSkew); d <= officerTOTPSkew; d++ {
-		want, err := totp.GenerateCodeCustom(secret, time.Unix((step+d)*officerTOTPPeriod, 0), officerTOTPOpts)
-		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			found = step + d // the latest that matches: a code is good once
-		}
-	}
-	return found
 }

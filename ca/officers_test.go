@@ -31,7 +31,7 @@ func addOfficer(t *testing.T, a *Authority, name string) *OfficerKey {
 // authenticator app's code, as the officer would type it).
 func officerCode(t *testing.T, k *OfficerKey, steps int) string {
 	t.Helper()
-	c, err := totp.GenerateCodeCustom(k.Secret, time.Now().Add(time.Duration(steps*officerTOTPPeriod)*time.Second), officerTOTPOpts)
+	c, err := totp.GenerateCodeCustom(k.Secret, time.Now().Add(time.Duration(steps*totpPeriod)*time.Second), totpOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

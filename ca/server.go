@@ -56,6 +56,7 @@ func (ca *Authority) Handler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+protocol.ESTPrefix+"simplereenroll", a.handleReenroll)
 	mux.HandleFunc("POST "+pathTSA, a.handleTSA)
 	a.officerRoutes(mux)
+	a.remoteRoutes(mux)
 	a.validationRoutes(mux) // over HTTPS too, for clients that prefer it
 	// The actor outside observe, which reads the route the mux writes
 	// into the request it is given.
@@ -138,7 +139,13 @@ func (a *server) writeError(w http.ResponseWriter, err error) {
 func (a *server) serviceDocument(w http.ResponseWriter, r *http.Request) {
 	u, _ := url.Parse(a.Config.URL)
 	v, _ := url.Parse(a.Config.ValidationURL)
+	var csc, remote string
+	if a.NeedsToken() {
+		csc, remote = a.url(protocol.CSCPrefix), a.url(protocol.RemotePrefix)
+	}
 	writeJSON(w, http.StatusOK, protocol.ServiceDocument{
+		CSC:                csc,
+		Remote:             remote,
 		Version:            1,
 		Name:               a.Config.Name,
 		Activation:         a.url(protocol.ActivationPrefix),

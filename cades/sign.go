@@ -26,7 +26,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"time"
 
 	"github.com/paraphe/paraphe/cms"
 	"github.com/paraphe/paraphe/internal/atomicfile"
@@ -106,11 +105,8 @@ func (s *Signer) SignFile(ctx context.Context, in, out string) (*pdf.Result, err
 			return nil, err
 		}
 	}
-	now := time.Now()
-	if p.Opts.Now != nil {
-		now = p.Opts.Now()
-	}
-	b := &cms.Builder{Key: p.Key, Chain: p.Chain, SigningTime: now}
+	key, now := p.Signing(ctx)
+	b := &cms.Builder{Key: key, Chain: p.Chain, SigningTime: now}
 	res := &pdf.Result{Input: in, Output: out, Level: level, SigningTime: now}
 	stamp := func(sig *cms.Signature) error {
 		if level == pdf.LevelB {

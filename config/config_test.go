@@ -68,7 +68,7 @@ func TestParsePolicy(t *testing.T) {
 // or the type the file must give.
 func TestStoreErrorsSayWhatIsExpected(t *testing.T) {
 	for js, detail := range map[string]string{
-		`["file"]`: `file (use "keychain" or "pkcs11")`,
+		`["file"]`: `file (use "keychain", "pkcs11" or "remote")`,
 		`[1]`:      "expected string",
 	} {
 		_, err := ParsePolicy([]byte(`{"version":1,"ca":{"url":"https://x","anchors":["` + anchor + `"]},"key_stores":` + js + `}`))

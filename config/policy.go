@@ -123,10 +123,11 @@ type Store string
 const (
 	StoreKeychain Store = "keychain" // the operating system's keychain
 	StorePKCS11   Store = "pkcs11"   // a PKCS#11 token
+	StoreRemote   Store = "remote"   // the CA's HSM, through the CSC API (remote signing)
 )
 
 // Stores are every Store, in the order the policy allows them by default.
-var Stores = []Store{StoreKeychain, StorePKCS11}
+var Stores = []Store{StoreKeychain, StorePKCS11, StoreRemote}
 
 // DefaultPolicy returns the values a policy field takes when left out.
 func DefaultPolicy() Policy {
@@ -425,13 +426,14 @@ func ParseFingerprint(s string) ([]byte, error) {
 	return b, nil
 }
 
-// storeNames says the Stores for a message: "keychain" or "pkcs11".
+// storeNames says the Stores for a message: "keychain", "pkcs11" or
+// "remote".
 func storeNames() string {
 	var q []string
 	for _, s := range Stores {
 		q = append(q, strconv.Quote(string(s)))
 	}
-	return strings.Join(q, " or ")
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 // Allows reports whether the policy allows a key store.
@@ -439,10 +441,14 @@ func (p *Policy) Allows(store Store) bool {
 	return slices.Contains(p.KeyStores, store)
 }
 
-// PINPolicyFor returns the PIN rules of a store.
+// PINPolicyFor returns the PIN rules of a store. A remote key's are the
+// signing service's, whatever the policy: exactly 8 digits.
 func (p *Policy) PINPolicyFor(store Store) PINPolicy {
-	if store == StorePKCS11 {
+	switch store {
+	case StorePKCS11:
 		return p.PIN.Token
+	case StoreRemote:
+		return DefaultTokenPolicy()
 	}
 	return p.PIN.Keychain
 }

@@ -27,7 +27,7 @@ var (
 	layers = [][]string{
 		{"internal/atomicfile", "internal/clocale", "assets", "cms", "render"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli", "internal/desktop"},
-		{"netclient", "trust", "ca", "cades", "internal/verdict", "portal"},
+		{"netclient", "trust", "ca", "cades", "pkcs/remote", "internal/verdict", "portal"},
 		{"activation", "netcheck", "exchange", "parcel"},
 		{"internal/local", "internal/demo"},
 		{"internal/explain", "bridge"},
@@ -55,6 +55,9 @@ var importsOnly = map[string][]string{
 	// start a CA (internal/testenv): the binaries hand it its keys on a
 	// token as a ca.Token (pkcs.TokenKeys).
 	"ca": {"protocol", "internal/atomicfile"},
+	// The remote key store speaks the CSC API (protocol's types) through
+	// the http.Client internal/local gives it.
+	"pkcs/remote": {"pkcs", "protocol", "internal/atomicfile"},
 	// CAdES files are judged and signed by pdf's machinery, over cms.
 	"cades": {"pdf", "cms", "internal/atomicfile"},
 	// The exchange's client side takes its http.Client from its caller

@@ -3,7 +3,6 @@ package pdf
 import (
 	"context"
 	"runtime"
-	"sync"
 	"time"
 )
 
@@ -17,7 +16,8 @@ type Job struct {
 	Signer   FileSigner
 }
 
-// FileSigner signs a file into another.
+// FileSigner signs a file into another. One that signs with a batch's
+// key takes the key and signing time from Signer.Signing(ctx).
 type FileSigner interface {
 	SignFile(ctx context.Context, in, out string) (*Result, error)
 }
@@ -40,58 +40,49 @@ type Progress struct {
 	FileTimeout time.Duration
 }
 
+func workers() int { return runtime.NumCPU() }
+
 // SignFiles signs jobs with the one key of s (one PIN entry, one time-stamp
 // sample, shared revocation data), several files at a time, and returns a
 // result per job, in order. A file that cannot be signed does not stop the
 // others; cancelling ctx stops the batch: files under way end with an
 // error when they next wait on the network, the others are not started.
-// Done is called once for every job.
+// Done is called once for every job. A key that authorises a batch at a
+// time (BatchSigner) signs every file of it under one authorisation.
 func (s *Signer) SignFiles(ctx context.Context, jobs []Job, p Progress) []JobResult {
+	if b, ok := batchSignerOf(s.Key); ok {
+		return s.signBatch(ctx, b, jobs, p)
+	}
 	results := make([]JobResult, len(jobs))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.NumCPU(), len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				results[i] = s.signJob(ctx, jobs[i], i, p)
-				if p.Done != nil {
-					p.Done(i, results[i])
-				}
-			}
-		}()
-	}
-	next := 0
-feed:
-	for ; next < len(jobs); next++ {
-		select {
-		case work <- next:
-		case <-ctx.Done():
-			break feed
+	reached := make([]bool, len(jobs))
+	s.each(ctx, len(jobs), func(i int) {
+		reached[i] = true
+		if p.Started != nil {
+			p.Started(i)
 		}
-	}
-	close(work)
-	wg.Wait()
-	for i := next; i < len(jobs); i++ { // not reached
-		results[i] = JobResult{Err: ctx.Err()}
+		results[i] = s.signJob(ctx, jobs[i], p.FileTimeout)
 		if p.Done != nil {
 			p.Done(i, results[i])
+		}
+	})
+	for i := range jobs {
+		if !reached[i] {
+			results[i] = JobResult{Err: ctx.Err()}
+			if p.Done != nil {
+				p.Done(i, results[i])
+			}
 		}
 	}
 	return results
 }
 
-func (s *Signer) signJob(ctx context.Context, job Job, i int, p Progress) JobResult {
-	if p.Started != nil {
-		p.Started(i)
-	}
+func (s *Signer) signJob(ctx context.Context, job Job, timeout time.Duration) JobResult {
 	if err := ctx.Err(); err != nil {
 		return JobResult{Err: err}
 	}
-	if p.FileTimeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.FileTimeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	if job.Signer != nil {

@@ -189,6 +189,11 @@ func (s *Signer) signFile(ctx context.Context, in, out string, password []byte) 
 	if damage != nil && !s.Opts.Repair {
 		return nil, &DamagedError{File: in, Damage: *damage}
 	}
+	if p := passOf(ctx); p != nil && p.recording {
+		// A batch's first pass: the digest only, nothing written.
+		_, err := s.write(ctx, f, doc, src, fi.Size(), io.Discard)
+		return nil, err
+	}
 	if s.Opts.Level == LevelLTA {
 		return s.signLTA(ctx, f, doc, src, fi, in, out, damage, password)
 	}
@@ -268,13 +273,16 @@ func (s *Signer) write(ctx context.Context, f *cos.File, doc *document, src io.R
 	if err := doc.checkSignature(s.Opts); err != nil {
 		return nil, err
 	}
-	cms := &cmsBuilder{signer: s.Key, chain: s.Chain}
+	key, now := s.Signing(ctx)
+	cms := &cmsBuilder{signer: key, chain: s.Chain}
 	sample, placeholder, err := s.prepare(ctx, cms)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	u := newUpdate(f)
+	if p := passOf(ctx); p != nil {
+		u.newID(p.id) // both passes of a batch make the same bytes
+	}
 	sigRef, field, err := s.addSignature(u, doc, placeholder, now)
 	if err != nil {
 		return nil, err

@@ -57,6 +57,14 @@ func newUpdate(f *cos.File) *update {
 	return u
 }
 
+// newID sets the second half of the document ID this update writes,
+// when the document has one, to id.
+func (u *update) newID(id []byte) {
+	if ids, ok := u.trailer["ID"].(cos.Array); ok && len(ids) == 2 {
+		u.trailer["ID"] = cos.Array{ids[0], cos.HexString(id)}
+	}
+}
+
 // following is an empty update to be written after u, whose
 // cross-reference section is at prevXref.
 func (u *update) following(prevXref int64) *update {

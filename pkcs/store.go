@@ -27,6 +27,7 @@ const (
 const (
 	KeychainName = "keychain"
 	TokenName    = "pkcs11"
+	RemoteName   = "remote" // pkcs/remote: a key in the CA's HSM
 )
 
 // Errors a caller branches on.
@@ -149,6 +150,14 @@ type Key struct {
 	Entry
 	signer crypto.Signer
 }
+
+// WrapKey is the Key of a store outside this package (pkcs/remote): the
+// entry e, whose key signer is.
+func WrapKey(e Entry, signer crypto.Signer) *Key { return &Key{Entry: e, signer: signer} }
+
+// Unwrap returns the store's own signer, with the capabilities it has
+// beyond crypto.Signer (a remote key's batch: pdf.BatchSigner).
+func (k *Key) Unwrap() crypto.Signer { return k.signer }
 
 // Public returns the public key.
 func (k *Key) Public() crypto.PublicKey { return k.signer.Public() }

@@ -34,6 +34,11 @@ type ServiceDocument struct {
 	// registration officers' API (OfficerPrefix); both end with "/".
 	Renewal  string `json:"renewal,omitempty"`
 	Officers string `json:"officers,omitempty"`
+	// CSC is the base URL of the CSC API v2 of remote signing, ends with
+	// "/" (protocol.CSCPrefix); Remote that of its account API
+	// (RemotePrefix). Both empty when the CA has no remote signing.
+	CSC    string `json:"csc,omitempty"`
+	Remote string `json:"remote,omitempty"`
 }
 
 // CouponHeader carries the coupon code of a renewal (simplereenroll).

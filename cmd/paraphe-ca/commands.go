@@ -55,7 +55,7 @@ func run(p *i18n.Printer, args []string, stdin io.Reader, stdout, stderr io.Writ
 	cmds := map[string]func([]string) error{
 		"init": c.init, "enroll": c.enroll, "list": c.list, "revoke": c.revoke,
 		"reissue": c.reissue, "policy": c.policy, "serve": c.serve, "coupon": c.coupon, "root": c.root,
-		"migrate": c.migrate, "audit": c.audit, "rao": c.rao,
+		"migrate": c.migrate, "audit": c.audit, "rao": c.rao, "remote": c.remote,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -117,6 +117,9 @@ func (c *command) explain(err error) error {
 		return e
 	}
 	if e := c.explainOfficers(err); e != nil {
+		return e
+	}
+	if e := c.explainRemote(err); e != nil {
 		return e
 	}
 	p := c.p

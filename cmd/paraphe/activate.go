@@ -16,6 +16,7 @@ import (
 	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
+	"github.com/paraphe/paraphe/pkcs/remote"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -159,6 +160,8 @@ func (a *app) storeForNewKey(pol *config.Policy, name config.Store, token, pinFi
 			return nil, nil, err
 		}
 		return ts, pin, nil
+	case config.StoreRemote:
+		return nil, nil, remote.ErrUnsupported // the CA makes them: paraphe remote login
 	}
 	return nil, nil, &cli.ExitError{Code: explain.ExitUsage, Message: a.p.T("err.store_not_allowed", "Store", name)}
 }
@@ -166,33 +169,51 @@ func (a *app) storeForNewKey(pol *config.Policy, name config.Store, token, pinFi
 // newPIN asks for a new PIN twice on the terminal, explaining the policy
 // and each broken rule, three tries.
 func (a *app) newPIN(rules config.PINPolicy) ([]byte, error) {
-	fmt.Fprintln(a.stderr, a.pinRulesText(rules))
+	return a.askNew(newSecretPrompts{rules: a.pinRulesText(rules), prompt: "prompt.new_pin", again: "prompt.new_pin_again",
+		mismatch: "err.pin_mismatch", check: rules.Check, mismatchErr: explain.ErrPINMismatch})
+}
+
+// newSecretPrompts are the words and the rules of a new secret asked twice.
+type newSecretPrompts struct {
+	rules                   string // said first
+	prompt, again, mismatch string // catalogue keys
+	check                   func([]byte) error
+	mismatchErr             error
+}
+
+// askNew asks a new secret twice on the terminal, saying each broken rule
+// and a confirmation that differs, three tries.
+func (a *app) askNew(w newSecretPrompts) ([]byte, error) {
+	fmt.Fprintln(a.stderr, w.rules)
 	var last error
 	for range 3 {
-		pin, err := a.term.Secret(a.p.T("prompt.new_pin"))
+		secret, err := a.term.Secret(a.p.T(w.prompt))
 		if err != nil {
 			return nil, err
 		}
-		if err := rules.Check(pin); err != nil {
+		if err := w.check(secret); err != nil {
 			fmt.Fprintln(a.stderr, explain.Error(a.p, err).Text)
 			last = err
 			continue
 		}
-		again, err := a.term.Secret(a.p.T("prompt.new_pin_again"))
+		again, err := a.term.Secret(a.p.T(w.again))
 		if err != nil {
 			return nil, err
 		}
-		if !bytes.Equal(pin, again) {
-			fmt.Fprintln(a.stderr, a.p.T("err.pin_mismatch"))
-			last = explain.ErrPINMismatch
+		if !bytes.Equal(secret, again) {
+			fmt.Fprintln(a.stderr, a.p.T(w.mismatch))
+			last = w.mismatchErr
 			continue
 		}
-		return pin, nil
+		return secret, nil
 	}
 	return nil, last
 }
 
 func (a *app) pinRulesText(r config.PINPolicy) string {
+	if r.DigitsOnly && r.MinLength == r.MaxLength {
+		return a.p.T("pin.rules.digits_exact", "N", r.MinLength)
+	}
 	if r.DigitsOnly {
 		return a.p.T("pin.rules.digits", "Min", r.MinLength, "Max", r.MaxLength)
 	}

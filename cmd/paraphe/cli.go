@@ -39,6 +39,9 @@ type app struct {
 	stderr   io.Writer
 	settings config.Settings
 	now      func() time.Time
+	// otpFile is --otp-file, for the commands that may sign with a
+	// remote key (its one-time password).
+	otpFile string
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -74,6 +77,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		"bridge":   a.bridgeCmd,
 		"send":     a.send,
 		"receive":  a.receive,
+		"remote":   a.remote,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

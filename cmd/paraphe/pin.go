@@ -20,6 +20,7 @@ func (a *app) pin(args []string) error {
 	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
 	newPINFile := fs.String("new-pin-file", "", a.p.T("flag.new_pin_file"))
 	pukFile := fs.String("puk-file", "", a.p.T("flag.puk_file"))
+	fs.StringVar(&a.otpFile, "otp-file", "", a.p.T("flag.otp_file"))
 	if _, err := cli.Parse(fs, args[1:]); err != nil {
 		return a.usageErr(err)
 	}
@@ -40,6 +41,7 @@ func (a *app) pin(args []string) error {
 			return err
 		}
 		store, id = c.Store, c.ID
+		a.useRemote(store, pkcs.HolderOf(c.Certificate()).Name)
 	}
 	rules := pol.PINPolicyFor(config.Store(store.Name()))
 	if args[0] == "unlock" {
@@ -59,6 +61,10 @@ func (a *app) pin(args []string) error {
 		defer clear(newPIN)
 		if err := unlocker.UnlockPIN(puk, newPIN); err != nil {
 			return err
+		}
+		if store.Name() == pkcs.RemoteName {
+			fmt.Fprintln(a.stdout, a.p.T("pin.unlocked.remote"))
+			return nil
 		}
 		fmt.Fprintln(a.stdout, a.p.T("pin.unlocked"))
 		return nil

@@ -28,6 +28,7 @@ func (a *app) renew(args []string) error {
 	coupon := fs.String("coupon", "", a.p.T("flag.coupon"))
 	pinFile := fs.String("pin-file", "", a.p.T("flag.pin_file_current"))
 	confirmed := fs.Bool("confirm-details", false, a.p.T("flag.confirm_details"))
+	fs.StringVar(&a.otpFile, "otp-file", "", a.p.T("flag.otp_file"))
 	if _, err := cli.Parse(fs, args); err != nil {
 		return a.usageErr(err)
 	}
@@ -41,6 +42,14 @@ func (a *app) renew(args []string) error {
 	}
 	defer clear(pin)
 	h := pkcs.HolderOf(current.Certificate())
+	if r, ok := store.(renewer); ok { // a remote key: the CA makes its successor
+		fmt.Fprintln(a.stderr, a.p.T("renew.working"))
+		next, err := withTimeout(func(ctx context.Context) (pkcs.Entry, error) { return r.Renew(ctx, current.ID, pin, *coupon) })
+		if err != nil {
+			return err
+		}
+		return a.renewed(h, next, current.Entry, "renew.done_remote")
+	}
 	client, err := activation.New(pol, netclient.ClientOptions{Certificate: activation.TLSCertificate(current)})
 	if err != nil {
 		return err
@@ -62,11 +71,23 @@ func (a *app) renew(args []string) error {
 	if err != nil {
 		return err
 	}
+	return a.renewed(h, next.Entry, current.Entry, "renew.done")
+}
+
+// renewer is a store whose keys the CA renews itself (a remote store):
+// the successor's key is made in the CA's HSM.
+type renewer interface {
+	Renew(ctx context.Context, id string, pin []byte, coupon string) (pkcs.Entry, error)
+}
+
+// renewed makes next the default certificate and says so (with the
+// message key done).
+func (a *app) renewed(h pkcs.Holder, next, current pkcs.Entry, done string) error {
 	a.settings.DefaultCert = next.ID
 	if err := config.SaveSettings(a.settings); err != nil {
 		fmt.Fprintln(a.stderr, a.p.T("warn.settings", "Err", err.Error()))
 	}
-	fmt.Fprintln(a.stdout, a.p.T("renew.done", "Name", h.Name, "ID", next.ID,
+	fmt.Fprintln(a.stdout, a.p.T(done, "Name", h.Name, "ID", next.ID,
 		"Until", a.p.Date(next.Chain[0].NotAfter.Local()), "Old", current.ID))
 	return nil
 }

@@ -159,6 +159,7 @@ func (a *app) signFlags(args []string) (*signArgs, error) {
 	fs.StringVar(&f.outDir, "out-dir", "", a.p.T("flag.out_dir"))
 	fs.BoolVar(&f.asJSON, "json", false, a.p.T("flag.json"))
 	fs.StringVar(&f.pinFile, "pin-file", "", a.p.T("flag.pin_file_current"))
+	fs.StringVar(&a.otpFile, "otp-file", "", a.p.T("flag.otp_file"))
 	fs.BoolVar(&f.repair, "repair", false, a.p.T("flag.repair"))
 	fs.StringVar(&f.passwordFile, "password-file", "", a.p.T("flag.password_file"))
 	fs.BoolVar(&f.detached, "detached", false, a.p.T("flag.detached"))
@@ -267,6 +268,12 @@ func (a *app) signFiles(signer *pdf.Signer, jobs []pdf.Job, f *signArgs) error {
 			failed++
 		}
 	}
+	if failed == len(files) && len(files) > 1 && oneError(done) {
+		// The batch's authorisation was refused (a remote key's wrong PIN
+		// or one-time password): nothing was signed, for one reason.
+		e := explain.Error(a.p, done[0].Err)
+		return &cli.ExitError{Code: e.Code, Message: a.p.T("err.sign_batch_refused", "Total", len(files), "Err", e.Text), Hint: e.Hint, Err: done[0].Err}
+	}
 	if f.asJSON {
 		cli.WriteJSON(a.stdout, results)
 	} else {
@@ -279,6 +286,17 @@ func (a *app) signFiles(signer *pdf.Signer, jobs []pdf.Job, f *signArgs) error {
 		return &cli.ExitError{Code: results[0].Code, Message: results[0].Error, Hint: results[0].hint}
 	}
 	return &cli.ExitError{Code: explain.ExitSomeFailed, Message: a.p.T("err.sign_some_failed", "Failed", failed, "Total", len(files))}
+}
+
+// oneError reports whether every file failed with the same error (one
+// value: a batch's authorisation refused for all).
+func oneError(done []pdf.JobResult) bool {
+	for _, r := range done {
+		if r.Err == nil || r.Err != done[0].Err {
+			return false
+		}
+	}
+	return true
 }
 
 func outputFor(in, out, outDir string) string {

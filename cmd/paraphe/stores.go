@@ -35,7 +35,8 @@ func (a *app) newSecret(file, envVar string, rules config.PINPolicy) ([]byte, er
 }
 
 // openCert finds certificate id (or the default) and unlocks its key with a
-// PIN from pinFile, PARAPHE_PIN or the terminal.
+// PIN from pinFile, PARAPHE_PIN or the terminal. A remote key asks its
+// one-time password when it signs (--otp-file, PARAPHE_OTP, the terminal).
 func (a *app) openCert(pol *config.Policy, id, pinFile string) (pkcs.Store, *pkcs.Key, []byte, error) {
 	c, err := local.FindCert(pol, id, a.settings.DefaultCert)
 	if err != nil {
@@ -43,6 +44,7 @@ func (a *app) openCert(pol *config.Policy, id, pinFile string) (pkcs.Store, *pkc
 	}
 	store, entry := c.Store, c.Entry
 	h := pkcs.HolderOf(entry.Certificate())
+	a.useRemote(store, h.Name)
 	pin, err := a.secret(pinFile, "PARAPHE_PIN", a.p.T("prompt.pin", "Name", h.Name, "ID", entry.ID))
 	if err != nil {
 		return nil, nil, nil, err

@@ -87,6 +87,12 @@ const (
 	ExitAwaitingApproval    = 57 // renew: the renewal waits for a registration officer's approval
 	ExitRenewalRefused      = 58 // renew: a registration officer refused the renewal
 	ExitDetailsNotConfirmed = 59 // renew: the holder did not confirm the details the certificate carries
+
+	ExitRemotePassword  = 60 // remote signing: the initial password must change, or a new one breaks a rule
+	ExitRemoteLogin     = 61 // remote signing: not signed in, wrong user ID or password, account locked
+	ExitWrongOTP        = 62 // remote signing: a wrong, used or missing one-time password
+	ExitRemoteNotActive = 63 // remote signing: the certificate is not activated yet
+	ExitNoRemote        = 64 // remote signing: the CA offers none
 )
 
 // ErrPINMismatch: the new PIN and its confirmation differ.
@@ -112,7 +118,7 @@ type Message struct {
 func Error(p *i18n.Printer, err error) Message {
 	// The first that knows the error says it: the order matters where an
 	// error is several things at once (a wrapped chain).
-	for _, say := range []func(*i18n.Printer, error) (Message, bool){exchange, network, input, keys, files} {
+	for _, say := range []func(*i18n.Printer, error) (Message, bool){exchange, network, remoteSigning, input, keys, files} {
 		if m, ok := say(p, err); ok {
 			return m
 		}

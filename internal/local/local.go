@@ -7,12 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/netcheck"
+	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
+	"github.com/paraphe/paraphe/pkcs/remote"
 )
 
 // Conditions a caller turns into a message.
@@ -45,9 +48,27 @@ func Token(p *config.Policy, label string) (*pkcs.TokenStore, error) {
 	return pkcs.OpenToken(p.PKCS11Module(), label)
 }
 
+// Remote returns the remote signing store in the user's folder, which
+// talks to the policy's CA through the policy's client (proxy, anchors).
+func Remote(p *config.Policy) (*remote.Store, error) {
+	home, err := config.Home()
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return remote.New(home, http.DefaultClient), nil
+	}
+	hc, err := netclient.NewHTTPClient(p, netclient.ClientOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return remote.New(home, hc), nil
+}
+
 // Stores returns the stores the policy allows and this machine has: the
-// keychain, and every token present in the PKCS#11 module. A module that
-// cannot be loaded is left out here (the doctor and activation say why).
+// keychain, every token present in the PKCS#11 module, and the remote
+// store once an account has signed in. A module that cannot be loaded is
+// left out here (the doctor and activation say why).
 func Stores(p *config.Policy) ([]pkcs.Store, error) {
 	var out []pkcs.Store
 	if p == nil || p.Allows(config.StoreKeychain) {
@@ -65,6 +86,11 @@ func Stores(p *config.Policy) ([]pkcs.Store, error) {
 					out = append(out, ts)
 				}
 			}
+		}
+	}
+	if p != nil && p.Allows(config.StoreRemote) {
+		if rs, err := Remote(p); err == nil && rs.HasAccount() {
+			out = append(out, rs)
 		}
 	}
 	return out, nil
