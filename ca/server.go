@@ -95,14 +95,27 @@ func redactPath(p string) string {
 	return protocol.ActivationPrefix + protocol.RedactRef(ref) + "/" + tail
 }
 
+// logRequests logs a line per request, but for the validation services
+// answered: OCSP, CRLs, CA certificates and time-stamps come by thousands
+// a second, carry nothing to audit, and are counted in the metrics (by
+// route and status, OCSP and TSA outcomes); what they fail is logged.
 func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
+		if sw.status < 400 && validationPath(r.URL.Path) {
+			return
+		}
 		log.Info("request", "method", r.Method, "path", redactPath(r.URL.Path), "status", sw.status,
 			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr)
 	})
+}
+
+// validationPath reports whether p is one of the validation services'.
+func validationPath(p string) bool {
+	return p == pathOCSP || strings.HasPrefix(p, pathOCSP+"/") || p == pathTSA ||
+		strings.HasPrefix(p, "/crl/") || strings.HasPrefix(p, "/ca/")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
