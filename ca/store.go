@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -115,6 +116,7 @@ func (d dialect) String() string { return [...]string{"sqlite", "postgres"}[d] }
 type store struct {
 	db      *sql.DB
 	dialect dialect
+	stmts   sync.Map // query → *sql.Stmt (prepared)
 }
 
 // Connections of a PostgreSQL store: each request's transaction holds
@@ -299,6 +301,24 @@ func (s *store) Query(q string, args ...any) (*sql.Rows, error) {
 
 func (s *store) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return s.db.QueryContext(ctx, s.rebind(q), args...)
+}
+
+// prepared is the statement of q, prepared once for the store's life:
+// for the query every OCSP request makes, which SQLite would otherwise
+// parse again each time.
+func (s *store) prepared(q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.Prepare(s.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // dbTx is a transaction of the store; its queries are the store's, in
