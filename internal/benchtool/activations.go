@@ -31,6 +31,20 @@ type activations struct {
 
 func (a activations) perSecond() float64 { return float64(a.done) / a.elapsed.Seconds() }
 
+// add adds the activations of another run to a.
+func (a *activations) add(o activations) {
+	a.done += o.done
+	a.failed += o.failed
+	a.busy += o.busy
+	a.elapsed += o.elapsed
+	a.latencies = append(a.latencies, o.latencies...)
+	slices.Sort(a.latencies)
+	a.issued = append(a.issued, o.issued...)
+	if a.firstError == "" {
+		a.firstError = o.firstError
+	}
+}
+
 // percentile is the latency under which that share of the activations
 // done took.
 func (a activations) percentile(p float64) time.Duration {

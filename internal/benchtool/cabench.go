@@ -74,21 +74,23 @@ func runCA(bin string) error {
 // print prints the tables and the targets.
 func (b *caBench) print() {
 	fmt.Printf("\nparaphe-ca on this machine (%d CPUs, shared: the load average is given with each row)\n", runtime.NumCPU())
-	fmt.Printf("Activations: %d per row after %d to warm up, %d clients at once (activation.Client in this process, through a TCP balancer);\n",
+	fmt.Printf("Activations: %d per row after %d to warm up, %d clients at once (activation.Client in this process, through a TCP balancer),\n",
 		benchActivations, benchWarmUp, benchClients)
+	fmt.Printf("the rows of a store measured in %d rounds, a part of each in turn;\n", benchRounds)
 	fmt.Printf("CPU per activation: the replicas', PostgreSQL's (all its processes), this process's (clients and balancer)\n")
-	fmt.Printf("  %-24s %7s %8s %8s %11s %11s %11s %7s %5s %5s\n", "", "act/s", "p50", "p99", "server CPU", "database", "client CPU", "failed", "503", "load")
+	fmt.Printf("  %-24s %7s %8s %8s %11s %11s %11s %7s %5s %11s\n", "", "act/s", "p50", "p99", "server CPU", "database", "client CPU", "failed", "503", "load")
 	for _, r := range b.actRows {
 		fmt.Println(r)
 	}
-	fmt.Printf("\nOCSP over HTTP: %d connections, %v a column, the same client for each server (requests about %d certificates, in turn)\n",
+	fmt.Printf("\nOCSP over HTTP: %d connections, %v a column, the same client for each server (requests about %d certificates, in turn);\n",
 		benchConns, benchTime, len(b.certs))
+	fmt.Printf("CPU per request: the server's, PostgreSQL's included\n")
 	fmt.Printf("  %-38s %12s %10s %12s %10s %5s\n", "", "keep-alive", "CPU/req", "connection", "CPU/req", "load")
 	fmt.Printf("  %-38s %12s %10s %12s %10s\n", "", "", "", "each", "")
 	for _, r := range b.ocspRows {
 		fmt.Println(r)
 	}
-	fmt.Printf("\nTime-stamps over HTTPS, keep-alive: %d connections, %v\n", benchConns, benchTime)
+	fmt.Printf("\nTime-stamps over HTTPS, keep-alive: %d connections, %v; CPU per request: the server's\n", benchConns, benchTime)
 	fmt.Printf("  %-24s %12s %10s %5s\n", "", "requests/s", "CPU/req", "load")
 	for _, r := range b.tsaRows {
 		fmt.Println(r)
@@ -108,69 +110,110 @@ func (b *caBench) store(name string, pg *postgres.Server) error {
 		return err
 	}
 	defer c.close()
-	replicas := []int{1}
+	rows := []actRow{{name: name + ", 1 replica", replicas: 1}}
 	if pg != nil {
-		replicas = []int{1, 2}
+		rows = append(rows, actRow{name: name + ", 2 replicas", replicas: 2})
 	}
-	refs, err := c.enroll(len(replicas) * (benchWarmUp + benchActivations))
+	refs, err := c.enroll(benchWarmUp + len(rows)*benchActivations)
 	if err != nil {
 		return err
 	}
-	for i, n := range replicas {
+	for i := range rows {
 		if err := c.start(i); err != nil {
 			return err
 		}
-		row := fmt.Sprintf("%s, %d replica", name, n)
-		if n > 1 {
-			row += "s"
-		}
-		mine := refs[i*(benchWarmUp+benchActivations) : (i+1)*(benchWarmUp+benchActivations)]
-		act, err := b.activations(c, pg, row, mine)
-		if err != nil {
-			return err
-		}
+	}
+	if err := b.activations(c, pg, rows, refs); err != nil {
+		return err
+	}
+	for _, r := range rows {
 		if pg == nil {
-			b.certs, b.sqliteCA = act.issued, dir
+			b.certs, b.sqliteCA = r.act.issued, dir
 		}
-		if err := b.validation(c, row, act.issued); err != nil {
+		c.lb.SetBackends(c.https[:r.replicas]...)
+		if err := b.validation(c, r.name, r.replicas, r.act.issued); err != nil {
 			return err
 		}
 	}
 	return c.stop()
 }
 
-// activations runs the warm-up and the measured activations on c's
-// replicas running, and prints the row.
-func (b *caBench) activations(c *caUnderTest, pg *postgres.Server, row string, refs []string) (activations, error) {
+// actRow is a row of activations: its replicas, what it saw and the CPU
+// it cost.
+type actRow struct {
+	name                string
+	replicas            int
+	act                 activations
+	server, db, client  time.Duration
+	loadFirst, loadLast string
+}
+
+// benchRounds: the rows of a table of activations are measured in turn,
+// a part of each at a time, so that the load other programs put on the
+// machine meanwhile falls on each alike.
+const benchRounds = 4
+
+// activations warms the replicas up, measures the rows (each through
+// the balancer to its replicas, in rounds), and adds them to the table.
+func (b *caBench) activations(c *caUnderTest, pg *postgres.Server, rows []actRow, refs []string) error {
 	policy, err := c.policy()
 	if err != nil {
-		return activations{}, err
+		return err
 	}
-	progress("activations: " + row)
+	c.lb.SetBackends(c.https[:rows[len(rows)-1].replicas]...)
+	progress("activations: " + c.dir)
 	if w := activateAll(policy, refs[:benchWarmUp], benchClients); w.failed > 0 {
-		return activations{}, fmt.Errorf("%s: warming up: %s", row, w.firstError)
+		return fmt.Errorf("warming up: %s", w.firstError)
 	}
-	avg := loadAverage()
-	server, db, client := cpuOf(c.pids()...), time.Duration(0), cpu(os.Getpid())
-	if pg != nil {
-		db = treeCPU(pg.PID())
+	next := benchWarmUp
+	for round := range benchRounds {
+		for i := range rows {
+			r := &rows[i]
+			n := benchActivations / benchRounds
+			if round == benchRounds-1 {
+				n = benchActivations - (benchRounds-1)*n
+			}
+			c.lb.SetBackends(c.https[:r.replicas]...)
+			if round == 0 {
+				r.loadFirst = loadAverage()
+			}
+			server, client, db := cpuOf(c.pids()...), cpu(os.Getpid()), time.Duration(0)
+			if pg != nil {
+				db = treeCPU(pg.PID())
+			}
+			r.act.add(activateAll(policy, refs[next:next+n], benchClients))
+			next += n
+			r.server += cpuOf(c.pids()...) - server
+			r.client += cpu(os.Getpid()) - client
+			if pg != nil {
+				r.db += treeCPU(pg.PID()) - db
+			}
+			r.loadLast = loadAverage()
+		}
 	}
-	act := activateAll(policy, refs[benchWarmUp:], benchClients)
-	server, client = cpuOf(c.pids()...)-server, cpu(os.Getpid())-client
+	for _, r := range rows {
+		b.addActRow(r, pg != nil)
+		if r.act.done == 0 {
+			return errors.New(r.name + ": no activation completed")
+		}
+	}
+	return nil
+}
+
+// addActRow adds r to the table of activations.
+func (b *caBench) addActRow(r actRow, dbApart bool) {
+	act := r.act
 	dbText := "in server"
-	if pg != nil {
-		dbText = perActivation(treeCPU(pg.PID())-db, act.done)
+	if dbApart {
+		dbText = perActivation(r.db, act.done)
 	}
-	b.actRows = append(b.actRows, fmt.Sprintf("  %-24s %7.1f %8s %8s %11s %11s %11s %7d %5d %5s", row, act.perSecond(), seconds(act.percentile(.5)), seconds(act.percentile(.99)),
-		perActivation(server, act.done), dbText, perActivation(client, act.done), act.failed, act.busy, avg))
+	b.actRows = append(b.actRows, fmt.Sprintf("  %-24s %7.1f %8s %8s %11s %11s %11s %7d %5d %11s", r.name, act.perSecond(),
+		seconds(act.percentile(.5)), seconds(act.percentile(.99)), perActivation(r.server, act.done), dbText,
+		perActivation(r.client, act.done), act.failed, act.busy, r.loadFirst+"-"+r.loadLast))
 	if act.firstError != "" {
 		b.actRows = append(b.actRows, "    first failure: "+act.firstError)
 	}
-	b.acts[row] = act
-	if len(act.issued) == 0 {
-		return act, errors.New(row + ": no activation completed")
-	}
-	return act, nil
+	b.acts[r.name] = act
 }
 
 // progress says on standard error what is being measured.
@@ -197,7 +240,7 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds())
 
 // validation measures OCSP and time-stamps on c's replicas running, the
 // connections spread over them.
-func (b *caBench) validation(c *caUnderTest, row string, certs []*x509.Certificate) error {
+func (b *caBench) validation(c *caUnderTest, row string, replicas int, certs []*x509.Certificate) error {
 	issuer, err := readCert(filepath.Join(c.dir, "issuing.pem"))
 	if err != nil {
 		return err
@@ -210,17 +253,21 @@ func (b *caBench) validation(c *caUnderTest, row string, certs []*x509.Certifica
 	if err != nil {
 		return err
 	}
-	var httpAddrs, httpsAddrs []string
-	for i, p := range c.procs {
-		if p == nil {
-			continue
-		}
-		httpAddrs, httpsAddrs = append(httpAddrs, c.http[i]), append(httpsAddrs, c.https[i])
+	httpAddrs, httpsAddrs := c.http[:replicas], c.https[:replicas]
+	for i := range replicas {
 		if err := checkOCSP("http://"+c.http[i]+"/ocsp", reqs[0], certs[0], issuer); err != nil {
 			return err
 		}
 	}
-	servers := func() time.Duration { return cpuOf(c.pids()...) }
+	// The CPU each request costs: the replicas', and PostgreSQL's, which
+	// each OCSP request asks for the certificate's status.
+	servers := func() time.Duration {
+		d := cpuOf(c.pids()[:replicas]...)
+		if c.pg != nil {
+			d += treeCPU(c.pg.PID())
+		}
+		return d
+	}
 	b.ocspKA[row] = b.ocspRow("paraphe-ca, "+row, httpAddrs, reqs, servers)
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
