@@ -322,7 +322,7 @@ func (a *Authority) ocspStatus(der []byte, now time.Time) (ocspQuery, error) {
 func (a *Authority) certStatus(serial string, now time.Time) (certStatus, error) {
 	var revoked sql.NullInt64
 	var reason sql.NullString
-	stmt, err := a.db.prepared(`SELECT revoked, reason FROM certs WHERE serial = ?`)
+	stmt, err := a.db.preparedRead(`SELECT revoked, reason FROM certs WHERE serial = ?`)
 	if err == nil {
 		err = stmt.QueryRow(serial).Scan(&revoked, &reason)
 	}

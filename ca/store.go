@@ -116,7 +116,11 @@ func (d dialect) String() string { return [...]string{"sqlite", "postgres"}[d] }
 type store struct {
 	db      *sql.DB
 	dialect dialect
-	stmts   sync.Map // query → *sql.Stmt (prepared)
+	// reads, on SQLite, are read-only connections beside db's one: the
+	// reads of the hot paths (an OCSP status) run on several cores at
+	// once and never wait for a writer's commit (WAL).
+	reads *sql.DB
+	stmts sync.Map // query → *sql.Stmt (prepared, on reads or db)
 }
 
 // Connections of a PostgreSQL store: each request's transaction holds
@@ -187,7 +191,14 @@ func openSQLite(path string) (*store, error) {
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	return &store{db: db, dialect: sqliteDB}, nil
+	reads, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	reads.SetMaxOpenConns(runtime.NumCPU())
+	reads.SetMaxIdleConns(runtime.NumCPU())
+	return &store{db: db, dialect: sqliteDB, reads: reads}, nil
 }
 
 // openStore opens the CA's database and brings its schema up to date.
@@ -256,7 +267,12 @@ func openEmptyStore(dir string, c DatabaseConfig) (*store, error) {
 	return s, nil
 }
 
-func (s *store) Close() error { return s.db.Close() }
+func (s *store) Close() error {
+	if s.reads != nil {
+		s.reads.Close()
+	}
+	return s.db.Close()
+}
 
 // rebind writes a query for the store's database: $1, $2… for the ?
 // placeholders on PostgreSQL; no FOR UPDATE at the end on SQLite, whose
@@ -303,14 +319,19 @@ func (s *store) QueryContext(ctx context.Context, q string, args ...any) (*sql.R
 	return s.db.QueryContext(ctx, s.rebind(q), args...)
 }
 
-// prepared is the statement of q, prepared once for the store's life:
-// for the query every OCSP request makes, which SQLite would otherwise
-// parse again each time.
-func (s *store) prepared(q string) (*sql.Stmt, error) {
+// preparedRead is the statement of the read q, prepared once for the
+// store's life, outside any transaction (on SQLite, on the read-only
+// connections): for the query every OCSP request makes, which SQLite
+// would otherwise parse again each time.
+func (s *store) preparedRead(q string) (*sql.Stmt, error) {
 	if st, ok := s.stmts.Load(q); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := s.db.Prepare(s.rebind(q))
+	db := s.db
+	if s.reads != nil {
+		db = s.reads
+	}
+	st, err := db.Prepare(s.rebind(q))
 	if err != nil {
 		return nil, err
 	}
