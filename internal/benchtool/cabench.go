@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/paraphe/paraphe/internal/testenv/postgres"
@@ -32,11 +33,9 @@ var (
 type caBench struct {
 	bin, work string
 	// What the targets are judged on.
-	acts     map[string]activations // by row name
-	ocspKA   map[string]float64     // requests/s with keep-alive, by server
-	tsa      map[string]float64
-	certs    []*x509.Certificate // issued on SQLite, for openssl ocsp
-	sqliteCA string
+	acts   map[string]activations // by row name
+	ocspKA map[string]float64     // requests/s with keep-alive, by server
+	tsa    map[string]float64
 	// The tables' rows, printed at the end.
 	actRows, ocspRows, tsaRows []string
 }
@@ -64,9 +63,6 @@ func runCA(bin string) error {
 			return err
 		}
 	}
-	if err := b.openssl(); err != nil {
-		return err
-	}
 	b.print()
 	return nil
 }
@@ -82,16 +78,16 @@ func (b *caBench) print() {
 	for _, r := range b.actRows {
 		fmt.Println(r)
 	}
-	fmt.Printf("\nOCSP over HTTP: %d connections, %v a column, the same client for each server (requests about %d certificates, in turn);\n",
-		benchConns, benchTime, len(b.certs))
-	fmt.Printf("CPU per request: the server's, PostgreSQL's included\n")
-	fmt.Printf("  %-38s %12s %10s %12s %10s %5s\n", "", "keep-alive", "CPU/req", "connection", "CPU/req", "load")
+	fmt.Printf("\nOCSP over HTTP: %d connections, %v a figure in %d rounds (the servers of a store in turn), the same client for each\n",
+		benchConns, benchTime, benchRounds)
+	fmt.Printf("server, requests about the certificates of the activations above, in turn; CPU per request: the server's, PostgreSQL's included\n")
+	fmt.Printf("  %-38s %12s %10s %12s %10s %11s\n", "", "keep-alive", "CPU/req", "connection", "CPU/req", "load")
 	fmt.Printf("  %-38s %12s %10s %12s %10s\n", "", "", "", "each", "")
 	for _, r := range b.ocspRows {
 		fmt.Println(r)
 	}
-	fmt.Printf("\nTime-stamps over HTTPS, keep-alive: %d connections, %v; CPU per request: the server's\n", benchConns, benchTime)
-	fmt.Printf("  %-24s %12s %10s %5s\n", "", "requests/s", "CPU/req", "load")
+	fmt.Printf("\nTime-stamps over HTTPS, keep-alive: %d connections, %v a figure in %d rounds; CPU per request: the server's\n", benchConns, benchTime, benchRounds)
+	fmt.Printf("  %-24s %12s %10s %11s\n", "", "requests/s", "CPU/req", "load")
 	for _, r := range b.tsaRows {
 		fmt.Println(r)
 	}
@@ -126,14 +122,8 @@ func (b *caBench) store(name string, pg *postgres.Server) error {
 	if err := b.activations(c, pg, rows, refs); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if pg == nil {
-			b.certs, b.sqliteCA = r.act.issued, dir
-		}
-		c.lb.SetBackends(c.https[:r.replicas]...)
-		if err := b.validation(c, r.name, r.replicas, r.act.issued); err != nil {
-			return err
-		}
+	if err := b.validation(c, rows); err != nil {
+		return err
 	}
 	return c.stop()
 }
@@ -238,89 +228,182 @@ func perActivation(d time.Duration, n int) string {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
-// validation measures OCSP and time-stamps on c's replicas running, the
+// server is what a figure of OCSP or time-stamps is measured on: the
+// addresses its connections go to, in turn, and the CPU it has used.
+type server struct {
+	name  string
+	addrs []string
+	used  func() time.Duration
+}
+
+// cell is one figure of a table: the requests served and the CPU they
+// cost, added up over the rounds, and the load average around them.
+type cell struct {
+	r                   loadResult
+	cpu                 time.Duration
+	loadFirst, loadLast string
+}
+
+// measure runs the load l on each server, one after another, in rounds,
+// a part of benchTime each time, so that a change in the load other
+// programs put on the machine falls on every server alike; it returns
+// the cells, by server.
+func measure(servers []server, l load) []cell {
+	cells := make([]cell, len(servers))
+	for round := range benchRounds {
+		for i, srv := range servers {
+			c := &cells[i]
+			if round == 0 {
+				c.loadFirst = loadAverage()
+			}
+			l := l
+			l.addrs, l.duration = srv.addrs, benchTime/benchRounds
+			before := srv.used()
+			r := l.run()
+			c.cpu += srv.used() - before
+			c.r.requests, c.r.failed, c.r.reconnects, c.r.elapsed = c.r.requests+r.requests, c.r.failed+r.failed,
+				c.r.reconnects+r.reconnects, c.r.elapsed+r.elapsed
+			if c.r.firstError == "" {
+				c.r.firstError = r.firstError
+			}
+			c.loadLast = loadAverage()
+		}
+	}
+	return cells
+}
+
+// validation measures OCSP and time-stamps on each row's replicas (on
+// SQLite, next to openssl ocsp serving the same certificates), the
 // connections spread over them.
-func (b *caBench) validation(c *caUnderTest, row string, replicas int, certs []*x509.Certificate) error {
+func (b *caBench) validation(c *caUnderTest, rows []actRow) error {
 	issuer, err := readCert(filepath.Join(c.dir, "issuing.pem"))
 	if err != nil {
 		return err
 	}
-	root, err := readCert(filepath.Join(c.dir, "root.pem"))
-	if err != nil {
-		return err
-	}
+	certs := rows[0].act.issued
 	reqs, err := ocspRequests(certs, issuer)
 	if err != nil {
 		return err
 	}
-	httpAddrs, httpsAddrs := c.http[:replicas], c.https[:replicas]
-	for i := range replicas {
-		if err := checkOCSP("http://"+c.http[i]+"/ocsp", reqs[0], certs[0], issuer); err != nil {
+	var servers []server
+	for _, r := range rows {
+		for i := range r.replicas {
+			if err := checkOCSP("http://"+c.http[i]+"/ocsp", reqs[0], certs[0], issuer); err != nil {
+				return err
+			}
+		}
+		servers = append(servers, server{name: r.name, addrs: c.http[:r.replicas], used: c.cpu(r.replicas)})
+	}
+	if c.pg == nil {
+		stop, err := b.opensslServers(c.dir, issuer, certs, reqs, &servers)
+		defer stop()
+		if err != nil {
 			return err
 		}
 	}
-	// The CPU each request costs: the replicas', and PostgreSQL's, which
-	// each OCSP request asks for the certificate's status.
-	servers := func() time.Duration {
-		d := cpuOf(c.pids()[:replicas]...)
+	progress(fmt.Sprintf("OCSP: %d servers", len(servers)))
+	b.ocspTable(servers, reqs)
+	return b.tsaTable(c, rows)
+}
+
+// cpu is the CPU the first n replicas have used, and PostgreSQL's, which
+// each OCSP request asks for the certificate's status.
+func (c *caUnderTest) cpu(n int) func() time.Duration {
+	return func() time.Duration {
+		d := cpuOf(c.pids()[:n]...)
 		if c.pg != nil {
 			d += treeCPU(c.pg.PID())
 		}
 		return d
 	}
-	b.ocspKA[row] = b.ocspRow("paraphe-ca, "+row, httpAddrs, reqs, servers)
-	pool := x509.NewCertPool()
-	pool.AddCert(root)
-	tc := &tls.Config{RootCAs: pool}
-	tsaReqs, err := tsaRequests(64)
+}
+
+// ocspTable measures OCSP on servers with keep-alive and with a
+// connection per request, and adds their rows.
+func (b *caBench) ocspTable(servers []server, reqs [][]byte) {
+	l := load{path: "/ocsp", ctype: "application/ocsp-request", bodies: reqs, conns: benchConns, minBody: 100}
+	l.keepAlive = true
+	ka := measure(servers, l)
+	l.keepAlive = false
+	each := measure(servers, l)
+	for i, srv := range servers {
+		name := srv.name
+		if !strings.HasPrefix(name, "openssl") {
+			name = "paraphe-ca, " + name
+		}
+		b.ocspKA[srv.name] = ka[i].r.perSecond()
+		b.ocspRows = append(b.ocspRows, fmt.Sprintf("  %-38s %12s %10s %12s %10s %11s", name, rate(ka[i].r), perRequest(ka[i].cpu, ka[i].r.requests),
+			rate(each[i].r), perRequest(each[i].cpu, each[i].r.requests), ka[i].loadFirst+"-"+each[i].loadLast))
+		for _, c := range []cell{ka[i], each[i]} {
+			if c.r.failed > 0 {
+				b.ocspRows = append(b.ocspRows, fmt.Sprintf("    %s: %d failed: %s", name, c.r.failed, c.r.firstError))
+			}
+		}
+	}
+}
+
+// opensslServers starts openssl ocsp on the certificates of dir, one
+// process (as it runs by default) and two (-multi 2), signing with the
+// same responder key and certificate, checks their answers, and adds them
+// to servers; stop stops them.
+func (b *caBench) opensslServers(dir string, issuer *x509.Certificate, certs []*x509.Certificate, reqs [][]byte, servers *[]server) (stop func(), err error) {
+	var started []*opensslOCSP
+	stop = func() {
+		for _, o := range started {
+			o.stop()
+		}
+	}
+	for _, n := range []int{1, 2} {
+		o, err := startOpenSSLOCSP(dir, filepath.Join(b.work, fmt.Sprintf("openssl-%d", n)), certs, n)
+		if err != nil {
+			return stop, err
+		}
+		started = append(started, o)
+		if err := checkOCSP("http://"+o.addr, reqs[0], certs[0], issuer); err != nil {
+			return stop, err
+		}
+		name := "openssl ocsp"
+		if n > 1 {
+			name += fmt.Sprintf(" -multi %d", n)
+		}
+		*servers = append(*servers, server{name: name, addrs: []string{o.addr}, used: func() time.Duration { return treeCPU(o.cmd.Process.Pid) }})
+	}
+	return stop, nil
+}
+
+// tsaTable measures time-stamps over TLS with keep-alive on each row's
+// replicas, and adds their rows.
+func (b *caBench) tsaTable(c *caUnderTest, rows []actRow) error {
+	root, err := readCert(filepath.Join(c.dir, "root.pem"))
 	if err != nil {
 		return err
 	}
-	if err := checkTSA("https://"+httpsAddrs[0]+"/tsa", tc, tsaReqs[0]); err != nil {
+	pool := x509.NewCertPool()
+	pool.AddCert(root)
+	tc := &tls.Config{RootCAs: pool}
+	reqs, err := tsaRequests(64)
+	if err != nil {
 		return err
 	}
-	b.tsa[row] = b.tsaRow(row, httpsAddrs, tc, tsaReqs, servers)
+	var servers []server
+	for _, r := range rows {
+		if err := checkTSA("https://"+c.https[0]+"/tsa", tc, reqs[0]); err != nil {
+			return err
+		}
+		servers = append(servers, server{name: r.name, addrs: c.https[:r.replicas], used: c.cpu(r.replicas)})
+	}
+	progress(fmt.Sprintf("time-stamps: %d servers", len(servers)))
+	cells := measure(servers, load{tls: tc, path: "/tsa", ctype: "application/timestamp-query", bodies: reqs, keepAlive: true,
+		conns: benchConns, minBody: 100})
+	for i, srv := range servers {
+		b.tsa[srv.name] = cells[i].r.perSecond()
+		b.tsaRows = append(b.tsaRows, fmt.Sprintf("  %-24s %12s %10s %11s", srv.name, rate(cells[i].r), perRequest(cells[i].cpu, cells[i].r.requests),
+			cells[i].loadFirst+"-"+cells[i].loadLast))
+		if cells[i].r.failed > 0 {
+			b.tsaRows = append(b.tsaRows, fmt.Sprintf("    %d failed: %s", cells[i].r.failed, cells[i].r.firstError))
+		}
+	}
 	return nil
-}
-
-// ocspRow measures OCSP on addrs with keep-alive and with a connection
-// per request, adds the row, and returns the requests/s with keep-alive;
-// used is the CPU the servers have used.
-func (b *caBench) ocspRow(name string, addrs []string, reqs [][]byte, used func() time.Duration) float64 {
-	progress("OCSP: " + name)
-	cells := []string{}
-	var ka float64
-	for _, keep := range []bool{true, false} {
-		avg := loadAverage()
-		before := used()
-		r := (&load{addrs: addrs, path: "/ocsp", ctype: "application/ocsp-request", bodies: reqs, keepAlive: keep,
-			conns: benchConns, duration: benchTime, minBody: 100}).run()
-		cells = append(cells, rate(r), perRequest(used()-before, r.requests))
-		if keep {
-			ka = r.perSecond()
-		}
-		if r.failed > 0 {
-			b.ocspRows = append(b.ocspRows, fmt.Sprintf("    %s: %d failed: %s", name, r.failed, r.firstError))
-		}
-		cells = append(cells, avg)
-	}
-	b.ocspRows = append(b.ocspRows, fmt.Sprintf("  %-38s %12s %10s %12s %10s %5s", name, cells[0], cells[1], cells[3], cells[4], cells[2]))
-	return ka
-}
-
-// tsaRow measures time-stamps on addrs over TLS with keep-alive, adds
-// the row and returns the requests/s.
-func (b *caBench) tsaRow(name string, addrs []string, tc *tls.Config, reqs [][]byte, used func() time.Duration) float64 {
-	progress("time-stamps: " + name)
-	avg := loadAverage()
-	before := used()
-	r := (&load{addrs: addrs, tls: tc, path: "/tsa", ctype: "application/timestamp-query", bodies: reqs, keepAlive: true,
-		conns: benchConns, duration: benchTime, minBody: 100}).run()
-	b.tsaRows = append(b.tsaRows, fmt.Sprintf("  %-24s %12s %10s %5s", name, rate(r), perRequest(used()-before, r.requests), avg))
-	if r.failed > 0 {
-		b.tsaRows = append(b.tsaRows, fmt.Sprintf("    %d failed: %s", r.failed, r.firstError))
-	}
-	return r.perSecond()
 }
 
 func rate(r loadResult) string { return fmt.Sprintf("%.0f/s", r.perSecond()) }
@@ -330,39 +413,6 @@ func perRequest(d time.Duration, n int64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f µs", float64(d.Microseconds())/float64(n))
-}
-
-// openssl measures openssl ocsp serving the certificates issued on
-// SQLite, signed with the same responder key and certificate: one
-// process (as it runs by default), then two (-multi 2).
-func (b *caBench) openssl() error {
-	issuer, err := readCert(filepath.Join(b.sqliteCA, "issuing.pem"))
-	if err != nil {
-		return err
-	}
-	reqs, err := ocspRequests(b.certs, issuer)
-	if err != nil {
-		return err
-	}
-	for _, n := range []int{1, 2} {
-		o, err := startOpenSSLOCSP(b.sqliteCA, b.work, b.certs, n)
-		if err != nil {
-			return err
-		}
-		err = checkOCSP("http://"+o.addr, reqs[0], b.certs[0], issuer)
-		if err == nil {
-			name := "openssl ocsp"
-			if n > 1 {
-				name += fmt.Sprintf(" -multi %d", n)
-			}
-			b.ocspKA[name] = b.ocspRow(name, []string{o.addr}, reqs, func() time.Duration { return treeCPU(o.cmd.Process.Pid) })
-		}
-		o.stop()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // targets says how the figures compare with the targets (DESIGN.md,

@@ -115,6 +115,9 @@ func startOpenSSLOCSP(caDir, work string, certs []*x509.Certificate, processes i
 		fmt.Fprintf(&index, "V\t%s\t\t%s\tunknown\t/CN=%s\n", c.NotAfter.UTC().Format("060102150405Z"),
 			strings.ToUpper(hex.EncodeToString(c.SerialNumber.Bytes())), c.Subject.CommonName)
 	}
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return nil, err
+	}
 	indexFile := filepath.Join(work, "index.txt")
 	if err := os.WriteFile(indexFile, []byte(index.String()), 0o644); err != nil {
 		return nil, err
