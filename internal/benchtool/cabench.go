@@ -38,6 +38,7 @@ type caBench struct {
 	tsa    map[string]float64
 	// The tables' rows, printed at the end.
 	actRows, ocspRows, tsaRows []string
+	peaks                      []string // the replicas' peak RSS, by store
 }
 
 // runCA runs the paraphe-ca rows with the paraphe-ca binary bin.
@@ -78,6 +79,7 @@ func (b *caBench) print() {
 	for _, r := range b.actRows {
 		fmt.Println(r)
 	}
+	fmt.Printf("The replicas' peak RSS over all their rows: %s\n", strings.Join(b.peaks, "; "))
 	fmt.Printf("\nOCSP over HTTP: %d connections, %v a figure in %d rounds (the servers of a store in turn), the same client for each\n",
 		benchConns, benchTime, benchRounds)
 	fmt.Printf("server, requests about the certificates of the activations above, in turn; CPU per request: the server's, PostgreSQL's included\n")
@@ -125,6 +127,11 @@ func (b *caBench) store(name string, pg *postgres.Server) error {
 	if err := b.validation(c, rows); err != nil {
 		return err
 	}
+	var peaks []string
+	for _, pid := range c.pids() {
+		peaks = append(peaks, fmt.Sprintf("%d MiB", peakMiB(pid)))
+	}
+	b.peaks = append(b.peaks, fmt.Sprintf("%s %s", name, strings.Join(peaks, ", ")))
 	return c.stop()
 }
 

@@ -49,8 +49,11 @@ func (l *load) run() loadResult {
 	reqs := make([][]byte, len(l.bodies))
 	for i, b := range l.bodies {
 		h := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n", l.path, l.addrs[0], l.ctype, len(b))
+		// Said, though HTTP/1.1's default, for servers that keep a
+		// connection only when asked (openssl ocsp closes it anyway).
+		h += "Connection: keep-alive\r\n"
 		if !l.keepAlive {
-			h += "Connection: close\r\n"
+			h = strings.Replace(h, "keep-alive", "close", 1)
 		}
 		reqs[i] = append([]byte(h+"\r\n"), b...)
 	}

@@ -68,6 +68,19 @@ func treeCPU(root int) time.Duration {
 	return time.Duration(total+stats[root].children) * tick
 }
 
+// peakMiB is the most memory pid has held (VmHWM, its peak resident set),
+// in MiB.
+func peakMiB(pid int) int {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
 // loadAverage is the first figure of /proc/loadavg: the machine's load
 // over the last minute.
 func loadAverage() string {
