@@ -360,3 +360,46 @@ func TestAnswerQueueOrder(t *testing.T) {
 		c()
 	}
 }
+
+// A request turned away as busy does not count against its address: the
+// clients of one office, coming back as the CA asked, are not refused as
+// too many once it has room again.
+func TestBusyRefusalsSpendNoAddressAllowance(t *testing.T) {
+	a := newCA(t, InitOptions{})
+	a.AnswerQueue = 1
+	addr, _ := serveCA(t, a)
+	refs := []string{mustEnroll(t, a), mustEnroll(t, a)}
+	frozen := time.Now() // no token comes back during the test
+	a.answerLimit.now = func() time.Time { return frozen }
+	hc := testClient(a)
+	post := func(ref string) *http.Response {
+		q, err := a.Questions(context.Background(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"answers":["` + strings.Join(rightAnswers(t, q), `","`) + `"]}`
+		resp, err := hc.Post("https://"+addr+protocol.ActivationPrefix+ref+"/answers", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	release := holdSlots(t, a)
+	defer release()
+	waiting := make(chan int, 1)
+	go func() { waiting <- post(refs[0]).StatusCode }()
+	waitInLine(t, a.answers, 1)
+	for i := range 2 * addressBurst {
+		if resp := post(refs[1]); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("request %d while the line is full: %s, want 503", i, resp.Status)
+		}
+	}
+	release()
+	if s := <-waiting; s != http.StatusOK {
+		t.Fatalf("the request in line: %d", s)
+	}
+	if resp := post(refs[1]); resp.StatusCode != http.StatusOK {
+		t.Fatalf("once the line cleared, after %d busy refusals from one address: %s", 2*addressBurst, resp.Status)
+	}
+}

@@ -141,6 +141,15 @@ func (l *addressLimiter) take(addr string) time.Duration {
 	return 0
 }
 
+// giveBack returns addr the token its last request took.
+func (l *addressLimiter) giveBack(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.seen[addr]; b != nil {
+		b.tokens = min(l.burst, b.tokens+1)
+	}
+}
+
 func (l *addressLimiter) fill(b *bucket, now time.Time) float64 {
 	return min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.every))
 }

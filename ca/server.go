@@ -185,7 +185,8 @@ func (a *server) handleQuestions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *server) handleAnswers(w http.ResponseWriter, r *http.Request) {
-	if wait := a.answerLimit.take(clientKey(r.RemoteAddr)); wait > 0 {
+	client := clientKey(r.RemoteAddr)
+	if wait := a.answerLimit.take(client); wait > 0 {
 		e := apiErr(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many answers from this network address in a short time: try again later")
 		e.RetryAfter = wait
 		a.writeError(w, e)
@@ -198,6 +199,12 @@ func (a *server) handleAnswers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auth, err := a.Answer(r.Context(), r.PathValue("ref"), in.Answers)
+	if e := (*APIError)(nil); errors.As(err, &e) && e.Code == protocol.CodeBusy {
+		// Turned away before any work, and told when to come back: the
+		// address is not charged for it, or the clients of one office,
+		// waiting for a busy CA as asked, would end refused as too many.
+		a.answerLimit.giveBack(client)
+	}
 	if err != nil {
 		a.writeError(w, err)
 		return
