@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"database/sql"
 	"encoding/asn1"
 	"encoding/base64"
 	"errors"
@@ -318,20 +317,14 @@ func (a *Authority) ocspStatus(der []byte, now time.Time) (ocspQuery, error) {
 	return q, err
 }
 
-// certStatus reads the status of the certificate serial at now.
+// certStatus reads the status of the certificate serial at now
+// (on SQLite, from the status cache while the database is unchanged).
 func (a *Authority) certStatus(serial string, now time.Time) (certStatus, error) {
-	var revoked sql.NullInt64
-	var reason sql.NullString
-	stmt, err := a.db.preparedRead(`SELECT revoked, reason FROM certs WHERE serial = ?`)
-	if err == nil {
-		err = stmt.QueryRow(serial).Scan(&revoked, &reason)
+	row, err := a.db.statuses.status(serial, a.db.readStatus)
+	if err != nil || !row.found {
+		return certStatus{}, err
 	}
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return certStatus{}, nil
-	case err != nil:
-		return certStatus{}, fmt.Errorf("ca: database: %w", err)
-	}
+	revoked, reason := row.revoked, row.reason
 	st := certStatus{known: true}
 	switch {
 	case revoked.Valid && revoked.Int64 <= now.Unix():

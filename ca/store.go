@@ -121,6 +121,10 @@ type store struct {
 	// once and never wait for a writer's commit (WAL).
 	reads *sql.DB
 	stmts sync.Map // query → *sql.Stmt (prepared, on reads or db)
+	// statuses keeps the OCSP statuses read, on SQLite, while the
+	// database does not change (statuscache.go).
+	statuses *statusCache
+	path     string // SQLite's file
 }
 
 // Connections of a PostgreSQL store: each request's transaction holds
@@ -196,9 +200,10 @@ func openSQLite(path string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
-	reads.SetMaxOpenConns(runtime.NumCPU())
-	reads.SetMaxIdleConns(runtime.NumCPU())
-	return &store{db: db, dialect: sqliteDB, reads: reads}, nil
+	// One per CPU, and the one the status cache keeps.
+	reads.SetMaxOpenConns(runtime.NumCPU() + 1)
+	reads.SetMaxIdleConns(runtime.NumCPU() + 1)
+	return &store{db: db, dialect: sqliteDB, reads: reads, path: path}, nil
 }
 
 // openStore opens the CA's database and brings its schema up to date.
@@ -210,6 +215,9 @@ func openStore(ctx context.Context, dir string, c DatabaseConfig) (*store, error
 	if _, err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, unreachable(c, err)
+	}
+	if s.reads != nil {
+		s.statuses = newStatusCache(ctx, s.reads, s.path)
 	}
 	return s, nil
 }
@@ -268,6 +276,7 @@ func openEmptyStore(dir string, c DatabaseConfig) (*store, error) {
 }
 
 func (s *store) Close() error {
+	s.statuses.close()
 	if s.reads != nil {
 		s.reads.Close()
 	}
