@@ -18,9 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +52,9 @@ type ServerError struct {
 	// Reason is a registration officer's own words, when they refused
 	// a renewal (protocol.CodeRenewalRefused).
 	Reason string
+	// RetryAfter is when the CA asks to be asked again (its Retry-After
+	// header); zero when it did not say.
+	RetryAfter time.Duration
 }
 
 // StateError is the refusal a reference in state (protocol.State*) amounts
@@ -73,6 +78,12 @@ func (e *ServerError) Error() string {
 
 // Client talks to one CA.
 type Client struct {
+	// Busy, when set, is told each time the CA is too busy to check
+	// answers now and the client waits that long before sending them
+	// again (see Answer), so that the holder can be told why nothing
+	// seems to happen.
+	Busy func(wait time.Duration)
+
 	http    *http.Client
 	base    *url.URL
 	anchors [][]byte
@@ -129,7 +140,8 @@ func (c *Client) do(req *http.Request, wantType string) ([]byte, error) {
 	if resp.StatusCode/100 != 2 {
 		var pe protocol.Error
 		if ct == "application/json" && json.Unmarshal(body, &pe) == nil && pe.Code != "" {
-			return nil, &ServerError{Status: resp.StatusCode, Code: pe.Code, Message: pe.Message, AttemptsLeft: pe.AttemptsLeft, Reason: pe.Reason}
+			return nil, &ServerError{Status: resp.StatusCode, Code: pe.Code, Message: pe.Message, AttemptsLeft: pe.AttemptsLeft,
+				Reason: pe.Reason, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
 		}
 		return nil, fmt.Errorf("%w: HTTP %s from %s", ErrMalformedReply, resp.Status, req.URL.Host)
 	}
@@ -137,6 +149,20 @@ func (c *Client) do(req *http.Request, wantType string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: content type %q, expected %q", ErrMalformedReply, ct, wantType)
 	}
 	return body, nil
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil {
+		return time.Duration(max(0, s)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 func (c *Client) getJSON(ctx context.Context, u string, v any) error {
@@ -213,7 +239,12 @@ func (c *Client) Questions(ctx context.Context, ref string) (*protocol.Questions
 }
 
 // Answer sends the answers (normalised here as on the server) and returns
-// the one-time authorization.
+// the one-time authorization. A CA too busy to check them now (503,
+// protocol.CodeBusy) counts nothing and says when to come back: Answer
+// waits that long (told to Busy), a little more at random so that the
+// clients it turned away do not all come back at once, and sends them
+// again, as long as ctx leaves time for it (busyPatience without a
+// deadline); then it returns the CA's refusal.
 func (c *Client) Answer(ctx context.Context, ref string, answers []string) (*protocol.Authorization, error) {
 	doc, err := c.Discover(ctx)
 	if err != nil {
@@ -224,20 +255,63 @@ func (c *Client) Answer(ctx context.Context, ref string, answers []string) (*pro
 		norm[i] = protocol.NormalizeAnswer(a)
 	}
 	body, _ := json.Marshal(protocol.Answers{Answers: norm})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, doc.Activation+url.PathEscape(ref)+"/answers", bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("activation: %w", err)
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(busyPatience)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	reply, err := c.do(req, "application/json")
-	if err != nil {
-		return nil, err
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, doc.Activation+url.PathEscape(ref)+"/answers", bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("activation: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		reply, err := c.do(req, "application/json")
+		var se *ServerError
+		if errors.As(err, &se) && se.Code == protocol.CodeBusy {
+			wait := busyWait(se.RetryAfter)
+			if time.Until(deadline) < wait {
+				return nil, err
+			}
+			if c.Busy != nil {
+				c.Busy(wait)
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var auth protocol.Authorization
+		if err := json.Unmarshal(reply, &auth); err != nil || auth.Code == "" {
+			return nil, fmt.Errorf("%w: authorization", ErrMalformedReply)
+		}
+		return &auth, nil
 	}
-	var auth protocol.Authorization
-	if err := json.Unmarshal(reply, &auth); err != nil || auth.Code == "" {
-		return nil, fmt.Errorf("%w: authorization", ErrMalformedReply)
+}
+
+// busyPatience bounds how long Answer waits for a busy CA when its
+// context has no deadline.
+const busyPatience = 2 * time.Minute
+
+// busyWait is how long to wait after a busy CA asked for retryAfter: at
+// least a second, at most a minute, and up to a quarter more at random.
+func busyWait(retryAfter time.Duration) time.Duration {
+	d := min(max(retryAfter, time.Second), time.Minute)
+	return d + rand.N(d/4)
+}
+
+// sleep waits d, or until ctx ends (its error).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return &auth, nil
 }
 
 func (c *Client) getBase64(ctx context.Context, u, wantType string) ([]byte, error) {

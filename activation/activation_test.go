@@ -8,15 +8,20 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/config"
@@ -266,5 +271,101 @@ func TestBuildChainNeedsAnchor(t *testing.T) {
 	var se *ServerError
 	if _, err := c.Enroll(ctx, ref, auth.Code, other2); !errors.As(err, &se) || se.Code != protocol.CodeUsed {
 		t.Fatalf("another key on a used code: %v", err)
+	}
+}
+
+// busyCA is a CA served in this process behind a front that answers the
+// first n answer requests as the CA's answer queue does when it is full
+// (503, code busy, Retry-After: 1; the ca package's tests check the CA's
+// own), then lets them through. It returns the policy and a reference.
+func busyCA(t *testing.T, n int) (*config.Policy, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "ca")
+	url := "https://" + l.Addr().String()
+	if err := ca.Init(dir, ca.InitOptions{URL: url}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ca.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	h := a.Handler(slog.New(slog.DiscardHandler))
+	var busy atomic.Int64
+	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/answers") && busy.Add(1) <= int64(n) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(protocol.Error{Code: protocol.CodeBusy, Message: "too many answers are waiting to be checked"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: front, TLSConfig: a.TLSConfig()}
+	go srv.ServeTLS(l, "", "")
+	t.Cleanup(func() { srv.Close() })
+	data, err := config.PolicyFor(url, ca.Fingerprint(a.Root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p config.Policy
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := a.Enroll(context.Background(), testenv.Holder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &p, ref
+}
+
+// A CA too busy to check answers says when to come back: the client
+// tells Busy, waits that long and sends them again.
+func TestAnswerWaitsForABusyCA(t *testing.T) {
+	p, ref := busyCA(t, 1)
+	c, err := New(p, netclient.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits []time.Duration
+	c.Busy = func(d time.Duration) { waits = append(waits, d) }
+	start := time.Now()
+	auth, err := c.Answer(context.Background(), ref, testenv.Answers)
+	if err != nil {
+		t.Fatalf("answers after the CA was busy once: %v", err)
+	}
+	if auth.Code == "" || len(waits) != 1 || waits[0] < time.Second || waits[0] > 1250*time.Millisecond {
+		t.Fatalf("authorization %q, waits told %v: want one wait of 1 to 1.25 s", auth.Code, waits)
+	}
+	if elapsed := time.Since(start); elapsed < waits[0] {
+		t.Fatalf("sent again after %v, before the %v told", elapsed, waits[0])
+	}
+}
+
+// A busy CA whose Retry-After lies beyond the caller's deadline: the
+// client does not wait for nothing, it returns the CA's refusal at once.
+func TestAnswerBusyBeyondTheDeadline(t *testing.T) {
+	p, ref := busyCA(t, 1)
+	c, err := New(p, netclient.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Busy = func(d time.Duration) { t.Errorf("told to wait %v with no time for it", d) }
+	// Less than a second left once the CA answers: less than any wait.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := c.Discover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Answer(ctx, ref, testenv.Answers)
+	var se *ServerError
+	// Had it waited, the error would be the context's.
+	if !errors.As(err, &se) || se.Code != protocol.CodeBusy || se.Status != http.StatusServiceUnavailable || se.RetryAfter != time.Second {
+		t.Fatalf("got %v, want the CA's busy refusal with its Retry-After", err)
 	}
 }

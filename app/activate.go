@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -425,6 +427,12 @@ func (w *activateWizard) finish(pin []byte) {
 	client, cerr := w.client()
 	generating := u.T("activate.generating")
 	w.working(u.T("app.act.sending"))
+	if client != nil {
+		client.Busy = func(wait time.Duration) {
+			text := u.T("activate.busy", "Seconds", int(math.Ceil(wait.Seconds())))
+			fyne.Do(func() { w.status.SetText(text) })
+		}
+	}
 	u.task(&w.cancel, func(ctx context.Context) error {
 		defer clear(pin)
 		if cerr != nil {

@@ -98,28 +98,33 @@ const (
 // Argon2id is what an attacker would make the server pay for, so every
 // check is paid before it is made: the attempt is counted in the database
 // first (and given back when the answers are right, or when the request
-// ends before they were checked), then the request waits for a hashing
-// slot as long as its client does, then looks at the reference again. A
-// locked, used or replaced reference costs no hashing at all.
+// ends before they were checked), then the request waits in line for a
+// hashing slot as long as its client does, then looks at the reference
+// again. A locked, used or replaced reference costs no hashing at all. A
+// request that finds the line full (Authority.AnswerQueue) is refused
+// with 503 and Retry-After (protocol.CodeBusy), its attempt given back.
 func (a *Authority) Answer(ctx context.Context, typed string, answers []string) (*protocol.Authorization, error) {
 	code, err := parseRef(typed)
 	if err != nil {
 		return nil, err
+	}
+	depth := a.answerDepth()
+	if busy := a.answers.wouldRefuse(depth); busy != nil {
+		return nil, busy // before any work
 	}
 	hashes, err := a.reserveAttempt(ctx, code, len(answers))
 	if err != nil {
 		return nil, err
 	}
 	// Argon2id costs memory: a bounded number of checks run at once.
-	select {
-	case a.hashing <- struct{}{}:
-	case <-ctx.Done():
-		if err := a.refundAttempt(code); err != nil {
-			return nil, err
+	release, err := a.answers.acquire(ctx, depth)
+	if err != nil {
+		if rerr := a.refundAttempt(code); rerr != nil {
+			return nil, rerr
 		}
-		return nil, ctx.Err()
+		return nil, err
 	}
-	defer func() { <-a.hashing }()
+	defer release()
 	// Used or replaced while this request waited: nothing to check.
 	r, err := loadRef(a.db, code)
 	if err != nil {

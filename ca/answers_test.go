@@ -2,9 +2,11 @@ package ca
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -64,17 +66,20 @@ func TestAnswerBurstPaysBeforeChecking(t *testing.T) {
 }
 
 // holdSlots takes every hashing slot until the test releases them.
-func holdSlots(a *Authority) (release func()) {
-	for range cap(a.hashing) {
-		a.hashing <- struct{}{}
+func holdSlots(t *testing.T, a *Authority) (release func()) {
+	t.Helper()
+	var held []func()
+	for range a.answers.slots {
+		r, err := a.answers.acquire(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, r)
 	}
-	var once sync.Once
 	return func() {
-		once.Do(func() {
-			for range cap(a.hashing) {
-				<-a.hashing
-			}
-		})
+		for _, r := range held {
+			r()
+		}
 	}
 }
 
@@ -103,7 +108,7 @@ func waitFailures(t *testing.T, a *Authority, ref string, n int) {
 func TestAnswerWaitFollowsCancellation(t *testing.T) {
 	a := newCA(t, InitOptions{})
 	ref := mustEnroll(t, a)
-	release := holdSlots(a)
+	release := holdSlots(t, a)
 	defer release()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -127,7 +132,7 @@ func TestAnswerWaitFollowsCancellation(t *testing.T) {
 func TestAnswerRechecksAfterWaiting(t *testing.T) {
 	a := newCA(t, InitOptions{})
 	ref := mustEnroll(t, a)
-	release := holdSlots(a)
+	release := holdSlots(t, a)
 	defer release()
 	done := make(chan error, 1)
 	go func() {
@@ -222,5 +227,179 @@ func TestAnswersPerAddress(t *testing.T) {
 	}
 	if resp := post("127.0.0.2"); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("another address: %s", resp.Status)
+	}
+}
+
+// waitInLine polls until n requests wait for a hashing slot.
+func waitInLine(t *testing.T, q *answerQueue, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, waiting, _ := q.stats(); waiting == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			_, waiting, _ := q.stats()
+			t.Fatalf("%d requests wait for a slot, want %d", waiting, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Beyond Authority.AnswerQueue requests waiting for a hashing slot, an
+// answer request is refused at once with 503, Retry-After and the code
+// busy, before its attempt is counted; the ones in line are checked once
+// the slots free up.
+func TestAnswerQueueRefusesBeyondItsDepth(t *testing.T) {
+	a := newCA(t, InitOptions{})
+	a.AnswerQueue = 2
+	addr, _ := serveCA(t, a)
+	var refs []string
+	for range a.AnswerQueue + 1 {
+		refs = append(refs, mustEnroll(t, a))
+	}
+	hc := testClient(a)
+	post := func(ref string) (*http.Response, string) {
+		q, err := a.Questions(context.Background(), ref)
+		if err != nil {
+			t.Error(err)
+			return nil, ""
+		}
+		body := `{"answers":["` + strings.Join(rightAnswers(t, q), `","`) + `"]}`
+		resp, err := hc.Post("https://"+addr+protocol.ActivationPrefix+ref+"/answers", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return nil, ""
+		}
+		defer resp.Body.Close()
+		var pe protocol.Error
+		json.NewDecoder(resp.Body).Decode(&pe)
+		return resp, pe.Code
+	}
+	release := holdSlots(t, a)
+	defer release()
+	statuses := make(chan int, a.AnswerQueue)
+	for _, ref := range refs[:a.AnswerQueue] {
+		go func() {
+			resp, _ := post(ref)
+			if resp == nil {
+				statuses <- 0
+				return
+			}
+			statuses <- resp.StatusCode
+		}()
+	}
+	waitInLine(t, a.answers, a.AnswerQueue)
+	resp, code := post(refs[a.AnswerQueue])
+	if resp == nil {
+		t.FailNow()
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || code != protocol.CodeBusy {
+		t.Fatalf("an answer request beyond a full line: %s %q, want 503 %q", resp.Status, code, protocol.CodeBusy)
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
+		t.Fatalf("Retry-After %q, want a number of seconds", resp.Header.Get("Retry-After"))
+	}
+	if r, _ := loadRef(a.db, refs[a.AnswerQueue]); r.failures != 0 || r.windowChecks != 0 {
+		t.Fatalf("the refused request was counted: %d failures, %d checks", r.failures, r.windowChecks)
+	}
+	release()
+	for range a.AnswerQueue {
+		if s := <-statuses; s != http.StatusOK {
+			t.Errorf("a request in line: status %d, want 200", s)
+		}
+	}
+	if running, waiting, peak := a.answers.stats(); running != 0 || waiting != 0 || peak != a.AnswerQueue {
+		t.Errorf("after the line cleared: %d slots taken, %d waiting, peak %d (want 0, 0, %d)", running, waiting, peak, a.AnswerQueue)
+	}
+}
+
+// The line is first come, first served; a request that leaves the line
+// (its client gone) gives up its place, and one given a slot as it left
+// hands the slot on: no slot is lost.
+func TestAnswerQueueOrder(t *testing.T) {
+	q := newAnswerQueue(1)
+	first, err := q.acquire(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.acquire(context.Background(), 0); apiCode(err) != protocol.CodeBusy {
+		t.Fatalf("no slot and a line of 0: %v, want busy", err)
+	}
+	const n = 4
+	got := make(chan int, n)
+	ctxs := make([]context.CancelFunc, n)
+	for i := range n {
+		ctx, cancel := context.WithCancel(context.Background())
+		ctxs[i] = cancel
+		go func() {
+			release, err := q.acquire(ctx, n)
+			if err != nil {
+				got <- -1
+				return
+			}
+			got <- i
+			release()
+		}()
+		waitInLine(t, q, i+1) // in this order
+	}
+	ctxs[1]() // the second leaves
+	if i := <-got; i != -1 {
+		t.Fatalf("request %d was served while the first slot was held", i)
+	}
+	first()
+	for _, want := range []int{0, 2, 3} {
+		if i := <-got; i != want {
+			t.Fatalf("served %d, want %d", i, want)
+		}
+	}
+	if running, waiting, peak := q.stats(); running != 0 || waiting != 0 || peak != n {
+		t.Fatalf("%d slots taken, %d waiting, peak %d; want 0, 0, %d", running, waiting, peak, n)
+	}
+	for _, c := range ctxs {
+		c()
+	}
+}
+
+// A request turned away as busy does not count against its address: the
+// clients of one office, coming back as the CA asked, are not refused as
+// too many once it has room again.
+func TestBusyRefusalsSpendNoAddressAllowance(t *testing.T) {
+	a := newCA(t, InitOptions{})
+	a.AnswerQueue = 1
+	addr, _ := serveCA(t, a)
+	refs := []string{mustEnroll(t, a), mustEnroll(t, a)}
+	frozen := time.Now() // no token comes back during the test
+	a.answerLimit.now = func() time.Time { return frozen }
+	hc := testClient(a)
+	post := func(ref string) *http.Response {
+		q, err := a.Questions(context.Background(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"answers":["` + strings.Join(rightAnswers(t, q), `","`) + `"]}`
+		resp, err := hc.Post("https://"+addr+protocol.ActivationPrefix+ref+"/answers", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	release := holdSlots(t, a)
+	defer release()
+	waiting := make(chan int, 1)
+	go func() { waiting <- post(refs[0]).StatusCode }()
+	waitInLine(t, a.answers, 1)
+	for i := range 2 * addressBurst {
+		if resp := post(refs[1]); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("request %d while the line is full: %s, want 503", i, resp.Status)
+		}
+	}
+	release()
+	if s := <-waiting; s != http.StatusOK {
+		t.Fatalf("the request in line: %d", s)
+	}
+	if resp := post(refs[1]); resp.StatusCode != http.StatusOK {
+		t.Fatalf("once the line cleared, after %d busy refusals from one address: %s", 2*addressBurst, resp.Status)
 	}
 }

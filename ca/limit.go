@@ -1,11 +1,15 @@
 package ca
 
 import (
+	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/paraphe/paraphe/protocol"
 )
 
 // limitListener serves at most cap(slots) connections at once. A
@@ -137,6 +141,15 @@ func (l *addressLimiter) take(addr string) time.Duration {
 	return 0
 }
 
+// giveBack returns addr the token its last request took.
+func (l *addressLimiter) giveBack(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.seen[addr]; b != nil {
+		b.tokens = min(l.burst, b.tokens+1)
+	}
+}
+
 func (l *addressLimiter) fill(b *bucket, now time.Time) float64 {
 	return min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.every))
 }
@@ -156,4 +169,128 @@ func clientKey(remoteAddr string) string {
 		return ip.String()
 	}
 	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+// answerQueue bounds the answer checks (Argon2id, the costliest work the
+// server does for a client) made at once, its slots, and the requests
+// waiting in line for a slot. A request that finds the line full is
+// refused at once (503 with Retry-After): beyond a line the slots clear
+// in a second or two, waiting longer only makes every client late, and a
+// client told when to come back does better than one left hanging. The
+// line is first come, first served.
+type answerQueue struct {
+	slots int
+
+	mu      sync.Mutex
+	running int             // slots taken
+	line    []chan struct{} // waiting, oldest first; closed when given a slot
+	peak    int             // the longest the line has been
+	check   time.Duration   // how long a slot is held, on average (EWMA)
+}
+
+func newAnswerQueue(slots int) *answerQueue { return &answerQueue{slots: max(1, slots)} }
+
+// wouldRefuse returns the refusal a request arriving now would get with
+// at most depth requests waiting, or nil: the server asks before doing
+// any work for the request, so that an overloaded server refuses for
+// nothing.
+func (q *answerQueue) wouldRefuse(depth int) *APIError {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.running < q.slots || len(q.line) < depth {
+		return nil
+	}
+	return q.busy()
+}
+
+// busy is the refusal of a request that finds the line full; its
+// Retry-After is the time the line takes to move by its length (the line
+// and one more, over the slots, at the average check). Under the mutex.
+func (q *answerQueue) busy() *APIError {
+	check := q.check
+	if check == 0 {
+		check = 100 * time.Millisecond
+	}
+	e := apiErr(http.StatusServiceUnavailable, protocol.CodeBusy, "too many answers are waiting to be checked: try again in a few seconds")
+	e.RetryAfter = time.Duration(len(q.line)+1) * check / time.Duration(q.slots)
+	return e
+}
+
+// unboundedLine is the depth of acquire that never refuses.
+const unboundedLine = -1
+
+// acquire takes a slot, waiting in line for one behind at most depth
+// others (any number: unboundedLine); it returns busy's refusal when the
+// line is full, ctx's error when ctx ends first. release gives the slot
+// back.
+func (q *answerQueue) acquire(ctx context.Context, depth int) (release func(), err error) {
+	q.mu.Lock()
+	if q.running < q.slots && len(q.line) == 0 {
+		q.running++
+		q.mu.Unlock()
+		return q.releaser(), nil
+	}
+	if depth != unboundedLine && len(q.line) >= depth {
+		defer q.mu.Unlock()
+		return nil, q.busy()
+	}
+	turn := make(chan struct{})
+	q.line = append(q.line, turn)
+	q.peak = max(q.peak, len(q.line))
+	q.mu.Unlock()
+	select {
+	case <-turn:
+		return q.releaser(), nil
+	case <-ctx.Done():
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, c := range q.line {
+		if c == turn {
+			q.line = append(q.line[:i], q.line[i+1:]...)
+			return nil, ctx.Err()
+		}
+	}
+	// Given a slot as ctx ended: handed on.
+	q.handOn()
+	return nil, ctx.Err()
+}
+
+// releaser returns the function that gives back a slot taken now,
+// noting how long it was held.
+func (q *answerQueue) releaser() func() {
+	start := time.Now()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			held := time.Since(start)
+			if q.check == 0 {
+				q.check = held
+			} else {
+				q.check += (held - q.check) / 8
+			}
+			q.handOn()
+		})
+	}
+}
+
+// handOn gives the slot just given back to the first in line, or frees
+// it. Under the mutex.
+func (q *answerQueue) handOn() {
+	if len(q.line) == 0 {
+		q.running--
+		return
+	}
+	close(q.line[0])
+	q.line = q.line[1:]
+}
+
+// stats are the line's figures for the metrics: slots taken, requests
+// waiting, the most that ever waited.
+func (q *answerQueue) stats() (running, waiting, peak int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.running, len(q.line), q.peak
 }

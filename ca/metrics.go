@@ -60,6 +60,18 @@ func newMetrics(a *Authority) *metrics {
 			Name: "paraphe_ca_answer_checks_total", Help: "Answers to secret questions checked (Argon2id).",
 		}, func() float64 { return float64(a.answerChecks.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "paraphe_ca_answer_slots_busy", Help: "Hashing slots checking answers now (one per CPU).",
+		}, func() float64 { running, _, _ := a.answers.stats(); return float64(running) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "paraphe_ca_answer_queue_waiting", Help: "Answer requests (and officers' logins) waiting for a hashing slot.",
+		}, func() float64 { _, waiting, _ := a.answers.stats(); return float64(waiting) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "paraphe_ca_answer_queue_peak", Help: "The most answer requests (and officers' logins) that have waited for a hashing slot at once since the start.",
+		}, func() float64 { _, _, peak := a.answers.stats(); return float64(peak) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "paraphe_ca_answer_queue_limit", Help: "Answer requests that may wait for a hashing slot; those beyond are refused with 503 (failures code busy).",
+		}, func() float64 { return float64(a.answerDepth()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "paraphe_ca_ocsp_cache_answers", Help: "Signed OCSP answers kept to be served again.",
 		}, func() float64 { return float64(a.ocspCache.len()) }),
 	)

@@ -5,11 +5,37 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"math/big"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 )
+
+// ocspRequest is the OCSP request as encoding/asn1 reads it: the tests
+// build requests with it, and check the responder's own reader against
+// it (FuzzOCSPRequest).
+type ocspRequest struct {
+	TBS struct {
+		Version       int           `asn1:"optional,explicit,tag:0,default:0"`
+		RequestorName asn1.RawValue `asn1:"optional,explicit,tag:1"`
+		RequestList   []ocspOneReq
+		Extensions    []pkix.Extension `asn1:"optional,explicit,tag:2"`
+	}
+	Signature asn1.RawValue `asn1:"optional,explicit,tag:0"`
+}
+
+type ocspOneReq struct {
+	CertID     asn1.RawValue
+	Extensions []pkix.Extension `asn1:"optional,explicit,tag:0"`
+}
+
+type ocspCertID struct {
+	HashAlgorithm pkix.AlgorithmIdentifier
+	NameHash      []byte
+	KeyHash       []byte
+	Serial        *big.Int
+}
 
 // withNonce returns the OCSP request der with a nonce extension holding
 // value (as extnValue, already encoded).

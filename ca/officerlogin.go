@@ -75,14 +75,15 @@ func (a *Authority) LoginOfficer(ctx context.Context, name string, password []by
 }
 
 // hashedCheck runs an Argon2id check in one of the bounded slots, unless
-// ctx ends first.
+// ctx ends first. Officers' logins wait in the answers' line, first come
+// first served, but are never turned away as busy: they are few, and
+// each is counted against its account before it waits.
 func (a *Authority) hashedCheck(ctx context.Context, check func()) error {
-	select {
-	case a.hashing <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	release, err := a.answers.acquire(ctx, unboundedLine)
+	if err != nil {
+		return err
 	}
-	defer func() { <-a.hashing }()
+	defer release()
 	check()
 	return nil
 }

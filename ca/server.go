@@ -96,14 +96,27 @@ func redactPath(p string) string {
 	return protocol.ActivationPrefix + protocol.RedactRef(ref) + "/" + tail
 }
 
+// logRequests logs a line per request, but for the validation services
+// answered: OCSP, CRLs, CA certificates and time-stamps come by thousands
+// a second, carry nothing to audit, and are counted in the metrics (by
+// route and status, OCSP and TSA outcomes); what they fail is logged.
 func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
+		if sw.status < 400 && validationPath(r.URL.Path) {
+			return
+		}
 		log.Info("request", "method", r.Method, "path", redactPath(r.URL.Path), "status", sw.status,
 			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr)
 	})
+}
+
+// validationPath reports whether p is one of the validation services'.
+func validationPath(p string) bool {
+	return p == pathOCSP || strings.HasPrefix(p, pathOCSP+"/") || p == pathTSA ||
+		strings.HasPrefix(p, "/crl/") || strings.HasPrefix(p, "/ca/")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -179,7 +192,8 @@ func (a *server) handleQuestions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *server) handleAnswers(w http.ResponseWriter, r *http.Request) {
-	if wait := a.answerLimit.take(clientKey(r.RemoteAddr)); wait > 0 {
+	client := clientKey(r.RemoteAddr)
+	if wait := a.answerLimit.take(client); wait > 0 {
 		e := apiErr(http.StatusTooManyRequests, protocol.CodeRateLimited, "too many answers from this network address in a short time: try again later")
 		e.RetryAfter = wait
 		a.writeError(w, e)
@@ -192,6 +206,12 @@ func (a *server) handleAnswers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auth, err := a.Answer(r.Context(), r.PathValue("ref"), in.Answers)
+	if e := (*APIError)(nil); errors.As(err, &e) && e.Code == protocol.CodeBusy {
+		// Turned away before any work, and told when to come back: the
+		// address is not charged for it, or the clients of one office,
+		// waiting for a busy CA as asked, would end refused as too many.
+		a.answerLimit.giveBack(client)
+	}
 	if err != nil {
 		a.writeError(w, err)
 		return

@@ -142,17 +142,8 @@ func (a *Authority) timestamp(req []byte, now time.Time) ([]byte, bool, error) {
 	case len(q.Extensions) > 0:
 		return reject(timestamp.UnacceptedExtension)
 	}
-	ts := timestamp.Timestamp{
-		HashAlgorithm:     q.HashAlgorithm,
-		HashedMessage:     q.HashedMessage,
-		Time:              now.UTC(),
-		Accuracy:          time.Second,
-		SerialNumber:      randomSerial(),
-		Policy:            oidTSAPolicy,
-		Nonce:             q.Nonce,
-		AddTSACertificate: q.Certificates,
-	}
-	reply, err := ts.CreateResponseWithOpts(a.tsaCert, a.tsaKey, crypto.SHA256)
+	reply, err := grantTimestamp(a.tsaCert, a.tsaKey, tstRequest{hash: q.HashAlgorithm, imprint: q.HashedMessage,
+		nonce: q.Nonce, withCert: q.Certificates}, randomSerial(), now)
 	return reply, err == nil, err
 }
 

@@ -186,3 +186,39 @@ openssl ts -verify -in req.tsq.tsr -queryfile req.tsq -CAfile "$CA/root.pem" -un
 		t.Fatalf("request for the TSA's policy:\n%s", out)
 	}
 }
+
+// The time-stamps as openssl reads and verifies them, for every imprint
+// hash the TSA takes, with its certificate asked for and not, from a CA
+// on ECDSA and one on RSA: the token's fields (policy, accuracy,
+// ordering, nonce, the TSA's name, the serial) and its signature.
+func TestTimestampTokensWithOpenSSL(t *testing.T) {
+	testenv.Require(t, "openssl", "curl")
+	for _, keyType := range []string{"ecdsa-p256", "rsa-3072"} {
+		t.Run(keyType, func(t *testing.T) {
+			srv := testenv.StartCA(t, ca.InitOptions{KeyType: keyType})
+			sh := shell(t, t.TempDir(), srv)
+			for _, hash := range []string{"sha256", "sha384", "sha512"} {
+				for _, cert := range []string{"-cert", "-no_nonce"} {
+					out := sh(fmt.Sprintf(`echo "document bytes" > doc.txt
+openssl ts -query -data doc.txt -%s %s -out req.tsq
+curl -sS --cacert "$CA/root.pem" -H 'Content-Type: application/timestamp-query' --data-binary @req.tsq "$URL/tsa" -o resp.tsr
+openssl ts -reply -in resp.tsr -text
+openssl ts -verify -in resp.tsr -queryfile req.tsq -CAfile "$CA/root.pem" -untrusted "$CA/tsa.pem"
+openssl ts -verify -in resp.tsr -data doc.txt -CAfile "$CA/root.pem" -untrusted "$CA/tsa.pem"`, hash, cert))
+					for _, want := range []string{"Status: Granted", "Policy OID: 1.3.6.1.4.1.99999.1.1", "Hash Algorithm: " + hash,
+						"Accuracy: 0x01 seconds", "Ordering: no", "TSA: DirName:", "Time-Stamping Authority", "Serial number: 0x"} {
+						if !strings.Contains(out, want) {
+							t.Fatalf("%s %s: no %q in\n%s", hash, cert, want, out)
+						}
+					}
+					if n := strings.Count(out, "Verification: OK"); n != 2 {
+						t.Fatalf("%s %s: verified %d times of 2:\n%s", hash, cert, n, out)
+					}
+					if nonce := strings.Contains(out, "Nonce: 0x"); nonce != (cert == "-cert") {
+						t.Fatalf("%s %s: nonce in the reply %v:\n%s", hash, cert, nonce, out)
+					}
+				}
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -115,6 +116,15 @@ func (d dialect) String() string { return [...]string{"sqlite", "postgres"}[d] }
 type store struct {
 	db      *sql.DB
 	dialect dialect
+	// reads, on SQLite, are read-only connections beside db's one: the
+	// reads of the hot paths (an OCSP status) run on several cores at
+	// once and never wait for a writer's commit (WAL).
+	reads *sql.DB
+	stmts sync.Map // query → *sql.Stmt (prepared, on reads or db)
+	// statuses keeps the OCSP statuses read, on SQLite, while the
+	// database does not change (statuscache.go).
+	statuses *statusCache
+	path     string // SQLite's file
 }
 
 // Connections of a PostgreSQL store: each request's transaction holds
@@ -185,7 +195,15 @@ func openSQLite(path string) (*store, error) {
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	return &store{db: db, dialect: sqliteDB}, nil
+	reads, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ca: database: %w", err)
+	}
+	// One per CPU, and the one the status cache keeps.
+	reads.SetMaxOpenConns(runtime.NumCPU() + 1)
+	reads.SetMaxIdleConns(runtime.NumCPU() + 1)
+	return &store{db: db, dialect: sqliteDB, reads: reads, path: path}, nil
 }
 
 // openStore opens the CA's database and brings its schema up to date.
@@ -197,6 +215,9 @@ func openStore(ctx context.Context, dir string, c DatabaseConfig) (*store, error
 	if _, err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, unreachable(c, err)
+	}
+	if s.reads != nil {
+		s.statuses = newStatusCache(ctx, s.reads, s.path)
 	}
 	return s, nil
 }
@@ -254,7 +275,13 @@ func openEmptyStore(dir string, c DatabaseConfig) (*store, error) {
 	return s, nil
 }
 
-func (s *store) Close() error { return s.db.Close() }
+func (s *store) Close() error {
+	s.statuses.close()
+	if s.reads != nil {
+		s.reads.Close()
+	}
+	return s.db.Close()
+}
 
 // rebind writes a query for the store's database: $1, $2… for the ?
 // placeholders on PostgreSQL; no FOR UPDATE at the end on SQLite, whose
@@ -299,6 +326,29 @@ func (s *store) Query(q string, args ...any) (*sql.Rows, error) {
 
 func (s *store) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return s.db.QueryContext(ctx, s.rebind(q), args...)
+}
+
+// preparedRead is the statement of the read q, prepared once for the
+// store's life, outside any transaction (on SQLite, on the read-only
+// connections): for the query every OCSP request makes, which SQLite
+// would otherwise parse again each time.
+func (s *store) preparedRead(q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	db := s.db
+	if s.reads != nil {
+		db = s.reads
+	}
+	st, err := db.Prepare(s.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // dbTx is a transaction of the store; its queries are the store's, in

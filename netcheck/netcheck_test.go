@@ -6,9 +6,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net"
@@ -399,5 +401,24 @@ func TestPACNoAnswer(t *testing.T) {
 	rep := Run(context.Background(), Options{Policy: p, Timeout: 200 * time.Millisecond})
 	if rep.Cause == nil || rep.Cause.Code != "pac_failed" || rep.Cause.Fix != "check_pac" || !strings.Contains(rep.Cause.Observed, "no answer") {
 		t.Fatalf("cause %+v", rep.Cause)
+	}
+}
+
+// A CA (or the balancer before it) that answers 503: out of service for
+// now, not something else answering in its place; the finding carries
+// the wait it asks for.
+func TestBusyCA(t *testing.T) {
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "no server is available to handle this request", http.StatusServiceUnavailable)
+	}))
+	defer ts.Close()
+	sum := sha256.Sum256(ts.Certificate().Raw)
+	p := config.DefaultPolicy()
+	p.CA = config.CA{URL: ts.URL, Anchors: []string{hex.EncodeToString(sum[:])}}
+	rep := Run(context.Background(), Options{Policy: &p, Timeout: 3 * time.Second})
+	f := find(rep, "service")
+	if f == nil || f.Code != CodeBusy || f.Fix != FixRetryLater || f.Observed != "30" || rep.Cause == nil || rep.Cause.Check != "service" {
+		t.Fatalf("service %+v, cause %+v", f, rep.Cause)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,13 @@ func checkService(ctx context.Context, p *config.Policy, now func() time.Time) [
 		svc.Severity, svc.Code = Error, CodeUnreachable
 		svc.Observed = shortErr(err)
 		return []Finding{svc} // the network findings say why
+	}
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		// The CA, or a balancer before it, says it cannot serve now:
+		// not something else answering in its place.
+		svc.Severity, svc.Code, svc.Fix = Error, CodeBusy, FixRetryLater
+		svc.Observed = retryAfterSeconds(resp.Header.Get("Retry-After"), now())
+		return []Finding{svc}
 	}
 	var doc protocol.ServiceDocument
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &doc) != nil || doc.EST == "" {
@@ -85,6 +93,18 @@ func checkService(ctx context.Context, p *config.Policy, now func() time.Time) [
 	}
 	wg.Wait()
 	return out
+}
+
+// retryAfterSeconds is a Retry-After header (seconds, or an HTTP date) in
+// whole seconds from now, or "" when there is none.
+func retryAfterSeconds(h string, now time.Time) string {
+	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
+		return strconv.Itoa(s)
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return strconv.Itoa(int(t.Sub(now).Round(time.Second).Seconds()))
+	}
+	return ""
 }
 
 func clockFinding(date string, now time.Time) Finding {

@@ -86,6 +86,7 @@ const (
 	// The CA's services and the clock.
 	CodeAnswered          Code = "answered"
 	CodeNotParaphe        Code = "not_paraphe"
+	CodeBusy              Code = "busy" // 503: overloaded or out of service for now
 	CodeCACertsUnreadable Code = "cacerts_unreadable"
 	CodeAnchorMatches     Code = "anchor_matches"
 	CodeAnchorMismatch    Code = "anchor_mismatch"
@@ -122,7 +123,7 @@ var Codes = []Code{
 	CodeIPAddress, CodeResolved, CodeNotFound, CodeDNSTimeout, CodeDNSFailed, CodeOpen, CodeRefused,
 	CodeFiltered, CodeUnreachable, CodeVerified, CodeIntercepted, CodeExpiredOrClock, CodeWrongName,
 	CodeHandshakeFailed,
-	CodeAnswered, CodeNotParaphe, CodeCACertsUnreadable, CodeAnchorMatches, CodeAnchorMismatch,
+	CodeAnswered, CodeNotParaphe, CodeBusy, CodeCACertsUnreadable, CodeAnchorMatches, CodeAnchorMismatch,
 	CodeNotChecked, CodeBadReply, CodeStale, CodeCurrent, CodeNoDate, CodeSkew, CodeInSync,
 	CodeKeychainOK, CodeKeychainUnavailable, CodePKCS11OK, CodePKCS11Unsupported, CodePKCS11ModuleMissing,
 	CodeCertOK, CodeCertExpiring, CodeCertExpired, CodeNoCert,
@@ -165,6 +166,7 @@ const (
 	FixActivate    Fix = "activate"
 	FixRenew       Fix = "renew"
 	FixRetryLonger Fix = "retry_longer"
+	FixRetryLater  Fix = "retry_later"
 )
 
 // Fixes are every Fix.
@@ -174,7 +176,7 @@ var Fixes = []Fix{
 	FixCheckName, FixCheckDNS, FixCheckNetwork, FixCheckPAC, FixOpenPort, FixServerDownOrPort,
 	FixConfigureProxy, FixAllowCAOnProxy, FixProxyCredentials, FixExemptCAFromProxyAuth,
 	FixBypassInspection, FixCheckURLOrProxy,
-	FixAskCA, FixSyncClock, FixActivate, FixRenew, FixRetryLonger,
+	FixAskCA, FixSyncClock, FixActivate, FixRenew, FixRetryLonger, FixRetryLater,
 }
 
 // Verdict sums up a report.

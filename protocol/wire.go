@@ -97,7 +97,11 @@ const (
 	// CodeRateLimited: too many requests of this kind from this client or
 	// on this reference; the Retry-After header says when to try again.
 	CodeRateLimited = "rate_limited"
-	CodeInternal    = "internal"
+	// CodeBusy: the CA has more answers waiting to be checked than it
+	// lets wait (503); nothing was counted, and the Retry-After header
+	// says when to try again.
+	CodeBusy     = "busy"
+	CodeInternal = "internal"
 )
 
 // Error is the JSON body of every 4xx/5xx reply of the activation API and of

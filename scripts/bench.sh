@@ -2,7 +2,9 @@
 # Benchmarks, never timed tests. Prints go test -bench results, then one
 # table per size: wall time and peak RSS of Paraphe's signer, of poppler's
 # pdfsig -add-signature, and of the floor (cp, then sha256sum, of the same
-# bytes), with ratios to the floor.
+# bytes), with ratios to the floor; then paraphe-ca's throughput
+# (internal/benchtool/cabench.go): activations, OCSP next to openssl ocsp,
+# time-stamps, on SQLite and PostgreSQL, one replica and two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -run '^$' -bench . -benchtime 2s ./pkcs
@@ -80,6 +82,11 @@ if [[ -d $corpus ]]; then
   } > "$work/rows"
   table "The DSS corpus: ${#files[@]} PDFs, each verified by its own process"
 fi
+# paraphe-ca: about a minute and a half; alone: go build -o /tmp/paraphe-ca
+# ./cmd/paraphe-ca && go run ./internal/benchtool ca /tmp/paraphe-ca.
+go build -o "$work/paraphe-ca" ./cmd/paraphe-ca
+"$work/benchtool" ca "$work/paraphe-ca"
+
 echo
 echo "Targets: signing 1 GiB within 1.5x the floor and <= 64 MiB peak RSS; 1,000 small files <= 5 s;"
 echo "verifying 1 GiB within 1.5x the floor and <= 16 MiB more peak RSS than 1 MiB; the corpus no slower than pdfsig;"

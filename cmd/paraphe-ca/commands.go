@@ -527,6 +527,7 @@ func (c *command) serve(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8443", c.p.T("ca.flag.addr"))
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", c.p.T("ca.flag.http_addr"))
 	maxConns := fs.Int("max-connections", ca.DefaultMaxConnections, c.p.T("ca.flag.max_connections"))
+	answerQueue := fs.Int("answer-queue", 0, c.p.T("ca.flag.answer_queue", "PerCPU", ca.AnswerQueuePerCPU))
 	adminAddr := fs.String("admin-addr", "127.0.0.1:9180", c.p.T("ca.flag.admin_addr"))
 	pinFile := c.pinFlag(fs)
 	_, a, err := c.parseOpen(fs, dir, args, 0)
@@ -547,10 +548,13 @@ func (c *command) serve(args []string) error {
 	if *maxConns < 1 {
 		return c.usage(c.p.T("ca.err.max_connections"))
 	}
+	if *answerQueue < 0 {
+		return c.usage(c.p.T("ca.err.answer_queue"))
+	}
 	if err := c.useToken(a, *pinFile); err != nil {
 		return err
 	}
-	a.MaxConnections = *maxConns
+	a.MaxConnections, a.AnswerQueue = *maxConns, *answerQueue
 	l, lv, err := listeners(*addr, *httpAddr)
 	if err != nil {
 		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.listen", "Addr", *addr+" "+*httpAddr), Hint: c.p.T("ca.hint.listen"), Err: err}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ func (a *app) activate(args []string) error {
 	client, err := activation.New(pol, netclient.ClientOptions{})
 	if err != nil {
 		return err
+	}
+	client.Busy = func(wait time.Duration) {
+		fmt.Fprintln(a.stderr, a.p.T("activate.busy", "Seconds", int(math.Ceil(wait.Seconds()))))
 	}
 	// Each exchange with the CA has its own deadline, started once the
 	// holder has typed what it needs: slow typing is not a network failure.

@@ -7,6 +7,10 @@
 //	benchtool write FILE BYTES
 //	benchtool sign IN OUT
 //	benchtool verify FILE...
+//	benchtool ca [-activations N] [-time D] PARAPHE-CA
+//
+// ca runs make bench's paraphe-ca rows (cabench.go) with that binary:
+// N activations a row (200), D an OCSP or time-stamp figure (3s).
 package main
 
 import (
@@ -18,6 +22,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"flag"
 	"fmt"
 	"math/big"
 	"os"
@@ -28,7 +33,7 @@ import (
 	"github.com/paraphe/paraphe/pdf"
 )
 
-const usage = "usage: benchtool write FILE BYTES | sign IN OUT | verify FILE..."
+const usage = "usage: benchtool write FILE BYTES | sign IN OUT | verify FILE... | ca [-activations N] [-time D] PARAPHE-CA"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -56,6 +61,14 @@ func run(args []string) error {
 		s := &pdf.Signer{Key: key, Chain: chain}
 		_, err = s.SignFile(context.Background(), args[0], args[1])
 		return err
+	case op == "ca":
+		fs := flag.NewFlagSet("ca", flag.ContinueOnError)
+		fs.IntVar(&benchActivations, "activations", benchActivations, "activations a row")
+		fs.DurationVar(&benchTime, "time", benchTime, "time an OCSP or time-stamp figure takes")
+		if err := fs.Parse(args); err != nil || fs.NArg() != 1 || benchActivations < 1 {
+			return errors.New(usage)
+		}
+		return runCA(fs.Arg(0))
 	case op == "verify" && len(args) > 0:
 		// Offline, trusting nothing (the verdict does not change the work
 		// done). Files it refuses (unsigned, locked by a password) count

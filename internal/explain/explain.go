@@ -316,6 +316,8 @@ func refusal(p *i18n.Printer, se *activation.ServerError, err error) Message {
 		return e(ExitRefused, p.T("err.ca_internal"), p.T("hint.later"))
 	case protocol.CodeRateLimited:
 		return e(ExitRefused, p.T("err.rate_limited"), p.T("hint.rate_limited"))
+	case protocol.CodeBusy:
+		return e(ExitRefused, p.T("err.ca_busy"), p.T("hint.ca_busy"))
 	}
 	return e(ExitRefused, p.T("err.refused", "Message", se.Message), p.T("hint.ask_ca"))
 }

@@ -17,8 +17,7 @@ import (
 // not one balancer.
 type Balancer struct {
 	Addr     string // 127.0.0.1:PORT
-	backends []string
-	active   []atomic.Int64
+	backends atomic.Pointer[[]string]
 	next     atomic.Uint64
 	source   atomic.Uint32
 	l        net.Listener
@@ -29,22 +28,38 @@ type Balancer struct {
 // the test ends.
 func StartBalancer(t testing.TB, backends ...string) *Balancer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	b, err := NewBalancer(backends...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Balancer{Addr: l.Addr().String(), backends: backends, active: make([]atomic.Int64, len(backends)), l: l}
-	b.wg.Add(1)
-	go b.serve()
-	t.Cleanup(func() {
-		l.Close()
-		b.wg.Wait()
-	})
+	t.Cleanup(b.Close)
 	return b
 }
 
-// Active is the number of connections open to backend i.
-func (b *Balancer) Active(i int) int64 { return b.active[i].Load() }
+// NewBalancer balances connections between backends (host:port) until
+// Close (for the benchmarks; tests use StartBalancer).
+func NewBalancer(backends ...string) (*Balancer, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	b := &Balancer{Addr: l.Addr().String(), l: l}
+	b.SetBackends(backends...)
+	b.wg.Add(1)
+	go b.serve()
+	return b, nil
+}
+
+// SetBackends changes the backends the next connections go to.
+func (b *Balancer) SetBackends(backends ...string) {
+	b.backends.Store(&backends)
+}
+
+// Close stops taking connections (those open end with their backend).
+func (b *Balancer) Close() {
+	b.l.Close()
+	b.wg.Wait()
+}
 
 func (b *Balancer) serve() {
 	defer b.wg.Done()
@@ -66,16 +81,15 @@ func (b *Balancer) sourceAddr() *net.TCPAddr {
 
 func (b *Balancer) relay(c net.Conn) {
 	defer c.Close()
-	first := int(b.next.Add(1) % uint64(len(b.backends)))
-	for k := range b.backends {
-		i := (first + k) % len(b.backends)
+	backends := *b.backends.Load()
+	first := int(b.next.Add(1) % uint64(len(backends)))
+	for k := range backends {
+		i := (first + k) % len(backends)
 		d := net.Dialer{LocalAddr: b.sourceAddr()}
-		s, err := d.Dial("tcp", b.backends[i])
+		s, err := d.Dial("tcp", backends[i])
 		if err != nil {
 			continue // refused: the next one
 		}
-		b.active[i].Add(1)
-		defer b.active[i].Add(-1)
 		done := make(chan struct{})
 		go func() {
 			io.Copy(s, c)

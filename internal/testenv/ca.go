@@ -166,6 +166,8 @@ type CAProcessOptions struct {
 	// Env is added to the environment of init and serve (a token's
 	// SOFTHSM2_CONF and PARAPHE_CA_PIN).
 	Env []string
+	// ServeArgs are added to serve's arguments.
+	ServeArgs []string
 }
 
 // StartCAProcessWith is StartCAProcess with options.
@@ -201,6 +203,7 @@ func StartCAProcessWith(t testing.TB, bin string, o CAProcessOptions) *CAProcess
 		o.Prepare(dir)
 	}
 	args := append(append([]string{}, o.Wrapper...), bin, "serve", "--dir", dir, "--admin-addr", "127.0.0.1:0")
+	args = append(args, o.ServeArgs...)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.ExtraFiles = files
 	cmd.Env = append(append(os.Environ(), o.Env...), "LISTEN_FDS=2")

@@ -179,6 +179,10 @@ func (s *Server) Stop() {
 	os.RemoveAll(s.Dir)
 }
 
+// PID is the server's (postmaster's) process id; each connection is
+// served by a child process of it.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Log is what the server wrote to its standard error.
 func (s *Server) Log() string { return s.stderr.String() }
 
