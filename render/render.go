@@ -26,6 +26,7 @@ import (
 	pdferrors "github.com/klippa-app/go-pdfium/errors"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/responses"
 	"github.com/klippa-app/go-pdfium/webassembly"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -194,6 +195,38 @@ func (d *Document) Rotation(i int) (int, error) {
 // Render draws page i (0-based) at dpi dots per inch, upright as a reader
 // shows it, forms included.
 func (d *Document) Render(ctx context.Context, i int, dpi int) (*image.RGBA, error) {
+	return d.draw(ctx, i, func() (*responses.RenderPage, func(), error) {
+		res, err := d.r.inst.RenderPageInDPI(&requests.RenderPageInDPI{
+			Page: d.page(i), DPI: dpi, RenderForm: true, Document: &d.ref,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &res.Result, res.Cleanup, nil
+	})
+}
+
+// RenderWidth draws page i (0-based) width pixels wide, its height in
+// proportion (rounded): the size a screen shows it at, whatever dots per
+// inch that makes.
+func (d *Document) RenderWidth(ctx context.Context, i int, width int) (*image.RGBA, error) {
+	if width <= 0 {
+		return nil, fmt.Errorf("render: page %d: a width of %d pixels", i+1, width)
+	}
+	return d.draw(ctx, i, func() (*responses.RenderPage, func(), error) {
+		res, err := d.r.inst.RenderPageInPixels(&requests.RenderPageInPixels{
+			Page: d.page(i), Width: width, RenderForm: true, Document: &d.ref,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &res.Result, res.Cleanup, nil
+	})
+}
+
+// draw runs one of PDFium's renderings of page i in its turn and copies the
+// picture out of the module's memory.
+func (d *Document) draw(ctx context.Context, i int, run func() (*responses.RenderPage, func(), error)) (*image.RGBA, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -205,15 +238,13 @@ func (d *Document) Render(ctx context.Context, i int, dpi int) (*image.RGBA, err
 	if err := ctx.Err(); err != nil { // cancelled while waiting its turn
 		return nil, err
 	}
-	res, err := d.r.inst.RenderPageInDPI(&requests.RenderPageInDPI{
-		Page: d.page(i), DPI: dpi, RenderForm: true, Document: &d.ref,
-	})
+	res, cleanup, err := run()
 	if err != nil {
 		return nil, fmt.Errorf("render: page %d: %w", i+1, err)
 	}
-	defer res.Cleanup()
-	// The pixels live in the module's memory until Cleanup: copy them.
-	src := res.Result.RenderedImage
+	defer cleanup()
+	// The pixels live in the module's memory until cleanup: copy them.
+	src := res.RenderedImage
 	out := image.NewRGBA(src.Bounds())
 	draw.Draw(out, out.Bounds(), src, src.Bounds().Min, draw.Src)
 	return out, nil

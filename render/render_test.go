@@ -297,3 +297,36 @@ func TestDamaged(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
+
+// A page drawn to a width in pixels is that wide, its height in
+// proportion, turned pages included, and looks as the same page drawn at
+// the dots per inch that width makes.
+func TestRenderWidth(t *testing.T) {
+	for _, name := range []string{"visualSignature__rotate90-rotated.pdf", "visualSignature__check__negative_coordinates_180_ROTATE_90.pdf", "pdf-2.0.pdf"} {
+		path := filepath.Join(corpus, name)
+		if _, err := os.Stat(path); err != nil {
+			t.Skip(err)
+		}
+		d := open(t, path, nil)
+		w, h, _ := d.Size(0)
+		const dpi = 50
+		want, err := d.Render(context.Background(), 0, dpi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.RenderWidth(context.Background(), 0, want.Bounds().Dx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Bounds().Dx() != want.Bounds().Dx() || abs(got.Bounds().Dy()-int(float64(want.Bounds().Dx())*h/w+0.5)) > 1 {
+			t.Errorf("%s (%.0fx%.0f points): %v drawn to a width of %d", name, w, h, got.Bounds(), want.Bounds().Dx())
+		}
+		if diff, off := meanDiff(got, want); off || diff > 1 {
+			t.Errorf("%s: %.1f levels from the page drawn at %d dpi", name, diff, dpi)
+		}
+	}
+	d := open(t, filepath.Join(corpus, "pdf-2.0.pdf"), nil)
+	if _, err := d.RenderWidth(context.Background(), 0, 0); err == nil {
+		t.Error("a width of 0 pixels drawn")
+	}
+}
