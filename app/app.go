@@ -94,6 +94,9 @@ type UI struct {
 	files      fileDialogs  // the file dialogs' folder and fallback (files.go)
 
 	keys keyboard // Enter, Escape and what a key press may reach
+	// pdfiumStart is the page renderer the document views share, started
+	// with the app (docview.go).
+	pdfiumStart *pdfiumStart
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
@@ -110,6 +113,7 @@ func New(a fyne.App, o Options) *UI {
 	}
 	u := &UI{app: a, opt: o}
 	u.ctx, u.stopAll = context.WithCancel(context.Background())
+	u.startPDFium()
 	u.settings, _ = config.LoadSettings()
 	u.p = i18n.NewVariant(i18n.Detect(u.settings.Language), "gui")
 	u.speakFyne()
@@ -155,13 +159,14 @@ func (u *UI) ShowAndRun() {
 	u.Close()
 }
 
-// Close stops what the app started (the demo CA).
+// Close stops what the app started (the demo CA, the page renderer).
 func (u *UI) Close() {
 	u.stopAll() // work in progress stops; a half-signed file is never left behind
 	u.tasks.Wait()
 	u.stopBridge()
 	u.stopDemo()
 	u.signOutExchange()
+	u.stopPDFium()
 }
 
 // T says key in the user's language.

@@ -49,6 +49,17 @@ var exchangeBin, exchangeErr string
 
 const testPIN = "Sup3r-Secret!"
 
+// testCache is the user's cache folder as it was before TestMain moved
+// HOME (package variables are set first): the page renderer's compiled
+// code kept there between runs spares each run its compilation.
+var testCache = func() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return os.TempDir()
+	}
+	return filepath.Join(dir, "paraphe-test")
+}()
+
 // newUI opens the app in English with its own Paraphe folder and policy.
 func newUI(t *testing.T, policy string) *UI {
 	t.Helper()
@@ -56,6 +67,7 @@ func newUI(t *testing.T, policy string) *UI {
 	t.Setenv("PARAPHE_HOME", t.TempDir())
 	t.Setenv("PARAPHE_POLICY", policy)
 	t.Setenv("PARAPHE_LANG", "en")
+	t.Setenv("XDG_CACHE_HOME", testCache)
 	u := New(test.NewTempApp(t), Options{Version: "test", StartDemo: startDemo})
 	t.Cleanup(u.Close)
 	return u

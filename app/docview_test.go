@@ -1,0 +1,465 @@
+package app
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/pdf"
+)
+
+var dssCorpus = filepath.Join("..", "..", "shared", "corpus", "dss-samples")
+
+// dssSample is a file of DSS's test corpus; the test is skipped without
+// the corpus.
+func dssSample(t testing.TB, name string) string {
+	t.Helper()
+	path := filepath.Join(dssCorpus, name)
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("the corpus is not here: ", err)
+	}
+	return path
+}
+
+// threePages is a PDF of three pages made by qpdf: the demo deed's two A4
+// pages, then a page of DSS's corpus turned by 270 degrees whose boxes
+// start at (100, 300).
+func threePages(t testing.TB) string {
+	t.Helper()
+	turned := dssSample(t, "visualSignature__check__positive_coordinates_270_ROTATE_180.pdf")
+	return qpdfPages(t, filepath.Join("..", "assets", "demo", "deed.pdf"), "1-2", turned, "1")
+}
+
+// qpdfPages puts pages of PDFs together with qpdf: qpdfPages(t, a, "1-2",
+// b, "1").
+func qpdfPages(t testing.TB, args ...string) string {
+	t.Helper()
+	testenv.Require(t, "qpdf")
+	out := filepath.Join(t.TempDir(), "doc.pdf")
+	cmd := exec.Command("qpdf", append(append([]string{"--empty", "--pages"}, args...), "--", out)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 { // 3: warnings
+			t.Fatalf("qpdf: %v\n%s", err, b)
+		}
+	}
+	return out
+}
+
+// viewing is the app with a document view filling its window, 800×900
+// units on a screen of the given scale, showing the PDF at path.
+func viewing(t *testing.T, path string, scale float32) (*UI, *docView) {
+	t.Helper()
+	u := newUI(t, "")
+	v := newDocView(u)
+	u.win.SetContent(v.content)
+	u.win.Canvas().(test.WindowlessCanvas).SetScale(scale)
+	u.win.Resize(fyne.NewSize(800, 900))
+	v.openFile(path, nil)
+	u.tasks.Wait()
+	if v.failed != nil || len(v.pages) == 0 {
+		t.Fatalf("%s not shown: %v (%q)", filepath.Base(path), v.failed, v.message.Text)
+	}
+	return u, v
+}
+
+// The view of a three-page document on a screen of scale 2: each page in
+// view drawn at the screen's pixels (twice its size in units), the page
+// field and the keys going from page to page, the zooms.
+func TestDocViewNavigates(t *testing.T) {
+	u, v := viewing(t, threePages(t), 2)
+	if len(v.pages) != 3 || v.pageOf.Text != "of 3" || v.pageNum.Text != "1" {
+		t.Fatalf("%d pages, %q %q", len(v.pages), v.pageNum.Text, v.pageOf.Text)
+	}
+	// Page width: the widest page (the turned one, 792 points) fills the
+	// view, less its margins.
+	if w := v.pages[2].size.Width; math.Abs(float64(w-(v.viewport.Width-2*pageGap))) > 0.5 {
+		t.Errorf("fit to width: the widest page is %.1f units in a view of %.1f", w, v.viewport.Width)
+	}
+	sharp := func(i int) {
+		t.Helper()
+		p := v.pages[i]
+		if p.image.Image == nil || !p.image.Visible() {
+			t.Fatalf("page %d not drawn", i+1)
+		}
+		if got, want := p.image.Image.Bounds().Dx(), int(math.Round(float64(p.size.Width*2))); got != want {
+			t.Errorf("page %d: a picture %d pixels wide for %.1f units at scale 2", i+1, got, p.size.Width)
+		}
+	}
+	sharp(0)
+
+	key := func(name fyne.KeyName, want string) {
+		t.Helper()
+		v.column.TypedKey(&fyne.KeyEvent{Name: name})
+		u.tasks.Wait()
+		if v.pageNum.Text != want {
+			t.Fatalf("after %s: page %q, want %s", name, v.pageNum.Text, want)
+		}
+	}
+	key(fyne.KeyEnd, "3")
+	sharp(2)
+	key(fyne.KeyHome, "1")
+	key(fyne.KeyPageDown, "2")
+	key(fyne.KeyPageUp, "1")
+	v.pageNum.SetText("3")
+	v.pageNum.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	u.tasks.Wait()
+	if v.currentPage() != 2 || v.scroll.Offset.Y < v.tops[1] {
+		t.Fatalf("typing 3: page %d, scrolled to %.0f (page 3 starts at %.0f)", v.currentPage()+1, v.scroll.Offset.Y, v.tops[2])
+	}
+
+	shortcut := func(k fyne.KeyName) {
+		v.column.TypedShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierControl})
+		u.tasks.Wait()
+	}
+	shortcut(fyne.Key1)
+	if w := v.pages[0].size.Width; math.Abs(float64(w)-595*unitsPerPoint) > 0.01 || v.zoomBox.Selected != "100%" {
+		t.Errorf("Ctrl 1: page 1 is %.1f units wide, zoom %q; want 100%% (%.1f)", w, v.zoomBox.Selected, 595*unitsPerPoint)
+	}
+	shortcut(fyne.KeyEqual)
+	if v.zoom != 1.1 || v.zoomBox.Selected != "110%" {
+		t.Errorf("Ctrl +: zoom %.2f %q", v.zoom, v.zoomBox.Selected)
+	}
+	shortcut(fyne.KeyMinus)
+	shortcut(fyne.KeyMinus)
+	if v.zoom != 0.9 {
+		t.Errorf("Ctrl − twice from 110 %%: %.2f", v.zoom)
+	}
+	if v.currentPage() != 2 {
+		t.Errorf("zooming lost the page: %d", v.currentPage()+1)
+	}
+	sharp(2)
+	shortcut(fyne.Key0)
+	if h := v.pages[0].size.Height; h > v.viewport.Height-2*pageGap+0.5 || v.zoomBox.Selected != "Whole page" {
+		t.Errorf("Ctrl 0: page 1 is %.1f units high in a view of %.1f (%q)", h, v.viewport.Height, v.zoomBox.Selected)
+	}
+	v.zoomBox.SetSelected("Page width")
+	if math.Abs(float64(v.pages[2].size.Width-(v.viewport.Width-2*pageGap))) > 0.5 {
+		t.Errorf("page width chosen: %.1f", v.pages[2].size.Width)
+	}
+}
+
+// A drawing superseded before it is shown is never shown: the page asked
+// at one width then at another shows the second.
+func TestDocViewSupersededDrawing(t *testing.T) {
+	u, v := viewing(t, threePages(t), 1)
+	v.setZoom(zoomFixed, 0.5)
+	v.setZoom(zoomFixed, 0.75)
+	v.setZoom(zoomFixed, 1.5)
+	u.tasks.Wait()
+	p := v.pages[0]
+	want := int(math.Round(float64(p.size.Width)))
+	if p.width != want || p.image.Image.Bounds().Dx() != want {
+		t.Fatalf("page 1 shows a picture %d pixels wide (%d recorded), want %d", p.image.Image.Bounds().Dx(), p.width, want)
+	}
+	for k := range v.cache.entries {
+		if k.page == 0 && k.width != want {
+			t.Errorf("a picture of page 1 for an earlier zoom is kept: %v", k)
+		}
+	}
+}
+
+// What cannot be shown says why, in the user's words: a password is
+// needed, the password is wrong, the file is damaged.
+func TestDocViewRefuses(t *testing.T) {
+	u := newUI(t, "")
+	v := newDocView(u)
+	u.win.SetContent(v.content)
+	for _, c := range []struct {
+		file     string
+		password []byte
+		want     string
+	}{
+		{"protected__open_protected.pdf", nil, "app.view.needs_password"},
+		{"protected__open_protected.pdf", []byte("wrong"), "app.view.wrong_password"},
+		{"EmptyPage-corrupted.pdf", nil, "app.view.damaged"},
+	} {
+		v.openFile(dssSample(t, c.file), c.password)
+		u.tasks.Wait()
+		if v.failed == nil || v.message.Text != u.T(c.want) || v.scroll.Visible() {
+			t.Errorf("%s: %v, says %q", c.file, v.failed, v.message.Text)
+		}
+	}
+	v.openFile(dssSample(t, "protected__open_protected.pdf"), []byte(" ")) // DSS's user password
+	u.tasks.Wait()
+	if v.failed != nil || len(v.pages) != 1 || !v.scroll.Visible() || v.pages[0].image.Image == nil {
+		t.Fatalf("the right password: %v %q", v.failed, v.message.Text)
+	}
+	v.openFile(filepath.Join(t.TempDir(), "gone.pdf"), nil)
+	if v.failed == nil || v.message.Text == "" || len(v.pages) != 0 {
+		t.Fatalf("a missing file: %v %q", v.failed, v.message.Text)
+	}
+}
+
+// turn is a rotation's effect on a move: where a move of the page as
+// shown (dx to the right, dy down, in points) takes a rectangle's corner
+// in user space, and how its size changes when its lower right corner (as
+// shown) moves so. Written from ISO 32000's /Rotate (clockwise), not from
+// the view's code.
+type turn struct {
+	move   func(dx, dy float64) (x, y float64)
+	resize func(dx, dy float64) (x, y, w, h float64)
+}
+
+var turns = map[int]turn{
+	0: {
+		func(dx, dy float64) (float64, float64) { return dx, -dy },
+		func(dx, dy float64) (float64, float64, float64, float64) { return 0, -dy, dx, dy },
+	},
+	90: { // user space's left edge at the top: x down, y to the right
+		func(dx, dy float64) (float64, float64) { return dy, dx },
+		func(dx, dy float64) (float64, float64, float64, float64) { return 0, 0, dy, dx },
+	},
+	180: {
+		func(dx, dy float64) (float64, float64) { return -dx, dy },
+		func(dx, dy float64) (float64, float64, float64, float64) { return -dx, 0, dx, dy },
+	},
+	270: { // user space's left edge at the bottom: x up, y to the left
+		func(dx, dy float64) (float64, float64) { return -dy, -dx },
+		func(dx, dy float64) (float64, float64, float64, float64) { return -dy, -dx, dy, dx },
+	},
+}
+
+// The stamp dragged with the mouse, resized by its corner and moved with
+// the arrow keys on page 1 (upright) and page 3 (turned by 270 degrees, its
+// box away from the origin) of the three-page document: it reports its
+// place in the page's user space, as ISO 32000 turns the page.
+func TestDocViewStampDragged(t *testing.T) {
+	u, v := viewing(t, threePages(t), 1)
+	for _, c := range []struct {
+		page int
+		rot  int
+		rect [4]float64 // where the stamp starts
+	}{
+		{0, 0, [4]float64{100, 500, 210, 72}},
+		{2, 270, [4]float64{300, 600, 72, 210}},
+	} {
+		dragStamp(t, u, v, c.page, c.rot, c.rect)
+	}
+}
+
+// The same on DSS's pages turned by 90 and 180 degrees, boxes at negative
+// coordinates.
+func TestDocViewStampDraggedTurned(t *testing.T) {
+	for rot, file := range map[int]string{
+		90:  "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf",
+		180: "visualSignature__check__negative_coordinates_180_ROTATE_90.pdf",
+	} {
+		u, v := viewing(t, dssSample(t, file), 1)
+		if v.pages[0].geo.Rotate != rot {
+			t.Fatalf("%s: turned by %d", file, v.pages[0].geo.Rotate)
+		}
+		dragStamp(t, u, v, 0, rot, [4]float64{0, -100, 72, 210})
+	}
+}
+
+func dragStamp(t *testing.T, u *UI, v *docView, page, rot int, start [4]float64) {
+	t.Helper()
+	if v.pages[page].geo.Rotate != rot {
+		t.Fatalf("page %d turned by %d, not %d", page+1, v.pages[page].geo.Rotate, rot)
+	}
+	var got [4]float64
+	changes := 0
+	o := newOverlay(overlayStamp, page, start, "")
+	o.onChange = func(p int, r [4]float64) { got, changes = r, changes+1 }
+	if !v.addOverlay(o) {
+		t.Fatal("no page for the stamp")
+	}
+	v.scrollToOverlay(o)
+	u.tasks.Wait()
+	k := float64(v.k())
+	c := u.win.Canvas()
+	at := func(obj fyne.CanvasObject) fyne.Position {
+		return fyne.CurrentApp().Driver().AbsolutePositionForObject(obj).AddXY(obj.Size().Width/2, obj.Size().Height/2)
+	}
+	// 60 units right and 30 down, then the corner 24 right and 12 down.
+	const dx, dy, rw, rh = 60, 30, 24, 12
+	test.Drag(c, at(o), dx, dy)
+	mx, my := turns[rot].move(dx/k, dy/k)
+	want := [4]float64{math.Round(start[0] + mx), math.Round(start[1] + my), start[2], start[3]}
+	if changes != 1 || !near(got, want, 1) {
+		t.Errorf("page %d (turned %d): dragged to %v (told %d times), want %v", page+1, rot, got, changes, want)
+	}
+	from := got
+	test.Drag(c, at(o.handle), rw, rh)
+	x, y, w, h := turns[rot].resize(rw/k, rh/k)
+	want = [4]float64{from[0] + x, from[1] + y, from[2] + w, from[3] + h}
+	if !near(got, want, 1) {
+		t.Errorf("page %d (turned %d): resized to %v, want %v", page+1, rot, got, want)
+	}
+	// The keys: a point right, then ten down (Ctrl), then ten wider (Alt).
+	from = got
+	test.Tap(o)
+	if c.Focused() != o {
+		t.Fatalf("a tap on the stamp does not give it the keyboard: %v", c.Focused())
+	}
+	o.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	o.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyDown, Modifier: fyne.KeyModifierControl})
+	mx, my = turns[rot].move(1, 10)
+	x, y, w, h = turns[rot].resize(10, 0)
+	want = [4]float64{from[0] + mx + x, from[1] + my + y, from[2] + w, from[3] + h}
+	o.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyRight, Modifier: fyne.KeyModifierAlt})
+	if !near(got, want, 0) {
+		t.Errorf("page %d (turned %d): moved by the keys to %v, want %v", page+1, rot, got, want)
+	}
+	// Dragged far off the page, it stays on it.
+	test.Drag(c, at(o), -5000, 5000)
+	box := v.pages[page].geo.Box
+	if got[0] < box[0] || got[1] < box[1] || got[0]+got[2] > box[2]+0.5 || got[1]+got[3] > box[3]+0.5 {
+		t.Errorf("page %d: dragged off the page to %v (its box %v)", page+1, got, box)
+	}
+	v.removeOverlay(o)
+}
+
+func near(a, b [4]float64, tol float64) bool {
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > tol {
+			return false
+		}
+	}
+	return true
+}
+
+// Each visible signature of DSS's samples (pages turned every way, boxes
+// at negative and far coordinates) is outlined where poppler draws it:
+// what pdftoppm draws with the annotations and not without them lies
+// inside the outline the view puts over the page.
+func TestDocViewOutlinesWherePopplerDraws(t *testing.T) {
+	testenv.Require(t, "pdftoppm")
+	files, _ := filepath.Glob(filepath.Join(dssCorpus, "visualSignature__check__*.pdf"))
+	if len(files) == 0 {
+		t.Skip("the corpus is not here")
+	}
+	if testing.Short() {
+		files = files[:len(files)/4]
+	}
+	u := newUI(t, "")
+	v := newDocView(u)
+	u.win.SetContent(v.content)
+	u.win.Resize(fyne.NewSize(500, 500))
+	turned := map[int]int{}
+	for _, path := range files {
+		fields, err := pdf.Fields(path)
+		if err != nil {
+			t.Fatalf("%s: %v", filepath.Base(path), err)
+		}
+		v.openFile(path, nil)
+		u.tasks.Wait()
+		for _, f := range fields {
+			for _, w := range f.Widgets {
+				if w.Page < 1 || w.Rect[2] == 0 || !f.Signed {
+					continue
+				}
+				o := newOverlay(overlayOutline, w.Page-1, w.Rect, f.Name)
+				v.addOverlay(o)
+				outlinedWherePopplerDraws(t, path, v, o)
+				turned[v.pages[o.page].geo.Rotate]++
+			}
+		}
+	}
+	t.Logf("signatures checked on pages turned by 0, 90, 180, 270 degrees: %v", turned)
+	for _, r := range []int{0, 90, 180, 270} {
+		if turned[r] == 0 && !testing.Short() {
+			t.Errorf("no signature checked on a page turned by %d degrees", r)
+		}
+	}
+}
+
+// outlinedWherePopplerDraws compares overlay o, as laid out on its page,
+// with what poppler draws of the annotations at the size of the page's
+// picture.
+func outlinedWherePopplerDraws(t *testing.T, path string, v *docView, o *overlay) {
+	t.Helper()
+	p := v.pages[o.page]
+	if p.image.Image == nil {
+		t.Fatalf("%s: page %d not drawn", filepath.Base(path), o.page+1)
+	}
+	b := p.image.Image.Bounds()
+	px := float32(b.Dx()) / p.size.Width // pixels a unit
+	pos, size := o.Position(), o.Size()
+	outline := image.Rect(int(pos.X*px), int(pos.Y*px), int((pos.X+size.Width)*px+0.5), int((pos.Y+size.Height)*px+0.5))
+	w, _ := p.geo.Size()
+	dpi := 72 * float64(b.Dx()) / w
+	with := pdftoppmAt(t, path, o.page+1, dpi)
+	without := pdftoppmAt(t, path, o.page+1, dpi, "-hide-annotations")
+	if d := with.Bounds().Size().Sub(b.Size()); d.X < -1 || d.X > 1 || d.Y < -1 || d.Y > 1 {
+		t.Fatalf("%s: poppler's picture is %v, the view's %v", filepath.Base(path), with.Bounds(), b)
+	}
+	drawn := differ(with, without)
+	name := fmt.Sprintf("%s page %d (turned %d)", filepath.Base(path), o.page+1, p.geo.Rotate)
+	if drawn.Empty() {
+		t.Errorf("%s: poppler draws no annotation", name)
+		return
+	}
+	if !drawn.In(outline.Inset(-2)) {
+		t.Errorf("%s: the signature's appearance is at %v, the outline at %v", name, drawn, outline)
+	}
+}
+
+// pdftoppmAt is poppler's picture of a page at dpi.
+func pdftoppmAt(t *testing.T, path string, page int, dpi float64, args ...string) image.Image {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "p")
+	args = append(args, "-png", "-singlefile", "-f", fmt.Sprint(page), "-l", fmt.Sprint(page),
+		"-r", fmt.Sprintf("%.4f", dpi), path, out)
+	if b, err := exec.Command("pdftoppm", args...).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, b)
+	}
+	f, err := os.Open(out + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// differ is the smallest rectangle holding the pixels where a and b differ
+// clearly (anti-aliasing aside).
+func differ(a, b image.Image) image.Rectangle {
+	ra, rb := toRGBA(a), toRGBA(b)
+	var r image.Rectangle
+	bounds := ra.Bounds().Intersect(rb.Bounds())
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		pa, pb := ra.Pix[ra.PixOffset(bounds.Min.X, y):], rb.Pix[rb.PixOffset(bounds.Min.X, y):]
+		for x := 0; x < bounds.Dx(); x++ {
+			var d uint32
+			for c := 0; c < 3; c++ {
+				d += absDiff(uint32(pa[4*x+c]), uint32(pb[4*x+c]))
+			}
+			if d > 3*0x20 {
+				r = r.Union(image.Rect(bounds.Min.X+x, y, bounds.Min.X+x+1, y+1))
+			}
+		}
+	}
+	return r
+}
+
+func toRGBA(img image.Image) *image.RGBA {
+	if r, ok := img.(*image.RGBA); ok {
+		return r
+	}
+	r := image.NewRGBA(img.Bounds())
+	draw.Draw(r, r.Bounds(), img, img.Bounds().Min, draw.Src)
+	return r
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
