@@ -136,6 +136,7 @@ type renderQueue struct {
 	busy    bool
 	current *renderJob         // the page being drawn
 	stop    context.CancelFunc // cancels it
+	spare   []*image.RGBA      // pictures no page shows, to draw into
 }
 
 // want replaces the pages waiting to be drawn with jobs; the page being
@@ -163,6 +164,31 @@ func (q *renderQueue) want(jobs []renderJob) {
 	}
 }
 
+// recycle keeps a picture no page shows any more, to draw into (at most
+// maxSpare of them: scrolling through pages of one size, the next page's
+// picture is the one the cache just dropped, and no garbage piles up).
+func (q *renderQueue) recycle(img *image.RGBA) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.spare) == maxSpare {
+		q.spare = q.spare[1:]
+	}
+	q.spare = append(q.spare, img)
+}
+
+// takeSpare is a kept picture width pixels wide, or nil; q.mu is held.
+func (q *renderQueue) takeSpare(width int) *image.RGBA {
+	for i, img := range q.spare {
+		if img.Rect.Dx() == width {
+			q.spare = append(q.spare[:i], q.spare[i+1:]...)
+			return img
+		}
+	}
+	return nil
+}
+
+const maxSpare = 2
+
 // run draws until nothing is left to draw (or the app closes).
 func (q *renderQueue) run() {
 	defer q.v.u.tasks.Done()
@@ -177,9 +203,10 @@ func (q *renderQueue) run() {
 		q.pending = q.pending[1:]
 		ctx, cancel := context.WithCancel(q.v.u.ctx)
 		q.current, q.stop = &job, cancel
+		into := q.takeSpare(job.width)
 		q.mu.Unlock()
 
-		img, err := job.doc.RenderWidth(ctx, job.page, job.width)
+		img, err := job.doc.RenderWidth(ctx, job.page, job.width, into)
 		cancel()
 		q.mu.Lock()
 		q.current, q.stop = nil, nil

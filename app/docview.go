@@ -239,6 +239,11 @@ func closeDocument(doc *render.Document, closer io.Closer) {
 // reset forgets the document shown (its pages, pictures and overlays).
 func (v *docView) reset() {
 	v.queue.want(nil)
+	for _, p := range v.pages {
+		// fyne keeps a widget's renderer a while after it is gone: let
+		// the pages gone keep no picture.
+		p.setPicture(nil, 0)
+	}
 	v.doc, v.closer, v.failed = nil, nil, nil
 	v.pages, v.tops = nil, nil
 	v.cache.clear()
@@ -636,11 +641,13 @@ func (v *docView) drawn(job renderJob, img *image.RGBA, err error) {
 	v.update()
 }
 
-// evicted lets a page forget a picture the cache dropped.
+// evicted lets a page forget a picture the cache dropped, which the next
+// drawing may reuse.
 func (v *docView) evicted(key pageKey, img *image.RGBA) {
 	if key.page < len(v.pages) && v.pages[key.page].image.Image == img {
 		v.pages[key.page].setPicture(nil, 0)
 	}
+	v.queue.recycle(img)
 }
 
 // background runs work off the window's goroutine, then done on it, like

@@ -195,7 +195,7 @@ func (d *Document) Rotation(i int) (int, error) {
 // Render draws page i (0-based) at dpi dots per inch, upright as a reader
 // shows it, forms included.
 func (d *Document) Render(ctx context.Context, i int, dpi int) (*image.RGBA, error) {
-	return d.draw(ctx, i, func() (*responses.RenderPage, func(), error) {
+	return d.draw(ctx, i, nil, func() (*responses.RenderPage, func(), error) {
 		res, err := d.r.inst.RenderPageInDPI(&requests.RenderPageInDPI{
 			Page: d.page(i), DPI: dpi, RenderForm: true, Document: &d.ref,
 		})
@@ -207,13 +207,15 @@ func (d *Document) Render(ctx context.Context, i int, dpi int) (*image.RGBA, err
 }
 
 // RenderWidth draws page i (0-based) width pixels wide, its height in
-// proportion (rounded): the size a screen shows it at, whatever dots per
-// inch that makes.
-func (d *Document) RenderWidth(ctx context.Context, i int, width int) (*image.RGBA, error) {
+// proportion (rounded up): the size a screen shows it at, whatever dots
+// per inch that makes. When into, a picture the caller no longer uses, has
+// that size, the page is drawn into it rather than into a new one (a view
+// scrolling through a long document then draws without garbage).
+func (d *Document) RenderWidth(ctx context.Context, i int, width int, into *image.RGBA) (*image.RGBA, error) {
 	if width <= 0 {
 		return nil, fmt.Errorf("render: page %d: a width of %d pixels", i+1, width)
 	}
-	return d.draw(ctx, i, func() (*responses.RenderPage, func(), error) {
+	return d.draw(ctx, i, into, func() (*responses.RenderPage, func(), error) {
 		res, err := d.r.inst.RenderPageInPixels(&requests.RenderPageInPixels{
 			Page: d.page(i), Width: width, RenderForm: true, Document: &d.ref,
 		})
@@ -225,8 +227,8 @@ func (d *Document) RenderWidth(ctx context.Context, i int, width int) (*image.RG
 }
 
 // draw runs one of PDFium's renderings of page i in its turn and copies the
-// picture out of the module's memory.
-func (d *Document) draw(ctx context.Context, i int, run func() (*responses.RenderPage, func(), error)) (*image.RGBA, error) {
+// picture out of the module's memory, into into when it has the size.
+func (d *Document) draw(ctx context.Context, i int, into *image.RGBA, run func() (*responses.RenderPage, func(), error)) (*image.RGBA, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -245,7 +247,10 @@ func (d *Document) draw(ctx context.Context, i int, run func() (*responses.Rende
 	defer cleanup()
 	// The pixels live in the module's memory until cleanup: copy them.
 	src := res.RenderedImage
-	out := image.NewRGBA(src.Bounds())
+	out := into
+	if out == nil || out.Rect != src.Bounds() {
+		out = image.NewRGBA(src.Bounds())
+	}
 	draw.Draw(out, out.Bounds(), src, src.Bounds().Min, draw.Src)
 	return out, nil
 }

@@ -314,9 +314,22 @@ func TestRenderWidth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := d.RenderWidth(context.Background(), 0, want.Bounds().Dx())
+		got, err := d.RenderWidth(context.Background(), 0, want.Bounds().Dx(), nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Drawn again into that picture: the same picture, the same
+		// pixels; into one of another size, a new picture.
+		old := image.NewRGBA(image.Rect(0, 0, 3, 3))
+		if again, _ := d.RenderWidth(context.Background(), 0, want.Bounds().Dx(), old); again == old {
+			t.Errorf("%s: drawn into a picture of 3x3 pixels", name)
+		}
+		pix := bytes.Clone(got.Pix)
+		for i := range got.Pix {
+			got.Pix[i] = 0x7f
+		}
+		if again, _ := d.RenderWidth(context.Background(), 0, want.Bounds().Dx(), got); again != got || !bytes.Equal(again.Pix, pix) {
+			t.Errorf("%s: not drawn again into the picture given", name)
 		}
 		if got.Bounds().Dx() != want.Bounds().Dx() || abs(got.Bounds().Dy()-int(float64(want.Bounds().Dx())*h/w+0.5)) > 1 {
 			t.Errorf("%s (%.0fx%.0f points): %v drawn to a width of %d", name, w, h, got.Bounds(), want.Bounds().Dx())
@@ -326,7 +339,7 @@ func TestRenderWidth(t *testing.T) {
 		}
 	}
 	d := open(t, filepath.Join(corpus, "pdf-2.0.pdf"), nil)
-	if _, err := d.RenderWidth(context.Background(), 0, 0); err == nil {
+	if _, err := d.RenderWidth(context.Background(), 0, 0, nil); err == nil {
 		t.Error("a width of 0 pixels drawn")
 	}
 }
