@@ -69,10 +69,17 @@ type docView struct {
 	scroll  *container.Scroll
 	column  *pageColumn
 	message *widget.Label // why no page is shown (opening, a password, a damaged file)
-	pageNum *widget.Entry
-	pageOf  *widget.Label
-	zoomBox *widget.Select
-	tools   []fyne.Disableable
+	// The password of a document that needs one: typed here, it opens the
+	// document locked waits in.
+	passBox    *fyne.Container
+	messageBox *fyne.Container // the message and the password
+	passEntry  *widget.Entry
+	locked     *lockedDoc
+	password   []byte // the password that opened the document shown
+	pageNum    *widget.Entry
+	pageOf     *widget.Label
+	zoomBox    *widget.Select
+	tools      []fyne.Disableable
 
 	doc    *render.Document
 	closer io.Closer // what the document is read from, closed with it
@@ -106,8 +113,17 @@ func newDocView(u *UI) *docView {
 	v.scroll.OnScrolled = func(fyne.Position) { v.scrolled() }
 	v.message = wrapLabel(u.T("app.view.empty"))
 	v.message.Alignment = fyne.TextAlignCenter
+	v.passEntry = widget.NewPasswordEntry()
+	v.passEntry.SetPlaceHolder(u.T("app.view.password"))
+	v.passEntry.OnSubmitted = func(string) { v.unlock() }
+	v.passBox = container.NewCenter(container.NewHBox(
+		container.NewGridWrap(fyne.NewSize(260, v.passEntry.MinSize().Height), v.passEntry),
+		widget.NewButton(u.T("app.view.open"), v.unlock)))
+	v.passBox.Hide()
+	v.messageBox = container.NewVBox(layout.NewSpacer(), v.message, v.passBox, layout.NewSpacer())
 	v.content = container.NewBorder(v.toolbar(), nil, nil, nil,
-		container.NewStack(container.New(&resizeLayout{onResize: v.resized}, v.scroll), container.NewCenter(v.message)))
+		container.NewStack(container.New(&resizeLayout{onResize: v.resized}, v.scroll),
+			v.messageBox))
 	v.scroll.Hide()
 	v.enableTools(false)
 	return v
@@ -133,7 +149,13 @@ func (v *docView) toolbar() fyne.CanvasObject {
 	v.zoomBox.SetSelected(u.T("app.view.fit_width"))
 	v.tools = []fyne.Disableable{v.pageNum, prev, next, out, in, v.zoomBox}
 	num := container.NewGridWrap(fyne.NewSize(64, v.pageNum.MinSize().Height), v.pageNum)
-	return container.NewHBox(prev, next, num, v.pageOf, layout.NewSpacer(), out, v.zoomBox, in)
+	// The list as wide as its longest name, so that none is cut.
+	var wide float32
+	for _, name := range v.zoomBox.Options {
+		wide = max(wide, widget.NewLabel(name).MinSize().Width)
+	}
+	zoom := container.NewGridWrap(fyne.NewSize(wide+theme.IconInlineSize()+4*theme.Padding(), v.zoomBox.MinSize().Height), v.zoomBox)
+	return container.NewHBox(prev, next, num, v.pageOf, layout.NewSpacer(), out, zoom, in)
 }
 
 func (v *docView) enableTools(on bool) {
@@ -184,6 +206,10 @@ func (v *docView) open(src io.ReaderAt, size int64, password []byte, closer io.C
 	v.gen++
 	gen := v.gen
 	old, oldCloser := v.doc, v.closer
+	if l := v.locked; l != nil && l.closer != closer { // another document than the one locked
+		oldCloser = multiCloser{oldCloser, l.closer}
+	}
+	v.locked = nil
 	v.reset()
 	v.message.SetText(v.u.T("app.view.opening"))
 	var doc *render.Document
@@ -204,13 +230,47 @@ func (v *docView) open(src io.ReaderAt, size int64, password []byte, closer io.C
 			go closeDocument(doc, closer)
 			return
 		}
-		if err != nil {
+		if errors.Is(err, render.ErrPassword) { // kept open for the password
+			v.locked = &lockedDoc{src: src, size: size, closer: closer}
+		} else if err != nil {
 			go closeDocument(doc, closer)
+		}
+		if err != nil {
 			v.showFailure(err, password)
 			return
 		}
+		v.password = password
 		v.show(doc, geos, closer)
 	})
+}
+
+// lockedDoc is a document waiting for its password.
+type lockedDoc struct {
+	src    io.ReaderAt
+	size   int64
+	closer io.Closer
+}
+
+// unlock opens the locked document with the password typed.
+func (v *docView) unlock() {
+	if l := v.locked; l != nil {
+		pw := []byte(v.passEntry.Text)
+		v.passEntry.SetText("")
+		v.open(l.src, l.size, pw, l.closer)
+	}
+}
+
+// multiCloser closes each of its closers.
+type multiCloser []io.Closer
+
+func (m multiCloser) Close() error {
+	var errs []error
+	for _, c := range m {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // pageGeometries reads every page's geometry (PDFium loads each page: about
@@ -244,25 +304,32 @@ func (v *docView) reset() {
 		// the pages gone keep no picture.
 		p.setPicture(nil, 0)
 	}
-	v.doc, v.closer, v.failed = nil, nil, nil
+	v.doc, v.closer, v.failed, v.password = nil, nil, nil, nil
 	v.pages, v.tops = nil, nil
 	v.cache.clear()
 	v.pinned = -1
 	v.column.Refresh()
 	v.scroll.Hide()
+	v.passBox.Hide()
 	v.message.Show()
 	v.pageOf.SetText("")
 	v.pageNum.SetText("")
 	v.enableTools(false)
 }
 
-// close closes the document shown, if any.
+// close closes the document shown (or waiting for its password), if any.
 func (v *docView) close() {
 	v.gen++
 	doc, closer := v.doc, v.closer
+	if v.locked != nil {
+		closer, v.locked = v.locked.closer, nil
+	}
 	v.reset()
 	v.message.SetText(v.u.T("app.view.empty"))
-	closeDocument(doc, closer)
+	if doc != nil || closer != nil {
+		// Off the window's goroutine: PDFium may be drawing a page.
+		v.u.background(func(context.Context) error { closeDocument(doc, closer); return nil }, func(error) {})
+	}
 }
 
 func (v *docView) showFailure(err error, password []byte) {
@@ -270,8 +337,12 @@ func (v *docView) showFailure(err error, password []byte) {
 	switch {
 	case errors.Is(err, render.ErrPassword) && password != nil:
 		v.message.SetText(v.u.T("app.view.wrong_password"))
+		v.passBox.Show()
+		v.messageBox.Refresh()
 	case errors.Is(err, render.ErrPassword):
 		v.message.SetText(v.u.T("app.view.needs_password"))
+		v.passBox.Show()
+		v.messageBox.Refresh()
 	case errors.Is(err, render.ErrFormat):
 		v.message.SetText(v.u.T("app.view.damaged"))
 	default:

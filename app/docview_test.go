@@ -14,7 +14,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
+	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/testenv"
 	"github.com/paraphe/paraphe/pdf"
 )
@@ -190,9 +192,22 @@ func TestDocViewRefuses(t *testing.T) {
 			t.Errorf("%s: %v, says %q", c.file, v.failed, v.message.Text)
 		}
 	}
-	v.openFile(dssSample(t, "protected__open_protected.pdf"), []byte(" ")) // DSS's user password
+	// The password typed in the view opens the document.
+	v.openFile(dssSample(t, "protected__open_protected.pdf"), nil)
 	u.tasks.Wait()
-	if v.failed != nil || len(v.pages) != 1 || !v.scroll.Visible() || v.pages[0].image.Image == nil {
+	if !v.passBox.Visible() {
+		t.Fatal("no password asked")
+	}
+	test.Type(v.passEntry, "nope")
+	v.passEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	u.tasks.Wait()
+	if v.message.Text != u.T("app.view.wrong_password") || !v.passBox.Visible() || v.passEntry.Text != "" {
+		t.Fatalf("a wrong password typed: %q", v.message.Text)
+	}
+	test.Type(v.passEntry, " ") // DSS's user password
+	v.passEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	u.tasks.Wait()
+	if v.failed != nil || len(v.pages) != 1 || !v.scroll.Visible() || v.passBox.Visible() || v.pages[0].image.Image == nil || string(v.password) != " " {
 		t.Fatalf("the right password: %v %q", v.failed, v.message.Text)
 	}
 	v.openFile(filepath.Join(t.TempDir(), "gone.pdf"), nil)
@@ -462,4 +477,77 @@ func absDiff(a, b uint32) uint32 {
 		return a - b
 	}
 	return b - a
+}
+
+// TestDocViewScreenshots draws the document view, in English and in
+// French, as fyne's software painter paints it, into the folder
+// $PARAPHE_SCREENSHOTS (docs/screenshots): skipped without it.
+//
+//	PARAPHE_SCREENSHOTS=$PWD/docs/screenshots go test -run TestDocViewScreenshots ./app
+//
+// The view is not on a screen of the app yet; once it is,
+// scripts/screenshots.sh takes it from the real binary under Xvfb.
+func TestDocViewScreenshots(t *testing.T) {
+	dir := os.Getenv("PARAPHE_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("PARAPHE_SCREENSHOTS names no folder")
+	}
+	for _, lang := range []string{"en", "fr"} {
+		u, v := shotView(t, lang, dssSample(t, "PDF.pdf"))
+		stamp := newOverlay(overlayStamp, 0, [4]float64{340, 560, 210, 72}, "Marie Dupont")
+		v.addOverlay(stamp)
+		field := newOverlay(overlayField, 1, [4]float64{60, 700, 200, 60}, "Notaire")
+		v.addOverlay(field)
+		v.setZoom(zoomFixed, 0.75)
+		v.goTo(0)
+		v.scrollBy(0, 80)
+		u.tasks.Wait()
+		test.Tap(stamp) // the stamp has the keyboard: its outline thickens
+		capture(t, u, filepath.Join(dir, "docview-"+lang+".png"))
+
+		u, v = shotView(t, lang, dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
+		fields, _ := pdf.Fields(dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
+		for _, f := range fields {
+			if f.Signed && len(f.Widgets) > 0 {
+				o := newOverlay(overlayOutline, f.Widgets[0].Page-1, f.Widgets[0].Rect, f.Name)
+				o.setSelected(true)
+				v.addOverlay(o)
+			}
+		}
+		v.setZoom(zoomFitPage, 1)
+		u.tasks.Wait()
+		capture(t, u, filepath.Join(dir, "docview-turned-"+lang+".png"))
+
+		u, _ = shotView(t, lang, dssSample(t, "protected__open_protected.pdf"))
+		capture(t, u, filepath.Join(dir, "docview-password-"+lang+".png"))
+	}
+}
+
+// shotView is a view of path in the app's light theme, in lang, 960×680.
+func shotView(t *testing.T, lang, path string) (*UI, *docView) {
+	t.Helper()
+	u := newUI(t, "")
+	if lang != "en" {
+		u.p = i18n.NewVariant(lang, "gui")
+	}
+	u.app.Settings().SetTheme(theme.LightTheme())
+	v := newDocView(u)
+	u.win.SetContent(v.content)
+	u.win.Resize(fyne.NewSize(960, 680))
+	v.openFile(path, nil)
+	u.tasks.Wait()
+	return u, v
+}
+
+func capture(t *testing.T, u *UI, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, u.win.Canvas().Capture()); err != nil {
+		t.Fatal(err)
+	}
+	t.Log(path)
 }

@@ -341,7 +341,11 @@ func (r *overlayRenderer) Layout(size fyne.Size) {
 	o.box.Resize(size)
 	o.pic.Move(fyne.NewPos(2, 2))
 	o.pic.Resize(fyne.NewSize(max(0, size.Width-4), max(0, size.Height-4)))
-	o.text.Move(fyne.NewPos(4, 2))
+	if o.kind == overlayStamp { // the stamp's words are inside, the others' above
+		o.text.Move(fyne.NewPos(4, 2))
+	} else {
+		o.text.Move(fyne.NewPos(0, -o.text.MinSize().Height))
+	}
 	if o.handle != nil {
 		const s = 12
 		o.handle.Move(fyne.NewPos(size.Width-s, size.Height-s))
