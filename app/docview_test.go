@@ -1,17 +1,27 @@
 package app
 
 import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"image"
 	"image/draw"
 	"image/png"
 	"math"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
@@ -550,4 +560,109 @@ func capture(t *testing.T, u *UI, path string) {
 		t.Fatal(err)
 	}
 	t.Log(path)
+}
+
+// selfSigned is a key and a certificate of its own for signing test
+// documents (nothing here judges their trust).
+func selfSigned(t *testing.T) (crypto.Signer, []*x509.Certificate) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Marie Dupont"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return key, []*x509.Certificate{cert}
+}
+
+// The document as its first signature signed it, read in place from the
+// file signed twice since, shows the page without the second stamp: the
+// two views of page 1 differ where the second signature's field is, and
+// nowhere else.
+func TestDocViewAsSigned(t *testing.T) {
+	key, chain := selfSigned(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "deed.pdf")
+	deed, _ := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	os.WriteFile(in, deed, 0o644)
+	once, twice := filepath.Join(dir, "once.pdf"), filepath.Join(dir, "twice.pdf")
+	for _, step := range []struct {
+		in, out string
+		rect    [4]float64
+	}{{in, once, [4]float64{60, 60, 210, 72}}, {once, twice, [4]float64{320, 500, 210, 72}}} {
+		s := &pdf.Signer{Key: key, Chain: chain, Opts: pdf.Options{Appearance: &pdf.Appearance{Page: 1, Rect: step.rect}}}
+		if _, err := s.SignFile(context.Background(), step.in, step.out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := pdf.Verify(context.Background(), twice, pdf.VerifyOptions{})
+	if err != nil || len(rep.Signatures) != 2 {
+		t.Fatalf("verify: %v", err)
+	}
+	u, now := viewing(t, twice, 1)
+	first, second := rep.Signatures[0], rep.Signatures[1]
+	if first.ByteRange[2] > second.ByteRange[2] {
+		first, second = second, first
+	}
+	f, err := os.Open(twice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, ok := first.SignedRevision(f)
+	if !ok {
+		t.Fatal("no signed revision")
+	}
+	then := newDocView(u)
+	u.win.SetContent(container.NewGridWithColumns(2, then.content, now.content))
+	then.open(rev, rev.Size(), nil, f)
+	u.tasks.Wait()
+	if then.failed != nil || len(then.pages) != 2 {
+		t.Fatalf("as signed: %v, %d pages", then.failed, len(then.pages))
+	}
+	a, b := then.pages[0].image.Image, now.pages[0].image.Image
+	if a == nil || b == nil || a.Bounds() != b.Bounds() {
+		t.Fatalf("page 1 drawn %v as signed, %v now", a, b)
+	}
+	changed := differ(a, b)
+	field := now.pages[0].geo.RectToView(second.Widgets[0].Rect)
+	px := float64(b.Bounds().Dx()) / now.pages[0].geo.Box[2] // pixels a point
+	where := image.Rect(int(field[0]*px), int(field[1]*px), int((field[0]+field[2])*px+1), int((field[1]+field[3])*px+1))
+	if changed.Empty() || !changed.In(where.Inset(-2)) {
+		t.Fatalf("as signed and now differ at %v; the second signature's field is at %v", changed, where)
+	}
+}
+
+// A tap on an empty field's overlay chooses it; a tap on the page says
+// where, in its user space, through its rotation.
+func TestDocViewTaps(t *testing.T) {
+	u, v := viewing(t, threePages(t), 1)
+	chosen := 0
+	field := newOverlay(overlayField, 2, [4]float64{400, 700, 72, 150}, "Notaire")
+	field.onTap = func() { chosen++ }
+	v.addOverlay(field)
+	v.scrollToOverlay(field)
+	u.tasks.Wait()
+	vp := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.scroll)
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(field)
+	if at.Y < vp.Y || at.Y+field.Size().Height > vp.Y+v.viewport.Height || v.currentPage() != 2 {
+		t.Fatalf("scrolled to the field: it is at %v in a view from %v, %v high", at, vp, v.viewport.Height)
+	}
+	test.TapCanvas(u.win.Canvas(), at.AddXY(5, 5))
+	if chosen != 1 {
+		t.Fatalf("the field tapped %d times", chosen)
+	}
+	var page int
+	var x, y float64
+	v.onTapPage = func(p int, px, py float64) { page, x, y = p, px, py }
+	// Page 3 is turned by 270 degrees, its box from (100, 300) to
+	// (712, 1092): 100 points from its top and 200 from its left edge as
+	// shown is x = 100 + 612 − 100, y = 300 + 792 − 200.
+	p := v.pages[2]
+	k := v.k()
+	test.TapAt(p, fyne.NewPos(200*k, 100*k))
+	if page != 2 || math.Abs(x-612) > 0.5 || math.Abs(y-892) > 0.5 {
+		t.Fatalf("tapped page %d at (%.1f, %.1f), want page 3 at (612, 892)", page+1, x, y)
+	}
 }
