@@ -139,8 +139,9 @@ type renderQueue struct {
 	spare   []*image.RGBA      // pictures no page shows, to draw into
 }
 
-// want replaces the pages waiting to be drawn with jobs; the page being
-// drawn is cancelled unless it is among them.
+// want replaces the pages waiting to be drawn with jobs (start starts
+// drawing them); the page being drawn is cancelled unless it is among
+// them.
 func (q *renderQueue) want(jobs []renderJob) {
 	q.mu.Lock()
 	keep := false
@@ -155,6 +156,12 @@ func (q *renderQueue) want(jobs []renderJob) {
 	if q.current != nil && !keep {
 		q.stop()
 	}
+	q.mu.Unlock()
+}
+
+// start starts the worker if pages wait and it is not running.
+func (q *renderQueue) start() {
+	q.mu.Lock()
 	start := !q.busy && len(q.pending) > 0
 	q.busy = q.busy || start
 	q.mu.Unlock()

@@ -95,6 +95,7 @@ type docView struct {
 	viewport fyne.Size // the scroll's size
 	pinned   int       // the page gone to, until the user scrolls (-1: none)
 	moving   bool      // the view is scrolling itself
+	depth    int       // actions under way (action)
 
 	// onOpened is told when a document is shown or could not be (err);
 	// onPage when the page in view changes; onTapPage when a page is
@@ -356,6 +357,7 @@ func (v *docView) showFailure(err error, password []byte) {
 
 // show lays out the pages of doc, just opened, and draws those in view.
 func (v *docView) show(doc *render.Document, geos []render.Geometry, closer io.Closer) {
+	defer v.action()()
 	v.doc, v.closer = doc, closer
 	v.pages = make([]*pageView, len(geos))
 	for i, g := range geos {
@@ -405,6 +407,7 @@ func (v *docView) fitZoom() float64 {
 // layoutPages places the pages at the zoom (the mode's, when it follows
 // the size), keeping in view the part of the page that was.
 func (v *docView) layoutPages() {
+	defer v.action()()
 	if len(v.pages) == 0 {
 		return
 	}
@@ -452,12 +455,14 @@ func (v *docView) pageAt(y float32) int {
 
 // resized follows the viewport's size: the fits change the zoom.
 func (v *docView) resized(size fyne.Size) {
+	defer v.action()()
 	v.viewport = size
 	v.layoutPages()
 }
 
 // scrolled follows the user's scrolling.
 func (v *docView) scrolled() {
+	defer v.action()()
 	if !v.moving {
 		v.pinned = -1
 	}
@@ -476,6 +481,7 @@ func (v *docView) scrollTo(offset fyne.Position) {
 
 // goTo shows page i from its top.
 func (v *docView) goTo(i int) {
+	defer v.action()()
 	if len(v.pages) == 0 {
 		return
 	}
@@ -514,6 +520,7 @@ func (v *docView) showCurrent() {
 // pageDown shows the next page, or the rest of the current one when it is
 // taller than the view.
 func (v *docView) pageDown() {
+	defer v.action()()
 	i := v.currentPage()
 	if len(v.pages) == 0 {
 		return
@@ -530,6 +537,7 @@ func (v *docView) pageDown() {
 
 // pageUp shows the previous page, or the top of the current one.
 func (v *docView) pageUp() {
+	defer v.action()()
 	i := v.currentPage()
 	if len(v.pages) == 0 {
 		return
@@ -546,6 +554,7 @@ func (v *docView) pageUp() {
 // scrollBy scrolls by d units down (up when negative), as the arrow keys
 // do.
 func (v *docView) scrollBy(dx, dy float32) {
+	defer v.action()()
 	v.pinned = -1
 	v.scrollTo(v.scroll.Offset.AddXY(dx, dy))
 	v.update()
@@ -554,6 +563,7 @@ func (v *docView) scrollBy(dx, dy float32) {
 // setZoom sets a fixed zoom (or a fit, with mode) and shows it in the
 // list.
 func (v *docView) setZoom(mode zoomMode, z float64) {
+	defer v.action()()
 	v.mode, v.zoom = mode, z
 	name := v.percent(z)
 	switch mode {
@@ -570,6 +580,7 @@ func (v *docView) setZoom(mode zoomMode, z float64) {
 
 // zoomChosen follows the zoom list.
 func (v *docView) zoomChosen(name string) {
+	defer v.action()()
 	switch name {
 	case v.u.T("app.view.fit_width"):
 		if v.mode != zoomFitWidth {
@@ -592,6 +603,7 @@ func (v *docView) zoomChosen(name string) {
 // zoomStep goes to the next zoom step up (dir 1) or down (-1) from the
 // zoom in force.
 func (v *docView) zoomStep(dir int) {
+	defer v.action()()
 	z := v.zoom
 	next := zoomSteps[0]
 	if dir > 0 {
@@ -612,6 +624,7 @@ func (v *docView) zoomStep(dir int) {
 // typedKey is the view's keyboard: the column's, an overlay's when it has
 // no use for a key.
 func (v *docView) typedKey(ev *fyne.KeyEvent) {
+	defer v.action()()
 	switch ev.Name {
 	case fyne.KeyPageDown, fyne.KeySpace:
 		v.pageDown()
@@ -636,6 +649,7 @@ func (v *docView) typedKey(ev *fyne.KeyEvent) {
 // keys or the keypad), Ctrl 0 the whole page, Ctrl 1 100 %, Ctrl 2 the
 // page's width, as readers do.
 func (v *docView) typedShortcut(s fyne.Shortcut) {
+	defer v.action()()
 	cs, ok := s.(*desktop.CustomShortcut)
 	if !ok || cs.Modifier&(fyne.KeyModifierControl|fyne.KeyModifierSuper) == 0 {
 		return
@@ -654,6 +668,21 @@ func (v *docView) typedShortcut(s fyne.Shortcut) {
 	}
 }
 
+// action marks the start of something the user (or an answer from the
+// worker) does to the view; the function it returns, deferred, marks its
+// end and starts the worker on the pages asked meanwhile once the
+// outermost action is over. The worker's answers then never run beside the
+// end of an action: the real driver runs them on the window's goroutine
+// anyway, but fyne's test driver runs them on the worker's.
+func (v *docView) action() func() {
+	v.depth++
+	return func() {
+		if v.depth--; v.depth == 0 {
+			v.queue.start()
+		}
+	}
+}
+
 // focus gives the keyboard to the view.
 func (v *docView) focus() {
 	if c := fyne.CurrentApp().Driver().CanvasForObject(v.column); c != nil {
@@ -665,6 +694,7 @@ func (v *docView) focus() {
 // drawn, of the pages either side), drops the asks for pages scrolled
 // away, and shows the page number.
 func (v *docView) update() {
+	defer v.action()()
 	if len(v.pages) == 0 || len(v.tops) != len(v.pages) {
 		return
 	}
@@ -693,6 +723,7 @@ func (v *docView) update() {
 
 // drawn shows a picture the worker drew, if it is still wanted.
 func (v *docView) drawn(job renderJob, img *image.RGBA, err error) {
+	defer v.action()()
 	if job.gen != v.gen || job.page >= len(v.pages) {
 		return
 	}

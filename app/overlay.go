@@ -100,6 +100,7 @@ func (v *docView) removeOverlay(o *overlay) {
 
 // scrollToOverlay brings o to the middle of the view.
 func (v *docView) scrollToOverlay(o *overlay) {
+	defer v.action()()
 	if o.page < 0 || o.page >= len(v.pages) || len(v.tops) != len(v.pages) {
 		return
 	}
