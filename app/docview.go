@@ -73,10 +73,10 @@ type docView struct {
 	// document locked waits in.
 	passBox    *fyne.Container
 	messageBox *fyne.Container // the message and the password
-	passEntry  *widget.Entry
+	passEntry  *field
 	locked     *lockedDoc
 	password   []byte // the password that opened the document shown
-	pageNum    *widget.Entry
+	pageNum    *field
 	pageOf     *widget.Label
 	zoomBox    *widget.Select
 	tools      []fyne.Disableable
@@ -114,7 +114,7 @@ func newDocView(u *UI) *docView {
 	v.scroll.OnScrolled = func(fyne.Position) { v.scrolled() }
 	v.message = wrapLabel(u.T("app.view.empty"))
 	v.message.Alignment = fyne.TextAlignCenter
-	v.passEntry = widget.NewPasswordEntry()
+	v.passEntry = u.newSecretField()
 	v.passEntry.SetPlaceHolder(u.T("app.view.password"))
 	v.passEntry.OnSubmitted = func(string) { v.unlock() }
 	v.passBox = container.NewCenter(container.NewHBox(
@@ -133,7 +133,7 @@ func newDocView(u *UI) *docView {
 // toolbar holds the page field and the zoom.
 func (v *docView) toolbar() fyne.CanvasObject {
 	u := v.u
-	v.pageNum = widget.NewEntry()
+	v.pageNum = u.newField()
 	v.pageNum.OnSubmitted = func(s string) {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 1 && n <= len(v.pages) {
 			v.goTo(n - 1)
@@ -645,13 +645,22 @@ func (v *docView) typedKey(ev *fyne.KeyEvent) {
 	}
 }
 
-// typedShortcut is the zoom's keyboard: Ctrl + and Ctrl − (on the main
-// keys or the keypad), Ctrl 0 the whole page, Ctrl 1 100 %, Ctrl 2 the
-// page's width, as readers do.
+// typedShortcut is the zoom's keyboard: Ctrl + and Ctrl − (Cmd on macOS),
+// Ctrl 0 for 100 %, as browsers have them; the window's own shortcuts (the
+// side menu's Ctrl+1…5) go on to the window.
 func (v *docView) typedShortcut(s fyne.Shortcut) {
 	defer v.action()()
 	cs, ok := s.(*desktop.CustomShortcut)
-	if !ok || cs.Modifier&(fyne.KeyModifierControl|fyne.KeyModifierSuper) == 0 {
+	if !ok {
+		return
+	}
+	if menuShortcut(cs) >= 0 {
+		if c, ok := fyne.CurrentApp().Driver().CanvasForObject(v.column).(fyne.Shortcutable); ok {
+			c.TypedShortcut(s)
+		}
+		return
+	}
+	if cs.Modifier != fyne.KeyModifierShortcutDefault {
 		return
 	}
 	switch cs.KeyName {
@@ -660,11 +669,7 @@ func (v *docView) typedShortcut(s fyne.Shortcut) {
 	case fyne.KeyMinus:
 		v.zoomStep(-1)
 	case fyne.Key0:
-		v.setZoom(zoomFitPage, v.zoom)
-	case fyne.Key1:
 		v.setZoom(zoomFixed, 1)
-	case fyne.Key2:
-		v.setZoom(zoomFitWidth, v.zoom)
 	}
 }
 

@@ -134,12 +134,12 @@ func TestDocViewNavigates(t *testing.T) {
 	}
 
 	shortcut := func(k fyne.KeyName) {
-		v.column.TypedShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierControl})
+		v.column.TypedShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault})
 		u.tasks.Wait()
 	}
-	shortcut(fyne.Key1)
+	shortcut(fyne.Key0)
 	if w := v.pages[0].size.Width; math.Abs(float64(w)-595*unitsPerPoint) > 0.01 || v.zoomBox.Selected != "100%" {
-		t.Errorf("Ctrl 1: page 1 is %.1f units wide, zoom %q; want 100%% (%.1f)", w, v.zoomBox.Selected, 595*unitsPerPoint)
+		t.Errorf("Ctrl 0: page 1 is %.1f units wide, zoom %q; want 100%% (%.1f)", w, v.zoomBox.Selected, 595*unitsPerPoint)
 	}
 	shortcut(fyne.KeyEqual)
 	if v.zoom != 1.1 || v.zoomBox.Selected != "110%" {
@@ -154,9 +154,16 @@ func TestDocViewNavigates(t *testing.T) {
 		t.Errorf("zooming lost the page: %d", v.currentPage()+1)
 	}
 	sharp(2)
-	shortcut(fyne.Key0)
+	v.zoomChosen("Whole page") // the list's OnChanged
 	if h := v.pages[0].size.Height; h > v.viewport.Height-2*pageGap+0.5 || v.zoomBox.Selected != "Whole page" {
-		t.Errorf("Ctrl 0: page 1 is %.1f units high in a view of %.1f (%q)", h, v.viewport.Height, v.zoomBox.Selected)
+		t.Errorf("whole page: page 1 is %.1f units high in a view of %.1f (%q)", h, v.viewport.Height, v.zoomBox.Selected)
+	}
+	// Ctrl 4 is the window's (the side menu's), from the view too.
+	menu := 0
+	u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.Key4, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { menu++ })
+	shortcut(fyne.Key4)
+	if menu != 1 {
+		t.Errorf("Ctrl 4 from the view reached the window %d times", menu)
 	}
 	v.zoomChosen("Page width") // the list's OnChanged
 	if v.zoomBox.Selected != "Page width" {
@@ -335,7 +342,7 @@ func dragStamp(t *testing.T, u *UI, v *docView, page, rot int, start [4]float64)
 		t.Fatalf("a tap on the stamp does not give it the keyboard: %v", c.Focused())
 	}
 	o.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
-	o.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyDown, Modifier: fyne.KeyModifierControl})
+	o.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyDown, Modifier: fyne.KeyModifierShortcutDefault})
 	mx, my = turns[rot].move(1, 10)
 	x, y, w, h = turns[rot].resize(10, 0)
 	want = [4]float64{from[0] + mx + x, from[1] + my + y, from[2] + w, from[3] + h}

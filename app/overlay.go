@@ -255,8 +255,8 @@ func (o *overlay) Cursor() desktop.Cursor {
 	return desktop.DefaultCursor
 }
 
-// The stamp's keyboard: the arrows move it by a point, Ctrl and the arrows
-// by ten, Alt and the arrows make it wider, narrower, taller or shorter by
+// The stamp's keyboard: the arrows move it by a point, Ctrl (Cmd on
+// macOS) and the arrows by ten, Alt and the arrows make it wider, narrower, taller or shorter by
 // ten; the other keys are the view's.
 func (o *overlay) FocusGained()   { o.focused = true; o.Refresh() }
 func (o *overlay) FocusLost()     { o.focused = false; o.Refresh() }
@@ -276,7 +276,7 @@ func (o *overlay) TypedShortcut(s fyne.Shortcut) {
 	if cs, ok := s.(*desktop.CustomShortcut); ok {
 		if dx, dy, ok := arrow(cs.KeyName, 10); ok {
 			switch cs.Modifier {
-			case fyne.KeyModifierControl, fyne.KeyModifierSuper:
+			case fyne.KeyModifierShortcutDefault:
 				o.moveBy(dx, dy, 0, 0)
 				return
 			case fyne.KeyModifierAlt:
