@@ -97,6 +97,7 @@ type UI struct {
 	// pdfiumStart is the page renderer the document views share, started
 	// with the app (docview.go).
 	pdfiumStart *pdfiumStart
+	views       []*docView // the document views made, whose files Close closes
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
@@ -166,6 +167,7 @@ func (u *UI) Close() {
 	u.stopBridge()
 	u.stopDemo()
 	u.signOutExchange()
+	u.closeViews()
 	u.stopPDFium()
 }
 

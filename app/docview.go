@@ -127,6 +127,7 @@ func newDocView(u *UI) *docView {
 			v.messageBox))
 	v.scroll.Hide()
 	v.enableTools(false)
+	u.views = append(u.views, v)
 	return v
 }
 
@@ -806,6 +807,20 @@ func (u *UI) pdfium(ctx context.Context) (*render.Renderer, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// closeViews closes the documents the views show and the files they read
+// (the work under way is over: Close waited for it).
+func (u *UI) closeViews() {
+	for _, v := range u.views {
+		closer := v.closer
+		if v.locked != nil {
+			closer = multiCloser{closer, v.locked.closer}
+		}
+		closeDocument(v.doc, closer)
+		v.doc, v.closer, v.locked = nil, nil, nil
+	}
+	u.views = nil
 }
 
 // stopPDFium closes PDFium once it has started.

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"image"
 	"image/draw"
@@ -677,5 +678,21 @@ func TestDocViewTaps(t *testing.T) {
 	test.TapAt(p, fyne.NewPos(200*k, 100*k))
 	if page != 2 || math.Abs(x-612) > 0.5 || math.Abs(y-892) > 0.5 {
 		t.Fatalf("tapped page %d at (%.1f, %.1f), want page 3 at (612, 892)", page+1, x, y)
+	}
+}
+
+// Closing the app closes the files its views read.
+func TestDocViewFilesClosed(t *testing.T) {
+	u, v := viewing(t, threePages(t), 1)
+	f := v.closer.(*os.File)
+	locked := newDocView(u)
+	locked.openFile(dssSample(t, "protected__open_protected.pdf"), nil)
+	u.tasks.Wait()
+	g := locked.locked.closer.(*os.File)
+	u.Close()
+	for _, file := range []*os.File{f, g} {
+		if _, err := file.Stat(); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s still open after Close: %v", file.Name(), err)
+		}
 	}
 }
