@@ -53,6 +53,9 @@ const testPIN = "Sup3r-Secret!"
 // HOME (package variables are set first): the page renderer's compiled
 // code kept there between runs spares each run its compilation.
 var testCache = func() string {
+	if dir := os.Getenv("PARAPHE_TEST_CACHE"); dir != "" { // a test's child process
+		return dir
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return os.TempDir()
@@ -70,6 +73,10 @@ func newUI(t *testing.T, policy string) *UI {
 	t.Setenv("XDG_CACHE_HOME", testCache)
 	u := New(test.NewTempApp(t), Options{Version: "test", StartDemo: startDemo})
 	t.Cleanup(u.Close)
+	// What the screens start as they are built (the trusted lists'
+	// summary) is over before the test acts: a language switch meanwhile
+	// would be refused as work under way.
+	u.tasks.Wait()
 	return u
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -774,9 +775,11 @@ func (u *UI) background(work func(ctx context.Context) error, done func(error)) 
 // app starts (the module's compiled code is kept in the user's cache
 // folder: 0.1 s to start with it, some seconds the first time).
 type pdfiumStart struct {
-	done chan struct{}
-	r    *render.Renderer
-	err  error
+	done   chan struct{}
+	mu     sync.Mutex
+	r      *render.Renderer
+	err    error
+	closed bool // the app is closing: a start under way closes what it started
 }
 
 // startPDFium starts PDFium in the background.
@@ -789,24 +792,37 @@ func (u *UI) startPDFium() {
 		if cache, err := os.UserCacheDir(); err == nil {
 			dir = filepath.Join(cache, "paraphe", "pdfium")
 		}
-		s.r, s.err = render.New(context.Background(), dir)
-		if s.err != nil && dir != "" { // a cache folder that cannot be written: start without
-			s.r, s.err = render.New(context.Background(), "")
+		r, err := render.New(context.Background(), dir)
+		if err != nil && dir != "" { // a cache folder that cannot be written: start without
+			r, err = render.New(context.Background(), "")
 		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed && r != nil {
+			r.Close()
+			r, err = nil, render.ErrClosed
+		}
+		s.r, s.err = r, err
 	}()
 }
 
 // pdfium waits for PDFium to have started.
 func (u *UI) pdfium(ctx context.Context) (*render.Renderer, error) {
+	s := u.pdfiumStart
 	select {
-	case <-u.pdfiumStart.done:
-		if u.pdfiumStart.err != nil {
-			return nil, fmt.Errorf("the page renderer did not start: %w", u.pdfiumStart.err)
-		}
-		return u.pdfiumStart.r, nil
+	case <-s.done:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, render.ErrClosed
+	case s.err != nil:
+		return nil, fmt.Errorf("the page renderer did not start: %w", s.err)
+	}
+	return s.r, nil
 }
 
 // closeViews closes the documents the views show and the files they read
@@ -823,13 +839,24 @@ func (u *UI) closeViews() {
 	u.views = nil
 }
 
-// stopPDFium closes PDFium once it has started.
+// stopPDFium closes PDFium, waiting for a start under way to end (at
+// most the start's tenth of a second, its compilation aside: a test's app
+// closing leaves no PDFium behind to take the next tests' memory and
+// processors).
 func (u *UI) stopPDFium() {
-	if u.pdfiumStart == nil {
+	s := u.pdfiumStart
+	if s == nil {
 		return
 	}
-	<-u.pdfiumStart.done
-	if u.pdfiumStart.r != nil {
-		u.pdfiumStart.r.Close()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	<-s.done
+	s.mu.Lock()
+	r := s.r
+	s.r = nil
+	s.mu.Unlock()
+	if r != nil {
+		r.Close()
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/testenv"
 	"github.com/paraphe/paraphe/pdf"
+	"github.com/paraphe/paraphe/render"
 )
 
 var dssCorpus = filepath.Join("..", "..", "shared", "corpus", "dss-samples")
@@ -694,5 +695,17 @@ func TestDocViewFilesClosed(t *testing.T) {
 		if _, err := file.Stat(); !errors.Is(err, os.ErrClosed) {
 			t.Errorf("%s still open after Close: %v", file.Name(), err)
 		}
+	}
+}
+
+// The app closed, still starting PDFium or not, keeps no renderer: a
+// start under way closes what it started, and views asking for it are
+// told it is closed.
+func TestPDFiumClosedWithTheApp(t *testing.T) {
+	u := newUI(t, "")
+	u.Close()
+	<-u.pdfiumStart.done
+	if _, err := u.pdfium(context.Background()); !errors.Is(err, render.ErrClosed) || u.pdfiumStart.r != nil {
+		t.Fatalf("after Close: %v, renderer %v", err, u.pdfiumStart.r)
 	}
 }
