@@ -3,7 +3,6 @@ package pdf
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -42,57 +41,16 @@ type popplerSig struct {
 	whole bool
 }
 
-// qpdfWidgets is where qpdf finds each signature field's widgets: page
-// (from 1) and /Rect as x, y, width, height.
+// qpdfWidgets is where qpdf finds each signature field's widgets.
 func qpdfWidgets(t *testing.T, file string) map[string][]Widget {
 	t.Helper()
-	testenv.Require(t, "qpdf")
-	out, err := exec.Command("qpdf", "--json", "--json-key=acroform", "--json-key=qpdf", file).Output()
-	if err != nil && len(out) == 0 {
-		t.Fatalf("qpdf --json %s: %v", filepath.Base(file), err)
-	}
-	var doc struct {
-		AcroForm struct {
-			Fields []struct {
-				FullName   string `json:"fullname"`
-				FieldType  string `json:"fieldtype"`
-				Page       int    `json:"pageposfrom1"`
-				Annotation struct {
-					Object string `json:"object"`
-				} `json:"annotation"`
-			} `json:"fields"`
-		} `json:"acroform"`
-		QPDF []map[string]json.RawMessage `json:"qpdf"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
-		t.Fatalf("qpdf --json %s: %v", filepath.Base(file), err)
-	}
-	rects := map[string][]float64{}
-	if len(doc.QPDF) > 1 {
-		for k, v := range doc.QPDF[1] {
-			var o struct {
-				Value struct {
-					Rect []float64 `json:"/Rect"`
-				} `json:"value"`
-			}
-			if json.Unmarshal(v, &o) == nil && len(o.Value.Rect) == 4 {
-				rects[strings.TrimPrefix(k, "obj:")] = o.Value.Rect
-			}
+	out := map[string][]Widget{}
+	for name, ws := range testenv.QPDFSignatureWidgets(t, file) {
+		for _, w := range ws {
+			out[name] = append(out[name], Widget{Page: w.Page, Rect: w.Rect})
 		}
 	}
-	widgets := map[string][]Widget{}
-	for _, f := range doc.AcroForm.Fields {
-		if f.FieldType != "/Sig" {
-			continue
-		}
-		w := Widget{Page: f.Page}
-		if r := rects[f.Annotation.Object]; r != nil {
-			x, y := min(r[0], r[2]), min(r[1], r[3])
-			w.Rect = [4]float64{x, y, max(r[0], r[2]) - x, max(r[1], r[3]) - y}
-		}
-		widgets[f.FullName] = append(widgets[f.FullName], w)
-	}
-	return widgets
+	return out
 }
 
 // Each signature of the DSS samples (visible ones on turned and shifted
