@@ -72,15 +72,19 @@ type docView struct {
 	message *widget.Label // why no page is shown (opening, a password, a damaged file)
 	// The password of a document that needs one: typed here, it opens the
 	// document locked waits in.
-	passBox    *fyne.Container
-	messageBox *fyne.Container // the message and the password
-	passEntry  *field
-	locked     *lockedDoc
-	password   []byte // the password that opened the document shown
-	pageNum    *field
-	pageOf     *widget.Label
-	zoomBox    *widget.Select
-	tools      []fyne.Disableable
+	passBox *fyne.Container
+	openBtn *widget.Button
+	opening bool // a document is being opened
+	// triedPassword: the failure came with a password given.
+	triedPassword bool
+	messageBox    *fyne.Container // the message and the password
+	passEntry     *field
+	locked        *lockedDoc
+	password      []byte // the password that opened the document shown
+	pageNum       *field
+	pageOf        *widget.Label
+	zoomBtn       *widget.Button // the zoom in force; its menu changes it
+	tools         []fyne.Disableable
 
 	doc    *render.Document
 	closer io.Closer // what the document is read from, closed with it
@@ -118,9 +122,9 @@ func newDocView(u *UI) *docView {
 	v.passEntry = u.newSecretField()
 	v.passEntry.SetPlaceHolder(u.T("app.view.password"))
 	v.passEntry.OnSubmitted = func(string) { v.unlock() }
+	v.openBtn = widget.NewButton(u.T("app.view.open"), v.unlock)
 	v.passBox = container.NewCenter(container.NewHBox(
-		container.NewGridWrap(fyne.NewSize(260, v.passEntry.MinSize().Height), v.passEntry),
-		widget.NewButton(u.T("app.view.open"), v.unlock)))
+		container.NewGridWrap(fyne.NewSize(260, v.passEntry.MinSize().Height), v.passEntry), v.openBtn))
 	v.passBox.Hide()
 	v.messageBox = container.NewVBox(layout.NewSpacer(), v.message, v.passBox, layout.NewSpacer())
 	v.content = container.NewBorder(v.toolbar(), nil, nil, nil,
@@ -144,21 +148,52 @@ func (v *docView) toolbar() fyne.CanvasObject {
 		}
 	}
 	v.pageOf = widget.NewLabel("")
-	prev := widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { v.goTo(v.currentPage() - 1) })
-	next := widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { v.goTo(v.currentPage() + 1) })
-	out := widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { v.zoomStep(-1) })
-	in := widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { v.zoomStep(+1) })
-	v.zoomBox = widget.NewSelect(v.zoomNames(), func(s string) { v.zoomChosen(s) })
-	v.zoomBox.SetSelected(u.T("app.view.fit_width"))
-	v.tools = []fyne.Disableable{v.pageNum, prev, next, out, in, v.zoomBox}
-	num := container.NewGridWrap(fyne.NewSize(64, v.pageNum.MinSize().Height), v.pageNum)
-	// The list as wide as its longest name, so that none is cut.
-	var wide float32
-	for _, name := range v.zoomBox.Options {
-		wide = max(wide, widget.NewLabel(name).MinSize().Width)
+	// Narrow, for a view beside a list: the page field, and the zoom as
+	// a button that opens its menu (zoom in and out, the fits, the usual
+	// percentages); the keys do the rest.
+	v.zoomBtn = widget.NewButtonWithIcon(v.zoomName(), theme.ZoomInIcon(), v.showZoomMenu)
+	v.tools = []fyne.Disableable{v.pageNum, v.zoomBtn}
+	num := container.NewGridWrap(fyne.NewSize(56, v.pageNum.MinSize().Height), v.pageNum)
+	return container.NewHBox(num, v.pageOf, layout.NewSpacer(), v.zoomBtn)
+}
+
+// menuZooms are the percentages the zoom menu offers.
+var menuZooms = []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 3}
+
+// zoomMenu is the zoom button's menu, the zoom in force checked.
+func (v *docView) zoomMenu() *fyne.Menu {
+	u := v.u
+	items := []*fyne.MenuItem{
+		fyne.NewMenuItem(u.T("app.view.zoom_in"), func() { v.zoomStep(+1) }),
+		fyne.NewMenuItem(u.T("app.view.zoom_out"), func() { v.zoomStep(-1) }),
+		fyne.NewMenuItemSeparator(),
 	}
-	zoom := container.NewGridWrap(fyne.NewSize(wide+theme.IconInlineSize()+4*theme.Padding(), v.zoomBox.MinSize().Height), v.zoomBox)
-	return container.NewHBox(prev, next, num, v.pageOf, layout.NewSpacer(), out, zoom, in)
+	names := []string{u.T("app.view.fit_width"), u.T("app.view.fit_page")}
+	for _, z := range menuZooms {
+		names = append(names, v.percent(z))
+	}
+	for _, name := range names {
+		it := fyne.NewMenuItem(name, func() { v.zoomChosen(name) })
+		it.Checked = name == v.zoomName()
+		items = append(items, it)
+	}
+	return fyne.NewMenu("", items...)
+}
+
+func (v *docView) showZoomMenu() {
+	c := fyne.CurrentApp().Driver().CanvasForObject(v.zoomBtn)
+	widget.ShowPopUpMenuAtRelativePosition(v.zoomMenu(), c, fyne.NewPos(0, v.zoomBtn.Size().Height), v.zoomBtn)
+}
+
+// zoomName is the zoom in force in words: a fit's name, or a percentage.
+func (v *docView) zoomName() string {
+	switch v.mode {
+	case zoomFitWidth:
+		return v.u.T("app.view.fit_width")
+	case zoomFitPage:
+		return v.u.T("app.view.fit_page")
+	}
+	return v.percent(v.zoom)
 }
 
 func (v *docView) enableTools(on bool) {
@@ -169,15 +204,6 @@ func (v *docView) enableTools(on bool) {
 			t.Disable()
 		}
 	}
-}
-
-// zoomNames are the zoom list's entries: the two fits, then the steps.
-func (v *docView) zoomNames() []string {
-	names := []string{v.u.T("app.view.fit_width"), v.u.T("app.view.fit_page")}
-	for _, z := range zoomSteps {
-		names = append(names, v.percent(z))
-	}
-	return names
 }
 
 func (v *docView) percent(z float64) string {
@@ -214,7 +240,8 @@ func (v *docView) open(src io.ReaderAt, size int64, password []byte, closer io.C
 	}
 	v.locked = nil
 	v.reset()
-	v.message.SetText(v.u.T("app.view.opening"))
+	v.opening = true
+	v.say()
 	var doc *render.Document
 	var geos []render.Geometry
 	v.u.background(func(ctx context.Context) error {
@@ -328,7 +355,8 @@ func (v *docView) close() {
 		closer, v.locked = v.locked.closer, nil
 	}
 	v.reset()
-	v.message.SetText(v.u.T("app.view.empty"))
+	v.opening = false
+	v.say()
 	if doc != nil || closer != nil {
 		// Off the window's goroutine: PDFium may be drawing a page.
 		v.u.background(func(context.Context) error { closeDocument(doc, closer); return nil }, func(error) {})
@@ -336,31 +364,53 @@ func (v *docView) close() {
 }
 
 func (v *docView) showFailure(err error, password []byte) {
-	v.failed = err
-	switch {
-	case errors.Is(err, render.ErrPassword) && password != nil:
-		v.message.SetText(v.u.T("app.view.wrong_password"))
-		v.passBox.Show()
-		v.messageBox.Refresh()
-	case errors.Is(err, render.ErrPassword):
-		v.message.SetText(v.u.T("app.view.needs_password"))
-		v.passBox.Show()
-		v.messageBox.Refresh()
-	case errors.Is(err, render.ErrFormat):
-		v.message.SetText(v.u.T("app.view.damaged"))
-	default:
-		e := v.u.explain(err)
-		v.message.SetText(strings.TrimSpace(e.Text + "\n" + e.Hint))
-	}
+	v.failed, v.triedPassword, v.opening = err, password != nil, false
+	v.say()
 	if v.onOpened != nil {
 		v.onOpened(err)
 	}
 }
 
+// say writes the message shown instead of pages: why none is shown.
+func (v *docView) say() {
+	u, err := v.u, v.failed
+	v.passBox.Hide()
+	switch {
+	case err == nil && v.opening:
+		v.message.SetText(u.T("app.view.opening"))
+	case err == nil:
+		v.message.SetText(u.T("app.view.empty"))
+	case errors.Is(err, render.ErrPassword) && v.triedPassword:
+		v.message.SetText(u.T("app.view.wrong_password"))
+		v.passBox.Show()
+	case errors.Is(err, render.ErrPassword):
+		v.message.SetText(u.T("app.view.needs_password"))
+		v.passBox.Show()
+	case errors.Is(err, render.ErrFormat):
+		v.message.SetText(u.T("app.view.damaged"))
+	default:
+		e := u.explain(err)
+		v.message.SetText(strings.TrimSpace(e.Text + "\n" + e.Hint))
+	}
+	v.messageBox.Refresh()
+}
+
+// relabel says the view's words again in the user's language.
+func (v *docView) relabel() {
+	u := v.u
+	v.zoomBtn.SetText(v.zoomName())
+	v.passEntry.SetPlaceHolder(u.T("app.view.password"))
+	v.openBtn.SetText(u.T("app.view.open"))
+	if len(v.pages) > 0 {
+		v.pageOf.SetText(u.T("app.view.of", "Pages", len(v.pages)))
+	}
+	v.say()
+}
+
 // show lays out the pages of doc, just opened, and draws those in view.
 func (v *docView) show(doc *render.Document, geos []render.Geometry, closer io.Closer) {
 	defer v.action()()
-	v.doc, v.closer = doc, closer
+	v.doc, v.closer, v.opening = doc, closer, false
 	v.pages = make([]*pageView, len(geos))
 	for i, g := range geos {
 		v.pages[i] = newPageView(v, i, g)
@@ -562,25 +612,16 @@ func (v *docView) scrollBy(dx, dy float32) {
 	v.update()
 }
 
-// setZoom sets a fixed zoom (or a fit, with mode) and shows it in the
-// list.
+// setZoom sets a fixed zoom (or a fit, with mode) and says it on the zoom
+// button.
 func (v *docView) setZoom(mode zoomMode, z float64) {
 	defer v.action()()
 	v.mode, v.zoom = mode, z
-	name := v.percent(z)
-	switch mode {
-	case zoomFitWidth:
-		name = v.u.T("app.view.fit_width")
-	case zoomFitPage:
-		name = v.u.T("app.view.fit_page")
-	}
-	if v.zoomBox.Selected != name {
-		v.zoomBox.SetSelected(name) // calls zoomChosen, which finds nothing to change
-	}
 	v.layoutPages()
+	v.zoomBtn.SetText(v.zoomName())
 }
 
-// zoomChosen follows the zoom list.
+// zoomChosen follows the zoom menu.
 func (v *docView) zoomChosen(name string) {
 	defer v.action()()
 	switch name {
@@ -595,9 +636,10 @@ func (v *docView) zoomChosen(name string) {
 		}
 		return
 	}
-	for _, z := range zoomSteps {
+	for _, z := range append(menuZooms, zoomSteps...) {
 		if name == v.percent(z) && (v.mode != zoomFixed || v.zoom != z) {
 			v.setZoom(zoomFixed, z)
+			return
 		}
 	}
 }

@@ -140,15 +140,19 @@ func TestDocViewNavigates(t *testing.T) {
 		u.tasks.Wait()
 	}
 	shortcut(fyne.Key0)
-	if w := v.pages[0].size.Width; math.Abs(float64(w)-595*unitsPerPoint) > 0.01 || v.zoomBox.Selected != "100%" {
-		t.Errorf("Ctrl 0: page 1 is %.1f units wide, zoom %q; want 100%% (%.1f)", w, v.zoomBox.Selected, 595*unitsPerPoint)
+	if w := v.pages[0].size.Width; math.Abs(float64(w)-595*unitsPerPoint) > 0.01 || v.zoomBtn.Text != "100%" {
+		t.Errorf("Ctrl 0: page 1 is %.1f units wide, zoom %q; want 100%% (%.1f)", w, v.zoomBtn.Text, 595*unitsPerPoint)
 	}
 	shortcut(fyne.KeyEqual)
-	if v.zoom != 1.1 || v.zoomBox.Selected != "110%" {
-		t.Errorf("Ctrl +: zoom %.2f %q", v.zoom, v.zoomBox.Selected)
+	if v.zoom != 1.1 || v.zoomBtn.Text != "110%" {
+		t.Errorf("Ctrl +: zoom %.2f %q", v.zoom, v.zoomBtn.Text)
 	}
 	shortcut(fyne.KeyMinus)
-	shortcut(fyne.KeyMinus)
+	if !menuItem(t, v, "100%").Checked {
+		t.Error("the zoom menu does not check the zoom in force")
+	}
+	menuItem(t, v, "Zoom out").Action()
+	u.tasks.Wait()
 	if v.zoom != 0.9 {
 		t.Errorf("Ctrl − twice from 110 %%: %.2f", v.zoom)
 	}
@@ -156,9 +160,10 @@ func TestDocViewNavigates(t *testing.T) {
 		t.Errorf("zooming lost the page: %d", v.currentPage()+1)
 	}
 	sharp(2)
-	v.zoomChosen("Whole page") // the list's OnChanged
-	if h := v.pages[0].size.Height; h > v.viewport.Height-2*pageGap+0.5 || v.zoomBox.Selected != "Whole page" {
-		t.Errorf("whole page: page 1 is %.1f units high in a view of %.1f (%q)", h, v.viewport.Height, v.zoomBox.Selected)
+	menuItem(t, v, "Whole page").Action()
+	u.tasks.Wait()
+	if h := v.pages[0].size.Height; h > v.viewport.Height-2*pageGap+0.5 || v.zoomBtn.Text != "Whole page" {
+		t.Errorf("whole page: page 1 is %.1f units high in a view of %.1f (%q)", h, v.viewport.Height, v.zoomBtn.Text)
 	}
 	// Ctrl 4 is the window's (the side menu's), from the view too.
 	menu := 0
@@ -167,13 +172,26 @@ func TestDocViewNavigates(t *testing.T) {
 	if menu != 1 {
 		t.Errorf("Ctrl 4 from the view reached the window %d times", menu)
 	}
-	v.zoomChosen("Page width") // the list's OnChanged
-	if v.zoomBox.Selected != "Page width" {
-		t.Errorf("the list shows %q", v.zoomBox.Selected)
+	menuItem(t, v, "Page width").Action()
+	u.tasks.Wait()
+	if v.zoomBtn.Text != "Page width" {
+		t.Errorf("the zoom button says %q", v.zoomBtn.Text)
 	}
 	if math.Abs(float64(v.pages[2].size.Width-(v.viewport.Width-2*pageGap))) > 0.5 {
 		t.Errorf("page width chosen: %.1f", v.pages[2].size.Width)
 	}
+}
+
+// menuItem is the zoom menu's entry label.
+func menuItem(t *testing.T, v *docView, label string) *fyne.MenuItem {
+	t.Helper()
+	for _, it := range v.zoomMenu().Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	t.Fatalf("no %q in the zoom menu", label)
+	return nil
 }
 
 // A drawing superseded before it is shown is never shown: the page asked
