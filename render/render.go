@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/enums"
 	pdferrors "github.com/klippa-app/go-pdfium/errors"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
@@ -192,12 +193,17 @@ func (d *Document) Rotation(i int) (int, error) {
 	return int(rot.PageRotation) * 90, nil
 }
 
+// drawFlags draw a page's annotations (comments, stamps, ink, shapes),
+// which PDFium leaves out unless told; RenderForm draws the form's
+// fields, signatures among them.
+const drawFlags = enums.FPDF_RENDER_FLAG_ANNOT
+
 // Render draws page i (0-based) at dpi dots per inch, upright as a reader
-// shows it, forms included.
+// shows it, its annotations and form included.
 func (d *Document) Render(ctx context.Context, i int, dpi int) (*image.RGBA, error) {
 	return d.draw(ctx, i, nil, func() (*responses.RenderPage, func(), error) {
 		res, err := d.r.inst.RenderPageInDPI(&requests.RenderPageInDPI{
-			Page: d.page(i), DPI: dpi, RenderForm: true, Document: &d.ref,
+			Page: d.page(i), DPI: dpi, RenderForm: true, Document: &d.ref, RenderFlags: drawFlags,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -217,7 +223,7 @@ func (d *Document) RenderWidth(ctx context.Context, i int, width int, into *imag
 	}
 	return d.draw(ctx, i, into, func() (*responses.RenderPage, func(), error) {
 		res, err := d.r.inst.RenderPageInPixels(&requests.RenderPageInPixels{
-			Page: d.page(i), Width: width, RenderForm: true, Document: &d.ref,
+			Page: d.page(i), Width: width, RenderForm: true, Document: &d.ref, RenderFlags: drawFlags,
 		})
 		if err != nil {
 			return nil, nil, err
