@@ -99,6 +99,7 @@ type docView struct {
 	zoom     float64   // 1 is 100 %
 	viewport fyne.Size // the scroll's size
 	pinned   int       // the page gone to, until the user scrolls (-1: none)
+	focused  *overlay  // the overlay brought into view, until the user scrolls
 	moving   bool      // the view is scrolling itself
 	depth    int       // actions under way (action)
 
@@ -337,7 +338,7 @@ func (v *docView) reset() {
 	v.doc, v.closer, v.failed, v.password = nil, nil, nil, nil
 	v.pages, v.tops = nil, nil
 	v.cache.clear()
-	v.pinned = -1
+	v.pinned, v.focused = -1, nil
 	v.column.Refresh()
 	v.scroll.Hide()
 	v.passBox.Hide()
@@ -476,7 +477,10 @@ func (v *docView) layoutPages() {
 	}
 	v.column.Refresh()
 	v.scroll.Refresh()
-	if anchor >= 0 {
+	switch o := v.focused; {
+	case o != nil && v.holds(o):
+		v.centre(o) // the overlay brought into view stays in view
+	case anchor >= 0:
 		v.scrollTo(fyne.NewPos(v.scroll.Offset.X, v.tops[anchor]+frac*v.pages[anchor].size.Height))
 	}
 	v.update()
@@ -516,7 +520,7 @@ func (v *docView) resized(size fyne.Size) {
 func (v *docView) scrolled() {
 	defer v.action()()
 	if !v.moving {
-		v.pinned = -1
+		v.pinned, v.focused = -1, nil
 	}
 	v.update()
 }
@@ -539,7 +543,7 @@ func (v *docView) goTo(i int) {
 	}
 	i = max(0, min(i, len(v.pages)-1))
 	v.scrollTo(fyne.NewPos(v.scroll.Offset.X, v.tops[i]-pageGap))
-	v.pinned = i
+	v.pinned, v.focused = i, nil
 	v.update()
 }
 
@@ -582,7 +586,7 @@ func (v *docView) pageDown() {
 		v.goTo(i + 1)
 		return
 	}
-	v.pinned = -1
+	v.pinned, v.focused = -1, nil
 	v.scrollTo(fyne.NewPos(v.scroll.Offset.X, min(bottom-v.viewport.Height+pageGap, v.scroll.Offset.Y+v.viewport.Height*0.9)))
 	v.update()
 }
@@ -598,7 +602,7 @@ func (v *docView) pageUp() {
 		v.goTo(i - 1)
 		return
 	}
-	v.pinned = -1
+	v.pinned, v.focused = -1, nil
 	v.scrollTo(fyne.NewPos(v.scroll.Offset.X, max(v.tops[i]-pageGap, v.scroll.Offset.Y-v.viewport.Height*0.9)))
 	v.update()
 }
@@ -607,7 +611,7 @@ func (v *docView) pageUp() {
 // do.
 func (v *docView) scrollBy(dx, dy float32) {
 	defer v.action()()
-	v.pinned = -1
+	v.pinned, v.focused = -1, nil
 	v.scrollTo(v.scroll.Offset.AddXY(dx, dy))
 	v.update()
 }

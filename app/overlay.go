@@ -98,20 +98,39 @@ func (v *docView) removeOverlay(o *overlay) {
 	}
 }
 
-// scrollToOverlay brings o to the middle of the view.
+// scrollToOverlay brings o to the middle of the view, where it stays
+// through a zoom or a resize until the user scrolls.
 func (v *docView) scrollToOverlay(o *overlay) {
 	defer v.action()()
-	if o.page < 0 || o.page >= len(v.pages) || len(v.tops) != len(v.pages) {
+	if !v.holds(o) || len(v.tops) != len(v.pages) {
 		return
 	}
+	v.centre(o)
+	v.pinned, v.focused = o.page, o
+	v.update()
+}
+
+// centre scrolls so that o is in the middle of the view.
+func (v *docView) centre(o *overlay) {
 	p := v.pages[o.page]
 	k := v.k()
 	r := p.geo.RectToView(o.rect)
 	x := v.column.pageX(v.column.Size().Width, p.size.Width) + float32(r[0]+r[2]/2)*k - v.viewport.Width/2
 	y := v.tops[o.page] + float32(r[1]+r[3]/2)*k - v.viewport.Height/2
 	v.scrollTo(fyne.NewPos(x, y))
-	v.pinned = o.page
-	v.update()
+}
+
+// holds reports whether o is on a page of the document shown.
+func (v *docView) holds(o *overlay) bool {
+	if o.page < 0 || o.page >= len(v.pages) {
+		return false
+	}
+	for _, x := range v.pages[o.page].overlays {
+		if x == o {
+			return true
+		}
+	}
+	return false
 }
 
 // setRect moves o to rect on page.
