@@ -563,6 +563,24 @@ func TestDocViewScreenshots(t *testing.T) {
 
 		u, _ = shotView(t, lang, dssSample(t, "protected__open_protected.pdf"))
 		capture(t, u, filepath.Join(dir, "docview-password-"+lang+".png"))
+
+		// The Verify screen, the first signature's document as it signed it
+		// over the current one.
+		file, square := signedChangedSigned(t)
+		u, _ = shotView(t, lang, file)
+		u.win.SetContent(u.verifier.content)
+		u.verifier.relabel()
+		u.verifier.open(file)
+		u.tasks.Wait()
+		asSignedDiffersAt(t, u, firstSignature(u.verifier.report), square)
+		for _, view := range []*docView{u.verifier.asSigned, u.verifier.view} {
+			// Where the square is, on both.
+			g := view.pages[0].geo
+			r := g.RectToView(square)
+			view.scrollBy(0, view.tops[0]+float32(r[1]+r[3]/2)*view.k()-view.viewport.Height/2-view.scroll.Offset.Y)
+		}
+		u.tasks.Wait()
+		capture(t, u, filepath.Join(dir, "docview-verify-"+lang+".png"))
 	}
 }
 
@@ -584,6 +602,12 @@ func shotView(t *testing.T, lang, path string) (*UI, *docView) {
 
 func capture(t *testing.T, u *UI, path string) {
 	t.Helper()
+	// Laid out again, twice: a label that wraps knows its height once
+	// laid out (as TestScreenshots does).
+	size := u.win.Canvas().Size()
+	u.win.Resize(size.Subtract(fyne.NewSquareSize(1)))
+	u.win.Resize(size)
+	u.tasks.Wait()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -685,6 +709,13 @@ func TestDocViewTaps(t *testing.T) {
 	test.TapCanvas(u.win.Canvas(), at.AddXY(5, 5))
 	if chosen != 1 {
 		t.Fatalf("the field tapped %d times", chosen)
+	}
+	// Zoomed in, the field brought into view stays in view.
+	v.setZoom(zoomFixed, 2)
+	u.tasks.Wait()
+	at = fyne.CurrentApp().Driver().AbsolutePositionForObject(field)
+	if at.Y < vp.Y || at.Y+field.Size().Height > vp.Y+v.viewport.Height || at.X < vp.X || at.X > vp.X+v.viewport.Width {
+		t.Fatalf("zoomed to 200 %%, the field is at %v in a view from %v, %v", at, vp, v.viewport)
 	}
 	var page int
 	var x, y float64
