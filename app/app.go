@@ -102,6 +102,7 @@ type UI struct {
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
 	tasks   sync.WaitGroup
+	answers sync.Mutex // one answer of background work at a time (answer)
 	ctx     context.Context
 	stopAll context.CancelFunc
 }
@@ -113,6 +114,10 @@ func New(a fyne.App, o Options) *UI {
 		o.Now = time.Now
 	}
 	u := &UI{app: a, opt: o}
+	// The answers of the work the screens start as they are built come
+	// once the window is built (answer).
+	u.answers.Lock()
+	defer u.answers.Unlock()
 	u.ctx, u.stopAll = context.WithCancel(context.Background())
 	u.startPDFium()
 	u.settings, _ = config.LoadSettings()
@@ -318,10 +323,23 @@ func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(
 		defer u.tasks.Done()
 		defer u.running.Add(-1)
 		err := work(ctx)
-		fyne.DoAndWait(func() { done(err) })
+		u.answer(func() { done(err) })
 		cancel()
 	}()
 	return cancel
+}
+
+// answer runs the answer of background work on the window's goroutine.
+// fyne runs each there, one after another, but fyne's test driver runs it
+// on the goroutine that asks: the lock keeps answers apart there too (the
+// tests, waiting for the work between their steps, then see what a user
+// would).
+func (u *UI) answer(f func()) {
+	fyne.DoAndWait(func() {
+		u.answers.Lock()
+		defer u.answers.Unlock()
+		f()
+	})
 }
 
 // explain turns err into the message and the next step in the user's

@@ -114,6 +114,7 @@ func TestSignOverContentAsksFirst(t *testing.T) {
 	// at until the next change.)
 	s.custom = &[4]float64{60, geo.Height - 100, pdf.StampWidth, pdf.StampHeight}
 	s.add(acte, annexe)
+	u.tasks.Wait()
 	s.visible.SetChecked(true)
 	s.level.SetSelectedIndex(0) // B-B
 	u.tasks.Wait()

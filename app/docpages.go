@@ -218,7 +218,7 @@ func (q *renderQueue) run() {
 		q.mu.Lock()
 		q.current, q.stop = nil, nil
 		q.mu.Unlock()
-		fyne.DoAndWait(func() { q.v.drawn(job, img, err) })
+		q.v.u.answer(func() { q.v.drawn(job, img, err) })
 	}
 }
 

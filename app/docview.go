@@ -813,7 +813,7 @@ func (u *UI) background(work func(ctx context.Context) error, done func(error)) 
 	go func() {
 		defer u.tasks.Done()
 		err := work(u.ctx)
-		fyne.DoAndWait(func() { done(err) })
+		u.answer(func() { done(err) })
 	}()
 }
 

@@ -133,12 +133,14 @@ func newSignScreen(u *UI) *signScreen {
 		if on {
 			placement.Show()
 			center.Objects = []fyne.CanvasObject{docs}
-			s.updatePreview()
 		} else {
 			placement.Hide()
 			center.Objects = []fyne.CanvasObject{list}
 		}
 		center.Refresh()
+		if on {
+			s.updatePreview() // last: its answer comes once the screen is laid out
+		}
 	}
 	placement.Hide()
 	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn)), nil, nil, nil, center)

@@ -153,10 +153,6 @@ func (v *verifyScreen) open(path string) {
 	v.path, v.report, v.err, v.warnings = path, nil, nil, nil
 	v.hideAsSigned()
 	v.outline() // the outlines of a report before go
-	if path != v.viewing {
-		v.viewing = path
-		v.view.openFile(path, nil)
-	}
 	v.relabel()
 	v.result.RemoveAll()
 	v.summary.Hide()
@@ -180,6 +176,10 @@ func (v *verifyScreen) open(path string) {
 	var rep *pdf.Report
 	v.gen++
 	gen := v.gen
+	if path != v.viewing { // the document shown while it is verified
+		v.viewing = path
+		v.view.openFile(path, nil)
+	}
 	u.task(&v.cancel, func(ctx context.Context) (err error) {
 		if polErr != nil {
 			return polErr
@@ -380,8 +380,8 @@ func (v *verifyScreen) showAsSigned(i int) {
 	both := container.NewVSplit(v.asSignedBox, v.view.content)
 	v.docs.Objects = []fyne.CanvasObject{both}
 	v.docs.Refresh()
-	v.asSigned.open(rev, rev.Size(), nil, f) // the outlines come once it is open
 	v.choose(i)
+	v.asSigned.open(rev, rev.Size(), nil, f) // the outlines come once it is open
 }
 
 // sayAsSigned titles the document as signed.
