@@ -116,8 +116,8 @@ func TestSignOverContentAsksFirst(t *testing.T) {
 	s.add(acte, annexe)
 	u.tasks.Wait()
 	s.visible.SetChecked(true)
-	s.level.SetSelectedIndex(0) // B-B
 	u.tasks.Wait()
+	s.level.SetSelectedIndex(0) // B-B
 
 	s.coverAsk, u.pinDialog = nil, nil
 	ask := func() {
