@@ -94,10 +94,15 @@ type UI struct {
 	files      fileDialogs  // the file dialogs' folder and fallback (files.go)
 
 	keys keyboard // Enter, Escape and what a key press may reach
+	// pdfiumStart is the page renderer the document views share, started
+	// with the app (docview.go).
+	pdfiumStart *pdfiumStart
+	views       []*docView // the document views made, whose files Close closes
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
 	tasks   sync.WaitGroup
+	answers sync.Mutex // one answer of background work at a time (answer)
 	ctx     context.Context
 	stopAll context.CancelFunc
 }
@@ -109,7 +114,12 @@ func New(a fyne.App, o Options) *UI {
 		o.Now = time.Now
 	}
 	u := &UI{app: a, opt: o}
+	// The answers of the work the screens start as they are built come
+	// once the window is built (answer).
+	u.answers.Lock()
+	defer u.answers.Unlock()
 	u.ctx, u.stopAll = context.WithCancel(context.Background())
+	u.startPDFium()
 	u.settings, _ = config.LoadSettings()
 	u.p = i18n.NewVariant(i18n.Detect(u.settings.Language), "gui")
 	u.speakFyne()
@@ -155,13 +165,15 @@ func (u *UI) ShowAndRun() {
 	u.Close()
 }
 
-// Close stops what the app started (the demo CA).
+// Close stops what the app started (the demo CA, the page renderer).
 func (u *UI) Close() {
 	u.stopAll() // work in progress stops; a half-signed file is never left behind
 	u.tasks.Wait()
 	u.stopBridge()
 	u.stopDemo()
 	u.signOutExchange()
+	u.closeViews()
+	u.stopPDFium()
 }
 
 // T says key in the user's language.
@@ -311,10 +323,23 @@ func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(
 		defer u.tasks.Done()
 		defer u.running.Add(-1)
 		err := work(ctx)
-		fyne.DoAndWait(func() { done(err) })
+		u.answer(func() { done(err) })
 		cancel()
 	}()
 	return cancel
+}
+
+// answer runs the answer of background work on the window's goroutine.
+// fyne runs each there, one after another, but fyne's test driver runs it
+// on the goroutine that asks: the lock keeps answers apart there too (the
+// tests, waiting for the work between their steps, then see what a user
+// would).
+func (u *UI) answer(f func()) {
+	fyne.DoAndWait(func() {
+		u.answers.Lock()
+		defer u.answers.Unlock()
+		f()
+	})
 }
 
 // explain turns err into the message and the next step in the user's

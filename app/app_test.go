@@ -57,6 +57,20 @@ var caBin, caErr string
 
 const testPIN = "Sup3r-Secret!"
 
+// testCache is the user's cache folder as it was before TestMain moved
+// HOME (package variables are set first): the page renderer's compiled
+// code kept there between runs spares each run its compilation.
+var testCache = func() string {
+	if dir := os.Getenv("PARAPHE_TEST_CACHE"); dir != "" { // a test's child process
+		return dir
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return os.TempDir()
+	}
+	return filepath.Join(dir, "paraphe-test")
+}()
+
 // newUI opens the app in English with its own Paraphe folder and policy.
 func newUI(t *testing.T, policy string) *UI {
 	t.Helper()
@@ -64,8 +78,13 @@ func newUI(t *testing.T, policy string) *UI {
 	t.Setenv("PARAPHE_HOME", t.TempDir())
 	t.Setenv("PARAPHE_POLICY", policy)
 	t.Setenv("PARAPHE_LANG", "en")
+	t.Setenv("XDG_CACHE_HOME", testCache)
 	u := New(test.NewTempApp(t), Options{Version: "test", StartDemo: startDemo})
 	t.Cleanup(u.Close)
+	// What the screens start as they are built (the trusted lists'
+	// summary) is over before the test acts: a language switch meanwhile
+	// would be refused as work under way.
+	u.tasks.Wait()
 	return u
 }
 
@@ -217,7 +236,7 @@ func TestActivateSignVerifyDiagnose(t *testing.T) {
 }
 
 // signDeedVisibly signs a copy of the demo deed on the sign screen,
-// visibly, with a time-stamp, the stamp placed by a tap on the preview;
+// visibly, with a time-stamp, the stamp placed by a tap on the page;
 // it returns the file's row and where the stamp was placed.
 func signDeedVisibly(t *testing.T, u *UI) (*signRow, [4]float64) {
 	t.Helper()
@@ -234,20 +253,23 @@ func signDeedVisibly(t *testing.T, u *UI) (*signRow, [4]float64) {
 	}
 	s.visible.SetChecked(true)
 	u.tasks.Wait()
-	if s.preview.geo.Pages == 0 || !strings.Contains(s.pageInfo.Text, "page 1 of") {
+	if len(s.view.pages) == 0 || s.stamp == nil || !strings.Contains(s.pageInfo.Text, "page 1 of") {
 		t.Fatalf("no page preview: %q", s.pageInfo.Text)
 	}
-	// A tap on the preview's upper left quarter puts the stamp there.
-	s.preview.Resize(fyne.NewSize(300, 400))
-	test.TapAt(s.preview, fyne.NewPos(60, 60))
-	if s.custom == nil || s.custom[1] < s.preview.geo.Height/2 || s.custom[0] > s.preview.geo.Width/2 {
+	// A tap on the page's upper left quarter puts the stamp there.
+	page := s.view.pages[0]
+	w, h := page.geo.Size()
+	test.TapAt(page, fyne.NewPos(page.Size().Width/5, page.Size().Height/7))
+	u.tasks.Wait()
+	if s.custom == nil || s.custom[1] < h/2 || s.custom[0] > w/2 || s.stamp.rect != *s.custom {
 		t.Fatalf("the tap placed the stamp at %v", s.custom)
 	}
 	s.corner.SetSelectedIndex(3) // top left
 	if s.custom != nil {
 		t.Fatal("choosing a corner keeps the tapped place")
 	}
-	test.TapAt(s.preview, fyne.NewPos(150, 380)) // bottom middle
+	test.TapAt(page, fyne.NewPos(page.Size().Width/2, page.Size().Height*0.95)) // bottom middle
+	u.tasks.Wait()
 	want := *s.custom
 	s.reason.SetText("Acte authentique")
 	test.Tap(s.signBtn)

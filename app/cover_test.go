@@ -48,7 +48,8 @@ func overlap(a, b [4]float64) bool {
 // deed: a stamp over any word is said to cover the page; one where no
 // word is, on a page with nothing else drawn there, is not.
 func TestStampCoversWords(t *testing.T) {
-	testenv.Require(t, "pdftoppm", "pdftotext")
+	testenv.Require(t, "pdftotext")
+	u := newUI(t, "")
 	ctx := context.Background()
 	dss := os.Getenv("PARAPHE_DSS_SAMPLES")
 	if dss == "" {
@@ -72,7 +73,7 @@ func TestStampCoversWords(t *testing.T) {
 			x := max(0, min(b[0]+b[2]/2-pdf.StampWidth/2, geo.Width-pdf.StampWidth))
 			y := max(0, min(b[1]+b[3]/2-pdf.StampHeight/2, geo.Height-pdf.StampHeight))
 			a := &pdf.Appearance{Page: 1, Rect: [4]float64{x, y, pdf.StampWidth, pdf.StampHeight}}
-			if !stampCovers(ctx, path, a) {
+			if !u.stampCovers(ctx, path, a) {
 				t.Errorf("%s: a stamp at %v over %q (%v) is not said to cover it", filepath.Base(path), a.Rect, names[i], b)
 			}
 		}
@@ -91,7 +92,7 @@ func TestStampCoversWords(t *testing.T) {
 		if !word {
 			free++
 		}
-		if got := stampCovers(ctx, deed, &pdf.Appearance{Page: 1, Corner: c}); got != word {
+		if got := u.stampCovers(ctx, deed, &pdf.Appearance{Page: 1, Corner: c}); got != word {
 			t.Errorf("corner %s of the deed: a word there %v, said to be covered %v", c, word, got)
 		}
 	}
@@ -103,17 +104,20 @@ func TestStampCoversWords(t *testing.T) {
 // Before the PIN, the files whose page the stamp would cover are named:
 // going back selects the first and asks no PIN; signing anyway signs.
 func TestSignOverContentAsksFirst(t *testing.T) {
-	testenv.Require(t, "qpdf", "pdftoppm")
+	testenv.Require(t, "qpdf")
 	u, _ := readyToSign(t)
 	acte, annexe := twoDocuments(t)
 	s := u.signer
-	s.add(acte, annexe)
-	s.visible.SetChecked(true)
-	s.level.SetSelectedIndex(0) // B-B
 	geo, _ := pdf.Page(acte, 1)
-	// Both pages 1 have the deed's title at the top left.
+	// Both pages 1 have the deed's title at the top left. (The place is
+	// set before the files are shown: set after, it would not be looked
+	// at until the next change.)
 	s.custom = &[4]float64{60, geo.Height - 100, pdf.StampWidth, pdf.StampHeight}
+	s.add(acte, annexe)
 	u.tasks.Wait()
+	s.visible.SetChecked(true)
+	u.tasks.Wait()
+	s.level.SetSelectedIndex(0) // B-B
 
 	s.coverAsk, u.pinDialog = nil, nil
 	ask := func() {

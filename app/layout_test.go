@@ -197,8 +197,8 @@ func TestEveryScreenFits800x600(t *testing.T) {
 		u.tasks.Wait()
 		fits(t, u, "corner "+string(corners[i]))
 	}
-	s.preview.Resize(fyne.NewSize(300, 400))
-	test.TapAt(s.preview, fyne.NewPos(150, 40)) // over the deed's title
+	page := s.view.pages[0]
+	test.TapAt(page, fyne.NewPos(page.Size().Width/2, page.Size().Height/10)) // over the deed's title
 	u.tasks.Wait()
 	if !s.covers.Visible() {
 		t.Error("a stamp over the deed's title is not warned about")

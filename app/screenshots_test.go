@@ -109,8 +109,8 @@ func signJourney(t *testing.T, u *UI, shot func(string), reason string) {
 	s.location.SetText("Paris")
 	u.tasks.Wait()
 	u.win.Resize(smallest)
-	s.preview.Resize(s.preview.Size())
-	test.TapAt(s.preview, fyne.NewPos(s.preview.Size().Width/2, s.preview.Size().Height/8)) // over the title
+	page := s.view.pages[0]
+	test.TapAt(page, fyne.NewPos(page.Size().Width/2, page.Size().Height/10)) // over the title
 	u.tasks.Wait()
 	shot("08-sign-covers")
 	s.corner.SetSelectedIndex(0) // bottom right, where nothing is

@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,10 +48,12 @@ type signScreen struct {
 	location *field
 	level    *widget.Select
 	levelTip *widget.Label // what the chosen level means
-	preview  *pagePreview
+	view     *docView      // the selected document, the stamp over its page
+	stamp    *overlay      // nil while no page of the document shown has it
+	viewing  string        // the file the view shows
 	pageInfo *widget.Label
 	covers   *widget.Label // the stamp lies over the page's content
-	custom   *[4]float64   // a place tapped on the preview, instead of a corner
+	custom   *[4]float64   // a place the stamp was put (tapped, dragged), instead of a corner
 	shown    previewState  // what the preview shows, for its words
 	// previewGen numbers preview requests: only the latest is shown.
 	previewGen  int
@@ -133,12 +135,14 @@ func newSignScreen(u *UI) *signScreen {
 		if on {
 			placement.Show()
 			center.Objects = []fyne.CanvasObject{docs}
-			s.updatePreview()
 		} else {
 			placement.Hide()
 			center.Objects = []fyne.CanvasObject{list}
 		}
 		center.Refresh()
+		if on {
+			s.updatePreview() // last: its answer comes once the screen is laid out
+		}
 	}
 	placement.Hide()
 	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn)), nil, nil, nil, center)
@@ -171,16 +175,17 @@ func (s *signScreen) placement() (choices, preview fyne.CanvasObject) {
 	s.corner.OnChanged = func(string) {
 		if i := s.corner.SelectedIndex(); i >= 0 {
 			s.custom = nil
-			s.preview.place(pdf.CornerRect(corners[i], s.preview.geo.Width, s.preview.geo.Height))
+			s.placeStamp(true)
 			s.checkCover()
 		}
 	}
-	s.preview = newPagePreview(func(rect [4]float64) {
-		s.custom = &rect
-		s.corner.ClearSelected()
-		s.sayCorner()
-		s.checkCover()
-	})
+	s.view = newDocView(s.u)
+	s.view.onOpened = func(err error) {
+		if err == nil {
+			s.placeStamp(true)
+		}
+	}
+	s.view.onTapPage = s.tapped
 	s.pageInfo = wrapLabel("")
 	s.covers = wrapLabel("")
 	s.covers.Importance = widget.WarningImportance
@@ -190,7 +195,7 @@ func (s *signScreen) placement() (choices, preview fyne.CanvasObject) {
 	// The warning beside the choices that answer it, out of the
 	// preview's height.
 	return container.NewVBox(s.detail, s.pageForm, s.corner, s.covers),
-		container.NewBorder(s.pageInfo, nil, nil, nil, s.preview)
+		container.NewBorder(s.pageInfo, nil, nil, nil, s.view.content)
 }
 
 // relabel says every word of the screen in the user's language, from what
@@ -227,6 +232,7 @@ func (s *signScreen) relabel() {
 	s.signBtn.SetText(u.T("app.sign.sign"))
 	s.stopBtn.SetText(u.T("app.cancel"))
 	s.loadCerts()
+	s.view.relabel()
 	s.sayPreview()
 	s.redraw()
 }
@@ -376,10 +382,10 @@ func (s *signScreen) choose(f *signRow) {
 	s.updatePreview()
 }
 
-// updatePreview draws the chosen page of the selected document, with the
-// stamp where it will go; with no document, or no page, it shows none.
-// What it shows and what it says come from the same request: a page is
-// never said to be another document's.
+// updatePreview shows the selected document, the chosen page in view with
+// the stamp where it will go; with no document it shows none. What it
+// shows and what it says come from the same request: a page is never said
+// to be another document's.
 func (s *signScreen) updatePreview() {
 	u := s.u
 	if !s.visible.Checked {
@@ -394,41 +400,103 @@ func (s *signScreen) updatePreview() {
 	page, err := strconv.Atoi(s.page.Text)
 	switch {
 	case s.selected == nil:
-		s.showPage(previewState{}, nil)
+		s.showPage(previewState{})
 		return
 	case err != nil || page < 1:
-		s.showPage(previewState{path: s.selected.in, err: pdf.ErrPageRange}, nil)
+		s.showPage(previewState{path: s.selected.in, err: pdf.ErrPageRange})
 		return
 	}
 	want := previewState{path: s.selected.in, page: page}
-	var picture image.Image
 	u.task(&s.previewStop, func(ctx context.Context) (err error) {
-		if want.geo, err = pdf.Page(want.path, page); err == nil {
-			picture, _ = renderPage(ctx, want.path, page) // without a picture, a blank sheet
-		}
+		want.geo, err = pdf.Page(want.path, page)
 		return err
 	}, func(err error) {
 		if gen != s.previewGen {
 			return // superseded
 		}
 		want.err = err
-		s.showPage(want, picture)
+		s.showPage(want)
 	})
 }
 
-// showPage shows what the preview came to: a page, or nothing and why.
-func (s *signScreen) showPage(st previewState, picture image.Image) {
+// showPage shows what the preview came to: the document with the stamp on
+// its page, or nothing and why.
+func (s *signScreen) showPage(st previewState) {
 	s.shown = st
-	if st.err != nil || st.path == "" {
-		s.preview.clear()
-	} else {
-		rect := pdf.CornerRect(corners[max(s.corner.SelectedIndex(), 0)], st.geo.Width, st.geo.Height)
-		if s.custom != nil {
-			rect = *s.custom
-		}
-		s.preview.show(st.geo, picture, rect)
+	switch {
+	case st.path == "":
+		s.viewing, s.stamp = "", nil
+		s.view.close()
+	case st.path != s.viewing:
+		s.viewing, s.stamp = st.path, nil
+		s.view.openFile(st.path, nil) // the stamp is put on once it is open
+	default:
+		s.placeStamp(true)
 	}
 	s.sayPreview()
+	s.checkCover()
+}
+
+// placeStamp puts the stamp where it goes (the place it was put, else the
+// corner chosen) on the page chosen, when the view shows that page of the
+// document, and brings it into view when scroll says so.
+func (s *signScreen) placeStamp(scroll bool) {
+	if s.stamp != nil {
+		s.view.removeOverlay(s.stamp)
+		s.stamp = nil
+	}
+	st := s.shown
+	if st.err != nil || st.path == "" || st.path != s.viewing || st.page < 1 || st.page > len(s.view.pages) {
+		return
+	}
+	rect := pdf.CornerRect(corners[max(s.corner.SelectedIndex(), 0)], st.geo.Width, st.geo.Height)
+	if s.custom != nil {
+		rect = *s.custom
+	}
+	s.stamp = newOverlay(overlayStamp, st.page-1, rect, s.signerName())
+	s.stamp.onChange = s.stampMoved
+	s.view.addOverlay(s.stamp)
+	if scroll {
+		s.view.scrollToOverlay(s.stamp)
+	}
+}
+
+// signerName is the name of the holder of the certificate chosen, which the
+// stamp shows.
+func (s *signScreen) signerName() string {
+	if i := s.cert.SelectedIndex(); i >= 0 && i < len(s.certs) && s.certs[i].Certificate() != nil {
+		return s.certs[i].Certificate().Subject.CommonName
+	}
+	return ""
+}
+
+// stampMoved follows the stamp dragged, resized or moved with the keys: its
+// place replaces the corner.
+func (s *signScreen) stampMoved(_ int, rect [4]float64) {
+	s.custom = &rect
+	s.corner.ClearSelected()
+	s.sayCorner()
+	s.checkCover()
+}
+
+// tapped puts the stamp where a page of the view was tapped, centred
+// there, kept on the page: on another page, that page is chosen.
+func (s *signScreen) tapped(page int, x, y float64) {
+	if !s.visible.Checked || s.shown.path == "" || s.shown.path != s.viewing || page >= len(s.view.pages) {
+		return
+	}
+	box := s.view.pages[page].geo.Box
+	w, h := min(stampSize[0], box[2]-box[0]), min(stampSize[1], box[3]-box[1])
+	// Whole points: a tap is not more precise, and the file stays tidy.
+	rect := [4]float64{math.Round(max(box[0], min(x-w/2, box[2]-w))), math.Round(max(box[1], min(y-h/2, box[3]-h))), w, h}
+	s.custom = &rect
+	s.corner.ClearSelected()
+	s.sayCorner()
+	if page+1 != s.shown.page {
+		s.page.SetText(strconv.Itoa(page + 1)) // shown again, the stamp on that page
+		return
+	}
+	s.placeStamp(false)
 	s.checkCover()
 }
 
@@ -482,7 +550,7 @@ func (s *signScreen) checkCover() {
 	}
 	var covered bool
 	s.u.task(nil, func(ctx context.Context) error {
-		covered = stampCovers(ctx, st.path, a)
+		covered = s.u.stampCovers(ctx, st.path, a)
 		return nil
 	}, func(error) {
 		if gen == s.coverGen && covered {
@@ -562,7 +630,7 @@ func (s *signScreen) signWith(pol *config.Policy, c local.Cert) {
 			}
 			if errors.Is(err, pdf.ErrPassword) || errors.Is(err, pdf.ErrPermission) {
 				locked = append(locked, lockedFile{f, err})
-			} else if stampCovers(ctx, f.in, opts.Appearance) {
+			} else if u.stampCovers(ctx, f.in, opts.Appearance) {
 				covered = append(covered, f)
 			}
 		}
@@ -633,26 +701,6 @@ func (s *signScreen) alreadySigned(signed []*signRow) bool {
 	}
 	u.showMessage(u.T("app.sign.title"), u.T("app.sign.all_signed", "N", len(signed)), u.T("hint.pdf_output"))
 	return true
-}
-
-// stampCovers reports whether the visible signature a would lie over what
-// page a.Page of the PDF at path shows (false when it is invisible, or
-// the page cannot be drawn: an encrypted file's is not, its password
-// would have to be handed to pdftoppm on its command line).
-func stampCovers(ctx context.Context, path string, a *pdf.Appearance) bool {
-	if a == nil {
-		return false
-	}
-	geo, err := pdf.Page(path, a.Page)
-	if err != nil {
-		return false // signing says what is wrong
-	}
-	rect := a.Rect
-	if rect[2] == 0 || rect[3] == 0 {
-		rect = pdf.CornerRect(a.Corner, geo.Width, geo.Height)
-	}
-	area, err := renderArea(ctx, path, a.Page, geo, rect)
-	return err == nil && inkArea(area) > inkLimit
 }
 
 // confirmCover names the files whose page the signature would cover and

@@ -2,17 +2,30 @@ package app
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/internal/testenv"
 )
+
+// asUser does what the user does as the real driver would, on the
+// window's goroutine: never beside an answer of background work, which
+// fyne's test driver runs on the work's goroutine. Needed where a widget
+// goes on after the callback that started the work (an entry's text set,
+// its form refreshed).
+func asUser(u *UI, f func()) {
+	u.answers.Lock()
+	defer u.answers.Unlock()
+	f()
+}
 
 // readyToSign is the app with a holder activated from a CA of its own,
 // on the signing screen.
@@ -25,6 +38,7 @@ func readyToSign(t *testing.T) (*UI, *testenv.CA) {
 		t.Fatalf("activation failed: %+v", w.failed)
 	}
 	test.Tap(w.primary) // "Sign a document"
+	u.tasks.Wait()
 	return u, c
 }
 
@@ -246,6 +260,69 @@ func TestSignedCopiesTakeInputPermissions(t *testing.T) {
 		want := perms[filepath.Base(f.in)] &^ umask
 		if got := fi.Mode().Perm(); got != want {
 			t.Errorf("%s: %v from %v under umask %#o, want %v", filepath.Base(f.out), got, perms[filepath.Base(f.in)], umask, want)
+		}
+	}
+}
+
+// Acceptance 2 of issue 18: a three-page document (its third page turned
+// by 270 degrees), the view taken to page 3 with End, the stamp put on
+// that page with a tap and dragged to its place, the document signed: the
+// signed copy's signature widget is on page 3 at the place dropped, as qpdf
+// reads the file, and the drag moved it as a page so turned moves user
+// space (turns in docview_test.go).
+func TestSignStampDraggedOnPage3(t *testing.T) {
+	u, _ := readyToSign(t)
+	doc := qpdfPages(t, filepath.Join("..", "assets", "demo", "deed.pdf"), "1-2", dssSample(t, "visualSignature__test_270.pdf"), "1")
+	s := u.signer
+	s.level.SetSelectedIndex(0) // B-B
+	s.visible.SetChecked(true)
+	s.add(doc)
+	u.tasks.Wait()
+	v := s.view
+	if len(v.pages) != 3 || s.stamp == nil || s.stamp.page != 0 {
+		t.Fatalf("the document is not shown with the stamp on page 1: %d pages", len(v.pages))
+	}
+	v.column.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
+	u.tasks.Wait()
+	p3 := v.pages[2]
+	if v.currentPage() != 2 || p3.image.Image == nil || p3.geo.Rotate != 270 {
+		t.Fatalf("End: page %d in view, page 3 drawn %v, turned %d", v.currentPage()+1, p3.image.Image != nil, p3.geo.Rotate)
+	}
+	asUser(u, func() { test.TapAt(p3, fyne.NewPos(p3.Size().Width/2, p3.Size().Height/2)) })
+	u.tasks.Wait()
+	if s.page.Text != "3" || s.stamp == nil || s.stamp.page != 2 {
+		t.Fatalf("a tap on page 3: page %q, the stamp on %v", s.page.Text, s.stamp)
+	}
+	before := s.stamp.rect
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(s.stamp).AddXY(s.stamp.Size().Width/2, s.stamp.Size().Height/2)
+	const dx, dy = 40, -30
+	test.Drag(u.win.Canvas(), at, dx, dy)
+	k := float64(v.k())
+	mx, my := turns[270].move(dx/k, dy/k)
+	dropped := [4]float64{math.Round(before[0] + mx), math.Round(before[1] + my), before[2], before[3]}
+	if s.custom == nil || !near(*s.custom, dropped, 1) {
+		t.Fatalf("dragged from %v to %v, want %v", before, s.custom, dropped)
+	}
+	dropped = *s.custom
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	if s.coverAsk != nil {
+		s.coverAsk.Confirm()
+	}
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	row := s.files[0]
+	if !row.ok {
+		t.Fatalf("not signed: %s", row.status.Text)
+	}
+	widgets := testenv.QPDFSignatureWidgets(t, row.out)
+	if len(widgets) != 1 {
+		t.Fatalf("signature fields in the signed copy: %v", widgets)
+	}
+	for name, ws := range widgets {
+		if len(ws) != 1 || ws[0].Page != 3 || !near(ws[0].Rect, dropped, 0.01) {
+			t.Fatalf("%s: at %v, dropped on page 3 at %v", name, ws, dropped)
 		}
 	}
 }

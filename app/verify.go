@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"image/color"
+	"os"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -42,6 +45,20 @@ type verifyScreen struct {
 	report   *pdf.Report
 	err      error
 	warnings []error
+
+	// The document: each signature outlined where it sits (outlines, by
+	// the report's order; nil for an invisible one), and beside it, on
+	// demand, the document as one signature signed it.
+	view          *docView
+	viewing       string // the file the view shows
+	outlines      []*overlay
+	chosen        int // the signature selected, -1 for none
+	asSigned      *docView
+	asSignedOf    int        // the signature whose revision asSigned shows, -1 for none
+	asSignedLines []*overlay // the outlines on it, as outlines
+	asSignedTitle *widget.Label
+	asSignedBox   fyne.CanvasObject
+	docs          *fyne.Container // the view, or the two views one over the other
 }
 
 func newVerifyScreen(u *UI) *verifyScreen {
@@ -70,9 +87,35 @@ func newVerifyScreen(u *UI) *verifyScreen {
 	v.stop.Hide()
 	top := container.NewVBox(v.title, container.NewHBox(v.pick), v.online, v.file, v.folder,
 		container.NewBorder(nil, nil, nil, v.stop, v.busy), v.summary)
-	v.content = v.tips.over(container.NewBorder(top, nil, nil, nil, container.NewVScroll(v.result)))
+	v.document()
+	split := container.NewHSplit(container.NewVScroll(v.result), v.docs)
+	split.Offset = 0.5
+	v.content = v.tips.over(container.NewBorder(top, nil, nil, nil, split))
 	v.relabel()
 	return v
+}
+
+// document makes the views of the document: the current one, and the one
+// of a signature's revision with its title and a button that hides it.
+func (v *verifyScreen) document() {
+	v.chosen, v.asSignedOf = -1, -1
+	v.view = newDocView(v.u)
+	v.view.onOpened = func(err error) {
+		if err == nil {
+			v.outline()
+		}
+	}
+	v.asSigned = newDocView(v.u)
+	v.asSigned.onOpened = func(err error) {
+		if err == nil {
+			v.outlineAsSigned()
+		}
+	}
+	v.asSignedTitle = wrapLabel("")
+	v.asSignedTitle.TextStyle.Bold = true
+	hide := widget.NewButtonWithIcon("", theme.CancelIcon(), v.hideAsSigned)
+	v.asSignedBox = container.NewBorder(container.NewBorder(nil, nil, nil, hide, v.asSignedTitle), nil, nil, nil, v.asSigned.content)
+	v.docs = container.NewStack(v.view.content)
 }
 
 // relabel says every word of the screen in the user's language, from what
@@ -96,6 +139,9 @@ func (v *verifyScreen) relabel() {
 		v.folder.Show()
 	}
 	v.file.Refresh()
+	v.view.relabel()
+	v.asSigned.relabel()
+	v.sayAsSigned()
 	if !v.busy.Visible() {
 		v.showFound()
 	}
@@ -105,6 +151,8 @@ func (v *verifyScreen) relabel() {
 func (v *verifyScreen) open(path string) {
 	u := v.u
 	v.path, v.report, v.err, v.warnings = path, nil, nil, nil
+	v.hideAsSigned()
+	v.outline() // the outlines of a report before go
 	v.relabel()
 	v.result.RemoveAll()
 	v.summary.Hide()
@@ -128,6 +176,10 @@ func (v *verifyScreen) open(path string) {
 	var rep *pdf.Report
 	v.gen++
 	gen := v.gen
+	if path != v.viewing { // the document shown while it is verified
+		v.viewing = path
+		v.view.openFile(path, nil)
+	}
 	u.task(&v.cancel, func(ctx context.Context) (err error) {
 		if polErr != nil {
 			return polErr
@@ -145,6 +197,7 @@ func (v *verifyScreen) open(path string) {
 		v.stop.Hide()
 		v.report, v.err, v.warnings = rep, err, warnings
 		v.showFound()
+		v.outline()
 	})
 }
 
@@ -212,7 +265,158 @@ func (v *verifyScreen) card(n int, s pdf.SignatureReport) fyne.CanvasObject {
 	for _, l := range lines {
 		body.Add(wrapLabel(l))
 	}
+	var buttons []fyne.CanvasObject
+	if _, ok := visibleWidget(s); ok {
+		buttons = append(buttons, widget.NewButtonWithIcon(u.T("app.verify.show"), theme.VisibilityIcon(), func() { v.choose(n - 1) }))
+	} else if !s.CAdES {
+		body.Add(wrapLabel(u.T("app.verify.invisible")))
+	}
+	if s.ByteRange[2]+s.ByteRange[3] > 0 && !s.CoversWholeFile { // a revision of its own to show
+		buttons = append(buttons, widget.NewButtonWithIcon(u.T("app.verify.as_signed"), theme.HistoryIcon(), func() { v.showAsSigned(n - 1) }))
+	}
+	if len(buttons) > 0 {
+		body.Add(container.NewHBox(buttons...))
+	}
 	return widget.NewCard("", "", body)
+}
+
+// visibleWidget is where signature s shows: the first of its field's
+// widgets on a page with a place.
+func visibleWidget(s pdf.SignatureReport) (pdf.Widget, bool) {
+	for _, w := range s.Widgets {
+		if w.Page >= 1 && w.Rect[2] > 0 && w.Rect[3] > 0 {
+			return w, true
+		}
+	}
+	return pdf.Widget{}, false
+}
+
+// outlineOn puts on view the outline of signature i of the report, in its
+// verdict's colour, a tap on it selecting it; nil when it shows nowhere.
+func (v *verifyScreen) outlineOn(view *docView, i int) *overlay {
+	s := v.report.Signatures[i]
+	w, ok := visibleWidget(s)
+	if !ok {
+		return nil
+	}
+	field := s.Field
+	if field == "" {
+		field = v.u.T("verify.no_field")
+	}
+	o := newOverlay(overlayOutline, w.Page-1, w.Rect, fmt.Sprintf("%d. %s", i+1, field))
+	switch explain.SeverityOf(s) {
+	case explain.Failed:
+		o.tone = color.NRGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	case explain.Undecided:
+		o.tone = color.NRGBA{R: 0xc2, G: 0x6a, B: 0x00, A: 0xff}
+	}
+	o.selected = i == v.chosen
+	o.onTap = func() { v.choose(i) }
+	if !view.addOverlay(o) {
+		return nil
+	}
+	return o
+}
+
+// outline outlines every visible signature of the report on the document
+// shown (once both are there), the outlines of before taken off.
+func (v *verifyScreen) outline() {
+	for _, o := range v.outlines {
+		if o != nil {
+			v.view.removeOverlay(o)
+		}
+	}
+	v.outlines = nil
+	if v.report == nil || v.view.doc == nil || v.viewing != v.path {
+		return
+	}
+	v.outlines = make([]*overlay, len(v.report.Signatures))
+	for i := range v.report.Signatures {
+		v.outlines[i] = v.outlineOn(v.view, i)
+	}
+}
+
+// choose selects signature i: its outline marked, and brought into view,
+// in the document as signed too when it is shown.
+func (v *verifyScreen) choose(i int) {
+	v.chosen = i
+	for j, o := range v.outlines {
+		if o != nil {
+			o.setSelected(j == i)
+		}
+	}
+	if i < len(v.outlines) && v.outlines[i] != nil {
+		v.view.scrollToOverlay(v.outlines[i])
+	}
+	for j, o := range v.asSignedLines {
+		if o != nil {
+			o.setSelected(j == i)
+			if j == i {
+				v.asSigned.scrollToOverlay(o)
+			}
+		}
+	}
+}
+
+// showAsSigned shows, over the current document, the document as
+// signature i signed it: the revision its byte range ends, read in place
+// from the file.
+func (v *verifyScreen) showAsSigned(i int) {
+	if v.report == nil || i >= len(v.report.Signatures) {
+		return
+	}
+	f, err := os.Open(v.path)
+	if err != nil {
+		v.u.showError(err)
+		return
+	}
+	rev, ok := v.report.Signatures[i].SignedRevision(f)
+	if !ok {
+		f.Close()
+		return
+	}
+	v.asSignedOf, v.asSignedLines = i, nil
+	v.sayAsSigned()
+	both := container.NewVSplit(v.asSignedBox, v.view.content)
+	v.docs.Objects = []fyne.CanvasObject{both}
+	v.docs.Refresh()
+	v.choose(i)
+	v.asSigned.open(rev, rev.Size(), nil, f) // the outlines come once it is open
+}
+
+// sayAsSigned titles the document as signed.
+func (v *verifyScreen) sayAsSigned() {
+	if v.report != nil && v.asSignedOf >= 0 && v.asSignedOf < len(v.report.Signatures) {
+		s := v.report.Signatures[v.asSignedOf]
+		v.asSignedTitle.SetText(v.u.T("app.verify.as_signed_title", "N", v.asSignedOf+1, "Revision", s.Revision))
+	}
+}
+
+// hideAsSigned shows the current document alone again.
+func (v *verifyScreen) hideAsSigned() {
+	if v.asSignedOf < 0 {
+		return
+	}
+	v.asSignedOf, v.asSignedLines = -1, nil
+	v.asSigned.close()
+	v.docs.Objects = []fyne.CanvasObject{v.view.content}
+	v.docs.Refresh()
+}
+
+// outlineAsSigned outlines, on the document as signed, the signatures that
+// revision holds.
+func (v *verifyScreen) outlineAsSigned() {
+	if v.report == nil || v.asSignedOf < 0 {
+		return
+	}
+	end := v.report.Signatures[v.asSignedOf].ByteRange
+	v.asSignedLines = make([]*overlay, len(v.report.Signatures))
+	for i, s := range v.report.Signatures {
+		if s.ByteRange[2]+s.ByteRange[3] <= end[2]+end[3] {
+			v.asSignedLines[i] = v.outlineOn(v.asSigned, i)
+		}
+	}
+	v.choose(v.chosen)
 }
 
 // markDemo says "demo" for the signatures that only the demo CA vouches

@@ -3,62 +3,15 @@ package pdf
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/paraphe/paraphe/internal/testenv"
 )
-
-// widgetRect reads, with qpdf, the /Rect of signature field name in file
-// and the number of the page its widget is on.
-func widgetRect(t *testing.T, file, name string) ([4]float64, int) {
-	t.Helper()
-	testenv.Require(t, "qpdf")
-	out, err := exec.Command("qpdf", "--json=2", "--json-key=acroform", "--json-key=qpdf", file).Output()
-	if err != nil {
-		t.Fatalf("qpdf --json %s: %v", file, err)
-	}
-	var doc struct {
-		AcroForm struct {
-			Fields []struct {
-				FullName   string `json:"fullname"`
-				FieldType  string `json:"fieldtype"`
-				PageFrom1  int    `json:"pageposfrom1"`
-				Annotation struct {
-					Object string `json:"object"`
-				} `json:"annotation"`
-			} `json:"fields"`
-		} `json:"acroform"`
-		QPDF []map[string]json.RawMessage `json:"qpdf"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil || len(doc.QPDF) != 2 {
-		t.Fatalf("qpdf --json %s: %v", file, err)
-	}
-	for _, f := range doc.AcroForm.Fields {
-		if f.FullName != name || f.FieldType != "/Sig" {
-			continue
-		}
-		var obj struct {
-			Value struct {
-				Rect [4]float64 `json:"/Rect"`
-			} `json:"value"`
-		}
-		if err := json.Unmarshal(doc.QPDF[1]["obj:"+f.Annotation.Object], &obj); err != nil {
-			t.Fatalf("qpdf --json %s, widget %s: %v", file, f.Annotation.Object, err)
-		}
-		return obj.Value.Rect, f.PageFrom1
-	}
-	t.Fatalf("qpdf finds no signature field %q in %s", name, file)
-	return [4]float64{}, 0
-}
 
 // letterPDF is makePDF with US-Letter pages instead of A4 (same length, so
 // the cross-reference offsets stay right).
@@ -102,9 +55,8 @@ func TestBatchStampInEachPagesCorner(t *testing.T) {
 		}
 		size := sizes[strings.Split(filepath.Base(jobs[i].In), "-")[0]]
 		want := CornerRect(CornerTopRight, size[0], size[1])
-		got, page := widgetRect(t, r.Output, r.Field)
-		if page != 1 || got != [4]float64{want[0], want[1], want[0] + want[2], want[1] + want[3]} {
-			t.Errorf("%s: stamp at %v on page %d, want the top-right corner of a %v page: %v", filepath.Base(jobs[i].In), got, page, size, want)
+		if got := qpdfWidgets(t, r.Output)[r.Field]; len(got) != 1 || got[0] != (Widget{Page: 1, Rect: want}) {
+			t.Errorf("%s: stamp at %v, want the top-right corner of page 1, a %v page: %v", filepath.Base(jobs[i].In), got, size, want)
 		}
 	}
 	if app.Rect != ([4]float64{}) {

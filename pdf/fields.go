@@ -14,6 +14,7 @@ type sigInfo struct {
 	dict  cos.Dict
 	// unreferenced: found among the file's objects, not through a field.
 	unreferenced bool
+	widgets      []Widget // where its field shows
 }
 
 // Limits on the walks, far beyond real documents.
@@ -179,6 +180,7 @@ func (fm *form) signatureFields() []*formField {
 // fields hold (readForm says where it looks).
 func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 	var out []sigInfo
+	var pages map[cos.Ref]int // read once a signed field is met
 	seen := map[cos.Ref]bool{}
 	for _, ff := range readForm(f, catalog).signatureFields() {
 		if ff.v == nil {
@@ -195,7 +197,10 @@ func collectSignatures(f *cos.File, catalog cos.Dict) []sigInfo {
 		if ref != (cos.Ref{}) {
 			seen[ref] = true
 		}
-		out = append(out, sigInfo{field: ff.name, ref: ref, dict: d})
+		if pages == nil {
+			pages = widgetPages(f, catalog)
+		}
+		out = append(out, sigInfo{field: ff.name, ref: ref, dict: d, widgets: widgetsOf(f, ff, pages)})
 	}
 	return out
 }

@@ -55,15 +55,7 @@ func Fields(path string) (out []Field, err error) {
 		pages := widgetPages(doc.f, doc.catalog)
 		certifier, level := certification(doc.f, doc.catalog)
 		for _, ff := range doc.form.signatureFields() {
-			fd := Field{Name: ff.name, Locks: readLock(doc.f, ff.dict["Lock"])}
-			for _, w := range ff.widgets {
-				wd := Widget{Page: pages[w.ref]}
-				rect, _ := doc.f.Resolve(w.dict["Rect"])
-				if ra, ok := rect.(cos.Array); ok && len(ra) == 4 {
-					wd.Rect = normalRect(doc.f, ra)
-				}
-				fd.Widgets = append(fd.Widgets, wd)
-			}
+			fd := Field{Name: ff.name, Locks: readLock(doc.f, ff.dict["Lock"]), Widgets: widgetsOf(doc.f, ff, pages)}
 			if sig, _ := doc.f.ResolveDict(ff.v); sig != nil && isSignatureDict(sig) {
 				fd.Signed = true
 				fd.Kind, fd.Signer = signerOf(doc.f, sig)
@@ -82,6 +74,21 @@ func Fields(path string) (out []Field, err error) {
 		return nil
 	})
 	return out, err
+}
+
+// widgetsOf is where field ff shows: the page and place of each of its
+// widgets (pages from widgetPages).
+func widgetsOf(f *cos.File, ff *formField, pages map[cos.Ref]int) []Widget {
+	var out []Widget
+	for _, w := range ff.widgets {
+		wd := Widget{Page: pages[w.ref]}
+		rect, _ := f.Resolve(w.dict["Rect"])
+		if ra, ok := rect.(cos.Array); ok && len(ra) == 4 {
+			wd.Rect = normalRect(f, ra)
+		}
+		out = append(out, wd)
+	}
+	return out
 }
 
 // widgetPages maps each annotation on a page to that page's number.

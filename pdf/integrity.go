@@ -76,7 +76,7 @@ func (e *examined) fail(ind Indication, sub SubIndication, p Problem) {
 func (v *verifier) examine(s sigInfo) (e *examined) {
 	e = &examined{sigInfo: s}
 	r := &e.rep
-	r.Field, r.Unreferenced = s.field, s.unreferenced
+	r.Field, r.Unreferenced, r.Widgets = s.field, s.unreferenced, s.widgets
 	r.Revocation = RevocationNotChecked
 	r.ValidationTime = v.now
 	if s.unreferenced {
@@ -105,6 +105,7 @@ func (v *verifier) examine(s sigInfo) (e *examined) {
 		return e
 	}
 	e.br, e.revEnd = br, br[2]+br[3]
+	r.ByteRange = br
 	r.CoversWholeFile = e.revEnd == v.size
 	if v.f.Rebuilt || v.f.MissingEOF {
 		// The cross-reference had to be rebuilt by scanning: what the file

@@ -69,7 +69,11 @@ type SignatureReport struct {
 	// form refers to the signature (Unreferenced).
 	Field        string `json:"field"`
 	Unreferenced bool   `json:"unreferenced,omitempty"`
-	Kind         Kind   `json:"kind"`
+	// Widgets are where the field shows: its page and its place there
+	// (all zero for an invisible signature); none when no field refers to
+	// the signature.
+	Widgets []Widget `json:"widgets,omitempty"`
+	Kind    Kind     `json:"kind"`
 	// Indication and SubIndication are the verdict (ETSI EN 319 102-1).
 	Indication    Indication    `json:"indication"`
 	SubIndication SubIndication `json:"sub_indication,omitempty"`
@@ -111,6 +115,11 @@ type SignatureReport struct {
 	// Revision is the number of the revision the signature signs (1 is the
 	// oldest).
 	Revision int `json:"revision"`
+	// ByteRange is the signature's /ByteRange as verified: the two spans
+	// of the file it signs, offset and length each; all zero when it could
+	// not be read. The revision signed ends where the second span ends
+	// (SignedRevision).
+	ByteRange [4]int64 `json:"byte_range"`
 	// ModifiedAfter: later updates change the document beyond what signing
 	// allows (new signatures, validation data, form filling when permitted).
 	ModifiedAfter bool     `json:"modified_after"`
@@ -145,6 +154,19 @@ type TimestampReport struct {
 	Hash      string    `json:"hash,omitempty"`
 	Trusted   bool      `json:"trusted"`
 	Problem   Problem   `json:"problem,omitempty"`
+}
+
+// SignedRevision is the document as the signature signed it: the first
+// bytes of file (the PDF the report is of) up to the end of its byte
+// range, a PDF of their own (an incremental update only adds to a file).
+// It reads file, copying nothing; ok is false when the byte range could
+// not be read.
+func (r *SignatureReport) SignedRevision(file io.ReaderAt) (rev *io.SectionReader, ok bool) {
+	end := r.ByteRange[2] + r.ByteRange[3]
+	if end <= 0 {
+		return nil, false
+	}
+	return io.NewSectionReader(file, 0, end), true
 }
 
 // Valid reports whether the signature passed (TOTAL-PASSED).

@@ -23,9 +23,11 @@ import (
 	"sync"
 
 	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/enums"
 	pdferrors "github.com/klippa-app/go-pdfium/errors"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/responses"
 	"github.com/klippa-app/go-pdfium/webassembly"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -191,9 +193,48 @@ func (d *Document) Rotation(i int) (int, error) {
 	return int(rot.PageRotation) * 90, nil
 }
 
+// drawFlags draw a page's annotations (comments, stamps, ink, shapes),
+// which PDFium leaves out unless told; RenderForm draws the form's
+// fields, signatures among them.
+const drawFlags = enums.FPDF_RENDER_FLAG_ANNOT
+
 // Render draws page i (0-based) at dpi dots per inch, upright as a reader
-// shows it, forms included.
+// shows it, its annotations and form included.
 func (d *Document) Render(ctx context.Context, i int, dpi int) (*image.RGBA, error) {
+	return d.draw(ctx, i, nil, func() (*responses.RenderPage, func(), error) {
+		res, err := d.r.inst.RenderPageInDPI(&requests.RenderPageInDPI{
+			Page: d.page(i), DPI: dpi, RenderForm: true, Document: &d.ref, RenderFlags: drawFlags,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &res.Result, res.Cleanup, nil
+	})
+}
+
+// RenderWidth draws page i (0-based) width pixels wide, its height in
+// proportion (rounded up): the size a screen shows it at, whatever dots
+// per inch that makes. When into, a picture the caller no longer uses, has
+// that size, the page is drawn into it rather than into a new one (a view
+// scrolling through a long document then draws without garbage).
+func (d *Document) RenderWidth(ctx context.Context, i int, width int, into *image.RGBA) (*image.RGBA, error) {
+	if width <= 0 {
+		return nil, fmt.Errorf("render: page %d: a width of %d pixels", i+1, width)
+	}
+	return d.draw(ctx, i, into, func() (*responses.RenderPage, func(), error) {
+		res, err := d.r.inst.RenderPageInPixels(&requests.RenderPageInPixels{
+			Page: d.page(i), Width: width, RenderForm: true, Document: &d.ref, RenderFlags: drawFlags,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &res.Result, res.Cleanup, nil
+	})
+}
+
+// draw runs one of PDFium's renderings of page i in its turn and copies the
+// picture out of the module's memory, into into when it has the size.
+func (d *Document) draw(ctx context.Context, i int, into *image.RGBA, run func() (*responses.RenderPage, func(), error)) (*image.RGBA, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -205,16 +246,17 @@ func (d *Document) Render(ctx context.Context, i int, dpi int) (*image.RGBA, err
 	if err := ctx.Err(); err != nil { // cancelled while waiting its turn
 		return nil, err
 	}
-	res, err := d.r.inst.RenderPageInDPI(&requests.RenderPageInDPI{
-		Page: d.page(i), DPI: dpi, RenderForm: true, Document: &d.ref,
-	})
+	res, cleanup, err := run()
 	if err != nil {
 		return nil, fmt.Errorf("render: page %d: %w", i+1, err)
 	}
-	defer res.Cleanup()
-	// The pixels live in the module's memory until Cleanup: copy them.
-	src := res.Result.RenderedImage
-	out := image.NewRGBA(src.Bounds())
+	defer cleanup()
+	// The pixels live in the module's memory until cleanup: copy them.
+	src := res.RenderedImage
+	out := into
+	if out == nil || out.Rect != src.Bounds() {
+		out = image.NewRGBA(src.Bounds())
+	}
 	draw.Draw(out, out.Bounds(), src, src.Bounds().Min, draw.Src)
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/png"
 	"os"
 	"os/exec"
@@ -296,4 +297,111 @@ func TestDamaged(t *testing.T) {
 	if _, err := d.Render(ctx, 0, 24); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
+}
+
+// A page drawn to a width in pixels is that wide, its height in
+// proportion, turned pages included, and looks as the same page drawn at
+// the dots per inch that width makes.
+func TestRenderWidth(t *testing.T) {
+	for _, name := range []string{"visualSignature__rotate90-rotated.pdf", "visualSignature__check__negative_coordinates_180_ROTATE_90.pdf", "pdf-2.0.pdf"} {
+		path := filepath.Join(corpus, name)
+		if _, err := os.Stat(path); err != nil {
+			t.Skip(err)
+		}
+		d := open(t, path, nil)
+		w, h, _ := d.Size(0)
+		const dpi = 50
+		want, err := d.Render(context.Background(), 0, dpi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.RenderWidth(context.Background(), 0, want.Bounds().Dx(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Drawn again into that picture: the same picture, the same
+		// pixels; into one of another size, a new picture.
+		old := image.NewRGBA(image.Rect(0, 0, 3, 3))
+		if again, _ := d.RenderWidth(context.Background(), 0, want.Bounds().Dx(), old); again == old {
+			t.Errorf("%s: drawn into a picture of 3x3 pixels", name)
+		}
+		pix := bytes.Clone(got.Pix)
+		for i := range got.Pix {
+			got.Pix[i] = 0x7f
+		}
+		if again, _ := d.RenderWidth(context.Background(), 0, want.Bounds().Dx(), got); again != got || !bytes.Equal(again.Pix, pix) {
+			t.Errorf("%s: not drawn again into the picture given", name)
+		}
+		if got.Bounds().Dx() != want.Bounds().Dx() || abs(got.Bounds().Dy()-int(float64(want.Bounds().Dx())*h/w+0.5)) > 1 {
+			t.Errorf("%s (%.0fx%.0f points): %v drawn to a width of %d", name, w, h, got.Bounds(), want.Bounds().Dx())
+		}
+		if diff, off := meanDiff(got, want); off || diff > 1 {
+			t.Errorf("%s: %.1f levels from the page drawn at %d dpi", name, diff, dpi)
+		}
+	}
+	d := open(t, filepath.Join(corpus, "pdf-2.0.pdf"), nil)
+	if _, err := d.RenderWidth(context.Background(), 0, 0, nil); err == nil {
+		t.Error("a width of 0 pixels drawn")
+	}
+}
+
+// A page's annotations are drawn (PDFium leaves them out unless asked):
+// on DSS's sample with a note, a square and ink, and on a turned page's
+// signature, the pixels where poppler's page with its annotations differs
+// from poppler's page without them are, in PDFium's picture, the ones with
+// them.
+func TestAnnotationsDrawn(t *testing.T) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		t.Skip("pdftoppm (poppler-utils) is not installed")
+	}
+	for _, name := range []string{"pdf-with-annotations.pdf", "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"} {
+		path := filepath.Join(corpus, name)
+		if _, err := os.Stat(path); err != nil {
+			t.Skip(err)
+		}
+		const dpi = 50
+		got, err := open(t, path, nil).Render(context.Background(), 0, dpi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		with, without := pdftoppm(t, path, nil, 1, dpi), pdftoppmHiding(t, path, dpi)
+		marked, agree := 0, 0
+		b := got.Bounds().Intersect(with.Bounds()).Intersect(without.Bounds())
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				w, wo, g := grey(with, x, y), grey(without, x, y), grey(got, x, y)
+				if absf(w-wo) < 64 {
+					continue
+				}
+				marked++
+				if absf(g-w) < absf(g-wo) {
+					agree++
+				}
+			}
+		}
+		if marked < 50 || agree < marked*8/10 {
+			t.Errorf("%s: of the %d pixels poppler's annotations mark, %d are marked in PDFium's picture", name, marked, agree)
+		}
+	}
+}
+
+// pdftoppmHiding is poppler's page 1 without its annotations.
+func pdftoppmHiding(t *testing.T, path string, dpi int) *image.RGBA {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "p")
+	if b, err := exec.Command("pdftoppm", "-hide-annotations", "-png", "-r", fmt.Sprint(dpi), "-f", "1", "-l", "1", "-singlefile", path, out).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, b)
+	}
+	f, err := os.Open(out + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgba := image.NewRGBA(img.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	return rgba
 }

@@ -20,6 +20,12 @@ go test -run '^$' -bench . -benchtime 3x ./render
 # process (sealed as they stream in) and back; server-peak-MiB is its peak
 # RSS, which must not grow with the document.
 go test -run '^$' -bench Transfer -benchtime 1x ./exchange
+# The document view on a HiDPI screen (scale 2): a ten-page document open to
+# its first page drawn, warm (150 ms); Page Down through 200 pages (100 ms);
+# then alone, so that the memory reported is its own, 500 pages read to the
+# end (300 MiB).
+go test -run '^$' -bench 'DocViewFirstPage|DocViewNextPage' -benchtime 20x ./app
+go test -run '^$' -bench 'DocView500Pages' -benchtime 1x ./app
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
