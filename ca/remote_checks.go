@@ -127,18 +127,19 @@ func (a *Authority) finish(ctx context.Context, userID string, decide func(tx *d
 	})
 }
 
-// hashed runs check (Argon2id), a bounded number at once, unless ctx ends
-// first: then the check reserved for userID is given back.
+// hashed runs check (Argon2id) in one of the bounded slots, unless ctx
+// ends first: then the check reserved for userID is given back. Remote
+// holders wait in the answers' line like officers' logins, never turned
+// away as busy: each check is counted against its account before it waits.
 func (a *Authority) hashed(ctx context.Context, userID string, check func()) error {
-	select {
-	case a.hashing <- struct{}{}:
-	case <-ctx.Done():
-		if err := a.finish(ctx, userID, nil); err != nil {
-			return err
+	release, err := a.answers.acquire(ctx, unboundedLine)
+	if err != nil {
+		if ferr := a.finish(ctx, userID, nil); ferr != nil {
+			return ferr
 		}
-		return ctx.Err()
+		return err
 	}
-	defer func() { <-a.hashing }()
+	defer release()
 	check()
 	return nil
 }
