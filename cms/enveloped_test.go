@@ -208,3 +208,80 @@ func TestEncryptToSeveral(t *testing.T) {
 		}
 	}
 }
+
+// The tag's length is the unauthenticated aes-ICVlen (RFC 5084: 12 to 16
+// bytes): a message whose parameters say 12 and whose tag is its first 12
+// bytes opens (openssl reads it too); a tag shorter than the parameters
+// say, or parameters below 12, never do; a changed ciphertext byte gives
+// ErrAuthentication, never io.EOF, whatever the tag's length.
+func TestDecryptTagLength(t *testing.T) {
+	paul := newRecipient(t, "rsa", 0)
+	content := bytes.Repeat([]byte("tag "), 5000)
+	msg := encryptTo(t, content, paul.cert)
+	params := []byte{0x02, 0x01, 0x10} // aes-ICVlen 16, after the nonce
+	if bytes.Count(msg, params) < 1 {
+		t.Fatal("no aes-ICVlen in the message")
+	}
+	end := len(msg) - 3*2 // the mac, then AuthEnvelopedData's, [0]'s and ContentInfo's ends
+	mac := msg[end-18 : end]
+	if mac[0] != 0x04 || mac[1] != 16 {
+		t.Fatalf("no 16-byte mac before the end: % x", mac)
+	}
+	withTag := func(icv byte, tagLen int) []byte {
+		at := bytes.Index(msg, params)
+		out := append(bytes.Clone(msg[:at]), 0x02, 0x01, icv)
+		out = append(out, msg[at+3:end-18]...)
+		out = append(out, 0x04, byte(tagLen))
+		out = append(out, mac[2:2+tagLen]...)
+		return append(out, msg[end:]...)
+	}
+	short := withTag(12, 12)
+	if got, err := decrypt(short, paul.cert, paul.key); err != nil || !bytes.Equal(got, content) {
+		t.Errorf("a 12-byte tag the parameters announce: %v", err)
+	}
+	in := filepath.Join(t.TempDir(), "short.p7m")
+	os.WriteFile(in, short, 0o644)
+	openssl(t, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", in, "-recip", paul.certFile, "-inkey", paul.keyFile, "-out", in+".out")
+
+	if _, err := decrypt(withTag(16, 12), paul.cert, paul.key); !errors.Is(err, ErrAuthentication) {
+		t.Errorf("a tag shorter than announced: %v", err)
+	}
+	for _, icv := range []byte{0, 4, 8, 11, 17} {
+		if _, err := decrypt(withTag(icv, min(int(icv), 16)), paul.cert, paul.key); !errors.Is(err, ErrUnsupportedEncryption) {
+			t.Errorf("aes-ICVlen %d: %v", icv, err)
+		}
+	}
+	bad := bytes.Clone(short)
+	bad[len(bad)/2] ^= 1
+	if _, err := decrypt(bad, paul.cert, paul.key); !errors.Is(err, ErrAuthentication) {
+		t.Errorf("a changed byte under a 12-byte tag: %v", err)
+	}
+}
+
+// FuzzEnveloped: whatever the bytes, the reader does not panic, and the
+// only content it ever completes (io.EOF) is what was encrypted: what a
+// changed message can still vary is its unauthenticated framing
+// (segments, lengths, unauthenticated attributes), never a byte of the
+// content.
+func FuzzEnveloped(f *testing.F) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Fuzz"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageKeyAgreement}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	cert, _ := x509.ParseCertificate(der)
+	agree, _ := key.ECDH()
+	content := []byte("the deed, signed")
+	for _, c := range [][]byte{nil, content} {
+		var out bytes.Buffer
+		w, _ := Encrypt(&out, cert)
+		w.Write(c)
+		w.Close()
+		f.Add(out.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		got, err := decrypt(msg, cert, agree)
+		if err == nil && len(got) != 0 && !bytes.Equal(got, content) {
+			t.Fatalf("a changed message opened to %q", got)
+		}
+	})
+}

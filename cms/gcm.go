@@ -108,10 +108,14 @@ func (s *gcmStream) tag() []byte {
 	return t[:]
 }
 
-// check reports whether tag is the one of what went through, in
-// constant time.
+// check reports, in constant time, whether tag is the one of what went
+// through: all 16 bytes of it, or its first 12 to 15 (RFC 5084's
+// aes-ICVlen); a shorter one never is.
 func (s *gcmStream) check(tag []byte) bool {
-	return subtle.ConstantTimeCompare(s.tag(), tag) == 1
+	if len(tag) < 12 || len(tag) > 16 {
+		return false
+	}
+	return subtle.ConstantTimeCompare(s.tag()[:len(tag)], tag) == 1
 }
 
 // ghash is GCM's universal hash, multiplied in constant time with
