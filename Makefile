@@ -168,6 +168,10 @@ test: deps vet
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 400x -fuzzminimizetime 20x ./pdf
 	@# and of the streaming CMS reader (.p7m, .p7s)
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 25000x -fuzzminimizetime 200x ./cms
+	@# the encrypted reader (only what was encrypted ever completes) and
+	@# the streamed AES-GCM against crypto/cipher's
+	$(GO) test -run '^$$' -fuzz FuzzEnveloped -fuzztime 20000x -fuzzminimizetime 200x ./cms
+	$(GO) test -run '^$$' -fuzz FuzzGCMStream -fuzztime 20000x -fuzzminimizetime 200x ./cms
 	$(MAKE) package-test
 
 # The packages' acceptance: build them, signed with a throw-away code-signing
