@@ -100,9 +100,9 @@ type Store interface {
 	List() ([]Entry, error)
 	// Delete removes a key and its certificates.
 	Delete(id string) error
-	// Close releases what the store keeps open: a token's sessions (it is
-	// logged out, and keys opened from it sign no more); a keychain store
-	// keeps nothing open.
+	// Close releases what the store keeps open: a token's sessions (the
+	// last store of the process on the token logs it out, and keys opened
+	// from it sign no more); a keychain store keeps nothing open.
 	Close() error
 }
 

@@ -60,8 +60,7 @@ type PINUnlocker interface {
 // keeps several keys open for as long as it runs, as the CA does (its
 // ca.Token): generated on the token, sensitive and never extractable,
 // each found again by its public key (KeyID) and stored beside its
-// certificate. It does not log in again, which would end the keys opened
-// before (TokenStore.NewKey).
+// certificate. It never asks for the PIN again (TokenStore.NewKey).
 type TokenKeys struct{ s *TokenStore }
 
 // OpenTokenKeys opens the token (OpenToken) and logs in with pin.

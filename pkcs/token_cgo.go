@@ -8,7 +8,10 @@ import (
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -166,32 +169,35 @@ func (s *TokenStore) Name() string { return TokenName }
 
 const poolSize = 4
 
-// login opens the session pool and logs the user in with pin. Every call
-// checks the PIN: a token stays logged in for the whole process (for every
-// store open on it), so a login that finds it so logs out and in again;
-// otherwise, once someone had typed the right PIN, any PIN would pass.
+// login opens the session pool and logs the user in with pin, once for
+// the process: PKCS#11 keeps a login per application and token, shared
+// by every store open on it, and a logout (which a second login needs)
+// ends the handles of every private key opened before, this store's and
+// the others'. So a PIN is checked against the one that logged in, which
+// the token accepted; only another PIN, wrong or not, goes to the token
+// (log out, log in), which counts it if wrong: otherwise, once someone
+// had typed the right PIN, any PIN would pass, or a wrong one would be
+// tried without the token knowing.
 func (s *TokenStore) login(pin []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	l := s.login1()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if s.pool != nil {
 		sh := <-s.pool
 		defer func() { s.pool <- sh }()
-		return s.relogin(sh, pin)
+		return s.ensureLogin(l, sh, pin)
 	}
 	first, err := s.ctx.OpenSession(s.Info.Slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
 	if err != nil {
 		return tokenErr("open session", err)
 	}
-	err = s.ctx.Login(first, pkcs11.CKU_USER, string(pin))
-	if isCode(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
-		err = s.relogin(first, pin)
-	} else if err != nil {
-		err = s.pinErr(err)
-	}
-	if err != nil {
+	if err := s.ensureLogin(l, first, pin); err != nil {
 		s.ctx.CloseSession(first)
 		return err
 	}
+	l.stores++
 	pool := make(chan pkcs11.SessionHandle, poolSize)
 	pool <- first
 	for range poolSize - 1 {
@@ -203,6 +209,35 @@ func (s *TokenStore) login(pin []byte) error {
 	}
 	s.pool = pool
 	return nil
+}
+
+// ensureLogin leaves the token logged in with pin: as it is when pin is
+// the PIN it was logged in with and it still is (a token taken out and
+// put back is not); otherwise logged in now, or out and in again when
+// logged in with what may be another PIN.
+func (s *TokenStore) ensureLogin(l *tokenLogin, sh pkcs11.SessionHandle, pin []byte) error {
+	if l.is(pin) && s.sessionLoggedIn(sh) {
+		return nil
+	}
+	err := s.ctx.Login(sh, pkcs11.CKU_USER, string(pin))
+	switch {
+	case isCode(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN):
+		err = s.relogin(sh, pin)
+	case err != nil:
+		err = s.pinErr(err)
+	}
+	if err != nil {
+		l.forget()
+		return err
+	}
+	l.set(pin)
+	return nil
+}
+
+// sessionLoggedIn says whether sh is in a user's state.
+func (s *TokenStore) sessionLoggedIn(sh pkcs11.SessionHandle) bool {
+	si, err := s.ctx.GetSessionInfo(sh)
+	return err == nil && (si.State == pkcs11.CKS_RO_USER_FUNCTIONS || si.State == pkcs11.CKS_RW_USER_FUNCTIONS)
 }
 
 // relogin checks pin on a token already logged in: log out, log in.
@@ -221,6 +256,60 @@ func (s *TokenStore) relogin(sh pkcs11.SessionHandle, pin []byte) error {
 	}
 	return nil
 }
+
+// login1 is what the process knows of the login on this store's token.
+func (s *TokenStore) login1() *tokenLogin {
+	logins.Lock()
+	defer logins.Unlock()
+	ref := tokenRef{module: s.Module, serial: s.Info.Serial, slot: s.Info.Slot}
+	l, ok := logins.byToken[ref]
+	if !ok {
+		if logins.byToken == nil {
+			logins.byToken = map[tokenRef]*tokenLogin{}
+		}
+		l = &tokenLogin{}
+		logins.byToken[ref] = l
+	}
+	return l
+}
+
+// logins holds, per token, the login every store of the process on it
+// shares.
+var logins struct {
+	sync.Mutex
+	byToken map[tokenRef]*tokenLogin
+}
+
+type tokenRef struct {
+	module, serial string
+	slot           uint
+}
+
+// tokenLogin is a token's login: how many stores are logged in on it, and
+// a keyed hash of the PIN it was logged in with (nil when it may not be):
+// not the PIN, which the process does not keep.
+type tokenLogin struct {
+	mu     sync.Mutex // one login, logout or check at a time on the token
+	stores int
+	mac    []byte
+}
+
+// pinKey keys the hashes of PINs, for this process only.
+var pinKey = sync.OnceValue(func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+})
+
+func pinMAC(pin []byte) []byte {
+	m := hmac.New(sha256.New, pinKey())
+	m.Write(pin)
+	return m.Sum(nil)
+}
+
+func (l *tokenLogin) is(pin []byte) bool { return l.mac != nil && hmac.Equal(l.mac, pinMAC(pin)) }
+func (l *tokenLogin) set(pin []byte)     { l.mac = pinMAC(pin) }
+func (l *tokenLogin) forget()            { l.mac = nil }
 
 // pinErr turns a login or PIN-change failure into WrongPINError or ErrLocked,
 // with what the token says of the tries left.
@@ -266,20 +355,26 @@ func (s *TokenStore) session() (pkcs11.SessionHandle, error) {
 
 func (s *TokenStore) release(sh pkcs11.SessionHandle) { s.pool <- sh }
 
-// Close logs out and closes the sessions.
+// Close closes the store's sessions; the last store logged in on the
+// token logs it out (keys opened from any store on it sign no more),
+// others leave it logged in for the stores still open.
 func (s *TokenStore) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pool == nil {
 		return nil
 	}
-	var first pkcs11.SessionHandle
+	l := s.login1()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stores--
+	last := l.stores == 0
 	for i := 0; i < cap(s.pool); i++ {
 		select {
 		case sh := <-s.pool:
-			if i == 0 {
-				first = sh
-				s.ctx.Logout(first)
+			if i == 0 && last {
+				s.ctx.Logout(sh)
+				l.forget()
 			}
 			s.ctx.CloseSession(sh)
 		default:
@@ -304,10 +399,8 @@ func (s *TokenStore) Generate(keyType string, pin []byte) (*Key, error) {
 	return s.generate(sh, keyType)
 }
 
-// NewKey is Generate on a store logged in with Login, which it does not
-// log in again: for a server that logs in once and keeps several keys
-// open. (Logging out, which a login again does, ends the handles of every
-// private key opened before, as PKCS#11 has it.)
+// NewKey is Generate on a store logged in with Login, without a PIN: for
+// a server that logs in once and keeps several keys open.
 func (s *TokenStore) NewKey(keyType string) (*Key, error) {
 	return s.loggedIn(func(sh pkcs11.SessionHandle) (*Key, error) { return s.generate(sh, keyType) })
 }
@@ -550,7 +643,10 @@ func orderChain(certs []*x509.Certificate) []*x509.Certificate {
 	return out
 }
 
-// Open logs in with pin and returns key id.
+// Open logs in with pin and returns key id. The token stays logged in
+// for the process: keys opened before, from this store or another on the
+// token, still sign. A wrong PIN goes to the token, which counts it, and
+// logs it out: after it, those keys sign no more.
 func (s *TokenStore) Open(id string, pin []byte) (*Key, error) {
 	sh, err := s.loginSession(pin)
 	if err != nil {
@@ -648,8 +744,12 @@ func (s *TokenStore) Delete(id string) error {
 	return nil
 }
 
-// ChangePIN changes the token's user PIN (every key on it shares it).
+// ChangePIN changes the token's user PIN (every key on it shares it). A
+// login of the process stays, and is the new PIN's from then on.
 func (s *TokenStore) ChangePIN(_ string, oldPIN, newPIN []byte) error {
+	l := s.login1()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	sh, err := s.ctx.OpenSession(s.Info.Slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
 	if err != nil {
 		return tokenErr("open session", err)
@@ -658,12 +758,19 @@ func (s *TokenStore) ChangePIN(_ string, oldPIN, newPIN []byte) error {
 	if err := s.ctx.SetPIN(sh, string(oldPIN), string(newPIN)); err != nil {
 		return s.pinErr(err)
 	}
+	if l.mac != nil {
+		l.set(newPIN)
+	}
 	return nil
 }
 
 // UnlockPIN resets a blocked (or forgotten) user PIN with the PUK, which on
 // a token is the security officer PIN.
 func (s *TokenStore) UnlockPIN(puk, newPIN []byte) error {
+	l := s.login1()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.forget() // whatever comes of it, the PIN may be another
 	sh, err := s.ctx.OpenSession(s.Info.Slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
 	if err != nil {
 		return tokenErr("open session", err)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/miekg/pkcs11"
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
@@ -330,8 +331,7 @@ func TestTokenEveryOpenChecksThePIN(t *testing.T) {
 }
 
 // TokenKeys log in once: keys made or opened after the first still sign
-// with it, where Open (which logs in again, ending the handles of the keys
-// opened before, as PKCS#11 has it) would not.
+// with it.
 func TestTokenKeys(t *testing.T) {
 	tok := newTestToken(t, "server")
 	if _, err := OpenTokenKeys(tok.Module, tok.Label, []byte("00000000")); !errors.Is(err, ErrWrongPIN) {
@@ -370,5 +370,128 @@ func TestTokenKeys(t *testing.T) {
 	var s TokenStore
 	if _, err := s.NewKey(ECDSAP256); !errors.Is(err, ErrNotLoggedIn) {
 		t.Fatalf("NewKey before logging in: %v", err)
+	}
+}
+
+// A token is logged in once for the process, whatever the stores and
+// Opens on it: a key opened before still signs after the same key (a
+// batch) or another is opened again with the PIN, by the same store or by
+// another one on the token (the bridge while the app signs), in parallel,
+// and after that other store closes. A wrong PIN still goes to the token,
+// which counts it (SoftHSM raises CKF_USER_PIN_COUNT_LOW), and is refused;
+// the last store to close logs the token out.
+func TestTokenOpenKeepsKeysOpenedBefore(t *testing.T) {
+	s, tok := newToken(t)
+	pin := []byte(tok.PIN)
+	gen, err := s.Generate(ECDSAP256, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetChain(gen.ID, selfSign(t, gen)); err != nil {
+		t.Fatal(err)
+	}
+	held, err := s.Open(gen.ID, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(gen.ID, pin); err != nil {
+		t.Fatal(err)
+	}
+	signs(t, "after the same store opened it again", held, gen)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			other, err := OpenToken(tok.Module, tok.Label)
+			if err == nil {
+				var k *Key
+				if k, err = other.Open(gen.ID, pin); err == nil {
+					d := sha256.Sum256([]byte("bridge"))
+					_, err = k.Sign(rand.Reader, d[:], crypto.SHA256)
+				}
+				other.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("another store: %v", err)
+		}
+	}
+	signs(t, "after other stores opened it and closed", held, gen)
+
+	// Counted by the token: the right PIN cleared its low-count flag.
+	if info, _ := tokenInfo(s.ctx, s.Info.Slot); info.PINLow {
+		t.Fatal("the token's PIN count is low after right PINs")
+	}
+	if _, err := s.Open(gen.ID, []byte("99999999")); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("a wrong PIN after the right one: %v", err)
+	}
+	if info, _ := tokenInfo(s.ctx, s.Info.Slot); !info.PINLow {
+		t.Fatal("the wrong PIN did not reach the token")
+	}
+	again, err := s.Open(gen.ID, pin)
+	if err != nil {
+		t.Fatalf("the right PIN after a wrong one: %v", err)
+	}
+	signs(t, "opened after a wrong PIN", again)
+
+	s.Close()
+	fresh, err := OpenToken(tok.Module, tok.Label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	sh, err := fresh.ctx.OpenSession(fresh.Info.Slot, pkcs11.CKF_SERIAL_SESSION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.ctx.CloseSession(sh)
+	if si, err := fresh.ctx.GetSessionInfo(sh); err != nil || si.State != pkcs11.CKS_RO_PUBLIC_SESSION {
+		t.Fatalf("after the last store closed, the token is in state %d (%v), not logged out", si.State, err)
+	}
+}
+
+func signs(t *testing.T, when string, keys ...*Key) {
+	t.Helper()
+	d := sha256.Sum256([]byte(when))
+	for _, k := range keys {
+		if _, err := k.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+			t.Fatalf("a key opened before, %s: %v", when, err)
+		}
+	}
+}
+
+// Logged in with a PIN that is then changed, the old PIN no longer opens
+// a key and the new one does; after an unlock with the PUK, only the PIN
+// it set does.
+func TestTokenOpenAfterPINChange(t *testing.T) {
+	s, tok := newToken(t)
+	key, err := s.Generate(ECDSAP256, []byte(tok.PIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ChangePIN("", []byte(tok.PIN), []byte("11112222")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(key.ID, []byte(tok.PIN)); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("the PIN changed away from: %v", err)
+	}
+	if _, err := s.Open(key.ID, []byte("11112222")); err != nil {
+		t.Fatalf("the new PIN: %v", err)
+	}
+	s.Close()
+	if err := s.UnlockPIN([]byte(tok.SOPIN), []byte("33334444")); err != nil {
+		t.Fatal(err)
+	}
+	for pin, ok := range map[string]bool{"11112222": false, "33334444": true} {
+		_, err := s.Open(key.ID, []byte(pin))
+		if ok != (err == nil) || !ok && !errors.Is(err, ErrWrongPIN) {
+			t.Errorf("after the unlock, PIN %s: %v", pin, err)
+		}
 	}
 }
