@@ -33,6 +33,11 @@ type gcmStream struct {
 	n     uint64 // ciphertext bytes so far
 }
 
+// newGCMStream takes a 12-byte nonce only, and must: with any other
+// length J0 is a GHASH, its low 32 bits anything, and the library's CTR,
+// which carries into the upper 96 bits where inc32 wraps, would part from
+// GCM there, within the first blocks for some IVs (Wycheproof's
+// ConstructedIv cases, which the tests run through a reference GCM).
 func newGCMStream(key, nonce []byte) (*gcmStream, error) {
 	if len(nonce) != 12 {
 		return nil, errors.New("cms: AES-GCM nonce is not 12 bytes")
