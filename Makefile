@@ -145,12 +145,10 @@ check: vet
 test: deps vet
 	@scripts/corpus.sh
 	$(GO) test -count=1 ./...
-	@# The desktop app's screens are not run under the race detector for
-	@# now: fyne's test driver runs what fyne.Do hands the window's goroutine
-	@# on the calling goroutine, so every background task's result (u.task)
-	@# races with the test's own events, which the real driver serialises.
-	@# To come back once the app's tests deliver those results on the test's
-	@# goroutine (see the closing note of 2026-12-01).
+	@# the desktop app's screens under the race detector: their background
+	@# work answers on the window's goroutine, the test's under fyne's test
+	@# driver (app.taskGroup)
+	GOFLAGS=-trimpath $(GO) test -race -count=1 -timeout 30m ./app
 	@# batch signing shares one signer between goroutines
 	GOFLAGS=-trimpath $(GO) test -race -count=1 -run Batch ./pdf ./cades
 	@# the Windows and macOS files (proxy settings, keychain, paths) at least build and vet

@@ -430,7 +430,7 @@ func (w *activateWizard) finish(pin []byte) {
 	if client != nil {
 		client.Busy = func(wait time.Duration) {
 			text := u.T("activate.busy", "Seconds", int(math.Ceil(wait.Seconds())))
-			fyne.Do(func() { w.status.SetText(text) })
+			u.do(func() { w.status.SetText(text) })
 		}
 	}
 	u.task(&w.cancel, func(ctx context.Context) error {
@@ -442,7 +442,7 @@ func (w *activateWizard) finish(pin []byte) {
 		if err != nil {
 			return err
 		}
-		fyne.Do(func() { w.status.SetText(generating) })
+		u.do(func() { w.status.SetText(generating) })
 		w.key, err = client.Activate(ctx, w.store, w.ref, auth, pin)
 		return err
 	}, func(err error) {

@@ -101,7 +101,7 @@ type UI struct {
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
-	tasks   sync.WaitGroup
+	tasks   taskGroup
 	answers sync.Mutex // one answer of background work at a time (answer)
 	ctx     context.Context
 	stopAll context.CancelFunc
@@ -136,7 +136,7 @@ func New(a fyne.App, o Options) *UI {
 		// partial file), then close.
 		u.stopAll()
 		go func() {
-			u.tasks.Wait()
+			u.tasks.wg.Wait()
 			fyne.Do(func() {
 				u.stopDemo()
 				u.win.Close()
@@ -169,7 +169,8 @@ func (u *UI) ShowAndRun() {
 func (u *UI) Close() {
 	u.stopAll() // work in progress stops; a half-signed file is never left behind
 	u.tasks.Wait()
-	u.stopBridge()
+	u.tasks.unheld(u.stopBridge) // a question on screen is taken down by its request
+
 	u.stopDemo()
 	u.signOutExchange()
 	u.closeViews()
@@ -329,13 +330,51 @@ func (u *UI) task(slot *func(), work func(ctx context.Context) error, done func(
 	return cancel
 }
 
-// answer runs the answer of background work on the window's goroutine.
-// fyne runs each there, one after another, but fyne's test driver runs it
-// on the goroutine that asks: the lock keeps answers apart there too (the
-// tests, waiting for the work between their steps, then see what a user
-// would).
+// taskGroup counts background work. Under fyne's test driver, which runs
+// what fyne.Do hands the window on the goroutine that asks, the test's
+// goroutine plays the window's: it holds the answers' lock (held) from
+// the moment the window is built, so that answers of background work run
+// only while it waits for that work (Wait), never beside a tap or a key
+// the test delivers, as the real driver runs events and answers one after
+// the other on one goroutine.
+type taskGroup struct {
+	wg   sync.WaitGroup
+	held *sync.Mutex // the answers' lock, held by the waiting goroutine; nil in the app
+}
+
+func (g *taskGroup) Add(n int) { g.wg.Add(n) }
+func (g *taskGroup) Done()     { g.wg.Done() }
+
+// Wait waits until the background work is over, letting its answers run
+// meanwhile (see taskGroup).
+func (g *taskGroup) Wait() { g.unheld(g.wg.Wait) }
+
+// unheld runs wait, which waits for something answers bring, with the
+// answers let through (see taskGroup).
+func (g *taskGroup) unheld(wait func()) {
+	if g.held != nil {
+		g.held.Unlock()
+		defer g.held.Lock()
+	}
+	wait()
+}
+
+// answer runs the answer of background work on the window's goroutine
+// and waits for it. fyne runs each there, one after another, but fyne's
+// test driver runs it on the goroutine that asks: the lock keeps answers
+// apart there too, and apart from the test's own steps (taskGroup).
 func (u *UI) answer(f func()) {
 	fyne.DoAndWait(func() {
+		u.answers.Lock()
+		defer u.answers.Unlock()
+		f()
+	})
+}
+
+// do hands f to the window's goroutine without waiting for it (fyne.Do),
+// kept apart from the other answers as answer keeps them.
+func (u *UI) do(f func()) {
+	fyne.Do(func() {
 		u.answers.Lock()
 		defer u.answers.Unlock()
 		f()

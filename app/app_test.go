@@ -80,6 +80,7 @@ func newUI(t *testing.T, policy string) *UI {
 	t.Setenv("PARAPHE_LANG", "en")
 	t.Setenv("XDG_CACHE_HOME", testCache)
 	u := New(test.NewTempApp(t), Options{Version: "test", StartDemo: startDemo})
+	drive(u)
 	t.Cleanup(u.Close)
 	// What the screens start as they are built (the trusted lists'
 	// summary) is over before the test acts: a language switch meanwhile
@@ -87,6 +88,20 @@ func newUI(t *testing.T, policy string) *UI {
 	u.tasks.Wait()
 	return u
 }
+
+// drive makes the test's goroutine the window's, as under the real driver
+// (see taskGroup): it holds the answers' lock, and lets the answers of
+// background work run only while it waits for that work (u.tasks.Wait) or
+// for something the answers bring (awaiting). Every test's UI is driven.
+func drive(u *UI) {
+	u.answers.Lock()
+	u.tasks.held = &u.answers
+}
+
+// awaiting runs wait (a receive from a channel an answer fills, a browser's
+// steps that reach the bridge) with the answers of background work let
+// through, as a user waits for the window to change.
+func awaiting(u *UI, wait func()) { u.tasks.unheld(wait) }
 
 // startDemo is the demo CA cmd/paraphe hands the app: internal/demo's, in
 // the user's Paraphe folder, its ports being taken said as ErrDemoBusy.

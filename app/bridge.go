@@ -124,7 +124,7 @@ func (u *UI) stopBridge() {
 func (b *webBridge) Consent(ctx context.Context, r bridge.Request) (bridge.Answer, error) {
 	answer := make(chan bridge.Answer, 1)
 	var d *consentDialog
-	fyne.DoAndWait(func() {
+	b.u.answer(func() {
 		d = b.u.newConsentDialog(r, func(a bridge.Answer) { answer <- a })
 		b.u.win.Show() // hidden until now when started at login
 		d.dialog.Show()
@@ -145,7 +145,7 @@ func (b *webBridge) Consent(ctx context.Context, r bridge.Request) (bridge.Answe
 	case <-ctx.Done():
 	case <-timer.C:
 	}
-	fyne.DoAndWait(d.dialog.Hide) // refuses, through its callback
+	b.u.answer(d.dialog.Hide) // refuses, through its callback
 	return bridge.Answer{}, nil
 }
 

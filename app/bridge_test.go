@@ -60,6 +60,7 @@ func bridgeUI(t *testing.T, o bridgeSetup) (*UI, string) {
 		bo.Listener = nil
 	}
 	u := New(test.NewTempApp(t), Options{Version: "test", Now: o.now, Bridge: bo})
+	drive(u)
 	t.Cleanup(u.Close)
 	return u, "http://" + l.Addr().String()
 }
@@ -101,13 +102,23 @@ func post(ctx context.Context, url, origin, path string, body any) <-chan map[st
 // asked waits for the bridge's next dialog.
 func asked(t *testing.T, u *UI) *consentDialog {
 	t.Helper()
-	select {
-	case d := <-u.web.shown:
-		return d
-	case <-time.After(30 * time.Second):
+	var d *consentDialog
+	awaiting(u, func() {
+		select {
+		case d = <-u.web.shown:
+		case <-time.After(30 * time.Second):
+		}
+	})
+	if d == nil {
 		t.Fatal("no consent dialog")
 	}
-	return nil
+	return d
+}
+
+// replied waits for the bridge's reply to a page's request.
+func replied(u *UI, reply <-chan map[string]any) (r map[string]any) {
+	awaiting(u, func() { r = <-reply })
+	return r
 }
 
 // The consent dialog says the site, what it asks and the certificate;
@@ -137,7 +148,7 @@ func TestBridgeConsentDialog(t *testing.T) {
 		t.Fatal("Allow stays disabled with the PIN typed")
 	}
 	test.Tap(d.allow)
-	if r := <-reply; r["format"] != "web-eid:1.0" || r["algorithm"] != "ES256" {
+	if r := replied(u, reply); r["format"] != "web-eid:1.0" || r["algorithm"] != "ES256" {
 		t.Fatalf("%v", r)
 	}
 	if d.pin.Text != "" {
@@ -151,7 +162,7 @@ func TestBridgeConsentDialog(t *testing.T) {
 		t.Fatalf("%s", got)
 	}
 	test.Tap(d.refuse)
-	if r := <-reply; r["error"] != bridge.CodeRefused {
+	if r := replied(u, reply); r["error"] != bridge.CodeRefused {
 		t.Fatalf("%v", r)
 	}
 	reply = post(context.Background(), url, site, "/v1/sign", bridge.SignRequest{Hash: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", Format: "pades", Document: "Offre lot 3.pdf", Certificate: cert.ID})
@@ -161,14 +172,14 @@ func TestBridgeConsentDialog(t *testing.T) {
 	}
 	test.Type(d.pin, testPIN)
 	d.dialog.Hide()
-	if r := <-reply; r["error"] != bridge.CodeRefused || d.pin.Text != "" {
+	if r := replied(u, reply); r["error"] != bridge.CodeRefused || d.pin.Text != "" {
 		t.Fatalf("%v", r)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	reply = post(ctx, url, site, "/v1/authenticate", bridge.AuthenticateRequest{Challenge: challenge})
 	d = asked(t, u)
 	cancel()
-	<-reply
+	replied(u, reply)
 	u.Close() // waits for the bridge's requests to end
 	if top := u.win.Canvas().Overlays().Top(); top != nil {
 		t.Fatal("the question stays on screen once the page has gone")

@@ -84,7 +84,7 @@ func (d *doctorScreen) run() {
 		for {
 			select {
 			case <-ticker.C:
-				fyne.Do(func() { d.busy.SetValue(time.Since(start).Seconds()) })
+				u.do(func() { d.busy.SetValue(time.Since(start).Seconds()) })
 			case <-stop:
 				ticker.Stop()
 				return
@@ -99,7 +99,7 @@ func (d *doctorScreen) run() {
 			Found: func(f netcheck.Finding) {
 				mu.Lock() // checks report at the same time; the window takes them one by one
 				defer mu.Unlock()
-				fyne.DoAndWait(func() { d.addFinding(f) })
+				u.answer(func() { d.addFinding(f) })
 			}})
 		return nil
 	}, func(error) {

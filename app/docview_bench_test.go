@@ -36,6 +36,7 @@ func benchView(tb testing.TB, path string, scale float32) (*UI, *docView) {
 		os.Setenv(k, v)
 	}
 	u := New(test.NewTempApp(tb), Options{Version: "test"})
+	drive(u)
 	tb.Cleanup(u.Close)
 	v := newDocView(u)
 	u.win.SetContent(v.content)

@@ -753,7 +753,7 @@ func TestDocViewFilesClosed(t *testing.T) {
 func TestPDFiumClosedWithTheApp(t *testing.T) {
 	u := newUI(t, "")
 	u.Close()
-	<-u.pdfiumStart.done
+	awaiting(u, func() { <-u.pdfiumStart.done })
 	if _, err := u.pdfium(context.Background()); !errors.Is(err, render.ErrClosed) || u.pdfiumStart.r != nil {
 		t.Fatalf("after Close: %v, renderer %v", err, u.pdfiumStart.r)
 	}

@@ -107,7 +107,7 @@ func (u *UI) askDesktop(ask func(context.Context) ([]string, error), answer func
 		if errors.Is(err, context.Canceled) {
 			return // the app is closing
 		}
-		fyne.DoAndWait(func() {
+		u.answer(func() {
 			if err != nil {
 				fallback()
 				return
@@ -213,7 +213,7 @@ func (u *UI) openFolder(path string) {
 		if err == nil || errors.Is(err, context.Canceled) {
 			return
 		}
-		fyne.DoAndWait(func() {
+		u.answer(func() {
 			u.showMessage(u.T("app.error"), u.T("app.files.folder_failed"), u.T("app.files.folder_hint", "Dir", filepath.Dir(path)))
 		})
 	}()

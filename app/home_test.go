@@ -60,6 +60,7 @@ func TestDemoStartsAgainAfterReopening(t *testing.T) {
 	u.Close() // the app is closed: the demo CA stops
 
 	u = New(test.NewTempApp(t), Options{Version: "test", StartDemo: startDemo})
+	drive(u)
 	t.Cleanup(u.Close)
 	if u.demo != nil || len(u.certs) != 1 {
 		t.Fatalf("reopened: demo running %v, %d certificates", u.demo != nil, len(u.certs))

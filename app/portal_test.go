@@ -161,16 +161,22 @@ func startChromium(t *testing.T, path string) context.Context {
 	return ctx
 }
 
+// do runs the browser's actions; what the page asks of the bridge
+// meanwhile reaches the app (awaiting).
 func (j *journey) do(actions ...chromedp.Action[chromedp.Void]) {
 	j.t.Helper()
-	if err := chromedp.Do(j.ctx, actions...); err != nil {
+	var err error
+	awaiting(j.u, func() { err = chromedp.Do(j.ctx, actions...) })
+	if err != nil {
 		j.t.Fatal(err)
 	}
 }
 
 func (j *journey) text(sel string) string {
 	j.t.Helper()
-	s, err := chromedp.Run(j.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	var s string
+	var err error
+	awaiting(j.u, func() { s, err = chromedp.Run(j.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible)) })
 	if err != nil {
 		j.t.Fatalf("%s: %v", sel, err)
 	}
@@ -227,10 +233,15 @@ func (j *journey) shotDialog(name string) {
 // page shows.
 func (j *journey) asked() *consentDialog {
 	j.t.Helper()
-	select {
-	case d := <-j.u.web.shown:
+	var d *consentDialog
+	awaiting(j.u, func() {
+		select {
+		case d = <-j.u.web.shown:
+		case <-time.After(30 * time.Second):
+		}
+	})
+	if d != nil {
 		return d
-	case <-time.After(30 * time.Second):
 	}
 	page, _ := chromedp.Run(j.ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
 	j.t.Fatalf("no question in the app; the page shows:\n%s\nthe bridge's log:\n%s", page, j.log.String())
@@ -463,7 +474,8 @@ func (j *journey) verifyToken() {
 		res <- result{s, err}
 	}()
 	j.allow("Marie Dupont", testPIN)
-	r := <-res
+	var r result
+	awaiting(j.u, func() { r = <-res })
 	if r.err != nil {
 		j.t.Fatal(r.err)
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -775,17 +774,9 @@ func (s *signScreen) run(pol *config.Policy, c local.Cert, key *pkcs.Key, opts p
 				clear(f.password)
 			}
 		}()
-		// The batch reports from its goroutines. fyne.Do runs each report
-		// on the window's goroutine, one after another, but fyne's test
-		// driver runs it on the caller's: the lock keeps them apart there.
-		var ui sync.Mutex
-		show := func(f func()) {
-			fyne.Do(func() {
-				ui.Lock()
-				defer ui.Unlock()
-				f()
-			})
-		}
+		// The batch reports from its goroutines, each on the window's
+		// goroutine, one after another (u.do).
+		show := u.do
 		var done int
 		signer.SignFiles(ctx, jobs, pdf.Progress{
 			Started: func(i int) {

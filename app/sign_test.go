@@ -16,17 +16,6 @@ import (
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
-// asUser does what the user does as the real driver would, on the
-// window's goroutine: never beside an answer of background work, which
-// fyne's test driver runs on the work's goroutine. Needed where a widget
-// goes on after the callback that started the work (an entry's text set,
-// its form refreshed).
-func asUser(u *UI, f func()) {
-	u.answers.Lock()
-	defer u.answers.Unlock()
-	f()
-}
-
 // readyToSign is the app with a holder activated from a CA of its own,
 // on the signing screen.
 func readyToSign(t *testing.T) (*UI, *testenv.CA) {
@@ -288,7 +277,7 @@ func TestSignStampDraggedOnPage3(t *testing.T) {
 	if v.currentPage() != 2 || p3.image.Image == nil || p3.geo.Rotate != 270 {
 		t.Fatalf("End: page %d in view, page 3 drawn %v, turned %d", v.currentPage()+1, p3.image.Image != nil, p3.geo.Rotate)
 	}
-	asUser(u, func() { test.TapAt(p3, fyne.NewPos(p3.Size().Width/2, p3.Size().Height/2)) })
+	test.TapAt(p3, fyne.NewPos(p3.Size().Width/2, p3.Size().Height/2))
 	u.tasks.Wait()
 	if s.page.Text != "3" || s.stamp == nil || s.stamp.page != 2 {
 		t.Fatalf("a tap on page 3: page %q, the stamp on %v", s.page.Text, s.stamp)

@@ -87,7 +87,7 @@ func TestClearSelectionAndLanguageKeepTheWork(t *testing.T) {
 	if !s.files[1].box.selected || s.files[0].box.selected {
 		t.Fatal("the row clicked is not the one marked")
 	}
-	asUser(u, func() { s.page.SetText("3") })
+	s.page.SetText("3")
 	u.tasks.Wait()
 	previews(t, u, "annexe.pdf", 3, 4)
 	// The deed has no page 3: its pages are shown without the stamp, and
@@ -100,7 +100,7 @@ func TestClearSelectionAndLanguageKeepTheWork(t *testing.T) {
 	if !strings.Contains(s.pageInfo.Text, "acte.pdf") || strings.Contains(s.pageInfo.Text, "annexe") || !strings.Contains(s.pageInfo.Text, "2") {
 		t.Fatalf("page 3 of the deed: %q", s.pageInfo.Text)
 	}
-	asUser(u, func() { s.page.SetText("2") })
+	s.page.SetText("2")
 	u.tasks.Wait()
 	previews(t, u, "acte.pdf", 2, 2)
 
@@ -244,7 +244,7 @@ func TestLanguageSwitchDuringABatch(t *testing.T) {
 	u.tasks.Wait()
 	test.Type(u.pinEntry, testPIN)
 	u.pinDialog.Submit() // the key opens, the batch starts and waits for the CA
-	<-asked
+	awaiting(u, func() { <-asked })
 	if !s.stopBtn.Visible() || !s.signBtn.Disabled() {
 		t.Fatal("the batch is not under way")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/explain"
+	"github.com/paraphe/paraphe/internal/i18n"
 	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pdf"
 	"github.com/paraphe/paraphe/trust"
@@ -94,27 +95,29 @@ func (c *trustCard) refresh() {
 	// What the lists give may take seconds to check once a day: not on
 	// the window's goroutine.
 	var text string
+	p := u.p
 	u.task(nil, func(context.Context) error {
-		text = c.listsText(pol)
+		text = listsText(p, pol)
 		return nil
 	}, func(error) { c.lists.SetText(text) })
 }
 
 type trustRow struct{ who, until, fingerprint string }
 
-// listsText says what the EU trusted lists give, from their cache.
-func (c *trustCard) listsText(pol *config.Policy) string {
-	u := c.u
+// listsText says what the EU trusted lists give, from their cache, in
+// p's language (the window's at the time it was asked: the user may
+// switch it meanwhile).
+func listsText(p *i18n.Printer, pol *config.Policy) string {
 	tl, err := local.TrustedLists(pol)
 	switch {
 	case err != nil:
-		return explain.TrustWarning(u.p, err)
+		return explain.TrustWarning(p, err)
 	case tl == nil:
-		return u.T("trust.lists.off")
+		return p.T("trust.lists.off")
 	}
 	_, statuses := tl.CachedAnchors()
 	if len(statuses) == 0 || statuses[0].Fetched.IsZero() {
-		return u.T("app.trust.never")
+		return p.T("app.trust.never")
 	}
 	used, services := 0, 0
 	for _, s := range statuses[1:] {
@@ -123,7 +126,7 @@ func (c *trustCard) listsText(pol *config.Policy) string {
 			services += s.Anchors
 		}
 	}
-	return u.T("trust.lists.summary", "Lists", used, "Services", services, "Date", statuses[0].Fetched.Local().Format(u.T("format.datetime")))
+	return p.T("trust.lists.summary", "Lists", used, "Services", services, "Date", statuses[0].Fetched.Local().Format(p.T("format.datetime")))
 }
 
 // listsStale reports whether the cached lists are missing or older than
