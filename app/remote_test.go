@@ -28,17 +28,7 @@ import (
 // has the certificate in store remote.
 func remoteHolder(t *testing.T) (*UI, *testenv.CAProcess, pkcs.Entry, string) {
 	t.Helper()
-	testenv.Require(t, "qpdf", "pdftotext")
-	if caErr != "" {
-		t.Fatal(caErr)
-	}
-	dir, bin := t.TempDir(), caBin
-	tok := testenv.NewTokenIn(t, filepath.Join(dir, "softhsm"), "ca-hsm")
-	env := append(append([]string{}, tok.Env...), "PARAPHE_CA_PIN="+tok.PIN)
-	c := testenv.StartCAProcessWith(t, bin, testenv.CAProcessOptions{Env: env,
-		InitArgs: []string{"--key-store", "pkcs11", "--pkcs11-module", tok.Module, "--token", tok.Label}})
-	secrets := enrolRemote(t, bin, c.Dir, env)
-	u := newUI(t, c.Policy)
+	u, c, secrets := remoteEnrolled(t)
 	pol, err := config.ReadPolicy(c.Policy)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +55,25 @@ func remoteHolder(t *testing.T) (*UI, *testenv.CAProcess, pkcs.Entry, string) {
 	}
 	u.certsChanged()
 	return u, c, entries[0], setup.Secret
+}
+
+// remoteEnrolled is a real paraphe-ca process whose keys are on a
+// SoftHSM token of its own (the app's process loads no PKCS#11 module for
+// it), a holder enrolled with paraphe-ca remote enroll and the secrets of
+// their envelope, and the app with the CA's policy.
+func remoteEnrolled(t *testing.T) (*UI, *testenv.CAProcess, map[string]string) {
+	t.Helper()
+	testenv.Require(t, "qpdf", "pdftotext")
+	if caErr != "" {
+		t.Fatal(caErr)
+	}
+	dir, bin := t.TempDir(), caBin
+	tok := testenv.NewTokenIn(t, filepath.Join(dir, "softhsm"), "ca-hsm")
+	env := append(append([]string{}, tok.Env...), "PARAPHE_CA_PIN="+tok.PIN)
+	c := testenv.StartCAProcessWith(t, bin, testenv.CAProcessOptions{Env: env,
+		InitArgs: []string{"--key-store", "pkcs11", "--pkcs11-module", tok.Module, "--token", tok.Label}})
+	secrets := enrolRemote(t, bin, c.Dir, env)
+	return newUI(t, c.Policy), c, secrets
 }
 
 // enrolRemote enrols a remote holder with paraphe-ca remote enroll and
