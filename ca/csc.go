@@ -39,6 +39,7 @@ func (a *server) remoteRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+csc+"auth/login", a.cscLogin)
 	mux.HandleFunc("POST "+csc+"credentials/list", a.bearer(a.cscList))
 	mux.HandleFunc("POST "+csc+"credentials/info", a.bearer(a.cscCredentialInfo))
+	mux.HandleFunc("POST "+csc+"credentials/sendOTP", a.bearer(a.cscSendOTP))
 	mux.HandleFunc("POST "+csc+"credentials/authorize", a.bearer(a.cscAuthorize))
 	mux.HandleFunc("POST "+csc+"signatures/signHash", a.bearer(a.cscSignHash))
 	mux.HandleFunc("POST "+remote+"password", a.remotePassword)
@@ -110,10 +111,9 @@ func (a *server) cscInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, protocol.CSCInfo{
 		Specs: protocol.CSCSpecs, Name: a.Config.Name, Region: "EU", Lang: "en",
-		Description: a.Config.Name + ": remote signing, the holders' keys in the CA's HSM",
-		AuthType:    []string{"basic"},
-		Methods: []string{"info", "auth/login", "credentials/list", "credentials/info", "credentials/authorize",
-			"signatures/signHash"},
+		Description:    a.Config.Name + ": remote signing, the holders' keys in the CA's HSM",
+		AuthType:       []string{"basic"},
+		Methods:        a.cscMethods(),
 		SignAlgorithms: protocol.CSCSignAlgorithms{Algos: []string{protocol.OIDECDSAWithSHA256, protocol.OIDSHA256WithRSA}},
 		Extensions:     &protocol.CSCInfoExtensions{Remote: a.url(protocol.RemotePrefix)},
 	})
@@ -174,6 +174,30 @@ func (a *server) cscCredentialInfo(w http.ResponseWriter, r *http.Request, userI
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// cscMethods are the CSC methods served: credentials/sendOTP where there
+// is an SMS sender.
+func (a *server) cscMethods() []string {
+	m := []string{"info", "auth/login", "credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"}
+	if a.SMS != nil {
+		m = append(m[:4], append([]string{"credentials/sendOTP"}, m[4:]...)...)
+	}
+	return m
+}
+
+func (a *server) cscSendOTP(w http.ResponseWriter, r *http.Request, userID string) {
+	var in protocol.CSCSendOTP
+	if err := readBody(w, r, smallBody, &in); err != nil {
+		a.writeCSC(w, err)
+		return
+	}
+	if err := a.SendRemoteOTP(r.Context(), userID, in); err != nil {
+		a.writeCSC(w, err)
+		return
+	}
+	a.log.Info("remote otp sent", "user", userID, "credential", in.CredentialID, "by", "sms")
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *server) cscAuthorize(w http.ResponseWriter, r *http.Request, userID string) {

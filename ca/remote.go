@@ -120,6 +120,9 @@ func (a *Authority) EnrollRemote(ctx context.Context, h Holder, deliver func(*Re
 			return nil, err
 		}
 	}
+	if h.Phone != "" && !validPhone(h.Phone) {
+		return nil, &InputError{"phone", "must be a mobile number in international form: + and 7 to 15 digits, no spaces (+393331234567)"}
+	}
 	tk, err := a.remoteKeys()
 	if err != nil {
 		return nil, err
@@ -175,8 +178,8 @@ func (a *Authority) recordRemote(ctx context.Context, e *RemoteEnrolment, now ti
 			e.Serial, h.ID, now.Unix(), e.Certificate.NotAfter.Unix(), e.Certificate.Raw); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
-		if _, err := tx.Exec(`INSERT INTO remote_accounts(user_id, holder_id, state, password_hash, pin_hash, puk_hash, emergency_hash, created)
-			VALUES (?,?,?,?,?,?,?,?)`, e.UserID, h.ID, remoteStatePassword, password, pin, puk, emergency, now.Unix()); err != nil {
+		if _, err := tx.Exec(`INSERT INTO remote_accounts(user_id, holder_id, state, password_hash, pin_hash, puk_hash, emergency_hash, phone, created)
+			VALUES (?,?,?,?,?,?,?,?,?)`, e.UserID, h.ID, remoteStatePassword, password, pin, puk, emergency, h.Phone, now.Unix()); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		d := h.auditDetails("")
@@ -471,14 +474,17 @@ type remoteAccount struct {
 	otpLastStep                    int64
 	checks                         int
 	checksAt                       int64
+	phone                          string
+	smsCode                        sql.NullString // the last code sent by SMS, sealed
+	smsExpires                     int64
 }
 
 func loadAccount(q querier, userID string) (*remoteAccount, error) {
 	r := &remoteAccount{userID: userID}
 	err := q.QueryRow(`SELECT holder_id, state, password_hash, pin_hash, puk_hash, password_failures, pin_failures, otp_failures, puk_failures,
-		otp_key, otp_last_step, checks, checks_at FROM remote_accounts WHERE user_id = ?`+forUpdate(q), userID).
+		otp_key, otp_last_step, checks, checks_at, phone, sms_code, sms_expires FROM remote_accounts WHERE user_id = ?`+forUpdate(q), userID).
 		Scan(&r.holderID, &r.state, &r.passwordHash, &r.pinHash, &r.pukHash, &r.passwordFailures, &r.pinFailures, &r.otpFailures, &r.pukFailures,
-			&r.otpKey, &r.otpLastStep, &r.checks, &r.checksAt)
+			&r.otpKey, &r.otpLastStep, &r.checks, &r.checksAt, &r.phone, &r.smsCode, &r.smsExpires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoAccount
 	}

@@ -142,6 +142,9 @@ func (a *Authority) credentialInfo(ctx context.Context, userID string, c *remote
 		{Type: "Password", ID: protocol.AuthPIN, Format: "N", Label: "PIN", Description: "the signing PIN, 8 digits"},
 		{Type: "OTP", ID: protocol.AuthOTP, Format: "N", Label: "OTP", Description: "a one-time password of the holder's TOTP generator", Generator: "totp"},
 	}}
+	if a.SMS != nil {
+		info.Auth.Objects[1].Description += ", or one sent by SMS (credentials/sendOTP)"
+	}
 	return info, nil
 }
 

@@ -150,6 +150,12 @@ type CSCV1Presence struct {
 	Format   string `json:"format,omitempty"`
 }
 
+// CSCSendOTP is the body of POST {csc}credentials/sendOTP: a one-time
+// password sent to the holder (by SMS), where the service has a sender.
+type CSCSendOTP struct {
+	CredentialID string `json:"credentialID"`
+}
+
 // CSCAuthorize is the body of POST {csc}credentials/authorize. With SCAL
 // 2 the hashes to be signed are listed, and NumSignatures counts them.
 type CSCAuthorize struct {
