@@ -49,6 +49,7 @@ func (a *server) remoteRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+remote+"unlock", a.bearer(a.remoteUnlock))
 	mux.HandleFunc("POST "+remote+"pin", a.bearer(a.remotePIN))
 	mux.HandleFunc("POST "+remote+"renew", a.bearer(a.remoteRenew))
+	mux.HandleFunc("POST "+remote+"renew/details", a.bearer(a.remoteRenewalDetails))
 }
 
 // writeCSC sends err as CSC writes refusals.
@@ -315,6 +316,37 @@ func (a *server) remotePIN(w http.ResponseWriter, r *http.Request, userID string
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// renewalRefusal is a renewal's refusal (revoked, coupon, approval
+// awaited…) as remote signing's.
+func renewalRefusal(err error) error {
+	var ae *APIError
+	var pending *RenewalPendingError
+	switch {
+	case errors.As(err, &ae):
+		return cscErr(ae.Status, ae.Code, ae.Message)
+	case errors.As(err, &pending):
+		return cscErr(http.StatusConflict, protocol.RemoteRenewalPending,
+			"the renewal awaits a registration officer's approval (request "+strconv.FormatInt(pending.Request.ID, 10)+"): ask again once it is approved")
+	}
+	return err
+}
+
+// remoteRenewalDetails says what the successor of a credential's
+// certificate will carry, for the holder to confirm before renewing.
+func (a *server) remoteRenewalDetails(w http.ResponseWriter, r *http.Request, userID string) {
+	var in protocol.RemoteCredential
+	if err := readBody(w, r, smallBody, &in); err != nil {
+		a.writeCSC(w, err)
+		return
+	}
+	d, err := a.RemoteRenewalDetails(r.Context(), userID, in.CredentialID)
+	if err != nil {
+		a.writeCSC(w, renewalRefusal(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
 func (a *server) remoteRenew(w http.ResponseWriter, r *http.Request, userID string) {
 	var in protocol.RemoteRenew
 	if err := readBody(w, r, smallBody, &in); err != nil {
@@ -323,16 +355,7 @@ func (a *server) remoteRenew(w http.ResponseWriter, r *http.Request, userID stri
 	}
 	cert, err := a.RenewRemote(r.Context(), userID, in)
 	if err != nil {
-		var ae *APIError // a renewal's refusal (revoked, coupon…)
-		var pending *RenewalPendingError
-		switch {
-		case errors.As(err, &ae):
-			err = cscErr(ae.Status, ae.Code, ae.Message)
-		case errors.As(err, &pending):
-			err = cscErr(http.StatusConflict, protocol.RemoteRenewalPending,
-				"the renewal awaits a registration officer's approval (request "+strconv.FormatInt(pending.Request.ID, 10)+"): ask again once it is approved")
-		}
-		a.writeCSC(w, err)
+		a.writeCSC(w, renewalRefusal(err))
 		return
 	}
 	serial := serialHex(cert.SerialNumber)

@@ -417,6 +417,16 @@ func (a *Authority) RenewRemote(ctx context.Context, userID string, req protocol
 	return cert, nil
 }
 
+// RemoteRenewalDetails is RenewalDetails for userID's credential: what
+// its successor will carry, for the holder to confirm first.
+func (a *Authority) RemoteRenewalDetails(ctx context.Context, userID, credentialID string) (*protocol.RenewalDetails, error) {
+	c, err := a.credential(a.db, userID, credentialID)
+	if err != nil {
+		return nil, err
+	}
+	return a.RenewalDetails(ctx, c.cert)
+}
+
 // Errors of the HTTP layer, for a request's body.
 var errBody = badRequest("The request body is not the JSON object this method takes")
 

@@ -311,6 +311,12 @@ type RemotePINChange struct {
 	NewPIN string `json:"new_pin"`
 }
 
+// RemoteCredential is the body of POST {remote}renew/details, whose
+// reply is the RenewalDetails of the credential's successor.
+type RemoteCredential struct {
+	CredentialID string `json:"credentialID"`
+}
+
 // RemoteRenew is the body of POST {remote}renew: the credential to renew,
 // authorised as a signature is.
 type RemoteRenew struct {
