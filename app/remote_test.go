@@ -172,3 +172,54 @@ func TestSignRemoteAsksPINAndOTP(t *testing.T) {
 		t.Error("the one-time password stays in its field")
 	}
 }
+
+// A remote certificate renewed from its card: the PIN, then the details
+// its successor will carry, which the holder confirms with a one-time
+// password; the CA makes the successor's key in its HSM and the app lists
+// it instead. Details not confirmed renew nothing and spend no one-time
+// password.
+func TestRenewRemoteFromHome(t *testing.T) {
+	u, c, entry, secret := remoteHolder(t)
+	var cert local.Cert
+	for _, x := range u.certs {
+		if x.ID == entry.ID {
+			cert = x
+		}
+	}
+	ask := func() *confirmBox {
+		t.Helper()
+		u.home.renew(cert)
+		test.Type(u.pinEntry, "20261201")
+		u.pinDialog.Submit()
+		u.tasks.Wait()
+		q := u.home.confirmDetails
+		if q == nil || u.home.renewOTP == nil {
+			t.Fatalf("no question about the details with a one-time password (shown %q)", u.shown)
+		}
+		got := texts(u.win.Canvas().Overlays().Top())
+		for _, want := range []string{"Giulia Neri", "Notaio", "RM-0907", "Consiglio Notarile di Roma", "One-time password"} {
+			if !strings.Contains(got, want) {
+				t.Fatalf("the question about the details lacks %q:\n%s", want, got)
+			}
+		}
+		return q
+	}
+	ask().Dismiss()
+	u.tasks.Wait()
+	if !strings.Contains(u.shown, "you did not confirm the details") || remoteCerts(u) != 1 || u.certs[0].ID != entry.ID {
+		t.Fatalf("details not confirmed: shown %q, certificates %v", u.shown, u.certs)
+	}
+	q := ask()
+	test.Type(u.home.renewOTP, otpAt(t, secret, 0))
+	q.Confirm()
+	u.tasks.Wait()
+	if !strings.Contains(u.shown, "Your new certificate is valid until") {
+		t.Fatalf("the renewal: %q", u.shown)
+	}
+	if remoteCerts(u) != 1 || u.certs[0].ID == entry.ID || u.settings.DefaultCert != u.certs[0].ID {
+		t.Fatalf("after the renewal the app lists %v (default %s)", u.certs, u.settings.DefaultCert)
+	}
+	if n := strings.Count(c.Log.String(), `"remote":true`); n != 1 {
+		t.Errorf("%d renewals in the CA's log:\n%s", n, c.Log.String())
+	}
+}
