@@ -137,7 +137,10 @@ type pinChooser struct {
 // Items in lead come first in its form.
 func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*widget.FormItem) *pinChooser {
 	intro := u.T("pin.rules.password", "Min", rules.MinLength, "Repeat", rules.MaxRepeat)
-	if rules.DigitsOnly {
+	switch {
+	case rules.DigitsOnly && rules.MinLength == rules.MaxLength: // as the command line says it
+		intro = u.T("pin.rules.digits_exact", "N", rules.MinLength)
+	case rules.DigitsOnly:
 		intro = u.T("pin.rules.digits", "Min", rules.MinLength, "Max", rules.MaxLength)
 	}
 	return u.newChooser(chooserWords{intro: intro, check: func(pin []byte) error { return rules.Check(pin) },

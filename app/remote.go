@@ -247,6 +247,7 @@ func (r *remoteCard) stepActivate() {
 		}
 	}
 	r.show(wrapLabel(u.T("app.remote.activate_intro")), r.pin.rules, r.pin.form, r.pin.info, container.NewHBox(r.primary))
+	u.win.Canvas().Focus(r.puk)
 }
 
 func (r *remoteCard) activate() {
