@@ -33,7 +33,7 @@ func remoteSigning(p *i18n.Printer, err error) (Message, bool) {
 	case errors.Is(err, remote.ErrWrongPassword):
 		return e(ExitRemoteLogin, p.T("err.remote_wrong_password"), p.T("hint.remote_wrong_password")), true
 	case errors.Is(err, remote.ErrAccountLocked):
-		return e(ExitRemoteLogin, p.T("err.remote_account_locked"), p.T("hint.remote_ask_ca")), true
+		return e(ExitRemoteLogin, p.T("err.remote_account_locked"), p.T("hint.remote_account_locked")), true
 	case errors.Is(err, remote.ErrNotActivated):
 		return e(ExitRemoteNotActive, p.T("err.remote_not_activated"), p.T("hint.remote_activate")), true
 	case errors.As(err, &otp) && otp.TriesLeft >= 0:
