@@ -209,6 +209,7 @@ func (r *remoteCard) changePassword(user string) {
 	}, func(err error) {
 		clear(newPW)
 		if err != nil {
+			r.primary.Disable() // both fields are empty again
 			r.fail(err)
 			return
 		}
@@ -251,7 +252,12 @@ func (r *remoteCard) stepActivate() {
 }
 
 func (r *remoteCard) activate() {
-	puk, pin := []byte(r.puk.Text), []byte(r.pin.pin.Text)
+	if strings.TrimSpace(r.puk.Text) == "" { // an empty PUK would cost a try
+		r.say(r.u.T("app.remote.need_puk"))
+		r.u.win.Canvas().Focus(r.puk)
+		return
+	}
+	puk, pin := []byte(strings.TrimSpace(r.puk.Text)), []byte(r.pin.pin.Text)
 	r.puk.SetText("")
 	var setup *protocol.RemoteOTPSetup
 	r.run([]fyne.Disableable{r.puk, r.pin.pin, r.pin.again, r.primary}, func(ctx context.Context, store *remote.Store) (err error) {
@@ -260,10 +266,12 @@ func (r *remoteCard) activate() {
 	}, func(err error) {
 		clear(puk)
 		clear(pin)
-		if err != nil {
+		if err != nil { // the PIN chosen stays, for a PUK typed again
 			r.fail(err)
 			return
 		}
+		r.pin.pin.SetText("")
+		r.pin.again.SetText("")
 		r.stepConfirm(setup)
 	})
 }

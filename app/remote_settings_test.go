@@ -171,6 +171,13 @@ func remoteActivate(t *testing.T, u *UI, puk string) string {
 	if puk == wrong {
 		wrong = "11111111"
 	}
+	r.pin.pin.SetText("20261201")
+	r.pin.again.SetText("20261201")
+	test.Tap(r.primary) // no PUK typed: nothing sent, no try spent
+	u.tasks.Wait()
+	if !strings.Contains(u.shown, "Type the PUK of your activation envelope") {
+		t.Fatalf("activation without a PUK: %q", u.shown)
+	}
 	for _, p := range []string{wrong, puk} {
 		test.Type(r.puk, p)
 		r.pin.pin.SetText("20261201")
