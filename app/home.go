@@ -28,6 +28,7 @@ type homeScreen struct {
 	// confirmDetails is the question of a renewal in progress: are the
 	// details the certificate will carry still true? (tests answer it)
 	confirmDetails *confirmBox
+	renewOTP       *field // in it, a remote key's one-time password
 }
 
 func newHomeScreen(u *UI) *homeScreen {

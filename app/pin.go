@@ -137,12 +137,33 @@ type pinChooser struct {
 // Items in lead come first in its form.
 func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*widget.FormItem) *pinChooser {
 	intro := u.T("pin.rules.password", "Min", rules.MinLength, "Repeat", rules.MaxRepeat)
-	if rules.DigitsOnly {
+	switch {
+	case rules.DigitsOnly && rules.MinLength == rules.MaxLength: // as the command line says it
+		intro = u.T("pin.rules.digits_exact", "N", rules.MinLength)
+	case rules.DigitsOnly:
 		intro = u.T("pin.rules.digits", "Min", rules.MinLength, "Max", rules.MaxLength)
 	}
-	c := &pinChooser{rules: wrapLabel(intro), pin: u.newSecretField(), again: u.newSecretField(), info: widget.NewLabel("")}
+	return u.newChooser(chooserWords{intro: intro, check: func(pin []byte) error { return rules.Check(pin) },
+		mismatch: u.explain(explain.ErrPINMismatch).Text, good: u.T("app.act.pin_ok"),
+		label: u.T("app.act.new_pin"), again: u.T("app.act.new_pin_again")}, ok, notOK, lead...)
+}
+
+// chooserWords are what a chooser of a new secret says and checks: the
+// rules (intro), check's error said as the explanation of that error,
+// the two entries' labels.
+type chooserWords struct {
+	intro          string
+	check          func([]byte) error
+	mismatch, good string
+	label, again   string
+}
+
+// newChooser is a new secret typed twice, checked as it is typed: ok
+// when it is good and confirmed, notOK otherwise.
+func (u *UI) newChooser(w chooserWords, ok, notOK func(), lead ...*widget.FormItem) *pinChooser {
+	c := &pinChooser{rules: wrapLabel(w.intro), pin: u.newSecretField(), again: u.newSecretField(), info: widget.NewLabel("")}
 	check := func(string) {
-		err := rules.Check([]byte(c.pin.Text))
+		err := w.check([]byte(c.pin.Text))
 		switch {
 		case c.pin.Text == "":
 			c.info.SetText("")
@@ -150,10 +171,10 @@ func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*wi
 			c.info.SetText(u.explain(err).Text)
 			c.info.Importance = widget.WarningImportance
 		case c.again.Text != c.pin.Text:
-			c.info.SetText(u.explain(explain.ErrPINMismatch).Text)
+			c.info.SetText(w.mismatch)
 			c.info.Importance = widget.WarningImportance
 		default:
-			c.info.SetText(u.T("app.act.pin_ok"))
+			c.info.SetText(w.good)
 			c.info.Importance = widget.SuccessImportance
 		}
 		c.info.Refresh()
@@ -165,7 +186,7 @@ func (u *UI) newPINChooser(rules config.PINPolicy, ok, notOK func(), lead ...*wi
 	}
 	c.pin.OnChanged, c.again.OnChanged = check, check
 	c.pin.OnSubmitted = func(string) { u.win.Canvas().Focus(c.again) }
-	c.form = widget.NewForm(append(lead, widget.NewFormItem(u.T("app.act.new_pin"), c.pin), widget.NewFormItem(u.T("app.act.new_pin_again"), c.again))...)
+	c.form = widget.NewForm(append(lead, widget.NewFormItem(w.label, c.pin), widget.NewFormItem(w.again, c.again))...)
 	check("")
 	return c
 }

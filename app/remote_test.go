@@ -28,17 +28,7 @@ import (
 // has the certificate in store remote.
 func remoteHolder(t *testing.T) (*UI, *testenv.CAProcess, pkcs.Entry, string) {
 	t.Helper()
-	testenv.Require(t, "qpdf", "pdftotext")
-	if caErr != "" {
-		t.Fatal(caErr)
-	}
-	dir, bin := t.TempDir(), caBin
-	tok := testenv.NewTokenIn(t, filepath.Join(dir, "softhsm"), "ca-hsm")
-	env := append(append([]string{}, tok.Env...), "PARAPHE_CA_PIN="+tok.PIN)
-	c := testenv.StartCAProcessWith(t, bin, testenv.CAProcessOptions{Env: env,
-		InitArgs: []string{"--key-store", "pkcs11", "--pkcs11-module", tok.Module, "--token", tok.Label}})
-	secrets := enrolRemote(t, bin, c.Dir, env)
-	u := newUI(t, c.Policy)
+	u, c, secrets := remoteEnrolled(t)
 	pol, err := config.ReadPolicy(c.Policy)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +55,25 @@ func remoteHolder(t *testing.T) (*UI, *testenv.CAProcess, pkcs.Entry, string) {
 	}
 	u.certsChanged()
 	return u, c, entries[0], setup.Secret
+}
+
+// remoteEnrolled is a real paraphe-ca process whose keys are on a
+// SoftHSM token of its own (the app's process loads no PKCS#11 module for
+// it), a holder enrolled with paraphe-ca remote enroll and the secrets of
+// their envelope, and the app with the CA's policy.
+func remoteEnrolled(t *testing.T) (*UI, *testenv.CAProcess, map[string]string) {
+	t.Helper()
+	testenv.Require(t, "qpdf", "pdftotext")
+	if caErr != "" {
+		t.Fatal(caErr)
+	}
+	dir, bin := t.TempDir(), caBin
+	tok := testenv.NewTokenIn(t, filepath.Join(dir, "softhsm"), "ca-hsm")
+	env := append(append([]string{}, tok.Env...), "PARAPHE_CA_PIN="+tok.PIN)
+	c := testenv.StartCAProcessWith(t, bin, testenv.CAProcessOptions{Env: env,
+		InitArgs: []string{"--key-store", "pkcs11", "--pkcs11-module", tok.Module, "--token", tok.Label}})
+	secrets := enrolRemote(t, bin, c.Dir, env)
+	return newUI(t, c.Policy), c, secrets
 }
 
 // enrolRemote enrols a remote holder with paraphe-ca remote enroll and
@@ -161,5 +170,56 @@ func TestSignRemoteAsksPINAndOTP(t *testing.T) {
 	}
 	if s.otpEntry.Text != "" {
 		t.Error("the one-time password stays in its field")
+	}
+}
+
+// A remote certificate renewed from its card: the PIN, then the details
+// its successor will carry, which the holder confirms with a one-time
+// password; the CA makes the successor's key in its HSM and the app lists
+// it instead. Details not confirmed renew nothing and spend no one-time
+// password.
+func TestRenewRemoteFromHome(t *testing.T) {
+	u, c, entry, secret := remoteHolder(t)
+	var cert local.Cert
+	for _, x := range u.certs {
+		if x.ID == entry.ID {
+			cert = x
+		}
+	}
+	ask := func() *confirmBox {
+		t.Helper()
+		u.home.renew(cert)
+		test.Type(u.pinEntry, "20261201")
+		u.pinDialog.Submit()
+		u.tasks.Wait()
+		q := u.home.confirmDetails
+		if q == nil || u.home.renewOTP == nil {
+			t.Fatalf("no question about the details with a one-time password (shown %q)", u.shown)
+		}
+		got := texts(u.win.Canvas().Overlays().Top())
+		for _, want := range []string{"Giulia Neri", "Notaio", "RM-0907", "Consiglio Notarile di Roma", "One-time password"} {
+			if !strings.Contains(got, want) {
+				t.Fatalf("the question about the details lacks %q:\n%s", want, got)
+			}
+		}
+		return q
+	}
+	ask().Dismiss()
+	u.tasks.Wait()
+	if !strings.Contains(u.shown, "you did not confirm the details") || remoteCerts(u) != 1 || u.certs[0].ID != entry.ID {
+		t.Fatalf("details not confirmed: shown %q, certificates %v", u.shown, u.certs)
+	}
+	q := ask()
+	test.Type(u.home.renewOTP, otpAt(t, secret, 0))
+	q.Confirm()
+	u.tasks.Wait()
+	if !strings.Contains(u.shown, "Your new certificate is valid until") {
+		t.Fatalf("the renewal: %q", u.shown)
+	}
+	if remoteCerts(u) != 1 || u.certs[0].ID == entry.ID || u.settings.DefaultCert != u.certs[0].ID {
+		t.Fatalf("after the renewal the app lists %v (default %s)", u.certs, u.settings.DefaultCert)
+	}
+	if n := strings.Count(c.Log.String(), `"remote":true`); n != 1 {
+		t.Errorf("%d renewals in the CA's log:\n%s", n, c.Log.String())
 	}
 }

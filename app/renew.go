@@ -15,6 +15,7 @@ import (
 	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
+	"github.com/paraphe/paraphe/pkcs/remote"
 	"github.com/paraphe/paraphe/protocol"
 )
 
@@ -37,6 +38,14 @@ func (h *homeScreen) renewWith(pol *config.Policy, c local.Cert) {
 	coupon.SetPlaceHolder(u.T("app.home.coupon_hint"))
 	u.askPIN(c, widget.NewFormItem(u.T("app.home.coupon"), coupon), func(current *pkcs.Key, pin []byte) {
 		r := &renewal{h: h, c: c, pin: pin, coupon: coupon.Text}
+		if rs, ok := c.Store.(*remote.Store); ok { // the CA makes the successor's key in its HSM
+			r.remote = rs
+			r.run(u.T("app.renew.checking"), func(ctx context.Context) (err error) {
+				r.details, err = rs.RenewalDetails(ctx, c.ID)
+				return err
+			}, r.confirm)
+			return
+		}
 		client, err := activation.New(pol, netclient.ClientOptions{Certificate: activation.TLSCertificate(current)})
 		if err != nil {
 			r.fail(err)
@@ -58,8 +67,9 @@ type renewal struct {
 	pin     []byte
 	coupon  string
 	client  *activation.Client
+	remote  *remote.Store // a remote key's store, whose CA renews it
 	details *protocol.RenewalDetails
-	next    *pkcs.Key
+	next    pkcs.Entry
 }
 
 // run shows a progress dialog titled title, which Cancel ends, while work
@@ -120,19 +130,48 @@ func (r *renewal) confirm(err error) {
 		intro += " " + u.T("app.renew.intro_approval")
 	}
 	content := container.NewVBox(wrapLabel(intro), form, wrapLabel(u.T("app.renew.question")))
+	var otp *field // a remote key's renewal is authorised by a one-time password too
+	if r.remote != nil {
+		otp = u.newSecretField()
+		content.Add(widget.NewForm(widget.NewFormItem(u.T("app.sign.otp"), otp)))
+		r.h.renewOTP = otp
+	}
 	r.h.confirmDetails = u.confirm(u.T("app.renew.confirm_title"), content, u.T("app.renew.not_true"), u.T("app.renew.still_true"), func(ok bool) {
-		r.h.confirmDetails = nil
+		r.h.confirmDetails, r.h.renewOTP = nil, nil
 		if !ok {
 			r.end()
 			e := u.explain(explain.ErrDetailsNotConfirmed)
 			u.showMessage(u.T("app.renew.stopped_title"), e.Text, e.Hint)
 			return
 		}
-		r.run(u.T("app.home.renewing"), func(ctx context.Context) (err error) {
-			r.next, err = r.client.Renew(ctx, r.c.Store, r.pin, r.coupon, d)
-			return err
-		}, r.renewed)
+		r.run(u.T("app.home.renewing"), r.renew(d, otp), r.renewed)
 	})
+}
+
+// renew is the renewal's work once the details are confirmed: at the CA
+// for a remote key (with the one-time password typed in otp), or a new
+// key in the store certified by the current one.
+func (r *renewal) renew(d *protocol.RenewalDetails, otp *field) func(context.Context) error {
+	if r.remote == nil {
+		return func(ctx context.Context) error {
+			next, err := r.client.Renew(ctx, r.c.Store, r.pin, r.coupon, d)
+			if err == nil {
+				r.next = next.Entry
+			}
+			return err
+		}
+	}
+	code := []byte(otp.Text)
+	otp.SetText("")
+	r.remote.OTP = func(context.Context) ([]byte, error) {
+		c := code
+		code = nil
+		return c, nil
+	}
+	return func(ctx context.Context) (err error) {
+		r.next, err = r.remote.Renew(ctx, r.c.ID, r.pin, r.coupon)
+		return err
+	}
 }
 
 // renewed says how the renewal ended.

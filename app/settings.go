@@ -29,6 +29,7 @@ type settingsScreen struct {
 	corner, level    *widget.Select
 	reason, location *field
 	trust            *trustCard
+	remote           *remoteCard   // nil when the policy allows no remote signing
 	bridge           *widget.Label // whether the signing bridge runs (bridge.go)
 }
 
@@ -71,6 +72,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	pol, _ := u.policy()
 	s.signatureDefaults()
 	s.trust = newTrustCard(u)
+	s.remote = newRemoteCard(u, pol)
 
 	none := u.T("app.settings.none")
 	or := func(s string) string {
@@ -116,6 +118,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 			widget.NewFormItem(u.T("app.sign.level"), s.level),
 		)),
 		s.trust.content,
+		s.remoteContent(),
 		newCard(policyTitle, policyNote, widget.NewForm(
 			widget.NewFormItem(u.T("app.settings.ca"), ro(ca)),
 			widget.NewFormItem(u.T("app.settings.proxy"), s.userField(proxy, pol != nil && pol.UserMay.Proxy, &u.settings.Proxy,
@@ -132,6 +135,16 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		)),
 	))
 	return s
+}
+
+// remoteContent is the remote signature's card, or nothing shown.
+func (s *settingsScreen) remoteContent() fyne.CanvasObject {
+	if s.remote == nil {
+		none := widget.NewLabel("")
+		none.Hide()
+		return none
+	}
+	return s.remote.content
 }
 
 // signatureDefaults makes the fields of the usual signature, which save

@@ -531,6 +531,11 @@ type Authority struct {
 	// nil is time.Now (tests set it).
 	clock func() time.Time
 
+	// SMS, when not nil, sends remote holders one-time passwords by SMS
+	// (sms.go); nil, the default, keeps them TOTP only. Paraphe builds in
+	// no sender.
+	SMS SMSSender
+
 	// MaxConnections bounds the connections each listener of Serve
 	// serves at once; the ones beyond are closed as soon as they are
 	// accepted. Zero means DefaultMaxConnections.

@@ -39,6 +39,7 @@ func (a *server) remoteRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+csc+"auth/login", a.cscLogin)
 	mux.HandleFunc("POST "+csc+"credentials/list", a.bearer(a.cscList))
 	mux.HandleFunc("POST "+csc+"credentials/info", a.bearer(a.cscCredentialInfo))
+	mux.HandleFunc("POST "+csc+"credentials/sendOTP", a.bearer(a.cscSendOTP))
 	mux.HandleFunc("POST "+csc+"credentials/authorize", a.bearer(a.cscAuthorize))
 	mux.HandleFunc("POST "+csc+"signatures/signHash", a.bearer(a.cscSignHash))
 	mux.HandleFunc("POST "+remote+"password", a.remotePassword)
@@ -48,6 +49,7 @@ func (a *server) remoteRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+remote+"unlock", a.bearer(a.remoteUnlock))
 	mux.HandleFunc("POST "+remote+"pin", a.bearer(a.remotePIN))
 	mux.HandleFunc("POST "+remote+"renew", a.bearer(a.remoteRenew))
+	mux.HandleFunc("POST "+remote+"renew/details", a.bearer(a.remoteRenewalDetails))
 }
 
 // writeCSC sends err as CSC writes refusals.
@@ -110,10 +112,9 @@ func (a *server) cscInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, protocol.CSCInfo{
 		Specs: protocol.CSCSpecs, Name: a.Config.Name, Region: "EU", Lang: "en",
-		Description: a.Config.Name + ": remote signing, the holders' keys in the CA's HSM",
-		AuthType:    []string{"basic"},
-		Methods: []string{"info", "auth/login", "credentials/list", "credentials/info", "credentials/authorize",
-			"signatures/signHash"},
+		Description:    a.Config.Name + ": remote signing, the holders' keys in the CA's HSM",
+		AuthType:       []string{"basic"},
+		Methods:        a.cscMethods(),
 		SignAlgorithms: protocol.CSCSignAlgorithms{Algos: []string{protocol.OIDECDSAWithSHA256, protocol.OIDSHA256WithRSA}},
 		Extensions:     &protocol.CSCInfoExtensions{Remote: a.url(protocol.RemotePrefix)},
 	})
@@ -174,6 +175,30 @@ func (a *server) cscCredentialInfo(w http.ResponseWriter, r *http.Request, userI
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// cscMethods are the CSC methods served: credentials/sendOTP where there
+// is an SMS sender.
+func (a *server) cscMethods() []string {
+	m := []string{"info", "auth/login", "credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"}
+	if a.SMS != nil {
+		m = append(m[:4], append([]string{"credentials/sendOTP"}, m[4:]...)...)
+	}
+	return m
+}
+
+func (a *server) cscSendOTP(w http.ResponseWriter, r *http.Request, userID string) {
+	var in protocol.CSCSendOTP
+	if err := readBody(w, r, smallBody, &in); err != nil {
+		a.writeCSC(w, err)
+		return
+	}
+	if err := a.SendRemoteOTP(r.Context(), userID, in); err != nil {
+		a.writeCSC(w, err)
+		return
+	}
+	a.log.Info("remote otp sent", "user", userID, "credential", in.CredentialID, "by", "sms")
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *server) cscAuthorize(w http.ResponseWriter, r *http.Request, userID string) {
@@ -291,6 +316,37 @@ func (a *server) remotePIN(w http.ResponseWriter, r *http.Request, userID string
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// renewalRefusal is a renewal's refusal (revoked, coupon, approval
+// awaited…) as remote signing's.
+func renewalRefusal(err error) error {
+	var ae *APIError
+	var pending *RenewalPendingError
+	switch {
+	case errors.As(err, &ae):
+		return cscErr(ae.Status, ae.Code, ae.Message)
+	case errors.As(err, &pending):
+		return cscErr(http.StatusConflict, protocol.RemoteRenewalPending,
+			"the renewal awaits a registration officer's approval (request "+strconv.FormatInt(pending.Request.ID, 10)+"): ask again once it is approved")
+	}
+	return err
+}
+
+// remoteRenewalDetails says what the successor of a credential's
+// certificate will carry, for the holder to confirm before renewing.
+func (a *server) remoteRenewalDetails(w http.ResponseWriter, r *http.Request, userID string) {
+	var in protocol.RemoteCredential
+	if err := readBody(w, r, smallBody, &in); err != nil {
+		a.writeCSC(w, err)
+		return
+	}
+	d, err := a.RemoteRenewalDetails(r.Context(), userID, in.CredentialID)
+	if err != nil {
+		a.writeCSC(w, renewalRefusal(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
 func (a *server) remoteRenew(w http.ResponseWriter, r *http.Request, userID string) {
 	var in protocol.RemoteRenew
 	if err := readBody(w, r, smallBody, &in); err != nil {
@@ -299,16 +355,7 @@ func (a *server) remoteRenew(w http.ResponseWriter, r *http.Request, userID stri
 	}
 	cert, err := a.RenewRemote(r.Context(), userID, in)
 	if err != nil {
-		var ae *APIError // a renewal's refusal (revoked, coupon…)
-		var pending *RenewalPendingError
-		switch {
-		case errors.As(err, &ae):
-			err = cscErr(ae.Status, ae.Code, ae.Message)
-		case errors.As(err, &pending):
-			err = cscErr(http.StatusConflict, protocol.RemoteRenewalPending,
-				"the renewal awaits a registration officer's approval (request "+strconv.FormatInt(pending.Request.ID, 10)+"): ask again once it is approved")
-		}
-		a.writeCSC(w, err)
+		a.writeCSC(w, renewalRefusal(err))
 		return
 	}
 	serial := serialHex(cert.SerialNumber)

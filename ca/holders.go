@@ -35,7 +35,11 @@ type Holder struct {
 	// NTRFR-552100554, LEIXG-…; optional.
 	OrganizationID string `json:"organization_identifier,omitempty"`
 	// Country is a seal's country (ISO 3166, two letters).
-	Country   string     `json:"country,omitempty"`
+	Country string `json:"country,omitempty"`
+	// Phone is a remote holder's mobile number in international form
+	// (+393331234567), where one-time passwords go by SMS when the CA has
+	// a sender (sms.go); remote holders only, optional.
+	Phone     string     `json:"phone,omitempty"`
 	Questions []Question `json:"questions,omitempty"`
 }
 
@@ -70,6 +74,9 @@ var orgIDPattern = regexp.MustCompile(`^(VAT|NTR|PSD|LEI|[A-Z]{2}:[A-Z0-9]+)[A-Z
 func (h *Holder) validate() error {
 	if err := h.validateIdentity(); err != nil {
 		return err
+	}
+	if h.Phone != "" {
+		return &InputError{"phone", "is for remote holders, whose one-time passwords may go by SMS (paraphe-ca remote enroll)"}
 	}
 	return h.validateQuestions()
 }

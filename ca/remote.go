@@ -52,13 +52,17 @@ type RemotePolicy struct {
 	PasswordTries int `json:"password_tries,omitempty"`
 	// Multisign is how many hashes one authorisation may list (1000).
 	Multisign int `json:"multisign,omitempty"`
+	// EmergencyTries wrong emergency codes block the operator's unlock
+	// (3): the operator enrols the holder again.
+	EmergencyTries int `json:"emergency_tries,omitempty"`
 }
 
-func (p RemotePolicy) pinTries() int      { return orDefault(p.PINTries, 3) }
-func (p RemotePolicy) otpTries() int      { return orDefault(p.OTPTries, 5) }
-func (p RemotePolicy) pukTries() int      { return orDefault(p.PUKTries, 3) }
-func (p RemotePolicy) passwordTries() int { return orDefault(p.PasswordTries, 10) }
-func (p RemotePolicy) multisign() int     { return orDefault(p.Multisign, 1000) }
+func (p RemotePolicy) pinTries() int       { return orDefault(p.PINTries, 3) }
+func (p RemotePolicy) otpTries() int       { return orDefault(p.OTPTries, 5) }
+func (p RemotePolicy) pukTries() int       { return orDefault(p.PUKTries, 3) }
+func (p RemotePolicy) passwordTries() int  { return orDefault(p.PasswordTries, 10) }
+func (p RemotePolicy) multisign() int      { return orDefault(p.Multisign, 1000) }
+func (p RemotePolicy) emergencyTries() int { return orDefault(p.EmergencyTries, 3) }
 
 func orDefault(n, def int) int {
 	if n <= 0 {
@@ -72,7 +76,7 @@ func (p RemotePolicy) validate() error {
 		name   string
 		n, max int
 	}{{"pin_tries", p.PINTries, 20}, {"otp_tries", p.OTPTries, 20}, {"puk_tries", p.PUKTries, 20},
-		{"password_tries", p.PasswordTries, 100}, {"multisign", p.Multisign, 10000}} {
+		{"password_tries", p.PasswordTries, 100}, {"multisign", p.Multisign, 10000}, {"emergency_tries", p.EmergencyTries, 20}} {
 		if f.n < 0 || f.n > f.max {
 			return &InputError{"remote." + f.name, fmt.Sprintf("must be 0 (the default) to %d", f.max)}
 		}
@@ -119,6 +123,9 @@ func (a *Authority) EnrollRemote(ctx context.Context, h Holder, deliver func(*Re
 		if err := h.validateQuestions(); err != nil {
 			return nil, err
 		}
+	}
+	if h.Phone != "" && !validPhone(h.Phone) {
+		return nil, &InputError{"phone", "must be a mobile number in international form: + and 7 to 15 digits, no spaces (+393331234567)"}
 	}
 	tk, err := a.remoteKeys()
 	if err != nil {
@@ -175,8 +182,8 @@ func (a *Authority) recordRemote(ctx context.Context, e *RemoteEnrolment, now ti
 			e.Serial, h.ID, now.Unix(), e.Certificate.NotAfter.Unix(), e.Certificate.Raw); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
-		if _, err := tx.Exec(`INSERT INTO remote_accounts(user_id, holder_id, state, password_hash, pin_hash, puk_hash, emergency_hash, created)
-			VALUES (?,?,?,?,?,?,?,?)`, e.UserID, h.ID, remoteStatePassword, password, pin, puk, emergency, now.Unix()); err != nil {
+		if _, err := tx.Exec(`INSERT INTO remote_accounts(user_id, holder_id, state, password_hash, pin_hash, puk_hash, emergency_hash, phone, created)
+			VALUES (?,?,?,?,?,?,?,?,?)`, e.UserID, h.ID, remoteStatePassword, password, pin, puk, emergency, h.Phone, now.Unix()); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		d := h.auditDetails("")
@@ -471,14 +478,21 @@ type remoteAccount struct {
 	otpLastStep                    int64
 	checks                         int
 	checksAt                       int64
+	phone                          string
+	smsCode                        sql.NullString // the last code sent by SMS, sealed
+	smsExpires                     int64
+	emergencyHash                  string
+	emergencyFailures              int
+	passwordTemporary              bool // set by the operator's unlock: to change before anything else
 }
 
 func loadAccount(q querier, userID string) (*remoteAccount, error) {
 	r := &remoteAccount{userID: userID}
 	err := q.QueryRow(`SELECT holder_id, state, password_hash, pin_hash, puk_hash, password_failures, pin_failures, otp_failures, puk_failures,
-		otp_key, otp_last_step, checks, checks_at FROM remote_accounts WHERE user_id = ?`+forUpdate(q), userID).
+		otp_key, otp_last_step, checks, checks_at, phone, sms_code, sms_expires, emergency_hash, emergency_failures, password_temporary
+		FROM remote_accounts WHERE user_id = ?`+forUpdate(q), userID).
 		Scan(&r.holderID, &r.state, &r.passwordHash, &r.pinHash, &r.pukHash, &r.passwordFailures, &r.pinFailures, &r.otpFailures, &r.pukFailures,
-			&r.otpKey, &r.otpLastStep, &r.checks, &r.checksAt)
+			&r.otpKey, &r.otpLastStep, &r.checks, &r.checksAt, &r.phone, &r.smsCode, &r.smsExpires, &r.emergencyHash, &r.emergencyFailures, &r.passwordTemporary)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoAccount
 	}

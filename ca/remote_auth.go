@@ -45,7 +45,7 @@ const (
 // same for both), account locked, password to change.
 func (a *Authority) RemoteLogin(ctx context.Context, typedUser, password string, remember bool) (*protocol.CSCToken, error) {
 	userID, err := a.checkPassword(ctx, typedUser, password, EventRemoteLogin, func(tx *dbTx, r *remoteAccount) error {
-		if r.state == remoteStatePassword {
+		if r.state == remoteStatePassword || r.passwordTemporary {
 			return cscErr(http.StatusForbidden, protocol.RemotePasswordChange, "the initial password must be changed before anything else")
 		}
 		return nil
@@ -206,7 +206,7 @@ func (a *Authority) ChangeRemotePassword(ctx context.Context, typedUser, current
 		if state == remoteStatePassword {
 			state = remoteStateActivation
 		}
-		if _, err := tx.Exec(`UPDATE remote_accounts SET password_hash = ?, state = ? WHERE user_id = ?`, phc, state, r.userID); err != nil {
+		if _, err := tx.Exec(`UPDATE remote_accounts SET password_hash = ?, state = ?, password_temporary = 0 WHERE user_id = ?`, phc, state, r.userID); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		if _, err := tx.Exec(`DELETE FROM remote_tokens WHERE user_id = ?`, r.userID); err != nil {

@@ -42,11 +42,13 @@ func badRequest(desc string) *RemoteError {
 	return cscErr(http.StatusBadRequest, protocol.CSCInvalidRequest, desc)
 }
 
-// withLeft is e saying how many tries are left.
+// withLeft is a copy of e saying how many tries are left (e, often a
+// shared refusal, is left as it is).
 func (e *RemoteError) withLeft(n int) *RemoteError {
 	n = max(n, 0)
-	e.AttemptsLeft = &n
-	return e
+	c := *e
+	c.AttemptsLeft = &n
+	return &c
 }
 
 var (

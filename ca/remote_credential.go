@@ -196,10 +196,20 @@ func (a *Authority) factors(ctx context.Context, userID, pin, code, event string
 		return err
 	}
 	step := totpStep(string(secret), code, a.clockNow())
+	sms := a.smsRight(r, code)
 	var refusal error
 	err = a.finish(ctx, userID, func(tx *dbTx, r *remoteAccount) error {
 		refusal = nil
-		otpRight := step != 0 && step > r.otpLastStep
+		// The SMS code matched is still the one sent, and unspent.
+		smsNow := sms && a.smsRight(r, code)
+		otpRight := step != 0 && step > r.otpLastStep || smsNow
+		spent := step // the TOTP step spent, none for a code sent by SMS
+		if smsNow {
+			spent = 0
+			if _, err := tx.Exec(`UPDATE remote_accounts SET sms_code = NULL, sms_expires = 0 WHERE user_id = ?`, userID); err != nil {
+				return fmt.Errorf("ca: database: %w", err)
+			}
+		}
 		refusal = a.factorsRefusal(r, pinRight, otpRight)
 		d := map[string]string{"outcome": "accepted"}
 		for k, v := range details {
@@ -216,7 +226,7 @@ func (a *Authority) factors(ctx context.Context, userID, pin, code, event string
 		if _, err := tx.Exec(`UPDATE remote_accounts SET pin_failures = CASE WHEN ? THEN 0 ELSE pin_failures + 1 END,
 			otp_failures = CASE WHEN ? THEN 0 ELSE otp_failures + 1 END,
 			otp_last_step = CASE WHEN ? THEN ? ELSE otp_last_step END WHERE user_id = ?`,
-			pinRight, otpRight, otpRight, step, userID); err != nil {
+			pinRight, otpRight, otpRight && spent != 0, spent, userID); err != nil {
 			return fmt.Errorf("ca: database: %w", err)
 		}
 		if refusal == nil {

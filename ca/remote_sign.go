@@ -142,6 +142,9 @@ func (a *Authority) credentialInfo(ctx context.Context, userID string, c *remote
 		{Type: "Password", ID: protocol.AuthPIN, Format: "N", Label: "PIN", Description: "the signing PIN, 8 digits"},
 		{Type: "OTP", ID: protocol.AuthOTP, Format: "N", Label: "OTP", Description: "a one-time password of the holder's TOTP generator", Generator: "totp"},
 	}}
+	if a.SMS != nil {
+		info.Auth.Objects[1].Description += ", or one sent by SMS (credentials/sendOTP)"
+	}
 	return info, nil
 }
 
@@ -412,6 +415,16 @@ func (a *Authority) RenewRemote(ctx context.Context, userID string, req protocol
 		tk.t.Delete(c.cert.PublicKey)
 	}
 	return cert, nil
+}
+
+// RemoteRenewalDetails is RenewalDetails for userID's credential: what
+// its successor will carry, for the holder to confirm first.
+func (a *Authority) RemoteRenewalDetails(ctx context.Context, userID, credentialID string) (*protocol.RenewalDetails, error) {
+	c, err := a.credential(a.db, userID, credentialID)
+	if err != nil {
+		return nil, err
+	}
+	return a.RenewalDetails(ctx, c.cert)
 }
 
 // Errors of the HTTP layer, for a request's body.

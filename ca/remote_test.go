@@ -116,8 +116,14 @@ type activeHolder struct {
 
 func enrolActive(t *testing.T, a *ca.Authority, clock *remoteClock) *activeHolder {
 	t.Helper()
+	return enrolActiveAs(t, a, clock, remoteHolder())
+}
+
+// enrolActiveAs is enrolActive for the holder record rec.
+func enrolActiveAs(t *testing.T, a *ca.Authority, clock *remoteClock, rec ca.Holder) *activeHolder {
+	t.Helper()
 	ctx := context.Background()
-	e, err := a.EnrollRemote(ctx, remoteHolder(), nil)
+	e, err := a.EnrollRemote(ctx, rec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

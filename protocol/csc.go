@@ -150,6 +150,12 @@ type CSCV1Presence struct {
 	Format   string `json:"format,omitempty"`
 }
 
+// CSCSendOTP is the body of POST {csc}credentials/sendOTP: a one-time
+// password sent to the holder (by SMS), where the service has a sender.
+type CSCSendOTP struct {
+	CredentialID string `json:"credentialID"`
+}
+
 // CSCAuthorize is the body of POST {csc}credentials/authorize. With SCAL
 // 2 the hashes to be signed are listed, and NumSignatures counts them.
 type CSCAuthorize struct {
@@ -303,6 +309,12 @@ type RemotePINChange struct {
 	PIN    string `json:"pin"`
 	OTP    string `json:"otp"`
 	NewPIN string `json:"new_pin"`
+}
+
+// RemoteCredential is the body of POST {remote}renew/details, whose
+// reply is the RenewalDetails of the credential's successor.
+type RemoteCredential struct {
+	CredentialID string `json:"credentialID"`
 }
 
 // RemoteRenew is the body of POST {remote}renew: the credential to renew,

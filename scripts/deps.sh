@@ -27,8 +27,9 @@ packages=(
   # the exchange's web pages, the signing bridge and the reference portal
   # in a real browser (chromedp drives a headless chromium: exchange's
   # tests, app/portal_test.go), and an independent TOTP implementation
-  # (OATH Toolkit)
-  chromium oathtool
+  # (OATH Toolkit), and an independent QR code reader (ZBar: the app's
+  # one-time-password key, shown as a QR code, read back)
+  chromium oathtool zbar-tools
   # the CLI transcripts (cmd/*/testdata): sqlite3 ages a reference code in
   # the CA's database, zip makes a Word document to sign
   sqlite3 zip

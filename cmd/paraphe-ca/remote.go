@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -28,17 +29,26 @@ import (
 const minPassphrase = 8
 
 func (c *command) remote(args []string) error {
-	if len(args) == 0 || args[0] != "enroll" {
+	if len(args) == 0 {
 		return c.usage(c.p.T("ca.usage.remote"))
 	}
+	switch args[0] {
+	case "enroll":
+		return c.remoteEnroll(args)
+	case "list":
+		return c.remoteList(args[1:])
+	case "unlock":
+		return c.remoteUnlock(args[1:])
+	}
+	return c.usage(c.p.T("ca.usage.remote"))
+}
+
+func (c *command) remoteEnroll(args []string) error {
 	if err := c.refusePINArgs(args); err != nil {
 		return err
 	}
-	for _, arg := range args {
-		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if strings.HasPrefix(arg, "-") && (name == "passphrase" || name == "password") {
-			return &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.passphrase_on_command_line"), Hint: c.p.T("ca.hint.passphrase_file")}
-		}
+	if err := c.refuseSecretArgs(args, []string{"passphrase", "password"}, "ca.err.passphrase_on_command_line", "ca.hint.passphrase_file"); err != nil {
+		return err
 	}
 	fs := c.flags("remote")
 	dir := c.dirFlag(fs)
@@ -94,6 +104,19 @@ func (c *command) remote(args []string) error {
 	fmt.Fprintln(c.stdout, c.p.T("ca.remote.enrolled", "Name", e.Holder.DisplayName(), "Serial", e.Serial, "File", *envelope))
 	fmt.Fprintln(c.stdout, c.p.T("ca.remote.user_id"))
 	fmt.Fprintln(c.stdout, e.UserID)
+	return nil
+}
+
+// refuseSecretArgs refuses a flag named one of names (a secret on the
+// command line, which every user of the machine can read) before the
+// flags are parsed, saying msg and hint.
+func (c *command) refuseSecretArgs(args, names []string, msg, hint string) error {
+	for _, arg := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if strings.HasPrefix(arg, "-") && slices.Contains(names, name) {
+			return &cli.ExitError{Code: exitUsage, Message: c.p.T(msg), Hint: c.p.T(hint)}
+		}
+	}
 	return nil
 }
 
@@ -179,10 +202,18 @@ func (e *envelopeError) Error() string {
 }
 func (e *envelopeError) Unwrap() error { return e.err }
 
-// explainRemote says remote enrolment's errors, or returns nil.
+// explainRemote says remote signing's errors, or returns nil.
 func (c *command) explainRemote(err error) error {
 	var ee *envelopeError
+	wrong, left := ca.IsRemoteRefusal(err, ca.RemoteEmergencyWrong)
+	blocked, _ := ca.IsRemoteRefusal(err, ca.RemoteEmergencyLocked)
 	switch {
+	case wrong:
+		return &cli.ExitError{Code: exitEmergencyWrong, Message: c.p.T("ca.err.emergency_wrong", "Left", left), Hint: c.p.T("ca.hint.emergency_wrong"), Err: err}
+	case blocked:
+		return &cli.ExitError{Code: exitEmergencyLocked, Message: c.p.T("ca.err.emergency_locked"), Hint: c.p.T("ca.hint.emergency_locked"), Err: err}
+	case errors.Is(err, ca.ErrNoRemoteHolder):
+		return &cli.ExitError{Code: exitNotFound, Message: c.p.T("ca.err.no_remote_holder"), Hint: c.p.T("ca.hint.no_remote_holder"), Err: err}
 	case errors.As(err, &ee):
 		return &cli.ExitError{Code: exitError, Message: c.p.T("ca.err.envelope_write", "File", ee.path, "Err", ee.err.Error()), Err: err}
 	case errors.Is(err, ca.ErrRemoteSealKey):

@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
-	"github.com/paraphe/paraphe/activation"
 	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/atomicfile"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/local"
-	"github.com/paraphe/paraphe/netclient"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/pkcs/remote"
 	"github.com/paraphe/paraphe/protocol"
@@ -57,7 +54,7 @@ func (a *app) remoteLogin(args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := a.remoteService(pol)
+	svc, err := withTimeout(func(ctx context.Context) (remote.Service, error) { return local.RemoteService(ctx, pol) })
 	if err != nil {
 		return err
 	}
@@ -97,22 +94,6 @@ func (a *app) remoteLogin(args []string) error {
 	return a.remoteNext(store, acc)
 }
 
-// remoteService is the CA's remote signing, from its service document.
-func (a *app) remoteService(pol *config.Policy) (remote.Service, error) {
-	c, err := activation.New(pol, netclient.ClientOptions{})
-	if err != nil {
-		return remote.Service{}, err
-	}
-	doc, err := withTimeout(c.Discover)
-	if err != nil {
-		return remote.Service{}, err
-	}
-	if doc.CSC == "" || doc.Remote == "" {
-		return remote.Service{}, &cli.ExitError{Code: explain.ExitNoRemote, Message: a.p.T("err.no_remote", "CA", doc.Name), Hint: a.p.T("hint.remote_ask_ca")}
-	}
-	return remote.Service{CSC: doc.CSC, Remote: doc.Remote}, nil
-}
-
 // remoteNext says what the holder does next, given the account's state.
 func (a *app) remoteNext(store *remote.Store, acc *protocol.RemoteAccount) error {
 	switch acc.State {
@@ -141,24 +122,14 @@ func (a *app) givenNewPassword(file string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pw, checkRemotePassword(pw)
-}
-
-// checkRemotePassword checks a new password against the signing
-// service's rules (the server checks them again).
-func checkRemotePassword(pw []byte) error {
-	var pe *config.PINError
-	if err := config.DefaultPasswordPolicy().Check(pw); errors.As(err, &pe) {
-		return &remote.PasswordRuleError{Rule: pe.Rule, N: pe.N}
-	}
-	return nil
+	return pw, local.CheckRemotePassword(pw)
 }
 
 // askNewPassword asks a new password twice on the terminal.
 func (a *app) askNewPassword() ([]byte, error) {
 	return a.askNew(newSecretPrompts{rules: a.p.T("remote.password_rules", "Min", remote.PasswordMin, "Repeat", remote.PasswordRepeat),
 		prompt: "prompt.remote_new_password", again: "prompt.remote_new_password_again", mismatch: "err.password_mismatch",
-		check:       checkRemotePassword,
+		check:       local.CheckRemotePassword,
 		mismatchErr: &cli.ExitError{Code: explain.ExitRemotePassword, Message: a.p.T("err.password_mismatch")}})
 }
 
@@ -237,23 +208,13 @@ func (a *app) remoteSetPIN(store *remote.Store, pol *config.Policy, pukFile, new
 	}
 	fmt.Fprintln(a.stdout, a.p.T("remote.otp_enrol"))
 	fmt.Fprintln(a.stdout, setup.URI)
-	fmt.Fprintln(a.stdout, a.p.T("remote.otp_key", "Key", groupKey(setup.Secret)))
+	fmt.Fprintln(a.stdout, a.p.T("remote.otp_key", "Key", remote.GroupKey(setup.Secret)))
 	if uriFile != "" {
 		if err := atomicfile.Write(uriFile, []byte(setup.URI+"\n"), 0o600); err != nil {
 			return &cli.ExitError{Code: explain.ExitError, Message: a.p.T("err.write_file", "File", uriFile, "Err", err.Error()), Err: err}
 		}
 	}
 	return nil
-}
-
-// groupKey writes a base32 key in groups of four, for typing.
-func groupKey(k string) string {
-	var parts []string
-	for len(k) > 4 {
-		parts = append(parts, k[:4])
-		k = k[4:]
-	}
-	return strings.Join(append(parts, k), " ")
 }
 
 // otp reads a one-time password: --otp-file (its first line), then

@@ -43,6 +43,14 @@ func (a *app) renew(args []string) error {
 	defer clear(pin)
 	h := pkcs.HolderOf(current.Certificate())
 	if r, ok := store.(renewer); ok { // a remote key: the CA makes its successor
+		details, err := withTimeout(func(ctx context.Context) (*protocol.RenewalDetails, error) { return r.RenewalDetails(ctx, current.ID) })
+		if err != nil {
+			return err
+		}
+		a.showDetails(details)
+		if err := a.confirmDetails(*confirmed); err != nil {
+			return err
+		}
 		fmt.Fprintln(a.stderr, a.p.T("renew.working"))
 		next, err := withTimeout(func(ctx context.Context) (pkcs.Entry, error) { return r.Renew(ctx, current.ID, pin, *coupon) })
 		if err != nil {
@@ -75,8 +83,10 @@ func (a *app) renew(args []string) error {
 }
 
 // renewer is a store whose keys the CA renews itself (a remote store):
-// the successor's key is made in the CA's HSM.
+// the successor's key is made in the CA's HSM, once the holder has
+// confirmed the details it will carry.
 type renewer interface {
+	RenewalDetails(ctx context.Context, id string) (*protocol.RenewalDetails, error)
 	Renew(ctx context.Context, id string, pin []byte, coupon string) (pkcs.Entry, error)
 }
 

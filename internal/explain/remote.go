@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/local"
 	"github.com/paraphe/paraphe/pkcs"
 	"github.com/paraphe/paraphe/pkcs/remote"
 )
@@ -18,8 +19,11 @@ func remoteSigning(p *i18n.Printer, err error) (Message, bool) {
 		puk    *remote.PUKError
 		locked *pkcs.LockedError
 		se     *remote.ServerError
+		none   *local.NoRemoteError
 	)
 	switch {
+	case errors.As(err, &none):
+		return e(ExitNoRemote, p.T("err.no_remote", "CA", none.CA), p.T("hint.remote_ask_ca")), true
 	case errors.Is(err, remote.ErrNotSignedIn):
 		return e(ExitRemoteLogin, p.T("err.remote_not_signed_in"), p.T("hint.remote_login")), true
 	case errors.Is(err, remote.ErrPasswordChange):
@@ -29,7 +33,7 @@ func remoteSigning(p *i18n.Printer, err error) (Message, bool) {
 	case errors.Is(err, remote.ErrWrongPassword):
 		return e(ExitRemoteLogin, p.T("err.remote_wrong_password"), p.T("hint.remote_wrong_password")), true
 	case errors.Is(err, remote.ErrAccountLocked):
-		return e(ExitRemoteLogin, p.T("err.remote_account_locked"), p.T("hint.remote_ask_ca")), true
+		return e(ExitRemoteLogin, p.T("err.remote_account_locked"), p.T("hint.remote_account_locked")), true
 	case errors.Is(err, remote.ErrNotActivated):
 		return e(ExitRemoteNotActive, p.T("err.remote_not_activated"), p.T("hint.remote_activate")), true
 	case errors.As(err, &otp) && otp.TriesLeft >= 0:

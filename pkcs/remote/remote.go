@@ -400,3 +400,14 @@ func (s *Store) Delete(id string) error {
 
 // Close keeps nothing open.
 func (s *Store) Close() error { return nil }
+
+// GroupKey writes a one-time-password key (base 32) in groups of four,
+// as a person types it into their app.
+func GroupKey(k string) string {
+	var parts []string
+	for len(k) > 4 {
+		parts = append(parts, k[:4])
+		k = k[4:]
+	}
+	return strings.Join(append(parts, k), " ")
+}

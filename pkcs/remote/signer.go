@@ -174,6 +174,21 @@ func (s *Store) UnlockPIN(puk, newPIN []byte) error {
 	return s.do(ctx, http.MethodPost, a.Remote+"unlock", protocol.RemoteActivate{PUK: string(puk), NewPIN: string(newPIN)}, nil)
 }
 
+// RenewalDetails says what the successor of the certificate id will
+// carry (the CA's record of its holder), for the holder to confirm
+// before Renew.
+func (s *Store) RenewalDetails(ctx context.Context, id string) (*protocol.RenewalDetails, error) {
+	a, c, _, err := s.find(id)
+	if err != nil {
+		return nil, err
+	}
+	var d protocol.RenewalDetails
+	if err := s.do(ctx, http.MethodPost, a.Remote+"renew/details", protocol.RemoteCredential{CredentialID: c.ID}, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // Renew has the CA issue credential id's successor for a new key in its
 // HSM, authorised with pin and a one-time password (Store.OTP), and
 // coupon when the CA's policy wants one; the store then lists the
