@@ -145,7 +145,11 @@ func (b *webBridge) Consent(ctx context.Context, r bridge.Request) (bridge.Answe
 	case <-ctx.Done():
 	case <-timer.C:
 	}
-	b.u.answer(d.dialog.Hide) // refuses, through its callback
+	if b.u.ctx.Err() == nil {
+		b.u.answer(d.dialog.Hide) // refuses, through its callback
+	}
+	// else the app is closing: its window is gone with the toolkit, and
+	// the question with it.
 	return bridge.Answer{}, nil
 }
 

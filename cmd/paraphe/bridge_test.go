@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,6 +30,7 @@ import (
 //
 //	bridge start [ARGS]  sets $BRIDGE_URL once it prints where it listens
 //	                (ARGS after "paraphe bridge": --desktop)
+//	bridge log RE   waits (60 s at most) until its log matches RE
 //	bridge stop     SIGTERM; it must end with status 0; its standard
 //	                error (the log) becomes the command's
 func cmdBridge(ts *testscript.TestScript, neg bool, args []string) {
@@ -39,6 +41,13 @@ func cmdBridge(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("bridge start: it runs already")
 		}
 		startBridge(ts, h, args[1:])
+	case !neg && len(args) == 2 && args[0] == "log":
+		if h.cmd == nil {
+			ts.Fatalf("bridge log: no bridge runs")
+		}
+		if !h.stderr.WaitFor(regexp.MustCompile(args[1]), 60*time.Second) {
+			ts.Fatalf("bridge log: nothing matches %s in 60 s:\n%s", args[1], h.stderr.String())
+		}
 	case !neg && len(args) == 1 && args[0] == "stop":
 		if h.cmd == nil {
 			ts.Fatalf("bridge stop: no bridge runs")
@@ -52,7 +61,7 @@ func cmdBridge(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("paraphe bridge, stopped: %v", err)
 		}
 	default:
-		ts.Fatalf("usage: bridge start [ARGS]|stop")
+		ts.Fatalf("usage: bridge start [ARGS]|log RE|stop")
 	}
 }
 
