@@ -128,7 +128,7 @@ func normalizeCode(s string) string {
 func (t *tx) byLogin(login string) (*User, error) {
 	code, email := normalizeCode(login), normalizeEmail(login)
 	if email == "" {
-		email = "\x00" // matches no row
+		email = "@" // matches no row: no stored address is that
 	}
 	return t.userByLogin(code, email)
 }

@@ -92,10 +92,12 @@ func (p *page) open(path, name string) {
 	p.run(chromedp.Navigate(path), chromedp.WaitVisible(css("main#page-"+name)))
 }
 
-// submit clicks sel and waits for the page named name.
+// submit clicks sel and waits for the page named name: a new one (the
+// one it leaves is marked stale), even when it is the same page again.
 func (p *page) submit(sel, name string) {
 	p.t.Helper()
-	p.run(chromedp.Click(css(sel)), chromedp.WaitVisible(css("main#page-"+name)))
+	js[bool](p, `document.documentElement.dataset.stale = "1"; true`)
+	p.run(chromedp.Click(css(sel)), chromedp.WaitVisible(css("html:not([data-stale]) main#page-"+name)))
 }
 
 func (p *page) fill(sel, text string) {

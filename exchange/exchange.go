@@ -36,8 +36,12 @@ type Config struct {
 	// https URL makes the session cookies Secure (behind a reverse proxy
 	// that ends TLS too).
 	URL string `json:"url"`
-	// Database is the SQLite file (relative to the folder).
-	Database string `json:"database"`
+	// Database is the SQLite file (relative to the folder), or the
+	// postgres:// URL of a database the replicas share, without a
+	// password: that comes from DatabasePasswordFile (one line, mode 600)
+	// or, without it, from libpq's PGPASSFILE or ~/.pgpass.
+	Database             string `json:"database"`
+	DatabasePasswordFile string `json:"database_password_file,omitempty"`
 	// Documents is the folder of the sealed documents (relative to the
 	// folder, or a network file system the replicas share).
 	Documents string `json:"documents"`
@@ -91,14 +95,16 @@ type SMTP struct {
 
 // InitOptions configure Init; zero values take the defaults.
 type InitOptions struct {
-	Name      string // "Paraphe Exchange"
-	URL       string // "http://127.0.0.1:8444"
-	Database  string // exchange.db in the folder
-	Documents string // documents/ in the folder
-	MasterKey string // master.key in the folder
-	TLSCert   string
-	TLSKey    string
-	SMTP      SMTP
+	Name     string // "Paraphe Exchange"
+	URL      string // "http://127.0.0.1:8444"
+	Database string // exchange.db in the folder, or a postgres:// URL
+	// DatabasePasswordFile holds the PostgreSQL password.
+	DatabasePasswordFile string
+	Documents            string // documents/ in the folder
+	MasterKey            string // master.key in the folder
+	TLSCert              string
+	TLSKey               string
+	SMTP                 SMTP
 	// Trust is a PEM file of roots to copy into the folder as trust.pem.
 	Trust          string
 	VerifyOnline   bool
@@ -125,7 +131,7 @@ func Init(dir string, o InitOptions) error {
 	if _, err := os.Stat(filepath.Join(dir, fileConfig)); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}
-	cfg := Config{Name: o.Name, URL: o.URL, Database: o.Database, Documents: o.Documents, MasterKey: o.MasterKey,
+	cfg := Config{Name: o.Name, URL: o.URL, Database: o.Database, DatabasePasswordFile: o.DatabasePasswordFile, Documents: o.Documents, MasterKey: o.MasterKey,
 		TLSCert: o.TLSCert, TLSKey: o.TLSKey, SMTP: o.SMTP, VerifyOnline: o.VerifyOnline, TrustedProxies: o.TrustedProxies}
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
@@ -150,16 +156,34 @@ func Init(dir string, o InitOptions) error {
 	if err := os.MkdirAll(resolve(dir, cfg.Documents), 0o700); err != nil {
 		return fmt.Errorf("exchange: %w", err)
 	}
+	if err := initStore(dir, &cfg); err != nil {
+		return err
+	}
 	if err := newMasterKey(resolve(dir, cfg.MasterKey)); err != nil {
 		return err
 	}
-	db, err := openStore(resolve(dir, cfg.Database))
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
+}
+
+// initStore makes the database of a new exchange: a PostgreSQL one must
+// hold no other exchange's records (the replicas of one exchange share a
+// database, two exchanges never do).
+func initStore(dir string, cfg *Config) error {
+	ctx := context.Background()
+	db, err := openStore(ctx, dir, cfg)
 	if err != nil {
 		return err
 	}
-	db.Close()
-	data, _ := json.MarshalIndent(cfg, "", "  ")
-	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
+	defer db.Close()
+	empty, err := db.empty(ctx)
+	if err != nil {
+		return fmt.Errorf("exchange: database: %w", err)
+	}
+	if !empty {
+		return fmt.Errorf("%w: %s", ErrDatabaseInUse, db.name)
+	}
+	return nil
 }
 
 func (c *Config) defaults() {
@@ -203,6 +227,13 @@ func (c *Config) validate() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
 		return &ConfigError{"url", fmt.Sprintf("%q is not an http:// or https:// address", c.URL)}
+	}
+	if isPostgres(c.Database) {
+		if err := checkDatabaseURL(c.Database); err != nil {
+			return &ConfigError{"database", err.Error()}
+		}
+	} else if c.DatabasePasswordFile != "" {
+		return &ConfigError{"database", "a password file is for a postgres:// database"}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return &ConfigError{"tls", "give the certificate and its key together"}
@@ -278,7 +309,7 @@ func Open(dir string) (*Exchange, error) {
 	if err := x.load(); err != nil {
 		return nil, err
 	}
-	if x.db, err = openStore(resolve(dir, x.Config.Database)); err != nil {
+	if x.db, err = openStore(context.Background(), dir, &x.Config); err != nil {
 		return nil, err
 	}
 	return x, nil

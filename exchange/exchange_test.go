@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"io"
 	"os"
@@ -128,9 +129,43 @@ func assertNoPlaintext(t *testing.T, f *fixture) {
 		}
 		return nil
 	})
-	if n < 4 {
-		t.Fatalf("only %d files searched", n)
+	if f.x.db.dialect == postgresDB {
+		n += assertNoPlaintextInDB(t, f)
 	}
+	if n < 4 {
+		t.Fatalf("only %d files (and tables) searched", n)
+	}
+}
+
+// assertNoPlaintextInDB searches every value of every table of a
+// PostgreSQL database for the marker; it returns how many tables it read.
+func assertNoPlaintextInDB(t *testing.T, f *fixture) int {
+	t.Helper()
+	tables := []string{"users", "invitations", "sessions", "parcels", "documents", "events", "addresses"}
+	for _, table := range tables {
+		rows, err := f.x.db.db.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]sql.RawBytes, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if bytes.Contains(v, []byte(marker)) {
+					t.Errorf("%s.%s holds the plaintext", table, cols[i])
+				}
+			}
+		}
+		rows.Close()
+	}
+	return len(tables)
 }
 
 // A client sends without naming anyone: the parcel goes to their account

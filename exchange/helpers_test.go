@@ -49,6 +49,7 @@ func newFixture(t *testing.T, o InitOptions) *fixture {
 	if o.SMTP.Addr == "" {
 		o.SMTP = SMTP{Addr: f.box.Addr, From: "exchange@firm.example", TLS: "none"}
 	}
+	testDatabase(t, &o)
 	if err := Init(f.dir, o); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -9,154 +8,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// store is the exchange's database: every SQL statement of the package is
-// in this file, so that PostgreSQL can follow the way paraphe-ca's store
-// does (one connection serialises writers inside the process; BEGIN
-// IMMEDIATE makes another process, such as an operator's command beside a
-// running server, wait instead of failing).
-type store struct{ db *sql.DB }
-
-const schema = `
-CREATE TABLE IF NOT EXISTS users (
-	id           INTEGER PRIMARY KEY,
-	code         TEXT NOT NULL UNIQUE,          -- the user code they sign in with
-	email        TEXT NOT NULL UNIQUE,          -- lower case
-	name         TEXT NOT NULL,
-	kind         TEXT NOT NULL,                 -- firm or client
-	lang         TEXT NOT NULL,
-	manager_id   INTEGER REFERENCES users(id),  -- a client's account manager
-	password     TEXT NOT NULL DEFAULT '',      -- Argon2id PHC string; empty until set
-	totp         BLOB,                          -- the TOTP secret, wrapped by the master key
-	totp_step    INTEGER NOT NULL DEFAULT 0,    -- the last time step accepted (no replay)
-	failures     INTEGER NOT NULL DEFAULT 0,    -- failed sign-ins in a row, and those being checked
-	locked_until INTEGER NOT NULL DEFAULT 0,
-	created      INTEGER NOT NULL,
-	certificate  BLOB                           -- their encryption certificate chain (DER, leaf first), for end-to-end parcels
-);
-CREATE TABLE IF NOT EXISTS invitations (
-	hash    TEXT PRIMARY KEY,                   -- SHA-256 of the link's token
-	user_id INTEGER NOT NULL REFERENCES users(id),
-	created INTEGER NOT NULL,
-	expires INTEGER NOT NULL,
-	used    INTEGER                             -- when it set the password; or superseded
-);
-CREATE TABLE IF NOT EXISTS sessions (
-	hash    TEXT PRIMARY KEY,                   -- SHA-256 of the cookie's token
-	user_id INTEGER NOT NULL REFERENCES users(id),
-	stage   TEXT NOT NULL,                      -- full, or totp: the password is right, the code is due
-	created INTEGER NOT NULL,
-	seen    INTEGER NOT NULL,
-	api     INTEGER NOT NULL DEFAULT 0          -- a bearer token of the API, not a cookie
-);
-CREATE TABLE IF NOT EXISTS parcels (
-	id           TEXT PRIMARY KEY,
-	sender_id    INTEGER NOT NULL REFERENCES users(id),
-	recipient_id INTEGER NOT NULL REFERENCES users(id),
-	title        TEXT NOT NULL,
-	note         BLOB,                          -- sealed with the parcel's key; NULL once destroyed
-	key          BLOB,                          -- the parcel's key, wrapped; NULL once destroyed
-	created      INTEGER NOT NULL,
-	expires      INTEGER NOT NULL,
-	opened       INTEGER,
-	status       TEXT NOT NULL,                 -- sent, opened, expired, withdrawn
-	destroyed    INTEGER                        -- when its keys were forgotten
-);
-CREATE TABLE IF NOT EXISTS documents (
-	id        TEXT PRIMARY KEY,
-	parcel_id TEXT NOT NULL REFERENCES parcels(id),
-	idx       INTEGER NOT NULL,
-	name      TEXT NOT NULL,
-	size      INTEGER NOT NULL,
-	type      TEXT NOT NULL,
-	sha256    TEXT NOT NULL,                    -- of the plaintext, for the slip
-	blob      TEXT,                             -- the sealed file's name; NULL once removed
-	key       BLOB,                             -- the document's key, wrapped; NULL once destroyed
-	verdict   TEXT NOT NULL DEFAULT ''          -- the signatures' verdict in words (JSON), for PDFs
-);
-CREATE TABLE IF NOT EXISTS events (
-	id          INTEGER PRIMARY KEY,
-	at          INTEGER NOT NULL,
-	user_id     INTEGER REFERENCES users(id),
-	parcel_id   TEXT REFERENCES parcels(id),
-	document_id TEXT,
-	action      TEXT NOT NULL,
-	remote      TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS addresses (
-	remote       TEXT PRIMARY KEY,              -- a client's IP address
-	failures     INTEGER NOT NULL DEFAULT 0,    -- failed sign-ins from it in the current window, and those being checked
-	locked_until INTEGER NOT NULL DEFAULT 0,
-	last         INTEGER NOT NULL               -- the last attempt counted
-);
-CREATE INDEX IF NOT EXISTS parcels_recipient ON parcels(recipient_id);
-CREATE INDEX IF NOT EXISTS parcels_sender ON parcels(sender_id);
-CREATE INDEX IF NOT EXISTS parcels_due ON parcels(destroyed, expires);
-CREATE INDEX IF NOT EXISTS documents_parcel ON documents(parcel_id);
-CREATE INDEX IF NOT EXISTS events_parcel ON events(parcel_id);
-CREATE INDEX IF NOT EXISTS invitations_user ON invitations(user_id);
-CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
-`
-
-func openStore(path string) (*store, error) {
-	dsn := "file:" + path + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("exchange: database: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("exchange: database %s: %w", path, err)
-	}
-	if err := migrate(db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("exchange: database %s: %w", path, err)
-	}
-	return &store{db}, nil
-}
-
-// migrate brings a database made by an earlier version to the schema:
-// the columns added since, each only when missing.
-func migrate(db *sql.DB) error {
-	for _, c := range []struct{ table, column, decl string }{
-		{"users", "certificate", "BLOB"},
-	} {
-		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			if _, err := db.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.column + ` ` + c.decl); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (s *store) Close() error { return s.db.Close() }
-
-// tx is one transaction; the package's logic composes its methods.
-type tx struct{ *sql.Tx }
-
-// tx runs f in one immediate transaction.
-func (s *store) tx(ctx context.Context, f func(*tx) error) error {
-	t, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("exchange: database: %w", err)
-	}
-	if err := f(&tx{t}); err != nil {
-		t.Rollback()
-		return err
-	}
-	if err := t.Commit(); err != nil {
-		return fmt.Errorf("exchange: database: %w", err)
-	}
-	return nil
-}
 
 func unix(t time.Time) int64 { return t.Unix() }
 
@@ -170,6 +23,10 @@ func fromUnix(n sql.NullInt64) *time.Time {
 
 // isUnique reports a UNIQUE constraint failure.
 func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
@@ -198,23 +55,18 @@ func (t *tx) insertUser(u *User) error {
 	if u.ManagerID != 0 {
 		manager = u.ManagerID
 	}
-	res, err := t.Exec(`INSERT INTO users (code, email, name, kind, lang, manager_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.Code, u.Email, u.Name, u.Kind, u.Lang, manager, unix(u.Created))
-	if err != nil {
-		return err
-	}
-	u.ID, err = res.LastInsertId()
-	return err
+	return t.QueryRow(`INSERT INTO users (code, email, name, kind, lang, manager_id, created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Code, u.Email, u.Name, u.Kind, u.Lang, manager, unix(u.Created)).Scan(&u.ID)
 }
 
 // userByLogin finds a user by user code or e-mail address (both
 // normalised by the caller).
 func (t *tx) userByLogin(code, email string) (*User, error) {
-	return scanUser(t.QueryRow(`SELECT `+userColumns+` FROM users WHERE code = ? OR email = ?`, code, email))
+	return scanUser(t.QueryRow(`SELECT `+userColumns+` FROM users WHERE code = ? OR email = ? FOR UPDATE`, code, email))
 }
 
 func (t *tx) userByID(id int64) (*User, error) {
-	return scanUser(t.QueryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return scanUser(t.QueryRow(`SELECT `+userColumns+` FROM users WHERE id = ? FOR UPDATE`, id))
 }
 
 func (t *tx) users(managerID int64) ([]User, error) {
@@ -260,17 +112,17 @@ func (t *tx) reserveAttempt(userID int64, limit int, lockUntil time.Time) (failu
 // this attempt (zero when none).
 func (t *tx) reserveAddressAttempt(remote string, limit int, now, since, lockUntil time.Time) (time.Time, error) {
 	var locked int64
-	err := t.QueryRow(`SELECT locked_until FROM addresses WHERE remote = ?`, remote).Scan(&locked)
+	err := t.QueryRow(`SELECT locked_until FROM addresses WHERE remote = ? FOR UPDATE`, remote).Scan(&locked)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, err
 	}
 	if locked > unix(now) {
 		return time.Unix(locked, 0), nil
 	}
-	_, err = t.Exec(`INSERT INTO addresses (remote, failures, locked_until, last) VALUES (?, 1, CASE WHEN 1 >= ? THEN ? ELSE 0 END, ?)
+	_, err = t.Exec(`INSERT INTO addresses (remote, failures, locked_until, last) VALUES (?, 1, CASE WHEN 1 >= ? THEN CAST(? AS BIGINT) ELSE 0 END, ?)
 		ON CONFLICT (remote) DO UPDATE SET
-			failures = CASE WHEN last < ? THEN 1 ELSE failures + 1 END,
-			locked_until = CASE WHEN (CASE WHEN last < ? THEN 1 ELSE failures + 1 END) >= ? THEN ? ELSE locked_until END,
+			failures = CASE WHEN addresses.last < ? THEN 1 ELSE addresses.failures + 1 END,
+			locked_until = CASE WHEN (CASE WHEN addresses.last < ? THEN 1 ELSE addresses.failures + 1 END) >= ? THEN ? ELSE addresses.locked_until END,
 			last = ?`,
 		remote, limit, unix(lockUntil), unix(now), unix(since), unix(since), limit, unix(lockUntil), unix(now))
 	return time.Time{}, err
@@ -279,7 +131,7 @@ func (t *tx) reserveAddressAttempt(remote string, limit int, now, since, lockUnt
 // releaseAddressAttempt takes back the attempt a right answer reserved:
 // only failures count against an address.
 func (t *tx) releaseAddressAttempt(remote string) error {
-	_, err := t.Exec(`UPDATE addresses SET failures = max(failures - 1, 0) WHERE remote = ?`, remote)
+	_, err := t.Exec(`UPDATE addresses SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE remote = ?`, remote)
 	return err
 }
 
@@ -464,7 +316,7 @@ func (t *tx) parcel(id string) (*Parcel, error) {
 
 // parcels lists the parcels a user sent or received, newest first.
 func (t *tx) parcels(userID int64) ([]Parcel, error) {
-	rows, err := t.Query(`SELECT `+parcelColumns+parcelJoin+` WHERE p.sender_id = ? OR p.recipient_id = ? ORDER BY p.created DESC, p.rowid DESC`, userID, userID)
+	rows, err := t.Query(`SELECT `+parcelColumns+parcelJoin+` WHERE p.sender_id = ? OR p.recipient_id = ? ORDER BY p.created DESC, `+t.s.dialect.insertion("p")+` DESC`, userID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: database: %w", err)
 	}
@@ -481,7 +333,7 @@ func (t *tx) parcels(userID int64) ([]Parcel, error) {
 		return nil, err
 	}
 	for i := range out {
-		if err := t.QueryRow(`SELECT count(*), COALESCE(sum(size), 0) FROM documents WHERE parcel_id = ?`, out[i].ID).Scan(&out[i].Count, &out[i].Bytes); err != nil {
+		if err := t.QueryRow(`SELECT count(*), CAST(COALESCE(sum(size), 0) AS BIGINT) FROM documents WHERE parcel_id = ?`, out[i].ID).Scan(&out[i].Count, &out[i].Bytes); err != nil {
 			return nil, err
 		}
 	}
