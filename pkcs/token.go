@@ -24,6 +24,9 @@ var (
 	ErrWrongPUK = errors.New("pkcs: wrong PUK")
 	// ErrPUKLocked: the PUK itself is blocked; only the issuer can help.
 	ErrPUKLocked = errors.New("pkcs: the PUK is blocked")
+	// ErrSecretOpen: a value sealed with a token's secret key did not
+	// open: altered, sealed with another key, or for another purpose.
+	ErrSecretOpen = errors.New("pkcs: the sealed value does not open with the token's secret key")
 )
 
 // TokenInfo describes a token present in a slot.
@@ -118,6 +121,13 @@ func (k *TokenKeys) Delete(pub crypto.PublicKey) error {
 	}
 	return k.s.Delete(id)
 }
+
+// NewSecretKey generates an AES-256 key on the token, sensitive and never
+// extractable, that seals, opens and computes CMACs there (SecretKey).
+func (k *TokenKeys) NewSecretKey(label string) (*SecretKey, error) { return k.s.NewSecretKey(label) }
+
+// SecretKey finds the secret key of that id (hex).
+func (k *TokenKeys) SecretKey(id string) (*SecretKey, error) { return k.s.SecretKey(id) }
 
 // Close logs out; the keys sign no more.
 func (k *TokenKeys) Close() error { return k.s.Close() }

@@ -35,3 +35,12 @@ func (s *TokenStore) UnlockPIN([]byte, []byte) error             { return ErrNoP
 func (s *TokenStore) Import(crypto.Signer, []*x509.Certificate, []byte) (*Key, error) {
 	return nil, ErrNoPKCS11
 }
+
+// SecretKey is unavailable in builds without cgo.
+type SecretKey struct{ ID string }
+
+func (s *TokenStore) NewSecretKey(string) (*SecretKey, error) { return nil, ErrNoPKCS11 }
+func (s *TokenStore) SecretKey(string) (*SecretKey, error)    { return nil, ErrNoPKCS11 }
+func (k *SecretKey) Seal(plain, aad []byte) ([]byte, error)   { return nil, ErrNoPKCS11 }
+func (k *SecretKey) Open(sealed, aad []byte) ([]byte, error)  { return nil, ErrNoPKCS11 }
+func (k *SecretKey) CMAC(msg []byte) ([]byte, error)          { return nil, ErrNoPKCS11 }
