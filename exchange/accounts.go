@@ -422,10 +422,14 @@ func (x *Exchange) CheckTOTP(ctx context.Context, userID int64, code, remote str
 
 // NewTOTPKey is a TOTP key for u to enrol, and the wrapped form the
 // enrolment form carries until the first code confirms it.
-func (x *Exchange) NewTOTPKey(u *User) (key []byte, pending string) {
+func (x *Exchange) NewTOTPKey(u *User) (key []byte, pending string, err error) {
 	key = make([]byte, totpKeySize)
 	rand.Read(key)
-	return key, base64.RawURLEncoding.EncodeToString(x.keys.wrap("totp-pending", fmt.Sprint(u.ID), key))
+	w, err := x.keys.wrap("totp-pending", fmt.Sprint(u.ID), key)
+	if err != nil {
+		return nil, "", err
+	}
+	return key, base64.RawURLEncoding.EncodeToString(w), nil
 }
 
 // TOTPSetup is what an authenticator app needs: the key in groups, and
@@ -449,8 +453,12 @@ func (x *Exchange) EnableTOTP(ctx context.Context, u *User, key []byte, code, re
 	if step == 0 {
 		return ErrTOTP
 	}
+	wrapped, err := x.keys.wrap("totp", fmt.Sprint(u.ID), key)
+	if err != nil {
+		return err
+	}
 	return x.withTx(ctx, func(t *tx) error {
-		if err := t.setTOTP(u.ID, x.keys.wrap("totp", fmt.Sprint(u.ID), key), step); err != nil {
+		if err := t.setTOTP(u.ID, wrapped, step); err != nil {
 			return err
 		}
 		return t.event(x.now(), u.ID, "", "", "totp_on", remote)

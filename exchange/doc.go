@@ -6,8 +6,10 @@
 // sent what to whom, when, and when it was opened) and an audit of every
 // opening and download are kept after the documents are gone.
 //
-// State lives in a folder: config.json, the SQLite database (every SQL
-// statement is in store.go), the master key and the sealed documents. Each
+// State lives in a folder: config.json, the SQLite database (or a
+// PostgreSQL one the replicas share; every SQL statement is in store.go),
+// the master key (or, instead, an AES key on a PKCS#11 token that never
+// leaves it: UseToken) and the sealed documents. Each
 // document is encrypted with a key of its own, in 64 KiB AES-256-GCM
 // segments (package stream), so that a file of any size is sealed and read
 // in constant memory; the note is sealed with the parcel's key. The keys

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -46,8 +47,12 @@ type Config struct {
 	// folder, or a network file system the replicas share).
 	Documents string `json:"documents"`
 	// MasterKey is the file of the key that wraps the documents' keys
-	// (relative to the folder); keep it off the documents' share.
-	MasterKey string `json:"master_key"`
+	// (relative to the folder); keep it off the documents' share. Empty
+	// when the key is on a token (MasterKeyToken).
+	MasterKey string `json:"master_key,omitempty"`
+	// MasterKeyToken is the PKCS#11 token that holds the master key
+	// instead, which the binary opens and hands over (UseToken).
+	MasterKeyToken *PKCS11 `json:"master_key_token,omitempty"`
 	// TLSCert and TLSKey are the server's certificate chain and key (PEM),
 	// given by the operator; empty: plain HTTP, on loopback only.
 	TLSCert string `json:"tls_cert,omitempty"`
@@ -93,6 +98,16 @@ type SMTP struct {
 	TLS string `json:"tls,omitempty"`
 }
 
+// PKCS11 names the token of the master key, and the key on it.
+type PKCS11 struct {
+	Module string `json:"module"`          // the PKCS#11 library
+	Token  string `json:"token,omitempty"` // label or serial number; empty: the only token present
+	KeyID  string `json:"key_id"`          // the AES key's CKA_ID, in hex
+	// Check is a known value Init sealed with the key (base64), by which
+	// UseToken knows the key again.
+	Check string `json:"check,omitempty"`
+}
+
 // InitOptions configure Init; zero values take the defaults.
 type InitOptions struct {
 	Name     string // "Paraphe Exchange"
@@ -102,9 +117,13 @@ type InitOptions struct {
 	DatabasePasswordFile string
 	Documents            string // documents/ in the folder
 	MasterKey            string // master.key in the folder
-	TLSCert              string
-	TLSKey               string
-	SMTP                 SMTP
+	// PKCS11 and TokenKey put the master key on a token instead: the key
+	// the binary made there (pkcs.TokenKeys.NewSecretKey), and where it is.
+	PKCS11   *PKCS11
+	TokenKey TokenKey
+	TLSCert  string
+	TLSKey   string
+	SMTP     SMTP
 	// Trust is a PEM file of roots to copy into the folder as trust.pem.
 	Trust          string
 	VerifyOnline   bool
@@ -133,6 +152,18 @@ func Init(dir string, o InitOptions) error {
 	}
 	cfg := Config{Name: o.Name, URL: o.URL, Database: o.Database, DatabasePasswordFile: o.DatabasePasswordFile, Documents: o.Documents, MasterKey: o.MasterKey,
 		TLSCert: o.TLSCert, TLSKey: o.TLSKey, SMTP: o.SMTP, VerifyOnline: o.VerifyOnline, TrustedProxies: o.TrustedProxies}
+	if o.PKCS11 != nil {
+		if o.TokenKey == nil || o.MasterKey != "" {
+			return &ConfigError{"master_key_token", "a token's key, and no master key file"}
+		}
+		check, err := o.TokenKey.Seal(tokenCheck, []byte("check"))
+		if err != nil {
+			return fmt.Errorf("exchange: master key on the token: %w", err)
+		}
+		p := *o.PKCS11
+		p.Check = base64.StdEncoding.EncodeToString(check)
+		cfg.MasterKeyToken = &p
+	}
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
 		return err
@@ -159,8 +190,10 @@ func Init(dir string, o InitOptions) error {
 	if err := initStore(dir, &cfg); err != nil {
 		return err
 	}
-	if err := newMasterKey(resolve(dir, cfg.MasterKey)); err != nil {
-		return err
+	if cfg.MasterKeyToken == nil {
+		if err := newMasterKey(resolve(dir, cfg.MasterKey)); err != nil {
+			return err
+		}
 	}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
 	return atomicfile.Write(filepath.Join(dir, fileConfig), append(data, '\n'), 0o600)
@@ -204,7 +237,7 @@ func (c *Config) defaults() {
 	if c.Documents == "" {
 		c.Documents = dirDocuments
 	}
-	if c.MasterKey == "" {
+	if c.MasterKey == "" && c.MasterKeyToken == nil {
 		c.MasterKey = fileMasterKey
 	}
 	if c.SMTP.TLS == "" {
@@ -234,6 +267,9 @@ func (c *Config) validate() error {
 		}
 	} else if c.DatabasePasswordFile != "" {
 		return &ConfigError{"database", "a password file is for a postgres:// database"}
+	}
+	if t := c.MasterKeyToken; t != nil && (t.Module == "" || t.KeyID == "" || c.MasterKey != "") {
+		return &ConfigError{"master_key_token", "the token's module and key id, and no master key file"}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return &ConfigError{"tls", "give the certificate and its key together"}
@@ -318,7 +354,9 @@ func Open(dir string) (*Exchange, error) {
 // load reads the key, the roots, the TLS identity and the mail settings.
 func (x *Exchange) load() error {
 	var err error
-	if x.keys, err = readMasterKey(resolve(x.Dir, x.Config.MasterKey)); err != nil {
+	if x.Config.MasterKeyToken != nil {
+		x.keys = &masterKey{version: wrappedToken} // locked until UseToken
+	} else if x.keys, err = readMasterKey(resolve(x.Dir, x.Config.MasterKey)); err != nil {
 		return err
 	}
 	x.docs = resolve(x.Dir, x.Config.Documents)
@@ -348,6 +386,34 @@ func (x *Exchange) load() error {
 		}
 		x.mail = m
 	}
+	return nil
+}
+
+// NeedsToken reports whether the master key is on a token, which
+// UseToken hands over, logged in, before documents are sealed or opened.
+func (x *Exchange) NeedsToken() bool { return x.Config.MasterKeyToken != nil }
+
+// UseToken takes the master key on the token: k, the key
+// Config.MasterKeyToken names, which must be the one Init sealed its
+// check with (another token's, or another key, is ErrMasterKey).
+func (x *Exchange) UseToken(k TokenKey) error {
+	t := x.Config.MasterKeyToken
+	if t == nil {
+		return fmt.Errorf("%w: this exchange keeps its master key in a file", ErrMasterKey)
+	}
+	check, err := base64.StdEncoding.DecodeString(t.Check)
+	if err != nil {
+		return &ConfigError{"master_key_token", "its check is not base64"}
+	}
+	got, err := k.Open(check, []byte("check"))
+	if err != nil || string(got) != string(tokenCheck) {
+		return fmt.Errorf("%w: the token's key %s is not this exchange's (%v)", ErrMasterKey, t.KeyID, err)
+	}
+	m, err := tokenMasterKey(k)
+	if err != nil {
+		return err
+	}
+	x.keys = m
 	return nil
 }
 

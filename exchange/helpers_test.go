@@ -41,11 +41,19 @@ type fixture struct {
 	x     *Exchange
 	box   *testenv.Mailbox
 	clock *clock
+	ready func(*Exchange)
 }
 
 func newFixture(t *testing.T, o InitOptions) *fixture {
 	t.Helper()
-	f := &fixture{dir: t.TempDir(), box: testenv.StartMailbox(t), clock: &clock{t: time.Now().Truncate(time.Second)}}
+	return newFixtureWith(t, o, nil)
+}
+
+// newFixtureWith is newFixture with ready run on each opened exchange
+// before it is used (to hand it its token).
+func newFixtureWith(t *testing.T, o InitOptions, ready func(*Exchange)) *fixture {
+	t.Helper()
+	f := &fixture{ready: ready, dir: t.TempDir(), box: testenv.StartMailbox(t), clock: &clock{t: time.Now().Truncate(time.Second)}}
 	if o.SMTP.Addr == "" {
 		o.SMTP = SMTP{Addr: f.box.Addr, From: "exchange@firm.example", TLS: "none"}
 	}
@@ -65,6 +73,9 @@ func (f *fixture) open(t *testing.T) *Exchange {
 		t.Fatal(err)
 	}
 	x.Now = f.clock.Now
+	if f.ready != nil {
+		f.ready(x)
+	}
 	t.Cleanup(func() { x.Close() })
 	return x
 }

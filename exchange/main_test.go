@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/paraphe/paraphe/internal/testenv"
 	"github.com/paraphe/paraphe/internal/testenv/postgres"
 )
 
@@ -16,25 +17,29 @@ import (
 // on PostgreSQL logs "store: PostgreSQL" (newFixture).
 var testPostgres *postgres.Server
 
-func TestMain(m *testing.M) {
-	code := m.Run()
+func TestMain(m *testing.M) { os.Exit(testenv.Main(bothStores{m})) }
+
+// bothStores runs the tests on each store in turn.
+type bothStores struct{ m *testing.M }
+
+func (b bothStores) Run() int {
+	code := b.m.Run()
 	if err := postgres.Available(); err != nil {
 		fmt.Fprintf(os.Stderr, "exchange: the tests ran on SQLite only: %v\n", err)
 		if os.Getenv("CI") == "true" {
 			code = max(code, 1)
 		}
-		os.Exit(code)
+		return code
 	}
 	srv, err := postgres.Start()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "exchange: PostgreSQL did not start: %v\n", err)
-		os.Exit(max(code, 1))
+		return max(code, 1)
 	}
+	defer srv.Stop()
 	fmt.Printf("exchange: the same tests on PostgreSQL (%s)\n", srv.Addr)
 	testPostgres = srv
-	code = max(code, m.Run())
-	srv.Stop()
-	os.Exit(code)
+	return max(code, b.m.Run())
 }
 
 // testDatabase sets o's database for this pass of the tests: the SQLite

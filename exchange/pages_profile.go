@@ -92,7 +92,10 @@ func (w *web) changePassword(q *request) error {
 }
 
 func (w *web) totpStart(q *request) error {
-	key, pending := w.x.NewTOTPKey(q.user)
+	key, pending, err := w.x.NewTOTPKey(q.user)
+	if err != nil {
+		return err
+	}
 	grouped, uri := w.x.TOTPSetup(q.user, key)
 	return w.profile(q, http.StatusOK, &totpSetup{Key: grouped, URI: uri, Pending: pending}, "", "")
 }

@@ -340,7 +340,10 @@ func (d *Draft) Add(ctx context.Context, name string, r io.Reader) error {
 		return err
 	}
 	doc.SHA256 = hex.EncodeToString(sum.Sum(nil))
-	doc.key = d.x.keys.wrap("document", doc.ID, key)
+	if doc.key, err = d.x.keys.wrap("document", doc.ID, key); err != nil {
+		os.Remove(path)
+		return err
+	}
 	doc.Type = typeOther
 	switch {
 	case d.s.EndToEnd && !isEnveloped(head.head):
@@ -378,7 +381,11 @@ func (d *Draft) Send(ctx context.Context, remote string) (*Parcel, bool, error) 
 	p := &Parcel{ID: newID(), Title: d.s.Title, Created: x.now(), Expires: d.expires, Status: StatusSent, Documents: d.docs}
 	key := newKey()
 	var link string
-	err := x.withTx(ctx, func(t *tx) error {
+	wrapped, err := x.keys.wrap("parcel", p.ID, key)
+	if err != nil {
+		return nil, false, err
+	}
+	err = x.withTx(ctx, func(t *tx) error {
 		if d.recipient == nil {
 			u, l, err := x.addUser(t, *d.newClient)
 			if err != nil {
@@ -387,7 +394,7 @@ func (d *Draft) Send(ctx context.Context, remote string) (*Parcel, bool, error) 
 			d.recipient, link = u, l
 		}
 		p.Sender, p.Recipient = party(d.sender), party(d.recipient)
-		if err := t.insertParcel(p, sealSmall(key, p.ID, []byte(d.s.Note)), x.keys.wrap("parcel", p.ID, key)); err != nil {
+		if err := t.insertParcel(p, sealSmall(key, p.ID, []byte(d.s.Note)), wrapped); err != nil {
 			return fmt.Errorf("exchange: database: %w", err)
 		}
 		return t.event(p.Created, d.sender.ID, p.ID, "", "sent", remote)

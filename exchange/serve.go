@@ -22,6 +22,9 @@ const SweepInterval = time.Minute
 // the configured certificate, else plain HTTP on loopback), sweeping
 // expired parcels every SweepInterval; then it shuts down gracefully.
 func (x *Exchange) Serve(ctx context.Context, l net.Listener) error {
+	if x.keys.locked() {
+		return ErrKeysLocked
+	}
 	if x.tls == nil {
 		if a, ok := l.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
 			return ErrPlainHTTP

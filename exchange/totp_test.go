@@ -48,7 +48,10 @@ func TestTOTPSignIn(t *testing.T) {
 	f := newFixture(t, InitOptions{})
 	ctx := context.Background()
 	u := f.user(t, NewUser{Kind: Client, Email: "paul@client.example", Name: "Paul"}, testPassword)
-	key, pending := f.x.NewTOTPKey(u)
+	key, pending, err := f.x.NewTOTPKey(u)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if k, err := f.x.PendingTOTPKey(u, pending); err != nil || string(k) != string(key) {
 		t.Fatalf("pending key: %v", err)
 	}

@@ -29,6 +29,7 @@ const (
 	exitNotFound = 4 // no such exchange or account
 	exitState    = 5 // not allowed in this state
 	exitMail     = 6 // the account is made, but its invitation could not be mailed
+	exitDatabase = 7 // the PostgreSQL database cannot be reached
 )
 
 type command struct {
@@ -122,6 +123,12 @@ func (c *command) explain(err error) error {
 		return exit(exitState, "exchange.cli.err.email_taken", "exchange.cli.hint.invite")
 	case errors.Is(err, exchange.ErrManager):
 		return exit(exitInput, "exchange.cli.err.manager", "exchange.cli.hint.list")
+	case errors.Is(err, exchange.ErrDatabaseURL), errors.Is(err, exchange.ErrPasswordFile):
+		return exit(exitInput, "exchange.cli.err.database", "exchange.cli.hint.database", "Err", err.Error())
+	case errors.Is(err, exchange.ErrDatabaseInUse):
+		return exit(exitState, "exchange.cli.err.database_in_use", "exchange.cli.hint.database_in_use")
+	case errors.Is(err, exchange.ErrDatabaseUnreachable):
+		return exit(exitDatabase, "exchange.cli.err.database_unreachable", "exchange.cli.hint.database_unreachable", "Err", err.Error())
 	case errors.Is(err, exchange.ErrPlainHTTP):
 		return exit(exitState, "exchange.cli.err.plain_http", "exchange.cli.hint.plain_http")
 	}
@@ -129,9 +136,17 @@ func (c *command) explain(err error) error {
 }
 
 func (c *command) init(args []string) error {
+	if err := c.refusePINArgs(args); err != nil {
+		return err
+	}
 	fs := c.flags("init")
 	dir := c.dirFlag(fs)
 	var o exchange.InitOptions
+	var p11 exchange.PKCS11
+	fs.StringVar(&o.DatabasePasswordFile, "db-password-file", "", c.p.T("exchange.flag.db_password_file"))
+	fs.StringVar(&p11.Module, "pkcs11-module", "", c.p.T("exchange.flag.pkcs11_module"))
+	fs.StringVar(&p11.Token, "token", "", c.p.T("exchange.flag.token"))
+	pinFile := c.pinFlag(fs)
 	fs.StringVar(&o.Name, "name", "", c.p.T("exchange.flag.name"))
 	fs.StringVar(&o.URL, "url", "", c.p.T("exchange.flag.url"))
 	fs.StringVar(&o.Database, "db", "", c.p.T("exchange.flag.db"))
@@ -158,7 +173,7 @@ func (c *command) init(args []string) error {
 	if *dir == "" {
 		return c.usage(c.p.T("exchange.cli.need_dir"))
 	}
-	for _, p := range []*string{&o.TLSCert, &o.TLSKey, &o.SMTP.PasswordFile} {
+	for _, p := range []*string{&o.TLSCert, &o.TLSKey, &o.SMTP.PasswordFile, &o.DatabasePasswordFile} {
 		if *p != "" {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
@@ -167,6 +182,11 @@ func (c *command) init(args []string) error {
 			*p = abs
 		}
 	}
+	done, err := c.initToken(&o, &p11, *pinFile)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := exchange.Init(*dir, o); err != nil {
 		return err
 	}
@@ -176,6 +196,9 @@ func (c *command) init(args []string) error {
 	}
 	defer x.Close()
 	fmt.Fprintln(c.stdout, c.p.T("exchange.cli.init.done", "Dir", *dir, "URL", x.Config.URL))
+	if o.PKCS11 != nil {
+		fmt.Fprintln(c.stdout, c.p.T("exchange.cli.init.token", "Token", p11.Token, "Key", p11.KeyID))
+	}
 	if !x.CanMail() {
 		fmt.Fprintln(c.stdout, c.p.T("exchange.cli.init.no_mail"))
 	}
@@ -183,14 +206,23 @@ func (c *command) init(args []string) error {
 }
 
 func (c *command) serve(args []string) error {
+	if err := c.refusePINArgs(args); err != nil {
+		return err
+	}
 	fs := c.flags("serve")
 	dir := c.dirFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8444", c.p.T("exchange.flag.addr"))
+	pinFile := c.pinFlag(fs)
 	_, x, err := c.parseOpen(fs, dir, args, 0)
 	if err != nil {
 		return err
 	}
 	defer x.Close()
+	logout, err := c.useToken(x, *pinFile)
+	if err != nil {
+		return err
+	}
+	defer logout()
 	l, err := listener(*addr)
 	if err != nil {
 		return &cli.ExitError{Code: exitError, Message: c.p.T("exchange.cli.err.listen", "Addr", *addr), Hint: c.p.T("exchange.cli.hint.listen"), Err: err}
@@ -210,6 +242,32 @@ func (c *command) serve(args []string) error {
 	err = x.Serve(ctx, l)
 	log.Info("stopped")
 	return err
+}
+
+// initToken checks init's token flags and, with --pkcs11-module, makes
+// the master key on the token; done logs out.
+func (c *command) initToken(o *exchange.InitOptions, p11 *exchange.PKCS11, pinFile string) (done func(), err error) {
+	if p11.Module == "" {
+		if p11.Token != "" || pinFile != "" {
+			return nil, c.usage(c.p.T("exchange.cli.err.token_flags"))
+		}
+		return func() {}, nil
+	}
+	if o.MasterKey != "" {
+		return nil, c.usage(c.p.T("exchange.cli.err.token_flags"))
+	}
+	keys, err := c.openToken(p11, pinFile)
+	if err != nil {
+		return nil, err
+	}
+	key, err := keys.NewSecretKey(masterKeyLabel)
+	if err != nil {
+		keys.Close()
+		return nil, c.explainToken(p11, err)
+	}
+	p11.KeyID = key.ID
+	o.PKCS11, o.TokenKey = p11, key
+	return func() { keys.Close() }, nil
 }
 
 // listener is the socket systemd passed (LISTEN_FDS=1, for this process

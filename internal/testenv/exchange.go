@@ -52,6 +52,13 @@ type ExchangeProcess struct {
 // It stops the server when the test ends.
 func StartExchangeProcess(t testing.TB, bin, dir string, initArgs ...string) *ExchangeProcess {
 	t.Helper()
+	return startExchangeProcess(t, bin, dir, nil, initArgs...)
+}
+
+// startExchangeProcess is StartExchangeProcess with env added to the
+// environment of init and serve (a script's SoftHSM2 folder and PIN).
+func startExchangeProcess(t testing.TB, bin, dir string, env []string, initArgs ...string) *ExchangeProcess {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,12 +74,14 @@ func StartExchangeProcess(t testing.TB, bin, dir string, initArgs ...string) *Ex
 	p.Root = exchangeTLS(t, tlsDir)
 	args := append([]string{"init", "--dir", dir, "--url", p.URL, "--smtp", p.Mail.Addr, "--from", "parcels@firm.example", "--smtp-tls", "none",
 		"--tls-cert", filepath.Join(tlsDir, "chain.pem"), "--tls-key", filepath.Join(tlsDir, "key.pem")}, initArgs...)
-	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+	initCmd := exec.Command(bin, args...)
+	initCmd.Env = append(os.Environ(), env...)
+	if out, err := initCmd.CombinedOutput(); err != nil {
 		t.Fatalf("paraphe-exchange init: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "serve", "--dir", dir)
 	cmd.ExtraFiles = []*os.File{f}
-	cmd.Env = append(os.Environ(), "LISTEN_FDS=1")
+	cmd.Env = append(append(os.Environ(), env...), "LISTEN_FDS=1")
 	p.serverProcess = startServerProcess(t, cmd, p.URL, "paraphe-exchange serve")
 	return p
 }
@@ -379,7 +388,13 @@ func cmdExchange(ts *testscript.TestScript, neg bool, args []string) {
 		if st.exchange != nil {
 			ts.Fatalf("exchange start: an exchange is running already")
 		}
-		st.exchange = StartExchangeProcess(tb(ts), lookPath(ts, "paraphe-exchange"), ts.MkAbs("exchange"), args[1:]...)
+		var env []string
+		for _, k := range []string{"SOFTHSM2_CONF", "PARAPHE_EXCHANGE_PIN"} {
+			if v := ts.Getenv(k); v != "" {
+				env = append(env, k+"="+v)
+			}
+		}
+		st.exchange = startExchangeProcess(tb(ts), lookPath(ts, "paraphe-exchange"), ts.MkAbs("exchange"), env, args[1:]...)
 		ts.Setenv("EXCHANGE", st.exchange.Dir)
 		ts.Setenv("EXCHANGE_URL", st.exchange.URL)
 		ts.Setenv("EXCHANGE_ROOT", st.exchange.Root)

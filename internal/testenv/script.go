@@ -74,7 +74,8 @@ import (
 //	                           paraphe-exchange init, then serve over HTTPS on 127.0.0.2 (not the
 //	                           CA's host), mailing a real SMTP server in this process: $EXCHANGE
 //	                           (its folder), $EXCHANGE_URL (https://127.0.0.2:PORT), $EXCHANGE_ROOT (the PEM root
-//	                           its TLS certificate chains to: SSL_CERT_FILE=$EXCHANGE_ROOT trusts it)
+//	                           its TLS certificate chains to: SSL_CERT_FILE=$EXCHANGE_ROOT trusts it);
+//	                           init and serve get the script's SOFTHSM2_CONF and PARAPHE_EXCHANGE_PIN
 //	exchange stop              stop it (SIGTERM) and wait
 //	exchange log               its log (standard error) as standard output
 //	exchange user --firm|--client EMAIL NAME PASSWORD [--manager LOGIN]
