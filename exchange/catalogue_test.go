@@ -37,10 +37,10 @@ func TestPagesKeysExist(t *testing.T) {
 	for _, e := range []string{"sent", "opened", "viewed", "downloaded", "withdrawn", "expired"} {
 		used = append(used, "exchange.event."+e)
 	}
-	for _, p := range []string{"email", "name", "kind", "title", "note", "days", "recipient", "self", "recipient_unknown", "body", "not_encrypted"} {
+	for _, p := range []string{"email", "name", "kind", "title", "note", "days", "recipient", "self", "recipient_unknown", "body", "not_encrypted", "wrong_recipient", "no_certificate"} {
 		used = append(used, "exchange.input."+p)
 	}
-	for _, p := range []string{"unreadable", "too_many", "key", "usage", "expired", "email"} {
+	for _, p := range []string{"unreadable", "too_many", "key", "usage", "expired", "email", "revoked", "revocation_unknown"} {
 		used = append(used, "exchange.cert."+p)
 	}
 	for _, l := range []string{"firm", "client"} {

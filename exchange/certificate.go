@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paraphe/paraphe/cms"
+	"github.com/paraphe/paraphe/pdf"
 )
 
 // A user may register an encryption certificate (an S/MIME certificate
@@ -80,8 +82,8 @@ func (x *Exchange) SetCertificate(ctx context.Context, u *User, data []byte, rem
 	if err := cms.CheckRecipient(leaf); errors.As(err, &re) {
 		return nil, &CertificateError{re.Reason, re.Detail}
 	}
-	if now := x.now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
-		return nil, &CertificateError{"expired", leaf.NotAfter.UTC().Format(time.DateOnly)}
+	if err := x.usable(ctx, certs); err != nil {
+		return nil, err
 	}
 	if !slices.ContainsFunc(leaf.EmailAddresses, func(e string) bool { return strings.EqualFold(e, u.Email) }) {
 		return nil, &CertificateError{"email", strings.Join(leaf.EmailAddresses, ", ")}
@@ -102,6 +104,77 @@ func (x *Exchange) SetCertificate(ctx context.Context, u *User, data []byte, rem
 	u.certificate = der
 	x.Log.Info("encryption certificate registered", "user", u.Code, "fingerprint", fingerprint(leaf))
 	return certificateOf(der), nil
+}
+
+// usable checks that a recipient's chain (leaf first) may be encrypted
+// to now: within its validity, and, when the exchange goes online
+// (Config.VerifyOnline) and the certificate names an OCSP responder or a
+// CRL, not revoked by its issuer, asked now (OCSP first, then the CRL;
+// an unanswered question refuses it too: the exchange does not encrypt
+// to a certificate it cannot tell is still good). The issuer is the one
+// the chain holds, or in the exchange's roots; the leaf must be signed
+// by it.
+func (x *Exchange) usable(ctx context.Context, chain []*x509.Certificate) error {
+	leaf := chain[0]
+	if now := x.now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return &CertificateError{"expired", leaf.NotAfter.UTC().Format(time.DateOnly)}
+	}
+	if !x.Config.VerifyOnline || (len(leaf.OCSPServer) == 0 && len(leaf.CRLDistributionPoints) == 0) {
+		return nil
+	}
+	o := pdf.VerifyOptions{Roots: x.roots, Online: true, Now: x.now}
+	if len(chain) > 1 {
+		// The chain's own top anchors the question (not a trust in it:
+		// the answer must come signed by the leaf's issuer).
+		top := sha256.Sum256(chain[len(chain)-1].Raw)
+		o.Anchors = [][]byte{top[:]}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rep := pdf.VerifyCertificate(ctx, leaf, chain[1:], o)
+	switch rep.Revocation {
+	case pdf.RevocationGood:
+		return nil
+	case pdf.RevocationRevoked:
+		detail := ""
+		if rep.RevokedAt != nil {
+			detail = rep.RevokedAt.UTC().Format(time.DateOnly)
+		}
+		return &CertificateError{"revoked", detail}
+	}
+	return &CertificateError{"revocation_unknown", string(rep.TrustProblem)}
+}
+
+// recipientChain is u's registered chain, checked usable now.
+func (x *Exchange) recipientChain(ctx context.Context, u *User) ([]*x509.Certificate, error) {
+	certs, err := x509.ParseCertificates(u.certificate)
+	if err != nil || len(certs) == 0 {
+		return nil, &InputError{"end_to_end", "no_certificate"}
+	}
+	if err := x.usable(ctx, certs); err != nil {
+		return nil, err
+	}
+	return certs, nil
+}
+
+// checkEncryptedTo refuses an end-to-end document (its first bytes in
+// head) unless one of its recipient infos names cert (issuer and serial,
+// or subject key identifier): the server cannot read the content, but it
+// can tell whom it is for. (A name is all a recipient info carries: a
+// certificate another CA issued under the same issuer name and serial
+// would pass for it; the key wrapped for it cannot be checked without
+// the recipient's private key.)
+func checkEncryptedTo(head []byte, cert *x509.Certificate) error {
+	e, err := cms.ReadEnveloped(bytes.NewReader(head))
+	if err != nil {
+		return &InputError{"document", "not_encrypted"}
+	}
+	for _, id := range e.Recipients() {
+		if id.Matches(cert) {
+			return nil
+		}
+	}
+	return &InputError{"document", "wrong_recipient"}
 }
 
 // RemoveCertificate forgets u's encryption certificate: parcels are no

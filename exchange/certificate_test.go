@@ -116,6 +116,9 @@ func TestEndToEndParcel(t *testing.T) {
 	client := f.user(t, NewUser{Kind: Client, Email: "paul@client.example", Name: "Paul Durand", Manager: pro.Code}, testPassword)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	cert := encryptionCert(t, key, client.Email, x509.KeyUsageKeyAgreement, time.Now().AddDate(1, 0, 0))
+	if _, err := f.x.SetCertificate(ctx, client, pemOf(cert), "test"); err != nil {
+		t.Fatal(err)
+	}
 	_, deed := signedPDF(t)
 	var sealed bytes.Buffer
 	w, err := cms.Encrypt(&sealed, cert)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -176,6 +177,9 @@ type Draft struct {
 	sender    *User
 	recipient *User    // nil: newClient
 	newClient *NewUser // a recipient to create at Send
+	// encryptTo is the recipient's certificate an end-to-end parcel's
+	// documents must be encrypted to.
+	encryptTo *x509.Certificate
 	s         Sending
 	expires   time.Time
 	docs      []Document
@@ -205,6 +209,16 @@ func (x *Exchange) NewDraft(ctx context.Context, sender *User, s Sending) (*Draf
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.EndToEnd {
+		if d.recipient == nil {
+			return nil, &InputError{"end_to_end", "no_certificate"}
+		}
+		chain, err := x.recipientChain(ctx, d.recipient)
+		if err != nil {
+			return nil, err
+		}
+		d.encryptTo = chain[0]
 	}
 	return d, nil
 }
@@ -298,11 +312,15 @@ func cleanName(name string) string {
 	return name
 }
 
+// headSize is how much of a document Add keeps to look at: its type, and
+// an encrypted one's recipient infos (a few hundred bytes each).
+const headSize = 64 << 10
+
 // headWriter keeps the first bytes written through it.
 type headWriter struct{ head []byte }
 
 func (h *headWriter) Write(p []byte) (int, error) {
-	if n := 32 - len(h.head); n > 0 {
+	if n := headSize - len(h.head); n > 0 {
 		h.head = append(h.head, p[:min(n, len(p))]...)
 	}
 	return len(p), nil
@@ -350,6 +368,10 @@ func (d *Draft) Add(ctx context.Context, name string, r io.Reader) error {
 		os.Remove(path)
 		return &InputError{"document", "not_encrypted"}
 	case d.s.EndToEnd:
+		if err := checkEncryptedTo(head.head, d.encryptTo); err != nil {
+			os.Remove(path)
+			return err
+		}
 		doc.Type, doc.EndToEnd = typeEnveloped, true
 	case bytes.HasPrefix(head.head, []byte("%PDF-")) || strings.EqualFold(filepath.Ext(doc.Name), ".pdf"):
 		doc.Type = typePDF

@@ -111,6 +111,13 @@ func (t *tx) reserveAttempt(userID int64, limit int, lockUntil time.Time) (failu
 // locks the address until lockUntil. It returns the lock in force before
 // this attempt (zero when none).
 func (t *tx) reserveAddressAttempt(remote string, limit int, now, since, lockUntil time.Time) (time.Time, error) {
+	if t.s.dialect == postgresDB {
+		// The address's row may not exist yet, which FOR UPDATE cannot
+		// lock: attempts from one address wait for each other here.
+		if _, err := t.Exec(`SELECT pg_advisory_xact_lock(hashtext(?))`, "address "+remote); err != nil {
+			return time.Time{}, err
+		}
+	}
 	var locked int64
 	err := t.QueryRow(`SELECT locked_until FROM addresses WHERE remote = ? FOR UPDATE`, remote).Scan(&locked)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
