@@ -81,6 +81,8 @@ type UI struct {
 	// (send.go): in memory only, ended when the app closes.
 	exchange *parcel.Client
 	sendBox  *sendDialog // the last "Send securely" dialog (tests drive it)
+	// receiveBox is the last "Received folders" dialog (tests drive it).
+	receiveBox *receiveDialog
 
 	// What tests drive: the activation wizard when it is open, the last
 	// PIN dialog.

@@ -36,6 +36,9 @@ func (u *UI) askPIN(c local.Cert, extra *widget.FormItem, then func(key *pkcs.Ke
 		b.entry.SetText("")
 		b.d.Hide()
 		closeStore(c.Store)
+		if b.onCancel != nil {
+			b.onCancel()
+		}
 	})
 	b.ok = u.newPrimary(u.T("app.pin.ok"), theme.ConfirmIcon(), func() { b.check(u, c, then) })
 	b.entry.OnSubmitted = func(string) { b.Submit() }
@@ -53,6 +56,9 @@ type pinBox struct {
 	why        *widget.Label // why the last PIN did not open the key
 	bar        *widget.ProgressBarInfinite
 	ok, cancel *button
+	// onCancel, when set, runs when the user cancels (not on a key
+	// locked for good, which closes it too).
+	onCancel func()
 }
 
 // Submit presses the box's OK button, as Enter does.

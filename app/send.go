@@ -164,10 +164,7 @@ func deliver(ctx context.Context, pol *config.Policy, c *parcel.Client, path str
 	var session *parcel.Client
 	if c == nil {
 		var err error
-		if c, err = parcel.New(pol.Exchange, local.ExchangeClient(pol)); err != nil {
-			return nil, "", nil, err
-		}
-		if err := c.SignIn(ctx, r.login, r.password, r.code); err != nil {
+		if c, err = signInExchange(ctx, pol, r.login, r.password, r.code); err != nil {
 			return nil, "", nil, err
 		}
 		session = c

@@ -6,13 +6,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
 	"math/big"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -188,17 +186,7 @@ func sendEndToEnd(t *testing.T, f *sendFixture, signed []byte) {
 // signedIn is a session on the exchange as login (the client's password).
 func signedIn(t *testing.T, x *testenv.ExchangeProcess, login string) *parcel.Client {
 	t.Helper()
-	pool := x509.NewCertPool()
-	pool.AddCert(x.TLSRoot(t))
-	c, err := parcel.New(x.URL, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SignIn(context.Background(), login, paulPassword, ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.SignOut(context.Background()) })
-	return c
+	return session(t, x, login, paulPassword)
 }
 
 // collect is what the client downloads of the folder sent, whose note

@@ -65,6 +65,7 @@ type signScreen struct {
 	// The words a language switch says again.
 	title, filesTitle, detail *widget.Label
 	addBtn, clearBtn          *widget.Button
+	receiveBtn                *widget.Button // "Received folders", when the policy names an exchange
 	form, certForm, pageForm  *widget.Form
 	// repair asks whether to repair the damaged files of a batch, which
 	// repairInfo lists; coverAsk whether to sign over the content that
@@ -97,6 +98,10 @@ func newSignScreen(u *UI) *signScreen {
 	s := &signScreen{u: u, rows: container.NewVBox(), tips: newTipLayer()}
 	s.addBtn = widget.NewButtonWithIcon("", theme.FolderOpenIcon(), s.pick)
 	s.clearBtn = widget.NewButtonWithIcon("", theme.ContentClearIcon(), s.clear)
+	s.receiveBtn = widget.NewButtonWithIcon("", theme.DownloadIcon(), u.receiveFolders)
+	if !u.canSend() {
+		s.receiveBtn.Hide()
+	}
 	s.cert = widget.NewSelect(nil, nil)
 	s.reason = u.newField()
 	s.location = u.newField()
@@ -144,7 +149,7 @@ func newSignScreen(u *UI) *signScreen {
 		}
 	}
 	placement.Hide()
-	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn)), nil, nil, nil, center)
+	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn, s.receiveBtn)), nil, nil, nil, center)
 	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
 	split := container.NewHSplit(files, container.NewVScroll(s.form))
 	split.Offset = 0.45
@@ -205,6 +210,7 @@ func (s *signScreen) relabel() {
 	s.filesTitle.SetText(u.T("app.sign.files"))
 	s.addBtn.SetText(u.T("app.sign.add"))
 	s.clearBtn.SetText(u.T("app.sign.clear"))
+	s.receiveBtn.SetText(u.T("app.receive.button"))
 	s.visible.Text = u.T("app.sign.visible")
 	s.visible.Refresh()
 	s.detail.SetText(u.T("app.sign.visible_detail"))

@@ -132,14 +132,7 @@ func (a *app) fetch(ctx context.Context, pol *config.Policy, c *parcel.Client, i
 	}
 	paths := make([]string, len(p.Documents))
 	for i, d := range p.Documents {
-		name := filepath.Base(d.Name)
-		if d.EndToEnd {
-			name = strings.TrimSuffix(name, ".p7m")
-		}
-		if name == "." || name == ".." || name == "" || name == string(filepath.Separator) {
-			name = d.ID
-		}
-		paths[i] = filepath.Join(*f.outDir, name)
+		paths[i] = filepath.Join(*f.outDir, local.ReceivedName(d))
 		if _, err := os.Lstat(paths[i]); err == nil {
 			return &cli.ExitError{Code: explain.ExitOutput, Message: a.p.T("err.receive_exists", "File", paths[i]), Hint: a.p.T("hint.receive_exists")}
 		}
@@ -190,33 +183,16 @@ func (a *app) sayFetched(s saved) {
 // destination, then decrypts it into path with the key of the
 // certificate it is encrypted to; it returns that certificate's ID.
 func (a *app) fetchEncrypted(ctx context.Context, c *parcel.Client, parcelID string, d parcel.Document, path string, keys *keyring) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".paraphe-*.p7m")
+	enc, err := local.DownloadEncrypted(ctx, c, parcelID, d, filepath.Dir(path))
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := c.Download(ctx, parcelID, d, tmp); err != nil {
-		return "", err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	e, err := cms.ReadEnveloped(tmp)
+	defer enc.Close()
+	id, cert, key, err := keys.forRecipients(enc.Recipients())
 	if err != nil {
 		return "", err
 	}
-	id, cert, key, err := keys.forRecipients(e.Recipients())
-	if err != nil {
-		return "", err
-	}
-	if err := e.Open(cert, key); err != nil {
-		return "", err
-	}
-	return id, atomicfile.Create(path, 0o644, func(w io.Writer) error {
-		_, err := io.Copy(w, e) // io.EOF only once the tag is checked
-		return err
-	})
+	return id, atomicfile.Create(path, 0o644, func(w io.Writer) error { return enc.Decrypt(cert, key, w) })
 }
 
 // keyring opens, once each, the keys of this computer's certificates that
@@ -236,25 +212,18 @@ func (k *keyring) forRecipients(ids []cms.RecipientID) (string, *x509.Certificat
 	if err != nil {
 		return "", nil, nil, err
 	}
-	for _, c := range certs {
-		if k.certID != "" && c.ID != k.certID {
-			continue
-		}
-		for _, id := range ids {
-			if !id.Matches(c.Certificate()) {
-				continue
-			}
-			if key, ok := k.open[c.ID]; ok {
-				return c.ID, c.Certificate(), key, nil
-			}
-			_, key, pin, err := k.a.openCert(k.pol, c.ID, k.pinFile)
-			if err != nil {
-				return "", nil, nil, err
-			}
-			clear(pin)
-			k.open[c.ID] = key
-			return c.ID, c.Certificate(), key, nil
-		}
+	c, err := local.RecipientCert(certs, ids, k.certID)
+	if err != nil {
+		return "", nil, nil, err
 	}
-	return "", nil, nil, fmt.Errorf("%w: none of this computer's certificates", cms.ErrNotRecipient)
+	if key, ok := k.open[c.ID]; ok {
+		return c.ID, c.Certificate(), key, nil
+	}
+	_, key, pin, err := k.a.openCert(k.pol, c.ID, k.pinFile)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	clear(pin)
+	k.open[c.ID] = key
+	return c.ID, c.Certificate(), key, nil
 }

@@ -22,25 +22,12 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	err = f.Chmod(perm)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
 		return err
 	}
-	return syncDir(path)
+	return renameOver(f, path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
 // Create writes a new file at path with write: into a temporary file
@@ -83,6 +70,39 @@ func Create(path string, perm os.FileMode, write func(io.Writer) error) error {
 		if err := os.Rename(tmp, path); err != nil {
 			return err
 		}
+	}
+	return syncDir(path)
+}
+
+// Replace writes path with write as Create does (a temporary file beside
+// it, synced, that takes path's name only once complete; nothing left
+// behind on an error) but replaces the file at path, if any: for a path
+// the user chose in a save dialog, which asked before.
+func Replace(path string, perm os.FileMode, write func(io.Writer) error) error {
+	f, err := createTemp(path, perm)
+	if err != nil {
+		return err
+	}
+	return renameOver(f, path, write)
+}
+
+// renameOver writes the temporary file f with write, syncs it, renames
+// it over path and syncs the folder; f is removed on any error.
+func renameOver(f *os.File, path string, write func(io.Writer) error) error {
+	tmp := f.Name()
+	err := write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	return syncDir(path)
 }

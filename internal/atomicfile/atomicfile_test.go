@@ -80,3 +80,27 @@ func TestCreateRace(t *testing.T) {
 		t.Fatalf("left behind: %v", entries)
 	}
 }
+
+// Replace replaces the file at path whole, and on an error leaves the
+// old one and nothing else.
+func TestReplace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "doc")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "new" {
+		t.Fatalf("replaced with %q", got)
+	}
+	boom := errors.New("boom")
+	if err := Replace(path, 0o644, func(w io.Writer) error { io.WriteString(w, "half"); return boom }); !errors.Is(err, boom) {
+		t.Fatalf("an error: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if got, _ := os.ReadFile(path); string(got) != "new" || len(entries) != 1 {
+		t.Fatalf("after an error: %q, %v", got, entries)
+	}
+}
