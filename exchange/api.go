@@ -71,6 +71,7 @@ type APIError struct {
 	Message string     `json:"message"`
 	Field   string     `json:"field,omitempty"`
 	Reason  string     `json:"reason,omitempty"` // an input's or a certificate's problem, as the catalogue names it
+	Detail  string     `json:"detail,omitempty"` // a certificate problem's detail (a date, a usage)
 	Until   *time.Time `json:"until,omitempty"`
 }
 
@@ -99,7 +100,7 @@ func (w *web) apiFail(rw http.ResponseWriter, err error) {
 	case errors.As(err, &in):
 		e, status = APIError{Code: "input", Message: err.Error(), Field: in.Field, Reason: in.Problem}, http.StatusBadRequest
 	case errors.As(err, &ce):
-		e, status = APIError{Code: "certificate", Message: err.Error(), Reason: ce.Problem}, http.StatusBadRequest
+		e, status = APIError{Code: "certificate", Message: err.Error(), Reason: ce.Problem, Detail: ce.Detail}, http.StatusBadRequest
 	case errors.Is(err, ErrEmailTaken):
 		e, status = APIError{Code: "input", Message: err.Error(), Field: "recipient"}, http.StatusBadRequest
 	case errors.Is(err, ErrNoManager):

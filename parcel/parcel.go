@@ -53,7 +53,8 @@ type ServerError struct {
 	Code    string    `json:"code"`
 	Message string    `json:"message"`
 	Field   string    `json:"field"`
-	Reason  string    `json:"reason"` // an input's problem, as the exchange's catalogue names it
+	Reason  string    `json:"reason"` // an input's or a certificate's problem, as the exchange's catalogue names it
+	Detail  string    `json:"detail"` // a certificate problem's detail (a date, a usage)
 	Until   time.Time `json:"until"`  // a lock's end
 }
 

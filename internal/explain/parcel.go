@@ -64,6 +64,11 @@ func exchange(p *i18n.Printer, err error) (Message, bool) {
 		return e(ExitExchangeUnreachable, p.T("err.exchange_corrupt"), p.T("hint.exchange_retry")), true
 	case errors.Is(err, parcel.ErrSignedOut):
 		return e(ExitExchangeLogin, p.T("err.exchange_signed_out"), p.T("hint.exchange_retry")), true
+	case errors.As(err, &se) && se.Code == "input" && (se.Reason == "wrong_recipient" || se.Reason == "no_certificate"):
+		// End to end, refused by the exchange: in its own words.
+		return e(ExitRecipientCert, p.T("exchange.input."+se.Reason), ""), true
+	case errors.As(err, &se) && se.Code == "certificate" && se.Reason != "":
+		return e(ExitRecipientCert, p.T("exchange.cert."+se.Reason, "Detail", se.Detail), ""), true
 	case errors.As(err, &se) && se.Code == "input":
 		return e(ExitUsage, p.T("err.exchange_input", "Field", se.Field, "Message", se.Message), ""), true
 	case errors.Is(err, local.ErrNoEncryptionCertificate):
