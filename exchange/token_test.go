@@ -7,6 +7,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +85,14 @@ func TestMasterKeyOnToken(t *testing.T) {
 	}
 	if _, err := b.OpenDocument(ctx, client, p.ID, p.Documents[0].ID, "downloaded", "test"); !errors.Is(err, ErrKeysLocked) {
 		t.Fatalf("a document opened before the token was handed over: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	b.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/login", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("the pages served before the token was handed over: %d", rec.Code)
+	}
+	if err := b.Serve(ctx, nil); !errors.Is(err, ErrKeysLocked) {
+		t.Fatalf("served before the token was handed over: %v", err)
 	}
 	if err := b.UseToken(again); err != nil {
 		t.Fatal(err)

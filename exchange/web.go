@@ -32,8 +32,15 @@ type web struct {
 	proxies []*net.IPNet // trusted reverse proxies
 }
 
-// Handler returns the exchange's web pages and its API.
+// Handler returns the exchange's web pages and its API; while the master
+// key is on a token not handed over (UseToken), every request is answered
+// 503, as nothing could be sealed or opened and no CSRF token made.
 func (x *Exchange) Handler() http.Handler {
+	if x.keys.locked() {
+		return http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+			http.Error(rw, ErrKeysLocked.Error(), http.StatusServiceUnavailable)
+		})
+	}
 	u, _ := url.Parse(x.Config.URL)
 	sub, _ := fs.Sub(files, "static")
 	w := &web{x: x, pages: parsePages(), csrfKey: x.keys.derive("csrf"), secure: u.Scheme == "https",
