@@ -154,3 +154,16 @@ func (k *SecretKey) CMAC(msg []byte) ([]byte, error) {
 	}
 	return mac, nil
 }
+
+// Destroy removes the key from the token: what it sealed opens no more.
+func (k *SecretKey) Destroy() error {
+	sh, err := k.s.session()
+	if err != nil {
+		return err
+	}
+	defer k.s.release(sh)
+	if err := k.s.ctx.DestroyObject(sh, k.h); err != nil {
+		return tokenErr("destroy secret key", err)
+	}
+	return nil
+}

@@ -57,6 +57,16 @@ func TestSecretKey(t *testing.T) {
 	if _, err := k.SecretKey("00ff"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a missing key: %v", err)
 	}
+	other, err := k.NewSecretKey("Paraphe test key to destroy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.SecretKey(other.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a destroyed key: %v", err)
+	}
 
 	testenv.Require(t, "pkcs11-tool")
 	tool := func(args ...string) (string, error) {

@@ -44,3 +44,4 @@ func (s *TokenStore) SecretKey(string) (*SecretKey, error)    { return nil, ErrN
 func (k *SecretKey) Seal(plain, aad []byte) ([]byte, error)   { return nil, ErrNoPKCS11 }
 func (k *SecretKey) Open(sealed, aad []byte) ([]byte, error)  { return nil, ErrNoPKCS11 }
 func (k *SecretKey) CMAC(msg []byte) ([]byte, error)          { return nil, ErrNoPKCS11 }
+func (k *SecretKey) Destroy() error                           { return ErrNoPKCS11 }

@@ -18,6 +18,7 @@ import (
 	"github.com/paraphe/paraphe/exchange"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/pkcs"
 )
 
 // Exit codes, documented in the usage text.
@@ -188,6 +189,9 @@ func (c *command) init(args []string) error {
 	}
 	defer done()
 	if err := exchange.Init(*dir, o); err != nil {
+		if key, ok := o.TokenKey.(*pkcs.SecretKey); ok {
+			key.Destroy() // made for this exchange, which is not: not left on the token
+		}
 		return err
 	}
 	x, err := exchange.Open(*dir)
