@@ -8,8 +8,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"math/big"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -84,6 +86,36 @@ func TestEndToEndOnlyToTheRecipient(t *testing.T) {
 	if files := blobFiles(t, f); len(files) != 0 {
 		t.Fatalf("refused documents left %v", files)
 	}
+	// Over the API, as a client other than Paraphe would try: refused with
+	// the reason, and the parcel not made.
+	srv := httptest.NewServer(f.x.Handler())
+	defer srv.Close()
+	tok := apiSignIn(t, srv.URL, pro.Email)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range map[string]string{"recipient": client.Code, "title": "Acte", "end_to_end": "true"} {
+		mw.WriteField(k, v)
+	}
+	part, _ := mw.CreateFormFile("document", "acte.p7m")
+	part.Write(sealedTo(t, deed, eveCert))
+	mw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/parcels", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiErr APIError
+	json.NewDecoder(res.Body).Decode(&apiErr)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || apiErr.Code != "input" || apiErr.Reason != "wrong_recipient" {
+		t.Fatalf("the API took a document encrypted to another: %d %+v", res.StatusCode, apiErr)
+	}
+	if received, _, _ := f.x.Parcels(ctx, client); len(received) != 0 {
+		t.Fatalf("a parcel was made: %+v", received)
+	}
+
 	// To the recipient and someone else too: the recipient reads it.
 	if err := d.Add(ctx, "acte.p7m", bytes.NewReader(sealedTo(t, deed, eveCert, cert))); err != nil {
 		t.Fatal(err)
