@@ -1,10 +1,7 @@
 package exchange
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/paraphe/paraphe/internal/testenv"
@@ -17,29 +14,8 @@ import (
 // on PostgreSQL logs "store: PostgreSQL" (newFixture).
 var testPostgres *postgres.Server
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(bothStores{m})) }
-
-// bothStores runs the tests on each store in turn.
-type bothStores struct{ m *testing.M }
-
-func (b bothStores) Run() int {
-	code := b.m.Run()
-	if err := postgres.Available(); err != nil {
-		fmt.Fprintf(os.Stderr, "exchange: the tests ran on SQLite only: %v\n", err)
-		if os.Getenv("CI") == "true" {
-			code = max(code, 1)
-		}
-		return code
-	}
-	srv, err := postgres.Start()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "exchange: PostgreSQL did not start: %v\n", err)
-		return max(code, 1)
-	}
-	defer srv.Stop()
-	fmt.Printf("exchange: the same tests on PostgreSQL (%s)\n", srv.Addr)
-	testPostgres = srv
-	return max(code, b.m.Run())
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(postgres.TwoPasses(m, "exchange", &testPostgres)))
 }
 
 // testDatabase sets o's database for this pass of the tests: the SQLite
@@ -50,20 +26,5 @@ func testDatabase(t testing.TB, o *InitOptions) {
 	if testPostgres == nil || o.Database != "" {
 		return
 	}
-	ctx := context.Background()
-	name, err := testPostgres.CreateDatabase(ctx, "exchange")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := testPostgres.DropDatabase(ctx, name); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	t.Logf("store: PostgreSQL, database %s", name)
-	pw := filepath.Join(t.TempDir(), "db-password")
-	if err := os.WriteFile(pw, []byte(testPostgres.Password+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	o.Database, o.DatabasePasswordFile = testPostgres.URL(name), pw
+	o.Database, o.DatabasePasswordFile = testPostgres.TestDatabase(t, "exchange")
 }

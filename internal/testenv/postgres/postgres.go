@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -267,4 +269,64 @@ func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.Join(b.lines, "\n")
+}
+
+// TwoPasses is m, whose Run runs a package's tests twice: on SQLite
+// (*current nil), then on a PostgreSQL server of this package for the
+// whole pass (*current), when PostgreSQL is installed; in CI it must be.
+// pkg names the package in what it prints.
+func TwoPasses(m interface{ Run() int }, pkg string, current **Server) interface{ Run() int } {
+	return twoPasses{m, pkg, current}
+}
+
+type twoPasses struct {
+	m       interface{ Run() int }
+	pkg     string
+	current **Server
+}
+
+func (p twoPasses) Run() int {
+	flag.Parse()
+	code := p.m.Run()
+	if err := Available(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: the tests ran on SQLite only: %v\n", p.pkg, err)
+		if os.Getenv("CI") == "true" {
+			code = max(code, 1)
+		}
+		return code
+	}
+	srv, err := Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: PostgreSQL did not start: %v\n", p.pkg, err)
+		return max(code, 1)
+	}
+	defer srv.Stop()
+	fmt.Printf("%s: the same tests on PostgreSQL (%s)\n", p.pkg, srv.Addr)
+	*p.current = srv
+	defer func() { *p.current = nil }()
+	return max(code, p.m.Run())
+}
+
+// TestDatabase makes a new database for t, dropped when t ends, and
+// writes the password to a file of its own (mode 600): it returns the
+// database's URL (without the password) and that file. A failure on it
+// logs "store: PostgreSQL".
+func (s *Server) TestDatabase(t testing.TB, prefix string) (url, passwordFile string) {
+	t.Helper()
+	ctx := context.Background()
+	name, err := s.CreateDatabase(ctx, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.DropDatabase(ctx, name); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	t.Logf("store: PostgreSQL, database %s", name)
+	passwordFile = filepath.Join(t.TempDir(), "db-password")
+	if err := os.WriteFile(passwordFile, []byte(s.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s.URL(name), passwordFile
 }
