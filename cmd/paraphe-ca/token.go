@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
-	"os"
 	"strings"
 
 	"github.com/paraphe/paraphe/ca"
@@ -36,11 +34,8 @@ func (c *command) pinFlag(fs *flag.FlagSet) *string {
 // refusePINArgs refuses a PIN on the command line (--pin, --pin=…, and
 // the like), before the flags are parsed, so that it is said plainly.
 func (c *command) refusePINArgs(args []string) error {
-	for _, arg := range args {
-		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if strings.HasPrefix(arg, "-") && (name == "pin" || name == "token-pin" || name == "user-pin") {
-			return &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.pin_on_command_line"), Hint: c.p.T("ca.hint.pin_file")}
-		}
+	if cli.PINOnCommandLine(args) {
+		return &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.pin_on_command_line"), Hint: c.p.T("ca.hint.pin_file")}
 	}
 	return nil
 }
@@ -48,21 +43,14 @@ func (c *command) refusePINArgs(args []string) error {
 // readPIN reads the token's PIN from file (one line; its end of line is
 // not part of it), or from $PARAPHE_CA_PIN when file is empty.
 func (c *command) readPIN(file string) ([]byte, error) {
-	if file == "" {
-		pin, ok := os.LookupEnv(pinEnv)
-		if !ok || pin == "" {
-			return nil, &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.no_pin"), Hint: c.p.T("ca.hint.pin_file")}
-		}
-		return []byte(pin), nil
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.pin_file", "Err", err.Error()), Hint: c.p.T("ca.hint.pin_file"), Err: err}
-	}
-	pin, _, _ := bytes.Cut(data, []byte("\n"))
-	pin = bytes.TrimSuffix(pin, []byte("\r"))
-	if len(pin) == 0 {
+	pin, err := cli.ReadPIN(file, pinEnv)
+	switch {
+	case errors.Is(err, cli.ErrNoPIN):
+		return nil, &cli.ExitError{Code: exitUsage, Message: c.p.T("ca.err.no_pin"), Hint: c.p.T("ca.hint.pin_file")}
+	case errors.Is(err, cli.ErrEmptyPIN):
 		return nil, &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.pin_file", "Err", c.p.T("ca.err.pin_file_empty")), Hint: c.p.T("ca.hint.pin_file")}
+	case err != nil:
+		return nil, &cli.ExitError{Code: exitInput, Message: c.p.T("ca.err.pin_file", "Err", err.Error()), Hint: c.p.T("ca.hint.pin_file"), Err: err}
 	}
 	return pin, nil
 }

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
-	"os"
-	"strings"
 
 	"github.com/paraphe/paraphe/exchange"
 	"github.com/paraphe/paraphe/internal/cli"
@@ -38,11 +35,8 @@ func (c *command) pinFlag(fs *flag.FlagSet) *string {
 // refusePINArgs refuses a PIN on the command line, before the flags are
 // parsed, so that it is said plainly.
 func (c *command) refusePINArgs(args []string) error {
-	for _, arg := range args {
-		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if strings.HasPrefix(arg, "-") && (name == "pin" || name == "token-pin" || name == "user-pin") {
-			return &cli.ExitError{Code: exitUsage, Message: c.p.T("exchange.cli.err.pin_on_command_line"), Hint: c.p.T("exchange.cli.hint.pin_file")}
-		}
+	if cli.PINOnCommandLine(args) {
+		return &cli.ExitError{Code: exitUsage, Message: c.p.T("exchange.cli.err.pin_on_command_line"), Hint: c.p.T("exchange.cli.hint.pin_file")}
 	}
 	return nil
 }
@@ -50,16 +44,11 @@ func (c *command) refusePINArgs(args []string) error {
 // readPIN reads the PIN from file (its first line), or from
 // $PARAPHE_EXCHANGE_PIN when file is empty.
 func (c *command) readPIN(file string) ([]byte, error) {
-	if file == "" {
-		pin := os.Getenv(pinEnv)
-		if pin == "" {
-			return nil, &cli.ExitError{Code: exitUsage, Message: c.p.T("exchange.cli.err.no_pin"), Hint: c.p.T("exchange.cli.hint.pin_file")}
-		}
-		return []byte(pin), nil
-	}
-	data, err := os.ReadFile(file)
-	pin, _, _ := bytes.Cut(data, []byte("\n"))
-	if pin = bytes.TrimSuffix(pin, []byte("\r")); err != nil || len(pin) == 0 {
+	pin, err := cli.ReadPIN(file, pinEnv)
+	switch {
+	case errors.Is(err, cli.ErrNoPIN):
+		return nil, &cli.ExitError{Code: exitUsage, Message: c.p.T("exchange.cli.err.no_pin"), Hint: c.p.T("exchange.cli.hint.pin_file")}
+	case err != nil:
 		return nil, &cli.ExitError{Code: exitInput, Message: c.p.T("exchange.cli.err.pin_file", "File", file), Hint: c.p.T("exchange.cli.hint.pin_file"), Err: err}
 	}
 	return pin, nil
