@@ -1,4 +1,5 @@
-// Package cli holds the pieces the paraphe and paraphe-ca commands share:
+// Package cli holds the pieces the paraphe, paraphe-ca and paraphe-exchange
+// commands share:
 // flag parsing that accepts flags after arguments, exit codes carried by
 // errors, and prompts on the terminal.
 package cli
