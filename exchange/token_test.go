@@ -120,14 +120,21 @@ func TestMasterKeyOnToken(t *testing.T) {
 		t.Fatalf("another key was taken: %v", err)
 	}
 
+	assertNotExtractable(t, tok, key.ID)
+}
+
+// assertNotExtractable has pkcs11-tool, which is not ours, fail to read
+// the secret key id out of tok and see it sensitive, never extractable.
+func assertNotExtractable(t *testing.T, tok *testenv.Token, id string) {
+	t.Helper()
 	testenv.Require(t, "pkcs11-tool")
 	out, err := exec.Command("pkcs11-tool", "--module", tok.Module, "--token-label", tok.Label, "--login", "--pin", tok.PIN,
-		"--read-object", "--type", "secrkey", "--id", key.ID).CombinedOutput()
+		"--read-object", "--type", "secrkey", "--id", id).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "CKA_VALUE") {
 		t.Fatalf("pkcs11-tool read the master key out: %v\n%s", err, out)
 	}
 	out, _ = exec.Command("pkcs11-tool", "--module", tok.Module, "--token-label", tok.Label, "--login", "--pin", tok.PIN,
-		"--list-objects", "--type", "secrkey", "--id", key.ID).CombinedOutput()
+		"--list-objects", "--type", "secrkey", "--id", id).CombinedOutput()
 	if !strings.Contains(string(out), "never extractable") || !strings.Contains(string(out), "sensitive") {
 		t.Fatalf("pkcs11-tool shows:\n%s", out)
 	}
