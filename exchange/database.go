@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -191,19 +192,38 @@ func openSQLite(path string) (*store, error) {
 	return &store{db: db, dialect: sqliteDB, name: path}, nil
 }
 
-// unreachable names a failure to connect to PostgreSQL (down, or the
-// credentials refused) by ErrDatabaseUnreachable.
+// UnreachableError is a failure to connect to the PostgreSQL database
+// (down, unreachable, or the credentials refused); it matches
+// ErrDatabaseUnreachable.
+type UnreachableError struct {
+	Database string // the URL, password-free
+	Reason   string // the network's or the server's word
+	Err      error
+}
+
+func (e *UnreachableError) Error() string {
+	return "exchange: cannot connect to the database " + e.Database + ": " + e.Reason
+}
+func (e *UnreachableError) Unwrap() error        { return e.Err }
+func (e *UnreachableError) Is(target error) bool { return target == ErrDatabaseUnreachable }
+
+// unreachable is an *UnreachableError when err is a failure to connect,
+// else err.
 func unreachable(database string, err error) error {
 	var ce *pgconn.ConnectError
 	if !errors.As(err, &ce) {
 		return err
 	}
-	reason := strings.Join(strings.Fields(ce.Error()), " ")
+	e := &UnreachableError{Database: redactedDatabase(database), Reason: strings.Join(strings.Fields(ce.Error()), " "), Err: err}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		reason = pe.Message
+	var ne *net.OpError
+	switch {
+	case errors.As(err, &pe):
+		e.Reason = pe.Message
+	case errors.As(err, &ne):
+		e.Reason = ne.Error()
 	}
-	return fmt.Errorf("%w %s: %s", ErrDatabaseUnreachable, redactedDatabase(database), reason)
+	return e
 }
 
 func (s *store) Close() error { return s.db.Close() }
@@ -378,7 +398,10 @@ func (s *store) try(ctx context.Context, f func(*tx) error) error {
 	}
 	t, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("exchange: database: %w", unreachable(s.name, err))
+		if u := unreachable(s.name, err); u != err {
+			return u
+		}
+		return fmt.Errorf("exchange: database: %w", err)
 	}
 	if err := f(&tx{Tx: t, s: s, ctx: ctx}); err != nil {
 		t.Rollback()

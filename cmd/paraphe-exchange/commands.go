@@ -100,6 +100,7 @@ func (c *command) explain(err error) error {
 	p := c.p
 	var ce *exchange.ConfigError
 	var in *exchange.InputError
+	var unreachable *exchange.UnreachableError
 	exit := func(code int, key, hint string, args ...any) error {
 		h := ""
 		if hint != "" {
@@ -128,8 +129,8 @@ func (c *command) explain(err error) error {
 		return exit(exitInput, "exchange.cli.err.database", "exchange.cli.hint.database", "Err", err.Error())
 	case errors.Is(err, exchange.ErrDatabaseInUse):
 		return exit(exitState, "exchange.cli.err.database_in_use", "exchange.cli.hint.database_in_use")
-	case errors.Is(err, exchange.ErrDatabaseUnreachable):
-		return exit(exitDatabase, "exchange.cli.err.database_unreachable", "exchange.cli.hint.database_unreachable", "Err", err.Error())
+	case errors.As(err, &unreachable):
+		return exit(exitDatabase, "exchange.cli.err.database_unreachable", "exchange.cli.hint.database_unreachable", "Database", unreachable.Database, "Err", unreachable.Reason)
 	case errors.Is(err, exchange.ErrPlainHTTP):
 		return exit(exitState, "exchange.cli.err.plain_http", "exchange.cli.hint.plain_http")
 	}
