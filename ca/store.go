@@ -189,7 +189,7 @@ func readPasswordFile(dir, path string) (string, error) {
 // so that another process (an admin command next to a running server)
 // waits instead of failing.
 func openSQLite(path string) (*store, error) {
-	dsn := "file:" + path + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("ca: database: %w", err)
