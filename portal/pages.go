@@ -54,9 +54,8 @@ func (p *Portal) supplierPage(w http.ResponseWriter, r *http.Request, se *sessio
 }
 
 func (p *Portal) adminTaken(r *http.Request, supplier int64) bool {
-	var n int
-	p.Store.db.QueryRowContext(r.Context(), `SELECT count(*) FROM users WHERE supplier_id = ? AND admin = 1`, supplier).Scan(&n)
-	return n > 0
+	taken, _ := p.Store.HasAdmin(r.Context(), supplier)
+	return taken
 }
 
 func (p *Portal) registerForm(w http.ResponseWriter, r *http.Request, se *session) {

@@ -18,8 +18,9 @@
 // chain to the CAs the portal trusts and be good by OCSP (token.go).
 //
 // Pages are net/http and html/template, in English, French and Italian
-// from the suite's catalogue; the database is SQLite. The package imports
-// nothing of the client side: no key store, no policy, no desktop.
+// from the suite's catalogue; the database is SQLite, or PostgreSQL
+// shared by replicas (database.go). The package imports nothing of the
+// client side: no key store, no policy, no desktop.
 package portal
 
 import (

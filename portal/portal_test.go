@@ -57,11 +57,7 @@ func (c *testClock) add(d time.Duration) {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	c := testenv.StartCA(t, ca.InitOptions{})
-	st, err := OpenStore(filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, _ := testStore(t)
 	w := &world{ca: c, clock: &testClock{t: time.Now()}}
 	w.portal = &Portal{Store: st, Trust: pdf.VerifyOptions{Trust: []pdf.Anchor{{Cert: c.Root, Source: pdf.SourcePolicy}}, Online: true},
 		Intermediates: []*x509.Certificate{c.Issuer}, Now: w.clock.now}
