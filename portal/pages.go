@@ -201,6 +201,7 @@ func (p *Portal) account(w http.ResponseWriter, r *http.Request, se *session) {
 	if d.User.Admin {
 		d.All, _ = p.Store.SupplierCertificates(r.Context(), d.User.SupplierID)
 	}
+	d.Docs, _ = p.Store.SignedDocuments(r.Context(), d.User.ID)
 	if m := r.URL.Query().Get("m"); m == "revoked" {
 		d.Info = d.T("portal.account.revoked")
 	}

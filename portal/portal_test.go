@@ -399,6 +399,10 @@ func TestPagesKeys(t *testing.T) {
 	for _, c := range ErrorCodes {
 		used = append(used, "portal.err."+c)
 	}
+	// Said from sign.go.
+	for _, k := range []string{"text1", "text2", "supplier", "declarant", "national_id", "user_id", "date", "reference", "file", "asking", "title"} {
+		used = append(used, "portal.declaration."+k)
+	}
 	if len(used) < 60 {
 		t.Fatalf("only %d keys found", len(used))
 	}
