@@ -33,6 +33,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,13 +66,53 @@ type Server struct {
 }
 
 // Listen opens the bridge's socket: 127.0.0.1 at the policy's port (p may
-// be nil: the default port).
+// be nil: the default port). A port taken is a *BusyError.
 func Listen(p *config.Policy) (net.Listener, error) {
-	l, err := net.Listen("tcp", p.BridgeAddr())
+	addr := p.BridgeAddr()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: %w", err)
+		return nil, Busy(addr, err)
 	}
 	return l, nil
+}
+
+// BusyError: the bridge cannot listen on its port, taken by another
+// program. UID is the user whose socket holds it, when the system says
+// (Linux), else -1.
+type BusyError struct {
+	Addr string
+	UID  int
+	Err  error
+}
+
+func (e *BusyError) Error() string {
+	if e.OtherUser() {
+		return fmt.Sprintf("bridge: %s is held by another user of this computer (uid %d)", e.Addr, e.UID)
+	}
+	return fmt.Sprintf("bridge: cannot listen on %s: %v", e.Addr, e.Err)
+}
+
+func (e *BusyError) Unwrap() error { return e.Err }
+
+// OtherUser reports whether another user of this computer holds the port
+// (their bridge, on a machine several people use at once).
+func (e *BusyError) OtherUser() bool { return e.UID >= 0 && e.UID != os.Getuid() }
+
+// Mine reports whether a program of this user holds the port (the
+// service manager's socket that starts the bridge, or paraphe bridge in a
+// terminal).
+func (e *BusyError) Mine() bool { return e.UID >= 0 && e.UID == os.Getuid() }
+
+// Busy is err, a failure to listen on addr, as a *BusyError naming the
+// port's holder.
+func Busy(addr string, err error) *BusyError {
+	e := &BusyError{Addr: addr, UID: -1, Err: err}
+	if _, p, splitErr := net.SplitHostPort(addr); splitErr == nil {
+		if port, convErr := strconv.Atoi(p); convErr == nil {
+			e.UID = portOwner(port)
+		}
+	}
+	return e
 }
 
 // Serve answers on l until ctx ends, then lets requests under way finish
