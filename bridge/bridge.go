@@ -9,9 +9,10 @@
 // A request whose Origin the policy does not list exactly gets nothing: a
 // 403 without a body and without CORS headers, so that the page cannot
 // even read the refusal; the holder is not asked. Nor does a request whose
-// Host is not the loopback address it came to (a DNS rebinding page), or
-// one without an Origin (a browser always sends one with a cross-origin
-// request). The CORS preflight is answered for listed origins, with
+// Host is not the loopback address it came to (a DNS rebinding page), one
+// from another user's program on this computer (Linux says whose a
+// loopback connection is), or one without an Origin (a browser always
+// sends one with a cross-origin request). The CORS preflight is answered for listed origins, with
 // Chrome's Private Network Access header when asked.
 //
 // The API is JSON under /v1/ (docs/bridge.md): GET status, POST
@@ -122,6 +123,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, peerKey{}, peerUID(c))
+		},
 	}
 	done := make(chan struct{})
 	go func() {
@@ -166,6 +170,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/sign", s.sign)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
+		if uid, ok := r.Context().Value(peerKey{}).(int); ok && uid >= 0 && uid != os.Getuid() {
+			s.log("refused", "reason", "user", "uid", uid, "origin", origin, "path", r.URL.Path)
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
 		if !loopbackHost(r.Host) {
 			s.log("refused", "reason", "host", "host", r.Host, "origin", origin, "path", r.URL.Path)
 			w.WriteHeader(http.StatusForbidden)
@@ -188,6 +197,12 @@ func (s *Server) Handler() http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 }
+
+// peerKey is the context key of the uid of the process a connection comes
+// from (-1: unknown): on a computer several people use, another user's
+// browser reaching this user's bridge is refused before anything, and
+// this user is not asked.
+type peerKey struct{}
 
 // preflight answers a CORS preflight from a listed origin, and Chrome's
 // Private Network Access question (a public page reaching 127.0.0.1).

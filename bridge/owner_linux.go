@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"bufio"
+	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +21,34 @@ var holdingAddrs = map[string]bool{
 	"00000000000000000000000000000000": true, "0000000000000000FFFF00000100007F": true,
 }
 
+// peerUID is the uid of the process at the other end of c, a connection
+// accepted on loopback: the owner of the socket whose local address is
+// c's remote one and whose remote address is c's local one; -1 when the
+// tables do not say.
+func peerUID(c net.Conn) int {
+	local, remote := procAddr(c.LocalAddr()), procAddr(c.RemoteAddr())
+	if local == "" || remote == "" {
+		return -1
+	}
+	for _, table := range procNetTCP {
+		if uid := socketUID(table, func(fs []string) bool { return fs[1] == remote && fs[2] == local }); uid >= 0 {
+			return uid
+		}
+	}
+	return -1
+}
+
+// procAddr is a TCP address as /proc/net/tcp writes it (IPv4 on a
+// little-endian host), or "".
+func procAddr(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	ip := ta.IP.To4()
+	if !ok || ip == nil {
+		return ""
+	}
+	return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ta.Port)
+}
+
 // portOwner is the uid of the socket listening on port that keeps the
 // bridge from it, or -1 when none is found.
 func portOwner(port int) int {
@@ -27,14 +57,20 @@ func portOwner(port int) int {
 		want = "0" + want
 	}
 	for _, table := range procNetTCP {
-		if uid := listenerUID(table, want); uid >= 0 {
+		uid := socketUID(table, func(fs []string) bool {
+			addr, p, ok := strings.Cut(fs[1], ":")
+			return fs[3] == "0A" && ok && p == want && holdingAddrs[addr] // 0A: LISTEN
+		})
+		if uid >= 0 {
 			return uid
 		}
 	}
 	return -1
 }
 
-func listenerUID(table, port string) int {
+// socketUID is the uid of the first socket of table that match says is
+// the one, or -1.
+func socketUID(table string, match func(fields []string) bool) int {
 	f, err := os.Open(table)
 	if err != nil {
 		return -1
@@ -45,11 +81,7 @@ func listenerUID(table, port string) int {
 	for sc.Scan() {
 		// sl local_address rem_address st tx:rx tr:when retrnsmt uid …
 		fs := strings.Fields(sc.Text())
-		if len(fs) < 8 || fs[3] != "0A" { // 0A: LISTEN
-			continue
-		}
-		addr, p, ok := strings.Cut(fs[1], ":")
-		if !ok || p != port || !holdingAddrs[addr] {
+		if len(fs) < 8 || !match(fs) {
 			continue
 		}
 		if uid, err := strconv.Atoi(fs[7]); err == nil {
