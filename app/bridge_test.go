@@ -259,7 +259,11 @@ func TestRaise(t *testing.T) {
 	if err := os.WriteFile(in, deed, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u.Raise([]string{in})
+	// From another goroutine, as the instance's server calls it; it runs
+	// while the test's goroutine, the window's, waits.
+	done := make(chan struct{})
+	go func() { u.Raise([]string{in}); close(done) }()
+	awaiting(u, func() { <-done })
 	if len(u.signer.files) != 1 || u.signer.files[0].in != in || u.tabs.Selected().Content != u.signer.content {
 		t.Fatalf("raised with %s: %d files, the Sign screen in front: %v", in, len(u.signer.files), u.tabs.Selected().Content == u.signer.content)
 	}
