@@ -70,13 +70,14 @@ type UI struct {
 	demoUsed bool   // its holder's code was used here
 	demoDeed string // the copy of the demo deed last written for signing
 
-	tabs     *sideMenu
-	home     *homeScreen
-	signer   *signScreen
-	verifier *verifyScreen
-	doctor   *doctorScreen
-	prefs    *settingsScreen
-	web      *webBridge // the signing bridge, when it runs
+	tabs      *sideMenu
+	home      *homeScreen
+	signer    *signScreen
+	verifier  *verifyScreen
+	doctor    *doctorScreen
+	prefs     *settingsScreen
+	web       *webBridge // the signing bridge, when it runs
+	bridgeErr error      // why it does not (its port taken), when it does not
 	// exchange is the session with the firm's exchange, once signed in
 	// (send.go): in memory only, ended when the app closes.
 	exchange *parcel.Client

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -67,6 +68,7 @@ func (u *UI) startBridge() {
 		var err error
 		if l, err = bridge.Listen(pol); err != nil {
 			log.Warn("no signing bridge", "error", err.Error())
+			u.bridgeErr = err
 			return
 		}
 	}
@@ -95,9 +97,28 @@ func (u *UI) bridgeStatus() string {
 		return u.T("app.settings.bridge_on", "URL", u.web.url, "Origins", strings.Join(pol.WebOrigins, ", "))
 	case pol == nil || len(pol.WebOrigins) == 0:
 		return u.T("app.settings.bridge_no_origins")
-	default: // startBridge could not listen
-		return u.T("app.settings.bridge_busy", "Addr", pol.BridgeAddr())
 	}
+	// startBridge could not listen.
+	var busy *bridge.BusyError
+	if errors.As(u.bridgeErr, &busy) && busy.OtherUser() {
+		return u.T("app.settings.bridge_other_user", "Addr", pol.BridgeAddr())
+	}
+	return u.T("app.settings.bridge_busy", "Addr", pol.BridgeAddr())
+}
+
+// Raise brings the window forward, shown if it was hidden (the bridge
+// started at login), with files to sign: what a later start of Paraphe
+// for this user asks of this one, which serves the bridge. It is called
+// from another goroutine than the window's.
+func (u *UI) Raise(files []string) {
+	u.do(func() {
+		u.win.Show()
+		u.win.RequestFocus()
+		if len(files) > 0 {
+			u.signer.add(files...)
+			u.show(u.signer.content)
+		}
+	})
 }
 
 // RunHidden runs the application with its window hidden until it quits

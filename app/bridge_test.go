@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -224,6 +226,46 @@ func TestBridgeStatus(t *testing.T) {
 	// A screen built again (another language) says the same.
 	if s := newSettingsScreen(u); s.bridge.Text != u.prefs.bridge.Text {
 		t.Errorf("rebuilt: %q, was %q", s.bridge.Text, u.prefs.bridge.Text)
+	}
+}
+
+// The port held by another user's bridge (bridge.BusyError names the
+// socket's owner: cmd/paraphe's bridge-other-user.txtar makes one for
+// real): the Settings line says whose it is and what IT can do.
+func TestBridgeStatusOtherUser(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u, addr := bridgeUI(t, bridgeSetup{policy: c.Policy, origins: []string{"https://portal.example"}, taken: true, log: io.Discard})
+	port := strings.TrimPrefix(addr, "http://")
+	if busy, ok := u.bridgeErr.(*bridge.BusyError); !ok || !busy.Mine() {
+		t.Fatalf("the port this process holds: %#v", u.bridgeErr)
+	}
+	u.bridgeErr = &bridge.BusyError{Addr: port, UID: os.Getuid() + 1}
+	if got := newSettingsScreen(u).bridge.Text; !strings.Contains(got, port+" is held by the bridge of another user") || !strings.Contains(got, "a port of their own") {
+		t.Errorf("another user's port: %q", got)
+	}
+}
+
+// What a later start of Paraphe hands to this one: the window forward,
+// the files on the Sign screen.
+func TestRaise(t *testing.T) {
+	c := testenv.StartCA(t, ca.InitOptions{})
+	u, _ := bridgeUI(t, bridgeSetup{policy: c.Policy, origins: []string{"https://portal.example"}, log: io.Discard})
+	u.win.Hide()
+	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "offer.pdf")
+	if err := os.WriteFile(in, deed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// From another goroutine, as the instance's server calls it; it runs
+	// while the test's goroutine, the window's, waits.
+	done := make(chan struct{})
+	go func() { u.Raise([]string{in}); close(done) }()
+	awaiting(u, func() { <-done })
+	if len(u.signer.files) != 1 || u.signer.files[0].in != in || u.tabs.Selected().Content != u.signer.content {
+		t.Fatalf("raised with %s: %d files, the Sign screen in front: %v", in, len(u.signer.files), u.tabs.Selected().Content == u.signer.content)
 	}
 }
 

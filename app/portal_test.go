@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"image/png"
 	"math/big"
@@ -62,6 +63,7 @@ type journey struct {
 	marie   pkcs.Entry
 	luca    pkcs.Entry
 	shots   string
+	store   *portal.Store // the portal's
 }
 
 type movingClock struct {
@@ -129,6 +131,7 @@ func (j *journey) servePortal(l net.Listener) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	j.store = st
 	_, j.code, err = st.AddSupplier(context.Background(), "Bianchi Costruzioni S.r.l.", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -280,6 +283,8 @@ func TestPortalJourney(t *testing.T) {
 	j.signIn("Marie Dupont", testPIN, id)
 	j.signIn("Luca Bianchi", lucaPIN, id)
 	j.clock.nextMinute()
+	j.signDeclaration(id)
+	j.clock.nextMinute()
 	j.refusals()
 	j.clock.nextMinute()
 	j.foreignOrigin()
@@ -365,6 +370,89 @@ func (j *journey) signIn(holder, pin, id string) {
 		j.shot("10-account")
 	}
 	j.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("code")))
+}
+
+// signDeclaration: signed in, Marie signs the supplier's declaration,
+// the certificate chosen and the PIN typed in the app; the portal keeps the
+// PDF and its signature, which openssl, nobody's code here, verifies
+// against the CA's certificates.
+func (j *journey) signDeclaration(id string) {
+	j.do(chromedp.Navigate(j.portal+"/signin"), chromedp.WaitVisible(chromedp.ID("signin"), chromedp.NodeEnabled), chromedp.Click(chromedp.ID("signin")))
+	j.allow("Marie Dupont", testPIN)
+	j.clock.nextMinute()
+	j.do(chromedp.WaitVisible(chromedp.ID("to-declaration")), chromedp.Click(chromedp.ID("to-declaration")),
+		chromedp.WaitVisible(chromedp.ID("sign"), chromedp.NodeEnabled))
+	if text := j.text("#declaration"); !strings.Contains(text, "Bianchi Costruzioni S.r.l.") || !strings.Contains(text, id) {
+		j.t.Fatalf("the declaration says:\n%s", text)
+	}
+	j.shot("16-declaration")
+	j.do(chromedp.Click(chromedp.ID("sign")))
+	d := j.asked()
+	if got := texts(d.content); !strings.Contains(got, j.portal) || !strings.Contains(got, "Declaration D-") {
+		j.t.Fatalf("the question:\n%s", got)
+	}
+	for _, o := range d.certs.Options {
+		if strings.HasPrefix(o, "Marie Dupont,") {
+			d.certs.SetSelected(o)
+		}
+	}
+	test.Type(d.pin, testPIN)
+	j.shotDialog("17-app-sign")
+	test.Tap(d.allow)
+	j.do(chromedp.WaitVisible(chromedp.ID("document-signed")))
+	if got := j.text("#document-signer"); got != "Marie Dupont" {
+		j.t.Fatalf("signed by %q", got)
+	}
+	j.shot("18-signed")
+	ref := j.text("#document-ref")
+	j.do(chromedp.Navigate(j.portal+"/lang?l=fr&next=/declaration"), chromedp.WaitVisible(chromedp.ID("sign"), chromedp.NodeEnabled))
+	j.shot("19-declaration-fr")
+	var n int64
+	fmt.Sscanf(ref, "D-%d", &n)
+	j.do(chromedp.Navigate(fmt.Sprintf("%s/lang?l=fr&next=/documents/%d", j.portal, n)), chromedp.WaitVisible(chromedp.ID("document-signed")))
+	if h := j.text("h1"); h != "Document signé" {
+		j.t.Fatalf("in French, the signed document's page says %q", h)
+	}
+	j.shot("20-signed-fr")
+	j.do(chromedp.Navigate(j.portal+"/lang?l=en&next=/account"), chromedp.WaitVisible(chromedp.ID("account-id")),
+		chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("code")))
+	doc, err := j.store.Document(context.Background(), n)
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	j.opensslVerify(doc)
+}
+
+// opensslVerify has openssl verify doc's signature over its PDF against
+// the CA's certificates, then over a PDF one byte different, which it
+// must refuse.
+func (j *journey) opensslVerify(doc portal.Document) {
+	dir := j.t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			j.t.Fatal(err)
+		}
+		return p
+	}
+	var chain bytes.Buffer
+	for _, c := range []*x509.Certificate{j.ca.Root, j.ca.Issuer} {
+		pem.Encode(&chain, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	ca, sig := write("ca.pem", chain.Bytes()), write("declaration.p7s", doc.Signature)
+	verify := func(content []byte) (string, error) {
+		out, err := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sig, "-content", write("content.pdf", content),
+			"-CAfile", ca, "-purpose", "any", "-out", os.DevNull).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := verify(doc.Content); err != nil || !strings.Contains(out, "Verification successful") {
+		j.t.Fatalf("openssl cms -verify: %v\n%s", err, out)
+	}
+	altered := bytes.Clone(doc.Content)
+	altered[len(altered)/2] ^= 1
+	if out, err := verify(altered); err == nil {
+		j.t.Fatalf("openssl accepts the signature over another PDF:\n%s", out)
+	}
 }
 
 // refusals: Refuse in the app, a wrong PIN, a token replayed to the

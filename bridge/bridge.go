@@ -9,9 +9,10 @@
 // A request whose Origin the policy does not list exactly gets nothing: a
 // 403 without a body and without CORS headers, so that the page cannot
 // even read the refusal; the holder is not asked. Nor does a request whose
-// Host is not the loopback address it came to (a DNS rebinding page), or
-// one without an Origin (a browser always sends one with a cross-origin
-// request). The CORS preflight is answered for listed origins, with
+// Host is not the loopback address it came to (a DNS rebinding page), one
+// from another user's program on this computer (Linux says whose a
+// loopback connection is), or one without an Origin (a browser always
+// sends one with a cross-origin request). The CORS preflight is answered for listed origins, with
 // Chrome's Private Network Access header when asked.
 //
 // The API is JSON under /v1/ (docs/bridge.md): GET status, POST
@@ -33,6 +34,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,13 +67,53 @@ type Server struct {
 }
 
 // Listen opens the bridge's socket: 127.0.0.1 at the policy's port (p may
-// be nil: the default port).
+// be nil: the default port). A port taken is a *BusyError.
 func Listen(p *config.Policy) (net.Listener, error) {
-	l, err := net.Listen("tcp", p.BridgeAddr())
+	addr := p.BridgeAddr()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: %w", err)
+		return nil, Busy(addr, err)
 	}
 	return l, nil
+}
+
+// BusyError: the bridge cannot listen on its port, taken by another
+// program. UID is the user whose socket holds it, when the system says
+// (Linux), else -1.
+type BusyError struct {
+	Addr string
+	UID  int
+	Err  error
+}
+
+func (e *BusyError) Error() string {
+	if e.OtherUser() {
+		return fmt.Sprintf("bridge: %s is held by another user of this computer (uid %d)", e.Addr, e.UID)
+	}
+	return fmt.Sprintf("bridge: cannot listen on %s: %v", e.Addr, e.Err)
+}
+
+func (e *BusyError) Unwrap() error { return e.Err }
+
+// OtherUser reports whether another user of this computer holds the port
+// (their bridge, on a machine several people use at once).
+func (e *BusyError) OtherUser() bool { return e.UID >= 0 && e.UID != os.Getuid() }
+
+// Mine reports whether a program of this user holds the port (the
+// service manager's socket that starts the bridge, or paraphe bridge in a
+// terminal).
+func (e *BusyError) Mine() bool { return e.UID >= 0 && e.UID == os.Getuid() }
+
+// Busy is err, a failure to listen on addr, as a *BusyError naming the
+// port's holder.
+func Busy(addr string, err error) *BusyError {
+	e := &BusyError{Addr: addr, UID: -1, Err: err}
+	if _, p, splitErr := net.SplitHostPort(addr); splitErr == nil {
+		if port, convErr := strconv.Atoi(p); convErr == nil {
+			e.UID = portOwner(port)
+		}
+	}
+	return e
 }
 
 // Serve answers on l until ctx ends, then lets requests under way finish
@@ -80,6 +123,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, peerKey{}, peerUID(c))
+		},
 	}
 	done := make(chan struct{})
 	go func() {
@@ -124,6 +170,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/sign", s.sign)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
+		if uid, ok := r.Context().Value(peerKey{}).(int); ok && uid >= 0 && uid != os.Getuid() {
+			s.log("refused", "reason", "user", "uid", uid, "origin", origin, "path", r.URL.Path)
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
 		if !loopbackHost(r.Host) {
 			s.log("refused", "reason", "host", "host", r.Host, "origin", origin, "path", r.URL.Path)
 			w.WriteHeader(http.StatusForbidden)
@@ -146,6 +197,12 @@ func (s *Server) Handler() http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 }
+
+// peerKey is the context key of the uid of the process a connection comes
+// from (-1: unknown): on a computer several people use, another user's
+// browser reaching this user's bridge is refused before anything, and
+// this user is not asked.
+type peerKey struct{}
 
 // preflight answers a CORS preflight from a listed origin, and Chrome's
 // Private Network Access question (a public page reaching 127.0.0.1).

@@ -8,14 +8,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -342,4 +345,22 @@ func activate(t testing.TB, a *ca.Authority, store pkcs.Store, h ca.Holder, pin 
 		t.Fatal(err)
 	}
 	return pkcs.Entry{ID: key.ID, Store: store.Name(), Chain: chain}
+}
+
+// A port taken is a BusyError naming its holder: here this process's own
+// listener (another user's: cmd/paraphe's bridge-other-user.txtar).
+func TestListenBusy(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, err = bridge.Listen(&config.Policy{BridgePort: l.Addr().(*net.TCPAddr).Port})
+	var busy *bridge.BusyError
+	if !errors.As(err, &busy) || busy.Addr != l.Addr().String() {
+		t.Fatalf("%v", err)
+	}
+	if runtime.GOOS == "linux" && (!busy.Mine() || busy.OtherUser() || busy.UID != os.Getuid()) {
+		t.Fatalf("the holder: uid %d", busy.UID)
+	}
 }

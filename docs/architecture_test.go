@@ -26,7 +26,7 @@ const module = "github.com/paraphe/paraphe"
 var (
 	layers = [][]string{
 		{"internal/atomicfile", "internal/clocale", "assets", "cms", "render"},
-		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli", "internal/desktop"},
+		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli", "internal/desktop", "internal/instance"},
 		{"netclient", "trust", "ca", "cades", "pkcs/remote", "internal/verdict", "portal"},
 		{"activation", "netcheck", "exchange", "parcel"},
 		{"internal/local", "internal/demo"},

@@ -24,7 +24,18 @@ import (
 	"github.com/paraphe/paraphe/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.MainWithSecretService(m)) }
+func TestMain(m *testing.M) {
+	// The Secret Service moves HOME, and with it Go's caches: the tests
+	// that build (the macOS postinstall's paraphe) keep the user's.
+	if out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output(); err == nil {
+		if vs := strings.Fields(string(out)); len(vs) == 3 {
+			os.Setenv("GOCACHE", vs[0])
+			os.Setenv("GOMODCACHE", vs[1])
+			os.Setenv("GOPATH", vs[2])
+		}
+	}
+	os.Exit(testenv.MainWithSecretService(m))
+}
 
 // dist returns the single file of dist/ matching pattern, or skips when
 // the packages were not built (go test ./... without make package-test).

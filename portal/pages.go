@@ -54,9 +54,8 @@ func (p *Portal) supplierPage(w http.ResponseWriter, r *http.Request, se *sessio
 }
 
 func (p *Portal) adminTaken(r *http.Request, supplier int64) bool {
-	var n int
-	p.Store.db.QueryRowContext(r.Context(), `SELECT count(*) FROM users WHERE supplier_id = ? AND admin = 1`, supplier).Scan(&n)
-	return n > 0
+	taken, _ := p.Store.HasAdmin(r.Context(), supplier)
+	return taken
 }
 
 func (p *Portal) registerForm(w http.ResponseWriter, r *http.Request, se *session) {
@@ -202,6 +201,7 @@ func (p *Portal) account(w http.ResponseWriter, r *http.Request, se *session) {
 	if d.User.Admin {
 		d.All, _ = p.Store.SupplierCertificates(r.Context(), d.User.SupplierID)
 	}
+	d.Docs, _ = p.Store.SignedDocuments(r.Context(), d.User.ID)
 	if m := r.URL.Query().Get("m"); m == "revoked" {
 		d.Info = d.T("portal.account.revoked")
 	}

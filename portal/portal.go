@@ -9,7 +9,10 @@
 // typed in Paraphe); the first user who asks to be the supplier's
 // administrator is, and sees and revokes the supplier's certificates. An
 // additional certificate is registered under an existing user's ID
-// (delegation). Any registered certificate signs in.
+// (delegation). Any registered certificate signs in. A signed-in user
+// signs the supplier's declaration of honour: a PDF the portal writes,
+// signed in Paraphe (CAdES, detached) and verified before it is kept
+// (sign.go).
 //
 // Every certificate comes in a Web eID authentication token (web-eid:1.0)
 // over the portal's origin and a challenge the portal issued to that
@@ -18,8 +21,9 @@
 // chain to the CAs the portal trusts and be good by OCSP (token.go).
 //
 // Pages are net/http and html/template, in English, French and Italian
-// from the suite's catalogue; the database is SQLite. The package imports
-// nothing of the client side: no key store, no policy, no desktop.
+// from the suite's catalogue; the database is SQLite, or PostgreSQL
+// shared by replicas (database.go). The package imports nothing of the
+// client side: no key store, no policy, no desktop.
 package portal
 
 import (
@@ -93,7 +97,7 @@ func (p *Portal) log(msg string, args ...any) {
 }
 
 // pageNames are the templates in pages/, each with layout.html.
-var pageNames = []string{"home", "supplier", "register", "add", "certificate", "done", "account"}
+var pageNames = []string{"home", "supplier", "register", "add", "certificate", "done", "account", "declaration", "document"}
 
 func (p *Portal) parse() error {
 	p.pages = map[string]*template.Template{}
@@ -136,6 +140,11 @@ func (p *Portal) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /account", p.withSession(p.account))
 	mux.HandleFunc("POST /account/revoke", p.withSession(p.revoke))
 	mux.HandleFunc("POST /signout", p.withSession(p.signOut))
+	mux.HandleFunc("GET /declaration", p.withSession(p.declarationPage))
+	mux.HandleFunc("POST /api/document", p.withSession(p.newDeclaration))
+	mux.HandleFunc("POST /api/document/{id}/signature", p.withSession(p.documentSignature))
+	mux.HandleFunc("GET /documents/{id}", p.withSession(p.documentPage))
+	mux.HandleFunc("GET /documents/{id}/{file}", p.withSession(p.documentFile))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		// The bridge is the only other place scripts may talk to.
@@ -229,6 +238,11 @@ type page struct {
 	Certs      []RegisteredCert
 	All        []RegisteredCert // the supplier's, for its administrator
 	Done       *doneInfo
+	Parts      []pdf.LetterPart // the declaration's words
+	Doc        *Document        // a signed document
+	DocRef     string
+	DocHash    string
+	Docs       []Document // the user's signed documents
 }
 
 type doneInfo struct {
@@ -295,7 +309,9 @@ func errCode(err error) string {
 		{ErrCertUsage, "cert_usage"}, {ErrCertRevokedCA, "cert_revoked_ca"}, {ErrRevocation, "revocation"},
 		{ErrCertRegistered, "cert_registered"}, {ErrCertUnknown, "cert_unknown"}, {ErrCertRevoked, "cert_revoked"},
 		{ErrUserExists, "user_exists"}, {ErrUnknownUser, "unknown_user"}, {ErrUnknownCode, "unknown_code"},
-		{ErrNotAdmin, "not_admin"}, {context.Canceled, "other"},
+		{ErrNotAdmin, "not_admin"}, {ErrSignatureFormat, "signature_format"}, {ErrSignatureDocument, "signature_document"},
+		{ErrSignatureInvalid, "signature_invalid"}, {ErrCertNotYours, "cert_not_yours"}, {ErrDocumentSigned, "document_signed"},
+		{ErrDocumentUnknown, "document_unknown"}, {context.Canceled, "other"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.code
@@ -307,4 +323,5 @@ func errCode(err error) string {
 // ErrorCodes are every errCode, for the catalogue's test.
 var ErrorCodes = []string{"challenge_used", "challenge_expired", "no_challenge", "token_format", "token_signature",
 	"cert_untrusted", "cert_usage", "cert_revoked_ca", "revocation", "cert_registered", "cert_unknown", "cert_revoked",
-	"user_exists", "unknown_user", "unknown_code", "not_admin", "other"}
+	"user_exists", "unknown_user", "unknown_code", "not_admin", "signature_format", "signature_document", "signature_invalid",
+	"cert_not_yours", "document_signed", "document_unknown", "other"}

@@ -57,11 +57,7 @@ func (c *testClock) add(d time.Duration) {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	c := testenv.StartCA(t, ca.InitOptions{})
-	st, err := OpenStore(filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, _ := testStore(t)
 	w := &world{ca: c, clock: &testClock{t: time.Now()}}
 	w.portal = &Portal{Store: st, Trust: pdf.VerifyOptions{Trust: []pdf.Anchor{{Cert: c.Root, Source: pdf.SourcePolicy}}, Online: true},
 		Intermediates: []*x509.Certificate{c.Issuer}, Now: w.clock.now}
@@ -402,6 +398,10 @@ func TestPagesKeys(t *testing.T) {
 	}
 	for _, c := range ErrorCodes {
 		used = append(used, "portal.err."+c)
+	}
+	// Said from sign.go.
+	for _, k := range []string{"text1", "text2", "supplier", "declarant", "national_id", "user_id", "date", "reference", "file", "asking", "title"} {
+		used = append(used, "portal.declaration."+k)
 	}
 	if len(used) < 60 {
 		t.Fatalf("only %d keys found", len(used))

@@ -40,7 +40,7 @@ func randomToken(n int) string {
 func (s *Store) newSession(ctx context.Context, now time.Time) (string, *session, error) {
 	cookie := randomToken(32)
 	se := &session{id: hashHex(cookie), csrf: randomToken(24)}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, created, csrf) VALUES (?, ?, ?)`, se.id, now.Unix(), se.csrf); err != nil {
+	if _, err := s.exec(ctx, s.db, `INSERT INTO sessions (id, created, csrf) VALUES (?, ?, ?)`, se.id, now.Unix(), se.csrf); err != nil {
 		return "", nil, fmt.Errorf("portal: database: %w", err)
 	}
 	return cookie, se, nil
@@ -52,7 +52,7 @@ func (s *Store) session(ctx context.Context, cookie string, now time.Time) (*ses
 	var supplier, cert sql.NullInt64
 	var user sql.NullString
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT created, csrf, supplier_id, pending, user_id, cert_id FROM sessions WHERE id = ?`, se.id).
+	err := s.queryRow(ctx, s.db, `SELECT created, csrf, supplier_id, pending, user_id, cert_id FROM sessions WHERE id = ?`, se.id).
 		Scan(&created, &se.csrf, &supplier, &se.pending, &user, &cert)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && now.Sub(time.Unix(created, 0)) > sessionMaxAge {
 		return nil, ErrSessionNotFound
@@ -76,7 +76,7 @@ func (s *Store) save(ctx context.Context, se *session) error {
 	if se.userID != "" {
 		user = se.userID
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET supplier_id = ?, pending = ?, user_id = ?, cert_id = ? WHERE id = ?`,
+	_, err := s.exec(ctx, s.db, `UPDATE sessions SET supplier_id = ?, pending = ?, user_id = ?, cert_id = ? WHERE id = ?`,
 		supplier, se.pending, user, cert, se.id)
 	if err != nil {
 		return fmt.Errorf("portal: database: %w", err)
@@ -86,7 +86,7 @@ func (s *Store) save(ctx context.Context, se *session) error {
 
 // endSession forgets a session (signing out).
 func (s *Store) endSession(ctx context.Context, se *session) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, se.id)
+	_, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE id = ?`, se.id)
 	return err
 }
 
@@ -96,7 +96,7 @@ func (s *Store) newChallenge(ctx context.Context, se *session, purpose string, n
 	b := make([]byte, 32)
 	rand.Read(b)
 	c := base64.StdEncoding.EncodeToString(b)
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET challenge = ?, challenge_for = ?, challenge_at = ?, challenge_used = 0 WHERE id = ?`,
+	_, err := s.exec(ctx, s.db, `UPDATE sessions SET challenge = ?, challenge_for = ?, challenge_at = ?, challenge_used = FALSE WHERE id = ?`,
 		c, purpose, now.UnixNano(), se.id)
 	if err != nil {
 		return "", fmt.Errorf("portal: database: %w", err)
@@ -109,8 +109,8 @@ func (s *Store) newChallenge(ctx context.Context, se *session, purpose string, n
 // is ErrChallengeExpired.
 func (s *Store) useChallenge(ctx context.Context, se *session, purpose string, ttl time.Duration, now time.Time) (string, error) {
 	var c string
-	err := s.db.QueryRowContext(ctx, `UPDATE sessions SET challenge_used = 1
-		WHERE id = ? AND challenge <> '' AND challenge_for = ? AND challenge_used = 0 AND challenge_at >= ?
+	err := s.queryRow(ctx, s.db, `UPDATE sessions SET challenge_used = TRUE
+		WHERE id = ? AND challenge <> '' AND challenge_for = ? AND challenge_used = FALSE AND challenge_at >= ?
 		RETURNING challenge`, se.id, purpose, now.Add(-ttl).UnixNano()).Scan(&c)
 	if err == nil {
 		return c, nil
@@ -119,14 +119,14 @@ func (s *Store) useChallenge(ctx context.Context, se *session, purpose string, t
 		return "", fmt.Errorf("portal: database: %w", err)
 	}
 	var had, forWhat string
-	var used int
-	if err := s.db.QueryRowContext(ctx, `SELECT challenge, challenge_for, challenge_used FROM sessions WHERE id = ?`, se.id).Scan(&had, &forWhat, &used); err != nil {
+	var used bool
+	if err := s.queryRow(ctx, s.db, `SELECT challenge, challenge_for, challenge_used FROM sessions WHERE id = ?`, se.id).Scan(&had, &forWhat, &used); err != nil {
 		return "", fmt.Errorf("portal: database: %w", err)
 	}
 	switch {
 	case had == "" || forWhat != purpose:
 		return "", ErrNoChallenge
-	case used == 1:
+	case used:
 		return "", ErrChallengeUsed
 	}
 	return "", ErrChallengeExpired

@@ -12,84 +12,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	_ "modernc.org/sqlite"
 )
-
-// The portal's database: suppliers (the operator creates them, each with a
-// master code), their users (by national ID number, each with a generated
-// user ID), the certificates registered for a user, and the browser
-// sessions with their one challenge at a time.
-const schema = `
-CREATE TABLE IF NOT EXISTS suppliers (
-	id          INTEGER PRIMARY KEY,
-	name        TEXT NOT NULL,
-	code_hash   TEXT NOT NULL UNIQUE, -- SHA-256 of the master code: the code itself is not kept
-	created     INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS users (
-	id          TEXT PRIMARY KEY,      -- the generated user ID, "U-XXXX-XXXX"
-	supplier_id INTEGER NOT NULL REFERENCES suppliers(id),
-	national_id TEXT NOT NULL,
-	name        TEXT NOT NULL,
-	email       TEXT NOT NULL,
-	phone       TEXT NOT NULL,
-	admin       INTEGER NOT NULL DEFAULT 0,
-	created     INTEGER NOT NULL,
-	UNIQUE (supplier_id, national_id)
-);
--- One administrator per supplier: the first user who asks to be.
-CREATE UNIQUE INDEX IF NOT EXISTS one_admin ON users(supplier_id) WHERE admin = 1;
-CREATE TABLE IF NOT EXISTS certificates (
-	id          INTEGER PRIMARY KEY,
-	user_id     TEXT NOT NULL REFERENCES users(id),
-	fingerprint TEXT NOT NULL UNIQUE,  -- SHA-256 of the DER
-	der         BLOB NOT NULL,
-	holder      TEXT NOT NULL,         -- the certificate's subject common name
-	member      TEXT NOT NULL,         -- its serialNumber (member number)
-	issuer      TEXT NOT NULL,
-	not_after   INTEGER NOT NULL,
-	registered  INTEGER NOT NULL,
-	revoked     INTEGER,               -- when the supplier's administrator revoked it
-	revoked_by  TEXT
-);
-CREATE TABLE IF NOT EXISTS sessions (
-	id            TEXT PRIMARY KEY,    -- SHA-256 of the cookie: the cookie itself is not kept
-	created       INTEGER NOT NULL,
-	csrf          TEXT NOT NULL,
-	supplier_id   INTEGER,             -- after a master code
-	pending       TEXT NOT NULL DEFAULT '', -- the registration form, or the user ID an additional certificate goes to
-	user_id       TEXT,                -- signed in as
-	cert_id       INTEGER,             -- with this certificate
-	challenge     TEXT NOT NULL DEFAULT '',
-	challenge_for TEXT NOT NULL DEFAULT '', -- "register", "add", "signin"
-	challenge_at  INTEGER NOT NULL DEFAULT 0,
-	challenge_used INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS users_supplier ON users(supplier_id);
-CREATE INDEX IF NOT EXISTS certificates_user ON certificates(user_id);
-`
-
-// Store is the portal's database.
-type Store struct{ db *sql.DB }
-
-// OpenStore opens (creating it) the SQLite database at path.
-func OpenStore(path string) (*Store, error) {
-	dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("portal: database: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("portal: database %s: %w", path, err)
-	}
-	return &Store{db}, nil
-}
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
 
 // Conditions a caller branches on.
 var (
@@ -144,17 +67,17 @@ type Supplier struct {
 // once: only its hash is kept.
 func (s *Store) AddSupplier(ctx context.Context, name string, now time.Time) (Supplier, string, error) {
 	code := newCode(4)
-	res, err := s.db.ExecContext(ctx, `INSERT INTO suppliers (name, code_hash, created) VALUES (?, ?, ?)`, name, hashHex(code), now.Unix())
+	var id int64
+	err := s.queryRow(ctx, s.db, `INSERT INTO suppliers (name, code_hash, created) VALUES (?, ?, ?) RETURNING id`, name, hashHex(code), now.Unix()).Scan(&id)
 	if err != nil {
 		return Supplier{}, "", fmt.Errorf("portal: database: %w", err)
 	}
-	id, _ := res.LastInsertId()
 	return Supplier{ID: id, Name: name}, code, nil
 }
 
 // Suppliers lists the suppliers.
 func (s *Store) Suppliers(ctx context.Context) ([]Supplier, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name FROM suppliers ORDER BY id`)
+	rows, err := s.query(ctx, s.db, `SELECT id, name FROM suppliers ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("portal: database: %w", err)
 	}
@@ -173,7 +96,7 @@ func (s *Store) Suppliers(ctx context.Context) ([]Supplier, error) {
 // SupplierByCode finds the supplier of a master code.
 func (s *Store) SupplierByCode(ctx context.Context, code string) (Supplier, error) {
 	var sp Supplier
-	err := s.db.QueryRowContext(ctx, `SELECT id, name FROM suppliers WHERE code_hash = ?`, hashHex(normalizeCode(code))).Scan(&sp.ID, &sp.Name)
+	err := s.queryRow(ctx, s.db, `SELECT id, name FROM suppliers WHERE code_hash = ?`, hashHex(normalizeCode(code))).Scan(&sp.ID, &sp.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sp, ErrUnknownCode
 	}
@@ -182,7 +105,7 @@ func (s *Store) SupplierByCode(ctx context.Context, code string) (Supplier, erro
 
 func (s *Store) supplier(ctx context.Context, id int64) (Supplier, error) {
 	sp := Supplier{ID: id}
-	err := s.db.QueryRowContext(ctx, `SELECT name FROM suppliers WHERE id = ?`, id).Scan(&sp.Name)
+	err := s.queryRow(ctx, s.db, `SELECT name FROM suppliers WHERE id = ?`, id).Scan(&sp.Name)
 	return sp, err
 }
 
@@ -223,52 +146,63 @@ func certColumns(c *x509.Certificate) (fp, holder, member, issuer string) {
 
 // Register creates the user of r under supplier with certificate cert and
 // returns it; the first user of the supplier who asks to be administrator
-// becomes it, the others do not (admin false).
+// becomes it, the others do not (admin false). Registrations of one
+// supplier wait for each other (its row is locked): of two at once, one
+// is the administrator and a national ID number is taken once.
 func (s *Store) Register(ctx context.Context, supplier int64, r Registration, cert *x509.Certificate, now time.Time) (User, error) {
-	u := User{ID: "U-" + newCode(2), SupplierID: supplier, NationalID: r.NationalID, Name: r.Name, Email: r.Email, Tel: r.Phone}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return u, fmt.Errorf("portal: database: %w", err)
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE supplier_id = ? AND national_id = ?`, supplier, r.NationalID).Scan(&n); err != nil {
-		return u, err
-	}
-	if n > 0 {
-		return u, ErrUserExists
-	}
-	if r.Admin {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE supplier_id = ? AND admin = 1`, supplier).Scan(&n); err != nil {
-			return u, err
+	var u User
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		u = User{ID: "U-" + newCode(2), SupplierID: supplier, NationalID: r.NationalID, Name: r.Name, Email: r.Email, Tel: r.Phone}
+		var id int64
+		if err := s.queryRow(ctx, tx, `SELECT id FROM suppliers WHERE id = ? FOR UPDATE`, supplier).Scan(&id); err != nil {
+			return fmt.Errorf("portal: database: %w", err)
 		}
-		u.Admin = n == 0
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, supplier_id, national_id, name, email, phone, admin, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, supplier, u.NationalID, u.Name, u.Email, u.Tel, u.Admin, now.Unix()); err != nil {
-		return u, fmt.Errorf("portal: database: %w", err)
-	}
-	if err := addCert(ctx, tx, u.ID, cert, now); err != nil {
-		return u, err
-	}
-	return u, tx.Commit()
+		var n int
+		if err := s.queryRow(ctx, tx, `SELECT count(*) FROM users WHERE supplier_id = ? AND national_id = ?`, supplier, r.NationalID).Scan(&n); err != nil {
+			return fmt.Errorf("portal: database: %w", err)
+		}
+		if n > 0 {
+			return ErrUserExists
+		}
+		if r.Admin {
+			if err := s.queryRow(ctx, tx, `SELECT count(*) FROM users WHERE supplier_id = ? AND admin = TRUE`, supplier).Scan(&n); err != nil {
+				return fmt.Errorf("portal: database: %w", err)
+			}
+			u.Admin = n == 0
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO users (id, supplier_id, national_id, name, email, phone, admin, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, supplier, u.NationalID, u.Name, u.Email, u.Tel, u.Admin, now.Unix()); err != nil {
+			if _, dup := uniqueViolation(err); dup {
+				return ErrUserExists
+			}
+			return fmt.Errorf("portal: database: %w", err)
+		}
+		return s.addCert(ctx, tx, u.ID, cert, now)
+	})
+	return u, err
 }
 
-func addCert(ctx context.Context, tx *sql.Tx, user string, cert *x509.Certificate, now time.Time) error {
+// addCert registers cert for user; a certificate registered already, by
+// anyone, is ErrCertRegistered (the UNIQUE fingerprint decides between
+// two at once).
+func (s *Store) addCert(ctx context.Context, tx *sql.Tx, user string, cert *x509.Certificate, now time.Time) error {
 	fp, holder, member, issuer := certColumns(cert)
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM certificates WHERE fingerprint = ?`, fp).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
+	_, err := s.exec(ctx, tx, `INSERT INTO certificates (user_id, fingerprint, der, holder, member, issuer, not_after, registered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		user, fp, cert.Raw, holder, member, issuer, cert.NotAfter.Unix(), now.Unix())
+	if _, dup := uniqueViolation(err); dup {
 		return ErrCertRegistered
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO certificates (user_id, fingerprint, der, holder, member, issuer, not_after, registered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		user, fp, cert.Raw, holder, member, issuer, cert.NotAfter.Unix(), now.Unix())
 	if err != nil {
 		return fmt.Errorf("portal: database: %w", err)
 	}
 	return nil
+}
+
+// HasAdmin reports whether supplier has an administrator.
+func (s *Store) HasAdmin(ctx context.Context, supplier int64) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM users WHERE supplier_id = ? AND admin = TRUE`, supplier).Scan(&n)
+	return n > 0, err
 }
 
 // UserByNationalID finds the supplier's user with that national ID number.
@@ -281,7 +215,7 @@ func (s *Store) User(ctx context.Context, id string) (User, error) { return s.us
 
 func (s *Store) user(ctx context.Context, where string, args ...any) (User, error) {
 	var u User
-	err := s.db.QueryRowContext(ctx, `SELECT id, supplier_id, national_id, name, email, phone, admin FROM users WHERE `+where, args...).
+	err := s.queryRow(ctx, s.db, `SELECT id, supplier_id, national_id, name, email, phone, admin FROM users WHERE `+where, args...).
 		Scan(&u.ID, &u.SupplierID, &u.NationalID, &u.Name, &u.Email, &u.Tel, &u.Admin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrUnknownUser
@@ -292,15 +226,7 @@ func (s *Store) user(ctx context.Context, where string, args ...any) (User, erro
 // AddCertificate registers another certificate under an existing user
 // (delegation).
 func (s *Store) AddCertificate(ctx context.Context, user string, cert *x509.Certificate, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("portal: database: %w", err)
-	}
-	defer tx.Rollback()
-	if err := addCert(ctx, tx, user, cert, now); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.addCert(ctx, tx, user, cert, now) })
 }
 
 // CertificateFor finds the registered certificate cert and its user;
@@ -310,7 +236,7 @@ func (s *Store) CertificateFor(ctx context.Context, cert *x509.Certificate) (Reg
 	var id int64
 	var user string
 	var revoked sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT id, user_id, revoked FROM certificates WHERE fingerprint = ?`, fp).Scan(&id, &user, &revoked)
+	err := s.queryRow(ctx, s.db, `SELECT id, user_id, revoked FROM certificates WHERE fingerprint = ?`, fp).Scan(&id, &user, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RegisteredCert{}, User{}, ErrCertUnknown
 	}
@@ -335,7 +261,7 @@ func (s *Store) UserCertificates(ctx context.Context, user string) ([]Registered
 }
 
 func (s *Store) certs(ctx context.Context, where string, arg any) ([]RegisteredCert, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT c.id, u.id, u.name, c.holder, c.member, c.issuer, c.not_after, c.registered, c.revoked
+	rows, err := s.query(ctx, s.db, `SELECT c.id, u.id, u.name, c.holder, c.member, c.issuer, c.not_after, c.registered, c.revoked
 		FROM certificates c JOIN users u ON u.id = c.user_id WHERE `+where+` ORDER BY c.id`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("portal: database: %w", err)
@@ -364,7 +290,7 @@ func (s *Store) Revoke(ctx context.Context, admin User, id int64, now time.Time)
 	if !admin.Admin {
 		return ErrNotAdmin
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE certificates SET revoked = ?, revoked_by = ? WHERE id = ? AND revoked IS NULL
+	res, err := s.exec(ctx, s.db, `UPDATE certificates SET revoked = ?, revoked_by = ? WHERE id = ? AND revoked IS NULL
 		AND user_id IN (SELECT id FROM users WHERE supplier_id = ?)`, now.Unix(), admin.ID, id, admin.SupplierID)
 	if err != nil {
 		return fmt.Errorf("portal: database: %w", err)

@@ -31,6 +31,7 @@ const (
 	exitError = 1
 	exitUsage = 2
 	exitTrust = 3 // the CA certificates to trust cannot be read
+	exitStore = 4 // the database cannot be opened (a file, a PostgreSQL server)
 )
 
 type command struct {
@@ -75,19 +76,45 @@ func (c *command) usage(err error) error {
 	return &cli.ExitError{Code: exitUsage, Message: err.Error(), Hint: c.p.T("portal.hint.usage")}
 }
 
-func (c *command) openStore(path string) (*portal.Store, error) {
-	st, err := portal.OpenStore(path)
+// dbFlags are --db and --db-password-file.
+type dbFlags struct{ url, passwordFile *string }
+
+func (c *command) dbFlags(fs *flag.FlagSet) dbFlags {
+	return dbFlags{fs.String("db", "portal.db", c.p.T("portal.flag.db")),
+		fs.String("db-password-file", "", c.p.T("portal.flag.db_password_file"))}
+}
+
+func (c *command) openStore(f dbFlags) (*portal.Store, error) {
+	d := portal.Database{URL: *f.url, PasswordFile: *f.passwordFile}
+	st, err := portal.Open(context.Background(), d)
 	if err != nil {
-		return nil, &cli.ExitError{Code: exitError, Message: c.p.T("portal.err.database", "File", path), Err: err}
+		return nil, &cli.ExitError{Code: exitStore, Message: c.p.T("portal.err.database", "File", d.Redacted(), "Reason", c.dbReason(d, err)),
+			Hint: c.p.T("portal.hint.database"), Err: err}
 	}
 	return st, nil
+}
+
+// dbReason says why the database did not open, in the operator's words.
+func (c *command) dbReason(d portal.Database, err error) string {
+	var ue *portal.UnreachableError
+	switch {
+	case errors.Is(err, portal.ErrDatabasePassword):
+		return c.p.T("portal.db.password")
+	case errors.Is(err, portal.ErrPasswordFile):
+		return c.p.T("portal.db.password_file", "File", d.PasswordFile)
+	case errors.As(err, &ue):
+		return c.p.T("portal.db.unreachable", "Reason", ue.Reason)
+	case errors.Is(err, portal.ErrSchemaNewer):
+		return c.p.T("portal.db.newer")
+	}
+	return err.Error()
 }
 
 // supplierAdd registers a supplier the operator approved and prints its
 // master code, shown this once.
 func (c *command) supplierAdd(args []string) error {
 	fs := c.flags("supplier add")
-	db := fs.String("db", "portal.db", c.p.T("portal.flag.db"))
+	db := c.dbFlags(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return c.usage(err)
@@ -95,7 +122,7 @@ func (c *command) supplierAdd(args []string) error {
 	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
 		return c.usage(errors.New(c.p.T("portal.err.supplier_name")))
 	}
-	st, err := c.openStore(*db)
+	st, err := c.openStore(db)
 	if err != nil {
 		return err
 	}
@@ -111,11 +138,11 @@ func (c *command) supplierAdd(args []string) error {
 
 func (c *command) supplierList(args []string) error {
 	fs := c.flags("supplier list")
-	db := fs.String("db", "portal.db", c.p.T("portal.flag.db"))
+	db := c.dbFlags(fs)
 	if _, err := cli.Parse(fs, args); err != nil {
 		return c.usage(err)
 	}
-	st, err := c.openStore(*db)
+	st, err := c.openStore(db)
 	if err != nil {
 		return err
 	}
@@ -133,7 +160,7 @@ func (c *command) supplierList(args []string) error {
 // serve serves the portal until interrupted.
 func (c *command) serve(args []string) error {
 	fs := c.flags("serve")
-	db := fs.String("db", "portal.db", c.p.T("portal.flag.db"))
+	db := c.dbFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", c.p.T("portal.flag.addr"))
 	origin := fs.String("origin", "", c.p.T("portal.flag.origin"))
 	trusted := fs.String("trust", "", c.p.T("portal.flag.trust"))
@@ -156,7 +183,7 @@ func (c *command) serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.openStore(*db)
+	st, err := c.openStore(db)
 	if err != nil {
 		return err
 	}

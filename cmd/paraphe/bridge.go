@@ -9,15 +9,18 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/paraphe/paraphe/bridge"
+	"github.com/paraphe/paraphe/config"
 	"github.com/paraphe/paraphe/internal/cli"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/instance"
 	"github.com/paraphe/paraphe/pkcs"
 )
 
@@ -40,13 +43,12 @@ func (a *app) bridgeCmd(args []string) error {
 	if len(p.WebOrigins) == 0 {
 		return &cli.ExitError{Code: explain.ExitBridgeNoOrigins, Message: a.p.T("err.bridge_no_origins"), Hint: a.p.T("hint.bridge_no_origins")}
 	}
+	if *inDesktop {
+		return a.desktopBridgeCmd(p)
+	}
 	l, err := bridgeListener(p.BridgeAddr())
 	if err != nil {
-		return &cli.ExitError{Code: explain.ExitBridgeBusy, Message: a.p.T("err.bridge_busy", "Addr", p.BridgeAddr()), Hint: a.p.T("hint.bridge_busy"), Err: err}
-	}
-	if *inDesktop {
-		fmt.Fprintln(a.stdout, a.p.T("bridge.listening_desktop", "URL", "http://"+l.Addr().String(), "Origins", strings.Join(p.WebOrigins, ", ")))
-		return a.desktopBridge(l)
+		return a.bridgeBusy(p.BridgeAddr(), err)
 	}
 	s := &bridge.Server{
 		Policy:  p,
@@ -59,6 +61,52 @@ func (a *app) bridgeCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return s.Serve(ctx, l)
+}
+
+// desktopBridgeCmd is paraphe bridge --desktop: the user's primary
+// application serving the bridge, its window hidden; when Paraphe runs
+// already for this user (the window opened from the menu, another start
+// at login), that one serves the bridge, and this start ends with status
+// 0.
+func (a *app) desktopBridgeCmd(p *config.Policy) error {
+	if msg := a.displayProblem(); msg != "" {
+		return &cli.ExitError{Code: explain.ExitError, Message: msg}
+	}
+	prim, handed, err := a.startInstance(instance.Request{})
+	if err != nil {
+		return err
+	}
+	if handed != 0 {
+		fmt.Fprintln(a.stdout, a.p.T("instance.running", "PID", handed))
+		return nil
+	}
+	if prim != nil {
+		defer prim.Close()
+	}
+	l, err := bridgeListener(p.BridgeAddr())
+	if err != nil {
+		return a.bridgeBusy(p.BridgeAddr(), err)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	fmt.Fprintln(a.stdout, a.p.T("bridge.listening_desktop", "URL", "http://"+l.Addr().String(), "Origins", strings.Join(p.WebOrigins, ", ")))
+	return a.desktopBridge(l, prim, sig)
+}
+
+// bridgeBusy says why the bridge cannot listen on addr: the port taken,
+// by another user of this computer when the system says so.
+func (a *app) bridgeBusy(addr string, err error) error {
+	busy := bridge.Busy(addr, err)
+	if busy.OtherUser() {
+		name := strconv.Itoa(busy.UID)
+		if u, err := user.LookupId(name); err == nil {
+			name = u.Username
+		}
+		return &cli.ExitError{Code: explain.ExitBridgeBusy, Message: a.p.T("err.bridge_other_user", "Addr", addr, "User", name),
+			Hint: a.p.T("hint.bridge_other_user"), Err: busy}
+	}
+	return &cli.ExitError{Code: explain.ExitBridgeBusy, Message: a.p.T("err.bridge_busy", "Addr", addr), Hint: a.p.T("hint.bridge_busy"), Err: busy}
 }
 
 // bridgeListener is the socket a service manager handed over (socket

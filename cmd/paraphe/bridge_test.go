@@ -65,6 +65,18 @@ func cmdBridge(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// cmdFreePort sets $NAME to a loopback port free now (freeport NAME): a
+// policy's bridge_port for a journey whose bridge listens itself.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport NAME")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Setenv(args[0], fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
+	l.Close()
+}
+
 type bridgeKey struct{}
 
 type bridgeHolder struct {

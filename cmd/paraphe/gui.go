@@ -3,13 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -20,6 +19,7 @@ import (
 	"github.com/paraphe/paraphe/internal/demo"
 	"github.com/paraphe/paraphe/internal/explain"
 	"github.com/paraphe/paraphe/internal/i18n"
+	"github.com/paraphe/paraphe/internal/instance"
 )
 
 // gui opens the desktop application, with files ready to sign. Without a display it says how to get
@@ -41,15 +41,68 @@ func (a *app) gui(files []string) (code int) {
 			code = explain.ExitError
 		}
 	}()
+	req := instance.Request{Show: true, Files: absFiles(files)}
+	prim, l, handed := a.guiInstance(req)
+	if handed != 0 {
+		fmt.Fprintln(a.stdout, a.p.T("instance.handed", "PID", handed))
+		return explain.ExitOK
+	}
+	if prim != nil {
+		defer prim.Close()
+	}
 	fa := fyneapp.NewWithID("org.paraphe.Paraphe")
 	if os.Getenv("PARAPHE_GUI_QUIT_AFTER_START") != "" {
 		// For the start-up benchmark and smoke test: quit once the window
 		// is up and the event loop has turned once.
 		fa.Lifecycle().SetOnStarted(func() { go fyne.Do(fa.Quit) })
 	}
-	desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, StartDemo: startDemo, RefreshTrustedLists: true,
-		Bridge: &desktop.BridgeOptions{}}).ShowAndRun()
+	u := desktop.New(fa, desktop.Options{Version: paraphVersion(), Files: files, StartDemo: startDemo, RefreshTrustedLists: true,
+		Bridge: &desktop.BridgeOptions{Listener: l}})
+	a.serveInstance(prim, u)
+	u.ShowAndRun()
 	return explain.ExitOK
+}
+
+// guiInstance makes the window opened from the menu the user's primary,
+// with the bridge's socket (nil: the app listens itself, or says why it
+// cannot), or hands req to the primary that runs (handed, its process
+// id): the bridge started at login, or the one this user's service
+// manager starts on the port it holds.
+func (a *app) guiInstance(req instance.Request) (prim *instance.Primary, l net.Listener, handed int) {
+	prim, handed, err := a.startInstance(req)
+	if handed != 0 || err != nil {
+		if err != nil {
+			fmt.Fprintln(a.stderr, a.p.T("instance.no_dir", "Detail", err.Error()))
+		}
+		return nil, nil, handed
+	}
+	l, busy := a.guiBridge()
+	if busy == nil || !busy.Mine() || prim == nil {
+		return prim, l, 0
+	}
+	prim.Close()
+	if pid := activateBridge(busy.Addr, req); pid != 0 {
+		return nil, nil, pid
+	}
+	// Nothing of Paraphe's answered on that socket: a paraphe bridge in
+	// a terminal, say. The window runs without the bridge and says why.
+	prim, handed, _ = a.startInstance(req)
+	return prim, nil, handed
+}
+
+// serveInstance has the primary bring u's window forward, with the files
+// to sign, when a later start asks; each request is a line of the log.
+func (a *app) serveInstance(prim *instance.Primary, u *desktop.UI) {
+	if prim == nil {
+		return
+	}
+	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
+	go prim.Serve(func(r instance.Request) {
+		log.Info("another start", "show", r.Show, "files", len(r.Files))
+		if r.Show {
+			u.Raise(r.Files)
+		}
+	})
 }
 
 // displayProblem says why no window can open here, "" when one can.
@@ -75,25 +128,30 @@ func (a *app) displayProblem() string {
 // login: the desktop application serving the bridge on l, its window
 // hidden until a page asks something, hidden again when closed. It runs
 // until the session ends (SIGTERM) or its menu's Quit.
-func (a *app) desktopBridge(l net.Listener) (err error) {
-	if msg := a.displayProblem(); msg != "" {
-		return &cli.ExitError{Code: explain.ExitError, Message: msg}
-	}
+//
+// sig receives the session's end, caught from before the bridge said it
+// listens (a service manager may stop it at once).
+func (a *app) desktopBridge(l net.Listener, prim *instance.Primary, sig <-chan os.Signal) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &cli.ExitError{Code: explain.ExitError, Message: a.p.T("gui.display_unreachable", "Display", os.Getenv("DISPLAY")), Err: fmt.Errorf("%v", r)}
 		}
 	}()
+	// The session's end (SIGTERM) quits the application. Fyne's driver
+	// catches it too, once its loop runs: both stop the driver, which is
+	// done once (the app's Quit, which closes the windows first, raced
+	// the driver's to a toolkit already stopped). Caught here from the
+	// start, a signal before the loop runs waits for it.
 	fa := fyneapp.NewWithID("org.paraphe.Paraphe")
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
 	go func() {
-		<-sig
-		fyne.Do(fa.Quit)
+		if _, ok := <-sig; ok {
+			fyne.Do(fa.Driver().Quit)
+		}
 	}()
-	desktop.New(fa, desktop.Options{Version: paraphVersion(), StartDemo: startDemo, RefreshTrustedLists: true,
-		Bridge: &desktop.BridgeOptions{Listener: l}}).RunHidden()
+	u := desktop.New(fa, desktop.Options{Version: paraphVersion(), StartDemo: startDemo, RefreshTrustedLists: true,
+		Bridge: &desktop.BridgeOptions{Listener: l}})
+	a.serveInstance(prim, u)
+	u.RunHidden()
 	return nil
 }
 

@@ -53,6 +53,6 @@ func TestScripts(t *testing.T) {
 			env.Values[bridgeKey{}] = &bridgeHolder{}
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"eutl": cmdEUTL, "bridge": cmdBridge},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"eutl": cmdEUTL, "bridge": cmdBridge, "freeport": cmdFreePort},
 	})
 }

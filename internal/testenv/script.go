@@ -36,6 +36,7 @@ import (
 //
 //	$WORK              its own folder, also $HOME
 //	$PARAPHE_HOME      $WORK/home, its Paraphe folder
+//	$PARAPHE_RUNTIME_DIR $WORK/run, its one-application-per-user folder
 //	$PARAPHE_POLICY    $WORK/no-policy.json: no machine policy until a script names one
 //	$PARAPHE_LANG      en
 //	$REPO              the repository (for its assets and installer templates)
@@ -188,6 +189,9 @@ func scriptSetup(env *testscript.Env) error {
 	}
 	env.Setenv("HOME", env.WorkDir)
 	env.Setenv("PARAPHE_HOME", filepath.Join(env.WorkDir, "home"))
+	// The one-application-per-user folder (internal/instance): a script's
+	// own, so that scripts running at once do not hand over to each other.
+	env.Setenv("PARAPHE_RUNTIME_DIR", filepath.Join(env.WorkDir, "run"))
 	env.Setenv("PARAPHE_POLICY", filepath.Join(env.WorkDir, "no-policy.json"))
 	env.Setenv("PARAPHE_LANG", "en")
 	env.Setenv("REPO", repo)

@@ -3,40 +3,9 @@
 // portal. Messages come in the page's language from the portal.
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("portal-config").textContent);
-  var msg = cfg.messages;
-  var message = document.getElementById("message");
-  var status = document.getElementById("status");
+  var P = window.PortalPage, cfg = P.cfg, msg = cfg.messages;
+  var say = P.say, working = P.working, bridgeError = P.bridgeError, post = P.post;
   var chosen = null;
-
-  function say(text) {
-    message.textContent = text;
-    message.className = "message error";
-    message.hidden = false;
-    status.hidden = true;
-  }
-  function working(text) {
-    message.hidden = true;
-    status.textContent = text;
-    status.hidden = !text;
-  }
-  function bridgeError(e) {
-    if (e && e.code === "wrong_pin") {
-      return typeof e.triesLeft === "number" && e.triesLeft >= 0
-        ? msg.wrong_pin.replace("{n}", String(e.triesLeft))
-        : msg.wrong_pin_unknown;
-    }
-    return (e && msg[e.code]) || msg.bad_answer;
-  }
-  function post(path, body) {
-    return fetch(path, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": cfg.csrf },
-      body: JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().then(function (data) { data.ok = r.ok; return data; });
-    });
-  }
 
   var portal = {
     lastToken: null,
