@@ -34,7 +34,7 @@ func (u *UI) stampCovers(ctx context.Context, path string, a *pdf.Appearance) bo
 	}
 	rect := a.Rect
 	if rect[2] == 0 || rect[3] == 0 {
-		rect = pdf.CornerRect(a.Corner, geo.Width, geo.Height)
+		rect = geo.CornerRect(a.Corner)
 	}
 	area, err := u.renderArea(ctx, path, a.Page-1, rect)
 	return err == nil && inkArea(area) > inkLimit

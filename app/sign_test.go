@@ -14,6 +14,7 @@ import (
 
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/pdf"
 )
 
 // readyToSign is the app with a holder activated from a CA of its own,
@@ -255,10 +256,13 @@ func TestSignedCopiesTakeInputPermissions(t *testing.T) {
 
 // Acceptance 2 of issue 18: a three-page document (its third page turned
 // by 270 degrees), the view taken to page 3 with End, the stamp put on
-// that page with a tap and dragged to its place, the document signed: the
-// signed copy's signature widget is on page 3 at the place dropped, as qpdf
-// reads the file, and the drag moved it as a page so turned moves user
-// space (turns in docview_test.go).
+// that page with a tap and dragged with the mouse to its place, the
+// document signed. In the signed copy, as qpdf reads it, the signature's
+// widget is on page 3 at the place the stamp was left, its sides swapped
+// (the stamp stands upright on the turned page); and poppler, reading
+// page 3 as a reader shows it, finds the stamp's words upright inside the
+// rectangle where the stamp was dropped on the screen (within 2 points),
+// a reading that owes nothing to the app's own arithmetic.
 func TestSignStampDraggedOnPage3(t *testing.T) {
 	u, _ := readyToSign(t)
 	doc := qpdfPages(t, filepath.Join("..", "assets", "demo", "deed.pdf"), "1-2", dssSample(t, "visualSignature__test_270.pdf"), "1")
@@ -282,17 +286,10 @@ func TestSignStampDraggedOnPage3(t *testing.T) {
 	if s.page.Text != "3" || s.stamp == nil || s.stamp.page != 2 {
 		t.Fatalf("a tap on page 3: page %q, the stamp on %v", s.page.Text, s.stamp)
 	}
-	before := s.stamp.rect
-	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(s.stamp).AddXY(s.stamp.Size().Width/2, s.stamp.Size().Height/2)
-	const dx, dy = 40, -30
-	test.Drag(u.win.Canvas(), at, dx, dy)
-	k := float64(v.k())
-	mx, my := turns[270].move(dx/k, dy/k)
-	dropped := [4]float64{math.Round(before[0] + mx), math.Round(before[1] + my), before[2], before[3]}
-	if s.custom == nil || !near(*s.custom, dropped, 1) {
-		t.Fatalf("dragged from %v to %v, want %v", before, s.custom, dropped)
+	if sz := s.stamp.Size(); sz.Width <= sz.Height {
+		t.Fatalf("on the turned page the stamp is shown %v: not upright", sz)
 	}
-	dropped = *s.custom
+	dropped := dragStampBy(t, u, 40, -30)
 	test.Tap(s.signBtn)
 	u.tasks.Wait()
 	if s.coverAsk != nil {
@@ -310,8 +307,62 @@ func TestSignStampDraggedOnPage3(t *testing.T) {
 		t.Fatalf("signature fields in the signed copy: %v", widgets)
 	}
 	for name, ws := range widgets {
-		if len(ws) != 1 || ws[0].Page != 3 || !near(ws[0].Rect, dropped, 0.01) {
-			t.Fatalf("%s: at %v, dropped on page 3 at %v", name, ws, dropped)
+		r := *s.custom
+		if len(ws) != 1 || ws[0].Page != 3 || !near(ws[0].Rect, r, 0.01) || r[2] != pdf.StampHeight || r[3] != pdf.StampWidth {
+			t.Fatalf("%s: at %v, left on page 3 at %v (%v×%v points, turned)", name, ws, r, pdf.StampHeight, pdf.StampWidth)
 		}
+	}
+	stampReadOnPage(t, row.out, 3, dropped, s.signerName())
+}
+
+// dragStampBy drags the Sign screen's stamp by dx, dy units, and says
+// where it was left on its page as shown: x, y of its top left corner
+// from the page's, width, height, in points, as the screen shows it.
+func dragStampBy(t *testing.T, u *UI, dx, dy float32) [4]float64 {
+	t.Helper()
+	s := u.signer
+	d := fyne.CurrentApp().Driver()
+	before := s.stamp.rect
+	test.Drag(u.win.Canvas(), d.AbsolutePositionForObject(s.stamp).AddXY(s.stamp.Size().Width/2, s.stamp.Size().Height/2), dx, dy)
+	k := float64(s.view.k())
+	mx, my := turns[270].move(float64(dx)/k, float64(dy)/k)
+	if want := [4]float64{math.Round(before[0] + mx), math.Round(before[1] + my), before[2], before[3]}; s.custom == nil || !near(*s.custom, want, 1) {
+		t.Fatalf("dragged from %v to %v, want %v", before, s.custom, want)
+	}
+	at := d.AbsolutePositionForObject(s.stamp).Subtract(d.AbsolutePositionForObject(s.view.pages[s.stamp.page]))
+	sz := s.stamp.Size()
+	return [4]float64{float64(at.X) / k, float64(at.Y) / k, float64(sz.Width) / k, float64(sz.Height) / k}
+}
+
+// stampReadOnPage fails unless poppler finds, on page n of file as shown,
+// the words of a stamp signed by holder upright and inside rect (x, y,
+// width, height in points from the page's top left corner), within 2
+// points: the first line at its top left, the holder's name below it.
+func stampReadOnPage(t *testing.T, file string, n int, rect [4]float64, holder string) {
+	t.Helper()
+	const tol = 2
+	_, _, words := testenv.PopplerWords(t, file, n)
+	names := strings.Fields(holder)
+	var first, name *testenv.PopplerWord
+	for i, w := range words {
+		if w.XMin < rect[0]-tol || w.YMin < rect[1]-tol || w.XMax > rect[0]+rect[2]+tol || w.YMax > rect[1]+rect[3]+tol {
+			continue // not the stamp's
+		}
+		if w.XMax-w.XMin <= w.YMax-w.YMin && len([]rune(w.Text)) > 2 {
+			t.Errorf("page %d: %q is %.1f wide and %.1f tall as shown: not upright", n, w.Text, w.XMax-w.XMin, w.YMax-w.YMin)
+		}
+		if first == nil || w.YMin < first.YMin-1 || (w.YMin <= first.YMin+1 && w.XMin < first.XMin) {
+			first = &words[i]
+		}
+		if w.Text == names[len(names)-1] {
+			name = &words[i]
+		}
+	}
+	if first == nil || name == nil {
+		t.Fatalf("page %d: poppler finds no stamp of %s inside %v; its words: %v", n, holder, rect, words)
+	}
+	// The frame's padding is 4 points; a line's ascent a few more.
+	if first.XMin > rect[0]+8 || first.YMin > rect[1]+10 || name.YMin < first.YMax-1 {
+		t.Errorf("page %d: the stamp's first line %+v, its name %+v: not upright at the top left of %v", n, *first, *name, rect)
 	}
 }
