@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
@@ -757,4 +758,73 @@ func TestPDFiumClosedWithTheApp(t *testing.T) {
 	if _, err := u.pdfium(context.Background()); !errors.Is(err, render.ErrClosed) || u.pdfiumStart.r != nil {
 		t.Fatalf("after Close: %v, renderer %v", err, u.pdfiumStart.r)
 	}
+}
+
+// Item 5 of issue 18: a PDF dropped on the window, whatever screen is in
+// front, opens in a document view: on the Verify screen it is verified and
+// shown there, elsewhere it goes to the Sign screen, shown whether the
+// signature is visible or not; the window's title names the document in
+// front. What is not a file is ignored. And the app opened with files
+// ("paraphe FILE.pdf", cmd/paraphe's gui-open.txtar) shows the first.
+func TestDroppedPDFOpensInTheView(t *testing.T) {
+	u := newUI(t, "")
+	deed, _ := filepath.Abs(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	turned, _ := filepath.Abs(dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
+	drop := func(paths ...string) {
+		var uris []fyne.URI
+		for _, p := range paths {
+			uris = append(uris, storage.NewFileURI(p))
+		}
+		u.dropped(fyne.NewPos(10, 10), uris)
+		u.tasks.Wait()
+	}
+	shows := func(v *docView, name string, pages int) {
+		t.Helper()
+		if v.failed != nil || len(v.pages) != pages || v.pages[v.currentPage()].image.Image == nil {
+			t.Fatalf("%s: the view shows %d pages (want %d), failed %v", name, len(v.pages), pages, v.failed)
+		}
+		if want := name + " — Paraphe"; u.win.Title() != want {
+			t.Fatalf("window titled %q, want %q", u.win.Title(), want)
+		}
+	}
+	if u.win.Title() != "Paraphe" {
+		t.Fatalf("window titled %q before any document", u.win.Title())
+	}
+	u.tabs.SelectIndex(4) // Settings
+	u.signer.visible.SetChecked(false)
+	drop(deed)
+	if u.tabs.Selected().Content != u.signer.content || len(u.signer.files) != 1 || u.signer.stamp != nil {
+		t.Fatalf("dropped on Settings: screen %v, %d files to sign, stamp %v", u.tabs.Selected().Text, len(u.signer.files), u.signer.stamp)
+	}
+	shows(u.signer.view, "deed.pdf", 2)
+
+	u.tabs.SelectIndex(2) // Verify
+	if u.win.Title() != "Paraphe" {
+		t.Fatalf("on Verify with no document, the window is titled %q", u.win.Title())
+	}
+	drop(turned)
+	if u.verifier.path != turned || u.verifier.report == nil || len(u.signer.files) != 1 {
+		t.Fatalf("dropped on Verify: verifying %q (%v), %d files to sign", u.verifier.path, u.verifier.err, len(u.signer.files))
+	}
+	shows(u.verifier.view, filepath.Base(turned), 1)
+	u.tabs.SelectIndex(1)
+	shows(u.signer.view, "deed.pdf", 2)
+
+	u.dropped(fyne.NewPos(0, 0), []fyne.URI{storage.NewURI("https://example.org/a.pdf")})
+	u.tasks.Wait()
+	if len(u.signer.files) != 1 {
+		t.Fatalf("a web address dropped: %d files to sign", len(u.signer.files))
+	}
+
+	// Opened with files, as paraphe FILE.pdf does: the Sign screen, the
+	// first one shown.
+	o := New(test.NewTempApp(t), Options{Version: "test", Files: []string{deed}})
+	drive(o)
+	t.Cleanup(o.Close)
+	o.tasks.Wait()
+	u = o
+	if o.tabs.Selected().Content != o.signer.content || len(o.signer.files) != 1 {
+		t.Fatalf("opened with a file: screen %q, %d files", o.tabs.Selected().Text, len(o.signer.files))
+	}
+	shows(o.signer.view, "deed.pdf", 2)
 }

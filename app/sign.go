@@ -436,6 +436,7 @@ func (s *signScreen) showPage(st previewState) {
 	}
 	s.sayPreview()
 	s.checkCover()
+	s.u.retitle()
 }
 
 // placeStamp puts the stamp where it goes (the place it was put, else the

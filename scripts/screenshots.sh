@@ -56,7 +56,7 @@ for lang in "${langs[@]}"; do
   env PARAPHE_HOME="$home" PARAPHE_POLICY="$work/no-policy.json" LANG=en_US.UTF-8 FYNE_THEME=light FYNE_SCALE=1 \
     "$bin/paraphe" "$work/$name" >"$work/app-$lang.log" 2>&1 &
   app=$!
-  wid=$(timeout 30 xdotool search --sync --onlyvisible --name '^Paraphe$' | head -n 1)
+  wid=$(timeout 30 xdotool search --sync --onlyvisible --name '\.pdf .*Paraphe$' | head -n 1) # titled after the file (its WM_NAME may lose the dash)
   xdotool windowmove "$wid" 0 0 windowsize "$wid" 800 600
   sleep 3 # the page drawn, the window settled (a script may wait; tests do not)
   import -window "$wid" "$out/$lang/00-xvfb-sign.png"
