@@ -58,6 +58,7 @@ type signScreen struct {
 	previewGen  int
 	previewStop func()
 	coverGen    int // numbers the checks of what the stamp covers
+	stampGen    int // numbers the drawings of the stamp as it will look
 	overall     *widget.ProgressBar
 	signBtn     *button
 	stopBtn     *widget.Button
@@ -102,9 +103,18 @@ func newSignScreen(u *UI) *signScreen {
 	if !u.canSend() {
 		s.receiveBtn.Hide()
 	}
-	s.cert = widget.NewSelect(nil, nil)
+	s.cert = widget.NewSelect(nil, func(string) {
+		if s.stamp != nil { // the stamp names the holder chosen
+			s.stamp.label = s.signerName()
+			s.stamp.picture = nil
+			s.stamp.Refresh()
+			s.drawStamp()
+		}
+	})
 	s.reason = u.newField()
 	s.location = u.newField()
+	s.reason.OnChanged = func(string) { s.drawStamp() } // the stamp says them
+	s.location.OnChanged = s.reason.OnChanged
 	s.level = widget.NewSelect(nil, func(string) { s.sayLevel() })
 	s.levelTip = wrapLabel("")
 	s.overall = widget.NewProgressBar()
@@ -233,6 +243,7 @@ func (s *signScreen) relabel() {
 	s.stopBtn.SetText(u.T("app.cancel"))
 	s.loadCerts()
 	s.view.relabel()
+	s.drawStamp() // its words in the language
 	s.sayPreview()
 	s.redraw()
 }
@@ -458,6 +469,7 @@ func (s *signScreen) placeStamp(scroll bool) {
 	s.stamp = newOverlay(overlayStamp, st.page-1, rect, s.signerName())
 	s.stamp.onChange = s.stampMoved
 	s.view.addOverlay(s.stamp)
+	s.drawStamp()
 	if scroll {
 		s.view.scrollToOverlay(s.stamp)
 	}
@@ -475,6 +487,9 @@ func (s *signScreen) signerName() string {
 // stampMoved follows the stamp dragged, resized or moved with the keys: its
 // place replaces the corner.
 func (s *signScreen) stampMoved(_ int, rect [4]float64) {
+	if s.custom == nil || s.custom[2] != rect[2] || s.custom[3] != rect[3] {
+		defer s.drawStamp() // resized: drawn again at its new size
+	}
 	s.custom = &rect
 	s.corner.ClearSelected()
 	s.sayCorner()

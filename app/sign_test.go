@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"image"
+	"image/color"
 	"math"
 	"os"
 	"os/exec"
@@ -365,4 +367,81 @@ func stampReadOnPage(t *testing.T, file string, n int, rect [4]float64, holder s
 	if first.XMin > rect[0]+8 || first.YMin > rect[1]+10 || name.YMin < first.YMax-1 {
 		t.Errorf("page %d: the stamp's first line %+v, its name %+v: not upright at the top left of %v", n, *first, *name, rect)
 	}
+}
+
+// Item 3 of issue 18: the stamp is drawn over the page as it will look.
+// Its picture on the screen, once drawn, is what poppler draws of the
+// signed copy at the stamp's place (the same words, fonts, frame), within
+// a mean difference stated below; the holder's name alone, which the
+// stamp shows until then, would be far from it.
+func TestSignStampDrawnAsItWillLook(t *testing.T) {
+	testenv.Require(t, "pdftoppm")
+	u, _ := readyToSign(t)
+	dir := t.TempDir()
+	deed := filepath.Join(dir, "deed.pdf")
+	data, _ := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	os.WriteFile(deed, data, 0o644)
+	s := u.signer
+	s.level.SetSelectedIndex(0) // B-B
+	s.visible.SetChecked(true)
+	s.reason.SetText("Vente")
+	s.add(deed)
+	u.tasks.Wait()
+	o := s.stamp
+	if o == nil || o.picture == nil {
+		t.Fatalf("the stamp is not drawn: %v", o)
+	}
+	pic, rect := o.picture, o.rect
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	if row := s.files[0]; !row.ok {
+		t.Fatalf("not signed: %s", row.status.Text)
+	}
+	// Poppler's page 1 of the signed copy at the picture's pixels a point;
+	// the deed's page is upright with its box at the origin: the stamp's
+	// top left corner is (x, 842 − y − height) points from the page's.
+	dpi := 72 * float64(pic.Bounds().Dx()) / rect[2]
+	page := pdftoppmAt(t, pdf.OutputName(deed), 1, dpi)
+	k := dpi / 72
+	at := image.Pt(int(math.Round(rect[0]*k)), int(math.Round((842-rect[1]-rect[3])*k)))
+	const maxDiff = 8 // grey levels out of 255, in blocks of 4×4 pixels
+	d := onWhiteDiff(pic, page, at)
+	if d > maxDiff {
+		t.Fatalf("the stamp on the screen is %.1f grey levels from poppler's drawing of the signed stamp", d)
+	}
+	// The measure tells: a tenth of the stamp's height lower, it is off.
+	if off := onWhiteDiff(pic, page, at.Add(image.Pt(0, pic.Bounds().Dy()/10))); off < 2*maxDiff {
+		t.Fatalf("moved down, the stamp is still only %.1f grey levels off (%.1f in place)", off, d)
+	}
+	t.Logf("%.1f grey levels from poppler's drawing of the signed stamp (%d×%d pixels)", d, pic.Bounds().Dx(), pic.Bounds().Dy())
+}
+
+// onWhiteDiff is the mean difference of grey, in blocks of 4×4 pixels,
+// between pic laid on white and page's pixels from at on.
+func onWhiteDiff(pic, page image.Image, at image.Point) float64 {
+	const block = 4
+	grey := func(c color.Color) float64 {
+		n := color.NRGBAModel.Convert(c).(color.NRGBA)
+		on := func(v uint8) float64 { return 255 - float64(255-v)*float64(n.A)/255 }
+		return 0.299*on(n.R) + 0.587*on(n.G) + 0.114*on(n.B)
+	}
+	b := pic.Bounds()
+	var sum float64
+	blocks := 0
+	for by := b.Min.Y; by+block <= b.Max.Y; by += block {
+		for bx := b.Min.X; bx+block <= b.Max.X; bx += block {
+			var d float64
+			for y := by; y < by+block; y++ {
+				for x := bx; x < bx+block; x++ {
+					d += grey(pic.At(x, y)) - grey(page.At(at.X+x-b.Min.X, at.Y+y-b.Min.Y))
+				}
+			}
+			sum += math.Abs(d) / (block * block)
+			blocks++
+		}
+	}
+	return sum / float64(max(blocks, 1))
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paraphe/paraphe/internal/testenv"
 )
@@ -82,4 +83,32 @@ func findWord(words []testenv.PopplerWord, text string) *testenv.PopplerWord {
 		}
 	}
 	return nil
+}
+
+// The stamp's preview is a page of the stamp's size on which poppler reads
+// the stamp's words: who signs, their member number, the reason.
+func TestStampPreview(t *testing.T) {
+	p := newPKI(t)
+	a := &Appearance{Labels: Labels{SignedBy: "Signed by"}}
+	b, err := StampPreview(a, StampWidth, StampHeight, p.leaf, Options{Reason: "Vente"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "stamp.pdf")
+	os.WriteFile(path, b, 0o644)
+	if code, text := qpdfCheck(t, path); code != 0 {
+		t.Fatalf("qpdf --check %d:\n%s", code, text)
+	}
+	w, h, words := testenv.PopplerWords(t, path, 1)
+	if w != StampWidth || h != StampHeight {
+		t.Fatalf("a page of %g×%g points", w, h)
+	}
+	for _, want := range []string{"Signed", "Dupont", "75-1234", "Vente"} {
+		if findWord(words, want) == nil {
+			t.Errorf("poppler does not read %q on the preview: %v", want, words)
+		}
+	}
+	if _, err := StampPreview(a, 0, StampHeight, p.leaf, Options{}, time.Now()); err == nil {
+		t.Error("a stamp 0 points wide previewed")
+	}
 }
