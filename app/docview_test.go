@@ -523,20 +523,24 @@ func absDiff(a, b uint32) uint32 {
 	return b - a
 }
 
-// TestDocViewScreenshots draws the document view, in English and in
-// French, as fyne's software painter paints it, into the folder
-// $PARAPHE_SCREENSHOTS (docs/screenshots): skipped without it.
-//
-//	PARAPHE_SCREENSHOTS=$PWD/docs/screenshots go test -run TestDocViewScreenshots ./app
-//
-// The view is not on a screen of the app yet; once it is,
-// scripts/screenshots.sh takes it from the real binary under Xvfb.
+// TestDocViewScreenshots draws the document view at 960×680, in English
+// and in French, as fyne's software painter paints it, into the folder
+// $PARAPHE_SCREENSHOTS/LANG (docs/screenshots/en, fr; make screenshots):
+// skipped without it. docview.png is a stamp and a field on a page,
+// docview-turned.png signatures outlined on a turned page,
+// docview-password.png an encrypted document asking its password, and
+// docview-verify.png the Verify screen with a signature's document as it
+// signed it above the current one.
 func TestDocViewScreenshots(t *testing.T) {
-	dir := os.Getenv("PARAPHE_SCREENSHOTS")
-	if dir == "" {
+	out := os.Getenv("PARAPHE_SCREENSHOTS")
+	if out == "" {
 		t.Skip("PARAPHE_SCREENSHOTS names no folder")
 	}
 	for _, lang := range []string{"en", "fr"} {
+		dir := filepath.Join(out, lang)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		u, v := shotView(t, lang, dssSample(t, "PDF.pdf"))
 		stamp := newOverlay(overlayStamp, 0, [4]float64{340, 560, 210, 72}, "Marie Dupont")
 		v.addOverlay(stamp)
@@ -547,7 +551,7 @@ func TestDocViewScreenshots(t *testing.T) {
 		v.scrollBy(0, 80)
 		u.tasks.Wait()
 		test.Tap(stamp) // the stamp has the keyboard: its outline thickens
-		capture(t, u, filepath.Join(dir, "docview-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview.png"))
 
 		u, v = shotView(t, lang, dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
 		fields, _ := pdf.Fields(dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
@@ -560,10 +564,10 @@ func TestDocViewScreenshots(t *testing.T) {
 		}
 		v.setZoom(zoomFitPage, 1)
 		u.tasks.Wait()
-		capture(t, u, filepath.Join(dir, "docview-turned-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview-turned.png"))
 
 		u, _ = shotView(t, lang, dssSample(t, "protected__open_protected.pdf"))
-		capture(t, u, filepath.Join(dir, "docview-password-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview-password.png"))
 
 		// The Verify screen, the first signature's document as it signed it
 		// over the current one.
@@ -581,7 +585,7 @@ func TestDocViewScreenshots(t *testing.T) {
 			view.scrollBy(0, view.tops[0]+float32(r[1]+r[3]/2)*view.k()-view.viewport.Height/2-view.scroll.Offset.Y)
 		}
 		u.tasks.Wait()
-		capture(t, u, filepath.Join(dir, "docview-verify-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview-verify.png"))
 	}
 }
 

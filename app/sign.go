@@ -139,12 +139,12 @@ func newSignScreen(u *UI) *signScreen {
 		widget.NewFormItem("", s.location),
 		widget.NewFormItem("", container.NewVBox(s.level, s.levelTip)),
 	)
-	// The documents on the left, the one selected shown under the list
-	// (with the stamp while the signature is visible); how to sign on the
-	// right.
+	// The documents and how to sign them on the left, the list over the
+	// choices; the one selected on the right, the whole height for its
+	// pages (with the stamp while the signature is visible).
 	list := container.NewVScroll(s.rows)
-	docs := container.NewVSplit(list, preview)
-	docs.Offset = 0.3 // most of the height for the page
+	left := container.NewVSplit(list, container.NewVScroll(s.form))
+	left.Offset = 0.3
 	s.visible.OnChanged = func(on bool) {
 		if on {
 			placement.Show()
@@ -154,10 +154,10 @@ func newSignScreen(u *UI) *signScreen {
 		s.updatePreview() // last: its answer comes once the screen is laid out
 	}
 	placement.Hide()
-	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn, s.receiveBtn)), nil, nil, nil, docs)
+	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn, s.receiveBtn)), nil, nil, nil, left)
 	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
-	split := container.NewHSplit(files, container.NewVScroll(s.form))
-	split.Offset = 0.45
+	split := container.NewHSplit(files, preview)
+	split.Offset = 0.6 // the levels' names whole, in every language, at 800×600
 	s.content = s.tips.over(container.NewBorder(container.NewVBox(s.title, s.certForm), bottom, nil, nil, split))
 	s.relabel()
 	s.corner.SetSelectedIndex(0)
