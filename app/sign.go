@@ -195,6 +195,7 @@ func (s *signScreen) placement() (choices, preview fyne.CanvasObject) {
 		}
 	}
 	s.view.onTapPage = s.tapped
+	s.view.onZoom = s.drawStamp // sharp at its new size
 	s.pageInfo = wrapLabel("")
 	s.covers = wrapLabel("")
 	s.covers.Importance = widget.WarningImportance

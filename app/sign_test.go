@@ -391,6 +391,12 @@ func TestSignStampDrawnAsItWillLook(t *testing.T) {
 	if o == nil || o.picture == nil {
 		t.Fatalf("the stamp is not drawn: %v", o)
 	}
+	small := o.picture.Bounds().Dx()
+	s.view.setZoom(zoomFixed, 1.5) // drawn again, at its new size
+	u.tasks.Wait()
+	if o.picture.Bounds().Dx() <= small || s.stamp != o {
+		t.Fatalf("zoomed to 150 %%, the stamp is drawn %d pixels wide (%d before)", o.picture.Bounds().Dx(), small)
+	}
 	pic, rect := o.picture, o.rect
 	test.Tap(s.signBtn)
 	u.tasks.Wait()
