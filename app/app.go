@@ -13,6 +13,7 @@ package app
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,8 +222,31 @@ func (u *UI) build() {
 		return
 	}
 	u.tabs = u.newSideMenu(items...)
+	u.tabs.onSelect = u.retitle
 	if u.activation == nil { // an open activation wizard keeps the window
 		u.win.SetContent(u.tabs)
+	}
+}
+
+// retitle names in the window's title the document the screen in front
+// shows, as desktop applications do ("deed.pdf — Paraphe"): what the
+// window lists and switches between shows which document is open.
+func (u *UI) retitle() {
+	title := "Paraphe"
+	if u.tabs != nil {
+		var path string
+		switch u.tabs.Selected().Content {
+		case u.signer.content:
+			path = u.signer.viewing
+		case u.verifier.content:
+			path = u.verifier.viewing
+		}
+		if path != "" {
+			title = u.T("app.title_document", "File", filepath.Base(path))
+		}
+	}
+	if u.win.Title() != title {
+		u.win.SetTitle(title)
 	}
 }
 

@@ -102,13 +102,16 @@ type docView struct {
 	focused  *overlay  // the overlay brought into view, until the user scrolls
 	moving   bool      // the view is scrolling itself
 	depth    int       // actions under way (action)
+	laidAt   float64   // the zoom the pages were last laid out at
 
 	// onOpened is told when a document is shown or could not be (err);
 	// onPage when the page in view changes; onTapPage when a page is
-	// tapped, where in its user space.
+	// tapped, where in its user space; onZoom once the pages are laid out
+	// at another zoom.
 	onOpened  func(err error)
 	onPage    func(page int)
 	onTapPage func(page int, x, y float64)
+	onZoom    func()
 }
 
 func newDocView(u *UI) *docView {
@@ -466,6 +469,10 @@ func (v *docView) layoutPages() {
 	}
 	anchor, frac := v.anchor()
 	v.zoom = v.fitZoom()
+	if v.zoom != v.laidAt && v.onZoom != nil {
+		defer v.onZoom()
+	}
+	v.laidAt = v.zoom
 	k := v.k()
 	v.tops = make([]float32, len(v.pages))
 	y := float32(pageGap)

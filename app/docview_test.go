@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
@@ -522,20 +523,24 @@ func absDiff(a, b uint32) uint32 {
 	return b - a
 }
 
-// TestDocViewScreenshots draws the document view, in English and in
-// French, as fyne's software painter paints it, into the folder
-// $PARAPHE_SCREENSHOTS (docs/screenshots): skipped without it.
-//
-//	PARAPHE_SCREENSHOTS=$PWD/docs/screenshots go test -run TestDocViewScreenshots ./app
-//
-// The view is not on a screen of the app yet; once it is,
-// scripts/screenshots.sh takes it from the real binary under Xvfb.
+// TestDocViewScreenshots draws the document view at 960×680, in English
+// and in French, as fyne's software painter paints it, into the folder
+// $PARAPHE_SCREENSHOTS/LANG (docs/screenshots/en, fr; make screenshots):
+// skipped without it. docview.png is a stamp and a field on a page,
+// docview-turned.png signatures outlined on a turned page,
+// docview-password.png an encrypted document asking its password, and
+// docview-verify.png the Verify screen with a signature's document as it
+// signed it above the current one.
 func TestDocViewScreenshots(t *testing.T) {
-	dir := os.Getenv("PARAPHE_SCREENSHOTS")
-	if dir == "" {
+	out := os.Getenv("PARAPHE_SCREENSHOTS")
+	if out == "" {
 		t.Skip("PARAPHE_SCREENSHOTS names no folder")
 	}
 	for _, lang := range []string{"en", "fr"} {
+		dir := filepath.Join(out, lang)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		u, v := shotView(t, lang, dssSample(t, "PDF.pdf"))
 		stamp := newOverlay(overlayStamp, 0, [4]float64{340, 560, 210, 72}, "Marie Dupont")
 		v.addOverlay(stamp)
@@ -546,7 +551,7 @@ func TestDocViewScreenshots(t *testing.T) {
 		v.scrollBy(0, 80)
 		u.tasks.Wait()
 		test.Tap(stamp) // the stamp has the keyboard: its outline thickens
-		capture(t, u, filepath.Join(dir, "docview-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview.png"))
 
 		u, v = shotView(t, lang, dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
 		fields, _ := pdf.Fields(dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
@@ -559,10 +564,10 @@ func TestDocViewScreenshots(t *testing.T) {
 		}
 		v.setZoom(zoomFitPage, 1)
 		u.tasks.Wait()
-		capture(t, u, filepath.Join(dir, "docview-turned-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview-turned.png"))
 
 		u, _ = shotView(t, lang, dssSample(t, "protected__open_protected.pdf"))
-		capture(t, u, filepath.Join(dir, "docview-password-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview-password.png"))
 
 		// The Verify screen, the first signature's document as it signed it
 		// over the current one.
@@ -580,7 +585,7 @@ func TestDocViewScreenshots(t *testing.T) {
 			view.scrollBy(0, view.tops[0]+float32(r[1]+r[3]/2)*view.k()-view.viewport.Height/2-view.scroll.Offset.Y)
 		}
 		u.tasks.Wait()
-		capture(t, u, filepath.Join(dir, "docview-verify-"+lang+".png"))
+		capture(t, u, filepath.Join(dir, "docview-verify.png"))
 	}
 }
 
@@ -757,4 +762,73 @@ func TestPDFiumClosedWithTheApp(t *testing.T) {
 	if _, err := u.pdfium(context.Background()); !errors.Is(err, render.ErrClosed) || u.pdfiumStart.r != nil {
 		t.Fatalf("after Close: %v, renderer %v", err, u.pdfiumStart.r)
 	}
+}
+
+// Item 5 of issue 18: a PDF dropped on the window, whatever screen is in
+// front, opens in a document view: on the Verify screen it is verified and
+// shown there, elsewhere it goes to the Sign screen, shown whether the
+// signature is visible or not; the window's title names the document in
+// front. What is not a file is ignored. And the app opened with files
+// ("paraphe FILE.pdf", cmd/paraphe's gui-open.txtar) shows the first.
+func TestDroppedPDFOpensInTheView(t *testing.T) {
+	u := newUI(t, "")
+	deed, _ := filepath.Abs(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	turned, _ := filepath.Abs(dssSample(t, "visualSignature__check__negative_coordinates_90_ROTATE_90.pdf"))
+	drop := func(paths ...string) {
+		var uris []fyne.URI
+		for _, p := range paths {
+			uris = append(uris, storage.NewFileURI(p))
+		}
+		u.dropped(fyne.NewPos(10, 10), uris)
+		u.tasks.Wait()
+	}
+	shows := func(v *docView, name string, pages int) {
+		t.Helper()
+		if v.failed != nil || len(v.pages) != pages || v.pages[v.currentPage()].image.Image == nil {
+			t.Fatalf("%s: the view shows %d pages (want %d), failed %v", name, len(v.pages), pages, v.failed)
+		}
+		if want := name + " — Paraphe"; u.win.Title() != want {
+			t.Fatalf("window titled %q, want %q", u.win.Title(), want)
+		}
+	}
+	if u.win.Title() != "Paraphe" {
+		t.Fatalf("window titled %q before any document", u.win.Title())
+	}
+	u.tabs.SelectIndex(4) // Settings
+	u.signer.visible.SetChecked(false)
+	drop(deed)
+	if u.tabs.Selected().Content != u.signer.content || len(u.signer.files) != 1 || u.signer.stamp != nil {
+		t.Fatalf("dropped on Settings: screen %v, %d files to sign, stamp %v", u.tabs.Selected().Text, len(u.signer.files), u.signer.stamp)
+	}
+	shows(u.signer.view, "deed.pdf", 2)
+
+	u.tabs.SelectIndex(2) // Verify
+	if u.win.Title() != "Paraphe" {
+		t.Fatalf("on Verify with no document, the window is titled %q", u.win.Title())
+	}
+	drop(turned)
+	if u.verifier.path != turned || u.verifier.report == nil || len(u.signer.files) != 1 {
+		t.Fatalf("dropped on Verify: verifying %q (%v), %d files to sign", u.verifier.path, u.verifier.err, len(u.signer.files))
+	}
+	shows(u.verifier.view, filepath.Base(turned), 1)
+	u.tabs.SelectIndex(1)
+	shows(u.signer.view, "deed.pdf", 2)
+
+	u.dropped(fyne.NewPos(0, 0), []fyne.URI{storage.NewURI("https://example.org/a.pdf")})
+	u.tasks.Wait()
+	if len(u.signer.files) != 1 {
+		t.Fatalf("a web address dropped: %d files to sign", len(u.signer.files))
+	}
+
+	// Opened with files, as paraphe FILE.pdf does: the Sign screen, the
+	// first one shown.
+	o := New(test.NewTempApp(t), Options{Version: "test", Files: []string{deed}})
+	drive(o)
+	t.Cleanup(o.Close)
+	o.tasks.Wait()
+	u = o
+	if o.tabs.Selected().Content != o.signer.content || len(o.signer.files) != 1 {
+		t.Fatalf("opened with a file: screen %q, %d files", o.tabs.Selected().Text, len(o.signer.files))
+	}
+	shows(o.signer.view, "deed.pdf", 2)
 }

@@ -24,6 +24,7 @@ type sideMenu struct {
 
 	keys     *keyboard
 	selected int
+	onSelect func()          // after an item is shown
 	entries  *fyne.Container // the menuEntry of each item
 	screen   *fyne.Container // the selected item's content
 }
@@ -74,6 +75,9 @@ func (m *sideMenu) SelectIndex(i int) {
 	m.screen.Refresh()
 	for _, o := range m.entries.Objects {
 		o.Refresh()
+	}
+	if m.onSelect != nil {
+		m.onSelect()
 	}
 }
 

@@ -1,11 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"image"
 	"image/color"
 	"math"
 	"os"
+	"time"
 
 	"github.com/paraphe/paraphe/pdf"
 )
@@ -15,6 +17,54 @@ import (
 // moved with the keys, or put where a page is tapped. What the stamp
 // would cover is judged on the page as PDFium draws it, the same on every
 // platform.
+
+// drawStamp draws the stamp over the page as signing will draw it: the
+// appearance pdf writes for the certificate chosen, the reason and the
+// place (pdf.StampPreview), drawn by PDFium at the stamp's pixels on the
+// screen, off the window's goroutine. Until it comes (and with no
+// certificate to sign with) the stamp shows the holder's name.
+func (s *signScreen) drawStamp() {
+	s.stampGen++
+	gen, o := s.stampGen, s.stamp
+	if o == nil {
+		return
+	}
+	i := s.cert.SelectedIndex()
+	a := s.appearance()
+	if a == nil || i < 0 || i >= len(s.certs) || s.certs[i].Certificate() == nil {
+		return
+	}
+	leaf := s.certs[i].Certificate()
+	w, h := o.rect[2], o.rect[3]
+	if p := o.pageView(); p != nil && (p.geo.Rotate == 90 || p.geo.Rotate == 270) {
+		w, h = h, w // its size as shown, upright
+	}
+	px := int(math.Ceil(w * float64(s.view.k()*s.view.scale())))
+	opts := pdf.Options{Reason: s.reason.Text, Location: s.location.Text}
+	var img *image.RGBA
+	s.u.background(func(ctx context.Context) error {
+		b, err := pdf.StampPreview(a, w, h, leaf, opts, time.Now())
+		if err != nil {
+			return err
+		}
+		r, err := s.u.pdfium(ctx)
+		if err != nil {
+			return err
+		}
+		doc, err := r.Open(bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			return err
+		}
+		defer doc.Close()
+		img, err = doc.RenderWidth(ctx, 0, max(px, 1), nil)
+		return err
+	}, func(err error) {
+		if err == nil && gen == s.stampGen && s.stamp == o {
+			o.picture = img
+			o.Refresh()
+		}
+	})
+}
 
 // stampSize is the size of a visible signature placed by a tap, in points
 // (as pdf places it in a corner).
@@ -34,7 +84,7 @@ func (u *UI) stampCovers(ctx context.Context, path string, a *pdf.Appearance) bo
 	}
 	rect := a.Rect
 	if rect[2] == 0 || rect[3] == 0 {
-		rect = pdf.CornerRect(a.Corner, geo.Width, geo.Height)
+		rect = geo.CornerRect(a.Corner)
 	}
 	area, err := u.renderArea(ctx, path, a.Page-1, rect)
 	return err == nil && inkArea(area) > inkLimit

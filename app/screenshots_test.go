@@ -125,6 +125,8 @@ func signJourney(t *testing.T, u *UI, shot func(string), reason string) {
 	shot("11-signed")
 	test.Tap(s.files[0].actions.Objects[1].(*widget.Button)) // Verify
 	u.tasks.Wait()
+	test.Tap(findButton(t, u.verifier.content, u.T("app.verify.show"))) // its outline in view
+	u.tasks.Wait()
 	shot("12-verify")
 	u.tabs.SelectIndex(3)
 	u.doctor.run()

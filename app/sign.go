@@ -58,6 +58,7 @@ type signScreen struct {
 	previewGen  int
 	previewStop func()
 	coverGen    int // numbers the checks of what the stamp covers
+	stampGen    int // numbers the drawings of the stamp as it will look
 	overall     *widget.ProgressBar
 	signBtn     *button
 	stopBtn     *widget.Button
@@ -102,9 +103,18 @@ func newSignScreen(u *UI) *signScreen {
 	if !u.canSend() {
 		s.receiveBtn.Hide()
 	}
-	s.cert = widget.NewSelect(nil, nil)
+	s.cert = widget.NewSelect(nil, func(string) {
+		if s.stamp != nil { // the stamp names the holder chosen
+			s.stamp.label = s.signerName()
+			s.stamp.picture = nil
+			s.stamp.Refresh()
+			s.drawStamp()
+		}
+	})
 	s.reason = u.newField()
 	s.location = u.newField()
+	s.reason.OnChanged = func(string) { s.drawStamp() } // the stamp says them
+	s.location.OnChanged = s.reason.OnChanged
 	s.level = widget.NewSelect(nil, func(string) { s.sayLevel() })
 	s.levelTip = wrapLabel("")
 	s.overall = widget.NewProgressBar()
@@ -129,30 +139,25 @@ func newSignScreen(u *UI) *signScreen {
 		widget.NewFormItem("", s.location),
 		widget.NewFormItem("", container.NewVBox(s.level, s.levelTip)),
 	)
-	// The documents on the left, the one selected previewed under the
-	// list while the signature is visible; how to sign on the right.
+	// The documents and how to sign them on the left, the list over the
+	// choices; the one selected on the right, the whole height for its
+	// pages (with the stamp while the signature is visible).
 	list := container.NewVScroll(s.rows)
-	docs := container.NewVSplit(list, preview)
-	docs.Offset = 0.5
-	center := container.NewStack(list)
+	left := container.NewVSplit(list, container.NewVScroll(s.form))
+	left.Offset = 0.3
 	s.visible.OnChanged = func(on bool) {
 		if on {
 			placement.Show()
-			center.Objects = []fyne.CanvasObject{docs}
 		} else {
 			placement.Hide()
-			center.Objects = []fyne.CanvasObject{list}
 		}
-		center.Refresh()
-		if on {
-			s.updatePreview() // last: its answer comes once the screen is laid out
-		}
+		s.updatePreview() // last: its answer comes once the screen is laid out
 	}
 	placement.Hide()
-	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn, s.receiveBtn)), nil, nil, nil, center)
+	files := container.NewBorder(container.NewVBox(s.filesTitle, container.NewHBox(s.addBtn, s.clearBtn, s.receiveBtn)), nil, nil, nil, left)
 	bottom := container.NewVBox(s.overall, container.NewHBox(s.signBtn, s.stopBtn))
-	split := container.NewHSplit(files, container.NewVScroll(s.form))
-	split.Offset = 0.45
+	split := container.NewHSplit(files, preview)
+	split.Offset = 0.6 // the levels' names whole, in every language, at 800×600
 	s.content = s.tips.over(container.NewBorder(container.NewVBox(s.title, s.certForm), bottom, nil, nil, split))
 	s.relabel()
 	s.corner.SetSelectedIndex(0)
@@ -190,6 +195,7 @@ func (s *signScreen) placement() (choices, preview fyne.CanvasObject) {
 		}
 	}
 	s.view.onTapPage = s.tapped
+	s.view.onZoom = s.drawStamp // sharp at its new size
 	s.pageInfo = wrapLabel("")
 	s.covers = wrapLabel("")
 	s.covers.Importance = widget.WarningImportance
@@ -238,6 +244,7 @@ func (s *signScreen) relabel() {
 	s.stopBtn.SetText(u.T("app.cancel"))
 	s.loadCerts()
 	s.view.relabel()
+	s.drawStamp() // its words in the language
 	s.sayPreview()
 	s.redraw()
 }
@@ -387,15 +394,13 @@ func (s *signScreen) choose(f *signRow) {
 	s.updatePreview()
 }
 
-// updatePreview shows the selected document, the chosen page in view with
-// the stamp where it will go; with no document it shows none. What it
+// updatePreview shows the selected document (what is signed is read
+// before it is signed), with a visible signature the chosen page in view
+// with the stamp where it will go; with no document it shows none. What it
 // shows and what it says come from the same request: a page is never said
 // to be another document's.
 func (s *signScreen) updatePreview() {
 	u := s.u
-	if !s.visible.Checked {
-		return
-	}
 	s.previewGen++
 	gen := s.previewGen
 	if s.previewStop != nil {
@@ -404,6 +409,9 @@ func (s *signScreen) updatePreview() {
 	}
 	page, err := strconv.Atoi(s.page.Text)
 	switch {
+	case s.selected != nil && !s.visible.Checked:
+		s.showPage(previewState{path: s.selected.in}) // no page: no stamp
+		return
 	case s.selected == nil:
 		s.showPage(previewState{})
 		return
@@ -440,6 +448,7 @@ func (s *signScreen) showPage(st previewState) {
 	}
 	s.sayPreview()
 	s.checkCover()
+	s.u.retitle()
 }
 
 // placeStamp puts the stamp where it goes (the place it was put, else the
@@ -454,13 +463,14 @@ func (s *signScreen) placeStamp(scroll bool) {
 	if st.err != nil || st.path == "" || st.path != s.viewing || st.page < 1 || st.page > len(s.view.pages) {
 		return
 	}
-	rect := pdf.CornerRect(corners[max(s.corner.SelectedIndex(), 0)], st.geo.Width, st.geo.Height)
+	rect := st.geo.CornerRect(corners[max(s.corner.SelectedIndex(), 0)])
 	if s.custom != nil {
 		rect = *s.custom
 	}
 	s.stamp = newOverlay(overlayStamp, st.page-1, rect, s.signerName())
 	s.stamp.onChange = s.stampMoved
 	s.view.addOverlay(s.stamp)
+	s.drawStamp()
 	if scroll {
 		s.view.scrollToOverlay(s.stamp)
 	}
@@ -478,6 +488,9 @@ func (s *signScreen) signerName() string {
 // stampMoved follows the stamp dragged, resized or moved with the keys: its
 // place replaces the corner.
 func (s *signScreen) stampMoved(_ int, rect [4]float64) {
+	if s.custom == nil || s.custom[2] != rect[2] || s.custom[3] != rect[3] {
+		defer s.drawStamp() // resized: drawn again at its new size
+	}
 	s.custom = &rect
 	s.corner.ClearSelected()
 	s.sayCorner()
@@ -490,8 +503,15 @@ func (s *signScreen) tapped(page int, x, y float64) {
 	if !s.visible.Checked || s.shown.path == "" || s.shown.path != s.viewing || page >= len(s.view.pages) {
 		return
 	}
-	box := s.view.pages[page].geo.Box
-	w, h := min(stampSize[0], box[2]-box[0]), min(stampSize[1], box[3]-box[1])
+	g := s.view.pages[page].geo
+	box := g.Box
+	// The stamp stands upright on the page as shown: on a page turned by
+	// a quarter, its sides in user space are swapped.
+	w, h := stampSize[0], stampSize[1]
+	if g.Rotate == 90 || g.Rotate == 270 {
+		w, h = h, w
+	}
+	w, h = min(w, box[2]-box[0]), min(h, box[3]-box[1])
 	// Whole points: a tap is not more precise, and the file stays tidy.
 	rect := [4]float64{math.Round(max(box[0], min(x-w/2, box[2]-w))), math.Round(max(box[1], min(y-h/2, box[3]-h))), w, h}
 	s.custom = &rect
@@ -513,6 +533,8 @@ func (s *signScreen) sayPreview() {
 	switch {
 	case st.path == "":
 		s.pageInfo.SetText(u.T("app.sign.preview_none"))
+	case !s.visible.Checked:
+		s.pageInfo.SetText(u.T("app.sign.preview_invisible", "File", filepath.Base(st.path)))
 	case errors.Is(st.err, pdf.ErrPageRange) && st.page == 0:
 		s.pageInfo.Importance = widget.WarningImportance
 		s.pageInfo.SetText(u.T("app.sign.bad_page"))

@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"image"
+	"image/color"
 	"math"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/paraphe/paraphe/ca"
 	"github.com/paraphe/paraphe/internal/testenv"
+	"github.com/paraphe/paraphe/pdf"
 )
 
 // readyToSign is the app with a holder activated from a CA of its own,
@@ -255,10 +258,13 @@ func TestSignedCopiesTakeInputPermissions(t *testing.T) {
 
 // Acceptance 2 of issue 18: a three-page document (its third page turned
 // by 270 degrees), the view taken to page 3 with End, the stamp put on
-// that page with a tap and dragged to its place, the document signed: the
-// signed copy's signature widget is on page 3 at the place dropped, as qpdf
-// reads the file, and the drag moved it as a page so turned moves user
-// space (turns in docview_test.go).
+// that page with a tap and dragged with the mouse to its place, the
+// document signed. In the signed copy, as qpdf reads it, the signature's
+// widget is on page 3 at the place the stamp was left, its sides swapped
+// (the stamp stands upright on the turned page); and poppler, reading
+// page 3 as a reader shows it, finds the stamp's words upright inside the
+// rectangle where the stamp was dropped on the screen (within 2 points),
+// a reading that owes nothing to the app's own arithmetic.
 func TestSignStampDraggedOnPage3(t *testing.T) {
 	u, _ := readyToSign(t)
 	doc := qpdfPages(t, filepath.Join("..", "assets", "demo", "deed.pdf"), "1-2", dssSample(t, "visualSignature__test_270.pdf"), "1")
@@ -282,17 +288,10 @@ func TestSignStampDraggedOnPage3(t *testing.T) {
 	if s.page.Text != "3" || s.stamp == nil || s.stamp.page != 2 {
 		t.Fatalf("a tap on page 3: page %q, the stamp on %v", s.page.Text, s.stamp)
 	}
-	before := s.stamp.rect
-	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(s.stamp).AddXY(s.stamp.Size().Width/2, s.stamp.Size().Height/2)
-	const dx, dy = 40, -30
-	test.Drag(u.win.Canvas(), at, dx, dy)
-	k := float64(v.k())
-	mx, my := turns[270].move(dx/k, dy/k)
-	dropped := [4]float64{math.Round(before[0] + mx), math.Round(before[1] + my), before[2], before[3]}
-	if s.custom == nil || !near(*s.custom, dropped, 1) {
-		t.Fatalf("dragged from %v to %v, want %v", before, s.custom, dropped)
+	if sz := s.stamp.Size(); sz.Width <= sz.Height {
+		t.Fatalf("on the turned page the stamp is shown %v: not upright", sz)
 	}
-	dropped = *s.custom
+	dropped := dragStampBy(t, u, 40, -30)
 	test.Tap(s.signBtn)
 	u.tasks.Wait()
 	if s.coverAsk != nil {
@@ -310,8 +309,145 @@ func TestSignStampDraggedOnPage3(t *testing.T) {
 		t.Fatalf("signature fields in the signed copy: %v", widgets)
 	}
 	for name, ws := range widgets {
-		if len(ws) != 1 || ws[0].Page != 3 || !near(ws[0].Rect, dropped, 0.01) {
-			t.Fatalf("%s: at %v, dropped on page 3 at %v", name, ws, dropped)
+		r := *s.custom
+		if len(ws) != 1 || ws[0].Page != 3 || !near(ws[0].Rect, r, 0.01) || r[2] != pdf.StampHeight || r[3] != pdf.StampWidth {
+			t.Fatalf("%s: at %v, left on page 3 at %v (%v×%v points, turned)", name, ws, r, pdf.StampHeight, pdf.StampWidth)
 		}
 	}
+	stampReadOnPage(t, row.out, 3, dropped, s.signerName())
+}
+
+// dragStampBy drags the Sign screen's stamp by dx, dy units, and says
+// where it was left on its page as shown: x, y of its top left corner
+// from the page's, width, height, in points, as the screen shows it.
+func dragStampBy(t *testing.T, u *UI, dx, dy float32) [4]float64 {
+	t.Helper()
+	s := u.signer
+	d := fyne.CurrentApp().Driver()
+	before := s.stamp.rect
+	test.Drag(u.win.Canvas(), d.AbsolutePositionForObject(s.stamp).AddXY(s.stamp.Size().Width/2, s.stamp.Size().Height/2), dx, dy)
+	k := float64(s.view.k())
+	mx, my := turns[270].move(float64(dx)/k, float64(dy)/k)
+	if want := [4]float64{math.Round(before[0] + mx), math.Round(before[1] + my), before[2], before[3]}; s.custom == nil || !near(*s.custom, want, 1) {
+		t.Fatalf("dragged from %v to %v, want %v", before, s.custom, want)
+	}
+	at := d.AbsolutePositionForObject(s.stamp).Subtract(d.AbsolutePositionForObject(s.view.pages[s.stamp.page]))
+	sz := s.stamp.Size()
+	return [4]float64{float64(at.X) / k, float64(at.Y) / k, float64(sz.Width) / k, float64(sz.Height) / k}
+}
+
+// stampReadOnPage fails unless poppler finds, on page n of file as shown,
+// the words of a stamp signed by holder upright and inside rect (x, y,
+// width, height in points from the page's top left corner), within 2
+// points: the first line at its top left, the holder's name below it.
+func stampReadOnPage(t *testing.T, file string, n int, rect [4]float64, holder string) {
+	t.Helper()
+	const tol = 2
+	_, _, words := testenv.PopplerWords(t, file, n)
+	names := strings.Fields(holder)
+	var first, name *testenv.PopplerWord
+	for i, w := range words {
+		if w.XMin < rect[0]-tol || w.YMin < rect[1]-tol || w.XMax > rect[0]+rect[2]+tol || w.YMax > rect[1]+rect[3]+tol {
+			continue // not the stamp's
+		}
+		if w.XMax-w.XMin <= w.YMax-w.YMin && len([]rune(w.Text)) > 2 {
+			t.Errorf("page %d: %q is %.1f wide and %.1f tall as shown: not upright", n, w.Text, w.XMax-w.XMin, w.YMax-w.YMin)
+		}
+		if first == nil || w.YMin < first.YMin-1 || (w.YMin <= first.YMin+1 && w.XMin < first.XMin) {
+			first = &words[i]
+		}
+		if w.Text == names[len(names)-1] {
+			name = &words[i]
+		}
+	}
+	if first == nil || name == nil {
+		t.Fatalf("page %d: poppler finds no stamp of %s inside %v; its words: %v", n, holder, rect, words)
+	}
+	// The frame's padding is 4 points; a line's ascent a few more.
+	if first.XMin > rect[0]+8 || first.YMin > rect[1]+10 || name.YMin < first.YMax-1 {
+		t.Errorf("page %d: the stamp's first line %+v, its name %+v: not upright at the top left of %v", n, *first, *name, rect)
+	}
+}
+
+// Item 3 of issue 18: the stamp is drawn over the page as it will look.
+// Its picture on the screen, once drawn, is what poppler draws of the
+// signed copy at the stamp's place (the same words, fonts, frame), within
+// a mean difference stated below; the holder's name alone, which the
+// stamp shows until then, would be far from it.
+func TestSignStampDrawnAsItWillLook(t *testing.T) {
+	testenv.Require(t, "pdftoppm")
+	u, _ := readyToSign(t)
+	dir := t.TempDir()
+	deed := filepath.Join(dir, "deed.pdf")
+	data, _ := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
+	os.WriteFile(deed, data, 0o644)
+	s := u.signer
+	s.level.SetSelectedIndex(0) // B-B
+	s.visible.SetChecked(true)
+	s.reason.SetText("Vente")
+	s.add(deed)
+	u.tasks.Wait()
+	o := s.stamp
+	if o == nil || o.picture == nil {
+		t.Fatalf("the stamp is not drawn: %v", o)
+	}
+	small := o.picture.Bounds().Dx()
+	s.view.setZoom(zoomFixed, 1.5) // drawn again, at its new size
+	u.tasks.Wait()
+	if o.picture.Bounds().Dx() <= small || s.stamp != o {
+		t.Fatalf("zoomed to 150 %%, the stamp is drawn %d pixels wide (%d before)", o.picture.Bounds().Dx(), small)
+	}
+	pic, rect := o.picture, o.rect
+	test.Tap(s.signBtn)
+	u.tasks.Wait()
+	test.Type(u.pinEntry, testPIN)
+	u.pinDialog.Submit()
+	u.tasks.Wait()
+	if row := s.files[0]; !row.ok {
+		t.Fatalf("not signed: %s", row.status.Text)
+	}
+	// Poppler's page 1 of the signed copy at the picture's pixels a point;
+	// the deed's page is upright with its box at the origin: the stamp's
+	// top left corner is (x, 842 − y − height) points from the page's.
+	dpi := 72 * float64(pic.Bounds().Dx()) / rect[2]
+	page := pdftoppmAt(t, pdf.OutputName(deed), 1, dpi)
+	k := dpi / 72
+	at := image.Pt(int(math.Round(rect[0]*k)), int(math.Round((842-rect[1]-rect[3])*k)))
+	const maxDiff = 8 // grey levels out of 255, in blocks of 4×4 pixels
+	d := onWhiteDiff(pic, page, at)
+	if d > maxDiff {
+		t.Fatalf("the stamp on the screen is %.1f grey levels from poppler's drawing of the signed stamp", d)
+	}
+	// The measure tells: a tenth of the stamp's height lower, it is off.
+	if off := onWhiteDiff(pic, page, at.Add(image.Pt(0, pic.Bounds().Dy()/10))); off < 2*maxDiff {
+		t.Fatalf("moved down, the stamp is still only %.1f grey levels off (%.1f in place)", off, d)
+	}
+	t.Logf("%.1f grey levels from poppler's drawing of the signed stamp (%d×%d pixels)", d, pic.Bounds().Dx(), pic.Bounds().Dy())
+}
+
+// onWhiteDiff is the mean difference of grey, in blocks of 4×4 pixels,
+// between pic laid on white and page's pixels from at on.
+func onWhiteDiff(pic, page image.Image, at image.Point) float64 {
+	const block = 4
+	grey := func(c color.Color) float64 {
+		n := color.NRGBAModel.Convert(c).(color.NRGBA)
+		on := func(v uint8) float64 { return 255 - float64(255-v)*float64(n.A)/255 }
+		return 0.299*on(n.R) + 0.587*on(n.G) + 0.114*on(n.B)
+	}
+	b := pic.Bounds()
+	var sum float64
+	blocks := 0
+	for by := b.Min.Y; by+block <= b.Max.Y; by += block {
+		for bx := b.Min.X; bx+block <= b.Max.X; bx += block {
+			var d float64
+			for y := by; y < by+block; y++ {
+				for x := bx; x < bx+block; x++ {
+					d += grey(pic.At(x, y)) - grey(page.At(at.X+x-b.Min.X, at.Y+y-b.Min.Y))
+				}
+			}
+			sum += math.Abs(d) / (block * block)
+			blocks++
+		}
+	}
+	return sum / float64(max(blocks, 1))
 }

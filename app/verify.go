@@ -179,6 +179,7 @@ func (v *verifyScreen) open(path string) {
 	if path != v.viewing { // the document shown while it is verified
 		v.viewing = path
 		v.view.openFile(path, nil)
+		u.retitle()
 	}
 	u.task(&v.cancel, func(ctx context.Context) (err error) {
 		if polErr != nil {

@@ -15,6 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/paraphe/paraphe/internal/testenv"
 	"github.com/paraphe/paraphe/pdf"
 )
@@ -159,10 +163,48 @@ func TestVerifyOutlinesAndAsSigned(t *testing.T) {
 	if v.outlines[first].page != 0 || v.outlines[1-first].page != 1 {
 		t.Fatalf("the first signature outlined on page %d, the second on page %d", v.outlines[first].page+1, v.outlines[1-first].page+1)
 	}
+	// Where qpdf, not the app's verifier, finds each signature's widget:
+	// the outline is on that page at that place, over the view's page.
+	widgets := testenv.QPDFSignatureWidgets(t, twice)
+	for i, s := range v.report.Signatures {
+		ws, o := widgets[s.Field], v.outlines[i]
+		if len(ws) != 1 || ws[0].Page != o.page+1 || !near(ws[0].Rect, o.rect, 0.01) || !v.view.holds(o) {
+			t.Fatalf("%s: qpdf finds it at %v, outlined on page %d at %v (on the page: %v)", s.Field, ws, o.page+1, o.rect, v.view.holds(o))
+		}
+	}
+	showsEach(t, u)
 	asSignedDiffersAt(t, u, first, square)
 	v.hideAsSigned()
 	if v.asSigned.doc != nil || len(v.docs.Objects) != 1 || v.docs.Objects[0] != v.view.content {
 		t.Fatal("hidden, the document as signed stays")
+	}
+}
+
+// showsEach taps each signature's Show button, in the order the screen
+// lists them: the view scrolls to that signature's page and the outline,
+// selected, lies in view.
+func showsEach(t *testing.T, u *UI) {
+	t.Helper()
+	v := u.verifier
+	var shows []*widget.Button
+	walk(v.result, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == u.T("app.verify.show") {
+			shows = append(shows, b)
+		}
+	})
+	if len(shows) != len(v.report.Signatures) {
+		t.Fatalf("%d Show buttons for %d visible signatures", len(shows), len(v.report.Signatures))
+	}
+	d := fyne.CurrentApp().Driver()
+	for _, i := range []int{1, 0} {
+		test.Tap(shows[i])
+		u.tasks.Wait()
+		o := v.outlines[i]
+		vp, at := d.AbsolutePositionForObject(v.view.scroll), d.AbsolutePositionForObject(o)
+		if v.view.currentPage() != o.page || !o.selected || at.Y < vp.Y || at.Y+o.Size().Height > vp.Y+v.view.viewport.Height {
+			t.Fatalf("Show signature %d: page %d in view, its outline (page %d, selected %v) at %v in a view from %v, %v high",
+				i+1, v.view.currentPage()+1, o.page+1, o.selected, at, vp, v.view.viewport.Height)
+		}
 	}
 }
 

@@ -64,7 +64,13 @@ type Labels struct {
 	DateLayout                               string // Go time layout
 }
 
-// render returns the normal appearance (a form XObject) for a w×h box.
-func (a *Appearance) render(u *update, w, h float64, leaf *x509.Certificate, o Options, now time.Time) (cos.Ref, error) {
-	return renderStamp(u, a, w, h, leaf, o, now)
+// render returns the normal appearance (a form XObject) for a box of w×h
+// in the user space of a page turned by rotate: drawn as the page shows
+// the box (its sides swapped on a quarter turn) and turned back, so that
+// it stands upright on the page as shown.
+func (a *Appearance) render(u *update, w, h float64, rotate int, leaf *x509.Certificate, o Options, now time.Time) (cos.Ref, error) {
+	if rotate == 90 || rotate == 270 {
+		w, h = h, w
+	}
+	return renderStamp(u, a, w, h, upright(rotate, w, h), leaf, o, now)
 }

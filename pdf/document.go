@@ -102,11 +102,17 @@ func openDocument(src io.ReaderAt, size int64, name string, repair bool, passwor
 	return f, doc, damage, nil
 }
 
-// PageGeometry is the size of a page, in points, and how many pages its
+// PageGeometry is a page as a reader shows it, and how many pages its
 // document has.
 type PageGeometry struct {
+	// Width and Height are its size as shown, in points: its box, turned.
 	Width, Height float64
 	Pages         int
+	// Box is the visible part of its user space, x0, y0, x1, y1: its crop
+	// box within its media box.
+	Box [4]float64
+	// Rotate is its /Rotate, in degrees clockwise: 0, 90, 180 or 270.
+	Rotate int
 }
 
 // Page reads the size of page n (from 1) of the PDF at path, for placing a
@@ -119,7 +125,8 @@ func Page(path string, n int) (g PageGeometry, err error) {
 		if err != nil {
 			return fmt.Errorf("%w: %d (the document has %d)", ErrPageRange, n, g.Pages)
 		}
-		g.Width, g.Height = doc.pageSize(page)
+		g.Box, g.Rotate = doc.pageBox(page)
+		g.Width, g.Height = g.shownSize()
 		return nil
 	})
 	return g, err
@@ -302,19 +309,25 @@ func (d *document) addSignatureField(u *update, sigRef cos.Ref, o Options, leaf 
 	if app != nil {
 		// The appearance is shared by the files of a batch: the place is
 		// this file's, computed here and never written back.
+		var g PageGeometry
+		g.Box, g.Rotate = d.pageBox(page)
 		rect := app.Rect
 		if rect == [4]float64{} {
-			// No place given: a corner of this page (the lower right
-			// one unless told).
-			pw, ph := d.pageSize(page)
-			rect = CornerRect(app.Corner, pw, ph)
+			// No place given: a corner of this page as shown (the lower
+			// right one unless told).
+			rect = g.CornerRect(app.Corner)
 		}
 		widget["Rect"] = cos.Array{rect[0], rect[1], rect[0] + rect[2], rect[1] + rect[3]}
-		ap, err := app.render(u, rect[2], rect[3], leaf, o, now)
+		ap, err := app.render(u, rect[2], rect[3], g.Rotate, leaf, o, now)
 		if err != nil {
 			return "", err
 		}
 		widget["AP"] = cos.Dict{"N": ap}
+		if g.Rotate != 0 {
+			// Turned with the page's content, upright as shown (ISO
+			// 32000-2 12.5.6.19): form editors read it.
+			widget["MK"] = cos.Dict{"R": int64(g.Rotate)}
+		}
 	}
 	if err := d.addWidget(u, widget, pageRef, page); err != nil {
 		return "", err
@@ -380,7 +393,7 @@ func (d *document) fillSignatureField(u *update, sigRef cos.Ref, o Options, leaf
 			wd = ww
 		}
 		if width, height := rectSize(ra); width > 0 && height > 0 {
-			ap, err := app.render(u, width, height, leaf, o, now)
+			ap, err := app.render(u, width, height, d.widgetRotation(w.dict), leaf, o, now)
 			if err != nil {
 				return err
 			}
@@ -455,26 +468,4 @@ func rectSize(r cos.Array) (float64, float64) {
 		h = -h
 	}
 	return w, h
-}
-
-// pageSize is the size of the page's media box (inherited from the page
-// tree when the page has none), or A4's.
-func (d *document) pageSize(page cos.Dict) (w, h float64) {
-	node := page
-	for range 32 {
-		if mb, _ := d.f.Resolve(node["MediaBox"]); mb != nil {
-			if a, ok := mb.(cos.Array); ok && len(a) == 4 {
-				if w, h := rectSize(a); w > 250 && h > 150 {
-					return w, h
-				}
-			}
-			break
-		}
-		parent, _ := d.f.ResolveDict(node["Parent"])
-		if parent == nil {
-			break
-		}
-		node = parent
-	}
-	return 595, 842 // A4
 }

@@ -249,6 +249,9 @@ func (d *document) addEmptyFields(u *update, fields []NewField) error {
 		if nf.Lock != nil {
 			widget["Lock"] = nf.Lock.dict("SigFieldLock")
 		}
+		if _, rotate := d.pageBox(page); rotate != 0 {
+			widget["MK"] = cos.Dict{"R": int64(rotate)} // upright on the turned page, as a signature drawn in it is
+		}
 		if err := d.addWidget(u, widget, pageRef, page); err != nil {
 			return err
 		}

@@ -92,7 +92,7 @@ func defaultLabels(l Labels) Labels {
 // is one, and the signer's name, title, order, member number, the date in
 // the holder's time zone, the reason and the place, in an embedded subset
 // font.
-func renderStamp(u *update, a *Appearance, w, h float64, leaf *x509.Certificate, o Options, now time.Time) (cos.Ref, error) {
+func renderStamp(u *update, a *Appearance, w, h float64, matrix cos.Array, leaf *x509.Certificate, o Options, now time.Time) (cos.Ref, error) {
 	lines := stampLines(a, leaf, o, now)
 	reg, err := regularFont()
 	if err != nil {
@@ -148,10 +148,14 @@ func renderStamp(u *update, a *Appearance, w, h float64, leaf *x509.Certificate,
 		return cos.Ref{}, err
 	}
 	resources["Font"] = cos.Dict{"F1": r1, "F2": r2}
-	return u.add(&cos.Stream{Dict: cos.Dict{
+	form := cos.Dict{
 		"Type": cos.Name("XObject"), "Subtype": cos.Name("Form"),
 		"BBox": cos.Array{int64(0), int64(0), w, h}, "Resources": resources,
-	}, Raw: content.Bytes()}), nil
+	}
+	if matrix != nil {
+		form["Matrix"] = matrix
+	}
+	return u.add(&cos.Stream{Dict: form, Raw: content.Bytes()}), nil
 }
 
 // stampLines are the stamp's words: who signed (or sealed), their title and

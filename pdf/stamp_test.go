@@ -156,8 +156,24 @@ func TestStampCorners(t *testing.T) {
 func TestPageGeometry(t *testing.T) {
 	path := writeTemp(t, makePDF(3, false))
 	g, err := Page(path, 2)
-	if err != nil || g != (PageGeometry{Width: 595, Height: 842, Pages: 3}) {
+	if err != nil || g != (PageGeometry{Width: 595, Height: 842, Pages: 3, Box: [4]float64{0, 0, 595, 842}}) {
 		t.Fatalf("page 2: %+v %v", g, err)
+	}
+	// DSS's page turned by 90 degrees, its box (qpdf reads) from
+	// (-100, -300) to (512, 492): shown 792×612. Turned clockwise, user
+	// space's x grows downward and y to the right: the bottom right corner
+	// as shown is its (x1, y1) corner, and a stamp there has its sides
+	// swapped.
+	turned := filepath.Join(dssCorpus, "visualSignature__coordinates__doc-negative-coordinates-rotate-90.pdf")
+	if _, err := os.Stat(turned); err == nil {
+		g, err := Page(turned, 1)
+		if err != nil || g != (PageGeometry{Width: 792, Height: 612, Pages: 1, Box: [4]float64{-100, -300, 512, 492}, Rotate: 90}) {
+			t.Fatalf("turned page: %+v %v", g, err)
+		}
+		// 36 points from the bottom (x1), 30 from the right (y1).
+		if r := g.CornerRect(CornerBottomRight); r != [4]float64{512 - 36 - StampHeight, 492 - 30 - StampWidth, StampHeight, StampWidth} {
+			t.Fatalf("bottom right corner of the turned page: %v", r)
+		}
 	}
 	if _, err := Page(path, 4); !errors.Is(err, ErrPageRange) {
 		t.Fatalf("page 4 of 3: %v", err)

@@ -6,7 +6,9 @@
 #    activate, sign the demo deed and a copy with a 120-character name
 #    visibly, verify, diagnose, settings, home), drawn from the real
 #    screens by fyne's software painter: app's TestScreenshots, which runs
-#    only when PARAPHE_SCREENSHOTS names the folder. No clicks at measured
+#    only when PARAPHE_SCREENSHOTS names the folder; and the document view
+#    (TestDocViewScreenshots: a stamp on a page, outlines on a turned page,
+#    a password asked, Verify with the document as signed). No clicks at measured
 #    places: the pictures are the same on any machine and in any language.
 # 2. The real binary on a virtual display (Xvfb) of 800×600, the Sign
 #    screen with the long-named copy and a visible signature, the window
@@ -25,6 +27,9 @@ if [[ -z "${PARAPHE_WORK:-}" ]]; then
   # The go command keeps the user's caches and the Makefile's flags (HOME
   # is a temporary folder below: a cache there would build all again).
   export GOCACHE="${GOCACHE:-$(go env GOCACHE)}" GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE)}" GOENV="$PWD/go.env"
+  # PDFium's compiled code, kept between runs as the app keeps it in the
+  # user's cache (compiling it takes some seconds, once).
+  export PARAPHE_SHOTS_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}"
   exec scripts/private-keychain.sh "$0" "$@"
 fi
 work=$PARAPHE_WORK
@@ -35,7 +40,8 @@ for lang in "${langs[@]}"; do
   mkdir -p "$out/$lang"
   rm -f "$out/$lang"/[0-9][0-9]-*.png
 done
-PARAPHE_SCREENSHOTS="$out" go test ./app -run '^TestScreenshots$' -count=1
+# and the document view at 960×680 in English and French (docview*.png)
+PARAPHE_SCREENSHOTS="$out" go test ./app -run '^(TestScreenshots|TestDocViewScreenshots)$' -count=1
 for lang in "${langs[@]}"; do ls "$out/$lang"/*.png | sed "s|^$PWD/||"; done
 
 # 2. The real window. Xvfb tells on -displayfd which display it took, once
@@ -53,12 +59,16 @@ for lang in "${langs[@]}"; do
   mkdir -p "$home"
   cp assets/demo/deed.pdf "$work/$name"
   printf '{"language":"%s","signature":{"visible":true,"reason":"Acte de vente","location":"Paris"}}\n' "$lang" >"$home/settings.json"
+  # The first start ever compiles PDFium before the page shows.
+  settle=3
+  [[ -d "$PARAPHE_SHOTS_CACHE/paraphe/pdfium" ]] || settle=30
   env PARAPHE_HOME="$home" PARAPHE_POLICY="$work/no-policy.json" LANG=en_US.UTF-8 FYNE_THEME=light FYNE_SCALE=1 \
+    XDG_CACHE_HOME="$PARAPHE_SHOTS_CACHE" \
     "$bin/paraphe" "$work/$name" >"$work/app-$lang.log" 2>&1 &
   app=$!
-  wid=$(timeout 30 xdotool search --sync --onlyvisible --name '^Paraphe$' | head -n 1)
+  wid=$(timeout 30 xdotool search --sync --onlyvisible --name '\.pdf .*Paraphe$' | head -n 1) # titled after the file (its WM_NAME may lose the dash)
   xdotool windowmove "$wid" 0 0 windowsize "$wid" 800 600
-  sleep 3 # the page drawn, the window settled (a script may wait; tests do not)
+  sleep "$settle" # the page drawn, the window settled (a script may wait; tests do not)
   import -window "$wid" "$out/$lang/00-xvfb-sign.png"
   size=$(xwininfo -id "$wid" | awk '/Width:/ {w=$2} /Height:/ {h=$2} END {print w "x" h}')
   least=$(xprop -id "$wid" WM_NORMAL_HINTS | sed -n 's/.*program specified minimum size: \([0-9]*\) by \([0-9]*\).*/\1x\2/p')

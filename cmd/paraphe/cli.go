@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/paraphe/paraphe/config"
@@ -54,8 +56,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		settings: settings,
 		now:      time.Now,
 	}
-	if len(args) == 0 || isPDFs(args) {
-		return a.gui(args) // PDFs: "Open with Paraphe" from a file manager
+	if pdfs, err := pdfArgs(args); len(args) == 0 || pdfs {
+		// PDFs: "Open with Paraphe" from a file manager, or paraphe
+		// FILE.pdf; one that cannot be read is said before any window.
+		if err != nil {
+			return cli.Exit(stderr, "paraphe", exitOf(explain.Sign(a.p, err, err.Path)), a.p.T("hint"))
+		}
+		return a.gui(args)
 	}
 	cmds := map[string]func([]string) error{
 		"activate": a.activate,
@@ -161,15 +168,24 @@ func (a *app) warnExpiring() {
 	}
 }
 
-// isPDFs reports whether args are all existing .pdf files.
-func isPDFs(args []string) bool {
+// pdfArgs reports whether args all name PDFs (files ending in .pdf), and
+// when they do, why the first that cannot be read cannot.
+func pdfArgs(args []string) (bool, *fs.PathError) {
 	for _, f := range args {
 		if !strings.EqualFold(filepath.Ext(f), ".pdf") {
-			return false
-		}
-		if _, err := os.Stat(f); err != nil {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	for _, f := range args {
+		if fi, err := os.Stat(f); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				return true, pe
+			}
+			return true, &fs.PathError{Op: "stat", Path: f, Err: err}
+		} else if fi.IsDir() {
+			return true, &fs.PathError{Op: "open", Path: f, Err: syscall.EISDIR}
+		}
+	}
+	return true, nil
 }
