@@ -101,9 +101,9 @@ func Signature(p *i18n.Printer, v pdf.SignatureReport) (state string, lines []st
 		out(p.T("verify.no_changes"))
 	case len(changes) == 0:
 	case v.ModifiedAfter:
-		out(p.T("verify.bad_changes", "Changes", strings.Join(changes, "; ")))
+		out(p.T("verify.bad_changes", "Changes", strings.Join(changes, p.T("verify.list_separator"))))
 	default:
-		out(p.T("verify.allowed_changes", "Changes", strings.Join(changes, "; ")))
+		out(p.T("verify.allowed_changes", "Changes", strings.Join(changes, p.T("verify.list_separator"))))
 	}
 	switch {
 	case v.Trusted && v.Qualified:
@@ -206,7 +206,7 @@ func problems(p *i18n.Printer, v pdf.SignatureReport, fatal bool) string {
 		}
 		out = append(out, p.T("verify.problem."+string(pr)))
 	}
-	return strings.Join(out, "; ")
+	return strings.Join(out, p.T("verify.list_separator"))
 }
 
 // isNote: problems that do not decide the verdict alone.
