@@ -105,10 +105,13 @@ type UI struct {
 
 	// tasks counts background work; tests wait on it instead of sleeping.
 	// Closing the app cancels it all through ctx.
-	tasks   taskGroup
-	answers sync.Mutex // one answer of background work at a time (answer)
-	ctx     context.Context
-	stopAll context.CancelFunc
+	tasks taskGroup
+	// toolkitDone: the event loop has ended (ShowAndRun, RunHidden), the
+	// windows are gone.
+	toolkitDone atomic.Bool
+	answers     sync.Mutex // one answer of background work at a time (answer)
+	ctx         context.Context
+	stopAll     context.CancelFunc
 }
 
 // New builds the main window on a (a fyne app from the real driver, or
@@ -166,6 +169,7 @@ var Icon = fyne.NewStaticResource("paraphe.png", assets.IconPNG)
 // ShowAndRun shows the window and runs the application until it closes.
 func (u *UI) ShowAndRun() {
 	u.win.ShowAndRun()
+	u.toolkitDone.Store(true)
 	u.Close()
 }
 

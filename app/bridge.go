@@ -128,6 +128,7 @@ func (u *UI) Raise(files []string) {
 func (u *UI) RunHidden() {
 	u.win.SetCloseIntercept(u.win.Hide)
 	u.app.Run()
+	u.toolkitDone.Store(true)
 	u.Close()
 }
 
@@ -166,11 +167,11 @@ func (b *webBridge) Consent(ctx context.Context, r bridge.Request) (bridge.Answe
 	case <-ctx.Done():
 	case <-timer.C:
 	}
-	if b.u.ctx.Err() == nil {
+	if !b.u.toolkitDone.Load() {
 		b.u.answer(d.dialog.Hide) // refuses, through its callback
 	}
-	// else the app is closing: its window is gone with the toolkit, and
-	// the question with it.
+	// else the toolkit has stopped, and the window with the question: fyne
+	// would run the step on this goroutine, with nothing to draw on.
 	return bridge.Answer{}, nil
 }
 

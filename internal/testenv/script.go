@@ -49,6 +49,8 @@ import (
 //	                           Secret Service), "root" (the tests run as root) or a program
 //	exits N PROGRAM ARGS...    run like exec; fail unless it exits with status N (N > 0)
 //	grab NAME... [REGEXP]      set $NAME… to REGEXP's groups in the last standard output
+//	                           (the last line without REGEXP), and $NAME_RE… to each
+//	                           quoted as a regular expression (a generated password)
 //	                           (no REGEXP: $NAME is its last non-empty line)
 //	expand SRC DST             copy SRC to DST, replacing $VAR and ${VAR}
 //	jsonedit SRC DST EDIT...   copy the JSON file SRC to DST (mode 0644) with each EDIT:
@@ -306,7 +308,7 @@ func cmdGrab(ts *testscript.TestScript, neg bool, args []string) {
 		if line == "" {
 			ts.Fatalf("grab %s: the standard output is empty", args[0])
 		}
-		ts.Setenv(args[0], line)
+		setGrabbed(ts, args[0], line)
 		return
 	}
 	names, pattern := args[:len(args)-1], args[len(args)-1]
@@ -320,8 +322,15 @@ func cmdGrab(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("grab: no match for %q in the standard output", pattern)
 	}
 	for i, name := range names {
-		ts.Setenv(name, m[i+1])
+		setGrabbed(ts, name, m[i+1])
 	}
+}
+
+// setGrabbed sets $name to value, and $name_RE to value quoted as a
+// regular expression, for stdout and stderr to look for it as it is.
+func setGrabbed(ts *testscript.TestScript, name, value string) {
+	ts.Setenv(name, value)
+	ts.Setenv(name+"_RE", regexp.QuoteMeta(value))
 }
 
 func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
