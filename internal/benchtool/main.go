@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command benchtool is make bench's helper (scripts/bench.sh): it writes a
 // large PDF, signs one with a software key (the signing path of paraphe
 // sign, without a key store) or verifies files as paraphe verify reads
