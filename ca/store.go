@@ -8,10 +8,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
+
+	"github.com/paraphe/paraphe/internal/sqldb"
 )
 
 // The CA's records live in an SQLite file in the CA folder (the default:
@@ -160,26 +160,15 @@ func connect(dir string, c DatabaseConfig) (*store, error) {
 	return &store{db: db, dialect: postgresDB}, nil
 }
 
-// readPasswordFile reads the database password: the file's first line.
-// Like libpq with ~/.pgpass, it refuses a file others may read.
+// readPasswordFile reads the database password (sqldb.ReadPasswordFile),
+// path relative to the CA's folder.
 func readPasswordFile(dir, path string) (string, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	fi, err := os.Stat(path)
+	pw, err := sqldb.ReadPasswordFile(path)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%w: %s may be read by others than its owner (chmod 600 it)", ErrPasswordFile, path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
-	}
-	pw, _, _ := strings.Cut(string(data), "\n")
-	if pw = strings.TrimSuffix(pw, "\r"); pw == "" {
-		return "", fmt.Errorf("%w: %s is empty", ErrPasswordFile, path)
 	}
 	return pw, nil
 }
@@ -189,8 +178,7 @@ func readPasswordFile(dir, path string) (string, error) {
 // so that another process (an admin command next to a running server)
 // waits instead of failing.
 func openSQLite(path string) (*store, error) {
-	dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", sqldb.SQLiteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
@@ -283,30 +271,8 @@ func (s *store) Close() error {
 	return s.db.Close()
 }
 
-// rebind writes a query for the store's database: $1, $2… for the ?
-// placeholders on PostgreSQL; no FOR UPDATE at the end on SQLite, whose
-// transactions are serial (queries hold no ? but placeholders).
-func (s *store) rebind(q string) string {
-	if s.dialect == sqliteDB {
-		return strings.TrimSuffix(q, " FOR UPDATE")
-	}
-	if !strings.Contains(q, "?") {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] != '?' {
-			b.WriteByte(q[i])
-			continue
-		}
-		n++
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(n))
-	}
-	return b.String()
-}
+// rebind writes q for the store's database (sqldb.Rebind).
+func (s *store) rebind(q string) string { return sqldb.Rebind(q, s.dialect == postgresDB) }
 
 // The queries of a store outside a transaction.
 

@@ -25,7 +25,7 @@ const module = "github.com/paraphe/paraphe"
 // other code imports them.
 var (
 	layers = [][]string{
-		{"internal/atomicfile", "internal/clocale", "assets", "cms", "render"},
+		{"internal/atomicfile", "internal/clocale", "internal/sqldb", "assets", "cms", "render"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli", "internal/desktop", "internal/instance"},
 		{"netclient", "trust", "ca", "cades", "pkcs/remote", "internal/verdict", "portal"},
 		{"activation", "netcheck", "exchange", "parcel"},
@@ -54,7 +54,7 @@ var importsOnly = map[string][]string{
 	// policy is theirs to write (config.PolicyFor). Nor pkcs, whose tests
 	// start a CA (internal/testenv): the binaries hand it its keys on a
 	// token as a ca.Token (pkcs.TokenKeys).
-	"ca": {"protocol", "internal/atomicfile"},
+	"ca": {"protocol", "internal/atomicfile", "internal/sqldb"},
 	// The remote key store speaks the CSC API (protocol's types) through
 	// the http.Client internal/local gives it.
 	"pkcs/remote": {"pkcs", "protocol", "internal/atomicfile"},
@@ -69,11 +69,11 @@ var importsOnly = map[string][]string{
 	// The parcels server never imports the client side either; it says
 	// each PDF's verdict through internal/verdict, and judges the
 	// encryption certificates users register by cms's rules.
-	"exchange": {"pdf", "cms", "internal/verdict", "internal/i18n", "internal/atomicfile", "assets"},
+	"exchange": {"pdf", "cms", "internal/verdict", "internal/i18n", "internal/atomicfile", "internal/sqldb", "assets"},
 	// The portal is a relying party: it judges certificates with pdf's
 	// machinery and says things with the catalogue; it has no key store,
 	// no policy, no way out of its own.
-	"portal": {"pdf", "cms", "internal/i18n", "assets", "internal/atomicfile"},
+	"portal": {"pdf", "cms", "internal/i18n", "assets", "internal/atomicfile", "internal/sqldb"},
 }
 
 // importedOnlyBy: a package (or, ending in "/", every package under a

@@ -10,9 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
-	"os"
 	"path"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
+
+	"github.com/paraphe/paraphe/internal/sqldb"
 )
 
 // The exchange keeps its records in an SQLite file in its folder (the
@@ -157,23 +157,11 @@ func connect(dir string, c *Config) (*store, error) {
 	return &store{db: db, dialect: postgresDB, name: redactedDatabase(c.Database)}, nil
 }
 
-// readPasswordFile reads the database password, the file's first line;
-// like libpq with ~/.pgpass, it refuses a file others may read.
+// readPasswordFile reads the database password (sqldb.ReadPasswordFile).
 func readPasswordFile(path string) (string, error) {
-	fi, err := os.Stat(path)
+	pw, err := sqldb.ReadPasswordFile(path)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%w: %s may be read by others than its owner (chmod 600 it)", ErrPasswordFile, path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
-	}
-	pw, _, _ := strings.Cut(string(data), "\n")
-	if pw = strings.TrimSuffix(pw, "\r"); pw == "" {
-		return "", fmt.Errorf("%w: %s is empty", ErrPasswordFile, path)
 	}
 	return pw, nil
 }
@@ -183,8 +171,7 @@ func readPasswordFile(path string) (string, error) {
 // process (an operator's command beside a running server) wait instead of
 // failing.
 func openSQLite(path string) (*store, error) {
-	dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", sqldb.SQLiteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("exchange: database: %w", err)
 	}
@@ -334,25 +321,8 @@ func (t *tx) addLegacyColumns() error {
 	return nil
 }
 
-// rebind writes a query for the store's database: $1, $2… for the ?
-// placeholders on PostgreSQL; no FOR UPDATE at the end on SQLite (the
-// queries hold no ? but placeholders).
-func (s *store) rebind(q string) string {
-	if s.dialect == sqliteDB {
-		return strings.TrimSuffix(q, " FOR UPDATE")
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] != '?' {
-			b.WriteByte(q[i])
-			continue
-		}
-		n++
-		b.WriteString("$" + strconv.Itoa(n))
-	}
-	return b.String()
-}
+// rebind writes q for the store's database (sqldb.Rebind).
+func (s *store) rebind(q string) string { return sqldb.Rebind(q, s.dialect == postgresDB) }
 
 // tx is one transaction; the package's logic composes its methods.
 type tx struct {

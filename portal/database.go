@@ -8,9 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
-	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
+
+	"github.com/paraphe/paraphe/internal/sqldb"
 )
 
 // The portal keeps its records in an SQLite file (the default: one
@@ -107,7 +106,7 @@ const postgresConns = 16
 
 func connect(d Database) (*Store, error) {
 	if !d.IsPostgres() {
-		dsn := "file:" + d.URL + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		dsn := sqldb.SQLiteDSN(d.URL)
 		db, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("portal: database: %w", err)
@@ -141,23 +140,11 @@ func connect(d Database) (*Store, error) {
 	return &Store{db: db, dialect: postgresDB}, nil
 }
 
-// readPasswordFile reads the database password, the file's first line;
-// like libpq with ~/.pgpass it refuses a file others may read.
+// readPasswordFile reads the database password (sqldb.ReadPasswordFile).
 func readPasswordFile(path string) (string, error) {
-	fi, err := os.Stat(path)
+	pw, err := sqldb.ReadPasswordFile(path)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%w: %s may be read by others than its owner (chmod 600 it)", ErrPasswordFile, path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrPasswordFile, err)
-	}
-	pw, _, _ := strings.Cut(string(data), "\n")
-	if pw = strings.TrimSuffix(pw, "\r"); pw == "" {
-		return "", fmt.Errorf("%w: %s is empty", ErrPasswordFile, path)
 	}
 	return pw, nil
 }
@@ -198,26 +185,8 @@ func (e *UnreachableError) Is(target error) bool { return target == ErrDatabaseU
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// rebind writes q for the store's database: $1, $2… for the ?
-// placeholders on PostgreSQL (queries hold no ? but placeholders); no
-// FOR UPDATE at the end on SQLite.
-func (s *Store) rebind(q string) string {
-	if s.dialect == sqliteDB {
-		return strings.TrimSuffix(q, " FOR UPDATE")
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] != '?' {
-			b.WriteByte(q[i])
-			continue
-		}
-		n++
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(n))
-	}
-	return b.String()
-}
+// rebind writes q for the store's database (sqldb.Rebind).
+func (s *Store) rebind(q string) string { return sqldb.Rebind(q, s.dialect == postgresDB) }
 
 // querier is the store or one of its transactions.
 type querier interface {
