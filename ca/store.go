@@ -178,11 +178,10 @@ func readPasswordFile(dir, path string) (string, error) {
 // so that another process (an admin command next to a running server)
 // waits instead of failing.
 func openSQLite(path string) (*store, error) {
-	db, err := sql.Open("sqlite", sqldb.SQLiteDSN(path))
+	db, err := sqldb.OpenSQLite(context.Background(), path)
 	if err != nil {
 		return nil, fmt.Errorf("ca: database: %w", err)
 	}
-	db.SetMaxOpenConns(1)
 	reads, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		db.Close()

@@ -171,11 +171,10 @@ func readPasswordFile(path string) (string, error) {
 // process (an operator's command beside a running server) wait instead of
 // failing.
 func openSQLite(path string) (*store, error) {
-	db, err := sql.Open("sqlite", sqldb.SQLiteDSN(path))
+	db, err := sqldb.OpenSQLite(context.Background(), path)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: database: %w", err)
 	}
-	db.SetMaxOpenConns(1)
 	return &store{db: db, dialect: sqliteDB, name: path}, nil
 }
 

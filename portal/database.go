@@ -106,12 +106,10 @@ const postgresConns = 16
 
 func connect(d Database) (*Store, error) {
 	if !d.IsPostgres() {
-		dsn := sqldb.SQLiteDSN(d.URL)
-		db, err := sql.Open("sqlite", dsn)
+		db, err := sqldb.OpenSQLite(context.Background(), d.URL)
 		if err != nil {
 			return nil, fmt.Errorf("portal: database: %w", err)
 		}
-		db.SetMaxOpenConns(1)
 		return &Store{db: db, dialect: sqliteDB}, nil
 	}
 	u, err := url.Parse(d.URL)

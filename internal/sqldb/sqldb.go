@@ -6,22 +6,84 @@
 package sqldb
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// SQLiteDSN is the modernc.org/sqlite address of the database at path, for
-// writing. Its pragmas run in the order written: the busy timeout first,
-// so that switching a fresh database to WAL (which needs its lock) waits
-// for a server starting beside it instead of failing at once. Writers
-// begin IMMEDIATE, so that another process (an operator's command next to
-// a running server) waits instead of failing; each commit is synced.
-func SQLiteDSN(path string) string {
+// sqliteDSN is the modernc.org/sqlite address of the database at path, for
+// writing. The busy timeout comes first (the driver runs it before the
+// other pragmas). Writers begin IMMEDIATE, so that another process (an
+// operator's command next to a running server) waits instead of failing;
+// each commit is synced.
+func sqliteDSN(path string) string {
 	return "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+}
+
+// busyWait is how long opening SQLite waits for a database another
+// process holds: the busy timeout of sqliteDSN.
+const busyWait = 10 * time.Second
+
+// OpenSQLite opens (creating it) the SQLite database at path for writing,
+// with one connection: writers inside the process are serialised there,
+// and BEGIN IMMEDIATE (sqliteDSN) makes another process wait for them.
+//
+// A new file is first switched to WAL on a connection of its own. SQLite
+// answers SQLITE_BUSY at once, without calling its busy handler, to a
+// connection switching a database to WAL while another process does the
+// same (two servers starting on one new file, a server and an operator's
+// command): that switch is retried here until busyWait has passed. WAL
+// is recorded in the file, so every later connection finds it done.
+func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	if err := ensureWAL(ctx, path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+func ensureWAL(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	deadline := time.Now().Add(busyWait)
+	for attempt := 1; ; attempt++ {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		switch {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			return fmt.Errorf("%s: SQLite kept the journal mode %q instead of WAL", path, mode)
+		case !IsSQLiteBusy(err) || time.Now().After(deadline) || ctx.Err() != nil:
+			return err
+		}
+		// Another process is switching it: give it the time to.
+		time.Sleep(time.Duration(rand.IntN(min(attempt, 20)*5)+1) * time.Millisecond)
+	}
+}
+
+// IsSQLiteBusy reports whether err is SQLite's SQLITE_BUSY (another
+// connection holds the lock needed), whatever its extended code.
+func IsSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Rebind writes q, whose placeholders are ?, for PostgreSQL ($1, $2…)

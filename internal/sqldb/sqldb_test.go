@@ -1,10 +1,12 @@
 package sqldb
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -36,5 +38,54 @@ func TestReadPasswordFile(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "empty"), []byte("\n"), 0o600)
 	if _, err := ReadPasswordFile(filepath.Join(dir, "empty")); err == nil {
 		t.Fatal("an empty file accepted")
+	}
+}
+
+// Servers starting together on one new SQLite file (each its own
+// connection, as separate processes would have) all open it, in WAL.
+// SQLite refuses, without waiting, all but one of the connections
+// switching a new file to WAL at once; OpenSQLite retries them.
+func TestOpenSQLiteTogether(t *testing.T) {
+	for round := range 200 {
+		path := filepath.Join(t.TempDir(), "db")
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Go(func() {
+				db, err := OpenSQLite(context.Background(), path)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				defer db.Close()
+				tx, err := db.Begin()
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				defer tx.Rollback()
+				if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS t (a INTEGER)`); err != nil {
+					errs[i] = err
+					return
+				}
+				errs[i] = tx.Commit()
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, server %d: %v", round, i, err)
+			}
+		}
+		db, err := OpenSQLite(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mode string
+		err = db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+		db.Close()
+		if err != nil || mode != "wal" {
+			t.Fatalf("journal mode %q, %v", mode, err)
+		}
 	}
 }
