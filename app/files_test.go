@@ -40,22 +40,29 @@ func TestAddPDFsThroughPortal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	test.Tap(findButton(t, u.signer.content, u.T("app.sign.add")))
-	w := p.Xdotool(t, "search", "--sync", "--onlyvisible", "--name", "^"+u.T("app.files.add_title")+"$")
-	p.Xdotool(t, "windowfocus", w)
-	p.Xdotool(t, "key", "alt+Home", "ctrl+a", "Return") // the portal's HOME holds the files
-	u.tasks.Wait()
-	var got, want []string
-	for _, f := range u.signer.files {
-		got = append(got, f.in)
-	}
+	var want []string
 	for _, n := range names {
 		want = append(want, filepath.Join(p.Home, n))
 	}
-	slices.Sort(got)
 	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("added %q, want %q", got, want)
+	for try := 1; ; try++ {
+		test.Tap(findButton(t, u.signer.content, u.T("app.sign.add")))
+		p.ChooseAll(t, u.T("app.files.add_title")) // the portal's HOME holds the files
+		u.tasks.Wait()
+		var got []string
+		for _, f := range u.signer.files {
+			got = append(got, f.in)
+		}
+		slices.Sort(got)
+		if len(got) == 1 && slices.Contains(want, got[0]) && try < 3 {
+			t.Logf("GTK listed the folder after ctrl+a: its first row alone was chosen; again")
+			u.signer.clear()
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("added %q, want %q", got, want)
+		}
+		break
 	}
 	if u.files.fallback != nil {
 		t.Fatal("fyne's dialog was shown too")

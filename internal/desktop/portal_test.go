@@ -34,28 +34,32 @@ func TestPortalOpenSeveral(t *testing.T) {
 		paths []string
 		err   error
 	}
-	done := make(chan answer, 1)
-	go func() {
-		d := Dialog{Title: "Add PDFs", Accept: "Add", Filters: []Filter{{Name: "PDF documents", Extensions: []string{"pdf"}}}}
-		ps, err := d.Open(context.Background(), true)
-		done <- answer{ps, err}
-	}()
-	w := p.Xdotool(t, "search", "--sync", "--onlyvisible", "--name", "^Add PDFs$")
-	p.Xdotool(t, "windowfocus", w)
-	// Home (the portal's HOME holds the files), select all, accept.
-	p.Xdotool(t, "key", "alt+Home", "ctrl+a", "Return")
-	a := <-done
-	if a.err != nil {
-		t.Fatal(a.err)
-	}
 	var want []string
 	for _, n := range names {
 		want = append(want, filepath.Join(p.Home, n))
 	}
 	slices.Sort(want)
-	slices.Sort(a.paths)
-	if !slices.Equal(a.paths, want) {
-		t.Fatalf("chosen %q, want %q", a.paths, want)
+	for try := 1; ; try++ {
+		done := make(chan answer, 1)
+		go func() {
+			d := Dialog{Title: "Add PDFs", Accept: "Add", Filters: []Filter{{Name: "PDF documents", Extensions: []string{"pdf"}}}}
+			ps, err := d.Open(context.Background(), true)
+			done <- answer{ps, err}
+		}()
+		p.ChooseAll(t, "Add PDFs") // the portal's HOME holds the files
+		a := <-done
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		slices.Sort(a.paths)
+		if len(a.paths) == 1 && slices.Contains(want, a.paths[0]) && try < 3 {
+			t.Logf("GTK listed the folder after ctrl+a: its first row alone was chosen; again")
+			continue
+		}
+		if !slices.Equal(a.paths, want) {
+			t.Fatalf("chosen %q, want %q", a.paths, want)
+		}
+		return
 	}
 }
 

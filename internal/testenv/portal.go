@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +131,45 @@ func removeHome(t testing.TB, home string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Errorf("the desktop portal's home: %v", err)
+}
+
+// ChooseAll, in the portal's file dialog titled title, goes to the
+// portal's home (alt+Home) and chooses every file listed there (ctrl+a,
+// Return), as a user would. GTK lists the folder in the background and,
+// when the list is there, selects its first row: keys that arrive before
+// it choose nothing (Return does nothing on an empty list) or that one
+// row. Nothing outside GTK says when the list is there, so ChooseAll
+// sends ctrl+a and Return again while the dialog stays open; a caller
+// given the first row alone opens the dialog again (GTK's, not the
+// caller's, doing). It returns when the dialog is gone.
+func (p *DesktopPortal) ChooseAll(t testing.TB, title string) {
+	t.Helper()
+	w := p.Xdotool(t, "search", "--sync", "--onlyvisible", "--name", "^"+regexp.QuoteMeta(title)+"$")
+	p.Xdotool(t, "windowfocus", w)
+	p.Xdotool(t, "key", "alt+Home")
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		p.Xdotool(t, "key", "ctrl+a", "Return")
+		// Polled: GTK says nothing when it has answered.
+		for range 20 {
+			if !p.visible(w) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Fatalf("the %q dialog did not answer ctrl+a and Return within a minute", title)
+}
+
+// visible reports whether X window w is still mapped.
+func (p *DesktopPortal) visible(w string) bool {
+	cmd := exec.Command("xdotool", "getwindowname", w)
+	cmd.Env = append(os.Environ(), "DISPLAY="+p.Display)
+	if cmd.Run() != nil {
+		return false // destroyed
+	}
+	cmd = exec.Command("xdotool", "search", "--onlyvisible", "--name", ".")
+	cmd.Env = append(os.Environ(), "DISPLAY="+p.Display)
+	out, _ := cmd.Output()
+	return slices.Contains(strings.Fields(string(out)), w)
 }
