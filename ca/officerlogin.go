@@ -28,10 +28,6 @@ func (s *OfficerSession) as(ctx context.Context) context.Context {
 	return WithActor(ctx, officerSubject(s.Officer))
 }
 
-// dummyOfficerHash is checked for an unknown officer, as long as a real
-// check, so that timing does not tell names apart.
-var dummyOfficerHash = hashSecret("paraphe: no such officer")
-
 // LoginOfficer checks an officer's password and one-time code. The
 // attempt is counted before either is checked; a refusal is an
 // *OfficerDeniedError, ErrOfficerLocked or ErrOfficerDisabled. Every
@@ -40,7 +36,7 @@ var dummyOfficerHash = hashSecret("paraphe: no such officer")
 func (a *Authority) LoginOfficer(ctx context.Context, name string, password []byte, code string) (*OfficerSession, error) {
 	o, err := a.reserveLogin(ctx, name)
 	if errors.Is(err, ErrUnknownOfficer) {
-		a.hashedCheck(ctx, func() { checkSecret(dummyOfficerHash, string(password)) })
+		a.hashedCheck(ctx, func() { checkSecret(dummyHash(), string(password)) })
 		return nil, &OfficerDeniedError{AttemptsLeft: -1}
 	}
 	if err != nil {

@@ -69,7 +69,7 @@ func (a *Authority) checkPassword(ctx context.Context, typedUser, password, even
 	})
 	if errors.Is(err, errNoAccount) {
 		// As long as a check of a known account: nothing tells them apart.
-		a.hashed(ctx, "", func() { checkSecret(dummyHash, password) })
+		a.hashed(ctx, "", func() { checkSecret(dummyHash(), password) })
 		return "", errAccessDenied
 	}
 	if err != nil {
@@ -111,9 +111,6 @@ func (a *Authority) checkPassword(ctx context.Context, typedUser, password, even
 	}
 	return userID, refusal
 }
-
-// dummyHash is checked for an unknown user ID, as long as a real check.
-var dummyHash = hashSecret("paraphe: no such account")
 
 // RemoteRefresh signs in with a refresh token, which stays good until
 // it expires (or the password changes): two processes of the holder's
