@@ -68,7 +68,12 @@ func TestStampCoversWords(t *testing.T) {
 		if len(boxes) < 5 {
 			t.Fatalf("%s: pdftotext found %d words", path, len(boxes))
 		}
-		for i, b := range boxes {
+		step := 1
+		if testing.Short() { // twenty words of the page, spread over it
+			step = max(1, len(boxes)/20)
+		}
+		for i := 0; i < len(boxes); i += step {
+			b := boxes[i]
 			// The stamp centred on the word, kept on the page.
 			x := max(0, min(b[0]+b[2]/2-pdf.StampWidth/2, geo.Width-pdf.StampWidth))
 			y := max(0, min(b[1]+b[3]/2-pdf.StampHeight/2, geo.Height-pdf.StampHeight))

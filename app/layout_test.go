@@ -163,6 +163,7 @@ const longName = "2026-12-01 Acte de vente Dupont-Martin, lot 12, annexe 3 (plan
 // (acceptance 2 of issue 14). fyne's desktop driver grows a window to its
 // content's least size, past the screen when it is larger.
 func TestEveryScreenFits800x600(t *testing.T) {
+	testenv.Slow(t, "every screen in three languages, three activations")
 	if len([]rune(longName)) != 120 {
 		t.Fatalf("the long name has %d characters", len([]rune(longName)))
 	}

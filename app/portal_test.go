@@ -275,6 +275,7 @@ func (j *journey) allow(holder, pin string) *consentDialog {
 const lucaPIN = "Alt3r-Secret!"
 
 func TestPortalJourney(t *testing.T) {
+	testenv.Slow(t, "the reference portal in Chromium, through the app's bridge")
 	j := newJourney(t)
 	id := j.registerNew()
 	j.clock.nextMinute()

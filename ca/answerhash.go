@@ -10,15 +10,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/paraphe/paraphe/internal/kdfcost"
 	"github.com/paraphe/paraphe/protocol"
-)
-
-// Argon2id parameters for stored answers (OWASP's minimum: 19 MiB, 2
-// passes). They are written into each hash, PHC style, so they can grow.
-const (
-	answerTime    = 2
-	answerMemory  = 19 * 1024
-	answerThreads = 1
 )
 
 // hashAnswer returns the PHC string of the normalised answer.
@@ -32,10 +25,13 @@ func checkAnswer(phc, answer string) bool { return checkSecret(phc, protocol.Nor
 func hashSecret(secret string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	sum := argon2.IDKey([]byte(secret), salt, answerTime, answerMemory, answerThreads, 32)
+	// Argon2id's parameters (internal/kdfcost), written into each hash,
+	// PHC style, so that they can grow.
+	c := kdfcost.Secrets
+	sum := argon2.IDKey([]byte(secret), salt, c.Time, c.MemoryKiB, c.Threads, 32)
 	b64 := base64.RawStdEncoding.EncodeToString
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, answerMemory, answerTime, answerThreads, b64(salt), b64(sum))
+		argon2.Version, c.MemoryKiB, c.Time, c.Threads, b64(salt), b64(sum))
 }
 
 // dummyHash is checked for an unknown officer or remote user ID, as long as

@@ -25,7 +25,7 @@ const module = "github.com/paraphe/paraphe"
 // other code imports them.
 var (
 	layers = [][]string{
-		{"internal/atomicfile", "internal/clocale", "internal/sqldb", "assets", "cms", "render"},
+		{"internal/atomicfile", "internal/clocale", "internal/sqldb", "internal/kdfcost", "assets", "cms", "render"},
 		{"config", "pkcs", "pdf", "protocol", "internal/i18n", "internal/cli", "internal/desktop", "internal/instance"},
 		{"netclient", "trust", "ca", "cades", "pkcs/remote", "internal/verdict", "portal"},
 		{"activation", "netcheck", "exchange", "parcel"},
@@ -41,7 +41,7 @@ var (
 // importsOnly: these import nothing of the project but what is listed
 // (their own internal packages aside).
 var importsOnly = map[string][]string{
-	"pkcs": helpers,
+	"pkcs": {"internal/atomicfile", "internal/kdfcost"},
 	"pdf":  {"internal/atomicfile", "cms"},
 	// CMS reading, verifying and building is anyone's: PAdES, CAdES.
 	"cms":      {},
@@ -54,7 +54,7 @@ var importsOnly = map[string][]string{
 	// policy is theirs to write (config.PolicyFor). Nor pkcs, whose tests
 	// start a CA (internal/testenv): the binaries hand it its keys on a
 	// token as a ca.Token (pkcs.TokenKeys).
-	"ca": {"protocol", "internal/atomicfile", "internal/sqldb"},
+	"ca": {"protocol", "internal/atomicfile", "internal/sqldb", "internal/kdfcost"},
 	// The remote key store speaks the CSC API (protocol's types) through
 	// the http.Client internal/local gives it.
 	"pkcs/remote": {"pkcs", "protocol", "internal/atomicfile"},
@@ -93,6 +93,9 @@ var importedOnlyBy = map[string][]string{
 	module + "/internal/desktop": {"app"},
 	// The signing bridge serves the desktop app and paraphe bridge.
 	module + "/bridge": {"app", "cmd/paraphe"},
+	// Argon2id's costs: the product's, or under -short the quick tests'
+	// (testenv.QuickKDFInShort), and no one else's.
+	module + "/internal/kdfcost": {"pkcs", "ca", "internal/testenv"},
 	// PAC files are the way out's business.
 	"github.com/dop251/goja": {"netclient"},
 }

@@ -230,6 +230,7 @@ func (p *page) setPassword(link, password string) {
 // byte; after the expiry (the test's clock) the parcel is expired, its
 // documents cannot be fetched, and their sealed files are gone.
 func TestRecipientJourney(t *testing.T) {
+	testenv.Slow(t, "a recipient's whole journey in Chromium")
 	pki, signed := signedPDF(t)
 	f, base := served(t, InitOptions{Name: "Étude Martin", Trust: filepath.Join(pki.Dir, "root.pem")})
 	ctx := context.Background()
@@ -372,6 +373,7 @@ func testenvOnePage() []byte { return testenv.OnePagePDF() }
 // parcel URL, a forged CSRF token, a reused invitation link, a wrong TOTP
 // code (and then the right one).
 func TestRefusalsInBrowser(t *testing.T) {
+	testenv.Slow(t, "every refusal of the pages in Chromium")
 	f, base := served(t, InitOptions{Name: "Étude Martin"})
 	ctx := context.Background()
 	pro := f.user(t, NewUser{Kind: Firm, Email: "anne@firm.example", Name: "Anne Martin", Lang: "en"}, testPassword)

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/paraphe/paraphe/internal/atomicfile"
+	"github.com/paraphe/paraphe/internal/kdfcost"
 	"github.com/zalando/go-keyring"
 	"golang.org/x/crypto/argon2"
 )
@@ -57,14 +58,6 @@ func NewKeychainStore(dir string, maxAttempts int) *KeychainStore {
 }
 
 func (s *KeychainStore) Name() string { return KeychainName }
-
-// Argon2id parameters for the PIN: RFC 9106's second recommendation, about
-// 0.1 s on one core. They are stored with each key so they can change.
-const (
-	kdfTime    = 3
-	kdfMemory  = 64 * 1024
-	kdfThreads = 4
-)
 
 type sealedKey struct {
 	Version int    `json:"version"`
@@ -176,7 +169,10 @@ func seal(wrap, pin, pkcs8 []byte, k *sealedKey) error {
 	k.Nonce = make([]byte, 12)
 	rand.Read(k.Salt)
 	rand.Read(k.Nonce)
-	k.Version, k.Time, k.Memory, k.Threads = 1, kdfTime, kdfMemory, kdfThreads
+	// Argon2id's parameters for the PIN (internal/kdfcost), stored with
+	// each key so that they can change.
+	c := kdfcost.Keychain
+	k.Version, k.Time, k.Memory, k.Threads = 1, c.Time, c.MemoryKiB, c.Threads
 	block, err := aes.NewCipher(sealKey(wrap, pin, k))
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ import (
 var caBin string
 
 func TestMain(m *testing.M) {
-	testscript.Main(withCA{m}, map[string]func(){"paraphe": main})
+	testscript.Main(withCA{m}, map[string]func(){"paraphe": testenv.Command(main)})
 }
 
 // withCA runs the tests with paraphe-ca and paraphe-exchange built and a

@@ -80,6 +80,7 @@ func signJSONRun(t *testing.T, env []string, args ...string) []signJSON {
 // (qpdf neither) is refused as damaged; the inputs never change. (What the
 // refusals and the repair say in words: testdata/sign-repair.txtar.)
 func TestSignCutCorpus(t *testing.T) {
+	testenv.Slow(t, "every corpus file cut, signed and judged by qpdf and pdfsig")
 	t.Parallel() // beside the transcripts: its key is its own
 	testenv.Require(t, "qpdf", "pdfsig")
 	sources := corpusFiles(t)

@@ -198,6 +198,7 @@ func scriptSetup(env *testscript.Env) error {
 	env.Setenv("PARAPHE_LANG", "en")
 	env.Setenv("REPO", repo)
 	env.Setenv("SOFTHSM_MODULE", SoftHSMModule)
+	env.Setenv(quickKDFEnv, os.Getenv(quickKDFEnv)) // QuickKDFInShort
 	if mainSecretService == nil {
 		for _, k := range []string{"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"} {
 			env.Setenv(k, os.Getenv(k))

@@ -130,8 +130,10 @@ var mainSecretService error = errors.New("testenv: the package's TestMain did no
 // MainWithSecretService is a TestMain body for packages whose tests use the
 // keychain or tokens: it starts a Secret Service, runs the tests, stops it,
 // removes the SoftHSM folder, and returns the exit code. Tests call
-// NeedSecretService.
+// NeedSecretService. Under -short new keys and secrets are quick to
+// check (QuickKDFInShort).
 func MainWithSecretService(m interface{ Run() int }) int {
+	QuickKDFInShort()
 	ss, err := StartSecretService()
 	mainSecretService = err
 	code := m.Run()

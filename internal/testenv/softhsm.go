@@ -65,6 +65,7 @@ func ProcessToken(t testing.TB) *Token {
 // keychain: it runs the tests, removes the SoftHSM folder, and returns the
 // exit code.
 func Main(m interface{ Run() int }) int {
+	QuickKDFInShort()
 	code := m.Run()
 	removeSoftHSM()
 	return code

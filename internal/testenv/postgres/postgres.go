@@ -274,7 +274,8 @@ func (b *logBuffer) String() string {
 // TwoPasses is m, whose Run runs a package's tests twice: on SQLite
 // (*current nil), then on a PostgreSQL server of this package for the
 // whole pass (*current), when PostgreSQL is installed; in CI it must be.
-// pkg names the package in what it prints.
+// pkg names the package in what it prints. With -short (make check) the
+// PostgreSQL pass is left out.
 func TwoPasses(m interface{ Run() int }, pkg string, current **Server) interface{ Run() int } {
 	return twoPasses{m, pkg, current}
 }
@@ -288,6 +289,11 @@ type twoPasses struct {
 func (p twoPasses) Run() int {
 	flag.Parse()
 	code := p.m.Run()
+	if testing.Short() {
+		// make check: the quick loop runs on SQLite; make test on both.
+		fmt.Printf("%s: -short: the tests ran on SQLite only (make test runs them on PostgreSQL too)\n", p.pkg)
+		return code
+	}
 	if err := Available(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: the tests ran on SQLite only: %v\n", p.pkg, err)
 		if os.Getenv("CI") == "true" {
