@@ -27,6 +27,7 @@ import (
 // (the ciphertext downloaded beside it is gone); a PIN question
 // cancelled writes nothing and leaves no ciphertext behind.
 func TestReceiveEndToEnd(t *testing.T) {
+	testenv.Slow(t, "a real paraphe-exchange")
 	if exchangeErr != "" {
 		t.Fatal(exchangeErr)
 	}

@@ -34,6 +34,7 @@ import (
 // key the QR code holds, activates the certificate, and the card then
 // says the account is active and the certificate's days left.
 func TestSettingsRemoteJourney(t *testing.T) {
+	testenv.Slow(t, "a remote-signing paraphe-ca process")
 	testenv.Require(t, "zbarimg")
 	u, c, secrets := remoteEnrolled(t)
 	r := u.prefs.remote

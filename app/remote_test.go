@@ -123,6 +123,7 @@ func otpAt(t *testing.T, secret string, d time.Duration) string {
 // authorises together; a wrong one-time password signs nothing and says
 // the tries left.
 func TestSignRemoteAsksPINAndOTP(t *testing.T) {
+	testenv.Slow(t, "a remote-signing paraphe-ca process")
 	u, c, entry, secret := remoteHolder(t)
 	deed, err := os.ReadFile(filepath.Join("..", "assets", "demo", "deed.pdf"))
 	if err != nil {
@@ -179,6 +180,7 @@ func TestSignRemoteAsksPINAndOTP(t *testing.T) {
 // it instead. Details not confirmed renew nothing and spend no one-time
 // password.
 func TestRenewRemoteFromHome(t *testing.T) {
+	testenv.Slow(t, "a remote-signing paraphe-ca process")
 	u, c, entry, secret := remoteHolder(t)
 	var cert local.Cert
 	for _, x := range u.certs {

@@ -52,6 +52,7 @@ func sendButton(t *testing.T, row *signRow) *widget.Button {
 // byte for byte and pdfsig calls its signature valid; the next folder
 // needs no sign-in, and closing the app ends the session on the exchange.
 func TestSendSecurely(t *testing.T) {
+	testenv.Slow(t, "a real paraphe-exchange and a client collecting the deed")
 	f := newSendFixture(t)
 	u, x, row := f.u, f.x, f.row
 	test.Tap(sendButton(t, row))
