@@ -5,11 +5,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/paraphe/paraphe/internal/sqldb"
 )
 
 // The schema is a list of numbered migrations embedded in the binary,
@@ -43,28 +42,13 @@ const migrationLock = 0x7061726170686521
 
 // migrations returns the migrations of a dialect, in order.
 func migrations(d dialect) ([]Migration, error) {
-	dir := path.Join("migrations", d.String())
-	entries, err := fs.ReadDir(migrationFiles, dir)
+	read, err := sqldb.ReadMigrations(migrationFiles, path.Join("migrations", d.String()))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ca: %w", err)
 	}
-	var out []Migration
-	for _, e := range entries {
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("ca: migration file %s is not NNNN_name.sql", e.Name())
-		}
-		data, err := fs.ReadFile(migrationFiles, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Migration{Version: v, Name: name, sql: string(data)})
-	}
-	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("ca: migrations of %s: %d where %d was expected", d, m.Version, i+1)
-		}
+	out := make([]Migration, len(read))
+	for i, m := range read {
+		out[i] = Migration{Version: m.Version, Name: m.Name, sql: m.SQL}
 	}
 	return out, nil
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
 	"github.com/paraphe/paraphe/internal/sqldb"
@@ -127,10 +126,6 @@ type store struct {
 	path     string // SQLite's file
 }
 
-// Connections of a PostgreSQL store: each request's transaction holds
-// one while it lasts (a few round trips).
-const postgresConns = 16
-
 // connect opens the database of the CA in dir, without migrating it.
 func connect(dir string, c DatabaseConfig) (*store, error) {
 	if c.URL == "" {
@@ -150,13 +145,7 @@ func connect(dir string, c DatabaseConfig) (*store, error) {
 		}
 		cfg.Password = pw
 	}
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "paraphe-ca"
-	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(postgresConns)
-	db.SetMaxIdleConns(postgresConns)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	db := sqldb.OpenPostgres(cfg, "paraphe-ca")
 	return &store{db: db, dialect: postgresDB}, nil
 }
 

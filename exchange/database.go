@@ -6,18 +6,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
 	"github.com/paraphe/paraphe/internal/sqldb"
@@ -114,9 +111,6 @@ type store struct {
 	name    string // the file, or the URL without a password
 }
 
-// postgresConns bounds a replica's connections.
-const postgresConns = 16
-
 // openStore opens the database of the exchange in dir (c.Database, and
 // c.DatabasePasswordFile) and brings its schema up to date.
 func openStore(ctx context.Context, dir string, c *Config) (*store, error) {
@@ -147,13 +141,7 @@ func connect(dir string, c *Config) (*store, error) {
 			return nil, err
 		}
 	}
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "paraphe-exchange"
-	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(postgresConns)
-	db.SetMaxIdleConns(postgresConns)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	db := sqldb.OpenPostgres(cfg, "paraphe-exchange")
 	return &store{db: db, dialect: postgresDB, name: redactedDatabase(c.Database)}, nil
 }
 
@@ -221,32 +209,12 @@ func (s *store) empty(ctx context.Context) (bool, error) {
 	return n == 0, err
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations(d dialect) ([]migration, error) {
-	dir := path.Join("migrations", d.String())
-	entries, err := fs.ReadDir(migrationFiles, dir)
+func migrations(d dialect) ([]sqldb.Migration, error) {
+	ms, err := sqldb.ReadMigrations(migrationFiles, path.Join("migrations", d.String()))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("exchange: %w", err)
 	}
-	var out []migration
-	for i, e := range entries {
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v != i+1 {
-			return nil, fmt.Errorf("exchange: migration %s is not %04d_name.sql", e.Name(), i+1)
-		}
-		data, err := fs.ReadFile(migrationFiles, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: name, sql: string(data)})
-	}
-	return out, nil
+	return ms, nil
 }
 
 // migrate applies the migrations the database lacks, one transaction each.
@@ -266,7 +234,7 @@ func (s *store) migrate(ctx context.Context) error {
 
 // migrateOne applies the first migration the database lacks; done when
 // there is none.
-func (t *tx) migrateOne(ms []migration) (done bool, err error) {
+func (t *tx) migrateOne(ms []sqldb.Migration) (done bool, err error) {
 	if t.s.dialect == postgresDB {
 		if _, err := t.Exec(`SELECT pg_advisory_xact_lock(?)`, int64(migrationLock)); err != nil {
 			return false, fmt.Errorf("exchange: database: %w", err)
@@ -287,15 +255,15 @@ func (t *tx) migrateOne(ms []migration) (done bool, err error) {
 		return true, nil
 	}
 	m := ms[version]
-	if _, err := t.Tx.ExecContext(t.ctx, m.sql); err != nil {
-		return false, fmt.Errorf("exchange: database: migration %d (%s): %w", m.version, m.name, err)
+	if _, err := t.Tx.ExecContext(t.ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("exchange: database: migration %d (%s): %w", m.Version, m.Name, err)
 	}
-	if t.s.dialect == sqliteDB && m.version == 1 {
+	if t.s.dialect == sqliteDB && m.Version == 1 {
 		if err := t.addLegacyColumns(); err != nil {
 			return false, err
 		}
 	}
-	_, err = t.Exec(`INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`, m.version, m.name, time.Now().Unix())
+	_, err = t.Exec(`INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`, m.Version, m.Name, time.Now().Unix())
 	return false, err
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
 	"github.com/paraphe/paraphe/internal/sqldb"
@@ -100,10 +99,6 @@ func Open(ctx context.Context, d Database) (*Store, error) {
 	return s, nil
 }
 
-// postgresConns bounds a replica's connections: each request holds one
-// for a few round trips.
-const postgresConns = 16
-
 func connect(d Database) (*Store, error) {
 	if !d.IsPostgres() {
 		db, err := sqldb.OpenSQLite(context.Background(), d.URL)
@@ -128,14 +123,7 @@ func connect(d Database) (*Store, error) {
 			return nil, err
 		}
 	}
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "paraphe-portal"
-	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(postgresConns)
-	db.SetMaxIdleConns(postgresConns)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{db: db, dialect: postgresDB}, nil
+	return &Store{db: sqldb.OpenPostgres(cfg, "paraphe-portal"), dialect: postgresDB}, nil
 }
 
 // readPasswordFile reads the database password (sqldb.ReadPasswordFile).

@@ -6,11 +6,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/paraphe/paraphe/internal/sqldb"
 )
 
 // The schema is a list of numbered migrations embedded in the binary,
@@ -24,12 +23,6 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // ErrSchemaNewer: a newer paraphe-portal migrated the database.
 var ErrSchemaNewer = errors.New("portal: the database's schema is newer than this paraphe-portal")
 
@@ -37,26 +30,12 @@ var ErrSchemaNewer = errors.New("portal: the database's schema is newer than thi
 // migrations ("portal!!" in ASCII; paraphe-ca's is another).
 const migrationLock = 0x706f7274616c2121
 
-func migrations(d dialect) ([]migration, error) {
-	dir := path.Join("migrations", d.String())
-	entries, err := fs.ReadDir(migrationFiles, dir)
+func migrations(d dialect) ([]sqldb.Migration, error) {
+	ms, err := sqldb.ReadMigrations(migrationFiles, path.Join("migrations", d.String()))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("portal: %w", err)
 	}
-	var out []migration
-	for i, e := range entries {
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v != i+1 || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("portal: migration %s/%s is not %04d_name.sql", d, e.Name(), i+1)
-		}
-		data, err := fs.ReadFile(migrationFiles, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: name, sql: string(data)})
-	}
-	return out, nil
+	return ms, nil
 }
 
 // migrate applies the migrations the database lacks.
@@ -75,7 +54,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // migrateOne applies the first migration the database lacks; done when
 // there was none.
-func (s *Store) migrateOne(ctx context.Context, ms []migration) (done bool, err error) {
+func (s *Store) migrateOne(ctx context.Context, ms []sqldb.Migration) (done bool, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		done = false
 		if s.dialect == postgresDB {
@@ -100,10 +79,10 @@ func (s *Store) migrateOne(ctx context.Context, ms []migration) (done bool, err 
 		}
 		m := ms[version]
 		// The file as it is: no placeholders to number.
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("portal: database: migration %d (%s): %w", m.version, m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("portal: database: migration %d (%s): %w", m.Version, m.Name, err)
 		}
-		_, err := s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`, m.version, m.name, time.Now().Unix())
+		_, err := s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`, m.Version, m.Name, time.Now().Unix())
 		if err != nil {
 			return fmt.Errorf("portal: database: %w", err)
 		}

@@ -1,8 +1,9 @@
 // Package sqldb holds what paraphe-ca, paraphe-exchange and paraphe-portal
 // share about their databases (SQLite by default, PostgreSQL when
-// configured): how SQLite is opened, how a query is written for each, and
-// how the PostgreSQL password file is read. Their stores, schemas and
-// transactions stay their own.
+// configured): how SQLite and a PostgreSQL pool are opened, how a query is
+// written for each, how the PostgreSQL password file is read and how the
+// numbered migration files are read. Their stores, schemas, transactions
+// and the applying of migrations stay their own.
 package sqldb
 
 import (

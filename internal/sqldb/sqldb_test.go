@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 )
 
 func TestRebind(t *testing.T) {
@@ -86,6 +87,29 @@ func TestOpenSQLiteTogether(t *testing.T) {
 		db.Close()
 		if err != nil || mode != "wal" {
 			t.Fatalf("journal mode %q, %v", mode, err)
+		}
+	}
+}
+
+// Migrations are read in order; a gap, a name without its number or a
+// file that is not .sql is refused.
+func TestReadMigrations(t *testing.T) {
+	good := fstest.MapFS{
+		"m/0001_schema.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
+		"m/0002_more.sql":   {Data: []byte("CREATE TABLE b (y INTEGER);")},
+	}
+	ms, err := ReadMigrations(good, "m")
+	if err != nil || len(ms) != 2 || ms[1] != (Migration{2, "more", "CREATE TABLE b (y INTEGER);"}) {
+		t.Fatalf("%+v, %v", ms, err)
+	}
+	for name, fsys := range map[string]fstest.MapFS{
+		"a gap":     {"m/0001_a.sql": {}, "m/0003_c.sql": {}},
+		"no number": {"m/schema.sql": {}},
+		"not SQL":   {"m/0001_a.txt": {}},
+		"no name":   {"m/0001.sql": {}},
+	} {
+		if _, err := ReadMigrations(fsys, "m"); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
