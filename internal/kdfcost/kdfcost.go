@@ -5,7 +5,7 @@
 // with, so a change here concerns new keys and new secrets only.
 //
 // They are variables for one writer: the quick tests (make check, go test
-// -short), where internal/testenv makes new ones cheap (Quick) so that
+// -short), where internal/testenv makes new ones cheap (Quicken) so that
 // the journeys, which seal and open keys and check answers many times, fit
 // the edit–test loop. make test keeps these values. docs/architecture_test.go
 // lets only pkcs, ca and internal/testenv import this package.
@@ -26,12 +26,12 @@ var Keychain = Argon2{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
 // minimum: 19 MiB, 2 passes).
 var Secrets = Argon2{Time: 2, MemoryKiB: 19 * 1024, Threads: 1}
 
-// QuickKeychain and QuickSecrets are the cheapest each reader takes (the
+// quickKeychain and quickSecrets are the cheapest each reader takes (the
 // keychain refuses less memory as a damaged file): for -short tests only.
 var (
-	QuickKeychain = Argon2{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}
-	QuickSecrets  = Argon2{Time: 1, MemoryKiB: 1024, Threads: 1}
+	quickKeychain = Argon2{Time: 1, MemoryKiB: 8 * 1024, Threads: 1}
+	quickSecrets  = Argon2{Time: 1, MemoryKiB: 1024, Threads: 1}
 )
 
 // Quicken sets Keychain and Secrets to their quick values.
-func Quicken() { Keychain, Secrets = QuickKeychain, QuickSecrets }
+func Quicken() { Keychain, Secrets = quickKeychain, quickSecrets }

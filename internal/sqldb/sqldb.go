@@ -28,12 +28,14 @@ import (
 // operator's command next to a running server) waits instead of failing;
 // each commit is synced.
 func sqliteDSN(path string) string {
-	return "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	return "file:" + path + "?_txlock=immediate&" + busyPragma + "&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 }
 
 // busyWait is how long opening SQLite waits for a database another
 // process holds: the busy timeout of sqliteDSN.
 const busyWait = 10 * time.Second
+
+var busyPragma = "_pragma=busy_timeout(" + strconv.FormatInt(busyWait.Milliseconds(), 10) + ")"
 
 // OpenSQLite opens (creating it) the SQLite database at path for writing,
 // with one connection: writers inside the process are serialised there,
@@ -58,7 +60,7 @@ func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 }
 
 func ensureWAL(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+busyPragma)
 	if err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func ensureWAL(ctx context.Context, path string) error {
 			return nil
 		case err == nil:
 			return fmt.Errorf("%s: SQLite kept the journal mode %q instead of WAL", path, mode)
-		case !IsSQLiteBusy(err) || time.Now().After(deadline) || ctx.Err() != nil:
+		case !isSQLiteBusy(err) || time.Now().After(deadline) || ctx.Err() != nil:
 			return err
 		}
 		// Another process is switching it: give it the time to.
@@ -80,9 +82,9 @@ func ensureWAL(ctx context.Context, path string) error {
 	}
 }
 
-// IsSQLiteBusy reports whether err is SQLite's SQLITE_BUSY (another
+// isSQLiteBusy reports whether err is SQLite's SQLITE_BUSY (another
 // connection holds the lock needed), whatever its extended code.
-func IsSQLiteBusy(err error) bool {
+func isSQLiteBusy(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
